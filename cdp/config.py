@@ -1,0 +1,106 @@
+"""One validated settings object, read from a TOML file and the environment (``CDP_*``).
+
+Precedence, highest first: command-line options, environment variables (``CDP_DATA_DIR``,
+``CDP_LIFECYCLE__CHURN_INACTIVE_DAYS``, ...), the config file (``--config``, ``CDP_CONFIG``, or
+``cdp.toml`` in the data directory), then the defaults below, which follow DOMAIN.md.
+"""
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from cdp.errors import ConfigError
+from projections.lifecycle import LifecycleRules
+from schemas import describe
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class PostgresSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    dbname: str = "cdp"
+    user: str = "cdp"
+    password: SecretStr = SecretStr("")
+
+
+class EventStoreSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    postgres: PostgresSettings = PostgresSettings()
+
+
+class WarehouseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["chdb"] = "chdb"
+    database: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "cdp"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Path(".cdp")
+    batch_size: PositiveInt = 2000
+    event_store: EventStoreSettings = EventStoreSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+    lifecycle: LifecycleRules = LifecycleRules()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def event_store_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "projections.sqlite"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Reads settings; ``overrides`` (command-line options) win over everything else."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    config_file = config_file or _env_path("CDP_CONFIG") or _default_config_file(overrides)
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    settings_class = Settings
+    if config_file is not None:
+        config = SettingsConfigDict(**Settings.model_config, toml_file=config_file)
+        settings_class = type("FileSettings", (Settings,), {"model_config": config, "__doc__": Settings.__doc__})
+    try:
+        return settings_class(**overrides)
+    except ValidationError as error:
+        where = f" in {config_file}" if config_file else ""
+        raise ConfigError(f"invalid configuration{where}: {describe(error)}") from None
+    except ValueError as error:  # a TOML syntax error
+        raise ConfigError(f"cannot read {config_file}: {error}") from None
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _default_config_file(overrides: dict[str, Any]) -> Path | None:
+    data_dir = Path(overrides.get("data_dir") or os.environ.get("CDP_DATA_DIR") or ".cdp")
+    candidate = data_dir / "cdp.toml"
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,102 @@
+"""Identity resolution (全渠道客户管理): identifiers seen together belong to one customer.
+
+Pure: the caller loads the slice of the identity graph that a batch touches (``IdentityGraph``),
+``resolve`` walks the batch in log order and returns which customer each event belongs to and
+which customers merged. A merge keeps the customer created first (lowest log position), so the
+result depends only on the log, not on how it was batched.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from projections.touchpoint import Touchpoint
+from schemas import person_keys
+
+CUSTOMER_NAMESPACE = uuid.UUID("5b1e0c59-2a43-4e0b-9d8e-3c4f1f6f0a11")
+
+
+@dataclass(slots=True)
+class CustomerIdentity:
+    created_at_position: int
+    keys: list[str]  # sorted "type:value" identifiers
+
+
+@dataclass(slots=True)
+class IdentityGraph:
+    """The loaded part of the graph: identifier key → customer id, and those customers."""
+
+    index: dict[str, str]
+    customers: dict[str, CustomerIdentity]
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    absorbed: str
+    survivor: str
+    position: int
+    occurred_at: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Resolution:
+    assignments: dict[int, str]  # event position → customer id (after this batch's merges)
+    merges: list[Merge]
+    changed_keys: dict[str, tuple[str, int]]  # identifier key → (its customer now, position that assigned it)
+    changed_customers: set[str]
+    removed_customers: set[str]
+
+
+def batch_keys(touchpoints: list[Touchpoint]) -> set[str]:
+    return {key for tp in touchpoints for key in person_keys(tp.event["identifiers"])}
+
+
+def new_customer_id(event: dict) -> str:
+    """Derived from the creating event's source and message id: stable across rebuilds, no personal data."""
+    return str(uuid.uuid5(CUSTOMER_NAMESPACE, f"{event['source_name']}/{event['message_id']}"))
+
+
+def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint]) -> Resolution:
+    """Assigns each event to a customer, creating and merging customers as identifiers link up."""
+    merged_into: dict[str, str] = {}
+    result = Resolution({}, [], {}, set(), set())
+    for tp in touchpoints:
+        keys = person_keys(tp.event["identifiers"])
+        owners = sorted({graph.index[k] for k in keys if k in graph.index}, key=lambda c: graph.customers[c].created_at_position)
+        if owners:
+            customer = owners[0]
+        else:
+            customer = new_customer_id(tp.event)
+            graph.customers[customer] = CustomerIdentity(tp.position, [])
+        for absorbed in owners[1:]:
+            _merge(graph, absorbed, customer, tp, keys, result)
+            merged_into[absorbed] = customer
+        identity = graph.customers[customer]
+        new_keys = [k for k in keys if graph.index.get(k) != customer]
+        for key in new_keys:
+            graph.index[key] = customer
+            result.changed_keys[key] = (customer, tp.position)
+        if new_keys:
+            identity.keys = sorted(set(identity.keys).union(new_keys))
+            result.changed_customers.add(customer)
+        result.assignments[tp.position] = customer
+    for position, customer in result.assignments.items():
+        while customer in merged_into:
+            customer = merged_into[customer]
+        result.assignments[position] = customer
+    return result
+
+
+def _merge(graph: IdentityGraph, absorbed: str, survivor: str, tp: Touchpoint, keys: list[str], result: Resolution) -> None:
+    gone = graph.customers.pop(absorbed)
+    for key in gone.keys:
+        graph.index[key] = survivor
+        result.changed_keys[key] = (survivor, tp.position)
+    target = graph.customers[survivor]
+    target.keys = sorted(set(target.keys).union(gone.keys))
+    linking = [k.split(":", 1)[0] for k in keys]
+    reason = f"event {tp.event['source_name']}/{tp.event['message_id']} named identifiers of both ({', '.join(linking)})"
+    result.merges.append(Merge(absorbed, survivor, tp.position, tp.event["occurred_at"], reason))
+    result.changed_customers.add(survivor)
+    result.changed_customers.discard(absorbed)
+    result.removed_customers.add(absorbed)

@@ -1,0 +1,203 @@
+"""Lifecycle stage (客户生命周期) as a pure function of a customer's facts and an "as of" time.
+
+The stage history is replayed in event time, so it does not depend on how events were batched
+or on the order late events arrived in: a late purchase rewrites history as if it had come on
+time. Time-driven changes (no purchase for a while, no interaction, a complaint past its SLA) fire
+at the moment they become true, never later than ``as_of`` — no wall clock is read here.
+"""
+
+import heapq
+from itertools import groupby
+from operator import itemgetter
+from dataclasses import dataclass
+from statistics import median
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Stage = Literal["prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back"]
+STAGES: tuple[Stage, ...] = ("prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back")
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+class LifecycleRules(BaseModel):
+    """Thresholds of DOMAIN.md §7; every one can be changed in configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    loyal_min_purchases: int = Field(4, gt=0, description="Purchases within the loyalty window that make a customer loyal.")
+    loyal_window_days: int = Field(365, gt=0, description="The loyalty window, in days.")
+    promoter_min_score: int = Field(9, ge=0, le=10, description="NPS answer at or above which a repeat buyer counts as loyal.")
+    detractor_max_score: int = Field(6, ge=0, le=10, description="NPS answer at or below which a buyer is at risk.")
+    at_risk_interval_multiplier: float = Field(2.0, gt=0, description="At risk after this many usual purchase intervals without a purchase.")
+    at_risk_default_days: int = Field(90, gt=0, description="At risk after this many days without a purchase when no usual interval is known (one purchase).")
+    complaint_sla_hours: int = Field(24, gt=0, description="A complaint still unresolved this long after it opened puts its customer at risk.")
+    churn_inactive_days: int = Field(180, gt=0, description="Churned after this many days with no meaningful interaction.")
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the lifecycle depends on, each list sorted by (time in ms, log position)."""
+
+    purchases: list[tuple[int, int]]  # (ms, position)
+    activity: list[int]  # ms of every meaningful interaction
+    nps: list[tuple[int, int, int]]  # (ms, position, score)
+    tickets: list[tuple[int, int, str, str, bool]]  # (ms, position, ticket id, action, is complaint)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    at: int  # ms
+    from_stage: Stage | None
+    to_stage: Stage
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    stage: Stage | None
+    since: int | None
+    cause: str
+    transitions: list[Transition]
+    next_check: int | None  # the next moment a stage could change with no new event
+
+
+class _Replay:
+    """The customer as known at one moment of event time."""
+
+    def __init__(self, rules: LifecycleRules, complaint_tickets: set[str]):
+        self.rules = rules
+        self.complaint_tickets = complaint_tickets
+        self.purchases: list[int] = []
+        self.last_activity: int | None = None
+        self.last_nps: int | None = None
+        self.open_complaints: dict[str, int] = {}
+        self.won_back = False
+
+    def apply(self, kind: str, ms: int, value: tuple, stage_before: Stage | None) -> None:
+        if kind == "activity":
+            self.last_activity = ms if self.last_activity is None else max(self.last_activity, ms)
+        elif kind == "purchase":
+            self.won_back = stage_before == "churned"
+            self.purchases.append(ms)
+        elif kind == "nps":
+            self.last_nps = value[0]
+        elif kind == "ticket":
+            ticket, action = value
+            if ticket in self.complaint_tickets:
+                if action in ("opened", "reopened"):
+                    self.open_complaints[ticket] = ms
+                elif action == "resolved":
+                    self.open_complaints.pop(ticket, None)
+
+    def purchase_gap_limit(self) -> int:
+        rules = self.rules
+        if len(self.purchases) < 2:
+            return rules.at_risk_default_days * DAY_MS
+        intervals = [b - a for a, b in zip(self.purchases, self.purchases[1:], strict=False)]
+        usual = max(median(intervals), DAY_MS)
+        return int(rules.at_risk_interval_multiplier * usual)
+
+    def stage(self, now: int) -> tuple[Stage, str]:
+        rules = self.rules
+        if not self.purchases:
+            return "prospect", "known, no purchase yet"
+        if self.last_activity is not None and now - self.last_activity >= rules.churn_inactive_days * DAY_MS:
+            return "churned", f"no interaction for {rules.churn_inactive_days} days"
+        risk = self.risk(now)
+        if risk:
+            return "at_risk", risk
+        if self.won_back:
+            return "won_back", "purchase after churn"
+        recent = self.purchases_in_window(now)
+        if recent >= rules.loyal_min_purchases:
+            return "loyal", f"{recent} purchases in {rules.loyal_window_days} days"
+        if len(self.purchases) >= 2 and self.last_nps is not None and self.last_nps >= rules.promoter_min_score:
+            return "loyal", f"repeat buyer and promoter (NPS {self.last_nps})"
+        if len(self.purchases) >= 2:
+            return "repeat", f"{len(self.purchases)} purchases"
+        return "new", "first purchase"
+
+    def risk(self, now: int) -> str:
+        rules = self.rules
+        gap = self.purchase_gap_limit()
+        if now - self.purchases[-1] >= gap:
+            return f"no purchase for {gap // DAY_MS} days"
+        if self.last_nps is not None and self.last_nps <= rules.detractor_max_score:
+            return f"detractor (NPS {self.last_nps})"
+        sla = rules.complaint_sla_hours * HOUR_MS
+        late = sorted(t for t, opened in self.open_complaints.items() if now - opened >= sla)
+        if late:
+            return f"complaint {late[0]} unresolved past {rules.complaint_sla_hours}h SLA"
+        return ""
+
+    def purchases_in_window(self, now: int) -> int:
+        start = now - self.rules.loyal_window_days * DAY_MS
+        return sum(1 for p in self.purchases if start < p <= now)
+
+    def checks_after(self, now: int) -> list[int]:
+        """Moments after ``now`` at which the stage may change without a new fact."""
+        if not self.purchases:
+            return []
+        rules = self.rules
+        moments = [self.purchases[-1] + self.purchase_gap_limit()]
+        if self.last_activity is not None:
+            moments.append(self.last_activity + rules.churn_inactive_days * DAY_MS)
+        sla = rules.complaint_sla_hours * HOUR_MS
+        moments.extend(opened + sla for opened in self.open_complaints.values())
+        window = rules.loyal_window_days * DAY_MS
+        moments.extend(p + window for p in self.purchases if p + window > now)
+        return [m for m in moments if m > now]
+
+
+def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
+    """Replays the facts up to ``as_of`` (ms) and returns every stage change with its cause."""
+    complaint_tickets = {ticket for _, _, ticket, action, is_complaint in facts.tickets if action == "opened" and is_complaint}
+    replay = _Replay(rules, complaint_tickets)
+    points = _points(facts, as_of)
+    transitions: list[Transition] = []
+    current: tuple[Stage, str] | None = None
+
+    def settle(now: int) -> None:
+        nonlocal current
+        stage = replay.stage(now)
+        if current is None or stage[0] != current[0]:
+            transitions.append(Transition(now, current[0] if current else None, stage[0], stage[1]))
+        current = stage
+
+    def run_checks_until(limit: int, now: int) -> None:
+        pending = replay.checks_after(now)
+        while pending:
+            moment = min(pending)
+            if moment > limit:
+                return
+            settle(moment)
+            pending = replay.checks_after(moment)
+
+    last = None
+    for ms, group in groupby(points, key=itemgetter(0)):
+        if last is not None:
+            run_checks_until(ms, last)
+        stage_before = current[0] if current else None
+        for _, kind, value in group:
+            replay.apply(kind, ms, value, stage_before)
+        settle(ms)
+        last = ms
+    if last is not None:
+        run_checks_until(as_of, last)
+    pending = replay.checks_after(as_of) if last is not None else []
+    if current is None:
+        return Lifecycle(None, None, "", [], None)
+    return Lifecycle(current[0], transitions[-1].at, current[1], transitions, min(pending) if pending else None)
+
+
+def _points(facts: Facts, as_of: int) -> list[tuple[int, str, tuple]]:
+    streams = [
+        ((ms, 0, -1, "activity", ()) for ms in facts.activity),
+        ((ms, 1, pos, "purchase", ()) for ms, pos in facts.purchases),
+        ((ms, 1, pos, "nps", (score,)) for ms, pos, score in facts.nps),
+        ((ms, 1, pos, "ticket", (ticket, action)) for ms, pos, ticket, action, _ in facts.tickets),
+    ]
+    return [(ms, kind, value) for ms, _, _, kind, value in heapq.merge(*streams) if ms <= as_of]

@@ -1,0 +1,22 @@
+"""What every touchpoint payload shares."""
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SourceKind = Literal["website", "social", "sales", "service", "survey"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("website", "social", "sales", "service", "survey")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Money = Annotated[float, Field(ge=0, le=1e12)]
+
+
+class Payload(BaseModel):
+    """The ``properties`` of one event type. Known fields are typed; extra custom properties are kept."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+
+    event_type: ClassVar[str]
+    source_kind: ClassVar[SourceKind]

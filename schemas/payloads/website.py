@@ -1,0 +1,76 @@
+"""Website and app touchpoints (网站交互)."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from schemas.payloads.base import Code, Currency, Money, Name, Payload
+from schemas.personal import Personal
+
+Url = Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class PageViewed(Payload):
+    event_type = "page_viewed"
+    source_kind = "website"
+    url: Url | None = None
+    path: Url | None = None
+    title: Name | None = None
+    referrer: Url | None = None
+
+
+class ScreenViewed(Payload):
+    event_type = "screen_viewed"
+    source_kind = "website"
+    name: Name
+
+
+class ProductViewed(Payload):
+    event_type = "product_viewed"
+    source_kind = "website"
+    product_id: Code
+    name: Name | None = None
+    category: Name | None = None
+    price: Money | None = None
+    currency: Currency | None = None
+
+
+class ProductAddedToCart(Payload):
+    event_type = "product_added_to_cart"
+    source_kind = "website"
+    product_id: Code
+    cart_id: Code | None = None
+    quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
+    price: Money | None = None
+    currency: Currency | None = None
+
+
+class FormSubmitted(Payload):
+    event_type = "form_submitted"
+    source_kind = "website"
+    form_id: Code
+    fields: Personal[dict[str, str]] = {}
+
+
+class SignedUp(Payload):
+    event_type = "signed_up"
+    source_kind = "website"
+    method: Code | None = None
+
+
+class Identified(Payload):
+    """Links identifiers and sets traits (Segment ``identify``); the traits travel in the envelope."""
+
+    event_type = "identified"
+    source_kind = "website"
+
+
+class EventTracked(Payload):
+    """Any other named action a site or app tracks (Segment ``track`` with a custom name)."""
+
+    event_type = "event_tracked"
+    source_kind = "website"
+    name: Name
+
+
+PAYLOADS = (PageViewed, ScreenViewed, ProductViewed, ProductAddedToCart, FormSubmitted, SignedUp, Identified, EventTracked)
