@@ -1,0 +1,25 @@
+"""The analytical warehouse: a small interface, one implementation per engine.
+
+Backends: ``chdb`` (ClickHouse's engine in-process, the embedded default). The ClickHouse server
+backend (clickhouse-driver) implements the same interface with the same DDL and SQL.
+"""
+
+from typing import Any, Protocol
+
+
+class Warehouse(Protocol):
+    database: str
+
+    def execute(self, sql: str) -> None:
+        """Runs a statement that returns nothing (DDL)."""
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Inserts rows (dicts keyed by column name) into ``database.table``."""
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Runs a SELECT with server-side ``{name:Type}`` parameters; rows as dicts."""
+
+    def make_read_only(self) -> None:
+        """From now on, refuse every statement that would change data or settings."""
+
+    def close(self) -> None: ...

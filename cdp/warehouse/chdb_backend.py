@@ -1,0 +1,53 @@
+"""The embedded warehouse: chDB, a persistent ClickHouse database under the data directory."""
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from chdb import session
+
+from cdp.errors import QueryRefused, WarehouseBusy
+
+
+class ChdbWarehouse:
+    def __init__(self, path: Path, database: str):
+        path.mkdir(parents=True, exist_ok=True)
+        self.database = database
+        try:
+            self._session = session.Session(str(path))
+        except RuntimeError as error:
+            raise WarehouseBusy(
+                f"the warehouse at {path} is open in another process (a running `cdp run --follow`?); "
+                f"stop that process first ({_first_line(str(error))})"
+            ) from None
+        self.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+
+    def execute(self, sql: str) -> None:
+        self._run(sql, "CSV")
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        body = b"\n".join(orjson.dumps(r, option=orjson.OPT_UTC_Z) for r in rows).decode()
+        self._run(f"INSERT INTO `{self.database}`.`{table}` SETTINGS date_time_input_format='best_effort' FORMAT JSONEachRow\n{body}", "CSV")
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        result = self._run(sql, "JSONEachRow", params)
+        return [orjson.loads(line) for line in result.splitlines() if line]
+
+    def make_read_only(self) -> None:
+        self._run("SET readonly = 1", "CSV")
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _run(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        try:
+            return self._session.query(sql, fmt, params=params or {}).bytes()
+        except RuntimeError as error:
+            raise QueryRefused(_first_line(str(error))) from None
+
+
+def _first_line(message: str) -> str:
+    message = message.strip().splitlines()[0] if message.strip() else "query failed"
+    return message.split(" (version ")[0]
