@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingestion.deadletter import DeadLetter
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY,
@@ -20,14 +22,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     payload BLOB NOT NULL
 )
 """
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    source: str  # the source it claimed to come from, or "unknown"
-    origin: str  # where it came from, e.g. "events.jsonl:17"
-    reason: str  # what was wrong, naming the field
-    payload: bytes  # the input exactly as received
 
 
 @dataclass(frozen=True)

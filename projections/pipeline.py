@@ -7,7 +7,7 @@ warehouse, and saves ``Output``'s state changes with the batch's log position in
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from projections import profile as profiles
+from projections.profile import Profile, absorb, apply, empty_profile, lifecycle_facts
 from projections.identity import Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
 from projections.tables import customer_merges, events, identities, lifecycle_transitions
@@ -17,14 +17,14 @@ from projections.touchpoint import Touchpoint
 
 @dataclass
 class Output:
-    profiles: dict[str, profiles.Profile] = field(default_factory=dict)  # changed states, to save
+    profiles: dict[str, Profile] = field(default_factory=dict)  # changed states, to save
     removed: set[str] = field(default_factory=set)  # customers merged away, to delete
     next_checks: dict[str, int | None] = field(default_factory=dict)  # when to re-evaluate each customer
     rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))  # table name → rows
 
 
 def project(
-    loaded: dict[str, profiles.Profile],
+    loaded: dict[str, Profile],
     resolution: Resolution,
     touchpoints: list[Touchpoint],
     recheck: set[str],
@@ -42,16 +42,16 @@ def project(
     rows = out.rows
     state = dict(loaded)
 
-    def profile_of(customer: str) -> profiles.Profile:
+    def profile_of(customer: str) -> Profile:
         if customer not in state:
-            state[customer] = profiles.empty_profile(customer)
+            state[customer] = empty_profile(customer)
         return state[customer]
 
     for merge in resolution.merges:
         survivor = profile_of(merge.survivor)
         absorbed = state.pop(merge.absorbed, None)
         if absorbed is not None:
-            profiles.absorb(survivor, absorbed)
+            absorb(survivor, absorbed)
             rows[lifecycle_transitions.TABLE.name].extend(
                 lifecycle_transitions.row(merge.absorbed, t, version, deleted=True) for t in absorbed["lifecycle"]["transitions"]
             )
@@ -61,7 +61,7 @@ def project(
 
     for tp in touchpoints:
         customer = resolution.assignments[tp.position]
-        profiles.apply(profile_of(customer), tp)
+        apply(profile_of(customer), tp)
         rows[events.TABLE.name].append(events.row(tp, customer))
 
     rows[identities.TABLE.name].extend(
@@ -77,8 +77,8 @@ def project(
     return out
 
 
-def _update_lifecycle(profile: profiles.Profile, as_of: int, version: int, rules: LifecycleRules, rows: dict) -> int | None:
-    result = lifecycle(profiles.lifecycle_facts(profile), as_of, rules)
+def _update_lifecycle(profile: Profile, as_of: int, version: int, rules: LifecycleRules, rows: dict) -> int | None:
+    result = lifecycle(lifecycle_facts(profile), as_of, rules)
     before = {lifecycle_transitions.key(t): t for t in profile["lifecycle"]["transitions"]}
     after = {lifecycle_transitions.key(t): t for t in map(lifecycle_transitions.encode, result.transitions)}
     customer = profile["customer_id"]

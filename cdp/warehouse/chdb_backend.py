@@ -43,9 +43,20 @@ class ChdbWarehouse:
 
     def _run(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         try:
-            return self._session.query(sql, fmt, params=params or {}).bytes()
+            return self._session.query(sql, fmt, params={k: _literal(v) for k, v in (params or {}).items()}).bytes()
         except RuntimeError as error:
             raise QueryRefused(_first_line(str(error))) from None
+
+
+def _literal(value: Any) -> Any:
+    """Query parameters reach chDB as text; arrays in ClickHouse's own literal syntax."""
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_quoted(v) if isinstance(v, str) else str(v) for v in value) + "]"
+    return value
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _first_line(message: str) -> str:

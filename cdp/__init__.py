@@ -1,0 +1,1 @@
+"""The application: event store, runner, warehouse, CLI; wires schemas, ingestion and projections."""

@@ -1,0 +1,203 @@
+"""The ``cdp`` command. Each command translates its arguments into a call on the platform."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+from cdp import queries
+from cdp.config import Settings, load_settings
+from cdp.errors import CdpError
+from cdp.platform import Platform
+from cdp.render import print_profile, print_rows
+from cdp.runner import Progress as RunProgress
+from ingestion.jsonl import ImportReport, import_lines
+from schemas.export import export_json_schemas
+
+app = typer.Typer(help="An event-sourced customer data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
+
+
+def _settings(data_dir: Path | None, config: Path | None) -> Settings:
+    return load_settings(config, data_dir=data_dir)
+
+
+@app.command()
+def ingest(
+    file: Annotated[str, typer.Argument(help="JSON Lines file of event envelopes, or - for standard input.")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Store every valid line as an event; report each bad line (kept in the dead-letter store)."""
+    settings = _settings(data_dir, config)
+    with Platform(settings) as platform:
+        if file == "-":
+            report = import_lines(sys.stdin.buffer, platform, "stdin", settings.batch_size)
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise CdpError(f"{file}: no such file")
+            with path.open("rb") as handle, _bar("ingest", path.stat().st_size, bytes_=True) as (progress, task):
+                report = import_lines(handle, platform, path.name, settings.batch_size, lambda n: progress.advance(task, n))
+    _print_import(report, file)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    follow: Annotated[bool, typer.Option("--follow", help="Keep processing new events until interrupted.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Process pending events into the projections and the warehouse."""
+    with Platform(_settings(data_dir, config)) as platform:
+        processed = _process(platform, follow)
+    out.print(f"processed {processed:,} events")
+
+
+@app.command()
+def profile(
+    identifier: Annotated[str, typer.Argument(help="Customer id, email, phone, user id, anonymous id, or platform:handle.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Show a customer's unified profile."""
+    with Platform(_settings(data_dir, config)) as platform:
+        found = queries.find_customers(platform.warehouse, identifier)
+        if not found:
+            raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+        profiles = [queries.profile(platform.warehouse, customer) for customer in found]
+    if as_json:
+        sys.stdout.write(orjson.dumps(profiles[0] if len(profiles) == 1 else profiles, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    for p in profiles:
+        print_profile(out, p)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only ClickHouse query, e.g. \"SELECT count() FROM cdp.events\".")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Run a read-only SQL query on the warehouse (writes are refused)."""
+    if fmt not in ("table", "json", "csv"):
+        raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
+    with Platform(_settings(data_dir, config)) as platform:
+        warehouse = platform.warehouse
+        warehouse.make_read_only()
+        rows = warehouse.query(query)
+    print_rows(out, rows, fmt)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="How many synthetic customers.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Generate a multi-channel dataset, ingest and process it like real data, and summarise."""
+    from cdp.workload import generate
+
+    settings = _settings(data_dir, config)
+    with Platform(settings) as platform:
+        lines = (orjson.dumps(event) for event in generate(customers, seed=seed))
+        with _bar("generate + ingest", None, bytes_=True) as (progress, task):
+            report = import_lines(lines, platform, "demo", settings.batch_size, lambda n: progress.advance(task, n))
+        _print_import(report, "demo")
+        _process(platform, follow=False)
+        _print_summary(platform)
+    out.print(f"\nData is in {settings.data_dir}/. Try: cdp sql \"SELECT lifecycle_stage, count() FROM cdp.profiles FINAL GROUP BY 1\"")
+
+
+@schemas_app.command("export")
+def schemas_export(directory: Annotated[Path, typer.Argument(help="Where to write the JSON Schema files.")]) -> None:
+    """Write the JSON Schema of the envelope and of every event type."""
+    written = export_json_schemas(directory)
+    out.print(f"wrote {len(written)} JSON Schema files to {directory}/")
+
+
+def _process(platform: Platform, follow: bool) -> int:
+    position, last = platform.runner.pending()
+    with _bar("process", max(last - position, 0)) as (progress, task):
+
+        def show(p: RunProgress) -> None:
+            progress.update(task, completed=p.processed, total=max(p.last_position - position, p.processed))
+
+        try:
+            return platform.runner.run(follow=follow, on_progress=show)
+        except KeyboardInterrupt:
+            return progress.tasks[0].completed
+
+
+def _print_import(report: ImportReport, origin: str) -> None:
+    for line, reason in report.rejected[:50]:
+        err.print(f"{origin}:{line}: {reason}", markup=False, highlight=False)
+    if len(report.rejected) > 50:
+        err.print(f"... and {len(report.rejected) - 50:,} more bad lines (see the dead-letter store)")
+    out.print(f"{report.lines:,} lines: {report.stored:,} stored, {report.duplicates:,} already stored, {len(report.rejected):,} rejected")
+
+
+def _print_summary(platform: Platform) -> None:
+    warehouse = platform.warehouse
+    print_rows(out, queries.events_per_source(warehouse), "table", title="Events per source")
+    print_rows(out, queries.customers_per_stage(warehouse), "table", title="Customers per lifecycle stage")
+    customer = queries.most_connected_customer(warehouse)
+    if customer:
+        out.print("\nOne unified profile:")
+        print_profile(out, queries.profile(warehouse, customer))
+
+
+class _bar:
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
+
+    def __init__(self, description: str, total: int | None, bytes_: bool = False):
+        speed = [TransferSpeedColumn()] if bytes_ else [MofNCompleteColumn()]
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), *speed, TimeRemainingColumn(), console=err, transient=True)
+        self.task = self.progress.add_task(description, total=total)
+
+    def __enter__(self):
+        self.progress.start()
+        return self.progress, self.task
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except CdpError as error:
+        err.print(f"error: {error}", markup=False, highlight=False)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as done:
+        sys.exit(getattr(done, "exit_code", getattr(done, "code", 0)))
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as error:  # the last line of defence: one clear line, never a traceback
+        if os.environ.get("CDP_DEBUG"):
+            raise
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        err.print(f"error: unexpected {type(error).__name__}: {error} (set CDP_DEBUG=1 for details)", markup=False, highlight=False)
+        sys.exit(1)

@@ -1,0 +1,59 @@
+"""The composition root: builds the platform's parts from settings, opening each only when used."""
+
+from functools import cached_property
+
+from cdp.config import Settings
+from cdp.deadletters import DeadLetterStore
+from cdp.eventstore import EventStore, open_event_store
+from cdp.runner import EmbeddedRunner
+from cdp.statestore import StateStore
+from cdp.warehouse import Warehouse
+from cdp.warehouse.chdb_backend import ChdbWarehouse
+from cdp.warehouse.migrations import migrate
+from ingestion.deadletter import DeadLetter
+
+
+class Platform:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @cached_property
+    def events(self) -> EventStore:
+        return open_event_store(self.settings)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetterStore:
+        return DeadLetterStore(self.settings.data_dir / "deadletters.sqlite")
+
+    @cached_property
+    def state(self) -> StateStore:
+        return StateStore(self.settings.state_path)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        warehouse = ChdbWarehouse(self.settings.warehouse_path, self.settings.warehouse.database)
+        migrate(warehouse)
+        return warehouse
+
+    @cached_property
+    def runner(self) -> EmbeddedRunner:
+        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings.lifecycle, self.settings.batch_size)
+
+    # the ingestion sink
+    def append(self, events: list[tuple[str, str, bytes]]) -> tuple[int, int]:
+        appended = self.events.append(events)
+        return appended.stored, appended.duplicates
+
+    def dead_letter(self, letters: list[DeadLetter]) -> None:
+        self.dead_letters.add(letters)
+
+    def close(self) -> None:
+        for part in ("warehouse", "state", "dead_letters", "events"):
+            if part in self.__dict__:
+                self.__dict__.pop(part).close()
+
+    def __enter__(self) -> "Platform":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

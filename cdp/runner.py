@@ -1,0 +1,82 @@
+"""The embedded runner: follows the event log in batches and keeps the warehouse up to date.
+
+Per batch: read events after the tracked position, resolve identities, apply the projections,
+write their rows to the warehouse, then commit state and position together. Killed anywhere, it
+resumes after the last committed batch; rows written for an uncommitted batch are written again
+with the same keys and versions, which the warehouse's ReplacingMergeTree tables collapse.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from cdp.eventstore import EventStore
+from cdp.statestore import StateStore
+from cdp.warehouse import Warehouse
+from projections.identity import batch_keys, resolve
+from projections.lifecycle import LifecycleRules
+from projections.pipeline import project
+from projections.touchpoint import Touchpoint
+
+
+@dataclass(frozen=True)
+class Progress:
+    position: int
+    last_position: int
+    processed: int
+
+
+class EmbeddedRunner:
+    def __init__(self, events: EventStore, state: StateStore, warehouse: Warehouse, rules: LifecycleRules, batch_size: int):
+        self._events = events
+        self._state = state
+        self._warehouse = warehouse
+        self._rules = rules
+        self._batch_size = batch_size
+
+    def pending(self) -> tuple[int, int]:
+        """``(tracked position, last position in the log)``."""
+        return self._state.tracked()[0], self._events.last_position()
+
+    def run_batch(self) -> int:
+        """Processes the next batch; returns how many events it held (0 when caught up)."""
+        position, watermark = self._state.tracked()
+        notifications = self._events.read(position, self._batch_size)
+        if not notifications:
+            return 0
+        touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
+        watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
+        version = notifications[-1].id
+        graph = self._state.load_identity(batch_keys(touchpoints))
+        resolution = resolve(graph, touchpoints)
+        recheck = self._state.due_checks(watermark)
+        involved = set(resolution.assignments.values()) | recheck
+        involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
+        output = project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version, self._rules)
+        for table, rows in output.rows.items():
+            self._warehouse.insert(table, rows)
+        self._state.commit(graph, resolution, output, version, watermark)
+        return len(touchpoints)
+
+    def run(
+        self,
+        follow: bool = False,
+        on_progress: Callable[[Progress], None] = lambda p: None,
+        should_stop: Callable[[], bool] = lambda: False,
+        poll_seconds: float = 0.5,
+    ) -> int:
+        """Processes everything pending; with ``follow``, keeps polling for new events until told to stop."""
+        processed = 0
+        while not should_stop():
+            n = self.run_batch()
+            processed += n
+            if n:
+                position, last = self.pending()
+                on_progress(Progress(position, last, processed))
+            elif follow:
+                time.sleep(poll_seconds)
+            else:
+                break
+        return processed

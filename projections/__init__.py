@@ -1,0 +1,1 @@
+"""Pure projections and their warehouse tables. Depends on schemas only."""

@@ -1,0 +1,22 @@
+"""Shared fixtures: real stores in a temporary data directory, and event builders."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cdp.config import Settings, load_settings
+from cdp.platform import Platform
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in ("CDP_DATA_DIR", "CDP_CONFIG", "CDP_BATCH_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    with Platform(settings) as p:
+        yield p

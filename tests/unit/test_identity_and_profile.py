@@ -1,0 +1,94 @@
+"""Identity resolution and the unified profile, as pure functions."""
+
+import random
+
+from projections.identity import IdentityGraph, resolve
+from projections.lifecycle import LifecycleRules
+from projections.pipeline import project
+from projections.touchpoint import Touchpoint
+from schemas import parse_envelope
+from tests.events import event, order
+
+
+def touchpoints(*events: dict) -> list[Touchpoint]:
+    return [Touchpoint(i, parse_envelope(e | {"received_at": e["occurred_at"]}).model_dump(mode="json")) for i, e in enumerate(events, start=1)]
+
+
+def test_identifiers_seen_together_become_one_customer_the_oldest_surviving():
+    tps = touchpoints(
+        event("page_viewed", "2025-01-01", anonymous_id="anon-1"),
+        order("2025-01-02", 10, "o1", phone="+8613800000001"),
+        event("identified", "2025-01-03", anonymous_id="anon-1", email="ann@example.com"),
+        event("message_sent", "2025-01-04", wechat="ann_w", properties={"platform": "wechat"}),
+        event("ticket_opened", "2025-01-05", wechat="ann_w", phone="+8613800000001", email="ann@example.com", properties={"ticket_id": "t"}),
+    )
+    result = resolve(IdentityGraph({}, {}), tps)
+    assert len(set(result.assignments.values())) == 1
+    first = result.assignments[1]
+    assert [m.survivor for m in result.merges] == [first, first]
+    assert {m.position for m in result.merges} == {5}
+    assert "phone" in result.merges[0].reason and "ann@" not in result.merges[0].reason
+
+
+def test_unrelated_people_stay_apart():
+    tps = touchpoints(order("2025-01-02", 10, "o1", email="a@example.com"), order("2025-01-02", 10, "o2", email="b@example.com"))
+    assert len(set(resolve(IdentityGraph({}, {}), tps).assignments.values())) == 2
+
+
+def run_in_batches(tps: list[Touchpoint], size: int) -> dict:
+    """The pipeline with state kept in memory between batches, as a runner keeps it in its store."""
+    graph = IdentityGraph({}, {})
+    state: dict = {}
+    rules = LifecycleRules()
+    for start in range(0, len(tps), size):
+        batch = tps[start : start + size]
+        resolution = resolve(graph, batch)
+        as_of = max(tp.occurred_ms for tp in tps[: start + size])
+        out = project(state, resolution, batch, set(state), as_of, batch[-1].position, rules)
+        for gone in out.removed:
+            state.pop(gone, None)
+        state.update(out.profiles)
+    return state
+
+
+def scrambled_scenario(seed: int) -> list[Touchpoint]:
+    rng = random.Random(seed)
+    people = [(f"anon-{i}", f"p{i}@example.com", f"+861380000{i:04d}", f"h{i}") for i in range(20)]
+    events = []
+    for day in range(1, 200, 3):
+        anon, email, phone, handle = rng.choice(people)
+        at = f"2025-{1 + day // 31:02d}-{1 + day % 28:02d}"
+        events.append(
+            rng.choice(
+                [
+                    event("page_viewed", at, anonymous_id=anon),
+                    event("identified", at, anonymous_id=anon, email=email, traits={"tier": rng.choice("abc")}),
+                    order(at, rng.randint(1, 500), f"o{day}", email=email, phone=phone),
+                    event("message_sent", at, wechat=handle, properties={"platform": "wechat"}),
+                    event("ticket_opened", at, wechat=handle, phone=phone, properties={"ticket_id": f"t{day}", "is_complaint": True}),
+                    event("nps_answered", at, email=email, properties={"score": rng.randint(0, 10)}),
+                ]
+            )
+        )
+    rng.shuffle(events)  # arrival order differs from event time: late events everywhere
+    return touchpoints(*events)
+
+
+def comparable(state: dict) -> dict:
+    return {cid: {k: v for k, v in p.items()} for cid, p in state.items()}
+
+
+def test_batching_does_not_change_the_result():
+    tps = scrambled_scenario(3)
+    whole = comparable(run_in_batches(tps, len(tps)))
+    for size in (1, 7, 50):
+        assert comparable(run_in_batches(tps, size)) == whole
+
+
+def test_a_late_event_never_overwrites_a_newer_trait():
+    tps = touchpoints(
+        event("identified", "2025-03-01", email="a@example.com", traits={"city": "Shanghai"}),
+        event("identified", "2025-01-01", email="a@example.com", traits={"city": "Beijing", "gender": "f"}),
+    )
+    (profile,) = run_in_batches(tps, 1).values()
+    assert {k: v[0] for k, v in profile["traits"].items()} == {"city": "Shanghai", "gender": "f"}

@@ -1,0 +1,86 @@
+"""Lifecycle stages with answers worked out by hand from DOMAIN.md §7's defaults."""
+
+from datetime import UTC, datetime
+
+from projections.lifecycle import DAY_MS, Facts, LifecycleRules, lifecycle
+
+RULES = LifecycleRules()
+
+
+def ms(day: str) -> int:
+    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def facts(purchases=(), activity=(), nps=(), tickets=()) -> Facts:
+    purchases = [(ms(d), i) for i, d in enumerate(purchases)]
+    return Facts(
+        purchases=purchases,
+        activity=sorted({ms(d) for d in activity} | {p for p, _ in purchases}),
+        nps=[(ms(d), 100 + i, s) for i, (d, s) in enumerate(nps)],
+        tickets=[(ms(d), 200 + i, t, a, c) for i, (d, t, a, c) in enumerate(tickets)],
+    )
+
+
+def stages(f: Facts, as_of: str) -> list[tuple[str, str]]:
+    return [(datetime.fromtimestamp(t.at / 1000, UTC).date().isoformat(), t.to_stage) for t in lifecycle(f, ms(as_of), RULES).transitions]
+
+
+def test_prospect_without_purchase():
+    result = lifecycle(facts(activity=["2025-01-01", "2025-03-01"]), ms("2025-12-31"), RULES)
+    assert result.stage == "prospect" and result.next_check is None
+
+
+def test_first_then_repeat_purchase():
+    assert stages(facts(purchases=["2025-01-01", "2025-02-01"]), "2025-02-15") == [("2025-01-01", "new"), ("2025-02-01", "repeat")]
+
+
+def test_at_risk_after_twice_the_usual_interval():
+    # purchases 31 days apart → at risk 62 days after the last one (2025-02-01 + 62 d = 2025-04-04)
+    result = lifecycle(facts(purchases=["2025-01-01", "2025-02-01"]), ms("2025-05-01"), RULES)
+    assert result.stage == "at_risk" and result.cause == "no purchase for 62 days"
+    assert stages(facts(purchases=["2025-01-01", "2025-02-01"]), "2025-05-01")[-1] == ("2025-04-04", "at_risk")
+
+
+def test_one_purchase_is_at_risk_after_90_days_then_churned_after_180():
+    assert stages(facts(purchases=["2025-01-10"]), "2025-12-31") == [("2025-01-10", "new"), ("2025-04-10", "at_risk"), ("2025-07-09", "churned")]
+
+
+def test_purchase_after_churn_is_won_back_and_next_purchase_repeat():
+    f = facts(purchases=["2025-01-10", "2025-11-15", "2025-11-20"])
+    assert stages(f, "2025-11-16")[-1] == ("2025-11-15", "won_back")
+    assert stages(f, "2025-11-25")[-1] == ("2025-11-20", "repeat")
+
+
+def test_loyal_by_four_purchases_in_a_year():
+    f = facts(purchases=["2025-01-01", "2025-01-20", "2025-02-10", "2025-03-01"])
+    assert stages(f, "2025-03-02")[-1] == ("2025-03-01", "loyal")
+
+
+def test_loyal_by_repeat_and_promoter_and_at_risk_by_detractor():
+    f = facts(purchases=["2025-01-01", "2025-01-20"], nps=[("2025-01-25", 10), ("2025-02-01", 3)])
+    assert stages(f, "2025-02-02")[-2:] == [("2025-01-25", "loyal"), ("2025-02-01", "at_risk")]
+    assert lifecycle(f, ms("2025-02-02"), RULES).cause == "detractor (NPS 3)"
+
+
+def test_complaint_past_sla_puts_customer_at_risk_until_resolved():
+    f = facts(
+        purchases=["2025-01-01"],
+        tickets=[("2025-01-05T08:00:00", "T1", "opened", True), ("2025-01-07T08:00:00", "T1", "resolved", False)],
+    )
+    assert stages(f, "2025-01-10") == [("2025-01-01", "new"), ("2025-01-06", "at_risk"), ("2025-01-07", "new")]
+
+
+def test_a_non_complaint_ticket_changes_nothing():
+    f = facts(purchases=["2025-01-01"], tickets=[("2025-01-05", "T2", "opened", False)])
+    assert stages(f, "2025-01-10") == [("2025-01-01", "new")]
+
+
+def test_next_check_is_the_next_time_driven_change():
+    result = lifecycle(facts(purchases=["2025-01-10"]), ms("2025-02-01"), RULES)
+    assert result.next_check == ms("2025-01-10") + 90 * DAY_MS
+
+
+def test_thresholds_come_from_configuration():
+    rules = LifecycleRules(at_risk_default_days=30, churn_inactive_days=60)
+    result = lifecycle(facts(purchases=["2025-01-01"]), ms("2025-03-15"), rules)
+    assert result.stage == "churned" and result.cause == "no interaction for 60 days"

@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, describe, parse_envelope, personal_fields
+from schemas.export import export_json_schemas
+from schemas.identifiers import Identifiers
+from tests.events import event, order
+
+
+def reason(data: dict) -> str:
+    with pytest.raises(ValidationError) as caught:
+        parse_envelope(data)
+    return describe(caught.value)
+
+
+def test_a_valid_order_is_typed_and_normalised():
+    e = parse_envelope(order("2025-01-10", 99.5, "o-1", email="Ann@Example.COM", phone="+86 138-0000-0001"))
+    assert type(e).__name__ == "OrderPlacedEvent"
+    assert e.properties.amount == 99.5 and e.properties.currency == "CNY"
+    assert e.identifiers.email == "ann@example.com" and e.identifiers.phone == "+8613800000001"
+    assert e.occurred_at.isoformat() == "2025-01-10T12:00:00+00:00"
+
+
+def test_every_source_kind_has_event_types():
+    kinds = {p.source_kind for p in PAYLOAD_BY_EVENT_TYPE.values()}
+    assert kinds == set(SOURCE_KINDS)
+    assert {"page_viewed", "order_placed", "order_refunded", "store_purchase_made", "commented", "ticket_opened", "ticket_escalated", "nps_answered", "csat_answered", "csi_answered", "feedback_given"} <= set(PAYLOAD_BY_EVENT_TYPE)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"properties": {"order_id": "o", "amount": "ten"}}, "properties.amount: Input should be a valid number"),
+        ({"properties": {"order_id": "o", "amount": -1}}, "properties.amount: Input should be greater than or equal to 0"),
+        ({"properties": {"amount": 1}}, "properties.order_id: Field required"),
+        ({"source_kind": "website"}, "source_kind: Input should be 'sales'"),
+        ({"event_type": "order_teleported"}, "unknown event type 'order_teleported'"),
+        ({"occurred_at": "1970-01-01T00:00:00Z"}, "occurred_at: must be between 2000-01-01 and 2100-01-01"),
+        ({"occurred_at": "yesterday"}, "occurred_at: Input should be a valid datetime"),
+        ({"identifiers": {}}, "identifiers: at least one of anonymous_id, user_id, email, phone or social is required"),
+        ({"identifiers": {"email": "not-an-email"}}, "identifiers.email: not an email address"),
+        ({"identifiers": {"phone": "call me"}}, "identifiers.phone: not a phone number"),
+        ({"surprise": 1}, "surprise: Extra inputs are not permitted"),
+        ({"source_name": "Robert'); DROP TABLE events;--"}, "source_name: String should match pattern"),
+        ({"message_id": ""}, "message_id: String should have at least 1 character"),
+    ],
+)
+def test_bad_input_names_the_field(change: dict, expected: str):
+    data = order("2025-01-10", 10, "o-1", email="a@example.com") | change
+    assert expected in reason(data)
+
+
+def test_nps_score_range():
+    assert "properties.score: Input should be less than or equal to 10" in reason(event("nps_answered", "2025-01-01", email="a@example.com", properties={"score": 11}))
+
+
+def test_missing_event_type_is_named():
+    assert reason({"message_id": "x"}) == "(event): event_type is required"
+
+
+def test_custom_properties_are_kept():
+    e = parse_envelope(event("page_viewed", "2025-01-01", anonymous_id="a", properties={"url": "https://x.example", "experiment": "B"}))
+    assert e.properties.model_dump()["experiment"] == "B"
+
+
+def test_personal_data_is_marked():
+    assert set(personal_fields(Identifiers)) == {"email", "phone"}
+    envelope = ENVELOPE_BY_EVENT_TYPE["commented"]
+    assert {"traits", "context"} <= set(personal_fields(envelope))
+    assert personal_fields(PAYLOAD_BY_EVENT_TYPE["commented"]) == ["text"]
+    assert personal_fields(PAYLOAD_BY_EVENT_TYPE["nps_answered"]) == ["comment"]
+
+
+def test_json_schema_export(tmp_path: Path):
+    written = export_json_schemas(tmp_path)
+    assert len(written) == len(ENVELOPE_BY_EVENT_TYPE) + 1
+    envelope = json.loads((tmp_path / "envelope.v1.json").read_text())
+    assert len(envelope["oneOf"]) == len(ENVELOPE_BY_EVENT_TYPE)
+    order_schema = json.loads((tmp_path / "order_placed.v1.json").read_text())
+    assert order_schema["$defs"]["Identifiers"]["properties"]["email"]["x-personal-data"] is True
