@@ -24,7 +24,7 @@ schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
@@ -169,7 +169,7 @@ class _bar:
 
     def __init__(self, description: str, total: int | None, bytes_: bool = False):
         speed = [TransferSpeedColumn()] if bytes_ else [MofNCompleteColumn()]
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), *speed, TimeRemainingColumn(), console=err, transient=True)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), *speed, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
         self.task = self.progress.add_task(description, total=total)
 
     def __enter__(self):
@@ -182,7 +182,7 @@ class _bar:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        sys.exit(app(standalone_mode=False) or 0)
     except CdpError as error:
         err.print(f"error: {error}", markup=False, highlight=False)
         sys.exit(2)

@@ -27,15 +27,22 @@ def decode_json(raw: bytes) -> Any:
 
 def validate(data: Any, received_at: datetime) -> Envelope:
     """Validates an envelope and stamps when it was received."""
-    if isinstance(data, dict):
-        data = {**data, "received_at": received_at}
+    if not isinstance(data, dict):
+        raise Invalid(f"(event): expected a JSON object, got {_json_kind(data)}")
+    data = {**data, "received_at": received_at}
     try:
         envelope = parse_envelope(data)
     except ValidationError as error:
         raise Invalid(describe(error)) from None
     if envelope.occurred_at - received_at > MAX_FUTURE:
-        raise Invalid(f"occurred_at: {envelope.occurred_at.isoformat()} is more than {MAX_FUTURE} after it was received")
+        hours = int(MAX_FUTURE.total_seconds() // 3600)
+        raise Invalid(f"occurred_at: {envelope.occurred_at.isoformat()} is more than {hours}h after it was received")
     return envelope
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def storable(envelope: Envelope) -> tuple[str, str, bytes]:

@@ -75,12 +75,18 @@ class _Replay:
         self.last_nps: int | None = None
         self.open_complaints: dict[str, int] = {}
         self.won_back = False
+        self.churned_since_purchase = False
 
-    def apply(self, kind: str, ms: int, value: tuple, stage_before: Stage | None) -> None:
+    def settled(self, stage: Stage) -> None:
+        if stage == "churned":
+            self.churned_since_purchase = True
+
+    def apply(self, kind: str, ms: int, value: tuple) -> None:
         if kind == "activity":
             self.last_activity = ms if self.last_activity is None else max(self.last_activity, ms)
         elif kind == "purchase":
-            self.won_back = stage_before == "churned"
+            self.won_back = self.churned_since_purchase
+            self.churned_since_purchase = False
             self.purchases.append(ms)
         elif kind == "nps":
             self.last_nps = value[0]
@@ -163,6 +169,7 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
     def settle(now: int) -> None:
         nonlocal current
         stage = replay.stage(now)
+        replay.settled(stage[0])
         if current is None or stage[0] != current[0]:
             transitions.append(Transition(now, current[0] if current else None, stage[0], stage[1]))
         current = stage
@@ -180,9 +187,8 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
     for ms, group in groupby(points, key=itemgetter(0)):
         if last is not None:
             run_checks_until(ms, last)
-        stage_before = current[0] if current else None
         for _, kind, value in group:
-            replay.apply(kind, ms, value, stage_before)
+            replay.apply(kind, ms, value)
         settle(ms)
         last = ms
     if last is not None:

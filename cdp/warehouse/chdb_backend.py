@@ -32,7 +32,7 @@ class ChdbWarehouse:
         self._run(f"INSERT INTO `{self.database}`.`{table}` SETTINGS date_time_input_format='best_effort' FORMAT JSONEachRow\n{body}", "CSV")
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self._run(sql, "JSONEachRow", params)
+        result = self._run(single_statement(sql), "JSONEachRow", params)
         return [orjson.loads(line) for line in result.splitlines() if line]
 
     def make_read_only(self) -> None:
@@ -46,6 +46,35 @@ class ChdbWarehouse:
             return self._session.query(sql, fmt, params={k: _literal(v) for k, v in (params or {}).items()}).bytes()
         except RuntimeError as error:
             raise QueryRefused(_first_line(str(error))) from None
+
+
+def single_statement(sql: str) -> str:
+    """The statement without trailing semicolons; refuses text holding more than one statement.
+
+    chDB runs every statement of a multi-statement text, unlike a server's native protocol.
+    """
+    text = sql.strip().rstrip(";").rstrip()
+    quote = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif text.startswith("--", i) or text.startswith("#", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 1
+        elif ch == ";":
+            raise QueryRefused("one statement at a time: the query holds a ';' outside quotes")
+        i += 1
+    return text
 
 
 def _literal(value: Any) -> Any:
