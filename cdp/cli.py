@@ -182,22 +182,12 @@ class _bar:
 
 def main() -> None:
     try:
-        sys.exit(app(standalone_mode=False) or 0)
+        app()  # exits itself; usage errors get the usual usage message and exit code 2
     except CdpError as error:
         err.print(f"error: {error}", markup=False, highlight=False)
         sys.exit(2)
-    except (typer.Exit, SystemExit) as done:
-        sys.exit(getattr(done, "exit_code", getattr(done, "code", 0)))
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
     except Exception as error:  # the last line of defence: one clear line, never a traceback
         if os.environ.get("CDP_DEBUG"):
             raise
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
         err.print(f"error: unexpected {type(error).__name__}: {error} (set CDP_DEBUG=1 for details)", markup=False, highlight=False)
         sys.exit(1)

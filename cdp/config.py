@@ -84,7 +84,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"config file {config_file} does not exist")
     settings_class = Settings
     if config_file is not None:
-        config = SettingsConfigDict(**Settings.model_config, toml_file=config_file)
+        config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
         settings_class = type("FileSettings", (Settings,), {"model_config": config, "__doc__": Settings.__doc__})
     try:
         return settings_class(**overrides)

@@ -1,0 +1,70 @@
+"""Killing `cdp run` part-way and running it again gives the warehouse one uninterrupted run gives."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import orjson
+
+from cdp.workload import generate
+from tests.cli import CDP, cdp
+
+BATCH = {"CDP_BATCH_SIZE": "250"}
+TABLES = {
+    "events": "position",
+    "profiles": "customer_id",
+    "identities": "identifier",
+    "customer_merges": "absorbed, position",
+    "lifecycle_transitions": "customer_id, at, from_stage, to_stage",
+}
+
+
+def dump(data_dir: Path) -> dict[str, list]:
+    contents = {}
+    for table, key in TABLES.items():
+        result = cdp("sql", f"SELECT * FROM cdp.{table} FINAL ORDER BY {key}", "--format", "json", data_dir=data_dir)
+        assert result.returncode == 0, result.stderr
+        contents[table] = orjson.loads(result.stdout)
+    return contents
+
+
+def tracked_position(data_dir: Path) -> int:
+    try:
+        with sqlite3.connect(data_dir / "projections.sqlite", timeout=5) as db:
+            row = db.execute("SELECT position FROM tracking").fetchone()
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+    return row[0] if row else 0
+
+
+def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path):
+    source = tmp_path / "events.jsonl"
+    source.write_bytes(b"\n".join(orjson.dumps(e) for e in generate(1500, seed=11)) + b"\n")
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    for data_dir in (whole, killed):
+        assert cdp("ingest", str(source), data_dir=data_dir).returncode == 0
+    total = sum(1 for _ in source.open("rb"))
+
+    assert cdp("run", data_dir=whole, env=BATCH).returncode == 0
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(killed)} | BATCH
+    runner = subprocess.Popen([*CDP, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while tracked_position(killed) < total // 3 and time.monotonic() < deadline and runner.poll() is None:
+        time.sleep(0.01)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    at_kill = tracked_position(killed)
+    assert 0 < at_kill < total, f"the kill should land part-way, it landed at {at_kill} of {total}"
+
+    resumed = cdp("run", data_dir=killed, env=BATCH)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"processed {total - at_kill:,} events" in resumed.stdout.decode()
+
+    expected, actual = dump(whole), dump(killed)
+    assert len(expected["events"]) == total
+    for table in TABLES:
+        assert actual[table] == expected[table], table
