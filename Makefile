@@ -17,6 +17,7 @@ demo: $(BIN)/cdp
 	$(BIN)/cdp demo
 
 test: $(BIN)/cdp
+	infra/install-test-services.sh
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/cdp

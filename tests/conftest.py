@@ -7,6 +7,7 @@ import pytest
 
 from cdp.config import Settings, load_settings
 from cdp.platform import Platform
+from tests.services.postgres import PostgresServer, postgres_server
 
 
 @pytest.fixture
@@ -20,3 +21,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def platform(settings: Settings) -> Iterator[Platform]:
     with Platform(settings) as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server

@@ -2,7 +2,7 @@
 
 import orjson
 
-from cdp.config import Settings
+from cdp.config import Settings, load_settings
 from cdp.eventstore import open_event_store
 
 
@@ -44,4 +44,16 @@ def test_a_large_batch_is_one_append(settings: Settings):
     result = store.append([envelope(n) for n in range(5000)])
     assert result.stored == 5000
     assert len(store.read(0, 10_000)) == 5000
+    store.close()
+
+
+def test_postgresql_is_selected_by_configuration(settings: Settings, postgres):
+    pg = load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__})
+    store = open_event_store(pg)
+    start = store.last_position()
+    assert store.append([envelope(n) for n in range(100)] + [envelope(1)]).__dict__ == {"stored": 100, "duplicates": 1}
+    assert store.append([envelope(5), envelope(100)]).__dict__ == {"stored": 1, "duplicates": 1}
+    notes = store.read(start, 1000)
+    assert [orjson.loads(n.state)["n"] for n in notes] == [*range(101)]
+    assert not settings.event_store_path.exists()
     store.close()
