@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from cdp.errors import ConfigError
+from projections.identity import IdentityRules
 from projections.lifecycle import LifecycleRules
 from schemas import describe
 
@@ -47,9 +48,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Path(".cdp")
-    batch_size: PositiveInt = 2000
+    batch_size: PositiveInt = 5000
     event_store: EventStoreSettings = EventStoreSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
+    identity: IdentityRules = IdentityRules()
     lifecycle: LifecycleRules = LifecycleRules()
 
     @classmethod

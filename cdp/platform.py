@@ -37,7 +37,7 @@ class Platform:
 
     @cached_property
     def runner(self) -> EmbeddedRunner:
-        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings.lifecycle, self.settings.batch_size)
+        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size)
 
     # the ingestion sink
     def append(self, events: list[tuple[str, str, bytes]]) -> tuple[int, int]:

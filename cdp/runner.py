@@ -9,16 +9,24 @@ with the same keys and versions, which the warehouse's ReplacingMergeTree tables
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import orjson
 
 from cdp.eventstore import EventStore
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
-from projections.identity import batch_keys, resolve
+from projections.identity import IdentityRules, batch_keys, resolve
 from projections.lifecycle import LifecycleRules
 from projections.pipeline import project
 from projections.touchpoint import Touchpoint
+
+
+class Rules(Protocol):
+    """The projections' configuration (``cdp.config.Settings`` is one)."""
+
+    identity: IdentityRules
+    lifecycle: LifecycleRules
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class Progress:
 
 
 class EmbeddedRunner:
-    def __init__(self, events: EventStore, state: StateStore, warehouse: Warehouse, rules: LifecycleRules, batch_size: int):
+    def __init__(self, events: EventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int):
         self._events = events
         self._state = state
         self._warehouse = warehouse
@@ -49,12 +57,12 @@ class EmbeddedRunner:
         touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
         watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
         version = notifications[-1].id
-        graph = self._state.load_identity(batch_keys(touchpoints))
-        resolution = resolve(graph, touchpoints)
+        graph = self._state.load_identity(batch_keys(touchpoints, self._rules.identity))
+        resolution = resolve(graph, touchpoints, self._rules.identity)
         recheck = self._state.due_checks(watermark)
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
-        output = project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version, self._rules)
+        output = project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version, self._rules.lifecycle)
         for table, rows in output.rows.items():
             self._warehouse.insert(table, rows)
         self._state.commit(graph, resolution, output, version, watermark)

@@ -6,13 +6,43 @@ which customers merged. A merge keeps the customer created first (lowest log pos
 result depends only on the log, not on how it was batched.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from projections.touchpoint import Touchpoint
 from schemas import person_keys
 
 CUSTOMER_NAMESPACE = uuid.UUID("5b1e0c59-2a43-4e0b-9d8e-3c4f1f6f0a11")
+
+
+class IdentityRules(BaseModel):
+    """Which identifiers may join customers. Blocked values (test and placeholder identifiers, shared by
+    unrelated people) stay on the event and the profile but never link two customers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    blocked_patterns: dict[str, list[str]] = Field(
+        default={
+            "phone": [r"^\+?\d?0{6,}$", r"^\+?(\d)\1{6,}$", r"^\+?\d{0,3}123456789\d?$"],
+            "email": [r"^(test|tests|noreply|no-reply|donotreply|do-not-reply|null|none|unknown|anonymous|nobody)@", r"@(test\.com|mailinator\.com|example\.invalid)$"],
+            "user_id": [r"^(0|null|none|undefined|anonymous|guest|test)$"],
+        },
+        description="Identifier type (user_id, email, phone, social, anonymous_id) → regular expressions of values that never join customers.",
+    )
+
+    @cached_property
+    def _compiled(self) -> dict[str, re.Pattern]:
+        return {kind: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) for kind, patterns in self.blocked_patterns.items() if patterns}
+
+    def joins(self, key: str) -> bool:
+        """Whether the ``type:value`` identifier may link customers."""
+        kind, value = key.split(":", 1)
+        pattern = self._compiled.get(kind)
+        return pattern is None or pattern.search(value) is None
 
 
 @dataclass(slots=True)
@@ -47,8 +77,12 @@ class Resolution:
     removed_customers: set[str]
 
 
-def batch_keys(touchpoints: list[Touchpoint]) -> set[str]:
-    return {key for tp in touchpoints for key in person_keys(tp.event["identifiers"])}
+def joining_keys(identifiers: dict, rules: IdentityRules) -> list[str]:
+    return [key for key in person_keys(identifiers) if rules.joins(key)]
+
+
+def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
+    return {key for tp in touchpoints for key in joining_keys(tp.event["identifiers"], rules)}
 
 
 def new_customer_id(event: dict) -> str:
@@ -56,12 +90,12 @@ def new_customer_id(event: dict) -> str:
     return str(uuid.uuid5(CUSTOMER_NAMESPACE, f"{event['source_name']}/{event['message_id']}"))
 
 
-def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint]) -> Resolution:
+def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: IdentityRules) -> Resolution:
     """Assigns each event to a customer, creating and merging customers as identifiers link up."""
     merged_into: dict[str, str] = {}
     result = Resolution({}, [], {}, set(), set())
     for tp in touchpoints:
-        keys = person_keys(tp.event["identifiers"])
+        keys = joining_keys(tp.event["identifiers"], rules)
         owners = sorted({graph.index[k] for k in keys if k in graph.index}, key=lambda c: graph.customers[c].created_at_position)
         if owners:
             customer = owners[0]

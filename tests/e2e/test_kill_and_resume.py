@@ -1,6 +1,7 @@
 """Killing `cdp run` part-way and running it again gives the warehouse one uninterrupted run gives."""
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -44,8 +45,10 @@ def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path):
     source = tmp_path / "events.jsonl"
     source.write_bytes(b"\n".join(orjson.dumps(e) for e in generate(1500, seed=11)) + b"\n")
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    for data_dir in (whole, killed):
-        assert cdp("ingest", str(source), data_dir=data_dir).returncode == 0
+    assert cdp("ingest", str(source), data_dir=whole).returncode == 0
+    killed.mkdir()
+    for part in whole.glob("events.sqlite*"):  # the same log, byte for byte
+        shutil.copy(part, killed / part.name)
     total = sum(1 for _ in source.open("rb"))
 
     assert cdp("run", data_dir=whole, env=BATCH).returncode == 0

@@ -2,12 +2,15 @@
 
 import random
 
-from projections.identity import IdentityGraph, resolve
+from projections.identity import IdentityGraph, IdentityRules, resolve
 from projections.lifecycle import LifecycleRules
 from projections.pipeline import project
 from projections.touchpoint import Touchpoint
 from schemas import parse_envelope
 from tests.events import event, order
+
+
+RULES = IdentityRules()
 
 
 def touchpoints(*events: dict) -> list[Touchpoint]:
@@ -22,7 +25,7 @@ def test_identifiers_seen_together_become_one_customer_the_oldest_surviving():
         event("message_sent", "2025-01-04", wechat="ann_w", properties={"platform": "wechat"}),
         event("ticket_opened", "2025-01-05", wechat="ann_w", phone="+8613800000001", email="ann@example.com", properties={"ticket_id": "t"}),
     )
-    result = resolve(IdentityGraph({}, {}), tps)
+    result = resolve(IdentityGraph({}, {}), tps, RULES)
     assert len(set(result.assignments.values())) == 1
     first = result.assignments[1]
     assert [m.survivor for m in result.merges] == [first, first]
@@ -32,7 +35,23 @@ def test_identifiers_seen_together_become_one_customer_the_oldest_surviving():
 
 def test_unrelated_people_stay_apart():
     tps = touchpoints(order("2025-01-02", 10, "o1", email="a@example.com"), order("2025-01-02", 10, "o2", email="b@example.com"))
-    assert len(set(resolve(IdentityGraph({}, {}), tps).assignments.values())) == 2
+    assert len(set(resolve(IdentityGraph({}, {}), tps, RULES).assignments.values())) == 2
+
+
+def test_placeholder_identifiers_never_join_people():
+    tps = touchpoints(
+        order("2025-01-02", 10, "o1", email="a@example.com", phone="+10000000000"),
+        order("2025-01-02", 10, "o2", email="b@example.com", phone="+10000000000"),
+        order("2025-01-03", 10, "o3", email="test@shop.example", user_id="guest"),
+        order("2025-01-03", 10, "o4", email="test@shop.example", user_id="guest"),
+    )
+    assert len(set(resolve(IdentityGraph({}, {}), tps, RULES).assignments.values())) == 4
+
+
+def test_block_lists_are_configuration():
+    rules = IdentityRules(blocked_patterns={"email": [r"@family\.example$"]})
+    assert not rules.joins("email:mum@family.example") and rules.joins("phone:+10000000000")
+    assert not RULES.joins("phone:+11111111111") and not RULES.joins("phone:0000000") and RULES.joins("phone:+8613912345678")
 
 
 def run_in_batches(tps: list[Touchpoint], size: int) -> dict:
@@ -42,7 +61,7 @@ def run_in_batches(tps: list[Touchpoint], size: int) -> dict:
     rules = LifecycleRules()
     for start in range(0, len(tps), size):
         batch = tps[start : start + size]
-        resolution = resolve(graph, batch)
+        resolution = resolve(graph, batch, RULES)
         as_of = max(tp.occurred_ms for tp in tps[: start + size])
         out = project(state, resolution, batch, set(state), as_of, batch[-1].position, rules)
         for gone in out.removed:
