@@ -8,6 +8,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+HISTORY_ROWS = 12
 _SKIP = {"version", "is_deleted", "merged_into", "lifecycle_history"}
 
 
@@ -40,6 +41,9 @@ def print_profile(console: Console, profile: dict[str, Any]) -> None:
             table.add_row(name, _plain(value))
     console.print(table)
     history = profile.get("lifecycle_history") or []
+    if len(history) > HISTORY_ROWS:
+        console.print(f"({len(history) - HISTORY_ROWS} earlier stage changes not shown; `--json` has them all)")
+        history = history[-HISTORY_ROWS:]
     if history:
         print_rows(console, history, "table", title="lifecycle history")
 
