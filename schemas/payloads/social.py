@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from schemas.payloads.base import Code, Name, Payload
 from schemas.personal import Personal
@@ -12,7 +12,7 @@ Text = Annotated[str, Field(max_length=20_000)]
 
 
 class SocialPayload(Payload):
-    platform: Annotated[str, Field(min_length=1, max_length=32)]
+    platform: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
     post_id: Code | None = None
 
 

@@ -43,7 +43,7 @@ class CsiAnswered(SurveyPayload):
 class FeedbackGiven(SurveyPayload):
     event_type = "feedback_given"
     source_kind = "survey"
-    text: Comment
+    text: Personal[Annotated[str, Field(min_length=1, max_length=20_000)]]
     topic: Name | None = None
 
 
