@@ -21,7 +21,7 @@ test: $(BIN)/cdp
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/cdp
-	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python -m benchmarks.suite --events 1000000
 
 clean:
 	rm -rf $(VENV) .cdp

@@ -126,6 +126,29 @@ def demo(
     out.print(f"\nData is in {settings.data_dir}/. Try: cdp sql \"SELECT lifecycle_stage, count() FROM cdp.profiles FINAL GROUP BY 1\"")
 
 
+@app.command()
+def generate(
+    events: Annotated[Optional[int], typer.Option(help="Exactly this many events (e.g. 100000, 1000000, 10000000).", min=1)] = None,
+    customers: Annotated[Optional[int], typer.Option(help="Instead of --events: every event of this many customers.", min=1)] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same events.")] = 7,
+    output: Annotated[str, typer.Option("--out", help="JSON Lines file to write, or - for standard output.")] = "-",
+) -> None:
+    """Write a synthetic multi-channel workload as JSON Lines (the demo's generator)."""
+    from cdp.workload import generate as generate_customers
+    from cdp.workload import generate_events
+
+    if (events is None) == (customers is None):
+        raise CdpError("give exactly one of --events N or --customers N")
+    stream = generate_events(events, seed=seed) if events is not None else generate_customers(customers, seed=seed)
+    handle = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115
+    written = 0
+    with handle:
+        for event in stream:
+            handle.write(orjson.dumps(event) + b"\n")
+            written += 1
+    err.print(f"wrote {written:,} events")
+
+
 @schemas_app.command("export")
 def schemas_export(directory: Annotated[Path, typer.Argument(help="Where to write the JSON Schema files.")]) -> None:
     """Write the JSON Schema of the envelope and of every event type."""

@@ -20,6 +20,7 @@ import math
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from operator import itemgetter
 
 from schemas import PAYLOAD_BY_EVENT_TYPE
@@ -379,3 +380,8 @@ def generate(customers: int, *, seed: int = 7, start: datetime = datetime(2025, 
         events.sort(key=itemgetter(0))
         for _, event in events:
             yield event
+
+
+def generate_events(count: int, *, seed: int = 7) -> Iterator[dict]:
+    """Exactly ``count`` events: the first ``count`` of a population large enough to give them (~12 events a customer)."""
+    return islice(generate(max(GROUP_SIZE, count // 8), seed=seed), count)

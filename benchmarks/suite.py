@@ -1,0 +1,88 @@
+"""The benchmark suite: every stage on the same generated workload, measured against the floor.
+
+    python -m benchmarks.suite [--events 1000000] [--workdir DIR] [--stages floor,ingest,...]
+
+Each stage runs in its own process (so its peak RSS is its own) and prints one figure per line
+with its unit; throughput stages are also given as a ratio to the floor (the same events loaded
+straight into chDB with one JSONEachRow insert), so figures compare across machines.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ORDER = ("floor", "ingest", "process", "rebuild", "warehouse_load", "freshness", "queries")
+
+
+def run_stage(stage: str, workdir: Path, *extra: str) -> tuple[dict, float]:
+    """Runs a stage in a child process; returns its figures and the child's peak RSS in MiB."""
+    child = subprocess.Popen([sys.executable, "-m", "benchmarks.stages", stage, str(workdir), *extra], stdout=subprocess.PIPE)
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"stage {stage} failed with exit code {child.returncode}")
+    return orjson.loads(output), usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, help="keep the generated workload and data here (default: a temporary directory)")
+    parser.add_argument("--stages", default=",".join(ORDER), help=f"comma-separated subset of {','.join(ORDER)}")
+    args = parser.parse_args()
+    stages = [s for s in args.stages.split(",") if s]
+    unknown = set(stages) - set(ORDER)
+    if unknown:
+        parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
+
+    with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}")
+        if not (workdir / "events.jsonl").exists() or sum(1 for _ in (workdir / "events.jsonl").open("rb")) != args.events:
+            figures, rss = run_stage("workload", workdir, str(args.events))
+            print(f"workload: {args.events:,} events, {figures['bytes'] / 2**20:,.0f} MiB of JSON Lines")
+        floor_rate = None
+        for stage in stages:
+            figures, rss = run_stage(stage, workdir)
+            floor_rate = report(stage, figures, floor_rate)
+            print(f"{stage} peak RSS: {rss:,.0f} MiB")
+
+
+def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
+    def rate_line(label: str, count: int, unit: str) -> float:
+        rate = count / f["seconds"]
+        ratio = f" ({rate / floor_rate:.3f} × floor)" if floor_rate else ""
+        print(f"{label}: {rate:,.0f} {unit}{ratio}  [{count:,} in {f['seconds']:.2f} s]")
+        return rate
+
+    if stage == "floor":
+        return rate_line("floor (raw JSONEachRow into chDB)", f["events"], "events/s")
+    if stage == "ingest":
+        rate_line("ingest (validated, durable)", f["events"], "events/s")
+    elif stage == "process":
+        rate_line("projection (identity, profile, lifecycle → warehouse)", f["events"], "events/s")
+    elif stage == "rebuild":
+        rate_line("rebuild from the first event", f["events"], "events/s")
+        print(f"rebuild time: {f['seconds']:.1f} s for {f['events']:,} events")
+    elif stage == "warehouse_load":
+        rate_line("warehouse load (events rows)", f["rows"], "rows/s")
+    elif stage == "freshness":
+        print(f"freshness accepted → visible p50: {f['p50_ms']:.0f} ms  [{f['events']:,} events]")
+        print(f"freshness accepted → visible p99: {f['p99_ms']:.0f} ms")
+    elif stage == "queries":
+        profiles = f.pop("profiles")
+        for name, ms in f.items():
+            print(f"query {name}: {ms:.0f} ms  [{profiles:,} profiles]")
+    return floor_rate
+
+
+if __name__ == "__main__":
+    main()
