@@ -118,7 +118,7 @@ def demo(
     settings = _settings(data_dir, config)
     with Platform(settings) as platform:
         lines = (orjson.dumps(event) for event in generate(customers, seed=seed))
-        with _bar("generate + ingest", None, bytes_=True) as (progress, task):
+        with _ProgressBar("generate + ingest", None, bytes_=True) as (progress, task):
             report = import_lines(lines, platform, "demo", settings.batch_size, lambda n: progress.advance(task, n))
         _print_import(report, "demo")
         _process(platform, follow=False)
@@ -158,7 +158,7 @@ def schemas_export(directory: Annotated[Path, typer.Argument(help="Where to writ
 
 def _process(platform: Platform, follow: bool) -> int:
     position, last = platform.runner.pending()
-    with _bar("process", max(last - position, 0)) as (progress, task):
+    with _ProgressBar("process", max(last - position, 0)) as (progress, task):
 
         def show(p: RunProgress) -> None:
             progress.update(task, completed=p.processed, total=max(p.last_position - position, p.processed))
@@ -187,7 +187,7 @@ def _print_summary(platform: Platform) -> None:
         print_profile(out, queries.profile(warehouse, customer))
 
 
-class _bar:
+class _ProgressBar:
     """A progress bar on stderr (hidden when stderr is not a terminal)."""
 
     def __init__(self, description: str, total: int | None, bytes_: bool = False):
