@@ -49,7 +49,7 @@ def ingest(
             path = Path(file)
             if not path.is_file():
                 raise CdpError(f"{file}: no such file")
-            with path.open("rb") as handle, _bar("ingest", path.stat().st_size, bytes_=True) as (progress, task):
+            with path.open("rb") as handle, _ProgressBar("ingest", path.stat().st_size, bytes_=True) as (progress, task):
                 report = import_lines(handle, platform, path.name, settings.batch_size, lambda n: progress.advance(task, n))
     _print_import(report, file)
     if report.rejected:
