@@ -13,8 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from cdp.errors import ConfigError
+from projections.churn import ChurnRules
 from projections.identity import IdentityRules
 from projections.lifecycle import LifecycleRules
+from projections.loyalty import LoyaltyRules
+from projections.profile import ProfileRules
+from projections.satisfaction import SatisfactionRules
+from projections.service import ServiceRules
+from projections.tags.rules import TagRules
+from projections.value import ValueRules
 from schemas import describe
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -53,6 +60,14 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = WarehouseSettings()
     identity: IdentityRules = IdentityRules()
     lifecycle: LifecycleRules = LifecycleRules()
+    # the other projections' rules (each documented field by field next to its projection)
+    profile: ProfileRules = ProfileRules()
+    tags: TagRules = TagRules()
+    value: ValueRules = ValueRules()
+    satisfaction: SatisfactionRules = SatisfactionRules()
+    service: ServiceRules = ServiceRules()
+    churn: ChurnRules = ChurnRules()
+    loyalty: LoyaltyRules = LoyaltyRules()
 
     @classmethod
     def settings_customise_sources(

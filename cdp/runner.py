@@ -9,24 +9,15 @@ with the same keys and versions, which the warehouse's ReplacingMergeTree tables
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import orjson
 
 from cdp.eventstore import EventStore
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityRules, batch_keys, resolve
-from projections.lifecycle import LifecycleRules
-from projections.pipeline import project
+from projections.identity import batch_keys, resolve
+from projections.pipeline import Pipeline, Rules
 from projections.touchpoint import Touchpoint
-
-
-class Rules(Protocol):
-    """The projections' configuration (``cdp.config.Settings`` is one)."""
-
-    identity: IdentityRules
-    lifecycle: LifecycleRules
 
 
 @dataclass(frozen=True)
@@ -37,12 +28,15 @@ class Progress:
 
 
 class EmbeddedRunner:
-    def __init__(self, events: EventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int):
+    def __init__(self, events: EventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int, tables: set[str] | None = None):
+        """``tables``: write only these warehouse tables (a partial rebuild); all when None."""
         self._events = events
         self._state = state
         self._warehouse = warehouse
         self._rules = rules
+        self._pipeline = Pipeline(rules)
         self._batch_size = batch_size
+        self._tables = tables
 
     def pending(self) -> tuple[int, int]:
         """``(tracked position, last position in the log)``."""
@@ -62,9 +56,10 @@ class EmbeddedRunner:
         recheck = self._state.due_checks(watermark)
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
-        output = project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version, self._rules.lifecycle)
+        output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
         for table, rows in output.rows.items():
-            self._warehouse.insert(table, rows)
+            if self._tables is None or table in self._tables:
+                self._warehouse.insert(table, rows)
         self._state.commit(graph, resolution, output, version, watermark)
         return len(touchpoints)
 

@@ -82,6 +82,19 @@ class StateStore:
             raise
         db.execute("COMMIT")
 
+    def reset(self) -> None:
+        """Forgets all projection state and the tracked position: the next run starts from the first event."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("identity_index", "identity_customers", "profiles", "lifecycle_checks"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM tracking WHERE name = ?", (self.name,))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
     def _select(self, sql: str, values: list) -> list[tuple]:
         rows: list[tuple] = []
         for start in range(0, len(values), _CHUNK):

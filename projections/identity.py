@@ -8,10 +8,13 @@ result depends only on the log, not on how it was batched.
 
 import re
 import uuid
-from dataclasses import dataclass
-from functools import cached_property
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from projections.touchpoint import Touchpoint
 from schemas import person_keys
@@ -19,30 +22,101 @@ from schemas import person_keys
 CUSTOMER_NAMESPACE = uuid.UUID("5b1e0c59-2a43-4e0b-9d8e-3c4f1f6f0a11")
 
 
+ID_TYPES = ("user_id", "phone", "email", "social", "anonymous_id")
+
+
 class IdentityRules(BaseModel):
-    """Which identifiers may join customers. Blocked values (test and placeholder identifiers, shared by
-    unrelated people) stay on the event and the profile but never link two customers."""
+    """Which identifiers may join customers, and how many of each one customer may hold.
+
+    Blocked values (test and placeholder identifiers, shared by unrelated people) stay on the event
+    and the profile but never link two customers. Limits stop over-merging: a family sharing one
+    email but each with their own phone stays two customers, because joining them would give one
+    customer two phones. A merge that turns out wrong is undone by blocking the identifier that
+    made it (``blocked_values``) and rebuilding (``cdp projections rebuild``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     blocked_patterns: dict[str, list[str]] = Field(
         default={
-            "phone": [r"^\+?\d?0{6,}$", r"^\+?(\d)\1{6,}$", r"^\+?\d{0,3}123456789\d?$"],
+            "phone": [r"^\+?\d?0{6,}$", r"^\+?(\d)\1{6,}$", r"^\+?\d{0,3}123456789\d?$", r"^\+?(86)?13800138000$"],
             "email": [r"^(test|tests|noreply|no-reply|donotreply|do-not-reply|null|none|unknown|anonymous|nobody)@", r"@(test\.com|mailinator\.com|example\.invalid)$"],
             "user_id": [r"^(0|null|none|undefined|anonymous|guest|test)$"],
         },
         description="Identifier type (user_id, email, phone, social, anonymous_id) → regular expressions of values that never join customers.",
     )
+    blocked_values: list[str] = Field(
+        default=[],
+        description="Exact identifiers as type:value (e.g. email:family@example.com, social:wechat:shop_helper) that never join customers; "
+        "add the identifier behind a wrong merge here and rebuild to undo it.",
+    )
+    max_per_customer: dict[Literal["user_id", "phone", "email", "social", "anonymous_id"], int] = Field(
+        default={"user_id": 1, "phone": 1, "email": 3, "social": 10, "anonymous_id": 50},
+        description="At most this many identifiers of a type on one customer; a merge or a new identifier that would exceed it is refused "
+        "and recorded (identity_refusals). Types not listed are unlimited.",
+    )
+    priority: list[Literal["user_id", "phone", "email", "social", "anonymous_id"]] = Field(
+        default=list(ID_TYPES),
+        description="Identifier types from most to least trusted: an event belongs to the customer of its most trusted identifier, "
+        "and its other identifiers join that customer only within the limits.",
+    )
+
+    @field_validator("max_per_customer")
+    @classmethod
+    def _positive(cls, limits: dict[str, int]) -> dict[str, int]:
+        bad = [kind for kind, n in limits.items() if n < 1]
+        if bad:
+            raise ValueError(f"limits must be at least 1 ({', '.join(bad)})")
+        return limits
+
+    @field_validator("priority")
+    @classmethod
+    def _every_type_once(cls, order: list[str]) -> list[str]:
+        if sorted(order) != sorted(ID_TYPES):
+            raise ValueError(f"must list each of {', '.join(ID_TYPES)} exactly once")
+        return order
 
     @cached_property
     def _compiled(self) -> dict[str, re.Pattern]:
         return {kind: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) for kind, patterns in self.blocked_patterns.items() if patterns}
 
+    @cached_property
+    def _rank(self) -> dict[str, int]:
+        return {kind: i for i, kind in enumerate(self.priority)}
+
+    @cached_property
+    def _verdicts(self):
+        blocked = frozenset(self.blocked_values)
+
+        @lru_cache(maxsize=1 << 16)
+        def joins(key: str) -> bool:
+            if key in blocked:
+                return False
+            kind, value = key.split(":", 1)
+            pattern = self._compiled.get(kind)
+            return pattern is None or pattern.search(value) is None
+
+        return joins
+
     def joins(self, key: str) -> bool:
         """Whether the ``type:value`` identifier may link customers."""
-        kind, value = key.split(":", 1)
-        pattern = self._compiled.get(kind)
-        return pattern is None or pattern.search(value) is None
+        return self._verdicts(key)
+
+    def by_priority(self, keys: list[str]) -> list[str]:
+        rank = self._rank
+        return sorted(keys, key=lambda k: rank[id_type(k)])
+
+    def excess(self, keys: Iterable[str]) -> str:
+        """Empty when a customer may hold all ``keys``; else which limit they break."""
+        counts = Counter(id_type(k) for k in keys)
+        for kind, limit in self.max_per_customer.items():
+            if counts[kind] > limit:
+                return f"{counts[kind]} {kind} identifiers (limit {limit})"
+        return ""
+
+
+def id_type(key: str) -> str:
+    return key.split(":", 1)[0]
 
 
 @dataclass(slots=True)
@@ -68,6 +142,18 @@ class Merge:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A join the limits refused: ``identifier`` stayed with ``other`` (or unattached when ``other`` is empty)."""
+
+    customer: str
+    other: str
+    identifier: str
+    position: int
+    occurred_at: str
+    reason: str
+
+
 @dataclass(slots=True)
 class Resolution:
     assignments: dict[int, str]  # event position → customer id (after this batch's merges)
@@ -75,10 +161,12 @@ class Resolution:
     changed_keys: dict[str, tuple[str, int]]  # identifier key → (its customer now, position that assigned it)
     changed_customers: set[str]
     removed_customers: set[str]
+    refusals: list[Refusal] = field(default_factory=list)
 
 
 def joining_keys(identifiers: dict, rules: IdentityRules) -> list[str]:
-    return [key for key in person_keys(identifiers) if rules.joins(key)]
+    """The event's identifiers that may link customers, most trusted first."""
+    return rules.by_priority([key for key in person_keys(identifiers) if rules.joins(key)])
 
 
 def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
@@ -91,28 +179,51 @@ def new_customer_id(event: dict) -> str:
 
 
 def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: IdentityRules) -> Resolution:
-    """Assigns each event to a customer, creating and merging customers as identifiers link up."""
+    """Assigns each event to a customer, creating and merging customers as identifiers link up.
+
+    Per event, identifiers are taken most trusted first: the first names the customer (an existing
+    one, or a new one created by this event); each further identifier joins it, or merges its own
+    customer into it (the one created first survives), unless the result would break a limit, in
+    which case the join is refused and recorded.
+    """
     merged_into: dict[str, str] = {}
     result = Resolution({}, [], {}, set(), set())
     for tp in touchpoints:
         keys = joining_keys(tp.event["identifiers"], rules)
-        owners = sorted({graph.index[k] for k in keys if k in graph.index}, key=lambda c: graph.customers[c].created_at_position)
-        if owners:
-            customer = owners[0]
-        else:
+        customer, fresh = None, False
+        for key in keys:
+            owner = graph.index.get(key)
+            if customer is None:
+                customer = owner
+                if owner is None:
+                    customer, fresh = new_customer_id(tp.event), True
+                    graph.customers[customer] = CustomerIdentity(tp.position, [])
+                    _attach(graph, customer, [key], tp.position, result)
+            elif owner == customer:
+                continue
+            elif owner is None:
+                excess = rules.excess([*graph.customers[customer].keys, key])
+                if excess:
+                    result.refusals.append(_refusal(customer, "", key, tp, f"not attached: the customer would hold {excess}"))
+                else:
+                    _attach(graph, customer, [key], tp.position, result)
+            else:
+                excess = rules.excess(set(graph.customers[customer].keys).union(graph.customers[owner].keys))
+                if excess:
+                    result.refusals.append(_refusal(customer, owner, key, tp, f"merge refused: one customer would hold {excess}"))
+                elif fresh:  # created by this very event: its identifiers simply join the existing customer
+                    moved = graph.customers.pop(customer).keys
+                    result.changed_customers.discard(customer)
+                    customer, fresh = owner, False
+                    _attach(graph, customer, moved, tp.position, result)
+                else:
+                    survivor, absorbed = sorted((customer, owner), key=lambda c: graph.customers[c].created_at_position)
+                    _merge(graph, absorbed, survivor, tp, keys, result)
+                    merged_into[absorbed] = survivor
+                    customer = survivor
+        if customer is None:  # only blocked identifiers: a customer of its own
             customer = new_customer_id(tp.event)
             graph.customers[customer] = CustomerIdentity(tp.position, [])
-        for absorbed in owners[1:]:
-            _merge(graph, absorbed, customer, tp, keys, result)
-            merged_into[absorbed] = customer
-        identity = graph.customers[customer]
-        new_keys = [k for k in keys if graph.index.get(k) != customer]
-        for key in new_keys:
-            graph.index[key] = customer
-            result.changed_keys[key] = (customer, tp.position)
-        if new_keys:
-            identity.keys = sorted(set(identity.keys).union(new_keys))
-            result.changed_customers.add(customer)
         result.assignments[tp.position] = customer
     for position, customer in result.assignments.items():
         while customer in merged_into:
@@ -121,16 +232,25 @@ def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: Identity
     return result
 
 
+def _attach(graph: IdentityGraph, customer: str, keys: list[str], position: int, result: Resolution) -> None:
+    for key in keys:
+        graph.index[key] = customer
+        result.changed_keys[key] = (customer, position)
+    identity = graph.customers[customer]
+    identity.keys = sorted(set(identity.keys).union(keys))
+    result.changed_customers.add(customer)
+
+
+def _refusal(customer: str, other: str, key: str, tp: Touchpoint, why: str) -> Refusal:
+    reason = f"event {tp.event['source_name']}/{tp.event['message_id']}: {id_type(key)} {why}"
+    return Refusal(customer, other, key, tp.position, tp.event["occurred_at"], reason)
+
+
 def _merge(graph: IdentityGraph, absorbed: str, survivor: str, tp: Touchpoint, keys: list[str], result: Resolution) -> None:
     gone = graph.customers.pop(absorbed)
-    for key in gone.keys:
-        graph.index[key] = survivor
-        result.changed_keys[key] = (survivor, tp.position)
-    target = graph.customers[survivor]
-    target.keys = sorted(set(target.keys).union(gone.keys))
-    linking = [k.split(":", 1)[0] for k in keys]
+    _attach(graph, survivor, gone.keys, tp.position, result)
+    linking = [id_type(k) for k in keys]
     reason = f"event {tp.event['source_name']}/{tp.event['message_id']} named identifiers of both ({', '.join(linking)})"
     result.merges.append(Merge(absorbed, survivor, tp.position, tp.event["occurred_at"], reason))
-    result.changed_customers.add(survivor)
     result.changed_customers.discard(absorbed)
     result.removed_customers.add(absorbed)

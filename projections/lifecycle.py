@@ -99,12 +99,7 @@ class _Replay:
                     self.open_complaints.pop(ticket, None)
 
     def purchase_gap_limit(self) -> int:
-        rules = self.rules
-        if len(self.purchases) < 2:
-            return rules.at_risk_default_days * DAY_MS
-        intervals = [b - a for a, b in zip(self.purchases, self.purchases[1:], strict=False)]
-        usual = max(median(intervals), DAY_MS)
-        return int(rules.at_risk_interval_multiplier * usual)
+        return purchase_gap_limit(self.purchases, self.rules)
 
     def stage(self, now: int) -> tuple[Stage, str]:
         rules = self.rules
@@ -156,6 +151,15 @@ class _Replay:
         window = rules.loyal_window_days * DAY_MS
         moments.extend(p + window for p in self.purchases if p + window > now)
         return [m for m in moments if m > now]
+
+
+def purchase_gap_limit(purchases: list[int], rules: LifecycleRules) -> int:
+    """How long (ms) after the last of ``purchases`` (sorted ms) a customer counts as at risk."""
+    if len(purchases) < 2:
+        return rules.at_risk_default_days * DAY_MS
+    intervals = [b - a for a, b in zip(purchases, purchases[1:], strict=False)]
+    usual = max(median(intervals), DAY_MS)
+    return int(rules.at_risk_interval_multiplier * usual)
 
 
 def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:

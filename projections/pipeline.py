@@ -1,18 +1,73 @@
 """One batch through every projection: pure, so any runner (embedded, faust) gives the same rows.
 
-The runner loads state, calls ``identity.resolve`` then ``project``, writes ``Output.rows`` to the
-warehouse, and saves ``Output``'s state changes with the batch's log position in one transaction.
+The runner loads state, calls ``identity.resolve`` then ``Pipeline.project``, writes
+``Output.rows`` to the warehouse, and saves ``Output``'s state changes with the batch's log
+position in one transaction. Per batch, each customer the batch touches (or whose next
+time-driven change is due) is recomputed once, whatever the number of its events.
 """
 
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
 
-from projections.profile import Profile, absorb, apply, empty_profile, lifecycle_facts
-from projections.identity import Resolution
+import orjson
+
+from projections.churn import ChurnRules, churn_risk
+from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
-from projections.tables import customer_merges, events, identities, lifecycle_transitions
+from projections.loyalty import LoyaltyRules, loyalty
+from projections.profile import FREE_TEXT, Profile, ProfileRules, absorb, apply, empty_profile, lifecycle_facts
+from projections.satisfaction import SatisfactionRules, csi, nps_category, satisfaction
+from projections.sentiment import sentiment
+from projections.service import ServiceRules, tickets
+from projections.tables import (
+    churn_risk as churn_table,
+    customer_loyalty,
+    customer_merges,
+    customer_satisfaction,
+    customer_service,
+    customer_tags,
+    customer_traits,
+    customer_value,
+    events,
+    identities,
+    identity_refusals,
+    lifecycle_transitions,
+    survey_answers,
+    tag_changes,
+)
 from projections.tables import profiles as profile_table
+from projections.tables import tickets as ticket_table
+from projections.tables.table import Table, blank_row
+from projections.tags.builtin import rule_set
+from projections.tags.compiler import CompiledTags
+from projections.tags.features import context
+from projections.tags.history import replay
+from projections.tags.rules import TagRules
 from projections.touchpoint import Touchpoint
+from projections.traits import computed_traits
+from projections.value import ValueRules, tier, value
+
+CUSTOMER_TABLES: tuple[Table, ...] = (
+    customer_traits.TABLE, customer_tags.TABLE, customer_value.TABLE, customer_satisfaction.TABLE,
+    customer_service.TABLE, churn_table.TABLE, customer_loyalty.TABLE,
+)
+
+
+class Rules(Protocol):
+    """Every projection's rules (``projections.rules.ProjectionRules``; ``cdp.config.Settings`` is one too)."""
+
+    identity: IdentityRules
+    lifecycle: LifecycleRules
+    profile: ProfileRules
+    tags: TagRules
+    value: ValueRules
+    satisfaction: SatisfactionRules
+    service: ServiceRules
+    churn: ChurnRules
+    loyalty: LoyaltyRules
 
 
 @dataclass
@@ -23,58 +78,138 @@ class Output:
     rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))  # table name → rows
 
 
-def project(
-    loaded: dict[str, Profile],
-    resolution: Resolution,
-    touchpoints: list[Touchpoint],
-    recheck: set[str],
-    as_of: int,
-    version: int,
-    rules: LifecycleRules,
-) -> Output:
-    """Applies a resolved batch to the loaded profiles.
+class Pipeline:
+    """The projections with their rules; tag rules are compiled once, here."""
 
-    ``loaded`` holds the saved state of every customer the batch names (assigned, merged) and of
-    ``recheck``, the customers whose stage may have changed with time up to ``as_of`` (ms).
-    ``version`` is the log position of the batch's last event.
-    """
-    out = Output()
-    rows = out.rows
-    state = dict(loaded)
+    def __init__(self, rules: Rules):
+        self.rules = rules
+        self.tags = CompiledTags(rule_set(rules.tags, rules.lifecycle))
+        self._tier_of = partial(tier, rules=rules.value)
 
-    def profile_of(customer: str) -> Profile:
-        if customer not in state:
-            state[customer] = empty_profile(customer)
-        return state[customer]
+    def project(self, loaded: dict[str, Profile], resolution: Resolution, touchpoints: list[Touchpoint], recheck: set[str], as_of: int, version: int) -> Output:
+        """Applies a resolved batch to the loaded profiles.
 
-    for merge in resolution.merges:
-        survivor = profile_of(merge.survivor)
-        absorbed = state.pop(merge.absorbed, None)
-        if absorbed is not None:
-            absorb(survivor, absorbed)
-            rows[lifecycle_transitions.TABLE.name].extend(
-                lifecycle_transitions.row(merge.absorbed, t, version, deleted=True) for t in absorbed["lifecycle"]["transitions"]
-            )
-        out.removed.add(merge.absorbed)
-        rows[profile_table.TABLE.name].append(profile_table.tombstone(merge.absorbed, merge.survivor, version))
-        rows[customer_merges.TABLE.name].append(customer_merges.row(merge))
+        ``loaded`` holds the saved state of every customer the batch names (assigned, merged) and of
+        ``recheck``, the customers whose projections may have changed with time up to ``as_of`` (ms).
+        ``version`` is the log position of the batch's last event.
+        """
+        out = Output()
+        rows = out.rows
+        state = dict(loaded)
+        earliest: dict[str, int] = {}
 
-    for tp in touchpoints:
-        customer = resolution.assignments[tp.position]
-        apply(profile_of(customer), tp)
-        rows[events.TABLE.name].append(events.row(tp, customer))
+        def profile_of(customer: str) -> Profile:
+            if customer not in state:
+                state[customer] = empty_profile(customer)
+            return state[customer]
 
-    rows[identities.TABLE.name].extend(
-        identities.row(key, customer, position) for key, (customer, position) in resolution.changed_keys.items()
-    )
+        for merge in resolution.merges:
+            survivor = profile_of(merge.survivor)
+            absorbed = state.pop(merge.absorbed, None)
+            if absorbed is not None:
+                absorb(survivor, absorbed)
+                self._retract(absorbed, merge.absorbed, version, rows)
+            out.removed.add(merge.absorbed)
+            rows[profile_table.TABLE.name].append(profile_table.tombstone(merge.absorbed, merge.survivor, version))
+            rows[customer_merges.TABLE.name].append(customer_merges.row(merge))
+        rows[identity_refusals.TABLE.name].extend(identity_refusals.row(r) for r in resolution.refusals)
 
-    changed = {resolution.assignments[tp.position] for tp in touchpoints} | {m.survivor for m in resolution.merges}
-    for customer in sorted((changed | (recheck & state.keys())) - out.removed):
-        profile = state[customer]
-        out.next_checks[customer] = _update_lifecycle(profile, as_of, version, rules, rows)
-        rows[profile_table.TABLE.name].append(profile_table.row(profile, version, as_of))
-        out.profiles[customer] = profile
-    return out
+        for tp in touchpoints:
+            customer = resolution.assignments[tp.position]
+            apply(profile_of(customer), tp, self.rules.profile)
+            rows[events.TABLE.name].append(events.row(tp, customer))
+            self._answer_rows(tp, customer, rows)
+            ms = tp.occurred_ms
+            if ms < earliest.get(customer, ms + 1):
+                earliest[customer] = ms
+
+        rows[identities.TABLE.name].extend(identities.row(key, customer, position) for key, (customer, position) in resolution.changed_keys.items())
+
+        changed = {resolution.assignments[tp.position] for tp in touchpoints} | {m.survivor for m in resolution.merges}
+        for customer in sorted((changed | (recheck & state.keys())) - out.removed):
+            profile = state[customer]
+            out.next_checks[customer] = self._update(profile, earliest.get(customer), as_of, version, rows)
+            rows[profile_table.TABLE.name].append(profile_table.row(profile, version, as_of))
+            out.profiles[customer] = profile
+        return out
+
+    def _update(self, profile: Profile, earliest: int | None, as_of: int, version: int, rows: dict) -> int | None:
+        """Recomputes one customer's derived projections as of ``as_of``; returns its next time-driven check."""
+        rules = self.rules
+        customer = profile["customer_id"]
+        checks = [_update_lifecycle(profile, as_of, version, rules.lifecycle, rows), self._update_tags(profile, earliest, as_of, version, rows)]
+        derived = profile["derived"]
+        worth = value(profile["purchases"], profile["refunds"], len(profile["referrals"]), as_of, rules.value)
+        risk = churn_risk(profile, as_of, rules.churn, rules.lifecycle)
+        ticket_list = tickets(profile, as_of, rules.service)
+        checks += [worth.next_change, risk.next_change, *(t.next_change for t in ticket_list)]
+        emit = partial(_emit_if_changed, derived["digests"], version, rows)
+        emit(customer_traits.TABLE, customer, customer_traits.row(customer, computed_traits(profile, rules.profile)))
+        emit(customer_tags.TABLE, customer, customer_tags.row(customer, derived["tags"]))
+        emit(customer_value.TABLE, customer, customer_value.row(customer, worth))
+        emit(customer_satisfaction.TABLE, customer, customer_satisfaction.row(customer, satisfaction(profile, rules.satisfaction, rules.lifecycle)))
+        emit(customer_service.TABLE, customer, customer_service.row(customer, ticket_list))
+        emit(churn_table.TABLE, customer, churn_table.row(customer, risk))
+        emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), rules.loyalty)))
+        for ticket in ticket_list:
+            emit(ticket_table.TABLE, f"{customer}/{ticket.ticket_id}", ticket_table.row(customer, ticket))
+        due = [c for c in checks if c is not None]
+        return min(due) if due else None
+
+    def _update_tags(self, profile: Profile, earliest: int | None, as_of: int, version: int, rows: dict) -> int | None:
+        derived = profile["derived"]
+        until = derived["tags_until"]
+        if profile["first_seen"] is None:
+            return None
+        start = profile["first_seen"] if until is None else min(until + 1, earliest if earliest is not None else until + 1)
+        transitions = profile["lifecycle"]["transitions"]
+        ctx = context(profile, [t[0] for t in transitions], [t[2] for t in transitions], self.rules.identity.joins, self._tier_of)
+        result = replay(derived["tag_history"], start, list(profile["times"].values()), ctx, self.tags, as_of)
+        customer = profile["customer_id"]
+        table = rows[tag_changes.TABLE.name]
+        table.extend(tag_changes.row(customer, e, version, deleted=True) for e in result.retracted)
+        table.extend(tag_changes.row(customer, e, version) for e in result.written)
+        derived.update(tags=result.current, tag_history=result.history, tags_until=as_of)
+        return result.next_check
+
+    def _retract(self, absorbed: Profile, customer: str, version: int, rows: dict) -> None:
+        """Withdraws every row of a customer merged into another."""
+        rows[lifecycle_transitions.TABLE.name].extend(lifecycle_transitions.row(customer, t, version, deleted=True) for t in absorbed["lifecycle"]["transitions"])
+        rows[tag_changes.TABLE.name].extend(tag_changes.row(customer, e, version, deleted=True) for e in absorbed["derived"]["tag_history"])
+        for table in CUSTOMER_TABLES:
+            rows[table.name].append(_tombstone(table, customer, version))
+        for ticket in absorbed["ticket_info"].keys() | {t[2] for t in absorbed["tickets"]}:
+            rows[ticket_table.TABLE.name].append(_tombstone(ticket_table.TABLE, customer, version) | {"ticket_id": ticket})
+
+    def _answer_rows(self, tp: Touchpoint, customer: str, rows: dict) -> None:
+        event, rules = tp.event, self.rules
+        event_type, props = event["event_type"], event["properties"]
+        answer = partial(survey_answers.row, tp.position, customer, event["occurred_at"])
+        table = rows[survey_answers.TABLE.name]
+        if event_type == "nps_answered":
+            table.append(answer("nps", event_type, props["score"], nps_category(props["score"], rules.lifecycle)))
+        elif event_type == "csat_answered":
+            satisfied = props["score"] >= rules.satisfaction.csat_satisfied_min
+            table.append(answer("csat", event_type, props["score"], "satisfied" if satisfied else "unsatisfied"))
+        elif event_type == "csi_answered":
+            table.append(answer("csi", event_type, csi(props["factors"], rules.satisfaction), ""))
+        text = props.get(FREE_TEXT.get(event_type, ""))
+        if text:
+            found = sentiment(text, rules.profile.sentiment)
+            table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms))
+
+
+def _emit_if_changed(digests: dict[str, int], version: int, rows: dict, table: Table, key: str, row: dict) -> None:
+    """Writes a row only when it differs from the one last written under ``key`` for ``table``."""
+    digest = zlib.crc32(orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
+    slot = f"{table.name}:{key}"
+    if digests.get(slot) != digest:
+        digests[slot] = digest
+        rows[table.name].append(row | {"version": version, "is_deleted": 0})
+
+
+def _tombstone(table: Table, customer: str, version: int) -> dict:
+    return blank_row(table) | {"customer_id": customer, "version": version, "is_deleted": 1}
 
 
 def _update_lifecycle(profile: Profile, as_of: int, version: int, rules: LifecycleRules, rows: dict) -> int | None:
@@ -87,4 +222,3 @@ def _update_lifecycle(profile: Profile, as_of: int, version: int, rules: Lifecyc
     table.extend(lifecycle_transitions.row(customer, t, version) for k, t in after.items() if before.get(k) != t)
     profile["lifecycle"] = {"stage": result.stage, "since": result.since, "cause": result.cause, "transitions": list(after.values())}
     return result.next_check
-

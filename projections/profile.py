@@ -9,7 +9,10 @@ does not depend on batching, and a late event never overwrites a newer trait.
 import bisect
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from projections.lifecycle import Facts
+from projections.sentiment import SentimentRules, sentiment
 from projections.touchpoint import Touchpoint, to_ms
 from schemas import SOURCE_KINDS
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
@@ -25,6 +28,24 @@ TICKET_ACTIONS = {
     "ticket_resolved": "resolved",
     "ticket_reopened": "reopened",
 }
+
+FREE_TEXT = {"feedback_given": "text", "nps_answered": "comment", "csat_answered": "comment", "commented": "text", "mentioned": "text", "message_sent": "text"}
+
+
+class ProfileRules(BaseModel):
+    """How touchpoints feed the unified profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    referral_events: list[str] = Field(
+        default=["referral_made", "friend_referred", "friend_invited"],
+        description="Names of event_tracked events by which a customer refers someone (counted for value tiers and loyalty points).",
+    )
+    consent_trait_prefix: str = Field(
+        default="consent_",
+        description="Traits named with this prefix are consent flags per purpose or channel (consent_email = true); the latest by event time counts.",
+    )
+    sentiment: SentimentRules = SentimentRules()
 
 
 def empty_profile(customer_id: str) -> Profile:
@@ -44,22 +65,34 @@ def empty_profile(customer_id: str) -> Profile:
         "nps": [],  # [ms, position, score]
         "tickets": [],  # [ms, position, ticket id, action, is complaint]
         "lifecycle": {"stage": None, "since": None, "cause": "", "transitions": []},
+        "times": {},  # event type → ms of each event, sorted (behaviour in time windows)
+        "id_seen": {},  # identifier (type:value) → ms it was first seen
+        "trait_history": {},  # name → [ms, position, value] sorted
+        "csat": [],  # [ms, position, score]
+        "csi": [],  # [ms, position, {factor: score}]
+        "sentiments": [],  # [ms, position, event type, label, score, [terms]] of free text
+        "referrals": [],  # [ms, position]
+        "ticket_info": {},  # ticket id → [position opened, channel, category, priority, is complaint]
+        "derived": {"tags": {}, "tag_history": [], "tags_until": None, "digests": {}},  # outputs kept to diff against
     }
 
 
-def apply(profile: Profile, tp: Touchpoint) -> None:
+def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     """Folds one event into the profile."""
     event = tp.event
     ms = to_ms(event["occurred_at"])
     _add_identifiers(profile["ids"], event["identifiers"])
+    _note_identifiers(profile["id_seen"], event["identifiers"], ms)
     for name, value in event["traits"].items():
         _set_trait(profile["traits"], name, [value, ms, tp.position])
+        bisect.insort(profile["trait_history"].setdefault(name, []), [ms, tp.position, value], key=_ms_pos)
     profile["first_seen"] = ms if profile["first_seen"] is None else min(profile["first_seen"], ms)
     profile["last_seen"] = ms if profile["last_seen"] is None else max(profile["last_seen"], ms)
     _count(profile["by_source_kind"], event["source_kind"])
     _count(profile["by_source"], event["source_name"])
     event_type = event["event_type"]
     _count(profile["by_event_type"], event_type)
+    bisect.insort(profile["times"].setdefault(event_type, []), ms)
     props = event["properties"]
     if event_type not in PASSIVE_EVENT_TYPES:
         _insert_unique(profile["activity"], ms)
@@ -73,6 +106,20 @@ def apply(profile: Profile, tp: Touchpoint) -> None:
     elif event_type in TICKET_ACTIONS:
         fact = [ms, tp.position, props["ticket_id"], TICKET_ACTIONS[event_type], bool(props.get("is_complaint", False))]
         bisect.insort(profile["tickets"], fact)
+        if event_type == "ticket_opened":
+            _set_ticket_info(profile["ticket_info"], props["ticket_id"], [tp.position, props["channel"], props.get("category") or "", props["priority"], fact[4]])
+    elif event_type == "csat_answered":
+        bisect.insort(profile["csat"], [ms, tp.position, props["score"]])
+    elif event_type == "csi_answered":
+        bisect.insort(profile["csi"], [ms, tp.position, props["factors"]], key=_ms_pos)
+    elif event_type == "event_tracked" and props["name"] in rules.referral_events:
+        bisect.insort(profile["referrals"], [ms, tp.position])
+    text = props.get(FREE_TEXT.get(event_type, ""))
+    if text:
+        given = props.get("sentiment")
+        found = sentiment(text, rules.sentiment)
+        label = given or found.label
+        bisect.insort(profile["sentiments"], [ms, tp.position, event_type, label, found.score, list(found.terms)], key=_ms_pos)
 
 
 def absorb(survivor: Profile, absorbed: Profile) -> None:
@@ -89,9 +136,20 @@ def absorb(survivor: Profile, absorbed: Profile) -> None:
             _count(survivor[counter], key, n)
     survivor["revenue"] += absorbed["revenue"]
     survivor["refunds"] += absorbed["refunds"]
-    for facts in ("purchases", "nps", "tickets"):
+    for facts in ("purchases", "nps", "tickets", "csat", "referrals"):
         survivor[facts] = sorted(survivor[facts] + absorbed[facts])
+    for facts in ("csi", "sentiments"):
+        survivor[facts] = sorted(survivor[facts] + absorbed[facts], key=_ms_pos)
     survivor["activity"] = sorted(set(survivor["activity"]).union(absorbed["activity"]))
+    for event_type, times in absorbed["times"].items():
+        survivor["times"][event_type] = sorted(survivor["times"].get(event_type, []) + times)
+    for key, ms in absorbed["id_seen"].items():
+        _first_seen(survivor["id_seen"], key, ms)
+    for name, history in absorbed["trait_history"].items():
+        survivor["trait_history"][name] = sorted(survivor["trait_history"].get(name, []) + history, key=_ms_pos)
+    for ticket, info in absorbed["ticket_info"].items():
+        _set_ticket_info(survivor["ticket_info"], ticket, info)
+    survivor["derived"]["tags_until"] = None  # the merged history is replayed from the first event
 
 
 def lifecycle_facts(profile: Profile) -> Facts:
@@ -114,6 +172,29 @@ def _add_identifiers(ids: dict[str, list], identifiers: dict) -> None:
             _insert_unique(ids[id_type], value)
     for handle in identifiers.get("social", ()):
         _insert_unique(ids["social"], f"{handle['platform']}:{handle['handle']}")
+
+
+def _note_identifiers(seen: dict[str, int], identifiers: dict, ms: int) -> None:
+    for kind in ("user_id", "email", "phone", "anonymous_id", "account_id"):
+        value = identifiers.get(kind)
+        if value is not None:
+            _first_seen(seen, f"{kind}:{value}", ms)
+    for handle in identifiers.get("social", ()):
+        _first_seen(seen, f"social:{handle['platform']}:{handle['handle']}", ms)
+
+
+def _first_seen(seen: dict[str, int], key: str, ms: int) -> None:
+    if key not in seen or ms < seen[key]:
+        seen[key] = ms
+
+
+def _set_ticket_info(info: dict[str, list], ticket: str, candidate: list) -> None:
+    if ticket not in info or candidate[0] < info[ticket][0]:  # the first ticket_opened in the log wins
+        info[ticket] = candidate
+
+
+def _ms_pos(fact: list) -> tuple[int, int]:
+    return fact[0], fact[1]
 
 
 def _set_trait(traits: dict[str, list], name: str, candidate: list) -> None:

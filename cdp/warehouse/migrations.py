@@ -8,12 +8,13 @@ has shipped.
 from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
-from projections.tables import TABLES
+from projections.tables import PROJECTION_TABLES, TABLES
 
 Migration = tuple[int, str, Callable[[str], list[str]]]
 
 MIGRATIONS: list[Migration] = [
     (1, "events, profiles, identities, customer_merges, lifecycle_transitions", lambda db: [t.create_sql(db) for t in TABLES]),
+    (2, "projection tables: identity refusals, traits, tags, tag changes, value, satisfaction, survey answers, tickets, service, churn risk, loyalty", lambda db: [t.create_sql(db) for t in PROJECTION_TABLES]),
 ]
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import orjson
 
 from projections.profile import Profile, current_traits
-from projections.tables.table import Column, Table
+from projections.tables.table import Column, Table, blank_row
 from schemas import SOURCE_KINDS
 
 TABLE = Table(
@@ -84,31 +84,9 @@ def row(profile: Profile, version: int, as_of: int) -> dict:
 
 def tombstone(customer_id: str, merged_into: str, version: int) -> dict:
     """The row that retires a customer merged into another."""
-    epoch = from_ms(0)
-    return {
-        **{c.name: _zero(c.type) for c in TABLE.columns},
-        "customer_id": customer_id,
-        "version": version,
-        "is_deleted": 1,
-        "merged_into": merged_into,
-        "first_seen": epoch,
-        "last_seen": epoch,
-        "lifecycle_since": epoch,
-        "as_of": epoch,
-    }
+    return {**blank_row(TABLE), "customer_id": customer_id, "version": version, "is_deleted": 1, "merged_into": merged_into}
 
 
 def from_ms(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
-
-def _zero(column_type: str):
-    if column_type.startswith("Nullable"):
-        return None
-    if column_type.startswith("Array"):
-        return []
-    if column_type.startswith(("UInt", "Int")):
-        return 0
-    if column_type.startswith("Float"):
-        return 0.0
-    return ""

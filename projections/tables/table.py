@@ -35,5 +35,47 @@ class Table:
         )
 
 
+def blank_row(table: Table) -> dict:
+    """Every column at its zero value: the base of a tombstone row."""
+    return {c.name: _zero(c.type) for c in table.columns}
+
+
+def fields_of(result) -> dict:
+    """A slotted dataclass's fields as a dict (``dataclasses.asdict`` without its deep copy)."""
+    return {name: getattr(result, name) for name in result.__slots__}
+
+
+def customer_table(name: str, doc: str, columns: tuple[Column, ...], key: tuple[str, ...] = ()) -> Table:
+    """A current-state table keyed by customer (and ``key``), versioned by log position; read with FINAL."""
+    return Table(
+        name=name,
+        doc=doc + " Read with FINAL: older versions and customers merged into another are dropped.",
+        columns=(
+            Column("customer_id", "String", "The customer."),
+            *columns,
+            Column("version", "UInt64", "Event-log position at which this row was computed; the highest wins."),
+            Column("is_deleted", "UInt8", "1 when retracted (the customer was merged into another)."),
+        ),
+        engine="ReplacingMergeTree(version, is_deleted)",
+        order_by="(" + ", ".join(("customer_id", *key)) + ")" if key else "customer_id",
+    )
+
+
+def _zero(column_type: str):
+    if column_type.startswith("Nullable"):
+        return None
+    if column_type.startswith("Array"):
+        return []
+    if column_type.startswith("Map"):
+        return {}
+    if column_type.startswith(("UInt", "Int")):
+        return 0
+    if column_type.startswith("Float"):
+        return 0.0
+    if column_type.startswith("DateTime"):
+        return "1970-01-01 00:00:00"
+    return ""
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -3,8 +3,8 @@
 import random
 
 from projections.identity import IdentityGraph, IdentityRules, resolve
-from projections.lifecycle import LifecycleRules
-from projections.pipeline import project
+from projections.pipeline import Pipeline
+from projections.rules import ProjectionRules
 from projections.touchpoint import Touchpoint
 from schemas import parse_envelope
 from tests.events import event, order
@@ -58,12 +58,12 @@ def run_in_batches(tps: list[Touchpoint], size: int) -> dict:
     """The pipeline with state kept in memory between batches, as a runner keeps it in its store."""
     graph = IdentityGraph({}, {})
     state: dict = {}
-    rules = LifecycleRules()
+    pipeline = Pipeline(ProjectionRules())
     for start in range(0, len(tps), size):
         batch = tps[start : start + size]
         resolution = resolve(graph, batch, RULES)
         as_of = max(tp.occurred_ms for tp in tps[: start + size])
-        out = project(state, resolution, batch, set(state), as_of, batch[-1].position, rules)
+        out = pipeline.project(state, resolution, batch, set(state), as_of, batch[-1].position)
         for gone in out.removed:
             state.pop(gone, None)
         state.update(out.profiles)

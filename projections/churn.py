@@ -1,0 +1,94 @@
+"""Churn early warning (客户流失预警): an explainable risk score with its reasons (DOMAIN.md §11).
+
+The score is the sum of the weights of the warning signs present as of ``as_of`` (capped at
+100); every sign present is listed as a reason, so a score is never a black box. Signs: a purchase
+gap past the customer's usual interval, falling purchase frequency, going quiet, a complaint
+unresolved past its SLA, a recent complaint, a detractor NPS answer, recent negative feedback.
+"""
+
+import bisect
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from projections.lifecycle import DAY_MS, HOUR_MS, LifecycleRules, purchase_gap_limit
+
+
+class ChurnRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    purchase_gap_weight: int = Field(30, ge=0, description="No purchase for longer than the at-risk gap of the lifecycle rules.")
+    falling_frequency_weight: int = Field(20, ge=0, description="Fewer purchases in the last period than in the one before (at least 2 before).")
+    frequency_period_days: int = Field(180, gt=0, description="The period compared for falling frequency.")
+    quiet_weight: int = Field(15, ge=0, description="No meaningful interaction for quiet_days.")
+    quiet_days: int = Field(60, gt=0, description="Days without interaction that count as going quiet.")
+    complaint_past_sla_weight: int = Field(25, ge=0, description="A complaint still unresolved past the lifecycle complaint SLA.")
+    recent_complaint_weight: int = Field(10, ge=0, description="A complaint opened within recent_days.")
+    detractor_weight: int = Field(25, ge=0, description="Latest NPS answer is a detractor's.")
+    negative_feedback_weight: int = Field(10, ge=0, description="Negative free text within recent_days.")
+    recent_days: int = Field(90, gt=0, description="What counts as recent for complaints and negative feedback.")
+    medium_from: int = Field(30, ge=0, le=100, description="Scores from here are medium risk.")
+    high_from: int = Field(60, ge=0, le=100, description="Scores from here are high risk.")
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnRisk:
+    score: int
+    level: str  # low, medium, high
+    reasons: list[str]
+    next_change: int | None
+
+
+def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules) -> ChurnRisk:
+    reasons: list[tuple[int, str]] = []
+    moments: list[int] = []
+    purchases = [p[0] for p in profile["purchases"]]
+    if purchases:
+        gap = purchase_gap_limit(purchases, lifecycle)
+        if as_of - purchases[-1] >= gap:
+            reasons.append((rules.purchase_gap_weight, f"no purchase for {(as_of - purchases[-1]) // DAY_MS} days (usual gap limit {gap // DAY_MS})"))
+        moments.append(purchases[-1] + gap)
+        period = rules.frequency_period_days * DAY_MS
+        recent, before = _count(purchases, as_of - period, as_of), _count(purchases, as_of - 2 * period, as_of - period)
+        if before >= 2 and recent < before:
+            reasons.append((rules.falling_frequency_weight, f"purchases fell from {before} to {recent} per {rules.frequency_period_days} days"))
+        moments.extend(m for p in purchases for m in (p + period, p + 2 * period))
+    activity = profile["activity"]
+    if activity:
+        quiet = rules.quiet_days * DAY_MS
+        if as_of - activity[-1] >= quiet:
+            reasons.append((rules.quiet_weight, f"no interaction for {(as_of - activity[-1]) // DAY_MS} days"))
+        moments.append(activity[-1] + quiet)
+    recent_ms = rules.recent_days * DAY_MS
+    complaints = {t for t, info in profile["ticket_info"].items() if info[4]}
+    open_since: dict[str, int] = {}
+    opened_times = []
+    for ms, _, ticket, action, _ in profile["tickets"]:
+        if ticket in complaints:
+            if action in ("opened", "reopened"):
+                open_since[ticket] = ms
+                opened_times.append(ms)
+            elif action == "resolved":
+                open_since.pop(ticket, None)
+    sla = lifecycle.complaint_sla_hours * HOUR_MS
+    late = sorted(t for t, ms in open_since.items() if as_of - ms >= sla)
+    if late:
+        reasons.append((rules.complaint_past_sla_weight, f"complaint {late[0]} unresolved past {lifecycle.complaint_sla_hours}h SLA"))
+    moments.extend(ms + sla for ms in open_since.values())
+    if any(as_of - ms < recent_ms for ms in opened_times):
+        reasons.append((rules.recent_complaint_weight, f"complaint in the last {rules.recent_days} days"))
+    moments.extend(ms + recent_ms for ms in opened_times)
+    if profile["nps"] and profile["nps"][-1][2] <= lifecycle.detractor_max_score:
+        reasons.append((rules.detractor_weight, f"detractor (NPS {profile['nps'][-1][2]})"))
+    negative = [s[0] for s in profile["sentiments"] if s[3] == "negative"]
+    if any(as_of - ms < recent_ms for ms in negative):
+        reasons.append((rules.negative_feedback_weight, f"negative feedback in the last {rules.recent_days} days"))
+    moments.extend(ms + recent_ms for ms in negative)
+    score = min(100, sum(w for w, _ in reasons))
+    level = "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
+    future = [m for m in moments if m > as_of]
+    return ChurnRisk(score, level, [f"{text} (+{w})" for w, text in reasons if w], min(future, default=None))
+
+
+def _count(times: list[int], after: int, until: int) -> int:
+    return bisect.bisect_right(times, until) - bisect.bisect_right(times, after)

@@ -1,0 +1,18 @@
+"""``churn_risk``: the explainable churn-risk score per customer."""
+
+from projections.churn import ChurnRisk
+from projections.tables.table import Column, customer_table
+
+TABLE = customer_table(
+    "churn_risk",
+    "Churn early warning (DOMAIN.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.",
+    (
+        Column("score", "UInt8", "0-100."),
+        Column("level", "LowCardinality(String)", "low, medium or high."),
+        Column("reasons", "Array(String)", "Each warning sign present, with its weight, e.g. 'detractor (NPS 3) (+25)'."),
+    ),
+)
+
+
+def row(customer_id: str, risk: ChurnRisk) -> dict:
+    return {"customer_id": customer_id, "score": risk.score, "level": risk.level, "reasons": risk.reasons}

@@ -1,0 +1,75 @@
+"""A customer's tags replayed in event time: which tags held when, and what changed.
+
+The tags are evaluated at the end of every day (UTC) with events from ``start``'s day on (or at
+``as_of``, for its own day), and at every moment a time window or a "days since" threshold may flip
+a tag, up to ``as_of``. So a tag gained and lost within one day leaves no trace; everything else
+is recorded at the day's end or at the exact moment a window elapsed. History before ``start``'s
+day is kept (it depends only on facts before it), so a batch costs only its own days, and a late
+event replays from its own day. The result is the same however the events were batched.
+"""
+
+import heapq
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from projections.tags.compiler import CompiledTags
+from projections.tags.features import DAY_MS, Context
+
+
+@dataclass(frozen=True, slots=True)
+class TagReplay:
+    current: dict[str, int]  # tag → since (ms)
+    history: list[list]  # [at, tag, 1 added | 0 removed], sorted
+    written: list[list]  # history entries that are new
+    retracted: list[list]  # history entries no longer true
+    next_check: int | None
+
+
+def replay(history: list[list], start: int, event_times: list[list[int]], ctx: Context, compiled: CompiledTags, as_of: int) -> TagReplay:
+    """``history``: the stored entries; ``start``: the earliest moment that may have changed;
+    ``event_times``: the customer's event times, each list sorted."""
+    start -= start % DAY_MS
+    kept = [e for e in history if e[0] < start]
+    current: dict[str, int] = {}
+    for at, tag, added in kept:
+        if added:
+            current[tag] = at
+        else:
+            current.pop(tag, None)
+    moments = _distinct(min(t - t % DAY_MS + DAY_MS - 1, as_of) for t in heapq.merge(*(times[bisect_left(times, start) :] for times in event_times)))
+    entries: list[list] = []
+    flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
+    i = 0
+    while True:
+        m = min((x for x in (moments[i] if i < len(moments) else None, flip) if x is not None), default=None)
+        if m is None or m > as_of:
+            break
+        tags = compiled.tags(compiled.features(ctx, m))
+        now = set(tags)
+        for tag in sorted(current.keys() - now):
+            entries.append([m, tag, 0])
+            del current[tag]
+        for tag in tags:
+            if tag not in current:
+                entries.append([m, tag, 1])
+                current[tag] = m
+        while i < len(moments) and moments[i] <= m:
+            i += 1
+        flip = compiled.next_change(ctx, m)
+    old = {tuple(e) for e in history if e[0] >= start}
+    new = {tuple(e) for e in entries}
+    return TagReplay(
+        current=current,
+        history=kept + entries,
+        written=[e for e in entries if tuple(e) not in old],
+        retracted=[list(e) for e in sorted(old - new)],
+        next_check=flip,
+    )
+
+
+def _distinct(times) -> list[int]:
+    out: list[int] = []
+    for t in times:
+        if not out or out[-1] != t:
+            out.append(t)
+    return out
