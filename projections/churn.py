@@ -8,6 +8,7 @@ unresolved past its SLA, a recent complaint, a detractor NPS answer, recent nega
 
 import bisect
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +47,7 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
     if purchases:
         gap = purchase_gap_limit(purchases, lifecycle)
         if as_of - purchases[-1] >= gap:
-            reasons.append((rules.purchase_gap_weight, f"no purchase for {(as_of - purchases[-1]) // DAY_MS} days (usual gap limit {gap // DAY_MS})"))
+            reasons.append((rules.purchase_gap_weight, f"no purchase since {_day(purchases[-1])} (at risk after {gap // DAY_MS} days)"))
         moments.append(purchases[-1] + gap)
         period = rules.frequency_period_days * DAY_MS
         recent, before = _count(purchases, as_of - period, as_of), _count(purchases, as_of - 2 * period, as_of - period)
@@ -57,7 +58,7 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
     if activity:
         quiet = rules.quiet_days * DAY_MS
         if as_of - activity[-1] >= quiet:
-            reasons.append((rules.quiet_weight, f"no interaction for {(as_of - activity[-1]) // DAY_MS} days"))
+            reasons.append((rules.quiet_weight, f"no interaction since {_day(activity[-1])} (quiet after {rules.quiet_days} days)"))
         moments.append(activity[-1] + quiet)
     recent_ms = rules.recent_days * DAY_MS
     complaints = {t for t, info in profile["ticket_info"].items() if info[4]}
@@ -88,6 +89,10 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
     level = "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
     future = [m for m in moments if m > as_of]
     return ChurnRisk(score, level, [f"{text} (+{w})" for w, text in reasons if w], min(future, default=None))
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
 
 
 def _count(times: list[int], after: int, until: int) -> int:
