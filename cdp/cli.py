@@ -22,6 +22,10 @@ from schemas.export import export_json_schemas
 app = typer.Typer(help="An event-sourced customer data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
+projections_app = typer.Typer(help="Projections: rebuild from the first event.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -72,15 +76,24 @@ def run(
 def profile(
     identifier: Annotated[str, typer.Argument(help="Customer id, email, phone, user id, anonymous id, or platform:handle.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the profile as it stood at the end of this date (e.g. 2025-10-31), replayed from its events.")] = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Show a customer's unified profile."""
-    with Platform(_settings(data_dir, config)) as platform:
+    """Show a customer's unified profile (now, or --as-of a past date)."""
+    from cdp.timetravel import profile_as_of
+
+    settings = _settings(data_dir, config)
+    with Platform(settings) as platform:
         found = queries.find_customers(platform.warehouse, identifier)
         if not found:
             raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
-        profiles = [queries.profile(platform.warehouse, customer) for customer in found]
+        if as_of:
+            profiles = [p for customer in found for p in profile_as_of(platform.warehouse, customer, as_of, settings)]
+            if not profiles:
+                raise CdpError(f"the customer had no events by {as_of}")
+        else:
+            profiles = [queries.profile(platform.warehouse, customer) for customer in found]
     if as_json:
         sys.stdout.write(orjson.dumps(profiles[0] if len(profiles) == 1 else profiles, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -154,6 +167,48 @@ def schemas_export(directory: Annotated[Path, typer.Argument(help="Where to writ
     """Write the JSON Schema of the envelope and of every event type."""
     written = export_json_schemas(directory)
     out.print(f"wrote {len(written)} JSON Schema files to {directory}/")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Projections to rebuild (identity, profile, lifecycle, tags, value, satisfaction, service, churn, loyalty); all when none.")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Recompute projections from the first event (after a configuration change, e.g. undoing a merge)."""
+    from cdp.rebuild import rebuild
+
+    with Platform(_settings(data_dir, config)) as platform:
+        processed = rebuild(platform, names or [])
+    out.print(f"rebuilt {', '.join(names) if names else 'all projections'} from {processed:,} events")
+
+
+@identity_app.command("explain")
+def identity_explain(
+    identifier: Annotated[str, typer.Argument(help="Customer id, email, phone, user id, anonymous id, or platform:handle.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Show which events joined which identifiers into the customer, the merges and the refused joins."""
+    from cdp.identity_explain import explain
+
+    settings = _settings(data_dir, config)
+    with Platform(settings) as platform:
+        found = queries.find_customers(platform.warehouse, identifier)
+        if not found:
+            raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+        explained = [explain(platform.warehouse, customer, settings.identity) for customer in found]
+    if as_json:
+        sys.stdout.write(orjson.dumps(explained, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    for e in explained:
+        out.print(f"customer {e['customer_id']}" + (f" (merged in: {', '.join(e['customers_merged_in'])})" if e["customers_merged_in"] else ""))
+        print_rows(out, e["identifiers"], "table", title="identifiers, by the event that first named them")
+        if e["merges"]:
+            print_rows(out, e["merges"], "table", title="merges")
+        if e["refusals"]:
+            print_rows(out, e["refusals"], "table", title="joins refused by the identity limits")
 
 
 def _process(platform: Platform, follow: bool) -> int:

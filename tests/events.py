@@ -12,7 +12,13 @@ _KIND = {
     "message_sent": ("social", "wechat"),
     "ticket_opened": ("service", "helpdesk"),
     "ticket_resolved": ("service", "helpdesk"),
+    "ticket_first_responded": ("service", "helpdesk"),
+    "ticket_escalated": ("service", "helpdesk"),
     "nps_answered": ("survey", "surveys"),
+    "csat_answered": ("survey", "surveys"),
+    "csi_answered": ("survey", "surveys"),
+    "feedback_given": ("survey", "surveys"),
+    "event_tracked": ("website", "web"),
 }
 _counter = iter(range(1, 10**9))
 

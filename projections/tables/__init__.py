@@ -37,4 +37,17 @@ PROJECTION_TABLES: tuple[Table, ...] = (
     customer_loyalty.TABLE,
 )
 
-__all__ = ["PROJECTION_TABLES", "TABLES", "Column", "Table"]
+__all__ = ["BY_PROJECTION", "PROJECTION_TABLES", "TABLES", "Column", "Table"]
+
+# what `cdp projections rebuild NAME` rewrites
+BY_PROJECTION: dict[str, tuple[Table, ...]] = {
+    "identity": (identities.TABLE, customer_merges.TABLE, identity_refusals.TABLE),
+    "profile": (events.TABLE, profiles.TABLE, customer_traits.TABLE),
+    "lifecycle": (lifecycle_transitions.TABLE,),
+    "tags": (customer_tags.TABLE, tag_changes.TABLE),
+    "value": (customer_value.TABLE,),
+    "satisfaction": (customer_satisfaction.TABLE, survey_answers.TABLE),
+    "service": (tickets.TABLE, customer_service.TABLE),
+    "churn": (churn_risk.TABLE,),
+    "loyalty": (customer_loyalty.TABLE,),
+}
