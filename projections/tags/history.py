@@ -8,7 +8,6 @@ day is kept (it depends only on facts before it), so a batch costs only its own 
 event replays from its own day. The result is the same however the events were batched.
 """
 
-import heapq
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -36,7 +35,7 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
             current[tag] = at
         else:
             current.pop(tag, None)
-    moments = _distinct(min(t - t % DAY_MS + DAY_MS - 1, as_of) for t in heapq.merge(*(times[bisect_left(times, start) :] for times in event_times)))
+    moments = sorted({min(t - t % DAY_MS + DAY_MS - 1, as_of) for times in event_times for t in times[bisect_left(times, start) :]})
     entries: list[list] = []
     flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
     i = 0
@@ -65,11 +64,3 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
         retracted=[list(e) for e in sorted(old - new)],
         next_check=flip,
     )
-
-
-def _distinct(times) -> list[int]:
-    out: list[int] = []
-    for t in times:
-        if not out or out[-1] != t:
-            out.append(t)
-    return out
