@@ -128,10 +128,6 @@ def getter(name: str, window: int | None) -> Callable[[Context, int], Any]:
     return _NOW[name]
 
 
-def value_at(ctx: Context, name: str, t: int, window: int | None = None) -> Any:
-    return getter(name, window)(ctx, t)
-
-
 def _days_since(anchor: int | None, t: int) -> float | None:
     return None if anchor is None else (t - anchor) / DAY_MS
 
