@@ -68,7 +68,7 @@ def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
     if stage == "ingest":
         rate_line("ingest (validated, durable)", f["events"], "events/s")
     elif stage == "process":
-        rate_line("projection (identity, profile, lifecycle → warehouse)", f["events"], "events/s")
+        rate_line("projection (all projections → warehouse)", f["events"], "events/s")
     elif stage == "rebuild":
         rate_line("rebuild from the first event", f["events"], "events/s")
         print(f"rebuild time: {f['seconds']:.1f} s for {f['events']:,} events")
