@@ -22,6 +22,12 @@ from schemas.export import export_json_schemas
 app = typer.Typer(help="An event-sourced customer data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
+sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+deadletter_app = typer.Typer(help="Input kept because it could not become an event.", no_args_is_help=True)
+app.add_typer(deadletter_app, name="deadletter")
+connectors_app = typer.Typer(help="Connectors (built in, or from installed packages).", no_args_is_help=True)
+app.add_typer(connectors_app, name="connectors")
 projections_app = typer.Typer(help="Projections: rebuild from the first event.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
@@ -162,6 +168,131 @@ def generate(
     err.print(f"wrote {written:,} events")
 
 
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on [default: collector.host, 127.0.0.1].", show_default=False)] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port [default: collector.port, 8088].", show_default=False)] = None,
+    follow: Annotated[bool, typer.Option("--follow/--no-follow", help="Run the embedded runner on new events.")] = True,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Run the collector (Segment-compatible HTTP API and webhooks) until interrupted."""
+    from cdp.api.server import serve as run_server
+
+    settings = _settings(data_dir, config)
+    host, port = host or settings.collector.host, settings.collector.port if port is None else port
+    with Platform(settings) as platform:
+        _print_endpoints(platform, host, port)
+        run_server(platform, host, port, follow, on_error=lambda message: err.print(f"error: {message}", markup=False, highlight=False))
+
+
+@app.command("import")
+def import_(
+    connector: Annotated[str, typer.Argument(help="Connector name (see `cdp connectors list`).")],
+    file: Annotated[Path, typer.Argument(help="The tool's export: CSV or JSON Lines.")],
+    source: Annotated[str, typer.Option("--source", help="The source (see `cdp sources list`) the records come from.")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Import a tool's export file through its connector; bad records are kept as dead letters."""
+    from cdp.connector_import import import_file
+
+    if not file.is_file():
+        raise CdpError(f"{file}: no such file")
+    with Platform(_settings(data_dir, config)) as platform:
+        report = import_file(platform, connector, file, source)
+    _print_import(report, file.name)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@sources_app.command("add")
+def sources_add(
+    name: Annotated[str, typer.Argument(help="The source's name, e.g. web, shop, helpdesk.")],
+    kind: Annotated[str, typer.Option("--kind", help="website, social, sales, service or survey.")],
+    connector: Annotated[str, typer.Option("--connector", help="segment (the tracking API) or a webhook connector.")] = "segment",
+    signing_secret: Annotated[Optional[str], typer.Option("--signing-secret", help="The tool's webhook signing secret.")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Register a source and print its write key (shown only once)."""
+    from ingestion.sdk import connectors
+
+    if connector != "segment" and connector not in connectors()[0]:
+        raise CdpError(f"--connector: unknown connector {connector!r} (see `cdp connectors list`)")
+    with Platform(_settings(data_dir, config)) as platform:
+        added, key = platform.sources.add(name, kind, connector, signing_secret)
+    out.print(f"source {added.name} ({added.kind}, {added.connector}) added. Its write key, shown only now:")
+    sys.stdout.write(key + "\n")
+
+
+@sources_app.command("list")
+def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """List sources (write keys are stored hashed and cannot be shown)."""
+    with Platform(_settings(data_dir, config)) as platform:
+        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at} for s in platform.sources.list()]
+    print_rows(out, rows, "table", title="Sources")
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
+    source: Annotated[Optional[str], typer.Option(help="Only this source's.")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """List dead letters, newest first."""
+    with Platform(_settings(data_dir, config)) as platform:
+        letters = platform.dead_letters.list(limit=limit, source=source)
+        total = platform.dead_letters.count()
+    rows = [{"id": d.id, "received_at": d.received_at, "source": d.source, "origin": d.origin, "replayed": bool(d.replayed_at), "reason": d.reason[:120]} for d in letters]
+    print_rows(out, rows, "table", title=f"Dead letters ({total:,} in all)")
+
+
+@deadletter_app.command("show")
+def deadletter_show(letter_id: Annotated[int, typer.Argument(help="The dead letter's id.")], data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Show one dead letter: where it came from, why, and its payload as received."""
+    with Platform(_settings(data_dir, config)) as platform:
+        letter = platform.dead_letters.get(letter_id)
+    if letter is None:
+        raise CdpError(f"no dead letter has the id {letter_id}")
+    for label, value in (("id", letter.id), ("received_at", letter.received_at), ("source", letter.source), ("origin", letter.origin), ("reason", letter.reason), ("replayed_at", letter.replayed_at or "-")):
+        out.print(f"{label:>12}: {value}", markup=False, highlight=False)
+    sys.stdout.write("     payload:\n" + letter.payload.decode("utf-8", errors="backslashreplace") + "\n")
+
+
+@deadletter_app.command("replay")
+def deadletter_replay(
+    ids: Annotated[Optional[list[int]], typer.Argument(help="Dead letter ids; none means every kept one.", show_default=False)] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only this source's.")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Replay dead letters through the path that refused them (after a mapping or schema fix)."""
+    from cdp.replay import replay
+
+    with Platform(_settings(data_dir, config)) as platform:
+        report = replay(platform, ids or None, source)
+    for letter_id, reason in report.still_failing[:50]:
+        err.print(f"dead letter {letter_id}: {reason}", markup=False, highlight=False)
+    out.print(f"{len(report.replayed):,} replayed ({report.stored:,} events stored, {report.duplicates:,} already stored), {len(report.still_failing):,} still failing")
+    if report.still_failing:
+        raise typer.Exit(1)
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """List installed connectors: the tool each mirrors, its source kind and formats."""
+    from ingestion.sdk import connectors
+
+    found, broken = connectors()
+    rows = [{"name": "segment", "kind": "website (any)", "tool": "Segment HTTP Tracking API (/v1/track, /v1/batch, ...)", "formats": "http", "signed": False}]
+    rows += [{"name": c.name, "kind": c.source_kind, "tool": c.tool, "formats": ", ".join(c.formats), "signed": c.signed} for c in sorted(found.values(), key=lambda c: c.name)]
+    print_rows(out, rows, "table", title="Connectors")
+    for name, why in broken.items():
+        err.print(f"connector {name} failed to load: {why}", markup=False, highlight=False)
+
+
 @schemas_app.command("export")
 def schemas_export(directory: Annotated[Path, typer.Argument(help="Where to write the JSON Schema files.")]) -> None:
     """Write the JSON Schema of the envelope and of every event type."""
@@ -222,6 +353,13 @@ def _process(platform: Platform, follow: bool) -> int:
             return platform.runner.run(follow=follow, on_progress=show)
         except KeyboardInterrupt:
             return progress.tasks[0].completed
+
+
+def _print_endpoints(platform: Platform, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    out.print(f"collector listening on {base}  (OpenAPI: {base}/docs, health: {base}/health)", markup=False, highlight=False)
+    sources = platform.sources.list()
+    out.print(f"sources: {', '.join(s.name for s in sources) or 'none yet: cdp sources add web --kind website'}", markup=False, highlight=False)
 
 
 def _print_import(report: ImportReport, origin: str) -> None:

@@ -51,6 +51,36 @@ class WarehouseSettings(BaseModel):
     database: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "cdp"
 
 
+class SourceLimits(BaseModel):
+    """Size limits of one source's requests. The defaults accept Segment's libraries (500 KB batches,
+    32 KB events) and RudderStack's (gzip batches of up to 4 MB)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_batch_bytes: PositiveInt = 5 * 1024 * 1024  # a request body, after gzip decoding
+    max_event_bytes: PositiveInt = 1024 * 1024  # one event; a bigger one is dead-lettered
+
+
+class CollectorSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8088
+    limits: SourceLimits = SourceLimits()
+    source_limits: dict[str, SourceLimits] = {}  # per source name, overriding ``limits``
+    max_pending_events: PositiveInt = 200_000  # beyond this many events awaiting their write: 429
+    max_write_events: PositiveInt = 5_000  # events per shared (group) write
+    retry_after_seconds: PositiveInt = 1
+
+    def limits_for(self, source_name: str) -> SourceLimits:
+        return self.source_limits.get(source_name, self.limits)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The most any source may send; a body is read up to this before its source is known."""
+        return max([self.limits.max_batch_bytes, *(s.max_batch_bytes for s in self.source_limits.values())])
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
@@ -60,6 +90,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = WarehouseSettings()
     identity: IdentityRules = IdentityRules()
     lifecycle: LifecycleRules = LifecycleRules()
+    collector: CollectorSettings = CollectorSettings()
     # the other projections' rules (each documented field by field next to its projection)
     profile: ProfileRules = ProfileRules()
     tags: TagRules = TagRules()
@@ -87,6 +118,10 @@ class Settings(BaseSettings):
     @property
     def state_path(self) -> Path:
         return self.data_dir / "projections.sqlite"
+
+    @property
+    def sources_path(self) -> Path:
+        return self.data_dir / "sources.sqlite"
 
     @property
     def warehouse_path(self) -> Path:

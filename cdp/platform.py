@@ -6,6 +6,7 @@ from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
 from cdp.eventstore import EventStore, open_event_store
 from cdp.runner import EmbeddedRunner
+from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
 from cdp.warehouse.chdb_backend import ChdbWarehouse
@@ -24,6 +25,10 @@ class Platform:
     @cached_property
     def dead_letters(self) -> DeadLetterStore:
         return DeadLetterStore(self.settings.data_dir / "deadletters.sqlite")
+
+    @cached_property
+    def sources(self) -> SourceRegistry:
+        return SourceRegistry(self.settings.sources_path)
 
     @cached_property
     def state(self) -> StateStore:
@@ -48,7 +53,7 @@ class Platform:
         self.dead_letters.add(letters)
 
     def close(self) -> None:
-        for part in ("warehouse", "state", "dead_letters", "events"):
+        for part in ("warehouse", "state", "sources", "dead_letters", "events"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

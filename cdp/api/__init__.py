@@ -1,0 +1,1 @@
+"""The HTTP collector: a Segment-compatible tracking API and connector webhooks (ASGI, FastAPI)."""

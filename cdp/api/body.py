@@ -1,0 +1,60 @@
+"""Reads a request body within a size limit, undoing gzip/deflate, and decodes its JSON."""
+
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from cdp.api.refusals import Refused, bad_request, too_large
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "identity": None, "": None}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body as sent, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(f"body: {int(declared):,} bytes; the limit is {limit:,}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(f"body: more than {limit:,} bytes; the limit is {limit:,}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_content(raw: bytes, encoding: str, limit: int) -> bytes:
+    """Undoes ``Content-Encoding`` (gzip, deflate) without ever holding more than ``limit`` bytes."""
+    encoding = encoding.strip().lower()
+    if encoding not in _WBITS:
+        raise Refused(415, "unsupported_encoding", f"Content-Encoding: {encoding!r} is not supported; use gzip, deflate or none")
+    wbits = _WBITS[encoding]
+    if wbits is None:
+        if len(raw) > limit:
+            raise too_large(f"body: {len(raw):,} bytes; this source's limit is {limit:,}")
+        return raw
+    inflater = zlib.decompressobj(wbits)
+    try:
+        data = inflater.decompress(raw, limit + 1)
+    except zlib.error as error:
+        raise bad_request(f"body: not valid {encoding} data ({error})") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise too_large(f"body: more than {limit:,} bytes once decompressed; the limit is {limit:,}")
+    if not inflater.eof:
+        raise bad_request(f"body: truncated {encoding} data")
+    return data
+
+
+def parse_json(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise bad_request(f"body: malformed JSON ({error}); NaN, Infinity and invalid UTF-8 are refused") from None
+
+
+def expect_object(value: Any, what: str = "body") -> dict:
+    if not isinstance(value, dict):
+        raise bad_request(f"{what}: expected a JSON object")
+    return value

@@ -1,0 +1,128 @@
+"""What the collector does with one request: authenticate, decode, sort into events and dead
+letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.app`` call it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from cdp.api.auth import authenticate, basic_write_key, body_write_key
+from cdp.api.body import decode_content, expect_object, parse_json, read_body
+from cdp.api.refusals import Refused, bad_request, unauthorized
+from cdp.api.writer import GroupWriter, Overloaded
+from cdp.config import CollectorSettings
+from cdp.sources import Source, SourceRegistry
+from ingestion.deadletter import DeadLetter
+from ingestion.sdk import Connector, sort_records
+from ingestion.segment import Request as SegmentRequest
+from ingestion.segment import to_envelope
+from ingestion.sorting import Sorted, sort_items
+from ingestion.validation import now
+
+BATCH_FIELDS = frozenset({"batch", "sentAt", "writeKey", "context", "integrations", "metadata"})
+
+
+@dataclass
+class Collector:
+    settings: CollectorSettings
+    sources: SourceRegistry
+    writer: GroupWriter
+    connectors: dict[str, type[Connector]]
+
+    async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
+        """One Segment call (``call_type``) or a batch (``None``)."""
+        self._refuse_if_overloaded()
+        received_at = now()
+        raw = await read_body(request, self.settings.max_body_bytes)
+        header_key = basic_write_key(request.headers)
+        source = authenticate(self.sources, header_key) if header_key else None
+        body = await self._decoded_json(request, raw, source)
+        source = source or authenticate(self.sources, body_write_key(body))
+        if call_type is None:
+            body = expect_object(body)
+            unknown = sorted(set(body) - BATCH_FIELDS)
+            if unknown:
+                raise await self._kept(source, request, raw, bad_request(f"{unknown[0][:64]}: unknown field in a batch body (expected batch, sentAt, context, integrations, writeKey)"))
+            messages = body.get("batch")
+            if not isinstance(messages, list):
+                raise await self._kept(source, request, raw, bad_request("batch: required, an array of messages"))
+            context, integrations = body.get("context"), body.get("integrations")
+            segment_request = SegmentRequest(
+                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}
+            )
+        else:
+            messages, segment_request = [body], SegmentRequest(source.name, received_at)
+        limit = self.settings.limits_for(source.name).max_event_bytes
+        result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
+        await self._write(result)
+        if call_type is not None and result.rejected:
+            raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
+        return _answer(result)
+
+    async def webhook(self, request: Request, source_name: str) -> dict[str, Any]:
+        """One webhook delivery to a connector source."""
+        self._refuse_if_overloaded()
+        received_at = now()
+        source = self.sources.by_name(source_name)
+        if source is None:
+            raise Refused(404, "unknown_source", f"source: no source is named {source_name[:64]!r}")
+        connector_class = self.connectors.get(source.connector)
+        if connector_class is None:
+            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
+        connector = connector_class()
+        limit = self.settings.limits_for(source.name).max_batch_bytes
+        data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limit)
+        self._check_sender(connector, source, request, data)
+        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers)
+        await self._write(result)
+        return _answer(result)
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes}
+
+    def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
+        if connector.signed and source.signing_secret:
+            if not connector.verify(data, request.headers, source.signing_secret):
+                raise unauthorized(f"signature: the {connector.tool} signature does not match the body and this source's signing secret")
+            return
+        key = basic_write_key(request.headers) or request.query_params.get("write_key")
+        if authenticate(self.sources, key).name != source.name:
+            raise unauthorized(f"write key: belongs to another source than {source.name!r}")
+
+    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> Any:
+        limit = self.settings.limits_for(source.name).max_batch_bytes if source else self.settings.max_body_bytes
+        try:
+            return parse_json(decode_content(raw, request.headers.get("content-encoding", ""), limit))
+        except Refused as refusal:
+            if source is None or refusal.status == 413:
+                raise
+            raise await self._kept(source, request, raw, refusal) from None
+
+    async def _kept(self, source: Source, request: Request, raw: bytes, refusal: Refused) -> Refused:
+        """Dead-letters a refused request body of a known source, then returns the refusal."""
+        await self._write(Sorted(rejected=[(0, DeadLetter(source.name, f"segment:{request.url.path}", refusal.message, raw))]))
+        refusal.message += " (kept in the dead-letter store)"
+        return refusal
+
+    async def _write(self, result: Sorted) -> None:
+        try:
+            await self.writer.write(result.events, result.letters)
+        except Overloaded as overload:
+            raise self._overloaded(str(overload)) from None
+        except Exception as error:  # the store's own errors; the client may retry
+            raise Refused(503, "store_unavailable", f"the event store could not write: {type(error).__name__}: {error}", {"Retry-After": "1"}) from None
+
+    def _refuse_if_overloaded(self) -> None:
+        if self.writer.pending >= self.settings.max_pending_events:
+            raise self._overloaded(f"{self.writer.pending:,} events are waiting to be written")
+
+    def _overloaded(self, why: str) -> Refused:
+        seconds = str(self.settings.retry_after_seconds)
+        return Refused(429, "overloaded", f"too many requests: {why}; retry after {seconds}s", {"Retry-After": seconds})
+
+
+def _answer(result: Sorted) -> dict[str, Any]:
+    answer: dict[str, Any] = {"success": True}
+    if result.rejected:
+        answer["dead_lettered"] = [{"index": index, "reason": letter.reason} for index, letter in result.rejected]
+    return answer

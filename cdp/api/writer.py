@@ -1,0 +1,121 @@
+"""Group commit: events of concurrent requests are written together, one transaction per write.
+
+Request handlers hand their events and dead letters to ``GroupWriter.write`` and wait; one
+writer thread takes everything queued since its last write (up to ``max_write_events``),
+writes the dead letters and then the events (one event-store transaction), and only then
+releases every waiting request. Throughput so follows the write size, not the request count.
+When more than ``max_pending_events`` wait, new requests are refused with ``Overloaded``.
+"""
+
+import asyncio
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingestion.deadletter import DeadLetter
+
+
+class Sink(Protocol):
+    def append(self, events: list[tuple[str, str, bytes]]) -> tuple[int, int]: ...
+
+    def dead_letter(self, letters: list[DeadLetter]) -> None: ...
+
+
+class Overloaded(Exception):
+    pass
+
+
+@dataclass
+class _Job:
+    events: list[tuple[str, str, bytes]]
+    letters: list[DeadLetter]
+    done: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def size(self) -> int:
+        return len(self.events) + len(self.letters)
+
+
+class GroupWriter:
+    def __init__(self, sink: Sink, max_pending_events: int, max_write_events: int):
+        self._sink = sink
+        self._max_pending = max_pending_events
+        self._max_write = max_write_events
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.writes = 0  # how many shared writes so far
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="cdp-group-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Writes what is queued, then stops."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    async def write(self, events: list[tuple[str, str, bytes]], letters: list[DeadLetter]) -> None:
+        """Returns once everything given is durably stored; raises what the store raised."""
+        loop = asyncio.get_running_loop()
+        job = _Job(events, letters, loop.create_future(), loop)
+        with self._lock:
+            if self._pending and self._pending + job.size > self._max_pending:
+                raise Overloaded(f"{self._pending:,} events are waiting to be written")
+            self._pending += job.size
+        self._queue.put(job)
+        await asyncio.shield(job.done)  # a client that hangs up does not cancel the write
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs, size, stop = [first], first.size, False
+            while size < self._max_write:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+                size += job.size
+            self._write(jobs, size)
+            if stop:
+                return
+
+    def _write(self, jobs: list[_Job], size: int) -> None:
+        error: BaseException | None = None
+        try:
+            letters = [letter for job in jobs for letter in job.letters]
+            events = [event for job in jobs for event in job.events]
+            self._sink.dead_letter(letters)
+            if events:
+                self._sink.append(events)
+            self.writes += 1
+        except Exception as failure:  # handed to every waiting request, which answers 503
+            error = failure
+        with self._lock:
+            self._pending -= size
+        for job in jobs:
+            job.loop.call_soon_threadsafe(_settle, job.done, error)
+
+
+def _settle(future: asyncio.Future, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -1,0 +1,158 @@
+"""The connector SDK: a source is one class that maps a tool's payload to our events.
+
+A connector declares the tool it mirrors, a pydantic model of one record of that tool's payload,
+and ``map``, a generator of ``Touch``es. The SDK does the rest: validating the payload, building
+envelopes with deterministic message ids (``<connector>:<touch key>``, so re-running an import
+or a re-delivered webhook stores nothing twice), dead-lettering what does not fit, and, for
+webhooks, checking the sender's signature. Connectors are found through the ``cdp.connectors``
+entry-point group, so a third-party package ships one by declaring it in its ``pyproject.toml``.
+See docs/write-a-connector.md.
+"""
+
+import csv
+import hashlib
+import hmac
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+
+from ingestion.sorting import Sorted, sort_items
+from ingestion.validation import Invalid, decode_json
+from schemas import PAYLOAD_BY_EVENT_TYPE, SourceKind, describe
+
+ENTRY_POINT_GROUP = "cdp.connectors"
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One event a connector yields. ``key`` must identify it uniquely and stably within the
+    connector (e.g. ``f"{ticket_id}:opened"``); it becomes the message id."""
+
+    key: str
+    event_type: str
+    occurred_at: Any
+    identifiers: dict[str, Any]
+    properties: dict[str, Any] = field(default_factory=dict)
+    traits: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class Connector:
+    """Subclass it, set the class attributes, implement ``map`` (and ``verify``/``sign`` if the
+    tool signs its webhooks)."""
+
+    name: ClassVar[str]  # how sources and commands refer to it, e.g. "zendesk"
+    tool: ClassVar[str]  # the real tool and payload it mirrors, e.g. "Zendesk ticket event webhooks"
+    source_kind: ClassVar[SourceKind]
+    Record: ClassVar[type[BaseModel]]  # one record of the tool's payload
+    formats: ClassVar[tuple[str, ...]] = ("webhook", "jsonl")  # what it accepts: webhook, jsonl, csv
+    signed: ClassVar[bool] = False  # True if the tool signs webhook bodies (then implement verify/sign)
+    examples: ClassVar[tuple[Any, ...]] = ()  # payloads of the tool's real shape; the contract tests use them
+
+    def split(self, body: Any, headers: Mapping[str, str]) -> Iterable[Any]:
+        """The records in one webhook body or file line (one, unless the tool batches)."""
+        return [body]
+
+    def map(self, record: Any) -> Iterable[Touch]:
+        raise NotImplementedError
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+        """Whether ``body`` carries a valid signature made with ``secret`` (headers are lower-case)."""
+        raise NotImplementedError(f"{self.name} has no signature scheme")
+
+    def sign(self, body: bytes, secret: str) -> dict[str, str]:
+        """The headers the tool would send with ``body``; the contract tests check ``verify`` with it."""
+        raise NotImplementedError(f"{self.name} has no signature scheme")
+
+
+def hmac_digest(secret: str, message: bytes) -> bytes:
+    """HMAC-SHA256, what most tools sign webhooks with."""
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def same(expected: str | bytes, given: str | bytes | None) -> bool:
+    """Constant-time comparison of a signature."""
+    if given is None:
+        return False
+    as_bytes = (lambda v: v.encode() if isinstance(v, str) else v)
+    return hmac.compare_digest(as_bytes(expected), as_bytes(given))
+
+
+def envelopes(connector: Connector, item: Any, source_name: str, headers: Mapping[str, str] = {}) -> Iterator[dict[str, Any]]:
+    """The envelope dicts of one webhook body or file line; raises ``Invalid`` naming the field."""
+    if isinstance(item, bytes):
+        item = decode_json(item)
+    for raw in connector.split(item, headers):
+        try:
+            record = connector.Record.model_validate(raw)
+        except ValidationError as error:
+            raise Invalid(f"{connector.name} payload: {describe(error)}") from None
+        for touch in connector.map(record):
+            payload = PAYLOAD_BY_EVENT_TYPE.get(touch.event_type)
+            yield {
+                "message_id": f"{connector.name}:{touch.key}",
+                "event_type": touch.event_type,
+                "source_kind": payload.source_kind if payload else connector.source_kind,
+                "source_name": source_name,
+                "occurred_at": touch.occurred_at,
+                "identifiers": {k: v for k, v in touch.identifiers.items() if v not in (None, "")},
+                "traits": touch.traits,
+                "properties": {k: v for k, v in touch.properties.items() if v is not None},
+                "context": {**touch.context, "connector": connector.name},
+            }
+
+
+def sort_records(
+    connector: Connector,
+    items: Iterable[Any],
+    source_name: str,
+    received_at: datetime,
+    origin: str,
+    max_item_bytes: int,
+    headers: Mapping[str, str] = {},
+    start: int = 0,
+) -> Sorted:
+    """Webhook bodies or file lines → storable events and dead letters."""
+    to_envelopes = lambda item: list(envelopes(connector, item, source_name, headers))  # noqa: E731
+    return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start)
+
+
+def read_file_items(data: bytes, filename: str) -> list[Any]:
+    """A file's items: CSV rows as dicts (by header), or JSON Lines lines as raw bytes."""
+    if filename.lower().endswith(".csv"):
+        text = data.decode("utf-8-sig", errors="replace")
+        return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    return [line for line in (raw.strip() for raw in data.splitlines()) if line]
+
+
+def connectors() -> tuple[dict[str, type[Connector]], dict[str, str]]:
+    """Every installed connector by name, and the entry points that failed to load with why."""
+    found: dict[str, type[Connector]] = {}
+    broken: dict[str, str] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = point.load()
+        except Exception as error:  # a third-party package's import error must not break the CLI
+            broken[point.name] = f"{type(error).__name__}: {error}"
+            continue
+        if not (isinstance(loaded, type) and issubclass(loaded, Connector)) or not _NAME.match(getattr(loaded, "name", "")):
+            broken[point.name] = f"{point.value} is not a Connector subclass with a valid name"
+            continue
+        found[loaded.name] = loaded
+    return found, broken
+
+
+def load_connector(name: str) -> Connector:
+    found, broken = connectors()
+    if name in found:
+        return found[name]()
+    if name in broken:
+        raise Invalid(f"connector {name!r} failed to load: {broken[name]}")
+    raise Invalid(f"unknown connector {name!r}; installed: {', '.join(sorted(found)) or 'none'}")

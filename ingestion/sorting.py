@@ -1,0 +1,53 @@
+"""Sorts a request's or a file's input into storable events and dead letters, one place per item.
+
+Every item ends in exactly one of the two lists, so a caller that stores both has lost nothing.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ingestion.deadletter import DeadLetter
+from ingestion.validation import Invalid, storable, validate
+
+
+@dataclass
+class Sorted:
+    events: list[tuple[str, str, bytes]] = field(default_factory=list)  # what EventStore.append takes
+    rejected: list[tuple[int, DeadLetter]] = field(default_factory=list)  # (item index, letter)
+
+    @property
+    def letters(self) -> list[DeadLetter]:
+        return [letter for _, letter in self.rejected]
+
+    def extend(self, other: "Sorted") -> None:
+        self.events.extend(other.events)
+        self.rejected.extend(other.rejected)
+
+
+def sort_items(
+    items: Iterable[Any],
+    to_envelopes: Callable[[Any], Iterable[dict[str, Any]]],
+    received_at: datetime,
+    source: str,
+    origin: str,
+    max_item_bytes: int,
+    start: int = 0,
+) -> Sorted:
+    """Maps each item to envelopes and validates them; an item that fails, or is bigger than
+    ``max_item_bytes``, is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
+    result = Sorted()
+    for index, item in enumerate(items, start):
+        raw = item if isinstance(item, bytes) else orjson.dumps(item)
+        try:
+            if len(raw) > max_item_bytes:
+                raise Invalid(f"(event): {len(raw):,} bytes; this source's limit is {max_item_bytes:,}")
+            events = [storable(validate(envelope, received_at)) for envelope in to_envelopes(item)]
+        except Invalid as error:
+            result.rejected.append((index, DeadLetter(source=source, origin=f"{origin}#{index}", reason=str(error), payload=raw)))
+        else:
+            result.events.extend(events)  # all of an item's events, or none
+    return result

@@ -1,0 +1,147 @@
+"""The collector over real HTTP: Segment's calls, auth, gzip, limits, response shapes, durability."""
+
+import gzip
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import orjson
+import pytest
+
+from cdp.config import Settings
+from cdp.platform import Platform
+from tests.collector_server import RunningCollector, basic, running_collector
+
+
+@pytest.fixture
+def collector(settings: Settings) -> Iterator[RunningCollector]:
+    settings.collector.source_limits["tiny"] = settings.collector.limits.model_copy(update={"max_batch_bytes": 2000, "max_event_bytes": 500})
+    with Platform(settings) as platform, running_collector(platform) as running:
+        yield running
+
+
+def stored(c: RunningCollector) -> list[dict]:
+    return [orjson.loads(n.state) for n in c.platform.events.read(0, 10_000)]
+
+
+def test_every_call_type_is_stored_with_segment_semantics(collector: RunningCollector):
+    with collector.client() as http:
+        calls = {
+            "track": {"userId": "u1", "event": "Order Completed", "messageId": "t1", "properties": {"order_id": "o1", "total": 30, "currency": "eur", "products": [{"sku": "s1", "price": 10, "quantity": 3}]}},
+            "identify": {"userId": "u1", "messageId": "i1", "traits": {"email": "Li.Na@Example.com", "address": {"city": "Shanghai"}}},
+            "page": {"anonymousId": "a1", "messageId": "p1", "name": "Home", "properties": {"url": "https://shop.example/"}},
+            "screen": {"anonymousId": "a1", "messageId": "s1", "name": "Cart"},
+            "group": {"userId": "u1", "messageId": "g1", "groupId": "acme", "traits": {"name": "ACME"}},
+            "alias": {"userId": "u1", "messageId": "al1", "previousId": "a1"},
+        }
+        for call, body in calls.items():
+            response = http.post(f"/v1/{call}", json=body)
+            assert (response.status_code, response.json()) == (200, {"success": True}), call
+    events = {e["message_id"]: e for e in stored(collector)}
+    assert events["t1"]["event_type"] == "order_placed" and events["t1"]["source_kind"] == "sales"
+    assert events["t1"]["properties"]["amount"] == 30 and events["t1"]["properties"]["items"][0]["product_id"] == "s1"
+    assert events["i1"]["identifiers"]["email"] == "li.na@example.com" and events["i1"]["traits"]["address.city"] == "Shanghai"
+    assert events["p1"]["event_type"] == "page_viewed" and events["p1"]["properties"]["url"] == "https://shop.example/"
+    assert events["s1"]["properties"]["name"] == "Cart"
+    assert events["g1"]["identifiers"]["account_id"] == "acme"
+    assert (events["al1"]["identifiers"]["anonymous_id"], events["al1"]["identifiers"]["user_id"]) == ("a1", "u1")
+    assert all(e["source_name"] == "web" for e in events.values())
+
+
+def test_clock_skew_is_corrected_from_sent_at(collector: RunningCollector):
+    # the device clock is 1 hour fast: sentAt and the timestamp both read an hour ahead
+    body = {"batch": [{"type": "track", "event": "Clicked", "userId": "u1", "messageId": "skew", "timestamp": "2030-01-01T10:00:00Z"}], "sentAt": "2030-01-01T10:00:05Z"}
+    with collector.client() as http:
+        assert http.post("/v1/batch", json=body).status_code == 200
+    event = stored(collector)[0]
+    occurred, received = (event[k] for k in ("occurred_at", "received_at"))
+    gap = datetime.fromisoformat(received) - datetime.fromisoformat(occurred)
+    assert 4.9 <= gap.total_seconds() <= 5.1  # receivedAt - (sentAt - originalTimestamp)
+    assert event["context"]["segment"]["originalTimestamp"] == "2030-01-01T10:00:00Z"
+
+
+def test_gzip_batches_and_the_write_key_in_the_body(collector: RunningCollector):
+    body = {"writeKey": collector.write_key, "batch": [{"type": "track", "event": "E", "anonymousId": f"a{i}", "messageId": f"g{i}"} for i in range(50)]}
+    with collector.client() as http:
+        http.auth = None
+        response = http.post("/v1/import", content=gzip.compress(orjson.dumps(body)), headers={"content-encoding": "gzip"})
+    assert (response.status_code, response.json()) == (200, {"success": True})
+    assert len(stored(collector)) == 50
+
+
+def test_resending_a_batch_stores_it_once(collector: RunningCollector):
+    body = {"batch": [{"type": "track", "event": "E", "anonymousId": "a", "messageId": f"d{i}"} for i in range(10)]}
+    with collector.client() as http:
+        for _ in range(3):
+            assert http.post("/v1/batch", json=body).status_code == 200
+    assert len(stored(collector)) == 10
+
+
+def test_a_bad_event_in_a_batch_is_dead_lettered_and_the_rest_stored(collector: RunningCollector):
+    body = {"batch": [{"type": "track", "event": "Ok", "userId": "u"}, {"type": "track", "event": "No one"}, {"type": "track", "event": "Product Viewed", "userId": "u", "properties": {"product_id": "p", "price": "cheap"}}]}
+    with collector.client() as http:
+        answer = http.post("/v1/batch", json=body).json()
+    assert answer["success"] is True
+    assert [(r["index"], r["reason"]) for r in answer["dead_lettered"]] == [
+        (1, "userId: one of userId or anonymousId is required"),
+        (2, "properties.price: Input should be a valid number, unable to parse string as a number"),
+    ]
+    assert len(stored(collector)) == 1
+    letters = collector.platform.dead_letters.list()
+    assert {(d.source, d.origin) for d in letters} == {("web", "segment:/v1/batch#1"), ("web", "segment:/v1/batch#2")}
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "message"),
+    [
+        (None, 401, "write key: missing"),
+        ("not-a-key", 401, "write key: unknown"),
+    ],
+)
+def test_unknown_or_missing_write_keys_are_refused(collector: RunningCollector, key, status, message):
+    with collector.client() as http:
+        http.auth = None
+        headers = {"authorization": basic(key)} if key else {}
+        response = http.post("/v1/track", json={"userId": "u", "event": "E"}, headers=headers)
+    assert response.status_code == status and response.json()["message"].startswith(message)
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_oversized_bodies_and_events_follow_the_sources_limits(collector: RunningCollector):
+    key = collector.add_source("tiny", "website")
+    with collector.client(key) as http:
+        big_event = {"type": "track", "event": "E", "userId": "u", "properties": {"x": "y" * 600}}
+        answer = http.post("/v1/batch", json={"batch": [big_event, {"type": "track", "event": "E", "userId": "u"}]}).json()
+        assert answer["dead_lettered"][0]["reason"].startswith("(event): ") and "limit is 500" in answer["dead_lettered"][0]["reason"]
+        too_big = http.post("/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u", "properties": {"x": "y" * 400}}] * 6})
+        assert too_big.status_code == 413 and too_big.json()["message"].startswith("body: ")
+        bomb = gzip.compress(b'{"batch": [' + b" " * 100_000 + b"]}")
+        assert http.post("/v1/batch", content=bomb, headers={"content-encoding": "gzip"}).status_code == 413
+    assert collector.platform.dead_letters.count() == 1 and len(stored(collector)) == 1
+
+
+def test_health_and_openapi(collector: RunningCollector):
+    with collector.client() as http:
+        assert http.get("/health").json()["status"] == "ok"
+        spec = http.get("/openapi.json").json()
+    assert {"/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/import", "/v1/webhooks/{source_name}", "/health"} <= set(spec["paths"])
+
+
+def test_overload_is_answered_429_with_retry_after(settings: Settings):
+    settings.collector.max_pending_events = 1
+    with Platform(settings) as platform, running_collector(platform) as collector:
+        release = threading.Event()
+        append = platform.append
+        platform.append = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
+        with ThreadPoolExecutor(1) as pool, collector.client() as http:
+            first = pool.submit(http.post, "/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"o{i}"} for i in range(5)]})
+            while collector.platform.events is None or http.get("/health").json()["pending_events"] == 0:
+                time.sleep(0.01)
+            second = http.post("/v1/track", json={"userId": "u", "event": "E"})
+            release.set()
+            assert second.status_code == 429 and second.headers["retry-after"] == "1"
+            assert second.json()["code"] == "overloaded"
+            assert first.result().status_code == 200
+        assert len(stored(collector)) == 5
