@@ -238,15 +238,18 @@ def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 def deadletter_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
     source: Annotated[Optional[str], typer.Option(help="Only this source's.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
     """List dead letters, newest first."""
+    if fmt not in ("table", "json", "csv"):
+        raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     with Platform(_settings(data_dir, config)) as platform:
         letters = platform.dead_letters.list(limit=limit, source=source)
         total = platform.dead_letters.count()
-    rows = [{"id": d.id, "received_at": d.received_at, "source": d.source, "origin": d.origin, "replayed": bool(d.replayed_at), "reason": d.reason[:120]} for d in letters]
-    print_rows(out, rows, "table", title=f"Dead letters ({total:,} in all)")
+    rows = [{"id": d.id, "received_at": d.received_at, "source": d.source, "origin": d.origin, "replayed": bool(d.replayed_at), "reason": d.reason} for d in letters]
+    print_rows(out, rows, fmt, title=f"Dead letters ({total:,} in all)")
 
 
 @deadletter_app.command("show")

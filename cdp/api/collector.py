@@ -70,6 +70,8 @@ class Collector:
         if connector_class is None:
             raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
         connector = connector_class()
+        if "webhook" not in connector.formats:
+            raise bad_request(f"source {source.name!r} uses connector {connector.name!r}, which imports files (`cdp import`), not webhooks")
         limit = self.settings.limits_for(source.name).max_batch_bytes
         data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limit)
         self._check_sender(connector, source, request, data)

@@ -1,0 +1,1 @@
+"""Built-in connectors, one module per tool; registered as ``cdp.connectors`` entry points."""

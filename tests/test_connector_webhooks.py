@@ -1,0 +1,84 @@
+"""Connector webhooks over real HTTP: the sender's signature is checked, events are stored."""
+
+import copy
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from cdp.config import Settings
+from cdp.platform import Platform
+from ingestion.connectors.meta import MetaPageFeed
+from ingestion.connectors.shopify import ShopifyOrders
+from ingestion.connectors.typeform import TypeformResponses
+from ingestion.connectors.zendesk import ZendeskTicketEvents
+from tests.collector_server import RunningCollector, running_collector
+
+SECRET = "whsec-test-123"
+
+
+@pytest.fixture
+def collector(settings: Settings) -> Iterator[RunningCollector]:
+    with Platform(settings) as platform, running_collector(platform) as running:
+        yield running
+
+
+def events(c: RunningCollector) -> list[dict]:
+    return [orjson.loads(n.state) for n in c.platform.events.read(0, 10_000)]
+
+
+@pytest.mark.parametrize("connector", [ZendeskTicketEvents, ShopifyOrders, TypeformResponses, MetaPageFeed])
+def test_signed_deliveries_are_stored_and_forgeries_refused(collector: RunningCollector, connector):
+    collector.add_source("tool", connector.source_kind, connector.name, SECRET)
+    body = orjson.dumps(connector.examples[0])
+    headers = {**connector().sign(body, SECRET), "content-type": "application/json"}
+    with collector.client() as http:
+        http.auth = None
+        ok = http.post("/v1/webhooks/tool", content=body, headers=headers)
+        forged = http.post("/v1/webhooks/tool", content=body + b" ", headers=headers)
+        unsigned = http.post("/v1/webhooks/tool", content=body)
+        again = http.post("/v1/webhooks/tool", content=body, headers=headers)  # a re-delivery
+    assert (ok.status_code, ok.json()) == (200, {"success": True})
+    assert forged.status_code == 401 and forged.json()["message"].startswith("signature: ")
+    assert unsigned.status_code == 401 and again.status_code == 200
+    stored = events(collector)
+    assert stored and {e["source_name"] for e in stored} == {"tool"}
+    assert {e["source_kind"] for e in stored} == {connector.source_kind}
+    assert len({e["message_id"] for e in stored}) == len(stored)  # re-delivery stored nothing twice
+
+
+def test_shopify_cancellation_is_a_refund(collector: RunningCollector):
+    collector.add_source("shop", "sales", "shopify", SECRET)
+    order = copy.deepcopy(ShopifyOrders.examples[0]) | {"cancelled_at": "2025-11-22T10:00:00+08:00", "cancel_reason": "customer",
+                                                       "refunds": [{"id": 1, "transactions": [{"amount": "134.00", "kind": "refund"}]}]}  # fmt: skip
+    body = orjson.dumps(order)
+    with collector.client() as http:
+        http.auth = None
+        response = http.post("/v1/webhooks/shop", content=body, headers={**ShopifyOrders().sign(body, SECRET), "x-shopify-topic": "orders/cancelled"})
+    assert response.status_code == 200
+    (refund,) = events(collector)
+    assert refund["event_type"] == "order_refunded" and refund["properties"]["amount"] == 134.0
+
+
+def test_a_source_without_a_secret_takes_its_write_key(collector: RunningCollector):
+    key = collector.add_source("desk", "service", "zendesk")
+    with collector.client(key) as http:
+        assert http.post("/v1/webhooks/desk", json=ZendeskTicketEvents.examples[0]).status_code == 200
+        assert http.post("/v1/webhooks/desk?write_key=wrong", json={}, auth=None).status_code == 401
+    with collector.client() as http:  # the key of another source
+        refused = http.post("/v1/webhooks/desk", json=ZendeskTicketEvents.examples[0])
+    assert refused.status_code == 401 and "another source" in refused.json()["message"]
+    assert len(events(collector)) == 1
+
+
+def test_an_unmappable_delivery_is_dead_lettered_with_the_field(collector: RunningCollector):
+    key = collector.add_source("desk", "service", "zendesk")
+    bad = copy.deepcopy(ZendeskTicketEvents.examples[0])
+    del bad["detail"]["requester_id"]
+    with collector.client(key) as http:
+        answer = http.post("/v1/webhooks/desk", json=bad).json()
+        unknown = http.post("/v1/webhooks/nobody", json={})
+    assert answer["dead_lettered"][0]["reason"] == "zendesk payload: detail.requester_id: Field required"
+    assert unknown.status_code == 404
+    (letter,) = collector.platform.dead_letters.list()
+    assert (letter.source, letter.origin) == ("desk", "webhook:zendesk#0")
