@@ -45,10 +45,22 @@ class EventStoreSettings(BaseModel):
 
 
 class WarehouseSettings(BaseModel):
+    """``chdb``: embedded, under the data directory. ``clickhouse``: a ClickHouse server 24.8+ over
+    the native protocol (host, port, user, password below; ``CDP_WAREHOUSE__HOST`` etc.)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["chdb"] = "chdb"
+    backend: Literal["chdb", "clickhouse"] = "chdb"
     database: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "cdp"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(gt=0, le=65535)] = 9000
+    user: str = "default"
+    password: SecretStr = SecretStr("")
+    secure: bool = False  # TLS (the server's tcp_port_secure, usually 9440)
+    compression: Literal["lz4", "zstd", "none"] = "lz4"
+    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10
+    send_receive_timeout_seconds: Annotated[float, Field(gt=0)] = 300
+    retries: Annotated[int, Field(ge=0)] = 3  # per statement, on network failures
 
 
 class SourceLimits(BaseModel):

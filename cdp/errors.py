@@ -19,3 +19,7 @@ class WarehouseBusy(CdpError):
 
 class QueryRefused(CdpError):
     pass
+
+
+class WarehouseUnavailable(CdpError):
+    pass

@@ -9,7 +9,7 @@ from cdp.runner import EmbeddedRunner
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
-from cdp.warehouse.chdb_backend import ChdbWarehouse
+from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
 from ingestion.deadletter import DeadLetter
 
@@ -36,7 +36,7 @@ class Platform:
 
     @cached_property
     def warehouse(self) -> Warehouse:
-        warehouse = ChdbWarehouse(self.settings.warehouse_path, self.settings.warehouse.database)
+        warehouse = open_warehouse(self.settings.warehouse, self.settings.warehouse_path)
         migrate(warehouse)
         return warehouse
 

@@ -7,6 +7,7 @@ import pytest
 
 from cdp.config import Settings, load_settings
 from cdp.platform import Platform
+from tests.services.clickhouse import ClickHouseServer, clickhouse_server
 from tests.services.postgres import PostgresServer, postgres_server
 
 
@@ -26,4 +27,10 @@ def platform(settings: Settings) -> Iterator[Platform]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def clickhouse() -> Iterator[ClickHouseServer]:
+    with clickhouse_server() as server:
         yield server

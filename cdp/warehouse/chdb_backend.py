@@ -7,6 +7,7 @@ import orjson
 from chdb import session
 
 from cdp.errors import QueryRefused, WarehouseBusy
+from cdp.warehouse.statements import first_line, quote_string, single_statement
 
 
 class ChdbWarehouse:
@@ -18,7 +19,7 @@ class ChdbWarehouse:
         except RuntimeError as error:
             raise WarehouseBusy(
                 f"the warehouse at {path} is open in another process (a running `cdp run --follow`?); "
-                f"stop that process first ({_first_line(str(error))})"
+                f"stop that process first ({first_line(str(error))})"
             ) from None
         self.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
 
@@ -45,49 +46,11 @@ class ChdbWarehouse:
         try:
             return self._session.query(sql, fmt, params={k: _literal(v) for k, v in (params or {}).items()}).bytes()
         except RuntimeError as error:
-            raise QueryRefused(_first_line(str(error))) from None
-
-
-def single_statement(sql: str) -> str:
-    """The statement without trailing semicolons; refuses text holding more than one statement.
-
-    chDB runs every statement of a multi-statement text, unlike a server's native protocol.
-    """
-    text = sql.strip().rstrip(";").rstrip()
-    quote = None
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'\"`":
-            quote = ch
-        elif text.startswith("--", i) or text.startswith("#", i):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 1
-        elif ch == ";":
-            raise QueryRefused("one statement at a time: the query holds a ';' outside quotes")
-        i += 1
-    return text
+            raise QueryRefused(first_line(str(error))) from None
 
 
 def _literal(value: Any) -> Any:
     """Query parameters reach chDB as text; arrays in ClickHouse's own literal syntax."""
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_quoted(v) if isinstance(v, str) else str(v) for v in value) + "]"
+        return "[" + ",".join(quote_string(v) if isinstance(v, str) else str(v) for v in value) + "]"
     return value
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _first_line(message: str) -> str:
-    message = message.strip().splitlines()[0] if message.strip() else "query failed"
-    return message.split(" (version ")[0]

@@ -2,19 +2,33 @@
 
 Each migration is a number and a list of SQL steps built for a database name. Applied numbers are
 recorded in ``schema_migrations``; a migration runs once. Add a migration, never edit one that
-has shipped.
+has shipped. Every step is safe to run again (IF NOT EXISTS, idempotent backfills), so a
+migration interrupted part-way simply runs again in full.
 """
 
 from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
-from projections.tables import PROJECTION_TABLES, TABLES
+from cdp.warehouse.views import current, daily_events, daily_sales
+from projections.tables import PROJECTION_TABLES, TABLES, events
 
 Migration = tuple[int, str, Callable[[str], list[str]]]
+
+DEDUPLICATION_WINDOW = 1000  # recent insert tokens a table remembers; a retried insert within it is dropped
 
 MIGRATIONS: list[Migration] = [
     (1, "events, profiles, identities, customer_merges, lifecycle_transitions", lambda db: [t.create_sql(db) for t in TABLES]),
     (2, "projection tables: identity refusals, traits, tags, tag changes, value, satisfaction, survey answers, tickets, service, churn risk, loyalty", lambda db: [t.create_sql(db) for t in PROJECTION_TABLES]),
+    (10, "insert deduplication window on every table; per-customer index on events", lambda db: [
+        *(f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}" for t in (*TABLES, *PROJECTION_TABLES)),
+        f"ALTER TABLE `{db}`.`{events.TABLE.name}` ADD INDEX IF NOT EXISTS customer_id_bloom customer_id TYPE bloom_filter GRANULARITY 4",
+        f"ALTER TABLE `{db}`.`{events.TABLE.name}` MATERIALIZE INDEX customer_id_bloom",
+    ]),
+    (11, "BI views: <table>_current for every versioned table; daily_events and daily_sales rollups", lambda db: [
+        *(current.create_sql(db, t) for t in (*TABLES, *PROJECTION_TABLES)),
+        *daily_events.ROLLUP.create_sql(db),
+        *daily_sales.ROLLUP.create_sql(db),
+    ]),
 ]
 
 

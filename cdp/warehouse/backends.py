@@ -1,0 +1,30 @@
+"""Opens the configured warehouse backend. Backends are imported only when chosen."""
+
+from pathlib import Path
+
+from cdp.config import WarehouseSettings
+from cdp.warehouse import Warehouse
+
+
+def open_warehouse(settings: WarehouseSettings, embedded_path: Path) -> Warehouse:
+    """The warehouse ``settings`` name; ``embedded_path`` is where chDB keeps its files."""
+    if settings.backend == "clickhouse":
+        from clickhouse_driver import Client
+
+        from cdp.warehouse.clickhouse_backend import ClickHouseWarehouse
+
+        client = Client(
+            settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password.get_secret_value(),
+            secure=settings.secure,
+            compression=False if settings.compression == "none" else settings.compression,
+            connect_timeout=settings.connect_timeout_seconds,
+            send_receive_timeout=settings.send_receive_timeout_seconds,
+            client_name="cdp",
+        )
+        return ClickHouseWarehouse(client, settings.database, retries=settings.retries)
+    from cdp.warehouse.chdb_backend import ChdbWarehouse
+
+    return ChdbWarehouse(embedded_path, settings.database)

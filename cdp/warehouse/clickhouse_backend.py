@@ -1,0 +1,90 @@
+"""The scale-out warehouse: a ClickHouse server (24.8+) over the native protocol (clickhouse-driver).
+
+Inserts are columnar and compressed. A failed network round trip is retried on a fresh
+connection; each insert carries a deduplication token derived from its rows, so a retried batch
+whose first attempt did land is dropped by the server instead of being stored twice (tables set
+``non_replicated_deduplication_window``, see migration 10). Results come back in the same form
+chDB gives (JSON values), so callers cannot tell the backends apart.
+"""
+
+import hashlib
+import time
+from typing import Any
+
+import orjson
+from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as DriverError
+from clickhouse_driver.errors import NetworkError, ServerException, SocketTimeoutError
+
+from cdp.errors import QueryRefused, WarehouseUnavailable
+from cdp.warehouse import column_types
+from cdp.warehouse.statements import first_line, single_statement
+
+RETRYABLE = (NetworkError, SocketTimeoutError, EOFError, ConnectionError, TimeoutError)
+
+
+class ClickHouseWarehouse:
+    def __init__(self, client: Client, database: str, retries: int = 3, backoff_seconds: float = 0.2):
+        """``client`` connects on first use, and again after a network failure."""
+        self.database = database
+        self._client = client
+        self._retries = retries
+        self._backoff = backoff_seconds
+        self._settings: dict[str, Any] = {}
+        self._columns: dict[str, list[tuple[str, tuple]]] = {}
+        self.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+
+    def execute(self, sql: str) -> None:
+        self._call(sql)
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = [(name, kind) for name, kind in self._table_columns(table) if name in rows[0]]
+        data = []
+        for name, kind in columns:
+            values = [row[name] for row in rows]
+            data.append([column_types.to_insert_value(kind, v) for v in values] if column_types.needs_conversion(kind) else values)
+        names = ", ".join(f"`{name}`" for name, _ in columns)
+        token = hashlib.blake2b(table.encode() + orjson.dumps(rows, option=orjson.OPT_UTC_Z), digest_size=16).hexdigest()
+        self._call(f"INSERT INTO `{self.database}`.`{table}` ({names}) VALUES", data, columnar=True, settings={"insert_deduplication_token": token})
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        rows, types = self._call(single_statement(sql), params or {}, with_column_types=True, settings={"server_side_params": True})
+        kinds = [(name, column_types.parse(kind)) for name, kind in types]
+        return [{name: column_types.to_json_value(kind, value) for (name, kind), value in zip(kinds, row, strict=True)} for row in rows]
+
+    def make_read_only(self) -> None:
+        self._settings["readonly"] = 1
+
+    def close(self) -> None:
+        self._client.disconnect()
+
+    def _table_columns(self, table: str) -> list[tuple[str, tuple]]:
+        if table not in self._columns:
+            rows = self._call(
+                "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String} ORDER BY position",
+                {"db": self.database, "table": table},
+                settings={"server_side_params": True},
+            )
+            if not rows:
+                raise QueryRefused(f"no table {self.database}.{table}")
+            self._columns[table] = [(name, column_types.parse(kind)) for name, kind in rows]
+        return self._columns[table]
+
+    def _call(self, sql: str, *args: Any, settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        settings = {**(settings or {}), **self._settings}
+        attempt = 0
+        while True:
+            try:
+                return self._client.execute(sql, *args, settings=settings, **kwargs)
+            except ServerException as error:
+                raise QueryRefused(first_line(error.message)) from None
+            except RETRYABLE as error:
+                if attempt == self._retries:
+                    raise WarehouseUnavailable(f"ClickHouse server unreachable after {attempt + 1} attempts: {first_line(str(error))}") from None
+                self._client.disconnect()
+                time.sleep(self._backoff * 2**attempt)
+                attempt += 1
+            except DriverError as error:
+                raise WarehouseUnavailable(f"ClickHouse server: {first_line(str(error))}") from None

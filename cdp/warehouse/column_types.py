@@ -1,0 +1,107 @@
+"""ClickHouse column types as trees, and the value conversions the server backend needs.
+
+The native protocol hands back Python objects (datetime, Decimal, UUID, tuples); chDB hands back
+JSONEachRow. ``to_json_value`` turns the former into the latter, so both backends return the same
+rows for the same query. ``to_insert_value`` accepts the text form of dates that rows may carry.
+"""
+
+import math
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import numpy
+
+_WRAPPERS = ("Nullable", "LowCardinality", "SimpleAggregateFunction")
+
+
+@lru_cache(maxsize=512)
+def parse(type_text: str) -> tuple[str, tuple]:
+    """``Map(String, Array(DateTime64(3, 'UTC')))`` → ``('Map', (('String', ()), ('Array', ...)))``.
+
+    Nullable and LowCardinality are transparent: they change no value's form.
+    """
+    text = type_text.strip()
+    name, _, rest = text.partition("(")
+    name = name.strip()
+    args = tuple(_split(rest[:-1])) if rest else ()
+    if name in _WRAPPERS:
+        return parse(args[-1])
+    if name in ("Array", "Map", "Tuple"):
+        return name, tuple(parse(_unnamed(a)) for a in args)
+    return name, args
+
+
+def to_json_value(kind: tuple[str, tuple], value: Any) -> Any:
+    if value is None:
+        return None
+    name, args = kind
+    if name == "DateTime64":
+        precision = int(args[0]) if args else 3
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{text}.{f'{value.microsecond:06d}'.ljust(precision, '0')[:precision]}" if precision else text
+    if name == "DateTime":
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if name in ("Date", "Date32"):
+        return value.isoformat()
+    if name == "Array":
+        return [to_json_value(args[0], v) for v in value]
+    if name == "Map":
+        return {str(k): to_json_value(args[1], v) for k, v in value.items()}
+    if name == "Tuple":
+        return [to_json_value(a, v) for a, v in zip(args, value, strict=False)]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return float(str(numpy.float32(value))) if name == "Float32" else value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bool | int | str | list | dict):
+        return value
+    return str(value)  # UUID, IP addresses
+
+
+def needs_conversion(kind: tuple[str, tuple]) -> bool:
+    """Whether ``to_insert_value`` can change a value of this type (only dates given as text)."""
+    name, args = kind
+    return name.startswith("Date") or any(needs_conversion(a) for a in args if isinstance(a, tuple))
+
+
+def to_insert_value(kind: tuple[str, tuple], value: Any) -> Any:
+    name, args = kind
+    if value is None:
+        return None
+    if isinstance(value, str) and name.startswith("DateTime"):
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, str) and name.startswith("Date"):
+        return date.fromisoformat(value)
+    if name == "Array":
+        return [to_insert_value(args[0], v) for v in value]
+    if name == "Map":
+        return {k: to_insert_value(args[1], v) for k, v in value.items()}
+    return value
+
+
+def _split(text: str) -> list[str]:
+    """Top-level comma-separated parts of a type's argument list."""
+    parts, depth, quote, start = [], 0, False, 0
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quote = not quote
+        elif not quote and ch == "(":
+            depth += 1
+        elif not quote and ch == ")":
+            depth -= 1
+        elif not quote and depth == 0 and ch == ",":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    tail = text[start:].strip()
+    return [*parts, tail] if tail else parts
+
+
+def _unnamed(element: str) -> str:
+    """A named tuple element ``a UInt8`` → ``UInt8``."""
+    head, _, tail = element.partition(" ")
+    return tail if tail and "(" not in head and head[:1].islower() else element

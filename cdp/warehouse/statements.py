@@ -1,0 +1,44 @@
+"""Statement text checks shared by every backend: one statement per query, one-line error messages."""
+
+from cdp.errors import QueryRefused
+
+
+def single_statement(sql: str) -> str:
+    """The statement without trailing semicolons; refuses text holding more than one statement.
+
+    chDB runs every statement of a multi-statement text, unlike a server's native protocol; both
+    backends refuse such text the same way.
+    """
+    text = sql.strip().rstrip(";").rstrip()
+    quote = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif text.startswith("--", i) or text.startswith("#", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 1
+        elif ch == ";":
+            raise QueryRefused("one statement at a time: the query holds a ';' outside quotes")
+        i += 1
+    return text
+
+
+def first_line(message: str) -> str:
+    """A ClickHouse error as one line, without its version suffix and stack trace."""
+    message = message.strip().splitlines()[0] if message.strip() else "query failed"
+    return message.split(" (version ")[0].split(". Stack trace")[0]
+
+
+def quote_string(text: str) -> str:
+    """A ClickHouse string literal (for DDL comments and literal arrays; never for user values in SQL)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
