@@ -19,7 +19,7 @@ from ingestion.segment import to_envelope
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import now
 
-BATCH_FIELDS = frozenset({"batch", "sentAt", "writeKey", "context", "integrations", "metadata"})
+BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
 
 
 @dataclass
