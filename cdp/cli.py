@@ -399,6 +399,12 @@ class _ProgressBar:
         self.progress.stop()
 
 
+# command groups kept in their own packages (they use the options above)
+from cdp.segments.commands import segment_app  # noqa: E402
+
+app.add_typer(segment_app, name="segment")
+
+
 def main() -> None:
     try:
         app()  # exits itself; usage errors get the usual usage message and exit code 2

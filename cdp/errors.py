@@ -23,3 +23,7 @@ class QueryRefused(CdpError):
 
 class WarehouseUnavailable(CdpError):
     pass
+
+
+class SegmentInvalid(CdpError):
+    pass

@@ -6,6 +6,7 @@ from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
 from cdp.eventstore import EventStore, open_event_store
 from cdp.runner import EmbeddedRunner
+from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
@@ -31,6 +32,10 @@ class Platform:
         return SourceRegistry(self.settings.sources_path)
 
     @cached_property
+    def segments(self) -> SegmentStore:
+        return SegmentStore(self.settings.data_dir / "segments.sqlite")
+
+    @cached_property
     def state(self) -> StateStore:
         return StateStore(self.settings.state_path)
 
@@ -53,7 +58,7 @@ class Platform:
         self.dead_letters.add(letters)
 
     def close(self) -> None:
-        for part in ("warehouse", "state", "sources", "dead_letters", "events"):
+        for part in ("warehouse", "segments", "state", "sources", "dead_letters", "events"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

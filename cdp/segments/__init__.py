@@ -1,0 +1,1 @@
+"""Segments: declarative definitions of customer groups, compiled to parameterized ClickHouse SQL."""

@@ -1,0 +1,116 @@
+"""``cdp segment ...``: define, save, size up and export segments."""
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cdp.cli import ConfigFile, DataDir, out
+from cdp.config import load_settings
+from cdp.errors import CdpError
+from cdp.platform import Platform
+from cdp.render import print_rows
+from cdp.segments import evaluate
+from cdp.segments.definition import read_definition
+from cdp.segments.fields import FIELDS, OPERATORS
+from cdp.segments.model import Segment
+
+segment_app = typer.Typer(help="Segments: customer groups defined without SQL (YAML or JSON), sized at once, exported.", no_args_is_help=True)
+
+Name = Annotated[Optional[str], typer.Argument(help="A saved segment's name.", show_default=False)]
+DefinitionFile = Annotated[Optional[str], typer.Option("--file", "-f", help="Use this definition file (YAML or JSON, - for stdin) instead of a saved segment.")]
+
+
+def _platform(data_dir: Path | None, config: Path | None) -> Platform:
+    return Platform(load_settings(config, data_dir=data_dir))
+
+
+def _segment(platform: Platform, name: str | None, file: str | None) -> Segment:
+    if (name is None) == (file is None):
+        raise CdpError("give a saved segment's name or --file DEFINITION, not both")
+    return read_definition(file) if file else platform.segments.get(name)
+
+
+@segment_app.command("create")
+def create(
+    file: Annotated[str, typer.Argument(help="Definition file (YAML or JSON), or - for standard input.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="Save under this name instead of the file's.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a saved segment of the same name.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Validate a definition, save it, and print its size."""
+    segment = read_definition(file, name)
+    with _platform(data_dir, config) as platform:
+        size = evaluate.count(platform.warehouse, segment)
+        platform.segments.save(segment, replace=replace)
+    out.print(f"saved segment {segment.name}: {size:,} customers now")
+
+
+@segment_app.command("list")
+def list_(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Saved segments."""
+    with _platform(data_dir, config) as platform:
+        print_rows(out, platform.segments.list(), "table", title="segments")
+
+
+@segment_app.command("delete")
+def delete(name: Annotated[str, typer.Argument(help="A saved segment's name.")], data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Forget a saved segment."""
+    with _platform(data_dir, config) as platform:
+        platform.segments.delete(name)
+    out.print(f"deleted segment {name}")
+
+
+@segment_app.command("count")
+def count(name: Name = None, file: DefinitionFile = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """How many customers are in the segment now."""
+    with _platform(data_dir, config) as platform:
+        segment = _segment(platform, name, file)
+        started = time.perf_counter()
+        size = evaluate.count(platform.warehouse, segment)
+        elapsed = time.perf_counter() - started
+    out.print(f"{segment.name}: {size:,} customers ({elapsed * 1000:.0f} ms)")
+
+
+@segment_app.command("members")
+def members(
+    name: Name = None,
+    file: DefinitionFile = None,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 20,
+    offset: Annotated[int, typer.Option(help="Skip this many (by customer id).", min=0)] = 0,
+    columns: Annotated[Optional[str], typer.Option(help="Comma-separated profile columns.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """The segment's customers, by customer id."""
+    with _platform(data_dir, config) as platform:
+        segment = _segment(platform, name, file)
+        rows = evaluate.members(platform.warehouse, segment, limit, offset, columns.split(",") if columns else None)
+    print_rows(out, rows, fmt, title=f"{segment.name} (from {offset + 1:,})")
+
+
+@segment_app.command("export")
+def export(
+    name: Name = None,
+    file: DefinitionFile = None,
+    output: Annotated[Path, typer.Option("--out", "-o", help="File to write; .csv or .parquet.")] = Path("segment.csv"),
+    columns: Annotated[Optional[str], typer.Option(help="Comma-separated profile columns.")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Write every member to CSV or Parquet (by the file's extension)."""
+    fmt = output.suffix.lstrip(".").lower()
+    with _platform(data_dir, config) as platform:
+        segment = _segment(platform, name, file)
+        written = evaluate.export(platform.warehouse, segment, output, fmt, columns.split(",") if columns else None)
+    out.print(f"wrote {written:,} customers of {segment.name} to {output}")
+
+
+@segment_app.command("fields")
+def fields() -> None:
+    """The fields conditions may name, with their operators."""
+    rows = [{"field": name, "kind": f.kind, "table": f.table.name, "operators": ", ".join(OPERATORS[f.kind])} for name, f in FIELDS.items()]
+    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event conditions; combine with all / any / not)")

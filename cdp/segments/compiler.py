@@ -1,0 +1,145 @@
+"""Compiles a segment to ClickHouse SQL with server-side ``{name:Type}`` parameters.
+
+Every value and every trait or property name travels as a parameter; the SQL text holds only
+identifiers from the field registry. Profile fields are read from ``profiles FINAL``; a field of
+another customer table adds one LEFT JOIN on that table's current rows. Behaviour conditions
+select customers from ``events`` (events of customers merged away count for their survivor).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cdp.segments.fields import FIELDS
+from cdp.segments.model import AllOf, AnyOf, EventCondition, FieldCondition, NotOf, Segment, TagCondition, TraitCondition
+from projections.tables import customer_merges, customer_tags, events, profiles
+
+TIME = "DateTime64(3, 'UTC')"
+COMPARE = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+@dataclass
+class Compiled:
+    """``FROM`` + ``WHERE`` over current profiles (alias ``p``), and the parameters they use."""
+
+    from_sql: str
+    where_sql: str
+    params: dict[str, Any]
+
+    def count_sql(self) -> str:
+        return f"SELECT count() AS customers {self.from_sql} WHERE {self.where_sql}"
+
+    def members_sql(self, columns: list[str]) -> str:
+        select = ", ".join(f"p.`{c}` AS `{c}`" for c in columns)
+        return f"SELECT {select} {self.from_sql} WHERE {self.where_sql} ORDER BY p.customer_id LIMIT {{limit:UInt64}} OFFSET {{offset:UInt64}}"
+
+
+@dataclass
+class _Builder:
+    database: str
+    as_of: datetime
+    params: dict[str, Any] = field(default_factory=dict)
+    joins: dict[str, str] = field(default_factory=dict)  # table name → alias
+
+    def param(self, value: Any, type_: str) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"{{{name}:{type_}}}"
+
+    def column(self, table_name: str, column: str) -> str:
+        if table_name == profiles.TABLE.name:
+            return f"p.`{column}`"
+        alias = self.joins.setdefault(table_name, f"j{len(self.joins)}")
+        return f"{alias}.`{column}`"
+
+    def table(self, name: str) -> str:
+        return f"`{self.database}`.`{name}`"
+
+
+def compile_segment(segment: Segment, database: str, as_of: datetime) -> Compiled:
+    """``as_of``: the time "within N days" counts back from (the data's latest event time, usually)."""
+    b = _Builder(database, as_of)
+    where = _condition(b, segment.where)
+    joins = "".join(
+        f" LEFT JOIN (SELECT * FROM {b.table(name)} FINAL) AS {alias} ON {alias}.customer_id = p.customer_id" for name, alias in b.joins.items()
+    )
+    return Compiled(f"FROM {b.table(profiles.TABLE.name)} AS p FINAL{joins}", where, b.params)
+
+
+def _condition(b: _Builder, node: Any) -> str:
+    if isinstance(node, AllOf):
+        return "(" + " AND ".join(_condition(b, c) for c in node.all) + ")"
+    if isinstance(node, AnyOf):
+        return "(" + " OR ".join(_condition(b, c) for c in node.any) + ")"
+    if isinstance(node, NotOf):
+        return f"NOT {_condition(b, node.not_)}"
+    if isinstance(node, FieldCondition):
+        f = FIELDS[node.field]
+        return _compare(b, b.column(f.table.name, f.column), f.kind, node.op, node.value)
+    if isinstance(node, TraitCondition):
+        return _trait(b, node)
+    if isinstance(node, TagCondition):
+        return f"has({b.column(customer_tags.TABLE.name, 'tags')}, {b.param(node.tag, 'String')})"
+    if isinstance(node, EventCondition):
+        return _behaviour(b, node)
+    raise TypeError(f"not a segment condition: {node!r}")
+
+
+def _compare(b: _Builder, column: str, kind: str, op: str, value: Any) -> str:
+    if op == "is_empty":
+        return {"list": f"empty({column})", "text": f"{column} = ''"}.get(kind, f"isNull({column})")
+    if kind == "list":
+        if op == "contains":
+            return f"has({column}, {b.param(value, 'String')})"
+        return f"{'hasAny' if op == 'contains_any' else 'hasAll'}({column}, {b.param(value, 'Array(String)')})"
+    if kind == "time":
+        return _time(b, column, op, value)
+    type_ = "Float64" if kind == "number" else "String"
+    if op in ("in", "not_in"):
+        return f"{column} {'IN' if op == 'in' else 'NOT IN'} {b.param(value, 'Array(String)')}"
+    if op == "between":
+        return f"{column} BETWEEN {b.param(value[0], type_)} AND {b.param(value[1], type_)}"
+    return f"{column} {COMPARE[op]} {b.param(value, type_)}"
+
+
+def _time(b: _Builder, column: str, op: str, value: Any) -> str:
+    if op in ("within_days", "not_within_days"):
+        since = f"{b.param(_text(b.as_of), TIME)} - toIntervalSecond({b.param(round(value * 86400), 'Int64')})"
+        return f"{column} >= {since}" if op == "within_days" else f"({column} < {since} OR isNull({column}))"
+    if op == "between":
+        return f"{column} >= {b.param(_text(value[0]), TIME)} AND {column} < {b.param(_text(value[1]), TIME)}"
+    return f"{column} {'<' if op == 'before' else '>='} {b.param(_text(value), TIME)}"
+
+
+def _trait(b: _Builder, node: TraitCondition) -> str:
+    traits, key = b.column(profiles.TABLE.name, "traits"), b.param(node.trait, "String")
+    if node.op == "exists":
+        return f"JSONHas({traits}, {key})"
+    if isinstance(node.value, float):
+        return f"(JSONHas({traits}, {key}) AND JSONExtractFloat({traits}, {key}) {COMPARE[node.op]} {b.param(node.value, 'Float64')})"
+    return _compare(b, f"JSONExtractString({traits}, {key})", "text", node.op, node.value)
+
+
+def _behaviour(b: _Builder, node: EventCondition) -> str:
+    filters = [f"event_type = {b.param(node.event, 'String')}"]
+    if node.within_days is not None:
+        filters.append(_time(b, "occurred_at", "within_days", node.within_days))
+        filters.append(f"occurred_at <= {b.param(_text(b.as_of), TIME)}")
+    if node.between is not None:
+        filters.append(_time(b, "occurred_at", "between", node.between))
+    for name, value in node.properties.items():
+        extract = "JSONExtractFloat" if isinstance(value, float | int) else "JSONExtractString"
+        filters.append(f"{extract}(properties, {b.param(name, 'String')}) = {b.param(value, 'Float64' if extract == 'JSONExtractFloat' else 'String')}")
+    having = f"count() >= {b.param(node.at_least, 'UInt64')}"
+    if node.at_most is not None:
+        having += f" AND count() <= {b.param(node.at_most, 'UInt64')}"
+    return (
+        "p.customer_id IN (SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer FROM "
+        f"(SELECT customer_id FROM {b.table(events.TABLE.name)} FINAL WHERE {' AND '.join(filters)}) AS e "
+        f"LEFT JOIN (SELECT absorbed, any(survivor) AS survivor FROM {b.table(customer_merges.TABLE.name)} GROUP BY absorbed) AS m "
+        f"ON m.absorbed = e.customer_id GROUP BY customer HAVING {having})"
+    )
+
+
+def _text(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]

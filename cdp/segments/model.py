@@ -1,0 +1,223 @@
+"""A segment definition (JSON or YAML): conditions on profile fields, traits, tags and behaviour in time
+windows, combined with all / any / not. Validation errors name the offending path, e.g.
+``where.all[1].value: revenue takes a number``.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
+
+from cdp.segments.fields import FIELDS, OPERATORS
+from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
+
+Number = int | float
+Text = Annotated[str, Field(max_length=1000)]
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldCondition(_Node):
+    """``{field: revenue, op: ">=", value: 500}``; see ``cdp segment fields`` for fields and operators."""
+
+    field: str
+    op: str
+    value: Any = None
+
+    @field_validator("field")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in FIELDS:
+            raise ValueError(f"unknown field {name!r}; known: {', '.join(sorted(FIELDS))}")
+        return name
+
+    @field_validator("op")
+    @classmethod
+    def _allowed(cls, op: str, info: ValidationInfo) -> str:
+        field = FIELDS.get(info.data.get("field", ""))
+        if field and op not in OPERATORS[field.kind]:
+            raise ValueError(f"{info.data['field']} ({field.kind}) takes one of {', '.join(OPERATORS[field.kind])}, not {op!r}")
+        return op
+
+    @field_validator("value")
+    @classmethod
+    def _shaped(cls, value: Any, info: ValidationInfo) -> Any:
+        field, op = FIELDS.get(info.data.get("field", "")), info.data.get("op")
+        if not field or op is None:
+            return value
+        return check_value(f"{info.data['field']} {op}", field.kind, op, value)
+
+
+class TraitCondition(_Node):
+    """``{trait: city, op: "=", value: Shanghai}``: a declared trait (profiles.traits) by name."""
+
+    trait: Annotated[str, Field(min_length=1, max_length=200)]
+    op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not_in", "exists"]
+    value: Any = None
+
+    @field_validator("value")
+    @classmethod
+    def _shaped(cls, value: Any, info: ValidationInfo) -> Any:
+        op = info.data.get("op")
+        if op is None:
+            return value
+        kind = "text" if op in ("in", "not_in") or isinstance(value, str) else "number"
+        return check_value(f"trait {info.data.get('trait')} {op}", kind, "is_empty" if op == "exists" else op, value)
+
+
+class TagCondition(_Node):
+    """``{tag: promoter}``: the customer holds the tag now."""
+
+    tag: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class EventCondition(_Node):
+    """``{event: order_placed, within_days: 30, at_least: 2}``: behaviour in a time window.
+
+    The window is ``within_days`` before the segment's as-of time, or ``between: [from, to)``; none
+    means all time. ``properties`` keeps only events whose properties equal the values given.
+    """
+
+    event: str
+    within_days: Annotated[int, Field(gt=0, le=36500)] | None = None
+    between: tuple[datetime, datetime] | None = None
+    at_least: Annotated[int, Field(ge=1)] = 1
+    at_most: Annotated[int, Field(ge=1)] | None = None
+    properties: dict[Annotated[str, Field(min_length=1, max_length=200)], str | Number] = {}
+
+    @field_validator("event")
+    @classmethod
+    def _known(cls, event_type: str) -> str:
+        if event_type not in PAYLOAD_BY_EVENT_TYPE:
+            raise ValueError(f"unknown event type {event_type!r}; known: {', '.join(sorted(PAYLOAD_BY_EVENT_TYPE))}")
+        return event_type
+
+    @field_validator("between")
+    @classmethod
+    def _ordered(cls, between: tuple[datetime, datetime] | None, info: ValidationInfo) -> tuple[datetime, datetime] | None:
+        if between is None:
+            return None
+        if info.data.get("within_days") is not None:
+            raise ValueError("give within_days or between, not both")
+        start, end = (_utc(t) for t in between)
+        if start >= end:
+            raise ValueError("between: the start must come before the end")
+        return start, end
+
+    @field_validator("at_most")
+    @classmethod
+    def _not_below(cls, at_most: int | None, info: ValidationInfo) -> int | None:
+        if at_most is not None and at_most < info.data.get("at_least", 1):
+            raise ValueError("at_most is below at_least")
+        return at_most
+
+
+def _tag(node: Any) -> str | None:
+    keys = node.keys() if isinstance(node, dict) else type(node).model_fields.keys()
+    for key in ("all", "any", "not", "field", "trait", "tag", "event"):
+        if key in keys:
+            return f"<{key}>"
+    return None
+
+
+Condition = Annotated[
+    Union[
+        Annotated["AllOf", Tag("<all>")],
+        Annotated["AnyOf", Tag("<any>")],
+        Annotated["NotOf", Tag("<not>")],
+        Annotated[FieldCondition, Tag("<field>")],
+        Annotated[TraitCondition, Tag("<trait>")],
+        Annotated[TagCondition, Tag("<tag>")],
+        Annotated[EventCondition, Tag("<event>")],
+    ],
+    Discriminator(_tag, custom_error_type="condition", custom_error_message="expected a condition: all, any, not, field, trait, tag or event"),
+]
+
+
+class AllOf(_Node):
+    all: Annotated[list[Condition], Field(min_length=1)]
+
+
+class AnyOf(_Node):
+    any: Annotated[list[Condition], Field(min_length=1)]
+
+
+class NotOf(_Node):
+    not_: Condition = Field(alias="not")
+
+
+class Segment(_Node):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+    description: str = ""
+    where: Condition
+
+
+def parse_segment(data: Any) -> Segment:
+    """Validates a definition; raises ``SegmentInvalid`` naming each offending path."""
+    from cdp.errors import SegmentInvalid
+
+    try:
+        return Segment.model_validate(data)
+    except ValidationError as error:
+        problems = [f"{_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors(include_url=False)]
+        raise SegmentInvalid("invalid segment: " + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")) from None
+
+
+def check_value(what: str, kind: str, op: str, value: Any) -> Any:
+    """The value an operator needs: a number, a text, a time, a list of texts, a pair, or nothing."""
+    if op == "is_empty":
+        if value is not None:
+            raise ValueError(f"{what} takes no value")
+        return None
+    if op in ("within_days", "not_within_days"):
+        return _number(what, value)
+    if op == "between":
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ValueError(f"{what} takes [low, high]")
+        low, high = (_time(what, v) if kind == "time" else _number(what, v) for v in value)
+        if low > high:
+            raise ValueError(f"{what}: low is above high")
+        return [low, high]
+    if op in ("in", "not_in", "contains_any", "contains_all"):
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{what} takes a non-empty list of texts")
+        return value
+    if kind == "time":
+        return _time(what, value)
+    if kind == "number":
+        return _number(what, value)
+    if not isinstance(value, str):
+        raise ValueError(f"{what} takes a text")
+    return value
+
+
+def _number(what: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} takes a number")
+    return float(value)
+
+
+def _time(what: str, value: Any) -> datetime:
+    try:
+        return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
+    except ValueError:
+        raise ValueError(f"{what} takes a date or time like 2025-10-01 or 2025-10-01T08:00:00Z") from None
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, str) and part.startswith("<"):
+            continue
+        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text or "(segment)"
+
+
+for _model in (AllOf, AnyOf, NotOf, Segment):
+    _model.model_rebuild()

@@ -1,0 +1,40 @@
+"""Invalid segment definitions are refused with the offending path named."""
+
+import pytest
+
+from cdp.errors import SegmentInvalid
+from cdp.segments.definition import read_definition
+from cdp.segments.model import parse_segment
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ({"all": [{"field": "revenue", "op": ">=", "value": "lots"}]}, "where.all[0].value: revenue >= takes a number"),
+        ({"all": [{"field": "revnue", "op": ">=", "value": 5}]}, "where.all[0].field: unknown field 'revnue'"),
+        ({"any": [{"field": "channels", "op": ">", "value": 5}]}, "where.any[0].op: channels (list) takes one of contains"),
+        ({"not": {"wat": 1}}, "where.not: expected a condition"),
+        ({"all": [{"not": {"event": "order_placd"}}]}, "where.all[0].not.event: unknown event type 'order_placd'"),
+        ({"event": "order_placed", "within_days": 3, "between": ["2025-01-01", "2025-02-01"]}, "where.between: give within_days or between"),
+        ({"event": "order_placed", "at_least": 3, "at_most": 2}, "where.at_most: at_most is below at_least"),
+        ({"all": []}, "where.all: List should have at least 1 item"),
+        ({"field": "last_seen", "op": "after", "value": "yesterday"}, "where.value: last_seen after takes a date or time"),
+        ({"trait": "city", "op": "in", "value": "Shanghai"}, "where.value: trait city in takes a non-empty list of texts"),
+    ],
+)
+def test_invalid_definitions_name_the_path(where: dict, message: str):
+    with pytest.raises(SegmentInvalid, match="^invalid segment: " + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+        parse_segment({"name": "s", "where": where})
+
+
+def test_yaml_and_json_files_read_alike(tmp_path):
+    (tmp_path / "s.yaml").write_text("name: big\nwhere:\n  all:\n    - {field: revenue, op: '>=', value: 500}\n    - not: {tag: complainer}\n")
+    (tmp_path / "s.json").write_text('{"name": "big", "where": {"all": [{"field": "revenue", "op": ">=", "value": 500}, {"not": {"tag": "complainer"}}]}}')
+    assert read_definition(str(tmp_path / "s.yaml")) == read_definition(str(tmp_path / "s.json"))
+
+
+def test_a_bad_name_and_an_unreadable_file_are_one_line_errors(tmp_path):
+    with pytest.raises(SegmentInvalid, match="^invalid segment: name: String should match"):
+        parse_segment({"name": "Big Spenders", "where": {"tag": "x"}})
+    with pytest.raises(SegmentInvalid, match="No such file"):
+        read_definition(str(tmp_path / "missing.yaml"))
