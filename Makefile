@@ -1,11 +1,12 @@
-# Two commands do all the set-up on a fresh machine:
+# Three commands do all the set-up on a fresh machine:
+#   make start  creates .venv, installs, and starts the platform: demo data, collector, runner following new events
 #   make demo   creates .venv, installs the platform, and runs the demo on the embedded default
 #   make test   creates .venv, installs the platform with its test tools, and runs every test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: start demo test bench bench-collector clean
 
 $(BIN)/cdp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +14,22 @@ $(BIN)/cdp: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+start: $(BIN)/cdp
+	$(BIN)/cdp start
+
 demo: $(BIN)/cdp
 	$(BIN)/cdp demo
 
 test: $(BIN)/cdp
 	infra/install-test-services.sh
+	if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund --silent; fi
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/cdp
 	$(BIN)/python -m benchmarks.suite --events 1000000
+
+bench-collector: $(BIN)/cdp
+	$(BIN)/python benchmarks/collector.py
 
 clean:
 	rm -rf $(VENV) .cdp

@@ -186,6 +186,33 @@ def serve(
         run_server(platform, host, port, follow, on_error=lambda message: err.print(f"error: {message}", markup=False, highlight=False))
 
 
+@app.command()
+def start(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on [default: collector.host].", show_default=False)] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port [default: collector.port, 8088].", show_default=False)] = None,
+    customers: Annotated[int, typer.Option(help="Demo customers to load into an empty store.", min=1)] = 2_000,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Start the platform: demo data, a demo source, the collector and the runner following new events."""
+    from cdp import frontdoor
+    from cdp.api.server import serve as run_server
+
+    settings = _settings(data_dir, config)
+    host, port = host or settings.collector.host, settings.collector.port if port is None else port
+    with Platform(settings) as platform:
+        loaded = frontdoor.load_demo_data(platform, customers, seed=7)
+        if loaded is not None:
+            _print_import(loaded, "demo")
+        try:
+            key = frontdoor.demo_write_key(platform)
+        except LookupError as error:
+            raise CdpError(str(error)) from None
+        sys.stdout.write(frontdoor.instructions(f"http://{host}:{port}", key))  # unwrapped, so it copies and pastes
+        sys.stdout.flush()
+        run_server(platform, host, port, follow=True, on_error=lambda message: err.print(f"error: {message}", markup=False, highlight=False))
+
+
 @app.command("import")
 def import_(
     connector: Annotated[str, typer.Argument(help="Connector name (see `cdp connectors list`).")],

@@ -60,6 +60,9 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     kind = _call_type(message, call_type)
     for name in ("properties", "traits", "context", "integrations"):
         _check_object(message, name)
+    if _deeper_than(message, MAX_DEPTH + 1):  # one walk for the message; the field is found only when too deep
+        field = next(name for name in ("properties", "traits", "context", "integrations") if _deeper_than(message.get(name, {}), MAX_DEPTH))
+        raise Invalid(f"{field}: nested deeper than {MAX_DEPTH} levels")
     context = {**request.context, **message.get("context", {})}
     original = _timestamp(message, "originalTimestamp") or _timestamp(message, "timestamp")
     sent_at = _timestamp(message, "sentAt") or _parse_time("sentAt", request.sent_at)
@@ -117,19 +120,16 @@ def _check_object(message: dict, name: str) -> None:
         return
     if not isinstance(value, dict):
         raise Invalid(f"{name}: expected a JSON object, got {_kind(value)}")
-    if _depth(value) > MAX_DEPTH:
-        raise Invalid(f"{name}: nested deeper than {MAX_DEPTH} levels")
 
 
-def _depth(value: Any) -> int:
-    deepest, level, frontier = 0, 0, [value]
-    while frontier:
-        level += 1
-        deepest = level
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels, walking level by level."""
+    frontier = [value]
+    for _ in range(limit):
         frontier = [v for item in frontier for v in (item.values() if isinstance(item, dict) else item) if isinstance(v, dict | list)]
-        if level > MAX_DEPTH:
-            break
-    return deepest
+        if not frontier:
+            return False
+    return True
 
 
 def _timestamp(message: dict, name: str) -> datetime | None:

@@ -34,20 +34,23 @@ def sort_items(
     received_at: datetime,
     source: str,
     origin: str,
-    max_item_bytes: int,
+    max_item_bytes: int | None,
     start: int = 0,
 ) -> Sorted:
     """Maps each item to envelopes and validates them; an item that fails, or is bigger than
-    ``max_item_bytes``, is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
+    ``max_item_bytes`` (None: the caller knows none is), is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
     result = Sorted()
     for index, item in enumerate(items, start):
-        raw = item if isinstance(item, bytes) else orjson.dumps(item)
         try:
-            if len(raw) > max_item_bytes:
-                raise Invalid(f"(event): {len(raw):,} bytes; this source's limit is {max_item_bytes:,}")
+            if max_item_bytes is not None and len(_raw(item)) > max_item_bytes:
+                raise Invalid(f"(event): {len(_raw(item)):,} bytes; this source's limit is {max_item_bytes:,}")
             events = [storable(validate(envelope, received_at)) for envelope in to_envelopes(item)]
         except Invalid as error:
-            result.rejected.append((index, DeadLetter(source=source, origin=f"{origin}#{index}", reason=str(error), payload=raw)))
+            result.rejected.append((index, DeadLetter(source=source, origin=f"{origin}#{index}", reason=str(error), payload=_raw(item))))
         else:
             result.events.extend(events)  # all of an item's events, or none
     return result
+
+
+def _raw(item: Any) -> bytes:
+    return item if isinstance(item, bytes) else orjson.dumps(item)

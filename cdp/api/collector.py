@@ -1,7 +1,7 @@
 """What the collector does with one request: authenticate, decode, sort into events and dead
 letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.app`` call it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -28,6 +28,7 @@ class Collector:
     sources: SourceRegistry
     writer: GroupWriter
     connectors: dict[str, type[Connector]]
+    runner: dict[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
@@ -53,6 +54,7 @@ class Collector:
         else:
             messages, segment_request = [body], SegmentRequest(source.name, received_at)
         limit = self.settings.limits_for(source.name).max_event_bytes
+        limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
         result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
         await self._write(result)
         if call_type is not None and result.rejected:
@@ -80,7 +82,7 @@ class Collector:
         return _answer(result)
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes}
+        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": self.runner}
 
     def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
         if connector.signed and source.signing_secret:

@@ -10,6 +10,7 @@ from cdp.api.app import create_app
 from cdp.api.collector import Collector
 from cdp.api.writer import GroupWriter
 from cdp.platform import Platform
+from cdp.runner import Progress
 from ingestion.sdk import connectors
 
 log = logging.getLogger("cdp.serve")
@@ -24,9 +25,10 @@ def build_collector(platform: Platform) -> Collector:
 
 def serve(platform: Platform, host: str, port: int, follow: bool = True, on_error: Callable[[str], None] = log.error) -> None:
     """Serves until interrupted; with ``follow``, the embedded runner processes new events meanwhile."""
-    server = uvicorn.Server(uvicorn.Config(create_app(build_collector(platform)), host=host, port=port, log_level="warning", access_log=False))
+    collector = build_collector(platform)
+    server = uvicorn.Server(uvicorn.Config(create_app(collector), host=host, port=port, log_level="warning", access_log=False))
     stop = threading.Event()
-    runner = threading.Thread(target=_follow, args=(platform, stop, on_error), name="cdp-runner", daemon=True)
+    runner = threading.Thread(target=_follow, args=(platform, stop, collector.runner, on_error), name="cdp-runner", daemon=True)
     if follow:
         runner.start()
     try:
@@ -37,8 +39,13 @@ def serve(platform: Platform, host: str, port: int, follow: bool = True, on_erro
             runner.join()
 
 
-def _follow(platform: Platform, stop: threading.Event, on_error: Callable[[str], None]) -> None:
+def _follow(platform: Platform, stop: threading.Event, status: dict, on_error: Callable[[str], None]) -> None:
+    def progress(p: Progress) -> None:
+        status.update(position=p.position, last_position=p.last_position, processed=p.processed)
+
     try:
-        platform.runner.run(follow=True, should_stop=stop.is_set)
+        status.update(state="following", position=platform.runner.pending()[0])
+        platform.runner.run(follow=True, should_stop=stop.is_set, on_progress=progress)
     except Exception as error:  # the collector keeps collecting; `cdp run` can catch up later
+        status.update(state="stopped", error=f"{type(error).__name__}: {error}")
         on_error(f"the embedded runner stopped: {type(error).__name__}: {error}; events are still collected")

@@ -1,0 +1,151 @@
+"""Collector throughput: durable events/s and request latency over loopback.
+
+Starts `cdp serve --no-follow` in its own process on a fresh data directory, then drives it from
+this process with keep-alive HTTP/1.1 connections (plain asyncio streams, so the client costs
+little CPU): first /v1/batch requests of 100 events, then single-event /v1/track requests.
+Every acknowledged event is durable (the collector answers after its write commits); the event
+store is counted at the end to prove it.
+
+    .venv/bin/python benchmarks/collector.py [--seconds 10] [--connections 16] [--batch 100]
+"""
+
+import argparse
+import asyncio
+import base64
+import os
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CDP = [sys.executable, "-m", "cdp"]
+EVENT = (
+    b'{"type":"track","event":"Product Viewed","anonymousId":"anon-%d","messageId":"%s-%d",'
+    b'"timestamp":"2025-11-20T09:00:00.000Z","properties":{"product_id":"p-%d","name":"Walking shoe","price":59.9,"currency":"CNY","category":"shoes"},'
+    b'"context":{"library":{"name":"analytics-python","version":"2.4.0"},"ip":"10.0.0.1","userAgent":"Mozilla/5.0"},"integrations":{}}'
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_collector(data_dir: Path, port: int) -> tuple[subprocess.Popen, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir)}
+    added = subprocess.run([*CDP, "sources", "add", "bench", "--kind", "website"], capture_output=True, env=env, check=True, cwd=ROOT)
+    key = added.stdout.decode().strip().splitlines()[-1]
+    server = subprocess.Popen([*CDP, "serve", "--no-follow", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server, key
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the collector did not start")
+
+
+class Load:
+    def __init__(self, port: int, key: str, path: str, per_request: int, tag: str):
+        self.port, self.path, self.per_request, self.tag = port, path, per_request, tag.encode()
+        self.auth = base64.b64encode(f"{key}:".encode())
+        self.sequence = 0
+        self.latencies: list[float] = []
+        self.acknowledged = 0
+        self.refused: dict[int, int] = {}
+
+    def body(self) -> bytes:
+        events = []
+        for _ in range(self.per_request):
+            self.sequence += 1
+            n = self.sequence
+            events.append(EVENT % (n % 5000, self.tag, n, n % 300))
+        if self.path == "/v1/track":
+            return events[0]
+        return b'{"batch":[' + b",".join(events) + b'],"sentAt":"2025-11-20T09:00:01.000Z"}'
+
+    def request(self) -> bytes:
+        body = self.body()
+        head = f"POST {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n".encode()
+        return head + b"Authorization: Basic " + self.auth + b"\r\n\r\n" + body
+
+    async def connection(self, until: float) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            while time.perf_counter() < until:
+                payload = self.request()
+                started = time.perf_counter()
+                writer.write(payload)
+                status, length = await read_head(reader)
+                await reader.readexactly(length)
+                self.latencies.append(time.perf_counter() - started)
+                if status == 200:
+                    self.acknowledged += self.per_request
+                else:
+                    self.refused[status] = self.refused.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    async def run(self, seconds: float, connections: int) -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(self.connection(started + seconds) for _ in range(connections)))
+        return time.perf_counter() - started
+
+
+async def read_head(reader: asyncio.StreamReader) -> tuple[int, int]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next(int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:"))
+    return status, length
+
+
+def report(name: str, load: Load, elapsed: float) -> None:
+    ms = sorted(x * 1000 for x in load.latencies)
+    p = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
+    refused = f", refused {load.refused}" if load.refused else ""
+    print(
+        f"{name:<22} {load.acknowledged / elapsed:>10,.0f} durable events/s  {len(ms) / elapsed:>8,.0f} requests/s  "
+        f"p50 {p(0.50):6.1f} ms  p99 {p(0.99):6.1f} ms  mean {statistics.fmean(ms):6.1f} ms  ({load.acknowledged:,} events in {elapsed:.1f}s{refused})"
+    )
+
+
+def stored_events(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "events.sqlite") as db:
+        return db.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
+        data_dir, port = Path(tmp) / "data", free_port()
+        server, key = start_collector(data_dir, port)
+        try:
+            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores; {args.connections} connections; {args.seconds:.0f}s per phase")
+            batch = Load(port, key, "/v1/batch", args.batch, "b")
+            report(f"/v1/batch x{args.batch}", batch, asyncio.run(batch.run(args.seconds, args.connections)))
+            track = Load(port, key, "/v1/track", 1, "t")
+            report("/v1/track x1", track, asyncio.run(track.run(args.seconds, args.connections)))
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(30)
+        in_store = stored_events(data_dir)
+        acknowledged = batch.acknowledged + track.acknowledged
+        print(f"event store holds {in_store:,} events; {acknowledged:,} were acknowledged: {'OK' if in_store == acknowledged else 'MISMATCH'}")
+
+
+if __name__ == "__main__":
+    main()

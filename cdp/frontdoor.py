@@ -1,0 +1,55 @@
+"""``cdp start``: the platform in one command on the embedded default.
+
+Loads the demo data once (when the event store is empty), makes sure a demo website source
+exists, and tells where to send events. Its write key is kept in ``DATA_DIR/demo-write-key`` so
+that a restart can print it again (real sources' keys are only ever stored hashed).
+"""
+
+from pathlib import Path
+
+import orjson
+
+from cdp.platform import Platform
+from ingestion.jsonl import ImportReport, import_lines
+
+DEMO_SOURCE = "demo-web"
+
+
+def load_demo_data(platform: Platform, customers: int, seed: int) -> ImportReport | None:
+    """Ingests the demo workload if nothing is stored yet; the runner processes it while serving."""
+    if platform.events.last_position() > 0:
+        return None
+    from cdp.workload import generate
+
+    lines = (orjson.dumps(event) for event in generate(customers, seed=seed))
+    return import_lines(lines, platform, "demo", platform.settings.batch_size)
+
+
+def demo_write_key(platform: Platform) -> str:
+    path: Path = platform.settings.data_dir / "demo-write-key"
+    if platform.sources.by_name(DEMO_SOURCE) is not None and path.is_file():
+        return path.read_text().strip()
+    if platform.sources.by_name(DEMO_SOURCE) is not None:  # the key file was deleted: a new source
+        raise LookupError(f"the source {DEMO_SOURCE!r} exists but {path} is gone; add another with `cdp sources add`")
+    _, key = platform.sources.add(DEMO_SOURCE, "website")
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def instructions(base_url: str, key: str) -> str:
+    return f"""
+Send events to {base_url} (write key of source {DEMO_SOURCE!r}: {key})
+
+  curl -u '{key}:' {base_url}/v1/track -H 'Content-Type: application/json' \\
+    -d '{{"userId": "u-42", "event": "Order Completed", "properties": {{"order_id": "A-1", "total": 268, "currency": "CNY"}}, "context": {{"traits": {{"email": "li.na@example.com"}}}}}}'
+
+  # Python: pip install segment-analytics-python (RudderStack's rudder-sdk-python works the same way)
+  from segment.analytics import Client
+  analytics = Client("{key}", host="{base_url}", sync_mode=True)
+  analytics.identify("u-42", {{"email": "li.na@example.com", "name": "Li Na"}})
+  analytics.track("u-42", "Product Viewed", {{"product_id": "p-1", "price": 59.9, "currency": "CNY"}})
+
+The embedded runner processes new events as they arrive. API docs: {base_url}/docs.
+Stop with Ctrl-C, then look the customer up: cdp profile u-42
+"""

@@ -1,0 +1,64 @@
+"""`cdp sources add|list` and `cdp serve` as a user runs them: the printed key works over HTTP."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.cli import cdp
+
+
+def test_add_list_and_refusals(tmp_path):
+    data = tmp_path / "data"
+    added = cdp("sources", "add", "web", "--kind", "website", data_dir=data)
+    assert added.returncode == 0
+    key = added.stdout.decode().strip().splitlines()[-1]
+    assert len(key) >= 32
+    assert key.encode() not in (data / "sources.sqlite").read_bytes()  # stored hashed
+    listed = cdp("sources", "list", data_dir=data)
+    assert b"web" in listed.stdout and b"website" in listed.stdout
+    again = cdp("sources", "add", "web", "--kind", "website", data_dir=data)
+    assert again.returncode == 2 and b"a source named 'web' exists already" in again.stderr
+    bad_kind = cdp("sources", "add", "x", "--kind", "tv", data_dir=data)
+    assert bad_kind.returncode == 2 and b"--kind: 'tv' is not one of" in bad_kind.stderr
+    bad_name = cdp("sources", "add", "Bad Name", "--kind", "website", data_dir=data)
+    assert bad_name.returncode == 2 and b"source name 'Bad Name'" in bad_name.stderr
+    connectors = cdp("connectors", "list", data_dir=data)
+    assert all(name in connectors.stdout for name in (b"zendesk", b"shopify", b"typeform", b"meta-page-feed"))
+
+
+def test_serve_stores_what_the_printed_key_sends(tmp_path):
+    data = tmp_path / "data"
+    key = cdp("sources", "add", "web", "--kind", "website", data_dir=data).stdout.decode().strip().splitlines()[-1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data)}
+    server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        response = httpx.post(url + "/v1/identify", json={"userId": "u-7", "traits": {"email": "u7@example.com"}}, auth=(key, ""))
+        assert response.json() == {"success": True}
+        deadline = time.monotonic() + 60
+        while httpx.get(url + "/health").json()["runner"].get("position", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the embedded runner follows new events while serving
+    finally:
+        server.send_signal(signal.SIGINT)
+        stdout, stderr = server.communicate(timeout=60)
+    assert server.returncode in (0, 130), stderr.decode()  # 130: stopped by SIGINT, as uvicorn reports it
+    assert b"collector listening on" in stdout and b"Traceback" not in stderr
+    profile = cdp("profile", "u7@example.com", "--json", data_dir=data)  # the runner followed and processed it
+    assert profile.returncode == 0, profile.stderr
