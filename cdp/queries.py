@@ -36,6 +36,18 @@ def profile(warehouse: Warehouse, customer_id: str) -> dict[str, Any] | None:
     return {**rows[0], "lifecycle_history": transitions}
 
 
+def timeline(warehouse: Warehouse, customer_id: str, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+    """The customer's events (and those of customers merged into it), latest in the log first; page with ``before`` (a log position)."""
+    from cdp.timetravel import merged_customers
+
+    return warehouse.query(
+        "SELECT position, occurred_at, event_type, source_kind, source_name, customer_id, properties "
+        f"FROM `{warehouse.database}`.`{events.TABLE.name}` FINAL WHERE customer_id IN {{ids:Array(String)}} AND position < {{before:UInt64}} "
+        "ORDER BY position DESC LIMIT {limit:UInt64}",
+        {"ids": merged_customers(warehouse, customer_id), "limit": limit, "before": before if before is not None else 2**63},
+    )
+
+
 def events_per_source(warehouse: Warehouse) -> list[dict[str, Any]]:
     return warehouse.query(
         f"SELECT source_kind, count() AS events FROM `{warehouse.database}`.`{events.TABLE.name}` FINAL GROUP BY source_kind ORDER BY source_kind"
@@ -56,3 +68,17 @@ def most_connected_customer(warehouse: Warehouse) -> str | None:
         "ORDER BY length(channels) DESC, events_total DESC, customer_id LIMIT 1"
     )
     return rows[0]["customer_id"] if rows else None
+
+
+def customer_events_sql(database: str, columns: str, where: str) -> str:
+    """A subquery of ``customer_id`` and ``columns`` of the events matching ``where``, where the customer
+    is the one the event belongs to now: events of a customer merged into another count for the survivor.
+
+    Merges are followed one step (a customer merged into one that was merged again keeps the middle id).
+    """
+    return (
+        f"(SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer_id, {columns} "
+        f"FROM (SELECT customer_id, {columns} FROM `{database}`.`{events.TABLE.name}` FINAL WHERE {where}) AS e "
+        f"LEFT JOIN (SELECT absorbed, any(survivor) AS survivor FROM `{database}`.`{customer_merges.TABLE.name}` GROUP BY absorbed) AS m "
+        "ON m.absorbed = e.customer_id)"
+    )

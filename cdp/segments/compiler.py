@@ -3,7 +3,8 @@
 Every value and every trait or property name travels as a parameter; the SQL text holds only
 identifiers from the field registry. Profile fields are read from ``profiles FINAL``; a field of
 another customer table adds one LEFT JOIN on that table's current rows. Behaviour conditions
-select customers from ``events`` (events of customers merged away count for their survivor).
+select customers from ``events`` (events of customers merged away count for their survivor, see
+``queries.customer_events_sql``).
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +13,8 @@ from typing import Any
 
 from cdp.segments.fields import FIELDS
 from cdp.segments.model import AllOf, AnyOf, EventCondition, FieldCondition, NotOf, Segment, TagCondition, TraitCondition
-from projections.tables import customer_merges, customer_tags, events, profiles
+from cdp.queries import customer_events_sql
+from projections.tables import customer_tags, profiles
 
 TIME = "DateTime64(3, 'UTC')"
 COMPARE = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -133,12 +135,8 @@ def _behaviour(b: _Builder, node: EventCondition) -> str:
     having = f"count() >= {b.param(node.at_least, 'UInt64')}"
     if node.at_most is not None:
         having += f" AND count() <= {b.param(node.at_most, 'UInt64')}"
-    return (
-        "p.customer_id IN (SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer FROM "
-        f"(SELECT customer_id FROM {b.table(events.TABLE.name)} FINAL WHERE {' AND '.join(filters)}) AS e "
-        f"LEFT JOIN (SELECT absorbed, any(survivor) AS survivor FROM {b.table(customer_merges.TABLE.name)} GROUP BY absorbed) AS m "
-        f"ON m.absorbed = e.customer_id GROUP BY customer HAVING {having})"
-    )
+    source = customer_events_sql(b.database, "event_type", " AND ".join(filters))
+    return f"p.customer_id IN (SELECT customer_id FROM {source} GROUP BY customer_id HAVING {having})"
 
 
 def _text(t: datetime) -> str:
