@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -86,15 +86,19 @@ def same(expected: str | bytes, given: str | bytes | None) -> bool:
 
 
 def envelopes(connector: Connector, item: Any, source_name: str, headers: Mapping[str, str] = {}) -> Iterator[dict[str, Any]]:
-    """The envelope dicts of one webhook body or file line; raises ``Invalid`` naming the field."""
+    """The envelope dicts of one webhook body or file line; raises ``Invalid`` naming the field.
+
+    A connector that raises on input it did not expect costs that input only: it is dead-lettered
+    with the error, never answered with a 500.
+    """
     if isinstance(item, bytes):
         item = decode_json(item)
-    for raw in connector.split(item, headers):
+    for raw in _guarded(connector, "split", lambda: list(connector.split(item, headers))):
         try:
             record = connector.Record.model_validate(raw)
         except ValidationError as error:
             raise Invalid(f"{connector.name} payload: {describe(error)}") from None
-        for touch in connector.map(record):
+        for touch in _guarded(connector, "map", lambda: list(connector.map(record))):
             payload = PAYLOAD_BY_EVENT_TYPE.get(touch.event_type)
             yield {
                 "message_id": f"{connector.name}:{touch.key}",
@@ -107,6 +111,15 @@ def envelopes(connector: Connector, item: Any, source_name: str, headers: Mappin
                 "properties": {k: v for k, v in touch.properties.items() if v is not None},
                 "context": {**touch.context, "connector": connector.name},
             }
+
+
+def _guarded(connector: Connector, step: str, run: Callable[[], list]) -> list:
+    try:
+        return run()
+    except Invalid:
+        raise
+    except Exception as error:  # a bug in a (possibly third-party) connector, on input it did not expect
+        raise Invalid(f"{connector.name} connector: {step} failed on this payload ({type(error).__name__}: {error})") from None
 
 
 def sort_records(
