@@ -12,6 +12,7 @@ store is counted at the end to prove it.
 import argparse
 import asyncio
 import base64
+import json
 import os
 import signal
 import socket
@@ -119,6 +120,15 @@ def report(name: str, load: Load, elapsed: float) -> None:
     )
 
 
+async def health(port: int) -> dict:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    _, length = await read_head(reader)
+    body = await reader.readexactly(length)
+    writer.close()
+    return json.loads(body)
+
+
 def stored_events(data_dir: Path) -> int:
     with sqlite3.connect(data_dir / "events.sqlite") as db:
         return db.execute("SELECT count(*) FROM stored_events").fetchone()[0]
@@ -139,6 +149,8 @@ def main() -> None:
             report(f"/v1/batch x{args.batch}", batch, asyncio.run(batch.run(args.seconds, args.connections)))
             track = Load(port, key, "/v1/track", 1, "t")
             report("/v1/track x1", track, asyncio.run(track.run(args.seconds, args.connections)))
+            writes = asyncio.run(health(port))["writes"]
+            print(f"{len(batch.latencies) + len(track.latencies):,} requests were written in {writes:,} shared transactions (group commit)")
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(30)
