@@ -100,7 +100,7 @@ client.flush().then(() => console.log('flushed'), (e) => { console.error(String(
 def test_node_libraries(collector: RunningCollector, tmp_path: Path, package: str, script: str):
     modules = Path(__file__).parent / "node" / "node_modules"
     if shutil.which("node") is None or not (modules / package).is_dir():
-        pytest.skip(f"node or {package} is not installed (run: npm ci --prefix tests/node)")
+        pytest.fail(f"node or {package} is not installed: run `npm ci --prefix tests/node` (make test does)")
     (tmp_path / "send.js").write_text(script)
     env = {"NODE_PATH": str(modules), "PATH": "/usr/bin:/bin:/usr/local/bin"}
     result = subprocess.run(["node", str(tmp_path / "send.js"), collector.write_key, collector.url], capture_output=True, timeout=60, env=env, check=False)
