@@ -91,9 +91,7 @@ def profile(
 
     settings = _settings(data_dir, config)
     with Platform(settings) as platform:
-        found = queries.find_customers(platform.warehouse, identifier)
-        if not found:
-            raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+        found = _customers(platform, identifier)
         if as_of:
             profiles = [p for customer in found for p in profile_as_of(platform.warehouse, customer, as_of, settings)]
             if not profiles:
@@ -356,9 +354,7 @@ def identity_explain(
 
     settings = _settings(data_dir, config)
     with Platform(settings) as platform:
-        found = queries.find_customers(platform.warehouse, identifier)
-        if not found:
-            raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+        found = _customers(platform, identifier)
         explained = [explain(platform.warehouse, customer, settings.identity) for customer in found]
     if as_json:
         sys.stdout.write(orjson.dumps(explained, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -370,6 +366,13 @@ def identity_explain(
             print_rows(out, e["merges"], "table", title="merges")
         if e["refusals"]:
             print_rows(out, e["refusals"], "table", title="joins refused by the identity limits")
+
+
+def _customers(platform: Platform, identifier: str) -> list[str]:
+    found = queries.find_customers(platform.warehouse, identifier)
+    if not found:
+        raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+    return found
 
 
 def _process(platform: Platform, follow: bool) -> int:
