@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from ingestion.validation import Invalid
-from ingestion.validation import _json_kind as _kind
+from ingestion.validation import json_kind
 from schemas.envelope import EARLIEST, LATEST
 
 CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
@@ -52,7 +52,7 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     names its own ``type``.
     """
     if not isinstance(message, dict):
-        raise Invalid(f"(message): expected a JSON object, got {_kind(message)}")
+        raise Invalid(f"(message): expected a JSON object, got {json_kind(message)}")
     message = {k: v for k, v in message.items() if v is not None}  # Segment treats null as absent
     unknown = sorted(set(message) - MESSAGE_FIELDS)
     if unknown:
@@ -119,7 +119,7 @@ def _check_object(message: dict, name: str) -> None:
     if value is None:
         return
     if not isinstance(value, dict):
-        raise Invalid(f"{name}: expected a JSON object, got {_kind(value)}")
+        raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -140,7 +140,7 @@ def _parse_time(name: str, value: Any) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Invalid(f"{name}: expected an ISO 8601 date-time string, got {_kind(value)}")
+        raise Invalid(f"{name}: expected an ISO 8601 date-time string, got {json_kind(value)}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -157,7 +157,7 @@ def _identifier(message: dict, name: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise Invalid(f"{name}: expected a string, got {_kind(value)}")
+        raise Invalid(f"{name}: expected a string, got {json_kind(value)}")
     return str(value)
 
 

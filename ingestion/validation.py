@@ -28,7 +28,7 @@ def decode_json(raw: bytes) -> Any:
 def validate(data: Any, received_at: datetime) -> Envelope:
     """Validates an envelope and stamps when it was received."""
     if not isinstance(data, dict):
-        raise Invalid(f"(event): expected a JSON object, got {_json_kind(data)}")
+        raise Invalid(f"(event): expected a JSON object, got {json_kind(data)}")
     data = {**data, "received_at": received_at}
     try:
         envelope = parse_envelope(data)
@@ -40,7 +40,7 @@ def validate(data: Any, received_at: datetime) -> Envelope:
     return envelope
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
     return kinds.get(type(value), type(value).__name__)
 
