@@ -431,10 +431,13 @@ class _ProgressBar:
 
 # command groups kept in their own packages (they use the options above)
 from cdp.analytics.commands import analytics_app  # noqa: E402
+from cdp.backup.commands import backup_app, restore  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore)
 
 
 def main() -> None:

@@ -136,6 +136,14 @@ class Settings(BaseSettings):
         return self.data_dir / "sources.sqlite"
 
     @property
+    def dead_letters_path(self) -> Path:
+        return self.data_dir / "deadletters.sqlite"
+
+    @property
+    def segments_path(self) -> Path:
+        return self.data_dir / "segments.sqlite"
+
+    @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse"
 

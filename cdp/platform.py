@@ -25,7 +25,7 @@ class Platform:
 
     @cached_property
     def dead_letters(self) -> DeadLetterStore:
-        return DeadLetterStore(self.settings.data_dir / "deadletters.sqlite")
+        return DeadLetterStore(self.settings.dead_letters_path)
 
     @cached_property
     def sources(self) -> SourceRegistry:
@@ -33,7 +33,7 @@ class Platform:
 
     @cached_property
     def segments(self) -> SegmentStore:
-        return SegmentStore(self.settings.data_dir / "segments.sqlite")
+        return SegmentStore(self.settings.segments_path)
 
     @cached_property
     def state(self) -> StateStore:

@@ -1,0 +1,98 @@
+"""``cdp backup DIR``, ``cdp backup verify DIR`` and ``cdp restore DIR``."""
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from cdp.backup.erasures import ErasureJournal, journal_path
+from cdp.backup.manifest import Manifest, verify
+from cdp.backup.restore import restore_backup
+from cdp.backup.take import take_backup
+from cdp.config import load_settings
+from cdp.platform import Platform
+from cdp.rebuild import rebuild
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
+BackupDir = Annotated[Path, typer.Argument(help="The backup directory.", show_default=False)]
+
+
+class _DefaultCreate(TyperGroup):
+    """``cdp backup DIR`` means ``cdp backup create DIR``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+backup_app = typer.Typer(cls=_DefaultCreate, help="Consistent online backups: `cdp backup DIR`, `cdp backup verify DIR`.", no_args_is_help=True)
+
+
+@backup_app.command("create")
+def create(target: BackupDir, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Copy every durable store into DIR (new or empty) while the platform keeps running."""
+    settings = load_settings(config, data_dir=data_dir)
+    began = time.monotonic()
+    in_use = config or (Path(os.environ["CDP_CONFIG"]) if os.environ.get("CDP_CONFIG") else None)  # else DATA_DIR/cdp.toml
+    manifest = take_backup(settings, target, in_use)
+    _print_manifest(target, manifest)
+    out.print(f"backed up in {time.monotonic() - began:.1f} s", markup=False, highlight=False)
+
+
+@backup_app.command("verify")
+def verify_command(backup: BackupDir) -> None:
+    """Check every file of a backup against its manifest (size and SHA-256)."""
+    manifest = verify(backup)
+    _print_manifest(backup, manifest)
+    out.print("verified: every file matches the manifest", markup=False, highlight=False)
+
+
+def restore(
+    backup: BackupDir,
+    force: Annotated[bool, typer.Option("--force", help="Replace the stores of a non-empty data directory (other files are kept).")] = False,
+    rebuild_after: Annotated[bool, typer.Option("--rebuild", help="Rebuild the projections and the warehouse right after restoring.")] = False,
+    erasure_journal: Annotated[Optional[Path], typer.Option("--erasure-journal", help="The erasure journal to re-apply (env: CDP_ERASURE_JOURNAL; default: DATA_DIR/erasures.jsonl).", show_default=False)] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Restore a verified backup into an empty data directory; the warehouse is then rebuilt from the events."""
+    target = data_dir or load_settings(None).data_dir
+    journal = ErasureJournal(erasure_journal or journal_path(load_settings(None, data_dir=target)))
+    if not journal.path.is_file():
+        err.print(f"warning: no erasure journal at {journal.path}: customers forgotten after the backup was taken cannot be re-applied; pass --erasure-journal", markup=False, highlight=False)
+    restored = restore_backup(backup, target, journal, replace=force)
+    position = restored.manifest.event_store.last_position
+    out.print(f"restored {len(restored.manifest.files)} files into {restored.settings.data_dir} (events up to position {position:,})", markup=False, highlight=False)
+    if restored.pending_erasures:
+        err.print(f"WARNING: {len(restored.pending_erasures)} customer(s) were forgotten after this backup began; forget them again BEFORE serving or rebuilding:", markup=False, highlight=False)
+        for erasure in restored.pending_erasures:
+            err.print(f"  cdp forget {erasure.customer_id} --data-dir {restored.settings.data_dir}   # erased at {erasure.erased_at.isoformat()}", markup=False, highlight=False)
+        err.print("then: cdp projections rebuild" + ("" if not rebuild_after else " (not run now: forget them first)"), markup=False, highlight=False)
+        raise typer.Exit(3)
+    if not rebuild_after:
+        out.print(f"next: cdp projections rebuild --data-dir {restored.settings.data_dir}", markup=False, highlight=False)
+        return
+    with Platform(restored.settings) as platform:
+        processed = rebuild(platform, [])
+    out.print(f"rebuilt the projections from {processed:,} events", markup=False, highlight=False)
+
+
+def _print_manifest(backup: Path, manifest: Manifest) -> None:
+    total = sum(f.size for f in manifest.files)
+    out.print(
+        f"{backup}: {len(manifest.files)} files, {total / 1e6:,.1f} MB, event store ({manifest.event_store.backend}) up to position "
+        f"{manifest.event_store.last_position:,}, taken {manifest.started_at.isoformat()} to {manifest.created_at.isoformat()} by cdp {manifest.platform_version}",
+        markup=False,
+        highlight=False,
+    )
+    for f in manifest.files:
+        out.print(f"  {f.name:<20} {f.size:>14,} bytes  sha256 {f.sha256[:16]}...", markup=False, highlight=False)
