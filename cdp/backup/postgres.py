@@ -50,6 +50,13 @@ def restore(pg: PostgresSettings, source: Path, replace: bool) -> None:
     pg_restore = _binary("pg_restore")
     clean = ["--clean", "--if-exists"] if replace else []
     _run([pg_restore, "--no-owner", "--exit-on-error", "--single-transaction", *clean, *_target_args(pg), str(source)], pg, "pg_restore")
+    with _connect(pg) as db:  # a sequence is dumped as it is at dump time, not as of the snapshot: continue after the last event
+        db.execute(
+            sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), COALESCE(MAX(notification_id), 1), MAX(notification_id) IS NOT NULL) FROM {}").format(
+                sql.Identifier(EVENTS_TABLE)
+            ),
+            (EVENTS_TABLE,),
+        )
 
 
 def check_tools() -> None:
