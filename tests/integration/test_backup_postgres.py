@@ -89,3 +89,7 @@ def test_a_postgres_event_store_backup_holds_exactly_the_events_up_to_its_last_p
         assert message_ids(platform) == everything[:last]
         assert platform.append([("after", "m1", events[-1])]) == (1, 0)  # the restored store takes new events after it
         assert platform.events.last_position() == last + 1
+
+    replaced = restore_backup(tmp_path / "backup", tmp_path / "restored", journal, replace=True)  # --force: the appended event goes
+    with Platform(replaced.settings) as platform:
+        assert message_ids(platform) == everything[:last]
