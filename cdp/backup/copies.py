@@ -43,6 +43,18 @@ def place(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
+def sync_directory(directory: Path) -> None:
+    """Flushes every file of ``directory`` and the directory itself to disk."""
+    for path in directory.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

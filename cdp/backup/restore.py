@@ -63,9 +63,12 @@ def _check_target(settings: Settings, manifest: Manifest, replace: bool) -> None
     data_dir = settings.data_dir
     if data_dir.exists() and not data_dir.is_dir():
         raise CdpError(f"{data_dir}: not a directory")
+    if manifest.event_store.backend != settings.event_store.backend:
+        raise CdpError(
+            f"the backup holds a {manifest.event_store.backend} event store but the configuration selects {settings.event_store.backend} "
+            "(set CDP_EVENT_STORE__BACKEND, or restore with the backed-up cdp.toml)"
+        )
     if manifest.event_store.backend == "postgres":
-        if settings.event_store.backend != "postgres":
-            raise CdpError(f"the backup holds a PostgreSQL event store but the configuration selects {settings.event_store.backend}")
         postgres.check_tools()
         held = postgres.stored_events(settings.event_store.postgres)
         if held and not replace:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+from cdp.backup.copies import sync_directory
 from cdp.backup.manifest import MANIFEST, EventStoreState, Manifest, describe_file
 from cdp.backup.stores import STORES
 from cdp.config import Settings
@@ -39,7 +40,9 @@ def take_backup(settings: Settings, target: Path, config_file: Path | None = Non
             event_store=EventStoreState(backend=settings.event_store.backend, last_position=last_position),
             files=tuple(files),
         )
+        sync_directory(work)
         (work / MANIFEST).write_bytes(manifest.to_json())
+        sync_directory(work)
         if target.exists():
             target.rmdir()
         work.rename(target)

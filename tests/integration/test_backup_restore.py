@@ -211,3 +211,11 @@ def test_a_damaged_erasure_journal_is_refused_naming_the_line(source: Settings, 
     with pytest.raises(CdpError, match=r"erasures.jsonl:2: not an erasure record"):
         restore_backup(tmp_path / "backup", tmp_path / "target", journal)
     assert not (tmp_path / "target").exists()
+
+
+def test_restore_refuses_a_configuration_selecting_another_event_store_backend(source: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    take_backup(source, tmp_path / "backup")
+    monkeypatch.setenv("CDP_EVENT_STORE__BACKEND", "postgres")
+    with pytest.raises(CdpError, match="the backup holds a sqlite event store but the configuration selects postgres"):
+        restore_backup(tmp_path / "backup", tmp_path / "target", ErasureJournal(tmp_path / "e.jsonl"))
+    assert not (tmp_path / "target").exists()
