@@ -52,11 +52,14 @@ class DataFile:
     sqlite: bool = True
 
     def back_up(self, settings: Settings, config_file: Path | None, into: Path) -> Copied | None:
-        source = settings.data_dir / self.name
+        source = self.source(settings, config_file)
         if not source.is_file():
             return None
         (copy_sqlite if self.sqlite else copy_file)(source, into / self.name)
         return Copied(self.name)
+
+    def source(self, settings: Settings, config_file: Path | None) -> Path:
+        return settings.data_dir / self.name
 
     def owns(self, name: str) -> bool:
         return name == self.name
@@ -69,26 +72,11 @@ class DataFile:
 
 
 @dataclass(frozen=True)
-class ConfigFile:
+class ConfigFile(DataFile):
     """The config file in use (``--config``, ``CDP_CONFIG`` or ``DATA_DIR/cdp.toml``); restored as ``DATA_DIR/cdp.toml``."""
 
-    name: str = "cdp.toml"
-
-    def back_up(self, settings: Settings, config_file: Path | None, into: Path) -> Copied | None:
-        source = config_file or settings.data_dir / self.name
-        if not source.is_file():
-            return None
-        copy_file(source, into / self.name)
-        return Copied(self.name)
-
-    def owns(self, name: str) -> bool:
-        return name == self.name
-
-    def restore(self, backup_file: Path, settings: Settings, replace: bool) -> None:
-        place(backup_file, settings.data_dir / self.name)
-
-    def paths(self, settings: Settings) -> list[Path]:
-        return [settings.data_dir / self.name]
+    def source(self, settings: Settings, config_file: Path | None) -> Path:
+        return config_file or settings.data_dir / self.name
 
 
 @dataclass(frozen=True)
@@ -128,10 +116,10 @@ def last_sqlite_position(path: Path) -> int:
         db.close()
 
 
-Store = DataFile | ConfigFile | EventStore
+Store = DataFile | EventStore
 
 STORES: tuple[Store, ...] = (
-    ConfigFile(),
+    ConfigFile("cdp.toml", sqlite=False),
     DataFile("sources.sqlite"),
     DataFile("segments.sqlite"),
     DataFile("deadletters.sqlite"),

@@ -219,3 +219,11 @@ def test_restore_refuses_a_configuration_selecting_another_event_store_backend(s
     with pytest.raises(CdpError, match="the backup holds a sqlite event store but the configuration selects postgres"):
         restore_backup(tmp_path / "backup", tmp_path / "target", ErasureJournal(tmp_path / "e.jsonl"))
     assert not (tmp_path / "target").exists()
+
+
+def test_a_config_file_outside_the_data_directory_is_backed_up_as_cdp_toml(source: Settings, tmp_path: Path):
+    elsewhere = tmp_path / "etc" / "cdp-prod.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("batch_size = 77\n")
+    take_backup(source, tmp_path / "backup", config_file=elsewhere)
+    assert (tmp_path / "backup" / "cdp.toml").read_text() == "batch_size = 77\n"
