@@ -72,6 +72,8 @@ def restore(
     restored = restore_backup(backup, target, journal, replace=force)
     position = restored.manifest.event_store.last_position
     out.print(f"restored {len(restored.manifest.files)} files into {restored.settings.data_dir} (events up to position {position:,})", markup=False, highlight=False)
+    if restored.reapplied:
+        out.print(f"forgot again {len(restored.reapplied)} customer(s) forgotten after this backup began", markup=False, highlight=False)
     if restored.pending_erasures:
         err.print(f"WARNING: {len(restored.pending_erasures)} customer(s) were forgotten after this backup began; forget them again BEFORE serving or rebuilding:", markup=False, highlight=False)
         for erasure in restored.pending_erasures:
