@@ -130,4 +130,4 @@ def export(
 def fields() -> None:
     """The fields conditions may name, with their operators."""
     rows = [{"field": name, "kind": f.kind, "table": f.table.name, "operators": ", ".join(OPERATORS[f.kind])} for name, f in FIELDS.items()]
-    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event conditions; combine with all / any / not)")
+    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event and consent conditions; combine with all / any / not)")
