@@ -107,3 +107,15 @@ def test_contact_data_without_a_purpose_is_refused():
         scope_for(ConsentSettings(), "spam", ["emails"])
     assert scope_for(ConsentSettings(), "none", ["emails"]).purpose is None  # internal analysis, said on purpose
     assert scope_for(ConsentSettings(), None, ["customer_id", "revenue"]).purpose is None  # no contact data
+
+
+def test_each_event_joins_the_consent_in_force_at_its_time(warehouse):
+    db = warehouse.database
+    rows = warehouse.query(
+        f"SELECT e.event_type AS event_type, c.granted AS granted FROM `{db}`.events AS e "
+        f"JOIN (SELECT * FROM `{db}`.consent_changes FINAL WHERE purpose = {{purpose:String}}) AS c "
+        "ON c.customer_id = e.customer_id AND e.occurred_at >= c.valid_from AND e.occurred_at < c.valid_to "
+        f"WHERE e.customer_id IN (SELECT customer_id FROM `{db}`.identities FINAL WHERE identifier = {{who:String}}) ORDER BY e.occurred_at",
+        {"purpose": "email_marketing", "who": "email:bob@example.com"},
+    )
+    assert [(r["event_type"], r["granted"]) for r in rows] == [("consent_given", 1), ("consent_withdrawn", 0)]
