@@ -433,11 +433,13 @@ class _ProgressBar:
 from cdp.analytics.commands import analytics_app  # noqa: E402
 from cdp.backup.commands import backup_app, restore  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
+from cdp.consent_commands import suppress_app  # noqa: E402
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
+app.add_typer(suppress_app, name="suppress")
 
 
 def main() -> None:

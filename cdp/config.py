@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from cdp.errors import ConfigError
@@ -23,6 +23,7 @@ from projections.service import ServiceRules
 from projections.tags.rules import TagRules
 from projections.value import ValueRules
 from schemas import describe
+from schemas.payloads.consent import PURPOSES
 
 PositiveInt = Annotated[int, Field(gt=0)]
 
@@ -93,6 +94,28 @@ class CollectorSettings(BaseModel):
         return max([self.limits.max_batch_bytes, *(s.max_batch_bytes for s in self.source_limits.values())])
 
 
+GRANTED_WITHOUT_DECISION = frozenset({"analytics"})  # first-party, aggregate analysis (legitimate interests); the rest is opt-in
+
+ConsentDefaults = create_model(
+    "ConsentDefaults",
+    __config__=ConfigDict(extra="forbid", frozen=True),
+    __doc__="Per purpose: whether a customer with no consent decision for it counts as consenting. GDPR and PIPL make marketing opt-in.",
+    **{p: (bool, Field(default=p in GRANTED_WITHOUT_DECISION, description=f"Consent to {p} assumed without a decision.")) for p in PURPOSES},
+)  # type: ignore[call-overload]
+
+
+class ConsentSettings(BaseModel):
+    """How consent is read: exports and ``consent`` segment conditions apply ``defaults`` where a
+    customer never decided (read at query time, so a change needs no rebuild)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    defaults: ConsentDefaults = ConsentDefaults()  # type: ignore[valid-type]
+
+    def granted_without_decision(self, purpose: str) -> bool:
+        return getattr(self.defaults, purpose)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
@@ -111,6 +134,7 @@ class Settings(BaseSettings):
     service: ServiceRules = ServiceRules()
     churn: ChurnRules = ChurnRules()
     loyalty: LoyaltyRules = LoyaltyRules()
+    consent: ConsentSettings = ConsentSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -11,6 +11,11 @@ knows only the phone, and social events carry only a handle unless a message or 
 also names the phone; some handles are never linked. Over-merge traps are included: households sharing one email
 and a placeholder phone typed in at the till for unrelated customers.
 
+Consent (DOMAIN.md §13) comes from every channel: a cookie banner on the first visit (analytics,
+personalisation; some expire after a year), opt-in boxes at sign-up (email ~55 %, SMS ~25 %),
+B2B contacts in the CRM, survey forms (third-party sharing), "do not call" requests on the phone;
+some customers later withdraw, unsubscribe (suppressed) or their address bounces.
+
 Each customer has its own ``random.Random``, so the stream depends only on the arguments. The
 person behind every event is the customer index in its message id (``{seed}-{index}-{n}``), the
 ground truth against which identity resolution can be checked.
@@ -191,15 +196,15 @@ class _Customer:
         a, b = self.rng.choice(self.windows)
         return self.rng.uniform(a, b)
 
-    def emit(self, t: float, event_type: str, source: str, ids: dict, props: dict, traits: dict | None = None) -> None:
-        """Records one envelope, unless it falls outside the period."""
+    def emit(self, t: float, event_type: str, source: str, ids: dict, props: dict, traits: dict | None = None, kind: str | None = None) -> None:
+        """Records one envelope, unless it falls outside the period; ``kind`` overrides the event type's usual source kind."""
         if not 0 <= t <= self.horizon:
             return
         self.n += 1
         if self.account is not None and event_type in ACCOUNT_EVENT_TYPES:
             ids["account_id"] = self.account
         self.out.append((int(t), {
-            "message_id": f"{self.prefix}-{self.n}", "event_type": event_type, "source_kind": KIND[event_type],
+            "message_id": f"{self.prefix}-{self.n}", "event_type": event_type, "source_kind": kind or KIND[event_type],
             "source_name": source, "occurred_at": self.clock(int(t)), "identifiers": ids, "traits": traits or {},
             "properties": props, "context": {"locale": "zh-CN" if self.chinese else "en-US"},
         }))
@@ -241,6 +246,8 @@ class _Customer:
         """The first visit, maybe with a sign-up that links the anonymous id to the email, with traits."""
         r = self.rng
         self.session(t, r.choice((0, 1)))
+        if r.random() < 0.6:
+            self.cookie_banner(t + 5)
         if not sign_up:
             return
         self.signed_up_at, self.known = t + 300, True
@@ -248,6 +255,35 @@ class _Customer:
         ids = {"anonymous_id": self.anon, "user_id": self.user_id, "email": self.email}
         self.emit(t + 300, "signed_up", "web", dict(ids), {"method": r.choice(("email", "phone", "wechat"))})
         self.emit(t + 301, "identified", "web", ids | ({"phone": self.phone} if r.random() < 0.7 else {}), {}, dict(self.traits))
+        for purpose, rate, contact in (("email_marketing", 0.55, {"email": self.email}), ("sms_marketing", 0.25, {"phone": self.phone})):
+            if r.random() < rate:
+                self.emit(t + 302, "consent_given", "web", {"user_id": self.user_id} | contact, {"purpose": purpose, "channel": "signup_form", "wording_version": "2025-01"})
+                self.unsubscribe(t + 302, purpose, contact)
+
+    def cookie_banner(self, t: float) -> None:
+        """A consent manager's choice on the first visit; a third of the consents lapse after a year."""
+        r = self.rng
+        choice = {"analytics": r.random() < 0.7, "personalisation": r.random() < 0.45}
+        if r.random() < 0.33 and any(choice.values()):
+            for purpose in (p for p, given in choice.items() if given):
+                props = {"purpose": purpose, "channel": "cookie_banner", "expires_at": self.clock(int(t) + 365 * DAY)}
+                self.emit(t, "consent_given", "web", {"anonymous_id": self.anon}, props)
+            return
+        self.emit(t, "consent_preferences_updated", "web", {"anonymous_id": self.anon}, {"preferences": choice, "channel": "cookie_banner"})
+
+    def unsubscribe(self, t: float, purpose: str, contact: dict) -> None:
+        """Some who opted in change their mind later: a withdrawal in the preference centre, an unsubscribe link, a bounce."""
+        r = self.rng
+        fate = r.random()
+        later = t + r.uniform(10, 300) * DAY
+        if fate < 0.08:
+            self.emit(later, "consent_withdrawn", "web", dict(contact), {"purpose": purpose, "channel": "preference_centre"})
+        elif fate < 0.12:
+            self.emit(later, "identifier_suppressed", "esp", dict(contact), {"purpose": purpose, "reason": "unsubscribe"})
+        elif fate < 0.13:
+            self.emit(later, "identifier_suppressed", "esp", dict(contact), {"purpose": "all", "reason": "bounce"}, kind="service")
+        elif fate < 0.135:
+            self.emit(later, "identifier_unsuppressed", "operator", dict(contact), {"purpose": purpose, "note": "re-subscribed by phone"}, kind="service")
 
     def lead(self, t: float, won: bool) -> float:
         """A web form, a CRM lead and maybe a deal; returns when a won deal closes."""
@@ -255,6 +291,9 @@ class _Customer:
         fields = {"email": self.email, "interest": r.choice(TOPICS)}
         self.emit(t + 200, "form_submitted", "web", {"anonymous_id": self.anon, "email": self.email}, {"form_id": "contact-sales", "fields": fields})
         self.emit(t + r.uniform(1, 48) * HOUR, "lead_created", "crm", {"email": self.email}, {"lead_id": f"L-{self.prefix}", "campaign": r.choice(CAMPAIGNS)})
+        if r.random() < 0.5:
+            consent = {"purpose": "email_marketing", "channel": "sales_call", "legal_basis": "legitimate_interests"}
+            self.emit(t + 2 * DAY, "consent_given", "crm", {"email": self.email}, consent, kind="sales")
         if not won and r.random() < 0.6:
             return t
         deal, amount, previous = f"D-{self.prefix}", round(r.lognormvariate(math.log(5000), 0.8) * self.rate, 2), None
@@ -313,6 +352,8 @@ class _Customer:
                   "priority": r.choice(("normal", "high", "urgent") if complaint else ("low", "normal", "normal", "high")),
                   "subject": r.choice(TEXTS["negative" if complaint else "neutral"])}
         self.emit(t, "ticket_opened", "helpdesk", ids, opened)
+        if channel == "phone" and r.random() < 0.1:
+            self.emit(t + 60, "consent_withdrawn", "helpdesk", {"phone": self.phone}, {"purpose": "phone_marketing", "channel": "call_centre"}, kind="service")
         late = r.random() < 0.12
         responded = t + (r.uniform(24.5, 96) if late else min(r.expovariate(1 / 3), 23)) * HOUR
         self.emit(responded, "ticket_first_responded", "helpdesk", dict(ids), {"ticket_id": ticket, "agent": r.choice(("agent-01", "agent-02", "agent-07"))})
@@ -343,6 +384,9 @@ class _Customer:
         else:
             props = {"survey_id": survey_id, "text": r.choice(TEXTS[r.choice(SENTIMENT[mood])]), "topic": r.choice(TOPICS)}
         self.emit(t, f"{kind}_answered" if kind != "feedback" else "feedback_given", "surveys", {"email": self.email}, props)
+        if r.random() < 0.15:
+            sharing = {"purpose": "third_party_sharing", "channel": "survey_form", "wording_version": "survey-2025"}
+            self.emit(t + 30, "consent_given" if r.random() < 0.4 else "consent_withdrawn", "surveys", {"email": self.email}, sharing, kind="survey")
 
     def browse(self, at_least: int) -> None:
         """Visits without a purchase, more for more active customers; some abandon a cart."""

@@ -103,7 +103,7 @@ def envelopes(connector: Connector, item: Any, source_name: str, headers: Mappin
             yield {
                 "message_id": f"{connector.name}:{touch.key}",
                 "event_type": touch.event_type,
-                "source_kind": payload.source_kind if payload else connector.source_kind,
+                "source_kind": connector.source_kind if payload is None or connector.source_kind in payload.accepted_source_kinds() else payload.source_kind,
                 "source_name": source_name,
                 "occurred_at": touch.occurred_at,
                 "identifiers": {k: v for k, v in touch.identifiers.items() if v not in (None, "")},

@@ -3,8 +3,9 @@
 One function, ``to_envelope``, turns one Segment message (track, identify, page, screen, group,
 alias) into an envelope dict ready for ``ingestion.validation.validate``. Segment's semantic
 events (e-commerce v2: Order Completed, Order Refunded, Product Viewed, Product Added; B2B:
-Signed Up) become our typed sales and website touchpoints; any other track call is an
-``event_tracked``. Field names and timestamp rules follow Segment's spec:
+Signed Up; Email: Email Unsubscribed, Email Bounced, Email Marked as Spam; Consent Management:
+Segment Consent Preference Updated) become our typed sales, website and consent touchpoints; any
+other track call is an ``event_tracked``. Field names and timestamp rules follow Segment's spec:
 ``timestamp = receivedAt - (sentAt - originalTimestamp)`` corrects the device's clock skew.
 """
 
@@ -204,6 +205,9 @@ def _track(message: dict) -> tuple[str, dict]:
     semantic = _SEMANTIC.get(event.strip().lower())
     if semantic is not None:
         return semantic(properties)
+    preferences = _consent_preferences(message) if event.strip().lower() == "segment consent preference updated" else None
+    if preferences:
+        return "consent_preferences_updated", {**properties, "preferences": preferences, "channel": "consent_manager"}
     if "name" in properties:
         properties["property_name"] = properties.pop("name")
     return "event_tracked", {**properties, "name": event}
@@ -297,12 +301,39 @@ def _signed_up(p: dict) -> tuple[str, dict]:
     return "signed_up", {**p, "method": p.get("method") or p.get("type")}
 
 
+def _suppressed(reason: str) -> Callable[[dict], tuple[str, dict]]:
+    def mapper(p: dict) -> tuple[str, dict]:
+        return "identifier_suppressed", {**p, "purpose": "email_marketing", "reason": reason}
+
+    return mapper
+
+
+# Consent Management's categories are named per workspace; the usual names map to our purposes.
+CONSENT_CATEGORIES = {
+    "analytics": "analytics", "performance": "analytics", "personalization": "personalisation", "personalisation": "personalisation",
+    "functional": "personalisation", "advertising": "third_party_sharing", "targeting": "third_party_sharing",
+    "datasharing": "third_party_sharing", "marketing": "email_marketing", "email": "email_marketing", "sms": "sms_marketing",
+}  # fmt: skip
+
+
+def _consent_preferences(message: dict) -> dict[str, Any]:
+    """``context.consent.categoryPreferences`` as purpose → given (categories of no known purpose stay in context)."""
+    consent = message.get("context", {}).get("consent")
+    categories = consent.get("categoryPreferences") if isinstance(consent, dict) else None
+    if not isinstance(categories, dict):
+        return {}
+    return {CONSENT_CATEGORIES[k.lower()]: v for k, v in categories.items() if isinstance(k, str) and k.lower() in CONSENT_CATEGORIES}
+
+
 _SEMANTIC: dict[str, Callable[[dict], tuple[str, dict]]] = {
     "order completed": _order_completed,
     "order refunded": _order_refunded,
     "product viewed": _product("product_viewed"),
     "product added": _product("product_added_to_cart"),
     "signed up": _signed_up,
+    "email unsubscribed": _suppressed("unsubscribe"),
+    "email bounced": _suppressed("bounce"),
+    "email marked as spam": _suppressed("complaint"),
 }
 _SOURCE_KIND = {"order_placed": "sales", "order_refunded": "sales"}
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import orjson
 
+from projections import consent_rows
 from projections.churn import ChurnRules, churn_risk
 from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
@@ -153,6 +154,7 @@ class Pipeline:
         emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), rules.loyalty)))
         for ticket in ticket_list:
             emit(ticket_table.TABLE, f"{customer}/{ticket.ticket_id}", ticket_table.row(customer, ticket))
+        consent_rows.write(profile["consent"], customer, version, emit, rows)
         due = [c for c in checks if c is not None]
         return min(due) if due else None
 
@@ -180,6 +182,7 @@ class Pipeline:
             rows[table.name].append(_tombstone(table, customer, version))
         for ticket in absorbed["ticket_info"].keys() | {t[2] for t in absorbed["tickets"]}:
             rows[ticket_table.TABLE.name].append(_tombstone(ticket_table.TABLE, customer, version) | {"ticket_id": ticket})
+        consent_rows.retract(absorbed["consent"], customer, version, rows)
 
     def _answer_rows(self, tp: Touchpoint, customer: str, rows: dict) -> None:
         event, rules = tp.event, self.rules

@@ -11,16 +11,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projections import consent
 from projections.lifecycle import Facts
 from projections.sentiment import SentimentRules, sentiment
 from projections.touchpoint import Touchpoint, to_ms
 from schemas import SOURCE_KINDS
+from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 
 Profile = dict[str, Any]
 
 ID_TYPES = ("anonymous_id", "user_id", "email", "phone", "social", "account_id")
-PASSIVE_EVENT_TYPES = frozenset({"identified"})  # identity plumbing, not an interaction by the customer
+PASSIVE_EVENT_TYPES = frozenset({"identified", *CONSENT_EVENT_TYPES})  # identity and consent plumbing, not interactions by the customer
 TICKET_ACTIONS = {
     "ticket_opened": "opened",
     "ticket_first_responded": "responded",
@@ -73,6 +75,7 @@ def empty_profile(customer_id: str) -> Profile:
         "sentiments": [],  # [ms, position, event type, label, score, [terms]] of free text
         "referrals": [],  # [ms, position]
         "ticket_info": {},  # ticket id → [position opened, channel, category, priority, is complaint]
+        "consent": consent.empty(),  # decisions per purpose, suppressed identifiers (projections.consent)
         "derived": {"tags": {}, "tag_history": [], "tags_until": None, "digests": {}},  # outputs kept to diff against
     }
 
@@ -94,6 +97,7 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     _count(profile["by_event_type"], event_type)
     bisect.insort(profile["times"].setdefault(event_type, []), ms)
     props = event["properties"]
+    consent.record(profile["consent"], tp)
     if event_type not in PASSIVE_EVENT_TYPES:
         _insert_unique(profile["activity"], ms)
     if event_type in PURCHASE_EVENT_TYPES:
@@ -149,6 +153,7 @@ def absorb(survivor: Profile, absorbed: Profile) -> None:
         survivor["trait_history"][name] = sorted(survivor["trait_history"].get(name, []) + history, key=_ms_pos)
     for ticket, info in absorbed["ticket_info"].items():
         _set_ticket_info(survivor["ticket_info"], ticket, info)
+    consent.combine(survivor["consent"], absorbed["consent"])
     survivor["derived"]["tags_until"] = None  # the merged history is replayed from the first event
 
 

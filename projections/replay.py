@@ -12,10 +12,10 @@ import orjson
 
 from projections.identity import CustomerIdentity, IdentityGraph, resolve
 from projections.pipeline import Pipeline
-from projections.tables import PROJECTION_TABLES, TABLES, Table
+from projections.tables import WAREHOUSE_TABLES, Table
 from projections.touchpoint import Touchpoint
 
-ALL_TABLES: dict[str, Table] = {t.name: t for t in (*TABLES, *PROJECTION_TABLES)}
+ALL_TABLES: dict[str, Table] = {t.name: t for t in WAREHOUSE_TABLES}
 
 
 @dataclass

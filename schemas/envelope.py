@@ -75,9 +75,9 @@ def _envelope_for(payload: type[Payload]) -> type[Envelope]:
     return create_model(
         f"{payload.__name__}Event",
         __base__=Envelope,
-        __doc__=f"A `{payload.event_type}` touchpoint from a {payload.source_kind} source.",
+        __doc__=f"A `{payload.event_type}` touchpoint from a {' or '.join(payload.accepted_source_kinds())} source.",
         event_type=(Literal[payload.event_type], ...),  # type: ignore[valid-type]
-        source_kind=(Literal[payload.source_kind], ...),  # type: ignore[valid-type]
+        source_kind=(Literal[payload.accepted_source_kinds()], ...),  # type: ignore[valid-type]
         properties=properties,
     )
 

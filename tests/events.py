@@ -19,6 +19,11 @@ _KIND = {
     "csi_answered": ("survey", "surveys"),
     "feedback_given": ("survey", "surveys"),
     "event_tracked": ("website", "web"),
+    "consent_given": ("website", "web"),
+    "consent_withdrawn": ("website", "web"),
+    "consent_preferences_updated": ("website", "web"),
+    "identifier_suppressed": ("website", "esp"),
+    "identifier_unsuppressed": ("website", "operator"),
 }
 _counter = iter(range(1, 10**9))
 

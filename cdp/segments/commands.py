@@ -12,6 +12,7 @@ from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.render import print_rows
 from cdp.segments import evaluate
+from cdp.segments.consent import NO_PURPOSE, ConsentScope, scope_for
 from cdp.segments.definition import read_definition
 from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.model import Segment
@@ -20,6 +21,14 @@ segment_app = typer.Typer(help="Segments: customer groups defined without SQL (Y
 
 Name = Annotated[Optional[str], typer.Argument(help="A saved segment's name.", show_default=False)]
 DefinitionFile = Annotated[Optional[str], typer.Option("--file", "-f", help="Use this definition file (YAML or JSON, - for stdin) instead of a saved segment.")]
+PurposeOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--purpose",
+        help="Only customers with consent to this purpose in force now and not suppressed for it (email_marketing, sms_marketing, ...). "
+        f"Required to list or export contact data (emails, phones, ...); {NO_PURPOSE} = internal analysis, no consent filter.",
+    ),
+]
 
 
 def _platform(data_dir: Path | None, config: Path | None) -> Platform:
@@ -43,7 +52,7 @@ def create(
     """Validate a definition, save it, and print its size."""
     segment = read_definition(file, name)
     with _platform(data_dir, config) as platform:
-        size = evaluate.count(platform.warehouse, segment)
+        size = evaluate.count(platform.warehouse, segment, consent=ConsentScope(platform.settings.consent))
         platform.segments.save(segment, replace=replace)
     out.print(f"saved segment {segment.name}: {size:,} customers now")
 
@@ -64,12 +73,13 @@ def delete(name: Annotated[str, typer.Argument(help="A saved segment's name.")],
 
 
 @segment_app.command("count")
-def count(name: Name = None, file: DefinitionFile = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """How many customers are in the segment now."""
+def count(name: Name = None, file: DefinitionFile = None, purpose: PurposeOption = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """How many customers are in the segment now (with --purpose: how many may be contacted for it)."""
     with _platform(data_dir, config) as platform:
         segment = _segment(platform, name, file)
+        scope = scope_for(platform.settings.consent, purpose, [])
         started = time.perf_counter()
-        size = evaluate.count(platform.warehouse, segment)
+        size = evaluate.count(platform.warehouse, segment, consent=scope)
         elapsed = time.perf_counter() - started
     out.print(f"{segment.name}: {size:,} customers ({elapsed * 1000:.0f} ms)")
 
@@ -82,13 +92,16 @@ def members(
     offset: Annotated[int, typer.Option(help="Skip this many (by customer id).", min=0)] = 0,
     columns: Annotated[Optional[str], typer.Option(help="Comma-separated profile columns.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    purpose: PurposeOption = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
     """The segment's customers, by customer id."""
+    chosen = columns.split(",") if columns else evaluate.MEMBER_COLUMNS
     with _platform(data_dir, config) as platform:
         segment = _segment(platform, name, file)
-        rows = evaluate.members(platform.warehouse, segment, limit, offset, columns.split(",") if columns else None)
+        scope = scope_for(platform.settings.consent, purpose, chosen)
+        rows = evaluate.members(platform.warehouse, segment, limit, offset, chosen, consent=scope)
     print_rows(out, rows, fmt, title=f"{segment.name} (from {offset + 1:,})")
 
 
@@ -98,19 +111,23 @@ def export(
     file: DefinitionFile = None,
     output: Annotated[Path, typer.Option("--out", "-o", help="File to write; .csv or .parquet.")] = Path("segment.csv"),
     columns: Annotated[Optional[str], typer.Option(help="Comma-separated profile columns.")] = None,
+    purpose: PurposeOption = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Write every member to CSV or Parquet (by the file's extension)."""
+    """Write every member to CSV or Parquet (by the file's extension); contact data needs --purpose."""
     fmt = output.suffix.lstrip(".").lower()
+    chosen = columns.split(",") if columns else evaluate.MEMBER_COLUMNS
     with _platform(data_dir, config) as platform:
         segment = _segment(platform, name, file)
-        written = evaluate.export(platform.warehouse, segment, output, fmt, columns.split(",") if columns else None)
-    out.print(f"wrote {written:,} customers of {segment.name} to {output}")
+        scope = scope_for(platform.settings.consent, purpose, chosen)
+        written = evaluate.export(platform.warehouse, segment, output, fmt, scope, chosen)
+    consented = f" with consent to {scope.purpose} in force and not suppressed" if scope.purpose else ""
+    out.print(f"wrote {written:,} customers of {segment.name}{consented} to {output}")
 
 
 @segment_app.command("fields")
 def fields() -> None:
     """The fields conditions may name, with their operators."""
     rows = [{"field": name, "kind": f.kind, "table": f.table.name, "operators": ", ".join(OPERATORS[f.kind])} for name, f in FIELDS.items()]
-    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event conditions; combine with all / any / not)")
+    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event and consent conditions; combine with all / any / not)")

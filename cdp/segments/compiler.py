@@ -4,15 +4,18 @@ Every value and every trait or property name travels as a parameter; the SQL tex
 identifiers from the field registry. Profile fields are read from ``profiles FINAL``; a field of
 another customer table adds one LEFT JOIN on that table's current rows. Behaviour conditions
 select customers from ``events`` (events of customers merged away count for their survivor, see
-``queries.customer_events_sql``).
+``queries.customer_events_sql``). Consent conditions, and the purpose of an export, read consent
+as ``cdp.segments.consent`` says.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cdp.segments import consent
+from cdp.segments.consent import ConsentScope
 from cdp.segments.fields import FIELDS
-from cdp.segments.model import AllOf, AnyOf, EventCondition, FieldCondition, NotOf, Segment, TagCondition, TraitCondition
+from cdp.segments.model import AllOf, AnyOf, ConsentCondition, EventCondition, FieldCondition, NotOf, Segment, TagCondition, TraitCondition
 from cdp.queries import customer_events_sql
 from projections.tables import customer_tags, profiles
 
@@ -40,6 +43,7 @@ class Compiled:
 class _Builder:
     database: str
     as_of: datetime
+    scope: ConsentScope
     params: dict[str, Any] = field(default_factory=dict)
     joins: dict[str, str] = field(default_factory=dict)  # table name → alias
 
@@ -58,10 +62,15 @@ class _Builder:
         return f"`{self.database}`.`{name}`"
 
 
-def compile_segment(segment: Segment, database: str, as_of: datetime) -> Compiled:
-    """``as_of``: the time "within N days" counts back from (the data's latest event time, usually)."""
-    b = _Builder(database, as_of)
+def compile_segment(segment: Segment, database: str, as_of: datetime, consent_scope: ConsentScope | None = None) -> Compiled:
+    """``as_of``: the time "within N days" counts back from (the data's latest event time, usually).
+    ``consent_scope``: how consent is read (default: the built-in defaults, now); with a purpose,
+    only customers with consent to it in force and not suppressed for it are members."""
+    scope = consent_scope or ConsentScope()
+    b = _Builder(database, as_of, scope)
     where = _condition(b, segment.where)
+    if scope.purpose is not None:
+        where = f"({where} AND {consent.contactable(b, scope, scope.purpose)})"
     joins = "".join(
         f" LEFT JOIN (SELECT * FROM {b.table(name)} FINAL) AS {alias} ON {alias}.customer_id = p.customer_id" for name, alias in b.joins.items()
     )
@@ -84,6 +93,8 @@ def _condition(b: _Builder, node: Any) -> str:
         return f"has({b.column(customer_tags.TABLE.name, 'tags')}, {b.param(node.tag, 'String')})"
     if isinstance(node, EventCondition):
         return _behaviour(b, node)
+    if isinstance(node, ConsentCondition):
+        return consent.in_force(b, b.scope, node.consent, node.granted)
     raise TypeError(f"not a segment condition: {node!r}")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from cdp.errors import CdpError
 from cdp.segments.compiler import Compiled, compile_segment
+from cdp.segments.consent import ConsentScope
 from cdp.segments.model import Segment
 from cdp.warehouse import Warehouse
 from projections.tables import profiles
@@ -21,30 +22,34 @@ def data_as_of(warehouse: Warehouse) -> datetime:
     return datetime.fromtimestamp(rows[0]["ms"] / 1000, UTC) if rows[0]["n"] else datetime.now(UTC)
 
 
-def compiled(warehouse: Warehouse, segment: Segment, as_of: datetime | None = None) -> Compiled:
-    return compile_segment(segment, warehouse.database, as_of or data_as_of(warehouse))
+def compiled(warehouse: Warehouse, segment: Segment, as_of: datetime | None = None, consent: ConsentScope | None = None) -> Compiled:
+    return compile_segment(segment, warehouse.database, as_of or data_as_of(warehouse), consent)
 
 
-def count(warehouse: Warehouse, segment: Segment, as_of: datetime | None = None) -> int:
-    c = compiled(warehouse, segment, as_of)
+def count(warehouse: Warehouse, segment: Segment, as_of: datetime | None = None, consent: ConsentScope | None = None) -> int:
+    c = compiled(warehouse, segment, as_of, consent)
     return warehouse.query(c.count_sql(), c.params)[0]["customers"]
 
 
-def members(warehouse: Warehouse, segment: Segment, limit: int = 100, offset: int = 0, columns: list[str] | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
+def members(
+    warehouse: Warehouse, segment: Segment, limit: int = 100, offset: int = 0, columns: list[str] | None = None, as_of: datetime | None = None, consent: ConsentScope | None = None
+) -> list[dict[str, Any]]:
+    """A page of members; with ``consent.purpose``, only those contactable for it (see ``consent.scope_for``)."""
     columns = columns or MEMBER_COLUMNS
     unknown = sorted(set(columns) - set(profiles.TABLE.column_names))
     if unknown:
         raise CdpError(f"unknown profile column {', '.join(unknown)}; known: {', '.join(profiles.TABLE.column_names)}")
-    c = compiled(warehouse, segment, as_of)
+    c = compiled(warehouse, segment, as_of, consent)
     return warehouse.query(c.members_sql(columns), {**c.params, "limit": limit, "offset": offset})
 
 
-def export(warehouse: Warehouse, segment: Segment, path: Path, fmt: str, columns: list[str] | None = None) -> int:
-    """Writes every member to ``path`` as ``csv`` or ``parquet``; returns how many."""
+def export(warehouse: Warehouse, segment: Segment, path: Path, fmt: str, consent: ConsentScope, columns: list[str] | None = None) -> int:
+    """Writes every member to ``path`` as ``csv`` or ``parquet``; returns how many. ``consent``: whose
+    consent the export needs, read once for the whole export (``consent.scope_for``)."""
     as_of = data_as_of(warehouse)
     batches, offset = [], 0
     while True:
-        rows = members(warehouse, segment, EXPORT_BATCH, offset, columns, as_of)
+        rows = members(warehouse, segment, EXPORT_BATCH, offset, columns, as_of, consent)
         batches.append(rows)
         offset += len(rows)
         if len(rows) < EXPORT_BATCH:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from cdp.segments.fields import FIELDS, OPERATORS
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
+from schemas.payloads.consent import Purpose
 
 Number = int | float
 Text = Annotated[str, Field(max_length=1000)]
@@ -73,6 +74,17 @@ class TagCondition(_Node):
     tag: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class ConsentCondition(_Node):
+    """``{consent: email_marketing}``: consent to the purpose is in force now (``granted: false``: it is not).
+
+    A customer who never decided follows the configured default ([consent.defaults]). Suppression
+    is separate: an export ``--purpose`` also leaves out suppressed customers.
+    """
+
+    consent: Purpose
+    granted: bool = True
+
+
 class EventCondition(_Node):
     """``{event: order_placed, within_days: 30, at_least: 2}``: behaviour in a time window.
 
@@ -116,7 +128,7 @@ class EventCondition(_Node):
 
 def _tag(node: Any) -> str | None:
     keys = node.keys() if isinstance(node, dict) else type(node).model_fields.keys()
-    for key in ("all", "any", "not", "field", "trait", "tag", "event"):
+    for key in ("all", "any", "not", "field", "trait", "tag", "event", "consent"):
         if key in keys:
             return f"<{key}>"
     return None
@@ -131,8 +143,9 @@ Condition = Annotated[
         Annotated[TraitCondition, Tag("<trait>")],
         Annotated[TagCondition, Tag("<tag>")],
         Annotated[EventCondition, Tag("<event>")],
+        Annotated[ConsentCondition, Tag("<consent>")],
     ],
-    Discriminator(_tag, custom_error_type="condition", custom_error_message="expected a condition: all, any, not, field, trait, tag or event"),
+    Discriminator(_tag, custom_error_type="condition", custom_error_message="expected a condition: all, any, not, field, trait, tag, event or consent"),
 ]
 
 

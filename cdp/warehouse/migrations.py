@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import current, daily_events, daily_sales
-from projections.tables import PROJECTION_TABLES, TABLES, events
+from projections.tables import CONSENT_TABLES, PROJECTION_TABLES, TABLES, events
 
 Migration = tuple[int, str, Callable[[str], list[str]]]
 
@@ -28,6 +28,11 @@ MIGRATIONS: list[Migration] = [
         *(current.create_sql(db, t) for t in (*TABLES, *PROJECTION_TABLES)),
         *daily_events.ROLLUP.create_sql(db),
         *daily_sales.ROLLUP.create_sql(db),
+    ]),
+    (20, "consent: customer_consent, consent_changes (history intervals), suppressions; their insert deduplication window and _current views", lambda db: [
+        *(t.create_sql(db) for t in CONSENT_TABLES),
+        *(f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}" for t in CONSENT_TABLES),
+        *(current.create_sql(db, t) for t in CONSENT_TABLES),
     ]),
 ]
 

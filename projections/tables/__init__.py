@@ -2,6 +2,8 @@
 
 from projections.tables import (
     churn_risk,
+    consent_changes,
+    customer_consent,
     customer_loyalty,
     customer_merges,
     customer_satisfaction,
@@ -14,6 +16,7 @@ from projections.tables import (
     identity_refusals,
     lifecycle_transitions,
     profiles,
+    suppressions,
     survey_answers,
     tag_changes,
     tickets,
@@ -37,7 +40,12 @@ PROJECTION_TABLES: tuple[Table, ...] = (
     customer_loyalty.TABLE,
 )
 
-__all__ = ["BY_PROJECTION", "PROJECTION_TABLES", "TABLES", "Column", "Table"]
+# added by warehouse migration 20
+CONSENT_TABLES: tuple[Table, ...] = (customer_consent.TABLE, consent_changes.TABLE, suppressions.TABLE)
+
+WAREHOUSE_TABLES: tuple[Table, ...] = (*TABLES, *PROJECTION_TABLES, *CONSENT_TABLES)
+
+__all__ = ["BY_PROJECTION", "CONSENT_TABLES", "PROJECTION_TABLES", "TABLES", "WAREHOUSE_TABLES", "Column", "Table"]
 
 # what `cdp projections rebuild NAME` rewrites
 BY_PROJECTION: dict[str, tuple[Table, ...]] = {
@@ -50,4 +58,5 @@ BY_PROJECTION: dict[str, tuple[Table, ...]] = {
     "service": (tickets.TABLE, customer_service.TABLE),
     "churn": (churn_risk.TABLE,),
     "loyalty": (customer_loyalty.TABLE,),
+    "consent": CONSENT_TABLES,
 }

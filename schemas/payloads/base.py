@@ -19,4 +19,9 @@ class Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     event_type: ClassVar[str]
-    source_kind: ClassVar[SourceKind]
+    source_kind: ClassVar[SourceKind]  # its home kind; the only one accepted unless ``source_kinds`` names more
+    source_kinds: ClassVar[tuple[SourceKind, ...]] = ()
+
+    @classmethod
+    def accepted_source_kinds(cls) -> tuple[SourceKind, ...]:
+        return cls.source_kinds or (cls.source_kind,)

@@ -9,6 +9,7 @@ import pytest
 
 from cdp.segments import evaluate
 from cdp.segments.compiler import compile_segment
+from cdp.segments.consent import ConsentScope
 from cdp.segments.model import parse_segment
 from projections.tables import customer_tags, customer_value, profiles
 from projections.tables.table import blank_row
@@ -86,11 +87,11 @@ def test_values_travel_as_parameters_never_in_the_sql(warehouse):
 
 def test_export_writes_csv_and_parquet(warehouse, tmp_path: Path):
     segment = parse_segment({"name": "s", "where": {"field": "revenue", "op": ">", "value": 0}})
-    assert evaluate.export(warehouse, segment, tmp_path / "s.csv", "csv") == 3
+    assert evaluate.export(warehouse, segment, tmp_path / "s.csv", "csv", ConsentScope()) == 3
     with (tmp_path / "s.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [r["customer_id"] for r in rows] == ["c1", "c2", "c3"] and rows[0]["emails"] == "a@x.cn"
-    assert evaluate.export(warehouse, segment, tmp_path / "s.parquet", "parquet", ["customer_id", "revenue", "last_seen"]) == 3
+    assert evaluate.export(warehouse, segment, tmp_path / "s.parquet", "parquet", ConsentScope(), ["customer_id", "revenue", "last_seen"]) == 3
     table = pq.read_table(tmp_path / "s.parquet")
     assert table.column("revenue").to_pylist() == [600.0, 100.0, 900.0]
     assert str(table.schema.field("last_seen").type) == "timestamp[ms, tz=UTC]"

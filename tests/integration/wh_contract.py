@@ -12,7 +12,7 @@ import pytest
 from cdp.errors import QueryRefused
 from cdp.warehouse import Warehouse
 from cdp.warehouse.migrations import MIGRATIONS, migrate
-from projections.tables import PROJECTION_TABLES, TABLES
+from projections.tables import WAREHOUSE_TABLES
 
 AT = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ class WarehouseContract:
         assert migrate(warehouse) == [number for number, _, _ in MIGRATIONS]
         assert migrate(warehouse) == []
         tables = {row["name"] for row in warehouse.query("SELECT name FROM system.tables WHERE database = {db:String}", {"db": warehouse.database})}
-        assert {t.name for t in (*TABLES, *PROJECTION_TABLES)} | {"schema_migrations", "profiles_current", "daily_events", "daily_sales"} <= tables
+        assert {t.name for t in WAREHOUSE_TABLES} | {"schema_migrations", "profiles_current", "daily_events", "daily_sales"} <= tables
 
     def test_every_table_column_and_view_is_documented(self, warehouse: Warehouse):
         migrate(warehouse)

@@ -8,6 +8,7 @@ import pytest
 
 from cdp.workload import PLACEHOLDER_PHONE, generate
 from schemas import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, parse_envelope
+from schemas.payloads.consent import CONSENT_EVENT_TYPES
 
 
 def person(event: dict) -> str:
@@ -105,3 +106,15 @@ def test_behaviour_is_plausible(events: list[dict]):
     assert 0 < len(complaints) < len(by_type["ticket_opened"])
     assert by_type["ticket_escalated"] and by_type["ticket_reopened"]
     assert any(e["identifiers"].get("account_id") for e in by_type["order_placed"])
+
+
+def test_consent_arrives_from_every_channel_at_plausible_rates(events: list[dict]):
+    consent = [e for e in events if e["event_type"] in CONSENT_EVENT_TYPES]
+    assert {e["source_kind"] for e in consent} >= {"website", "sales", "service", "survey"}
+    signed_up = sum(e["event_type"] == "signed_up" for e in events)
+    email_optins = sum(e["event_type"] == "consent_given" and e["properties"]["purpose"] == "email_marketing" and e["source_name"] == "web" for e in events)
+    assert 0.4 * signed_up < email_optins < 0.7 * signed_up
+    withdrawn = sum(e["event_type"] == "consent_withdrawn" for e in consent)
+    suppressed = sum(e["event_type"] == "identifier_suppressed" for e in consent)
+    assert 0 < suppressed < withdrawn < len(consent) // 3
+    assert any("expires_at" in e["properties"] for e in consent)
