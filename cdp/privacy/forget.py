@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.privacy.sealing import erased_user_id
+from cdp.privacy.sealing import ERASED_PREFIX, erased_user_id
 from cdp.privacy.scrub import scrub
 from cdp.queries import find_customers
 from cdp.timetravel import merged_customers
@@ -36,6 +36,10 @@ ERASURE_SOURCE = "privacy"
 
 
 class NoSuchCustomer(CdpError):
+    pass
+
+
+class AlreadyForgotten(CdpError):
     pass
 
 
@@ -62,6 +66,8 @@ def _forget_customer(platform: Platform, customer: str) -> dict:
     started = datetime.now(UTC)
     group = merged_customers(warehouse, customer)
     identifiers = sorted(set(state.identifiers_of(group)) | _unattached(platform, group))
+    if identifiers and all(key.startswith(f"user_id:{ERASED_PREFIX}") for key in identifiers):
+        raise AlreadyForgotten(f"customer {customer} was forgotten already (erasure token {identifiers[0].rsplit(':', 1)[1]})")
     token = secrets.token_hex(16)
     user_id = erased_user_id(token)
     profile = state.load_profiles([customer]).get(customer)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.privacy.forget import NoSuchCustomer, forget
+from cdp.privacy.forget import AlreadyForgotten, NoSuchCustomer, forget
 
 
 def forget_router(platform: Callable[[], Platform], auth: Callable[..., Any]) -> APIRouter:
@@ -27,6 +27,8 @@ def forget_router(platform: Callable[[], Platform], auth: Callable[..., Any]) ->
                 return {"receipts": forget(platform(), identifier, process=False)}
             except NoSuchCustomer as error:
                 raise HTTPException(status_code=404, detail=str(error)) from None
+            except AlreadyForgotten as error:
+                raise HTTPException(status_code=409, detail=str(error)) from None
             except CdpError as error:
                 raise HTTPException(status_code=422, detail=str(error)) from None
 

@@ -87,6 +87,8 @@ def forgotten(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_before_forgetting_the_scan_finds_the_person(forgotten: dict):
     # the proof below is worth something only if the scan sees plaintext where it is
     assert forgotten["before"]["files"], "the person's data should be in the warehouse before forgetting"
+    # ... and only in what the projections derive: the event log, dead letters and key store are sealed from the start
+    assert {path.split("/")[0] for path in forgotten["before"]["files"]} <= {"warehouse", "projections.sqlite", "projections.sqlite-wal"}
     assert forgotten["before"]["profile"]["emails"] == [EMAIL]
 
 

@@ -37,3 +37,5 @@ def test_forget_over_http(platform: Platform):
     rows = platform.warehouse.query("SELECT emails, traits, orders FROM cdp.profiles FINAL WHERE customer_id = {c:String}", {"c": receipt["customer_id"]})
     assert rows == [{"emails": [], "traits": '{"erased":true}', "orders": 1}]
     assert [orjson.loads(n.state)["identifiers"]["email"] for n in platform.events.read(0, 10)][:2] == [None, "bob@example.com"]
+    again = client.post(f"/v1/customers/{receipt['customer_id']}/forget", headers={"Authorization": "Bearer admin"})
+    assert again.status_code == 409 and "forgotten already" in again.json()["detail"]
