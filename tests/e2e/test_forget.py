@@ -3,8 +3,10 @@ file under the data directory holds the person's email, phone or name, while cou
 
 from pathlib import Path
 
+import lz4.block
 import orjson
 import pytest
+import zstd
 
 from cdp.workload import generate_events
 from tests.cli import cdp
@@ -41,12 +43,34 @@ def needles() -> list[bytes]:
     return sorted({t.encode(encoding) for t in texts for encoding in ("utf-8", "utf-16-le", "utf-16-be")})
 
 
+def readable(path: Path) -> bytes:
+    """A file's bytes, followed for ClickHouse column files by their blocks decompressed (LZ4 or
+    ZSTD): compressed, a value need not appear in the file literally."""
+    content = path.read_bytes()
+    if path.suffix != ".bin":
+        return content
+    blocks, at = [], 0
+    while at + 25 <= len(content):  # 16-byte checksum, method, compressed size (with the 9-byte header), plain size
+        method, size, plain = content[at + 16], int.from_bytes(content[at + 17 : at + 21], "little"), int.from_bytes(content[at + 21 : at + 25], "little")
+        data = content[at + 25 : at + 16 + size]
+        if method == 0x82:
+            blocks.append(lz4.block.decompress(data, uncompressed_size=plain))
+        elif method == 0x90:
+            blocks.append(zstd.decompress(data))
+        elif method == 0x02:
+            blocks.append(data)
+        else:
+            break
+        at += 16 + size
+    return content + b"".join(blocks)
+
+
 def files_holding(data_dir: Path) -> dict[str, list[str]]:
     """Every file under the data directory (SQLite files and their -wal/-shm, key store, chDB parts,
     logs, ...) that holds any of the person's values, with the values found."""
     found: dict[str, list[str]] = {}
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and not p.is_symlink()):
-        content = path.read_bytes()
+        content = readable(path)
         hits = [n.decode("utf-8", errors="replace") for n in needles() if n in content]
         if hits:
             found[str(path.relative_to(data_dir))] = hits

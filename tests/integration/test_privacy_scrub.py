@@ -8,6 +8,7 @@ from cdp.privacy.scrub import scrub
 from cdp.warehouse import Warehouse
 from projections.tables import identities, identity_refusals, profiles
 from projections.tables.table import blank_row
+from tests.e2e.test_forget import readable
 from tests.integration.backends import any_warehouse  # noqa: F401 - the fixture
 from tests.integration.wh_contract import event_row
 
@@ -32,7 +33,7 @@ def database_files_holding(warehouse: Warehouse, needle: bytes) -> list[str]:
     """Files under the engine's data directory (found from the tables' own paths) that hold ``needle``."""
     path = warehouse.query("SELECT data_paths[1] AS p FROM system.tables WHERE database = {db:String} AND name = 'events'", {"db": warehouse.database})[0]["p"]
     root = Path(path.split("/store/")[0])
-    return [str(p) for p in root.rglob("*") if p.is_file() and not p.is_symlink() and needle in p.read_bytes()]
+    return [str(p) for p in root.rglob("*") if p.is_file() and not p.is_symlink() and needle in readable(p)]
 
 
 def test_scrub_rewrites_the_customers_rows_and_leaves_no_old_part(any_warehouse: Warehouse):  # noqa: F811
