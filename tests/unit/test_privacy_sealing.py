@@ -126,3 +126,10 @@ def test_embedded_default_master_key_is_made_once_and_private(tmp_path: Path, mo
     assert stat.S_IMODE(os.stat(settings.master_key_path).st_mode) == 0o600
     monkeypatch.setenv("CDP_PRIVACY__MASTER_KEY", "k" * 40)
     assert master_key(load_settings(data_dir=tmp_path / "data")) == b"k" * 40
+
+
+def test_a_bad_master_key_is_refused_without_echoing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CDP_PRIVACY__MASTER_KEY", "too-short-secret")
+    with pytest.raises(CdpError, match="privacy.master_key") as error:
+        load_settings(data_dir=tmp_path / "data")
+    assert "too-short-secret" not in str(error.value)
