@@ -167,9 +167,6 @@ class KeyStore:
             self._db.execute("BEGIN")
             self._db.execute("INSERT INTO erasures (token, at, receipt) VALUES (?, ?, ?)", (token, at, orjson.dumps(receipt)))
 
-    def erasures(self) -> list[dict]:
-        return [orjson.loads(r) for (r,) in self._db.execute("SELECT receipt FROM erasures ORDER BY at")]
-
     def checkpoint(self) -> None:
         """Moves the WAL into the database file and empties it, so deleted pages leave no copy there."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

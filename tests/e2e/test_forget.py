@@ -1,6 +1,8 @@
 """Forgetting a customer, proven at the byte level: after `cdp forget`, and again after a rebuild, no
 file under the data directory holds the person's email, phone or name, while counts stay correct."""
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import lz4.block
@@ -124,6 +126,8 @@ def test_the_receipt_says_what_was_found_where_and_when(forgotten: dict):
     assert receipt["warehouse_rows_scrubbed"]["events"] == len(person_events())
     assert receipt["erasure_event_stored"] and receipt["erased_at"]
     assert EMAIL not in orjson.dumps(receipt).decode() and PHONE not in orjson.dumps(receipt).decode()
+    with closing(sqlite3.connect(forgotten["data"] / "keys.sqlite")) as keys:  # recorded where the keys are
+        assert [orjson.loads(r) for (r,) in keys.execute("SELECT receipt FROM erasures")] == [receipt]
 
 
 def test_no_file_holds_the_person_after_forgetting(forgotten: dict):
