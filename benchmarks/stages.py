@@ -93,8 +93,9 @@ def rebuild(workdir: Path) -> dict:
     target = workdir / "rebuild"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir()
-    for part in (workdir / "data").glob("events.sqlite*"):
-        shutil.copy(part, target / part.name)
+    for pattern in ("events.sqlite*", "keys.sqlite*", "master.key"):  # the log and the keys that open its personal fields
+        for part in (workdir / "data").glob(pattern):
+            shutil.copy(part, target / part.name)
     return _run_projections(target)
 
 

@@ -432,6 +432,7 @@ class _ProgressBar:
 # command groups kept in their own packages (they use the options above)
 from cdp.analytics.commands import analytics_app  # noqa: E402
 from cdp.backup.commands import backup_app, restore  # noqa: E402
+from cdp.privacy.commands import forget_command  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
 from cdp.consent_commands import suppress_app  # noqa: E402
 
@@ -440,6 +441,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
 app.add_typer(suppress_app, name="suppress")
+app.command("forget")(forget_command)
 
 
 def main() -> None:

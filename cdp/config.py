@@ -116,6 +116,17 @@ class ConsentSettings(BaseModel):
         return getattr(self.defaults, purpose)
 
 
+class PrivacySettings(BaseModel):
+    """Crypto-shredding of personal data. ``master_key`` wraps every data key in ``DATA_DIR/keys.sqlite``;
+    production sets it from a secret store (``CDP_PRIVACY__MASTER_KEY``, at least 32 characters, e.g.
+    ``python -c "import secrets; print(secrets.token_urlsafe(32))"``). Unset, the embedded default
+    generates one on first use in ``DATA_DIR/master.key`` (mode 0600) next to the data it protects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    master_key: Annotated[SecretStr, Field(min_length=32)] | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
@@ -126,6 +137,7 @@ class Settings(BaseSettings):
     identity: IdentityRules = IdentityRules()
     lifecycle: LifecycleRules = LifecycleRules()
     collector: CollectorSettings = CollectorSettings()
+    privacy: PrivacySettings = PrivacySettings()
     # the other projections' rules (each documented field by field next to its projection)
     profile: ProfileRules = ProfileRules()
     tags: TagRules = TagRules()
@@ -166,6 +178,14 @@ class Settings(BaseSettings):
     @property
     def segments_path(self) -> Path:
         return self.data_dir / "segments.sqlite"
+
+    @property
+    def key_store_path(self) -> Path:
+        return self.data_dir / "keys.sqlite"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.data_dir / "master.key"
 
     @property
     def warehouse_path(self) -> Path:

@@ -3,14 +3,24 @@
 Nothing accepted is dropped: a line or request that fails validation is written here durably
 (SQLite, WAL, one transaction per batch) before the sender is told it failed, so it can be
 inspected, corrected and replayed.
+
+A letter may hold anything, personal data included, so its reason and payload are stored sealed
+(AES-256-GCM) with a data key of its own from the key store. Forgetting a person shreds the keys of
+the letters that mention them; such a letter then reads as erased (``ERASED_REASON``, no payload).
 """
 
+import base64
+import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from cdp.privacy.keystore import KeyStore, Shredded
 from ingestion.deadletter import DeadLetter
 
 _SCHEMA = """
@@ -24,7 +34,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 )
 """
 _REPLAYED = "ALTER TABLE dead_letters ADD COLUMN replayed_at TEXT"  # when a replay stored it; NULL while kept
-_COLUMNS = "id, received_at, source, origin, reason, payload, replayed_at"
+_SEALED = "ALTER TABLE dead_letters ADD COLUMN key_id TEXT"  # the data key sealing reason and payload; NULL: not sealed yet
+_COLUMNS = "id, received_at, source, origin, reason, payload, replayed_at, key_id"
+_NONCE = 12
+ERASED_REASON = "erased: the person it mentioned was forgotten"
 
 
 @dataclass(frozen=True)
@@ -35,23 +48,30 @@ class StoredDeadLetter(DeadLetter):
 
 
 class DeadLetterStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, keys: KeyStore):
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._keys = keys
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute(_SCHEMA)
-        if "replayed_at" not in {row[1] for row in self._db.execute("PRAGMA table_info(dead_letters)")}:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(dead_letters)")}
+        if "replayed_at" not in columns:
             self._db.execute(_REPLAYED)
+        if "key_id" not in columns:
+            self._db.execute(_SEALED)
+        self._seal_plain_letters()
 
     def add(self, letters: list[DeadLetter]) -> None:
         if not letters:
             return
         now = datetime.now(UTC).isoformat()
+        keys = self._keys.new_keys(len(letters))
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT INTO dead_letters (received_at, source, origin, reason, payload) VALUES (?, ?, ?, ?, ?)",
-                [(now, d.source, d.origin, d.reason, d.payload) for d in letters],
+                "INSERT INTO dead_letters (received_at, source, origin, reason, payload, key_id) VALUES (?, ?, ?, '', ?, ?)",
+                [(now, d.source, d.origin, _seal(key, d.reason, d.payload), kid) for d, (kid, key) in zip(letters, keys, strict=True)],
             )
 
     def list(self, limit: int = 100, source: str | None = None, kept_only: bool = False) -> list[StoredDeadLetter]:
@@ -59,11 +79,24 @@ class DeadLetterStore:
         where = " AND ".join(["1"] + (["source = ?"] if source else []) + (["replayed_at IS NULL"] if kept_only else []))
         params = ([source] if source else []) + [limit]
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM dead_letters WHERE {where} ORDER BY id DESC LIMIT ?", params).fetchall()
-        return [_letter(r) for r in rows]
+        return self._opened(rows)
 
     def get(self, letter_id: int) -> StoredDeadLetter | None:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ?", (letter_id,)).fetchone()
-        return _letter(row) if row else None
+        return self._opened([row])[0] if row else None
+
+    def keys_mentioning(self, needles: Iterable[str], batch: int = 1000) -> Sequence[str]:
+        """The key ids of the letters whose reason or payload contains any of ``needles`` (case-insensitive)."""
+        wanted = [n.lower().encode() for n in needles if n]
+        found = []
+        last = 0
+        while rows := self._db.execute(f"SELECT {_COLUMNS} FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?", (last, batch)).fetchall():
+            last = rows[-1][0]
+            for row, letter in zip(rows, self._opened(rows), strict=True):
+                text = (letter.reason.encode() + b"\n" + letter.payload).lower()
+                if any(n in text for n in wanted):
+                    found.append(row[7])
+        return found
 
     def mark_replayed(self, ids: Sequence[int]) -> None:
         """Records that these letters' events are now in the event store (the letters themselves stay)."""
@@ -75,9 +108,41 @@ class DeadLetterStore:
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
 
+    def checkpoint(self) -> None:
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         self._db.close()
 
+    def _opened(self, rows: Sequence[tuple]) -> Sequence[StoredDeadLetter]:
+        keys = self._keys.open_keys(r[7] for r in rows)
+        letters = []
+        for r in rows:
+            key = keys[r[7]]
+            reason, payload = (ERASED_REASON, b"") if isinstance(key, Shredded) else _open(key, r[5])
+            letters.append(StoredDeadLetter(id=r[0], received_at=r[1], source=r[2], origin=r[3], reason=reason, payload=payload, replayed_at=r[6]))
+        return letters
 
-def _letter(r: tuple) -> StoredDeadLetter:
-    return StoredDeadLetter(id=r[0], received_at=r[1], source=r[2], origin=r[3], reason=r[4], payload=r[5], replayed_at=r[6])
+    def _seal_plain_letters(self) -> None:
+        """Seals letters kept before sealing existed (once), then scrubs their plaintext from the file."""
+        rows = self._db.execute("SELECT id, reason, payload FROM dead_letters WHERE key_id IS NULL").fetchall()
+        if not rows:
+            return
+        keys = self._keys.new_keys(len(rows))
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "UPDATE dead_letters SET reason = '', payload = ?, key_id = ? WHERE id = ?",
+                [(_seal(key, reason, payload), kid, letter_id) for (letter_id, reason, payload), (kid, key) in zip(rows, keys, strict=True)],
+            )
+        self.checkpoint()
+
+
+def _seal(key: bytes, reason: str, payload: bytes) -> bytes:
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, orjson.dumps({"reason": reason, "payload": base64.b64encode(payload).decode()}), None)
+
+
+def _open(key: bytes, sealed: bytes) -> tuple[str, bytes]:
+    letter = orjson.loads(AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], None))
+    return letter["reason"], base64.b64decode(letter["payload"])

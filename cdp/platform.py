@@ -4,7 +4,9 @@ from functools import cached_property
 
 from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
-from cdp.eventstore import EventStore, open_event_store
+from cdp.eventstore import open_event_store
+from cdp.privacy.keystore import KeyStore, master_key
+from cdp.privacy.sealing import SealedEventStore, Sealer
 from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
@@ -20,12 +22,17 @@ class Platform:
         self.settings = settings
 
     @cached_property
-    def events(self) -> EventStore:
-        return open_event_store(self.settings)
+    def keys(self) -> KeyStore:
+        return KeyStore(self.settings.key_store_path, master_key(self.settings))
+
+    @cached_property
+    def events(self) -> SealedEventStore:
+        """The event store; personal fields are sealed on append and opened on read."""
+        return SealedEventStore(open_event_store(self.settings), Sealer(self.keys, self.settings.identity))
 
     @cached_property
     def dead_letters(self) -> DeadLetterStore:
-        return DeadLetterStore(self.settings.dead_letters_path)
+        return DeadLetterStore(self.settings.dead_letters_path, self.keys)
 
     @cached_property
     def sources(self) -> SourceRegistry:
@@ -58,7 +65,7 @@ class Platform:
         self.dead_letters.add(letters)
 
     def close(self) -> None:
-        for part in ("warehouse", "segments", "state", "sources", "dead_letters", "events"):
+        for part in ("warehouse", "segments", "state", "sources", "dead_letters", "events", "keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

@@ -14,7 +14,7 @@ import orjson
 
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
-from projections.profile import Profile
+from projections.profile import Profile, erase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking (name TEXT PRIMARY KEY, position INTEGER NOT NULL, watermark INTEGER NOT NULL);
@@ -81,6 +81,38 @@ class StateStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def identifiers_of(self, customer_ids: Iterable[str]) -> list[str]:
+        """The identifier keys (``type:value``) that belong to these customers now."""
+        return sorted(row[0] for row in self._select("SELECT identifier FROM identity_index WHERE customer_id IN ({})", sorted(set(customer_ids))))
+
+    def erase(self, customer_ids: Iterable[str], survivor: str, user_id: str) -> int:
+        """Forgets the plaintext of these customers (the survivor and those merged into it): their
+        identifiers give way to the erasure token ``user_id``, their profiles keep counts and facts
+        only. The file is then vacuumed and its WAL emptied, so no deleted page keeps a copy.
+        Returns how many identifiers were removed."""
+        ids = sorted(set(customer_ids) | {survivor})
+        token_key = f"user_id:{user_id}"
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            removed = 0
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                removed += db.execute(f"DELETE FROM identity_index WHERE customer_id IN ({','.join('?' * len(chunk))})", chunk).rowcount
+            db.execute("INSERT OR REPLACE INTO identity_index (identifier, customer_id) VALUES (?, ?)", (token_key, survivor))
+            db.execute("UPDATE identity_customers SET keys = ? WHERE customer_id = ?", (orjson.dumps([token_key]), survivor))
+            profiles = self.load_profiles(ids)
+            for profile in profiles.values():
+                erase(profile, user_id)
+            db.executemany("UPDATE profiles SET state = ? WHERE customer_id = ?", [(orjson.dumps(p), cid) for cid, p in profiles.items()])
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
 
     def reset(self) -> None:
         """Forgets all projection state and the tracked position: the next run starts from the first event."""

@@ -17,6 +17,7 @@ from projections.sentiment import SentimentRules, sentiment
 from projections.touchpoint import Touchpoint, to_ms
 from schemas import SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
+from schemas.payloads.privacy import CustomerErased
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 
 Profile = dict[str, Any]
@@ -86,6 +87,9 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     ms = to_ms(event["occurred_at"])
     _add_identifiers(profile["ids"], event["identifiers"])
     _note_identifiers(profile["id_seen"], event["identifiers"], ms)
+    if event["event_type"] == CustomerErased.event_type:  # the customer was forgotten: a mark, not an interaction
+        _set_trait(profile["traits"], "erased", [True, ms, tp.position])
+        return
     for name, value in event["traits"].items():
         _set_trait(profile["traits"], name, [value, ms, tp.position])
         bisect.insort(profile["trait_history"].setdefault(name, []), [ms, tp.position, value], key=_ms_pos)
@@ -155,6 +159,17 @@ def absorb(survivor: Profile, absorbed: Profile) -> None:
         _set_ticket_info(survivor["ticket_info"], ticket, info)
     consent.combine(survivor["consent"], absorbed["consent"])
     survivor["derived"]["tags_until"] = None  # the merged history is replayed from the first event
+
+
+def erase(profile: Profile, user_id: str) -> None:
+    """What forgetting leaves of a profile: its counts and facts, no traits, and one identifier, the
+    erasure token ``user_id`` (what the forgotten person's events resolve to once their keys are gone)."""
+    first = min(profile["id_seen"].values(), default=profile["first_seen"])
+    profile["ids"] = {t: [] for t in ID_TYPES} | {"user_id": [user_id], "account_id": profile["ids"]["account_id"]}
+    accounts = {key: ms for key, ms in profile["id_seen"].items() if key.startswith("account_id:")}
+    profile["id_seen"] = accounts | ({f"user_id:{user_id}": first} if first is not None else {})
+    profile["traits"] = {}
+    profile["trait_history"] = {}
 
 
 def lifecycle_facts(profile: Profile) -> Facts:

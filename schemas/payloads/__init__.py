@@ -1,11 +1,11 @@
 """Typed payloads for every event type, by source kind (DOMAIN.md §1), and consent (§13)."""
 
-from schemas.payloads import consent, sales, service, social, survey, website
+from schemas.payloads import consent, privacy, sales, service, social, survey, website
 from schemas.payloads.base import SOURCE_KINDS, Payload, SourceKind
 
 PAYLOAD_BY_EVENT_TYPE: dict[str, type[Payload]] = {
     model.event_type: model
-    for module in (website, social, sales, service, survey, consent)
+    for module in (website, social, sales, service, survey, consent, privacy)
     for model in module.PAYLOADS
 }
 

@@ -47,8 +47,9 @@ def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     assert cdp("ingest", str(source), data_dir=whole).returncode == 0
     killed.mkdir()
-    for part in whole.glob("events.sqlite*"):  # the same log, byte for byte
-        shutil.copy(part, killed / part.name)
+    for pattern in ("events.sqlite*", "keys.sqlite*", "master.key"):  # the same log, byte for byte, and the keys that open it
+        for part in whole.glob(pattern):
+            shutil.copy(part, killed / part.name)
     total = sum(1 for _ in source.open("rb"))
 
     assert cdp("run", data_dir=whole, env=BATCH).returncode == 0

@@ -5,8 +5,8 @@ from pathlib import Path
 import orjson
 
 from cdp.config import load_settings
-from cdp.deadletters import DeadLetterStore
 from cdp.eventstore import open_event_store
+from cdp.platform import Platform
 from tests.cli import cdp
 from tests.events import event, order
 
@@ -49,10 +49,10 @@ def test_bad_lines_are_reported_kept_and_good_lines_stored(tmp_path: Path):
     store = open_event_store(settings)
     assert store.last_position() == 3
     store.close()
-    letters = DeadLetterStore(data / "deadletters.sqlite")
-    assert sorted(letter.origin for letter in letters.list()) == sorted(f"events.jsonl:{n}" for n in (2, 4, 6, 8, 9, 10))
-    assert {letter.payload for letter in letters.list() if letter.origin == "events.jsonl:6"} == {b"\xff\xfe invalid utf-8"}
-    letters.close()
+    with Platform(settings) as platform:  # letters are sealed: read them through the platform's key store
+        letters = platform.dead_letters.list()
+    assert sorted(letter.origin for letter in letters) == sorted(f"events.jsonl:{n}" for n in (2, 4, 6, 8, 9, 10))
+    assert {letter.payload for letter in letters if letter.origin == "events.jsonl:6"} == {b"\xff\xfe invalid utf-8"}
 
     again = cdp("ingest", str(file), data_dir=data)
     assert "0 stored, 3 already stored, 6 rejected" in again.stdout.decode()

@@ -1,0 +1,199 @@
+"""The key store: one AES-256-GCM data key per subject, wrapped with the master key (``DATA_DIR/keys.sqlite``).
+
+Tables:
+- ``data_keys``: key id (random) → the data key, encrypted with a key-encryption key derived from
+  the master key (AES-GCM, the key id as associated data).
+- ``subjects``: blind index → key id. The blind index is HMAC-SHA256 of an identifier key such as
+  ``email:alice@example.com`` under a second secret derived from the master key, so the store holds
+  no identifier in plaintext, yet the same identifier always finds the same key.
+- ``shredded``: key id → erasure token, for keys deleted by forgetting. Data sealed with such a key
+  opens as "erased" under that token; the key id is random, so this reveals nobody.
+- ``erasures``: the receipts of forgetting (no identifiers in them).
+
+Deleted rows are overwritten (``secure_delete``) and the WAL is truncated after forgetting, so a
+deleted key leaves no copy in the file.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from cdp.config import Settings
+from cdp.errors import CdpError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS data_keys (key_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subjects (blind TEXT PRIMARY KEY, key_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS subjects_key ON subjects (key_id);
+CREATE TABLE IF NOT EXISTS shredded (key_id TEXT PRIMARY KEY, token TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS erasures (token TEXT PRIMARY KEY, at TEXT NOT NULL, receipt BLOB NOT NULL) WITHOUT ROWID;
+"""
+_CHUNK = 900
+_NONCE = 12
+
+
+@dataclass(frozen=True)
+class Shredded:
+    """A key deleted by forgetting: what it sealed opens as erased, under this token."""
+
+    token: str
+
+
+def master_key(settings: Settings) -> bytes:
+    """The configured master key, or the data directory's own (created on first use, mode 0600)."""
+    if settings.privacy.master_key is not None:
+        return settings.privacy.master_key.get_secret_value().encode()
+    path = settings.master_key_path
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)) + b"\n")
+    return path.read_bytes().strip()
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cdp " + purpose).derive(master)
+
+
+class KeyStore:
+    def __init__(self, path: Path, master: bytes):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._wrap = AESGCM(_derive(master, b"key wrapping"))
+        self._index_secret = _derive(master, b"blind index")
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA secure_delete=ON")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()  # the collector's writer and the runner share the connection
+
+    def blind(self, subject: str) -> str:
+        """The blind index of an identifier key (``type:value``)."""
+        return hmac.new(self._index_secret, subject.encode(), hashlib.sha256).hexdigest()
+
+    def keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        """Subject → ``(key id, data key)``, creating the keys of subjects seen for the first time."""
+        with self._lock:
+            return self._keys_for(subjects)
+
+    def _keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        blinds = {subject: self.blind(subject) for subject in set(subjects)}
+        found = self._subject_keys(blinds.values())
+        missing = [b for b in set(blinds.values()) if b not in found]
+        if missing:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found.update(self._subject_keys(missing))  # made meanwhile by another writer
+                fresh = {b: self._new_key() for b in missing if b not in found}
+                self._db.executemany("INSERT INTO data_keys (key_id, wrapped) VALUES (?, ?)", [(kid, self._wrapped(kid, key)) for kid, key in fresh.values()])
+                self._db.executemany("INSERT INTO subjects (blind, key_id) VALUES (?, ?)", [(b, kid) for b, (kid, _) in fresh.items()])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            found.update({b: key for b, key in fresh.items()})
+        return {subject: found[b] for subject, b in blinds.items()}
+
+    def new_keys(self, count: int) -> list[tuple[str, bytes]]:
+        """Keys that belong to no subject (dead letters, events without a usable identifier)."""
+        with self._lock:
+            return self._new_keys(count)
+
+    def _new_keys(self, count: int) -> list[tuple[str, bytes]]:
+        keys = [self._new_key() for _ in range(count)]
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO data_keys (key_id, wrapped) VALUES (?, ?)", [(kid, self._wrapped(kid, key)) for kid, key in keys])
+        return keys
+
+    def open_keys(self, key_ids: Iterable[str]) -> dict[str, bytes | Shredded]:
+        """Key id → data key, or ``Shredded`` for a key deleted by forgetting."""
+        with self._lock:
+            return self._open_keys(key_ids)
+
+    def _open_keys(self, key_ids: Iterable[str]) -> dict[str, bytes | Shredded]:
+        ids = sorted(set(key_ids))
+        found: dict[str, bytes | Shredded] = {kid: self._unwrapped(kid, wrapped) for kid, wrapped in self._select("SELECT key_id, wrapped FROM data_keys WHERE key_id IN ({})", ids)}
+        found.update({kid: Shredded(token) for kid, token in self._select("SELECT key_id, token FROM shredded WHERE key_id IN ({})", [i for i in ids if i not in found])})
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            raise CdpError(f"the key store has no key {unknown[0]} (and {len(unknown) - 1} more): was keys.sqlite replaced or the master key changed?")
+        return found
+
+    def subject_key_ids(self, subjects: Iterable[str]) -> list[str]:
+        """The key ids of these identifier keys (none are created)."""
+        return sorted({kid for kid, _ in self._subject_keys([self.blind(s) for s in subjects]).values()})
+
+    def shred(self, key_ids: Iterable[str], token: str) -> int:
+        """Deletes these keys (and their blind indexes); returns how many were deleted."""
+        with self._lock:
+            return self._shred(key_ids, token)
+
+    def _shred(self, key_ids: Iterable[str], token: str) -> int:
+        ids = sorted(set(key_ids))
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            deleted = 0
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                deleted += self._db.execute(f"DELETE FROM data_keys WHERE key_id IN ({marks})", chunk).rowcount
+                self._db.execute(f"DELETE FROM subjects WHERE key_id IN ({marks})", chunk)
+            self._db.executemany("INSERT OR REPLACE INTO shredded (key_id, token) VALUES (?, ?)", [(kid, token) for kid in ids])
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        self.checkpoint()
+        return deleted
+
+    def record_erasure(self, token: str, at: str, receipt: dict) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT INTO erasures (token, at, receipt) VALUES (?, ?, ?)", (token, at, orjson.dumps(receipt)))
+
+    def checkpoint(self) -> None:
+        """Moves the WAL into the database file and empties it, so deleted pages leave no copy there."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _subject_keys(self, blinds: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        rows = self._select("SELECT s.blind, s.key_id, k.wrapped FROM subjects s JOIN data_keys k USING (key_id) WHERE s.blind IN ({})", sorted(set(blinds)))
+        return {blind: (kid, self._unwrapped(kid, wrapped)) for blind, kid, wrapped in rows}
+
+    def _new_key(self) -> tuple[str, bytes]:
+        return secrets.token_hex(16), AESGCM.generate_key(bit_length=256)
+
+    def _wrapped(self, key_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self._wrap.encrypt(nonce, key, key_id.encode())
+
+    def _unwrapped(self, key_id: str, wrapped: bytes) -> bytes:
+        try:
+            return self._wrap.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], key_id.encode())
+        except Exception:  # InvalidTag: never echo key material
+            raise CdpError(f"cannot unwrap data key {key_id}: the master key differs from the one that wrapped it") from None
+
+    def _select(self, sql: str, values: list) -> list[tuple]:
+        rows: list[tuple] = []
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            rows.extend(self._db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+        return rows

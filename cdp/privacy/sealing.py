@@ -1,0 +1,174 @@
+"""Sealing: the personal fields of every event are stored encrypted with their subject's data key.
+
+A codec around the event store. Before ``append``, the values at the personal paths of the
+envelope (those the schemas mark ``Personal[...]``, see ``schemas.personal.personal_paths``, plus
+the ``user_id`` and ``anonymous_id`` identifiers, see below) are replaced by ``null`` and put,
+together, in one AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}`` (associated data: the
+event's source and message id, so a blob cannot be moved to another event). After ``read``, each
+blob is opened and the values go back in their places, so readers see the envelope as it was.
+
+Subject key of an event: the data key of its first identifier, in the fixed order user_id, email,
+phone, social handles, anonymous_id (``schemas.person_keys``), that the identity rules let join
+customers (placeholders such as ``test@test.com`` or ``guest`` are skipped: they are shared by
+unrelated people). An event with no such identifier gets a key of its own. Edge cases:
+- An event naming two people whose merge the identity limits refused is sealed under the first
+  one's key only; forgetting the second one does not shred that event.
+- An event whose only identifiers are blocked placeholders has its own key, which no identifier
+  finds: forgetting the customer it was assigned to does not shred it.
+- The key is chosen when the event is appended: events appended while a customer is forgotten may
+  be sealed with a key the forgetting deletes a moment later (they are then forgotten too).
+
+When the key has been shredded (the person was forgotten), the event opens as erased: personal
+properties are dropped, ``traits`` and ``context`` are empty, and the person identifiers are
+replaced by one ``user_id`` ``erased:TOKEN`` (the forgetting's opaque erasure token), so the
+forgotten person's events still resolve to one customer on a rebuild. ``user_id`` and
+``anonymous_id`` are not marked personal in the schemas but are sealed for this reason: left in
+clear they would tie the erased events back to a device or an account and split the customer.
+"""
+
+import base64
+import os
+from collections.abc import Iterable, Sequence
+
+import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import Notification
+
+from cdp.eventstore import Appended, EventStore
+from cdp.privacy.keystore import KeyStore, Shredded
+from projections.identity import IdentityRules
+from schemas import ENVELOPE_BY_EVENT_TYPE, person_keys
+from schemas.personal import personal_paths
+
+SEALED = "sealed"
+ERASED_PREFIX = "erased:"
+_SEALED_MARK = b'"sealed":'
+_NONCE = 12
+_IDENTITY_PATHS = (("identifiers", "user_id"), ("identifiers", "anonymous_id"))
+PERSONAL_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    event_type: tuple(sorted({*personal_paths(model), *_IDENTITY_PATHS})) for event_type, model in ENVELOPE_BY_EVENT_TYPE.items()
+}
+
+
+def erased_user_id(token: str) -> str:
+    return ERASED_PREFIX + token
+
+
+class Sealer:
+    """Seals and opens batches of events: one key lookup per distinct subject (or key id) per batch."""
+
+    def __init__(self, keys: KeyStore, identity: IdentityRules):
+        self._keys = keys
+        self._identity = identity
+
+    def subject(self, identifiers: dict) -> str | None:
+        return next((key for key in person_keys(identifiers) if self._identity.joins(key)), None)
+
+    def seal(self, events: Sequence[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
+        decoded = [orjson.loads(body) for _, _, body in events]
+        subjects = [self.subject(event["identifiers"]) for event in decoded]
+        keys = self._keys.keys_for(s for s in subjects if s is not None)
+        own = iter(self._keys.new_keys(subjects.count(None)))
+        ciphers: dict[str, AESGCM] = {}
+        sealed = []
+        for (source, message_id, _), event, subject in zip(events, decoded, subjects, strict=True):
+            key_id, key = keys[subject] if subject is not None else next(own)
+            cipher = ciphers.get(key_id) or ciphers.setdefault(key_id, AESGCM(key))
+            nonce = os.urandom(_NONCE)
+            data = cipher.encrypt(nonce, orjson.dumps(_take(event)), _bound_to(source, message_id))
+            event[SEALED] = {"key": key_id, "nonce": _b64(nonce), "data": _b64(data)}
+            sealed.append((source, message_id, orjson.dumps(event)))
+        return sealed
+
+    def open(self, notifications: Sequence[Notification]) -> list[Notification]:
+        decoded = {n.id: orjson.loads(n.state) for n in notifications if _SEALED_MARK in n.state}
+        keys = self._keys.open_keys(event[SEALED]["key"] for event in decoded.values())
+        ciphers = {kid: AESGCM(key) for kid, key in keys.items() if not isinstance(key, Shredded)}
+        opened = []
+        for n in notifications:
+            event = decoded.get(n.id)
+            if event is None:
+                opened.append(n)
+                continue
+            blob = event.pop(SEALED)
+            key = keys[blob["key"]]
+            if isinstance(key, Shredded):
+                _erase(event, key.token)
+            else:
+                secret = ciphers[blob["key"]].decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
+                _restore(event, orjson.loads(secret))
+            opened.append(Notification(n.originator_id, n.originator_version, n.topic, orjson.dumps(event), n.id))
+        return opened
+
+
+class SealedEventStore:
+    """The event store as the rest of the platform uses it: sealed on append, opened on read."""
+
+    def __init__(self, store: EventStore, sealer: Sealer):
+        self._store = store
+        self._sealer = sealer
+
+    def append(self, events: Iterable[tuple[str, str, bytes]]) -> Appended:
+        return self._store.append(self._sealer.seal(list(events)))
+
+    def read(self, after: int, limit: int) -> list[Notification]:
+        return self._sealer.open(self._store.read(after, limit))
+
+    def last_position(self) -> int:
+        return self._store.last_position()
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _take(event: dict) -> dict[str, object]:
+    """Removes the personal values (leaving ``null`` in their places) and returns them by path."""
+    secret: dict[str, object] = {}
+    for path in PERSONAL_PATHS[event["event_type"]]:
+        parent = _parent(event, path)
+        if parent is not None and parent.get(path[-1]) not in (None, "", {}, []):
+            secret["/".join(path)] = parent[path[-1]]
+            parent[path[-1]] = None
+    return secret
+
+
+def _restore(event: dict, secret: dict) -> None:
+    for joined, value in secret.items():
+        path = joined.split("/")
+        _parent(event, path)[path[-1]] = value
+
+
+def _erase(event: dict, token: str) -> None:
+    """What an event opens as once its key is shredded: no personal values, the erasure token as identity."""
+    account = event["identifiers"].get("account_id")
+    event["identifiers"] = {"anonymous_id": None, "user_id": erased_user_id(token), "email": None, "phone": None, "social": [], "account_id": account}
+    for path in PERSONAL_PATHS[event["event_type"]]:
+        if path[0] == "identifiers":
+            continue
+        if len(path) == 1:
+            event[path[0]] = {}  # traits, context
+        else:
+            parent = _parent(event, path)
+            if parent is not None:
+                parent.pop(path[-1], None)
+
+
+def _parent(event: dict, path: Sequence[str]) -> dict | None:
+    node = event
+    for name in path[:-1]:
+        node = node.get(name)
+        if not isinstance(node, dict):
+            return None
+    return node
+
+
+def _bound_to(source_name: str, message_id: str) -> bytes:
+    return f"{source_name}/{message_id}".encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text)

@@ -1,0 +1,135 @@
+"""Sealing personal fields with a key per subject; the key store; what a shredded key leaves."""
+
+import os
+import stat
+from pathlib import Path
+
+import orjson
+import pytest
+from eventsourcing.persistence import Notification
+
+from cdp.config import load_settings
+from cdp.errors import CdpError
+from cdp.privacy.keystore import KeyStore, Shredded, master_key
+from cdp.privacy.sealing import PERSONAL_PATHS, Sealer
+from ingestion.validation import storable
+from projections.identity import IdentityRules
+from schemas import ENVELOPE_BY_EVENT_TYPE, parse_envelope
+from schemas.personal import personal_paths
+from tests.events import event
+
+MASTER = b"m" * 32
+
+
+def stored(raw: dict) -> tuple[str, str, bytes]:
+    return storable(parse_envelope(raw))
+
+
+def notifications(sealed: list[tuple[str, str, bytes]]) -> list[Notification]:
+    return [Notification("id", 1, "topic", body, position) for position, (_, _, body) in enumerate(sealed, start=1)]
+
+
+@pytest.fixture
+def keys(tmp_path: Path):
+    store = KeyStore(tmp_path / "keys.sqlite", MASTER)
+    yield store
+    store.close()
+
+
+def test_personal_paths_follow_the_schema_markers():
+    assert personal_paths(ENVELOPE_BY_EVENT_TYPE["feedback_given"]) == [
+        ("context",), ("identifiers", "email"), ("identifiers", "phone"), ("identifiers", "social"), ("properties", "text"), ("traits",),
+    ]
+    assert ("properties", "fields") in personal_paths(ENVELOPE_BY_EVENT_TYPE["form_submitted"])
+    assert ("properties", "amount") not in PERSONAL_PATHS["order_placed"]
+    assert ("identifiers", "user_id") in PERSONAL_PATHS["order_placed"]  # sealed too, see cdp.privacy.sealing
+
+
+def test_sealed_events_hold_no_personal_value_and_open_to_the_original(keys: KeyStore):
+    raw = [
+        event("feedback_given", "2025-01-02", email="ann@example.com", phone="+8613900000001", traits={"name": "Ann Lee"}, properties={"text": "Ann Lee is happy"}),
+        event("order_placed", "2025-01-03", user_id="u-77", properties={"order_id": "o1", "amount": 12.5, "currency": "CNY"}),
+    ]
+    originals = [stored(r) for r in raw]
+    sealed = Sealer(keys, IdentityRules()).seal(originals)
+    for _, _, body in sealed:
+        for secret in (b"ann@example.com", b"8613900000001", b"Ann Lee", b"u-77"):
+            assert secret not in body
+    assert b'"amount":12.5' in sealed[1][2]  # what is not personal stays readable
+    opened = Sealer(keys, IdentityRules()).open(notifications(sealed))
+    assert [n.state for n in opened] == [body for _, _, body in originals]
+
+
+def test_a_sealed_blob_cannot_be_moved_to_another_event(keys: KeyStore):
+    sealer = Sealer(keys, IdentityRules())
+    a, b = sealer.seal([stored(event("page_viewed", "2025-01-02", email="ann@example.com")), stored(event("page_viewed", "2025-01-02", email="ann@example.com"))])
+    moved = orjson.loads(b[2]) | {"sealed": orjson.loads(a[2])["sealed"]}
+    with pytest.raises(Exception):  # noqa: B017 - AES-GCM's InvalidTag: the associated data is the event's source and message id
+        sealer.open(notifications([(b[0], b[1], orjson.dumps(moved))]))
+
+
+def test_subject_is_the_first_identifier_that_may_join_skipping_placeholders(keys: KeyStore):
+    sealer = Sealer(keys, IdentityRules())
+    assert sealer.subject({"user_id": "u1", "email": "ann@example.com"}) == "user_id:u1"
+    assert sealer.subject({"user_id": "guest", "email": "ann@example.com", "phone": "+8613900000001"}) == "email:ann@example.com"
+    assert sealer.subject({"email": "test@test.com", "anonymous_id": "a1"}) == "anonymous_id:a1"
+    assert sealer.subject({"user_id": "guest", "email": "test@test.com"}) is None
+
+
+def test_one_key_per_subject_and_events_without_one_get_their_own(keys: KeyStore):
+    sealer = Sealer(keys, IdentityRules())
+    sealed = sealer.seal([stored(event("page_viewed", "2025-01-02", email="ann@example.com")) for _ in range(3)] + [stored(event("page_viewed", "2025-01-02", user_id="guest")) for _ in range(2)])
+    key_ids = [orjson.loads(body)["sealed"]["key"] for _, _, body in sealed]
+    assert len(set(key_ids[:3])) == 1 and len(set(key_ids[3:])) == 2 and key_ids[0] not in key_ids[3:]
+    again = sealer.seal([stored(event("page_viewed", "2025-02-02", email="ann@example.com"))])
+    assert orjson.loads(again[0][2])["sealed"]["key"] == key_ids[0]  # the same person, the same key, batch after batch
+
+
+def test_a_shredded_key_opens_as_erased_under_the_erasure_token(keys: KeyStore):
+    sealer = Sealer(keys, IdentityRules())
+    raw = event("nps_answered", "2025-01-02", email="ann@example.com", anonymous_id="a1", account_id="acme", traits={"name": "Ann"}, properties={"score": 9, "comment": "Ann says hi"})
+    sealed = sealer.seal([stored(raw)])
+    assert keys.shred(keys.subject_key_ids(["email:ann@example.com"]), "f" * 32) == 1
+    (opened,) = sealer.open(notifications(sealed))
+    erased = orjson.loads(opened.state)
+    assert erased["identifiers"] == {"anonymous_id": None, "user_id": "erased:" + "f" * 32, "email": None, "phone": None, "social": [], "account_id": "acme"}
+    assert erased["traits"] == {} and erased["context"] == {} and erased["properties"] == {"score": 9, "survey_id": None}
+    assert keys.keys_for(["email:ann@example.com"])["email:ann@example.com"][0] != orjson.loads(sealed[0][2])["sealed"]["key"]  # comes back as someone new
+
+
+def test_the_key_store_holds_no_identifier_and_needs_the_same_master_key(tmp_path: Path):
+    store = KeyStore(tmp_path / "keys.sqlite", MASTER)
+    (key_id, _), = store.keys_for(["email:ann@example.com"]).values()
+    store.close()
+    for part in tmp_path.glob("keys.sqlite*"):
+        assert b"ann@example.com" not in part.read_bytes()
+    other = KeyStore(tmp_path / "keys.sqlite", b"x" * 32)
+    with pytest.raises(CdpError, match="master key differs") as error:
+        other.open_keys([key_id])
+    assert "x" * 32 not in str(error.value)
+    assert other.keys_for(["email:ann@example.com"])["email:ann@example.com"][0] != key_id  # its blind index differs too
+    other.close()
+
+
+def test_an_unknown_key_is_a_clear_error(keys: KeyStore):
+    with pytest.raises(CdpError, match="has no key nope"):
+        keys.open_keys(["nope"])
+    keys.shred(["gone"], "a" * 32)
+    assert keys.open_keys(["gone"]) == {"gone": Shredded("a" * 32)}
+
+
+def test_embedded_default_master_key_is_made_once_and_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("CDP_PRIVACY__MASTER_KEY", raising=False)
+    settings = load_settings(data_dir=tmp_path / "data")
+    first = master_key(settings)
+    assert len(first) >= 32 and master_key(settings) == first
+    assert stat.S_IMODE(os.stat(settings.master_key_path).st_mode) == 0o600
+    monkeypatch.setenv("CDP_PRIVACY__MASTER_KEY", "k" * 40)
+    assert master_key(load_settings(data_dir=tmp_path / "data")) == b"k" * 40
+
+
+def test_a_bad_master_key_is_refused_without_echoing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CDP_PRIVACY__MASTER_KEY", "too-short-secret")
+    with pytest.raises(CdpError, match="privacy.master_key") as error:
+        load_settings(data_dir=tmp_path / "data")
+    assert "too-short-secret" not in str(error.value)
