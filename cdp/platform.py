@@ -2,9 +2,11 @@
 
 from functools import cached_property
 
+from cdp.audit import AuditLog
 from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
 from cdp.eventstore import EventStore, open_event_store
+from cdp.keys import KeyRegistry
 from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
@@ -30,6 +32,14 @@ class Platform:
     @cached_property
     def sources(self) -> SourceRegistry:
         return SourceRegistry(self.settings.sources_path)
+
+    @cached_property
+    def keys(self) -> KeyRegistry:
+        return KeyRegistry(self.settings.data_dir / "keys.sqlite")
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.data_dir / "audit.sqlite")
 
     @cached_property
     def segments(self) -> SegmentStore:
@@ -58,7 +68,7 @@ class Platform:
         self.dead_letters.add(letters)
 
     def close(self) -> None:
-        for part in ("warehouse", "segments", "state", "sources", "dead_letters", "events"):
+        for part in ("warehouse", "segments", "state", "sources", "keys", "audit", "dead_letters", "events"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 
