@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cdp import queries
+from cdp.audit import cli_actor
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -247,6 +248,7 @@ def sources_add(
         raise CdpError(f"--connector: unknown connector {connector!r} (see `cdp connectors list`)")
     with Platform(_settings(data_dir, config)) as platform:
         added, key = platform.sources.add(name, kind, connector, signing_secret)
+        platform.audit.record(cli_actor(), "source.add", added.name, "ok", {"kind": kind, "connector": connector})
     out.print(f"source {added.name} ({added.kind}, {added.connector}) added. Its write key, shown only now:")
     sys.stdout.write(key + "\n")
 
@@ -255,7 +257,7 @@ def sources_add(
 def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List sources (write keys are stored hashed and cannot be shown)."""
     with Platform(_settings(data_dir, config)) as platform:
-        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at} for s in platform.sources.list()]
+        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at, "revoked_at": s.revoked_at or ""} for s in platform.sources.list()]
     print_rows(out, rows, "table", title="Sources")
 
 
@@ -430,11 +432,14 @@ class _ProgressBar:
 
 
 # command groups kept in their own packages (they use the options above)
+from cdp.access_commands import audit_app, keys_app  # noqa: E402  (also adds `cdp sources rotate|revoke`)
 from cdp.analytics.commands import analytics_app  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:
