@@ -52,7 +52,7 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
     def answer(request: Request, action: str, target: str, work: Callable[[Warehouse], Any], detail: dict[str, Any] | None = None) -> Any:
         """Runs ``work`` on the warehouse and audits it; ``work`` may name the target it found in ``detail['target']``."""
         key: ReadKey = request.state.read_key  # set by the scope check
-        detail = dict(detail or {})
+        detail = {} if detail is None else detail
         outcome = "ok"
         try:
             with lock:

@@ -49,8 +49,14 @@ class ChdbWarehouse:
             raise QueryRefused(first_line(str(error))) from None
 
 
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _literal(value: Any) -> Any:
-    """Query parameters reach chDB as text; arrays in ClickHouse's own literal syntax."""
+    """Query parameters reach chDB as text in ClickHouse's escaped format (so a backslash, tab or
+    newline in a value is escaped, or it would change the value or fail); arrays in its literal syntax."""
+    if isinstance(value, str):
+        return value.translate(_ESCAPED)
     if isinstance(value, list | tuple):
         return "[" + ",".join(quote_string(v) if isinstance(v, str) else str(v) for v in value) + "]"
     return value
