@@ -3,11 +3,10 @@
 Every endpoint declares the read-key scope it needs (``x-scope`` in OpenAPI); the server's
 ``ReadAccess`` lets a request through only with such a key. Personal data is masked for keys
 without ``pii:read``. Every read is written to the audit log (who, what, which customer or
-segment, outcome). Requests are served one at a time on the warehouse (the embedded engine has
-one session).
+segment, outcome). The warehouse backends run one statement at a time, so the server's runner
+and these reads can share one.
 """
 
-import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -41,7 +40,6 @@ class _Outcome(Exception):
 def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], SegmentStore], access: ReadAccess, audit: Callable[[], AuditLog]) -> APIRouter:
     """E.g. ``app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))``."""
     router = APIRouter(prefix="/v1")
-    lock = threading.Lock()
 
     def get(path: str, scope: str, **docs: Any):
         return router.get(path, dependencies=[Depends(access.require(scope))], openapi_extra={"x-scope": scope}, **docs)
@@ -55,8 +53,7 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
         detail = {} if detail is None else detail
         outcome = "ok"
         try:
-            with lock:
-                return work(warehouse())
+            return work(warehouse())
         except _Outcome as refusal:
             outcome = refusal.outcome
             raise HTTPException(status_code=refusal.status, detail=str(refusal)) from None
