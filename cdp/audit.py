@@ -13,7 +13,6 @@ import getpass
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +114,9 @@ class AuditLog:
     def verify(self) -> Verification:
         """Walks the chain from the first record; names the first record that does not match."""
         prev, count = GENESIS, 0
-        for seq, at, actor, action, target, outcome, detail, prev_hash, digest in self._rows():
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY seq").fetchall()
+        for seq, at, actor, action, target, outcome, detail, prev_hash, digest in rows:
             count += 1
             if seq != count:
                 return Verification(count, prev, seq, f"record {seq} follows record {count - 1}: records were removed or reordered")
@@ -125,11 +126,6 @@ class AuditLog:
                 return Verification(count, prev, seq, f"record {seq} was changed after it was written")
             prev = digest
         return Verification(count, prev)
-
-    def _rows(self) -> Iterator[tuple]:
-        with self._lock:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY seq").fetchall()
-        yield from rows
 
     def close(self) -> None:
         self._db.close()
