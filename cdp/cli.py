@@ -99,6 +99,7 @@ def profile(
                 raise CdpError(f"the customer had no events by {as_of}")
         else:
             profiles = [queries.profile(platform.warehouse, customer) for customer in found]
+        platform.audit.record(cli_actor(), "profile.read", ",".join(found), "ok", {"as_of": as_of})
     if as_json:
         sys.stdout.write(orjson.dumps(profiles[0] if len(profiles) == 1 else profiles, option=orjson.OPT_INDENT_2).decode() + "\n")
         return

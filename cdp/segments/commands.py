@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from cdp.audit import cli_actor
 from cdp.cli import ConfigFile, DataDir, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
@@ -89,6 +90,7 @@ def members(
     with _platform(data_dir, config) as platform:
         segment = _segment(platform, name, file)
         rows = evaluate.members(platform.warehouse, segment, limit, offset, columns.split(",") if columns else None)
+        platform.audit.record(cli_actor(), "segment.members", segment.name, "ok", {"limit": limit, "offset": offset, "returned": len(rows)})
     print_rows(out, rows, fmt, title=f"{segment.name} (from {offset + 1:,})")
 
 
@@ -106,6 +108,7 @@ def export(
     with _platform(data_dir, config) as platform:
         segment = _segment(platform, name, file)
         written = evaluate.export(platform.warehouse, segment, output, fmt, columns.split(",") if columns else None)
+        platform.audit.record(cli_actor(), "segment.export", segment.name, "ok", {"customers": written, "file": output.name, "format": fmt})
     out.print(f"wrote {written:,} customers of {segment.name} to {output}")
 
 
