@@ -10,6 +10,8 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
+from fastapi import Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
@@ -18,6 +20,8 @@ from cdp.keys import PREFIX, KeyRefused, KeyRegistry, ReadKey, key_id_of
 from cdp.sources import Source, SourceRegistry
 
 READ_ONLY = "a read key (cdp_rk_...) can only read; send events with a source's write key"
+# declares the scheme in OpenAPI (the Authorize button of /docs); the header is checked below, with our messages
+_BEARER = HTTPBearer(auto_error=False, scheme_name="readKey", description="A read key from `cdp keys create`.")
 
 
 def basic_write_key(headers: Headers) -> str | None:
@@ -65,7 +69,7 @@ class ReadAccess:
     def require(self, scope: str) -> Callable[[Request], ReadKey]:
         """A route dependency; the key is left on ``request.state.read_key`` for the handler."""
 
-        def read_key(request: Request) -> ReadKey:
+        def read_key(request: Request, _: HTTPAuthorizationCredentials | None = Security(_BEARER)) -> ReadKey:
             key = self.authenticate(request.headers)
             if not key.allows(scope):
                 raise forbidden(f"read key {key.name!r}: lacks the scope {scope} (it has {', '.join(key.scopes)})", actor=key.actor)
