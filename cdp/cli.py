@@ -258,7 +258,7 @@ def sources_add(
 def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List sources (write keys are stored hashed and cannot be shown)."""
     with Platform(_settings(data_dir, config)) as platform:
-        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at, "revoked_at": s.revoked_at or ""} for s in platform.sources.list()]
+        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at, "rotated_at": s.rotated_at or "", "revoked_at": s.revoked_at or ""} for s in platform.sources.list()]
     print_rows(out, rows, "table", title="Sources")
 
 
@@ -396,6 +396,7 @@ def _print_endpoints(platform: Platform, host: str, port: int) -> None:
     out.print(f"collector listening on {base}  (OpenAPI: {base}/docs, health: {base}/health)", markup=False, highlight=False)
     sources = platform.sources.list()
     out.print(f"sources: {', '.join(s.name for s in sources) or 'none yet: cdp sources add web --kind website'}", markup=False, highlight=False)
+    out.print(f"read API: {base}/v1/profiles/ID, /v1/segments, /v1/analytics/... with 'Authorization: Bearer KEY' (cdp keys create NAME --scope admin)", markup=False, highlight=False)
 
 
 def _print_import(report: ImportReport, origin: str) -> None:

@@ -113,6 +113,20 @@ def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: Acce
     assert failures == []
 
 
+def test_a_read_body_is_looked_at_only_after_the_key(app: AccessApp):
+    posts = [r for r in api_routes(app) if declared_scope(r) in SCOPES and "POST" in r.methods]
+    assert posts
+    for route in posts:
+        for body in (b"{not json", b"[1]", b"x" * 300_000):
+            headers = {"content-type": "application/json"}
+            assert app.client.post(route.path, content=body, headers=headers).status_code == 401
+            assert app.client.post(route.path, content=body, headers=headers | app.bearer("analytics:read")).status_code == 403
+        admin = app.bearer("admin") | {"content-type": "application/json"}
+        assert app.client.post(route.path, content=b"{not json", headers=admin).json()["message"].startswith("body: malformed JSON")
+        assert app.client.post(route.path, content=b"[1]", headers=admin).json()["message"] == "body: expected a JSON object"
+        assert app.client.post(route.path, content=b"x" * 300_000, headers=admin).status_code == 413
+
+
 def test_refusals_say_why_and_name_the_key_not_its_secret(app: AccessApp):
     cases = {
         "revoked": (401, "read key 'gone': revoked at"),
