@@ -54,9 +54,11 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
         """Runs ``work`` on the warehouse and audits it; ``work`` may name the target it found in ``detail['target']``."""
         key: ReadKey = request.state.read_key  # set by the scope check
         detail = {} if detail is None else detail
-        outcome = "ok"
+        outcome = "error"  # until it answers: an unexpected failure is audited as such
         try:
-            return work(warehouse())
+            result = work(warehouse())
+            outcome = "ok"
+            return result
         except _Outcome as refusal:
             outcome = refusal.outcome
             raise HTTPException(status_code=refusal.status, detail=str(refusal)) from None
