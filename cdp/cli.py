@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cdp import queries
+from cdp.audit import cli_actor
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -98,6 +99,7 @@ def profile(
                 raise CdpError(f"the customer had no events by {as_of}")
         else:
             profiles = [queries.profile(platform.warehouse, customer) for customer in found]
+        platform.audit.record(cli_actor(), "profile.read", ",".join(found), "ok", {"as_of": as_of})
     if as_json:
         sys.stdout.write(orjson.dumps(profiles[0] if len(profiles) == 1 else profiles, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -247,6 +249,7 @@ def sources_add(
         raise CdpError(f"--connector: unknown connector {connector!r} (see `cdp connectors list`)")
     with Platform(_settings(data_dir, config)) as platform:
         added, key = platform.sources.add(name, kind, connector, signing_secret)
+        platform.audit.record(cli_actor(), "source.add", added.name, "ok", {"kind": kind, "connector": connector})
     out.print(f"source {added.name} ({added.kind}, {added.connector}) added. Its write key, shown only now:")
     sys.stdout.write(key + "\n")
 
@@ -255,7 +258,7 @@ def sources_add(
 def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List sources (write keys are stored hashed and cannot be shown)."""
     with Platform(_settings(data_dir, config)) as platform:
-        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at} for s in platform.sources.list()]
+        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at, "rotated_at": s.rotated_at or "", "revoked_at": s.revoked_at or ""} for s in platform.sources.list()]
     print_rows(out, rows, "table", title="Sources")
 
 
@@ -393,6 +396,7 @@ def _print_endpoints(platform: Platform, host: str, port: int) -> None:
     out.print(f"collector listening on {base}  (OpenAPI: {base}/docs, health: {base}/health)", markup=False, highlight=False)
     sources = platform.sources.list()
     out.print(f"sources: {', '.join(s.name for s in sources) or 'none yet: cdp sources add web --kind website'}", markup=False, highlight=False)
+    out.print(f"read API: {base}/v1/profiles/ID, /v1/segments, /v1/analytics/... with 'Authorization: Bearer KEY' (cdp keys create NAME --scope admin)", markup=False, highlight=False)
 
 
 def _print_import(report: ImportReport, origin: str) -> None:
@@ -430,6 +434,7 @@ class _ProgressBar:
 
 
 # command groups kept in their own packages (they use the options above)
+from cdp.access_commands import audit_app, keys_app  # noqa: E402  (also adds `cdp sources rotate|revoke`)
 from cdp.analytics.commands import analytics_app  # noqa: E402
 from cdp.backup.commands import backup_app, restore  # noqa: E402
 from cdp.privacy.commands import forget_command  # noqa: E402
@@ -442,6 +447,8 @@ app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
 app.add_typer(suppress_app, name="suppress")
 app.command("forget")(forget_command)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

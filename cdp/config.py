@@ -180,6 +180,14 @@ class Settings(BaseSettings):
         return self.data_dir / "segments.sqlite"
 
     @property
+    def read_keys_path(self) -> Path:
+        return self.data_dir / "read_keys.sqlite"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.data_dir / "audit.sqlite"
+
+    @property
     def key_store_path(self) -> Path:
         return self.data_dir / "keys.sqlite"
 

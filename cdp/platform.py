@@ -2,9 +2,11 @@
 
 from functools import cached_property
 
+from cdp.audit import AuditLog
 from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
 from cdp.eventstore import open_event_store
+from cdp.keys import KeyRegistry
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import SealedEventStore, Sealer
 from cdp.runner import EmbeddedRunner
@@ -22,21 +24,31 @@ class Platform:
         self.settings = settings
 
     @cached_property
-    def keys(self) -> KeyStore:
+    def data_keys(self) -> KeyStore:
+        """Per-person data keys (crypto-shredding), wrapped by the master key."""
         return KeyStore(self.settings.key_store_path, master_key(self.settings))
 
     @cached_property
     def events(self) -> SealedEventStore:
         """The event store; personal fields are sealed on append and opened on read."""
-        return SealedEventStore(open_event_store(self.settings), Sealer(self.keys, self.settings.identity))
+        return SealedEventStore(open_event_store(self.settings), Sealer(self.data_keys, self.settings.identity))
 
     @cached_property
     def dead_letters(self) -> DeadLetterStore:
-        return DeadLetterStore(self.settings.dead_letters_path, self.keys)
+        return DeadLetterStore(self.settings.dead_letters_path, self.data_keys)
 
     @cached_property
     def sources(self) -> SourceRegistry:
         return SourceRegistry(self.settings.sources_path)
+
+    @cached_property
+    def read_keys(self) -> KeyRegistry:
+        """Read keys with scopes, for the HTTP read API."""
+        return KeyRegistry(self.settings.read_keys_path)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.audit_path)
 
     @cached_property
     def segments(self) -> SegmentStore:
@@ -65,7 +77,7 @@ class Platform:
         self.dead_letters.add(letters)
 
     def close(self) -> None:
-        for part in ("warehouse", "segments", "state", "sources", "dead_letters", "events", "keys"):
+        for part in ("warehouse", "segments", "state", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

@@ -1,12 +1,16 @@
 """The source registry: each source's name, kind, connector and write key (kept only as a hash).
 
-A write key is shown once, when its source is added; the registry stores its SHA-256, so a
-copy of the data directory does not leak keys. Keys are random (192 bits), so an unsalted
-hash is enough to make them unrecoverable. A webhook connector's signing secret is the
-sender's (the tool generates it) and must be kept as is to check signatures.
+A write key is shown once, when its source is added or its key rotated; the registry stores its
+SHA-256, so a copy of the data directory does not leak keys. Keys are random (192 bits), so an
+unsalted hash is enough to make them unrecoverable. A key is found by its hash (timing can only
+tell an attacker about hashes of their own guesses) and the hash compared in constant time.
+A webhook connector's signing secret is the sender's (the tool generates it) and must be kept as
+is to check signatures. Rotating gives a source a new key (the old one stops working); revoking
+ends its key and forgets its signing secret, so nothing from it is accepted any more.
 """
 
 import hashlib
+import hmac
 import re
 import secrets
 import sqlite3
@@ -29,6 +33,8 @@ CREATE TABLE IF NOT EXISTS sources (
     created_at TEXT NOT NULL
 )
 """
+_ADDED_COLUMNS = ("rotated_at", "revoked_at")  # after the first release; added to older registries on open
+_COLUMNS = "name, kind, connector, signing_secret, created_at, rotated_at, revoked_at"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class Source:
     connector: str
     signing_secret: str | None
     created_at: str
+    rotated_at: str | None = None
+    revoked_at: str | None = None
 
 
 class SourceRegistry:
@@ -46,6 +54,10 @@ class SourceRegistry:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(sources)")}
+        for column in _ADDED_COLUMNS:
+            if column not in present:
+                self._db.execute(f"ALTER TABLE sources ADD COLUMN {column} TEXT")
         self._lock = threading.Lock()
 
     def add(self, name: str, kind: str, connector: str = "segment", signing_secret: str | None = None) -> tuple[Source, str]:
@@ -55,7 +67,7 @@ class SourceRegistry:
         if kind not in SOURCE_KINDS:
             raise CdpError(f"--kind: {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
         key = secrets.token_urlsafe(24)
-        source = Source(name, kind, connector, signing_secret, datetime.now(UTC).isoformat(timespec="seconds"))
+        source = Source(name, kind, connector, signing_secret, _now())
         try:
             with self._lock:
                 self._db.execute(
@@ -66,24 +78,52 @@ class SourceRegistry:
             raise CdpError(f"a source named {name!r} exists already") from None
         return source, key
 
+    def rotate(self, name: str) -> tuple[Source, str]:
+        """A new write key for the source (shown only now); the old key stops working."""
+        self._active(name)
+        key = secrets.token_urlsafe(24)
+        with self._lock:
+            self._db.execute("UPDATE sources SET key_hash = ?, rotated_at = ? WHERE name = ?", (_hash(key), _now(), name))
+        return self.by_name(name), key
+
+    def revoke(self, name: str) -> Source:
+        """Ends the source's write key and forgets its signing secret; its events stay."""
+        self._active(name)
+        with self._lock:
+            self._db.execute("UPDATE sources SET revoked_at = ?, signing_secret = NULL WHERE name = ?", (_now(), name))
+        return self.by_name(name)
+
     def by_write_key(self, key: str) -> Source | None:
-        return self._one("key_hash = ?", _hash(key))
+        """The source of an active write key; revoked sources answer too (check ``revoked_at``)."""
+        digest = _hash(key)
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS}, key_hash FROM sources WHERE key_hash = ?", (digest,)).fetchone()
+        return Source(*row[:-1]) if row and hmac.compare_digest(row[-1], digest) else None
 
     def by_name(self, name: str) -> Source | None:
-        return self._one("name = ?", name)
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM sources WHERE name = ?", (name,)).fetchone()
+        return Source(*row) if row else None
 
     def list(self) -> list[Source]:
         with self._lock:
-            rows = self._db.execute("SELECT name, kind, connector, signing_secret, created_at FROM sources ORDER BY name").fetchall()
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM sources ORDER BY name").fetchall()
         return [Source(*row) for row in rows]
 
-    def _one(self, where: str, value: str) -> Source | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT name, kind, connector, signing_secret, created_at FROM sources WHERE {where}", (value,)).fetchone()
-        return Source(*row) if row else None
+    def _active(self, name: str) -> Source:
+        source = self.by_name(name)
+        if source is None:
+            raise CdpError(f"no source is named {name!r} (see `cdp sources list`)")
+        if source.revoked_at:
+            raise CdpError(f"source {name!r}: its write key was revoked at {source.revoked_at}; add a new source")
+        return source
 
     def close(self) -> None:
         self._db.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _hash(key: str) -> str:

@@ -35,7 +35,7 @@ def basic(key: str) -> str:
 @contextmanager
 def running_collector(platform: Platform) -> Iterator[RunningCollector]:
     _, key = platform.sources.add("web", "website")
-    app = create_app(build_collector(platform))
+    app = create_app(build_collector(platform), platform)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,102 +1,166 @@
 """Read endpoints for the HTTP server: profiles, timelines, segments, analytics (a FastAPI router).
 
-The server that mounts it passes how to reach the warehouse and the saved segments; requests are
-served one at a time on the warehouse (the embedded engine has one session). Read keys with
-scopes are not here yet: mount the router behind the server's own authentication.
+Every endpoint declares the read-key scope it needs (``x-scope`` in OpenAPI); the server's
+``ReadAccess`` lets a request through only with such a key. Personal data is masked for keys
+without ``pii:read``. Every read is written to the audit log (who, what, which customer or
+segment, outcome). The warehouse backends run one statement at a time, so the server's runner
+and these reads can share one.
 """
 
-import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from cdp import queries
 from cdp.analytics import channels, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
 from cdp.analytics.window import Period, window
+from cdp.api.auth import ReadAccess
+from cdp.api.body import expect_object, parse_json, read_body
+from cdp.audit import AuditLog, identifier_digest
 from cdp.errors import CdpError
+from cdp.keys import ReadKey
+from cdp.masking import mask_event, mask_profile
 from cdp.segments import evaluate
 from cdp.segments.model import parse_segment
 from cdp.segments.store import SegmentStore
 from cdp.warehouse import Warehouse
 
+PII = "pii:read"
+MAX_DEFINITION_BYTES = 256 * 1024
 
-def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], SegmentStore]) -> APIRouter:
-    """E.g. ``app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments))``."""
+
+class _Outcome(Exception):
+    """A refusal to answer (not found, invalid), audited with its outcome before it reaches the client."""
+
+    def __init__(self, status: int, outcome: str, message: str):
+        super().__init__(message)
+        self.status, self.outcome = status, outcome
+
+
+def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], SegmentStore], access: ReadAccess, audit: Callable[[], AuditLog]) -> APIRouter:
+    """E.g. ``app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))``."""
     router = APIRouter(prefix="/v1")
-    lock = threading.Lock()
 
-    def run(work: Callable[[Warehouse], Any]) -> Any:
-        with lock:
-            try:
-                return work(warehouse())
-            except CdpError as error:
-                raise HTTPException(status_code=422, detail=str(error)) from None
+    def get(path: str, scope: str, **docs: Any):
+        return router.get(path, dependencies=[Depends(access.require(scope))], openapi_extra={"x-scope": scope}, **docs)
 
-    def customer(w: Warehouse, identifier: str) -> str:
+    def post(path: str, scope: str, **docs: Any):
+        body = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+        return router.post(path, dependencies=[Depends(access.require(scope))], openapi_extra={"x-scope": scope, **body}, **docs)
+
+    def answer(request: Request, action: str, target: str, work: Callable[[Warehouse], Any], detail: dict[str, Any] | None = None) -> Any:
+        """Runs ``work`` on the warehouse and audits it; ``work`` may name the target it found in ``detail['target']``."""
+        key: ReadKey = request.state.read_key  # set by the scope check
+        detail = {} if detail is None else detail
+        outcome = "error"  # until it answers: an unexpected failure is audited as such
+        try:
+            result = work(warehouse())
+            outcome = "ok"
+            return result
+        except _Outcome as refusal:
+            outcome = refusal.outcome
+            raise HTTPException(status_code=refusal.status, detail=str(refusal)) from None
+        except CdpError as error:
+            outcome = "invalid"
+            raise HTTPException(status_code=422, detail=str(error)) from None
+        finally:
+            audit().record(key.actor, action, detail.pop("target", target), outcome, detail)
+
+    def customer(w: Warehouse, identifier: str, detail: dict[str, Any]) -> str:
         found = queries.find_customers(w, identifier)
         if not found:
-            raise HTTPException(status_code=404, detail=f"no customer has the identifier {identifier!r}")
+            raise _Outcome(404, "not_found", f"no customer has the identifier {identifier[:200]!r}")
+        detail["target"] = found[0]
         return found[0]
 
-    @router.get("/profiles/{identifier}", tags=["profiles"], summary="A customer's unified profile, by any identifier")
-    def profile(identifier: str) -> dict[str, Any]:
-        return run(lambda w: queries.profile(w, customer(w, identifier)))
+    def existing(profile_row: dict[str, Any] | None) -> dict[str, Any]:
+        if profile_row is None:
+            raise _Outcome(404, "not_found", "the customer has no profile yet (its events are not processed)")
+        return profile_row
 
-    @router.get("/profiles/{identifier}/timeline", tags=["profiles"], summary="A customer's events, newest first")
-    def timeline(identifier: str, limit: int = Query(100, ge=1, le=1000), before: int | None = Query(None, description="Only events before this log position (paging).")) -> list[dict[str, Any]]:
-        return run(lambda w: queries.timeline(w, customer(w, identifier), limit, before))
+    def can_see_pii(request: Request) -> bool:
+        return request.state.read_key.allows(PII)
 
-    @router.get("/segments", tags=["segments"], summary="Saved segments")
-    def segment_list() -> list[dict[str, Any]]:
-        return run(lambda w: segments().list())
+    @get("/profiles/{identifier}", "profiles:read", tags=["profiles"], summary="A customer's unified profile, by any identifier (personal data needs pii:read)")
+    def profile(identifier: str, request: Request) -> dict[str, Any]:
+        pii = can_see_pii(request)
+        detail = {"identifier": identifier_digest(identifier), "pii": pii}
+        found = answer(request, "profile.read", identifier_digest(identifier), lambda w: existing(queries.profile(w, customer(w, identifier, detail))), detail)
+        return found if pii else mask_profile(found)
 
-    @router.get("/segments/{name}/count", tags=["segments"], summary="A saved segment's size now")
-    def segment_count(name: str) -> dict[str, Any]:
-        return run(lambda w: {"segment": name, "customers": evaluate.count(w, _saved(name))})
+    @get("/profiles/{identifier}/timeline", "profiles:read", tags=["profiles"], summary="A customer's events, newest first (personal data needs pii:read)")
+    def timeline(
+        identifier: str,
+        request: Request,
+        limit: int = Query(100, ge=1, le=1000),
+        before: int | None = Query(None, ge=0, lt=2**63, description="Only events before this log position (paging)."),
+    ) -> list[dict[str, Any]]:
+        pii = can_see_pii(request)
+        detail = {"identifier": identifier_digest(identifier), "pii": pii, "limit": limit}
+        rows = answer(request, "profile.timeline", identifier_digest(identifier), lambda w: queries.timeline(w, customer(w, identifier, detail), limit, before), detail)
+        return rows if pii else [mask_event(row) for row in rows]
 
-    @router.post("/segments/count", tags=["segments"], summary="The size of a definition sent in the body (not saved)")
-    def definition_count(definition: dict[str, Any] = Body(...)) -> dict[str, Any]:
-        return run(lambda w: {"segment": definition.get("name"), "customers": evaluate.count(w, parse_segment(definition))})
+    @get("/segments", "segments:read", tags=["segments"], summary="Saved segments")
+    def segment_list(request: Request) -> list[dict[str, Any]]:
+        return answer(request, "segment.list", "*", lambda w: segments().list())
 
-    @router.get("/segments/{name}/members", tags=["segments"], summary="A saved segment's customers, by customer id")
-    def segment_members(name: str, limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
-        return run(lambda w: evaluate.members(w, _saved(name), limit, offset))
+    @get("/segments/{name}/count", "segments:read", tags=["segments"], summary="A saved segment's size now")
+    def segment_count(name: str, request: Request) -> dict[str, Any]:
+        return answer(request, "segment.count", name[:200], lambda w: {"segment": name, "customers": evaluate.count(w, saved(name))})
 
-    def _saved(name: str):
+    @post("/segments/count", "segments:read", tags=["segments"], summary="The size of a definition sent in the body (not saved)")
+    def definition_count(request: Request, definition: dict[str, Any] = Depends(_definition)) -> dict[str, Any]:
+        return answer(request, "segment.count", "(definition)", lambda w: {"segment": definition.get("name"), "customers": evaluate.count(w, parse_segment(definition))})
+
+    @get("/segments/{name}/members", "segments:read", tags=["segments"], summary="A saved segment's customers, by customer id (personal data needs pii:read)")
+    def segment_members(name: str, request: Request, limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0, lt=2**63)) -> list[dict[str, Any]]:
+        pii = can_see_pii(request)
+        rows = answer(request, "segment.members", name[:200], lambda w: evaluate.members(w, saved(name), limit, offset), {"pii": pii, "limit": limit, "offset": offset})
+        return rows if pii else [mask_profile(row) for row in rows]
+
+    def saved(name: str):
         try:
             return segments().get(name)
         except CdpError as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
+            raise _Outcome(404, "not_found", str(error)) from None
 
-    @router.get("/analytics/funnel", tags=["analytics"])
-    def funnel_(steps: str = Query(..., description="Comma-separated event types, in order."), window_days: float = Query(7, gt=0), start: date | None = None, end: date | None = None):
-        return run(lambda w: funnel.funnel(w, [s for s in steps.split(",") if s], window_days, window(start, end)))
+    def analysis(request: Request, name: str, work: Callable[[Warehouse], Any]) -> Any:
+        return answer(request, "analytics.read", name, work, {"query": {k[:64]: v[:200] for k, v in request.query_params.items()}})
 
-    @router.get("/analytics/retention", tags=["analytics"])
-    def retention_(period: Period = "month", start: date | None = None, end: date | None = None):
-        return run(lambda w: retention.retention(w, period, window(start, end)))
+    @get("/analytics/funnel", "analytics:read", tags=["analytics"])
+    def funnel_(request: Request, steps: str = Query(..., description="Comma-separated event types, in order."), window_days: float = Query(7, gt=0), start: date | None = None, end: date | None = None):
+        return analysis(request, "funnel", lambda w: funnel.funnel(w, [s for s in steps.split(",") if s], window_days, window(start, end)))
 
-    @router.get("/analytics/lifecycle-flow", tags=["analytics"])
-    def lifecycle_flow_(start: date | None = None, end: date | None = None):
-        return run(lambda w: lifecycle_flow.lifecycle_flow(w, window(start, end)))
+    @get("/analytics/retention", "analytics:read", tags=["analytics"])
+    def retention_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
+        return analysis(request, "retention", lambda w: retention.retention(w, period, window(start, end)))
 
-    @router.get("/analytics/satisfaction", tags=["analytics"])
-    def satisfaction_(period: Period = "month", start: date | None = None, end: date | None = None):
-        return run(lambda w: satisfaction.satisfaction_trend(w, period, window(start, end)))
+    @get("/analytics/lifecycle-flow", "analytics:read", tags=["analytics"])
+    def lifecycle_flow_(request: Request, start: date | None = None, end: date | None = None):
+        return analysis(request, "lifecycle-flow", lambda w: lifecycle_flow.lifecycle_flow(w, window(start, end)))
 
-    @router.get("/analytics/revenue", tags=["analytics"])
-    def revenue_():
-        return run(revenue.revenue_by_stage_and_tier)
+    @get("/analytics/satisfaction", "analytics:read", tags=["analytics"])
+    def satisfaction_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
+        return analysis(request, "satisfaction", lambda w: satisfaction.satisfaction_trend(w, period, window(start, end)))
 
-    @router.get("/analytics/channels", tags=["analytics"])
-    def channels_(period: Period = "month", start: date | None = None, end: date | None = None):
-        return run(lambda w: channels.channel_mix(w, period, window(start, end)))
+    @get("/analytics/revenue", "analytics:read", tags=["analytics"])
+    def revenue_(request: Request):
+        return analysis(request, "revenue", revenue.revenue_by_stage_and_tier)
 
-    @router.get("/analytics/sla", tags=["analytics"])
-    def sla_(period: Period = "month", start: date | None = None, end: date | None = None):
-        return run(lambda w: sla.sla_compliance(w, period, window(start, end)))
+    @get("/analytics/channels", "analytics:read", tags=["analytics"])
+    def channels_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
+        return analysis(request, "channels", lambda w: channels.channel_mix(w, period, window(start, end)))
+
+    @get("/analytics/sla", "analytics:read", tags=["analytics"])
+    def sla_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
+        return analysis(request, "sla", lambda w: sla.sla_compliance(w, period, window(start, end)))
 
     return router
 
+
+async def _definition(request: Request) -> dict[str, Any]:
+    """A segment definition from the body, read only after the key was checked (a body FastAPI parses
+    itself is read first, so a stranger's malformed body would get 400 instead of 401)."""
+    return expect_object(parse_json(await read_body(request, MAX_DEFINITION_BYTES)))

@@ -1,4 +1,8 @@
-"""The ASGI application: Segment's HTTP Tracking API, connector webhooks, health, OpenAPI.
+"""The ASGI application: Segment's HTTP Tracking API, connector webhooks, the read API, health, OpenAPI.
+
+Every route declares who may call it as ``x-scope`` in OpenAPI: ``write key`` (a source's write
+key), ``public``, or the read-key scope the read API checks. Refused credentials (401, 403) are
+written to the audit log with the route (its template, so no identifier in the path is logged).
 
 FastAPI (on Starlette) gives the OpenAPI document and interactive docs for free and is widely
 kept; handlers take the raw ``Request`` and decode bodies with orjson themselves, because
@@ -14,15 +18,22 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from cdp.analytics.http import read_router
 from cdp.api import docs
+from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
 from cdp.api.refusals import Refused
+from cdp.audit import AuditLog
+from cdp.platform import Platform
 from ingestion.segment import CALL_TYPES
 
 import orjson
 
+WRITE = "write key"
+PUBLIC = "public"
 
-def create_app(collector: Collector) -> FastAPI:
+
+def create_app(collector: Collector, platform: Platform) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         collector.writer.start()
@@ -32,23 +43,26 @@ def create_app(collector: Collector) -> FastAPI:
             collector.writer.stop()
 
     app = FastAPI(title="cdp collector", version="1", description=docs.DESCRIPTION, lifespan=lifespan)
-    app.add_exception_handler(Refused, lambda _, refusal: refusal.response())
+    app.add_exception_handler(Refused, lambda request, refusal: _refused(request, refusal, platform.audit))
     app.add_exception_handler(HTTPException, lambda _, e: Refused(e.status_code, "http_error", str(e.detail)).response())
     app.add_exception_handler(RequestValidationError, lambda _, e: Refused(400, "invalid_request", str(e)).response())
     app.add_exception_handler(Exception, _unexpected)
 
     for call_type in CALL_TYPES:
-        app.add_api_route(f"/v1/{call_type}", _segment_call(collector, call_type), methods=["POST"], **docs.segment_call(call_type))
+        app.add_api_route(f"/v1/{call_type}", _segment_call(collector, call_type), methods=["POST"], **_declared(WRITE, docs.segment_call(call_type)))
     for path in ("/v1/batch", "/v1/import"):
-        app.add_api_route(path, _segment_call(collector, None), methods=["POST"], **docs.batch(path))
+        app.add_api_route(path, _segment_call(collector, None), methods=["POST"], **_declared(WRITE, docs.batch(path)))
 
-    @app.post("/v1/webhooks/{source_name}", **docs.webhook())
+    @app.post("/v1/webhooks/{source_name}", **_declared(WRITE, docs.webhook()))
     async def webhook(source_name: str, request: Request) -> Response:
         return _json(await collector.webhook(request, source_name))
 
-    @app.get("/health", summary="Liveness, and how many events wait to be written")
+    @app.get("/health", summary="Liveness, and how many events wait to be written", openapi_extra={"x-scope": PUBLIC})
     async def health() -> Response:
         return _json(collector.health())
+
+    access = ReadAccess(lambda: platform.read_keys, lambda: platform.sources)
+    app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))
 
     return app
 
@@ -59,6 +73,23 @@ def _segment_call(collector: Collector, call_type: str | None):
 
     handle.__name__ = call_type or "batch"
     return handle
+
+
+def _declared(scope: str, route_docs: dict[str, Any]) -> dict[str, Any]:
+    return {**route_docs, "openapi_extra": {**route_docs.get("openapi_extra", {}), "x-scope": scope}}
+
+
+def _refused(request: Request, refusal: Refused, audit: AuditLog) -> Response:
+    if refusal.status in (401, 403):
+        route = request.scope.get("route")
+        audit.record(
+            refusal.actor or "anonymous",
+            "request.refused",
+            f"{request.method} {getattr(route, 'path', '?')}",
+            f"refused:{refusal.status}",
+            {"reason": refusal.message, "client": request.client.host if request.client else ""},
+        )
+    return refusal.response()
 
 
 def _json(body: dict[str, Any]) -> Response:

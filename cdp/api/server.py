@@ -26,7 +26,7 @@ def build_collector(platform: Platform) -> Collector:
 def serve(platform: Platform, host: str, port: int, follow: bool = True, on_error: Callable[[str], None] = log.error) -> None:
     """Serves until interrupted; with ``follow``, the embedded runner processes new events meanwhile."""
     collector = build_collector(platform)
-    server = uvicorn.Server(uvicorn.Config(create_app(collector), host=host, port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(create_app(collector, platform), host=host, port=port, log_level="warning", access_log=False))
     stop = threading.Event()
     runner = threading.Thread(target=_follow, args=(platform, stop, collector.runner, on_error), name="cdp-runner", daemon=True)
     if follow:

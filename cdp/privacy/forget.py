@@ -62,7 +62,7 @@ def forget(platform: Platform, identifier: str, process: bool = True) -> list[di
 
 
 def _forget_customer(platform: Platform, customer: str) -> dict:
-    warehouse, state, keys = platform.warehouse, platform.state, platform.keys
+    warehouse, state, keys = platform.warehouse, platform.state, platform.data_keys
     started = datetime.now(UTC)
     group = merged_customers(warehouse, customer)
     identifiers = sorted(set(state.identifiers_of(group)) | _unattached(platform, group))

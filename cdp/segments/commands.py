@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from cdp.audit import cli_actor
 from cdp.cli import ConfigFile, DataDir, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
@@ -102,6 +103,7 @@ def members(
         segment = _segment(platform, name, file)
         scope = scope_for(platform.settings.consent, purpose, chosen)
         rows = evaluate.members(platform.warehouse, segment, limit, offset, chosen, consent=scope)
+        platform.audit.record(cli_actor(), "segment.members", segment.name, "ok", {"limit": limit, "offset": offset, "returned": len(rows), "purpose": scope.purpose})
     print_rows(out, rows, fmt, title=f"{segment.name} (from {offset + 1:,})")
 
 
@@ -122,6 +124,7 @@ def export(
         segment = _segment(platform, name, file)
         scope = scope_for(platform.settings.consent, purpose, chosen)
         written = evaluate.export(platform.warehouse, segment, output, fmt, scope, chosen)
+        platform.audit.record(cli_actor(), "segment.export", segment.name, "ok", {"customers": written, "file": output.name, "format": fmt, "purpose": scope.purpose})
     consented = f" with consent to {scope.purpose} in force and not suppressed" if scope.purpose else ""
     out.print(f"wrote {written:,} customers of {segment.name}{consented} to {output}")
 

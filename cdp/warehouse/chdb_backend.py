@@ -1,5 +1,11 @@
-"""The embedded warehouse: chDB, a persistent ClickHouse database under the data directory."""
+"""The embedded warehouse: chDB, a persistent ClickHouse database under the data directory.
 
+One session serves every thread (the server's runner and its read API): statements run one at a
+time, because a chDB session's query parameters are shared state (concurrent queries saw each
+other's parameters, or none).
+"""
+
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,7 @@ class ChdbWarehouse:
     def __init__(self, path: Path, database: str):
         path.mkdir(parents=True, exist_ok=True)
         self.database = database
+        self._lock = threading.RLock()
         try:
             self._session = session.Session(str(path))
         except RuntimeError as error:
@@ -44,13 +51,20 @@ class ChdbWarehouse:
 
     def _run(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         try:
-            return self._session.query(sql, fmt, params={k: _literal(v) for k, v in (params or {}).items()}).bytes()
+            with self._lock:
+                return self._session.query(sql, fmt, params={k: _literal(v) for k, v in (params or {}).items()}).bytes()
         except RuntimeError as error:
             raise QueryRefused(first_line(str(error))) from None
 
 
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _literal(value: Any) -> Any:
-    """Query parameters reach chDB as text; arrays in ClickHouse's own literal syntax."""
+    """Query parameters reach chDB as text in ClickHouse's escaped format (so a backslash, tab or
+    newline in a value is escaped, or it would change the value or fail); arrays in its literal syntax."""
+    if isinstance(value, str):
+        return value.translate(_ESCAPED)
     if isinstance(value, list | tuple):
         return "[" + ",".join(quote_string(v) if isinstance(v, str) else str(v) for v in value) + "]"
     return value

@@ -8,6 +8,7 @@ chDB gives (JSON values), so callers cannot tell the backends apart.
 """
 
 import hashlib
+import threading
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ class ClickHouseWarehouse:
         self._backoff = backoff_seconds
         self._settings: dict[str, Any] = {}
         self._columns: dict[str, list[tuple[str, tuple]]] = {}
+        self._lock = threading.RLock()  # a clickhouse-driver client runs one query at a time; threads (runner, read API) share it
         self.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
 
     def execute(self, sql: str) -> None:
@@ -73,7 +75,10 @@ class ClickHouseWarehouse:
         return self._columns[table]
 
     def _call(self, sql: str, *args: Any, settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        settings = {**(settings or {}), **self._settings}
+        with self._lock:
+            return self._call_with_retries(sql, *args, settings={**(settings or {}), **self._settings}, **kwargs)
+
+    def _call_with_retries(self, sql: str, *args: Any, settings: dict[str, Any], **kwargs: Any) -> Any:
         attempt = 0
         while True:
             try:

@@ -3,7 +3,6 @@ missing, partial or tampered backup or a non-empty target is refused without tou
 
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,13 +29,6 @@ def ingest(platform: Platform, count: int, seed: int = 3) -> None:
     assert report.stored == count
 
 
-def sqlite_file(path: Path, rows: list[str]) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE t (v TEXT)")
-        db.executemany("INSERT INTO t VALUES (?)", [(r,) for r in rows])
-    db.close()
-
-
 @pytest.fixture
 def source(settings: Settings) -> Settings:
     """A data directory with every store, including the key store, master key and audit log of issue 9."""
@@ -45,18 +37,17 @@ def source(settings: Settings) -> Settings:
         platform.sources.add("web", "website", "segment", None)
         platform.segments  # created empty
         platform.dead_letters
+        platform.read_keys.create("bi", ["analytics:read"])
+        platform.audit.record("cli:test", "key.create", "bi", "ok", {})
     data = settings.data_dir
     (data / "cdp.toml").write_text("batch_size = 123\n")
-    sqlite_file(data / "keys.sqlite", ["key-of-customer-1"])
-    (data / "master.key").write_bytes(b"0" * 32)
-    sqlite_file(data / "audit.sqlite", ["forget customer-1"])
     return load_settings(data_dir=data)
 
 
 def test_every_store_is_copied_in_the_registry_order_with_the_last_position(source: Settings, tmp_path: Path):
     manifest = take_backup(source, tmp_path / "backup")
     names = [f.name for f in manifest.files]
-    assert names == ["cdp.toml", "sources.sqlite", "segments.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"]
+    assert names == ["cdp.toml", "sources.sqlite", "segments.sqlite", "read_keys.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"]
     assert names.index("deadletters.sqlite") < names.index("events.sqlite") < names.index("keys.sqlite") < names.index("master.key")
     assert manifest.event_store.last_position == EVENTS and manifest.event_store.backend == "sqlite"
     assert manifest.started_at <= manifest.created_at
@@ -69,11 +60,11 @@ def test_restore_gives_back_every_store_and_leaves_the_projections_to_rebuild(so
     restored = restore_backup(tmp_path / "backup", tmp_path / "restored", ErasureJournal(tmp_path / "none.jsonl"))
     data = restored.settings.data_dir
     assert restored.settings.batch_size == 123  # the backed-up config file is in use
-    assert sorted(p.name for p in data.iterdir()) == sorted(["cdp.toml", "sources.sqlite", "segments.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"])
+    assert sorted(p.name for p in data.iterdir()) == sorted(["cdp.toml", "sources.sqlite", "segments.sqlite", "read_keys.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"])
     with Platform(restored.settings) as platform:
         assert [orjson.loads(n.state)["message_id"] for n in platform.events.read(0, 10_000)] == [e["message_id"] for e in generate_events(EVENTS, seed=3)]
         assert [s.name for s in platform.sources.list()] == ["web"]
-    assert (data / "master.key").read_bytes() == b"0" * 32
+    assert (data / "master.key").read_bytes() == (source.data_dir / "master.key").read_bytes()
 
 
 def test_backup_refuses_a_non_empty_target_and_a_missing_event_store(source: Settings, tmp_path: Path):

@@ -1,0 +1,68 @@
+"""Masks personal data in read results for callers without the ``pii:read`` scope.
+
+What is personal comes from the schemas and tables, not from a list kept here: warehouse columns
+documented as "Personal data" (emails, phones, social handles, traits, context, ...) and payload
+fields typed ``Personal[...]`` (free text such as review, ticket and survey comments). Properties
+a payload does not declare (payloads accept extra ones) may hold anything, so they are masked too.
+A masked
+value keeps its shape (a list keeps its length, an object its keys) so clients need no special case.
+"""
+
+from functools import cache
+from typing import Any
+
+import orjson
+
+from projections.tables import events, profiles
+from projections.tables.table import Table
+from schemas import PAYLOAD_BY_EVENT_TYPE, personal_fields
+
+MASK = "***"
+_JSON_COLUMNS = frozenset({"traits", "context", "properties"})  # String columns holding a JSON object
+
+
+def personal_columns(table: Table) -> frozenset[str]:
+    return frozenset(c.name for c in table.columns if "Personal data" in c.doc)
+
+
+PROFILE_PERSONAL = personal_columns(profiles.TABLE)
+EVENT_PERSONAL = personal_columns(events.TABLE)
+
+
+def mask_profile(row: dict[str, Any]) -> dict[str, Any]:
+    """A profile (or segment member) row with its personal columns masked."""
+    return {name: _masked_column(name, value) if name in PROFILE_PERSONAL else value for name, value in row.items()}
+
+
+def mask_event(row: dict[str, Any]) -> dict[str, Any]:
+    """An event row with its personal columns and the personal fields of its properties masked."""
+    masked = {name: _masked_column(name, value) if name in EVENT_PERSONAL else value for name, value in row.items()}
+    if isinstance(row.get("properties"), str):
+        properties = orjson.loads(row["properties"])
+        if isinstance(properties, dict):
+            shown = _plain_properties(row.get("event_type", ""))
+            masked["properties"] = orjson.dumps({k: v if k in shown else mask(v) for k, v in properties.items()}).decode()
+    return masked
+
+
+def mask(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    return MASK
+
+
+def _masked_column(name: str, value: Any) -> Any:
+    if name in _JSON_COLUMNS and isinstance(value, str) and value.startswith("{"):
+        return orjson.dumps(mask(orjson.loads(value))).decode()
+    return mask(value)
+
+
+@cache
+def _plain_properties(event_type: str) -> frozenset[str]:
+    """The properties the event type declares and does not mark personal."""
+    payload = PAYLOAD_BY_EVENT_TYPE.get(event_type)
+    return frozenset(payload.model_fields) - frozenset(personal_fields(payload)) if payload else frozenset()

@@ -1,0 +1,283 @@
+"""Access control over HTTP: every route of the server app against every kind of credential.
+
+The matrix walks ``app.routes``, so a new endpoint that declares no scope (``x-scope``) fails here.
+"""
+
+import base64
+import logging
+from urllib.parse import quote
+
+import orjson
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from cdp.api.app import PUBLIC, WRITE
+from cdp.keys import SCOPES
+from cdp.masking import MASK
+from cdp.platform import Platform
+from tests.integration.access_app import COMMENT, EMAIL, NAME, PHONE, AccessApp, access_app
+
+DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop"}
+SAMPLE_BODY = {"/v1/segments/count": {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}}
+SAMPLE_QUERY = {"/v1/analytics/funnel": {"steps": "page_viewed,order_placed"}}
+
+
+@pytest.fixture
+def app(platform: Platform):
+    with access_app(platform) as app:
+        yield app
+
+
+def basic(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+
+
+def credentials(app: AccessApp) -> dict[str, dict[str, str]]:
+    """Every kind of caller, as request headers."""
+    return {
+        **{scope: app.bearer(scope) for scope in SCOPES},
+        "revoked": app.bearer("revoked"),
+        "rotated-away": app.bearer("rotated-away"),
+        "write key": {"Authorization": basic(app.webhook_key)},
+        "write key as bearer": {"Authorization": f"Bearer {app.webhook_key}"},
+        "no key": {},
+        "malformed: empty bearer": {"Authorization": "Bearer "},
+        "malformed: no scheme": {"Authorization": app.tokens["admin"]},
+        "malformed: bad base64": {"Authorization": "Basic !!!not-base64"},
+        "malformed: forged id": {"Authorization": "Bearer cdp_rk_0123456789abcdef_" + "A" * 32},
+    }
+
+
+def expected(scope: str, caller: str) -> int | None:
+    """None: allowed (any status but 401/403); else the refusal status."""
+    if scope == PUBLIC:
+        return None
+    if scope == WRITE:
+        if caller == "write key":
+            return None
+        read_key = caller in SCOPES or caller in ("revoked", "rotated-away", "malformed: forged id")
+        return 403 if read_key else 401  # anything shaped like a read key is refused as one
+    if caller in SCOPES:
+        return None if caller in (scope, "admin") else 403
+    if caller == "write key as bearer":
+        return 403  # a write key can never read
+    return 401
+
+
+def declared_scope(route: APIRoute) -> str:
+    scope = (route.openapi_extra or {}).get("x-scope")
+    assert scope in (PUBLIC, WRITE, *SCOPES), f"{route.path} declares no access scope (x-scope)"
+    return scope
+
+
+def call(app: AccessApp, route: APIRoute, headers: dict[str, str], path: dict[str, str] | None = None):
+    method = next(iter(route.methods))
+    values = SAMPLE_PATH | (path or {})
+    url = route.path.format(**{name: quote(values[name], safe="") for name in route.param_convertors})
+    body = SAMPLE_BODY.get(route.path, {}) if method == "POST" else None
+    return app.client.request(method, url, headers=headers, params=SAMPLE_QUERY.get(route.path), json=body)
+
+
+def all_routes(app: AccessApp) -> list:
+    """Every route of the app, those of included routers too (FastAPI keeps those behind a router entry)."""
+    return [context.original_route for context in iter_route_contexts(app.client.app.routes)]
+
+
+def api_routes(app: AccessApp) -> list[APIRoute]:
+    return [r for r in all_routes(app) if isinstance(r, APIRoute)]
+
+
+def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
+    routes = api_routes(app)
+    assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
+    assert len(routes) == 23  # 8 Segment calls + batch/import + webhook + health + 12 reads
+    assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read", "admin"}
+    failures = []
+    for route in routes:
+        scope = declared_scope(route)
+        for caller, headers in credentials(app).items():
+            before = len(app.platform.audit.query(limit=10_000))
+            response = call(app, route, headers)
+            want = expected(scope, caller)
+            refusals = app.platform.audit.query(limit=10_000)[before:]
+            if want is None:
+                ok = response.status_code not in (401, 403) and response.status_code < 500 and all(r.action != "request.refused" for r in refusals)
+                ok = ok and (scope in (PUBLIC, WRITE) or response.status_code == 200)
+            else:
+                body = response.json()
+                ok = response.status_code == want and body["success"] is False and body["message"]
+                ok = ok and [(r.action, r.outcome, r.target) for r in refusals] == [("request.refused", f"refused:{want}", f"{next(iter(route.methods))} {route.path}")]
+            if not ok:
+                failures.append(f"{route.path} [{scope}] with {caller}: {response.status_code} {response.text[:120]} audit={[(r.action, r.outcome) for r in refusals]}")
+    assert failures == []
+
+
+def test_a_read_body_is_looked_at_only_after_the_key(app: AccessApp):
+    posts = [r for r in api_routes(app) if declared_scope(r) in SCOPES and "POST" in r.methods]
+    assert posts
+    for route in posts:
+        for body in (b"{not json", b"[1]", b"x" * 300_000):
+            headers = {"content-type": "application/json"}
+            assert app.client.post(route.path, content=body, headers=headers).status_code == 401
+            assert app.client.post(route.path, content=body, headers=headers | app.bearer("analytics:read")).status_code == 403
+        admin = app.bearer("admin") | {"content-type": "application/json"}
+        assert app.client.post(route.path, content=b"{not json", headers=admin).json()["message"].startswith("body: malformed JSON")
+        assert app.client.post(route.path, content=b"[1]", headers=admin).json()["message"] == "body: expected a JSON object"
+        assert app.client.post(route.path, content=b"x" * 300_000, headers=admin).status_code == 413
+
+
+def test_refusals_say_why_and_name_the_key_not_its_secret(app: AccessApp):
+    cases = {
+        "revoked": (401, "read key 'gone': revoked at"),
+        "rotated-away": (401, "read key 'turned': wrong secret (rotated at"),
+        "analytics:read": (403, "read key 'analytics-read': lacks the scope profiles:read"),
+        "write key as bearer": (403, "a write key (of source 'shop') can only send events"),
+        "no key": (401, "Authorization: missing"),
+    }
+    headers = credentials(app)
+    for caller, (status, message) in cases.items():
+        response = app.client.get(f"/v1/profiles/{EMAIL}", headers=headers[caller])
+        assert (response.status_code, response.json()["message"][: len(message)]) == (status, message), caller
+    actors = [r.actor for r in app.platform.audit.query(action="request.refused")]
+    assert actors == ["key:gone", "key:turned", "key:analytics-read", "source:shop", "anonymous"]
+    assert response.headers["www-authenticate"] == 'Bearer realm="cdp"'
+    write = app.client.post("/v1/track", headers=app.bearer("admin"), json={"userId": "u", "event": "x"})
+    assert write.status_code == 403 and "a read key (cdp_rk_...) can only read" in write.json()["message"]
+
+
+def test_personal_data_is_masked_without_pii_read(app: AccessApp):
+    masked = app.client.get(f"/v1/profiles/{EMAIL}", headers=app.bearer("profiles:read")).json()
+    assert masked["emails"] == [MASK] and masked["phones"] == [MASK]
+    assert orjson.loads(masked["traits"]) == {"name": MASK, "plan": MASK}
+    assert masked["revenue"] == 600.0 and masked["customer_id"] == "c1"
+    clear = app.client.get(f"/v1/profiles/{EMAIL}", headers=app.bearer("profiles+pii")).json()
+    assert clear["emails"] == [EMAIL] and orjson.loads(clear["traits"])["name"] == NAME
+
+    events = app.client.get("/v1/profiles/c1/timeline", headers=app.bearer("profiles:read")).json()
+    comment = orjson.loads(events[0]["properties"])
+    assert comment == {"text": MASK, "sentiment": "negative", "extra": MASK}  # free text and undeclared properties
+    assert orjson.loads(events[2]["properties"]) == {"amount": 10.0, "currency": "CNY"}  # order_placed declares both
+    clear_events = app.client.get("/v1/profiles/c1/timeline", headers=app.bearer("profiles+pii")).json()
+    assert orjson.loads(clear_events[0]["properties"])["text"] == COMMENT
+
+    members = app.client.get("/v1/segments/big/members", headers=app.bearer("segments:read")).json()
+    assert members[0]["customer_id"] == "c1" and members[0]["emails"] == [MASK] and members[0]["phones"] == [MASK]
+    assert app.client.get("/v1/segments/big/members", headers=app.bearer("profiles+pii")).json()[0]["emails"] == [EMAIL]
+    for secret in (EMAIL, PHONE, NAME, COMMENT):
+        assert secret not in str(masked) + str(events) + str(members)
+
+
+def test_every_read_is_audited_without_personal_data(app: AccessApp):
+    app.client.get(f"/v1/profiles/{EMAIL}", headers=app.bearer("profiles:read"))
+    app.client.get("/v1/profiles/nobody@x.cn", headers=app.bearer("profiles:read"))
+    app.client.get("/v1/profiles/c1/timeline", headers=app.bearer("admin"))
+    app.client.get("/v1/segments/big/members", headers=app.bearer("segments:read"), params={"limit": 5})
+    app.client.get("/v1/analytics/revenue", headers=app.bearer("analytics:read"))
+    records = [(r.actor, r.action, r.target, r.outcome) for r in app.platform.audit.query()]
+    assert records == [
+        ("key:profiles-read", "profile.read", "c1", "ok"),
+        ("key:profiles-read", "profile.read", records[1][2], "not_found"),
+        ("key:admin", "profile.timeline", "c1", "ok"),
+        ("key:segments-read", "segment.members", "big", "ok"),
+        ("key:analytics-read", "analytics.read", "revenue", "ok"),
+    ]
+    assert records[1][2].startswith("sha256:")
+    assert app.platform.audit.query(action="segment.members")[0].detail == {"pii": False, "limit": 5, "offset": 0}
+    audit_bytes = (app.platform.settings.data_dir / "audit.sqlite").read_bytes()
+    assert b"nobody@x.cn" not in audit_bytes and EMAIL.encode() not in audit_bytes
+    assert app.platform.audit.verify().ok
+
+
+HOSTILE = [
+    "' OR '1'='1",
+    "x'; DROP TABLE profiles; --",
+    '"; DROP DATABASE cdp; --',
+    "\\",
+    "\\'",
+    "{name:String}",
+    "{identifier:Identifier}",
+    "a\x00b",
+    "%00",
+    "../../../etc/passwd",
+    "x" * 20_000,
+    "ü\u202e🙂",
+    "1) UNION SELECT * FROM system.users --",
+]
+
+
+def test_hostile_path_and_query_parameters_never_reach_sql(app: AccessApp):
+    admin = app.bearer("admin")
+    routes = [r for r in api_routes(app) if declared_scope(r) in SCOPES]
+    failures = []
+    for route in routes:
+        method = next(iter(route.methods))
+        sample_url = route.path.format(**{n: quote(SAMPLE_PATH[n], safe="") for n in route.param_convertors})
+        for text in HOSTILE:
+            for name in route.param_convertors:  # no customer or segment has such a name: exactly "not found"
+                response = call(app, route, admin, {name: text})
+                if response.status_code != 404:
+                    failures.append(f"{route.path} with {name}={text[:30]!r}: {response.status_code} {response.text[:200]}")
+            for param in route.dependant.query_params:
+                params = (SAMPLE_QUERY.get(route.path) or {}) | {param.name: text}
+                response = app.client.request(method, sample_url, headers=admin, params=params, json=SAMPLE_BODY.get(route.path))
+                if response.status_code not in (200, 400, 404, 422) or (response.status_code != 200 and not response.json()["message"]):
+                    failures.append(f"{route.path} with ?{param.name}={text[:30]!r}: {response.status_code} {response.text[:200]}")
+    assert failures == []
+    _warehouse_untouched(app)
+
+
+def test_hostile_segment_definitions_are_refused_or_match_nobody(app: AccessApp):
+    admin = app.bearer("admin")
+    for text in HOSTILE:
+        for definition in (
+            {"name": text, "where": {"field": "revenue", "op": ">", "value": 0}},
+            {"name": "x", "where": {"field": text, "op": "=", "value": 1}},
+            {"name": "x", "where": {"field": "lifecycle_stage", "op": text, "value": "new"}},
+            {"name": "x", "where": {"field": "lifecycle_stage", "op": "=", "value": text}},
+            {"name": "x", "where": {"field": "lifecycle_stage", "op": "in", "value": [text, "' OR 1=1"]}},
+            {"name": "x", "where": {"trait": text, "op": "=", "value": text}},
+            {"name": "x", "where": {"any": [{"field": "revenue", "op": ">", "value": 1e308}, {"not": {"field": "lifecycle_stage", "op": "=", "value": text}}]}},
+        ):
+            response = app.client.post("/v1/segments/count", headers=admin, json=definition)
+            assert response.status_code in (200, 400, 422), (definition, response.text[:300])
+            if response.status_code == 200 and "not" not in str(definition["where"]):
+                assert response.json()["customers"] == 0, definition
+            elif response.status_code != 200:
+                assert response.json()["message"], definition
+    _warehouse_untouched(app)
+
+
+def test_revoked_and_rotated_write_keys_stop_working(app: AccessApp):
+    client = app.client
+    assert client.post("/v1/track", headers={"Authorization": basic(app.write_key)}, json={"userId": "u1", "event": "x"}).status_code == 200
+    _, new_key = app.platform.sources.rotate("web")
+    old = client.post("/v1/track", headers={"Authorization": basic(app.write_key)}, json={"userId": "u1", "event": "x"})
+    assert old.status_code == 401 and old.json()["message"].startswith("write key: unknown")
+    assert client.post("/v1/track", json={"writeKey": new_key, "userId": "u1", "event": "x"}).status_code == 200
+    app.platform.sources.revoke("web")
+    revoked = client.post("/v1/track", json={"writeKey": new_key, "userId": "u1", "event": "x"})
+    assert revoked.status_code == 401 and revoked.json()["message"].startswith("write key of source 'web': revoked at")
+    assert [(r.actor, r.outcome) for r in app.platform.audit.query(action="request.refused")] == [("anonymous", "refused:401"), ("source:web", "refused:401")]
+    assert new_key not in str([r.as_dict() for r in app.platform.audit.query()])
+
+
+def test_secrets_never_reach_logs_errors_or_the_audit_log(app: AccessApp, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
+    rotated_token = app.tokens["rotated-away"]
+    texts = []
+    for caller, headers in credentials(app).items():
+        for path in (f"/v1/profiles/{EMAIL}", "/v1/track"):
+            texts.append(app.client.request("GET" if "profiles" in path else "POST", path, headers=headers, json={"userId": "u", "event": "x"}).text)
+    texts.append(app.client.get("/v1/profiles/c1", headers={"Authorization": f"Bearer {rotated_token[:-1]}Z"}).text)
+    texts.append(str([r.as_dict() for r in app.platform.audit.query(limit=10_000)]))
+    texts.append(caplog.text)
+    everything = "\n".join(texts)
+    secrets = [token[len("cdp_rk_") + 17 :] for token in app.tokens.values()] + [app.write_key, app.webhook_key]
+    assert [s for s in secrets if s in everything] == []
+
+
+def _warehouse_untouched(app: AccessApp) -> None:
+    w = app.platform.warehouse
+    assert w.query(f"SELECT count() AS n FROM `{w.database}`.profiles FINAL")[0]["n"] == 2
+    assert w.query(f"SELECT count() AS n FROM `{w.database}`.events")[0]["n"] == 4
