@@ -6,6 +6,7 @@ resumes after the last committed batch; rows written for an uncommitted batch ar
 with the same keys and versions, which the warehouse's ReplacingMergeTree tables collapse.
 """
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class EmbeddedRunner:
         self._pipeline = Pipeline(rules)
         self._batch_size = batch_size
         self._tables = tables
+        self.lock = threading.RLock()  # held per batch; whoever rewrites projection state (a forget) takes it too
 
     def pending(self) -> tuple[int, int]:
         """``(tracked position, last position in the log)``."""
@@ -44,6 +46,10 @@ class EmbeddedRunner:
 
     def run_batch(self) -> int:
         """Processes the next batch; returns how many events it held (0 when caught up)."""
+        with self.lock:
+            return self._run_batch()
+
+    def _run_batch(self) -> int:
         position, watermark = self._state.tracked()
         notifications = self._events.read(position, self._batch_size)
         if not notifications:

@@ -25,6 +25,7 @@ from cdp.api.collector import Collector
 from cdp.api.refusals import Refused
 from cdp.audit import AuditLog
 from cdp.platform import Platform
+from cdp.privacy.http import forget_router
 from ingestion.segment import CALL_TYPES
 
 import orjson
@@ -63,6 +64,7 @@ def create_app(collector: Collector, platform: Platform) -> FastAPI:
 
     access = ReadAccess(lambda: platform.read_keys, lambda: platform.sources)
     app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))
+    app.include_router(forget_router(lambda: platform, access.require("admin")))
 
     return app
 

@@ -15,6 +15,7 @@ from cdp.backup.manifest import Manifest, verify
 from cdp.backup.restore import restore_backup
 from cdp.backup.take import take_backup
 from cdp.config import load_settings
+from cdp.privacy.forget import AlreadyForgotten, forget
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 
@@ -69,7 +70,7 @@ def restore(
     journal = ErasureJournal(erasure_journal or journal_path(load_settings(None, data_dir=target)))
     if not journal.path.is_file():
         err.print(f"warning: no erasure journal at {journal.path}: customers forgotten after the backup was taken cannot be re-applied; pass --erasure-journal", markup=False, highlight=False)
-    restored = restore_backup(backup, target, journal, replace=force)
+    restored = restore_backup(backup, target, journal, replace=force, forget=_forget_again)
     position = restored.manifest.event_store.last_position
     out.print(f"restored {len(restored.manifest.files)} files into {restored.settings.data_dir} (events up to position {position:,})", markup=False, highlight=False)
     if restored.reapplied:
@@ -86,6 +87,14 @@ def restore(
     with Platform(restored.settings) as platform:
         processed = rebuild(platform, [])
     out.print(f"rebuilt the projections from {processed:,} events", markup=False, highlight=False)
+
+
+def _forget_again(platform: Platform, customer_id: str) -> None:
+    """Re-applies a journaled erasure to the restored events (a customer forgotten twice is fine)."""
+    try:
+        forget(platform, customer_id, "cli:cdp-restore")
+    except AlreadyForgotten:
+        pass
 
 
 def _print_manifest(backup: Path, manifest: Manifest) -> None:

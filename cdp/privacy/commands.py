@@ -6,6 +6,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from cdp.audit import cli_actor
 from cdp.cli import ConfigFile, DataDir, out
 from cdp.config import load_settings
 from cdp.platform import Platform
@@ -20,7 +21,7 @@ def forget_command(
 ) -> None:
     """Forget a customer (right to erasure): shred their keys, erase their personal data, print the receipt."""
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
-        receipts = forget(platform, identifier)
+        receipts = forget(platform, identifier, cli_actor())
     if as_json:
         sys.stdout.write(orjson.dumps(receipts, option=orjson.OPT_INDENT_2).decode() + "\n")
         return

@@ -8,7 +8,12 @@ For each customer the identifier names (with every customer merged into it):
 3. replace the plaintext in the state store (identifiers → the erasure token, profile → counts and
    facts only) and in the warehouse (``cdp.privacy.scrub``);
 4. append a ``customer_erased`` event that names only the opaque erasure token;
-5. record and return a receipt: what was found, where, when (counts, never the values).
+5. record and return a receipt: what was found, where, when (counts, never the values); the
+   audit log gets who asked, and the erasure journal (``cdp.backup.erasures``, outside every
+   backup) the customer id, so a restore of an older backup forgets the customer again.
+
+It holds the runner's lock throughout, so a runner following the log in the same process (the
+server's) never writes a batch between the scrub and the erasure event.
 
 A rebuild keeps the customer erased: the events sealed with the shredded keys open as erased with
 the erasure token as their only identifier, so they resolve to one customer again, which the
@@ -21,6 +26,7 @@ import secrets
 from collections import Counter
 from datetime import UTC, datetime
 
+from cdp.backup.erasures import ErasureJournal, journal_path
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.privacy.sealing import ERASED_PREFIX, erased_user_id
@@ -43,21 +49,28 @@ class AlreadyForgotten(CdpError):
     pass
 
 
-def forget(platform: Platform, identifier: str, process: bool = True) -> list[dict]:
-    """Forgets every customer ``identifier`` names; returns one receipt per customer.
+def forget(platform: Platform, identifier: str, actor: str, process: bool = True) -> list[dict]:
+    """Forgets every customer ``identifier`` names on behalf of ``actor`` (audited); returns one receipt per customer.
 
     ``process``: first bring the projections up to date (so events not processed yet are found),
     and process the erasure event afterwards. Leave it off where a runner is already following
     the log (the server), so that two runners never share the projection state.
     """
-    if process:
-        platform.runner.run()
-    customers = find_customers(platform.warehouse, identifier)
-    if not customers:
-        raise NoSuchCustomer(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
-    receipts = [_forget_customer(platform, customer) for customer in customers]
-    if process:
-        platform.runner.run()
+    with platform.runner.lock:
+        if process:
+            platform.runner.run()
+        customers = find_customers(platform.warehouse, identifier)
+        if not customers:
+            raise NoSuchCustomer(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+        receipts = []
+        journal = ErasureJournal(journal_path(platform.settings))
+        for customer in customers:
+            receipt = _forget_customer(platform, customer)
+            journal.record(customer)
+            platform.audit.record(actor, "customer.forget", customer, "done", {k: v for k, v in receipt.items() if k != "customer_id"})
+            receipts.append(receipt)
+        if process:
+            platform.runner.run()
     return receipts
 
 
@@ -75,7 +88,7 @@ def _forget_customer(platform: Platform, customer: str) -> dict:
     letters = platform.dead_letters.keys_mentioning(_needles(identifiers))
     letters_shredded = keys.shred(letters, token)
     identifiers_removed = state.erase(group, customer, user_id)
-    tables = scrub(warehouse, group, customer, user_id, state.tracked()[0])
+    tables = scrub(warehouse, group, identifiers, customer, user_id, state.tracked()[0])
     last_seen = profile["last_seen"] if profile and profile["last_seen"] is not None else None
     stored, _ = platform.append([_erasure_event(token, keys_shredded, letters_shredded, last_seen, started)])
     receipt = {

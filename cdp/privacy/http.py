@@ -16,15 +16,20 @@ from cdp.privacy.forget import AlreadyForgotten, NoSuchCustomer, forget
 
 
 def forget_router(platform: Callable[[], Platform], auth: Callable[..., Any]) -> APIRouter:
-    """E.g. ``app.include_router(forget_router(lambda: platform, require_scope("admin")))``."""
-    router = APIRouter(prefix="/v1", dependencies=[Depends(auth)])
+    """E.g. ``app.include_router(forget_router(lambda: platform, access.require("admin")))``; ``auth`` returns the caller (with an ``actor``)."""
+    router = APIRouter(prefix="/v1")
     lock = threading.Lock()
 
-    @router.post("/customers/{identifier}/forget", tags=["privacy"], summary="Forget a customer (right to erasure); returns the erasure receipts")
-    def forget_customer(identifier: str) -> dict[str, Any]:
+    @router.post(
+        "/customers/{identifier}/forget",
+        tags=["privacy"],
+        summary="Forget a customer (right to erasure); returns the erasure receipts",
+        openapi_extra={"x-scope": getattr(auth, "scope", "admin")},
+    )
+    def forget_customer(identifier: str, caller: Any = Depends(auth)) -> dict[str, Any]:
         with lock:
             try:
-                return {"receipts": forget(platform(), identifier, process=False)}
+                return {"receipts": forget(platform(), identifier, caller.actor, process=False)}
             except NoSuchCustomer as error:
                 raise HTTPException(status_code=404, detail=str(error)) from None
             except AlreadyForgotten as error:

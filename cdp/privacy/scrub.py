@@ -11,16 +11,19 @@ only, never a personal value, so the server's query log cannot hold one either.
 The customer's rows keep every count (events, orders, revenue), so analytics stay correct.
 """
 
+import hashlib
+
 import orjson
 
 from cdp.privacy.sealing import PERSONAL_PATHS
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
-from projections.tables import events, identities, identity_refusals, profiles
+from projections.tables import events, identities, identity_refusals, profiles, suppressions
 
 
-def scrub(warehouse: Warehouse, customer_ids: list[str], survivor: str, user_id: str, version: int) -> dict[str, int]:
-    """Scrubs the rows of ``customer_ids`` (a customer and those merged into it); returns rows per table."""
+def scrub(warehouse: Warehouse, customer_ids: list[str], identifiers: list[str], survivor: str, user_id: str, version: int) -> dict[str, int]:
+    """Scrubs the rows of ``customer_ids`` (a customer and those merged into it) and the suppressions of their
+    ``identifiers`` (``type:value`` keys); returns rows per table."""
     ids = _array(customer_ids)
     token = quote_string(user_id)
     token_key = quote_string(f"user_id:{user_id}")
@@ -43,6 +46,9 @@ def scrub(warehouse: Warehouse, customer_ids: list[str], survivor: str, user_id:
         f"customer_id IN {ids} OR other_customer IN {ids}",
         f"if({theirs}, {token_key}, identifier) AS identifier, if({theirs}, 'user_id', id_type) AS id_type",
     )
+    # suppressions are keyed by identifier, not customer: matched by SHA-256 so no value enters the SQL text
+    digests = _array([hashlib.sha256(key.encode()).hexdigest() for key in identifiers])
+    rows[suppressions.TABLE.name] = _rewrite(warehouse, suppressions.TABLE.name, f"lower(hex(SHA256(identifier))) IN {digests}", None)
     warehouse.insert(identities.TABLE.name, [identities.row(f"user_id:{user_id}", survivor, version)])
     return rows
 

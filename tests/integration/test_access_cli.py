@@ -114,7 +114,7 @@ def test_serve_answers_reads_with_a_read_key_while_the_runner_follows(tmp_path):
 
     definition = tmp_path / "everyone.json"
     definition.write_bytes(orjson.dumps({"name": "everyone", "where": {"field": "events_total", "op": ">=", "value": 0}}))
-    assert cdp("segment", "export", "--file", str(definition), "--out", str(tmp_path / "everyone.csv"), data_dir=data).returncode == 0
+    assert cdp("segment", "export", "--file", str(definition), "--purpose", "none", "--out", str(tmp_path / "everyone.csv"), data_dir=data).returncode == 0
     assert cdp("profile", "u7@example.com", data_dir=data).returncode == 0
     cli_reads = [orjson.loads(line) for line in cdp("audit", "--json", "--limit", "2", data_dir=data).stdout.splitlines()]
     assert [(r["action"], r["target"], r["actor"][:4]) for r in cli_reads] == [("segment.export", "everyone", "cli:"), ("profile.read", profile["customer_id"], "cli:")]

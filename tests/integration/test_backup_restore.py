@@ -186,11 +186,21 @@ def test_erasures_journaled_after_the_backup_began_are_reported_or_reapplied(sou
     restored = restore_backup(tmp_path / "backup", tmp_path / "r2", journal, forget=lambda platform, customer: forgotten.append((platform.settings.data_dir, customer)))
     assert forgotten == [(tmp_path / "r2", "forgotten-after")] and restored.pending_erasures == []
 
-    cli = cdp("restore", str(tmp_path / "backup"), "--rebuild", "--erasure-journal", str(journal.path), data_dir=tmp_path / "r3")
-    assert cli.returncode == 3
-    assert "1 customer(s) were forgotten after this backup began" in cli.stderr.decode()
-    assert "cdp forget forgotten-after" in cli.stderr.decode()
-    assert not (tmp_path / "r3" / "warehouse").exists()  # not rebuilt over a customer that should be gone
+
+def test_a_customer_forgotten_after_the_backup_stays_forgotten_after_restore(source: Settings, tmp_path: Path):
+    journal = {"CDP_ERASURE_JOURNAL": str(tmp_path / "journal" / "erasures.jsonl")}
+    with Platform(source) as platform:
+        platform.runner.run()
+        (row,) = platform.warehouse.query("SELECT customer_id, emails[1] AS email FROM cdp.profiles FINAL WHERE length(emails) > 0 ORDER BY customer_id LIMIT 1")
+    take_backup(source, tmp_path / "backup")
+    forgot = cdp("forget", row["email"], "--json", data_dir=source.data_dir, env=journal)
+    assert forgot.returncode == 0, forgot.stderr.decode()
+
+    restored = cdp("restore", str(tmp_path / "backup"), "--rebuild", data_dir=tmp_path / "r3", env=journal)
+    assert restored.returncode == 0, restored.stderr.decode()
+    assert "forgot again 1 customer(s)" in restored.stdout.decode()
+    found = cdp("profile", row["email"], data_dir=tmp_path / "r3")
+    assert found.returncode != 0 and row["email"].encode() not in (tmp_path / "r3" / "events.sqlite").read_bytes()
 
 
 def test_a_damaged_erasure_journal_is_refused_naming_the_line(source: Settings, tmp_path: Path):

@@ -1,5 +1,7 @@
 """`POST /v1/customers/{identifier}/forget`: guarded by the auth dependency it is given; 404 for nobody."""
 
+from types import SimpleNamespace
+
 import orjson
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
@@ -11,9 +13,10 @@ from schemas import parse_envelope
 from tests.events import event, order
 
 
-def admin_only(authorization: str = Header("")) -> None:
+def admin_only(authorization: str = Header("")) -> SimpleNamespace:
     if authorization != "Bearer admin":
         raise HTTPException(status_code=403, detail="admin scope required")
+    return SimpleNamespace(actor="key:admin")
 
 
 def test_forget_over_http(platform: Platform):
@@ -39,3 +42,5 @@ def test_forget_over_http(platform: Platform):
     assert [orjson.loads(n.state)["identifiers"]["email"] for n in platform.events.read(0, 10)][:2] == [None, "bob@example.com"]
     again = client.post(f"/v1/customers/{receipt['customer_id']}/forget", headers={"Authorization": "Bearer admin"})
     assert again.status_code == 409 and "forgotten already" in again.json()["detail"]
+    (audited,) = platform.audit.query(action="customer.forget")
+    assert (audited.actor, audited.target, audited.outcome) == ("key:admin", receipt["customer_id"], "done")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cdp.privacy.scrub import scrub
 from cdp.warehouse import Warehouse
-from projections.tables import identities, identity_refusals, profiles
+from projections.tables import identities, identity_refusals, profiles, suppressions
 from projections.tables.table import blank_row
 from tests.e2e.test_forget import readable
 from tests.integration.backends import any_warehouse  # noqa: F401 - the fixture
@@ -27,6 +27,8 @@ def fill(warehouse: Warehouse) -> None:
     warehouse.insert(identities.TABLE.name, [identities.row(f"email:{EMAIL}", "c-zed", 1), identities.row("email:other@example.org", "c-other", 3)])
     refusal = {"position": 3, "occurred_at": AT, "reason": "merge refused", "id_type": "email"}
     warehouse.insert(identity_refusals.TABLE.name, [refusal | {"customer_id": "c-other", "other_customer": "c-zed", "identifier": f"email:{EMAIL}"}])
+    unsubscribed = blank_row(suppressions.TABLE) | {"purpose": "email_marketing", "suppressed": 1, "since": AT, "reason": "unsubscribe", "source_name": "web", "position": 2}
+    warehouse.insert(suppressions.TABLE.name, [unsubscribed | {"identifier": f"email:{EMAIL}"}, unsubscribed | {"identifier": "email:other@example.org"}])
 
 
 def database_files_holding(warehouse: Warehouse, needle: bytes) -> list[str]:
@@ -41,9 +43,10 @@ def test_scrub_rewrites_the_customers_rows_and_leaves_no_old_part(any_warehouse:
     fill(w)
     assert database_files_holding(w, EMAIL.encode())  # the check below can fail
 
-    rows = scrub(w, ["c-zed", "c-zed-old"], "c-zed", "erased:" + "a" * 32, 9)
+    rows = scrub(w, ["c-zed", "c-zed-old"], [f"email:{EMAIL}", "user_id:u-zed"], "c-zed", "erased:" + "a" * 32, 9)
 
-    assert rows == {"events": 2, "profiles": 1, "identities": 1, "identity_refusals": 1}
+    assert rows == {"events": 2, "profiles": 1, "identities": 1, "identity_refusals": 1, "suppressions": 1}
+    assert [r["identifier"] for r in w.query(f"SELECT identifier FROM `{db}`.suppressions")] == ["email:other@example.org"]
     events = {r["position"]: r for r in w.query(f"SELECT position, email, user_id, traits, properties FROM `{db}`.events FINAL ORDER BY position")}
     assert events[1] | {"position": 1} == {"position": 1, "email": "", "user_id": "erased:" + "a" * 32, "traits": "{}", "properties": '{"amount":10.0,"currency":"CNY"}'}
     assert events[2]["properties"] == '{"topic":"delivery"}'
