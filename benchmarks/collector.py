@@ -6,7 +6,7 @@ little CPU): first /v1/batch requests of 100 events, then single-event /v1/track
 Every acknowledged event is durable (the collector answers after its write commits); the event
 store is counted at the end to prove it.
 
-    .venv/bin/python benchmarks/collector.py [--seconds 10] [--connections 16] [--batch 100]
+    .venv/bin/python benchmarks/collector.py [--seconds 10] [--connections 16] [--batch 100] [--workers 1]
 """
 
 import argparse
@@ -39,8 +39,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_collector(data_dir: Path, port: int) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir)}
+def start_collector(data_dir: Path, port: int, workers: int) -> tuple[subprocess.Popen, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir), "CDP_COLLECTOR__WORKERS": str(workers)}
     added = subprocess.run([*CDP, "sources", "add", "bench", "--kind", "website"], capture_output=True, env=env, check=True, cwd=ROOT)
     key = added.stdout.decode().strip().splitlines()[-1]
     server = subprocess.Popen([*CDP, "serve", "--no-follow", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -139,18 +139,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="collector processes (collector.workers)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
         data_dir, port = Path(tmp) / "data", free_port()
-        server, key = start_collector(data_dir, port)
+        server, key = start_collector(data_dir, port, args.workers)
         try:
-            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores; {args.connections} connections; {args.seconds:.0f}s per phase")
+            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores; {args.workers} worker(s); {args.connections} connections; {args.seconds:.0f}s per phase")
             batch = Load(port, key, "/v1/batch", args.batch, "b")
             report(f"/v1/batch x{args.batch}", batch, asyncio.run(batch.run(args.seconds, args.connections)))
             track = Load(port, key, "/v1/track", 1, "t")
             report("/v1/track x1", track, asyncio.run(track.run(args.seconds, args.connections)))
             writes = asyncio.run(health(port))["writes"]
-            print(f"{len(batch.latencies) + len(track.latencies):,} requests were written in {writes:,} shared transactions (group commit)")
+            print(f"{len(batch.latencies) + len(track.latencies):,} requests; the worker that answered /health wrote its share in {writes:,} shared transactions (group commit)")
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(30)

@@ -12,10 +12,13 @@ order. PostgreSQL: eventsourcing's recorder, which takes the EXCLUSIVE table loc
 notification ids visible in order, after one query for the ids already stored.
 """
 
+import fcntl
 import hashlib
+import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError, Notification, StoredEvent
@@ -74,16 +77,30 @@ class EventStore:
 
 
 class SQLiteInsert:
-    """``INSERT OR IGNORE`` of all rows with one ``executemany``; the rows it changed are those stored."""
+    """``INSERT OR IGNORE`` of all rows with one ``executemany``; the rows it changed are those stored.
 
-    def __init__(self, datastore: Any, table: str):
+    Collector processes appending to one file queue on an exclusive ``flock`` of a lock file next
+    to it: the kernel wakes the next one as soon as a commit is done, where SQLite's own busy
+    handler would sleep and poll (up to 100 ms a try). Writers that skip the lock file (``cdp
+    import``) still wait on SQLite's lock timeout, so correctness never depends on it.
+    """
+
+    def __init__(self, datastore: Any, table: str, lock_path: Path):
         self._datastore = datastore
         self._statement = f"INSERT OR IGNORE INTO {table} (originator_id, originator_version, topic, state) VALUES (?, 1, '{TOPIC}', ?)"
+        self._lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def __call__(self, rows: list[tuple[str, bytes]]) -> int:
-        with self._datastore.transaction(commit=True) as cursor:
-            cursor.sqlite_cursor.executemany(self._statement, rows)
-            return cursor.sqlite_cursor.rowcount
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            with self._datastore.transaction(commit=True) as cursor:
+                cursor.sqlite_cursor.executemany(self._statement, rows)
+                return cursor.sqlite_cursor.rowcount
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._lock)
 
 
 class RecorderInsert:
@@ -145,8 +162,12 @@ def open_event_store(settings: Settings) -> EventStore:
         recorder = factory.application_recorder()
     except Exception as error:  # the driver's own errors differ per backend
         raise StoreUnavailable(f"cannot open the {config.backend} event store: {error}") from None
-    if config.backend == "sqlite":
-        insert: Insert = SQLiteInsert(factory.datastore, recorder.events_table_name)
-    else:
-        insert = RecorderInsert(recorder, factory.datastore)
-    return EventStore(recorder, insert, factory.close)
+    if config.backend == "postgres":
+        return EventStore(recorder, RecorderInsert(recorder, factory.datastore), factory.close)
+    insert = SQLiteInsert(factory.datastore, recorder.events_table_name, settings.event_store_path.with_name(settings.event_store_path.name + "-append.lock"))
+
+    def close() -> None:
+        insert.close()
+        factory.close()
+
+    return EventStore(recorder, insert, close)

@@ -1,6 +1,7 @@
 """What the collector does with one request: authenticate, decode, sort into events and dead
 letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.app`` call it."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ class Collector:
     sources: SourceRegistry
     writer: GroupWriter
     connectors: dict[str, type[Connector]]
-    runner: dict[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
+    runner: Mapping[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
@@ -82,7 +83,7 @@ class Collector:
         return _answer(result)
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": self.runner}
+        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
 
     def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
         if connector.signed and source.signing_secret:
