@@ -4,7 +4,8 @@ One function, ``to_envelope``, turns one Segment message (track, identify, page,
 alias) into an envelope dict ready for ``ingestion.validation.validate``. Segment's semantic
 events (e-commerce v2: Order Completed, Order Refunded, Product Viewed, Product Added; B2B:
 Signed Up) become our typed sales and website touchpoints; any other track call is an
-``event_tracked``. Field names and timestamp rules follow Segment's spec:
+``event_tracked``; identify, group and alias calls are ``identified``, ``grouped`` and
+``aliased``. Field names and timestamp rules follow Segment's spec:
 ``timestamp = receivedAt - (sentAt - originalTimestamp)`` corrects the device's clock skew.
 """
 
@@ -81,9 +82,9 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     if identifiers["user_id"] is None and identifiers["anonymous_id"] is None:
         raise Invalid("userId: one of userId or anonymousId is required")
     if kind == "alias":
-        identifiers["anonymous_id"] = _required_identifier(message, "previousId")
+        identifiers["anonymous_id"] = properties["previous_id"]
     if kind == "group":
-        identifiers["account_id"] = _required_identifier(message, "groupId")
+        identifiers["account_id"] = properties["group_id"]
     segment = {
         "type": kind,
         "originalTimestamp": message.get("originalTimestamp", message.get("timestamp")),
@@ -233,11 +234,11 @@ def _identify(message: dict) -> tuple[str, dict]:
 
 
 def _group(message: dict) -> tuple[str, dict]:
-    return "identified", {"group_id": message.get("groupId"), "group_traits": message.get("traits", {})}
+    return "grouped", {"group_id": _required_identifier(message, "groupId"), "group_traits": message.get("traits", {})}
 
 
 def _alias(message: dict) -> tuple[str, dict]:
-    return "identified", {"previous_id": message.get("previousId")}
+    return "aliased", {"previous_id": _required_identifier(message, "previousId")}
 
 
 def _named(message: dict) -> dict:

@@ -20,7 +20,7 @@ from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 Profile = dict[str, Any]
 
 ID_TYPES = ("anonymous_id", "user_id", "email", "phone", "social", "account_id")
-PASSIVE_EVENT_TYPES = frozenset({"identified"})  # identity plumbing, not an interaction by the customer
+PASSIVE_EVENT_TYPES = frozenset({"identified", "grouped", "aliased"})  # identity plumbing, not an interaction by the customer
 TICKET_ACTIONS = {
     "ticket_opened": "opened",
     "ticket_first_responded": "responded",

@@ -45,7 +45,10 @@ def test_every_call_type_is_stored_with_segment_semantics(collector: RunningColl
     assert events["i1"]["identifiers"]["email"] == "li.na@example.com" and events["i1"]["traits"]["address.city"] == "Shanghai"
     assert events["p1"]["event_type"] == "page_viewed" and events["p1"]["properties"]["url"] == "https://shop.example/"
     assert events["s1"]["properties"]["name"] == "Cart"
-    assert events["g1"]["identifiers"]["account_id"] == "acme"
+    assert events["i1"]["event_type"] == "identified"
+    assert events["g1"]["event_type"] == "grouped" and events["g1"]["identifiers"]["account_id"] == "acme"
+    assert events["g1"]["properties"] == {"group_id": "acme", "group_traits": {"name": "ACME"}}
+    assert events["al1"]["event_type"] == "aliased" and events["al1"]["properties"] == {"previous_id": "a1"}
     assert (events["al1"]["identifiers"]["anonymous_id"], events["al1"]["identifiers"]["user_id"]) == ("a1", "u1")
     assert all(e["source_name"] == "web" for e in events.values())
 
