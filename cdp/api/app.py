@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from cdp.api import docs
 from cdp.api.collector import Collector
@@ -45,6 +45,10 @@ def create_app(collector: Collector) -> FastAPI:
     @app.post("/v1/webhooks/{source_name}", **docs.webhook())
     async def webhook(source_name: str, request: Request) -> Response:
         return _json(await collector.webhook(request, source_name))
+
+    @app.get("/v1/webhooks/{source_name}", summary="A tool's subscription check (Meta's hub.challenge), answered in plain text", response_class=PlainTextResponse)
+    async def webhook_challenge(source_name: str, request: Request) -> Response:
+        return PlainTextResponse(collector.webhook_challenge(request, source_name))
 
     @app.get("/health", summary="Liveness, and how many events wait to be written")
     async def health() -> Response:

@@ -66,13 +66,7 @@ class Collector:
         """One webhook delivery to a connector source."""
         self._refuse_if_overloaded()
         received_at = now()
-        source = self.sources.by_name(source_name)
-        if source is None:
-            raise Refused(404, "unknown_source", f"source: no source is named {source_name[:64]!r}")
-        connector_class = self.connectors.get(source.connector)
-        if connector_class is None:
-            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
-        connector = connector_class()
+        source, connector = self._connector(source_name)
         if "webhook" not in connector.formats:
             raise bad_request(f"source {source.name!r} uses connector {connector.name!r}, which imports files (`cdp import`), not webhooks")
         limit = self.settings.limits_for(source.name).max_batch_bytes
@@ -82,8 +76,30 @@ class Collector:
         await self._write(result)
         return _answer(result)
 
+    def webhook_challenge(self, request: Request, source_name: str) -> str:
+        """The answer to a tool's ``GET`` subscription check (Meta's ``hub.challenge``), once its
+        verify token is shown to be this source's write key."""
+        connector = self._connector(source_name)[1]
+        challenge = connector.challenge(request.query_params)
+        if challenge is None:
+            raise bad_request(f"query: not a subscription check of {connector.tool} (webhooks are delivered with POST)")
+        token, answer = challenge
+        source = self.sources.by_write_key(token) if token else None
+        if source is None or source.name != source_name:
+            raise Refused(403, "forbidden", f"verify token: not the write key of source {source_name[:64]!r}; set the source's write key as the verify token")
+        return answer
+
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
+
+    def _connector(self, source_name: str) -> tuple[Source, Connector]:
+        source = self.sources.by_name(source_name)
+        if source is None:
+            raise Refused(404, "unknown_source", f"source: no source is named {source_name[:64]!r}")
+        connector_class = self.connectors.get(source.connector)
+        if connector_class is None:
+            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
+        return source, connector_class()
 
     def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
         if connector.signed and source.signing_secret:
