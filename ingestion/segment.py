@@ -10,6 +10,7 @@ Signed Up) become our typed sales and website touchpoints; any other track call 
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,7 @@ class Request:
     sent_at: Any = None  # the batch's sentAt, as sent
     context: dict = field(default_factory=dict)  # the batch's shared context
     integrations: dict = field(default_factory=dict)
+    shallow: bool = False  # the whole body nests at most MAX_DEPTH levels (``nests_at_most``), so no message needs the walk
 
 
 def to_envelope(message: Any, request: Request, call_type: str | None = None) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     kind = _call_type(message, call_type)
     for name in ("properties", "traits", "context", "integrations"):
         _check_object(message, name)
-    if _deeper_than(message, MAX_DEPTH + 1):  # one walk for the message; the field is found only when too deep
+    if not request.shallow and _deeper_than(message, MAX_DEPTH + 1):  # one walk for the message; the field is found only when too deep
         field = next(name for name in ("properties", "traits", "context", "integrations") if _deeper_than(message.get(name, {}), MAX_DEPTH))
         raise Invalid(f"{field}: nested deeper than {MAX_DEPTH} levels")
     context = {**request.context, **message.get("context", {})}
@@ -121,6 +123,24 @@ def _check_object(message: dict, name: str) -> None:
         return
     if not isinstance(value, dict):
         raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
+
+
+def nests_at_most(text: bytes, levels: int) -> bool:
+    """Whether valid JSON ``text`` nests objects and arrays at most ``levels`` deep, found with a
+    few passes of C string operations instead of a walk over every decoded value: strings are
+    cut out, everything but brackets dropped, and each pass removes the innermost ``{}``/``[]``
+    pairs, one level a pass (a single regex scan does not rescan what it produced)."""
+    brackets = _STRING.sub(b"", text).translate(None, _NOT_BRACKETS)
+    for _ in range(levels):
+        if not brackets:
+            return True
+        brackets = _INNERMOST.sub(b"", brackets)
+    return not brackets
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_INNERMOST = re.compile(rb"\{\}|\[\]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

@@ -120,3 +120,29 @@ def test_any_input_is_stored_or_dead_lettered_never_a_500(collector: RunningColl
         assert single_answer.json()["message"].split(":")[0], "the message names a field"
     after = collector.platform.events.last_position() + collector.platform.dead_letters.count()
     assert after - before == len(batch) + 1
+
+
+def test_nests_at_most_matches_a_walk_of_the_decoded_value():
+    import random
+
+    import orjson
+
+    from ingestion.segment import nests_at_most
+
+    def depth(value) -> int:
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        return 0 if children is None else 1 + max((depth(c) for c in children), default=0)
+
+    rng = random.Random(1)
+
+    def value(levels: int):
+        if levels == 0 or rng.random() < 0.2:
+            return rng.choice([1, 'a"{[', "\\", 'x\\"]}', None, 2.5, "ü{", "]]]]"])
+        if rng.random() < 0.5:
+            return {f'k{rng.randint(0, 3)}"[': value(levels - 1) for _ in range(rng.randint(0, 3))}
+        return [value(levels - 1) for _ in range(rng.randint(0, 3))]
+
+    for _ in range(3000):
+        sample = value(rng.randint(0, 10))
+        text, expected = orjson.dumps(sample), depth(sample)
+        assert [nests_at_most(text, levels) for levels in range(12)] == [expected <= levels for levels in range(12)], text

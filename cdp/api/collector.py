@@ -15,8 +15,8 @@ from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
 from ingestion.deadletter import DeadLetter
 from ingestion.sdk import Connector, sort_records
+from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
 from ingestion.segment import Request as SegmentRequest
-from ingestion.segment import to_envelope
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import now
 
@@ -38,7 +38,8 @@ class Collector:
         raw = await read_body(request, self.settings.max_body_bytes)
         header_key = basic_write_key(request.headers)
         source = authenticate(self.sources, header_key) if header_key else None
-        body = await self._decoded_json(request, raw, source)
+        text, body = await self._decoded_json(request, raw, source)
+        shallow = nests_at_most(text, MAX_DEPTH + 1)
         source = source or authenticate(self.sources, body_write_key(body))
         if call_type is None:
             body = expect_object(body)
@@ -50,10 +51,10 @@ class Collector:
                 raise await self._kept(source, request, raw, bad_request("batch: required, an array of messages"))
             context, integrations = body.get("context"), body.get("integrations")
             segment_request = SegmentRequest(
-                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}
+                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}, shallow
             )
         else:
-            messages, segment_request = [body], SegmentRequest(source.name, received_at)
+            messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
         limit = self.settings.limits_for(source.name).max_event_bytes
         limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
         result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
@@ -110,10 +111,12 @@ class Collector:
         if authenticate(self.sources, key).name != source.name:
             raise unauthorized(f"write key: belongs to another source than {source.name!r}")
 
-    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> Any:
+    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> tuple[bytes, Any]:
+        """The body's JSON text once decompressed, and its value."""
         limit = self.settings.limits_for(source.name).max_batch_bytes if source else self.settings.max_body_bytes
         try:
-            return parse_json(decode_content(raw, request.headers.get("content-encoding", ""), limit))
+            text = decode_content(raw, request.headers.get("content-encoding", ""), limit)
+            return text, parse_json(text)
         except Refused as refusal:
             if source is None or refusal.status == 413:
                 raise
