@@ -127,20 +127,29 @@ def _check_object(message: dict, name: str) -> None:
 
 def nests_at_most(text: bytes, levels: int) -> bool:
     """Whether valid JSON ``text`` nests objects and arrays at most ``levels`` deep, found with a
-    few passes of C string operations instead of a walk over every decoded value: strings are
-    cut out, everything but brackets dropped, and each pass removes the innermost ``{}``/``[]``
-    pairs, one level a pass (a single regex scan does not rescan what it produced)."""
-    brackets = _STRING.sub(b"", text).translate(None, _NOT_BRACKETS)
+    few C string passes instead of a Python walk over every decoded value (~1 µs an event):
+
+    1. cut escaped backslashes, then escaped quotes (pairing backslashes left to right, as JSON does);
+    2. drop everything but brackets and quotes, then cut strings: adjacent quotes first (an empty
+       string, or the gap between two strings: either way what is inside stays inside), then the
+       few strings left, which hold brackets;
+    3. each pass removes the innermost pairs, one level: leaf objects become a placeholder so the
+       leaf arrays removed next cannot join with them into a new pair within the same pass.
+    """
+    if b"\\" in text:
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = text.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = _STRING.sub(b"", brackets)
     for _ in range(levels):
         if not brackets:
             return True
-        brackets = _INNERMOST.sub(b"", brackets)
+        brackets = brackets.replace(b"{}", b".").replace(b"[]", b"").replace(b".", b"")
     return not brackets
 
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_INNERMOST = re.compile(rb"\{\}|\[\]")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'{}[]"')
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
