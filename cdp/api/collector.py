@@ -30,6 +30,7 @@ class Collector:
     writer: GroupWriter
     connectors: dict[str, type[Connector]]
     runner: Mapping[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
+    _accepted_keys: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
@@ -37,10 +38,10 @@ class Collector:
         received_at = now()
         raw = await read_body(request, self.settings.max_body_bytes)
         header_key = basic_write_key(request.headers)
-        source = authenticate(self.sources, header_key) if header_key else None
+        source = self._authenticate(header_key) if header_key else None
         text, body = await self._decoded_json(request, raw, source)
         shallow = nests_at_most(text, MAX_DEPTH + 1)
-        source = source or authenticate(self.sources, body_write_key(body))
+        source = source or self._authenticate(body_write_key(body))
         if call_type is None:
             body = expect_object(body)
             unknown = sorted(set(body) - BATCH_FIELDS)
@@ -93,6 +94,16 @@ class Collector:
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
 
+    def _authenticate(self, key: str | None) -> Source:
+        """``authenticate``, remembering the keys it accepted: sources are never removed or re-keyed,
+        and a registry query per request costs the event loop a GIL hand-over to the writer thread."""
+        known = self._accepted_keys.get(key or "")
+        if known is not None:
+            return known
+        source = authenticate(self.sources, key)  # refuses a missing or unknown key
+        self._accepted_keys[key or ""] = source
+        return source
+
     def _connector(self, source_name: str) -> tuple[Source, Connector]:
         source = self.sources.by_name(source_name)
         if source is None:
@@ -108,7 +119,7 @@ class Collector:
                 raise unauthorized(f"signature: the {connector.tool} signature does not match the body and this source's signing secret")
             return
         key = basic_write_key(request.headers) or request.query_params.get("write_key")
-        if authenticate(self.sources, key).name != source.name:
+        if self._authenticate(key).name != source.name:
             raise unauthorized(f"write key: belongs to another source than {source.name!r}")
 
     async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> tuple[bytes, Any]:
