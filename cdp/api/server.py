@@ -93,9 +93,9 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
     settings = platform.settings
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no inherited threads or connections
     progress = SharedProgress(context)
-    listener = _listen(host, port)
+    reserved = _socket(host, port)  # bound, not listening: holds the port and fails early if it is taken
     workers = [
-        context.Process(target=_worker, args=(settings, listener, progress if follow else None), name=f"cdp-collector-{n}", daemon=False)
+        context.Process(target=_worker, args=(settings, host, port, progress if follow else None), name=f"cdp-collector-{n}", daemon=False)
         for n in range(settings.collector.workers)
     ]
     stop = threading.Event()
@@ -103,7 +103,6 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
     try:
         for worker in workers:
             worker.start()
-        listener.close()  # the workers hold it now
         runner = threading.Thread(target=_follow, args=(platform, stop, progress.update, on_error), name="cdp-runner", daemon=True)
         if follow:
             runner.start()
@@ -125,21 +124,24 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
             runner.join()
         for s, handler in previous.items():
             signal.signal(s, handler)
+        reserved.close()
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(2048)
-    listener.set_inheritable(True)
-    return listener
+def _socket(host: str, port: int) -> socket.socket:
+    """A socket bound with SO_REUSEPORT: the kernel spreads new connections evenly over the
+    workers' listening sockets on the port (one shared accept queue left most to one worker)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
 
 
-def _worker(settings: Settings, listener: socket.socket, progress: SharedProgress | None) -> None:
-    """One collector process: its own platform handle, group writer and event loop on the shared socket."""
+def _worker(settings: Settings, host: str, port: int, progress: SharedProgress | None) -> None:
+    """One collector process: its own platform handle, group writer, event loop and listening socket."""
     os.setpgrp()  # a Ctrl-C in the terminal reaches the supervisor only, which stops the workers in order
+    listener = _socket(host, port)
+    listener.listen(2048)
     with Platform(settings) as platform:
         collector = build_collector(platform, progress)
         uvicorn.Server(_config(create_app(collector), "", 0)).run(sockets=[listener])
