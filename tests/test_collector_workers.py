@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -57,3 +58,23 @@ def _wait_for(condition, seconds: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.1)
+
+
+def test_a_worker_that_dies_stops_the_collector_with_an_error(tmp_path):
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data), "CDP_COLLECTOR__WORKERS": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--no-follow", "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: len(_workers(server.pid)) == 2)
+        os.kill(_workers(server.pid)[0], signal.SIGKILL)
+        stdout, stderr = server.communicate(timeout=90)
+    finally:
+        server.kill()
+    assert server.returncode != 0
+    assert b"collector worker cdp-collector-" in stderr and b"exited with code -9" in stderr, stderr.decode()
+
+
+def _workers(pid: int) -> list[int]:
+    """The collector worker processes of a supervisor (spawned interpreters, not its resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes() and b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()]

@@ -23,6 +23,7 @@ from cdp.api.app import create_app
 from cdp.api.collector import Collector
 from cdp.api.writer import GroupWriter
 from cdp.config import Settings
+from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.runner import Progress
 from ingestion.sdk import connectors
@@ -94,11 +95,12 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no inherited threads or connections
     progress = SharedProgress(context)
     reserved = _socket(host, port)  # bound, not listening: holds the port and fails early if it is taken
+    port = reserved.getsockname()[1]  # the port the OS picked, if asked for 0
     workers = [
         context.Process(target=_worker, args=(settings, host, port, progress if follow else None), name=f"cdp-collector-{n}", daemon=False)
         for n in range(settings.collector.workers)
     ]
-    stop = threading.Event()
+    stop, failed = threading.Event(), ""
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for worker in workers:
@@ -109,7 +111,7 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
         while not stop.wait(0.5):
             dead = [w for w in workers if not w.is_alive()]
             if dead:
-                on_error(f"collector worker {dead[0].name} exited with code {dead[0].exitcode}; stopping the others")
+                failed = f"collector worker {dead[0].name} exited with code {dead[0].exitcode}; the others were stopped"
                 break
     finally:
         stop.set()
@@ -125,6 +127,8 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
         for s, handler in previous.items():
             signal.signal(s, handler)
         reserved.close()
+    if failed:
+        raise CdpError(failed)
 
 
 def _socket(host: str, port: int) -> socket.socket:
