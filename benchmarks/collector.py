@@ -6,7 +6,7 @@ little CPU): first /v1/batch requests of 100 events, then single-event /v1/track
 Every acknowledged event is durable (the collector answers after its write commits); the event
 store is counted at the end to prove it.
 
-    .venv/bin/python benchmarks/collector.py [--seconds 10] [--connections 16] [--batch 100]
+    .venv/bin/python benchmarks/collector.py [--seconds 10] [--connections 16] [--batch 100] [--workers 1]
 """
 
 import argparse
@@ -17,7 +17,6 @@ import os
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,8 +38,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_collector(data_dir: Path, port: int) -> tuple[subprocess.Popen, str]:
+def start_collector(data_dir: Path, port: int, workers: int) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir)}
+    if workers != 1:
+        env["CDP_COLLECTOR__WORKERS"] = str(workers)
     added = subprocess.run([*CDP, "sources", "add", "bench", "--kind", "website"], capture_output=True, env=env, check=True, cwd=ROOT)
     key = added.stdout.decode().strip().splitlines()[-1]
     server = subprocess.Popen([*CDP, "serve", "--no-follow", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -110,13 +111,44 @@ async def read_head(reader: asyncio.StreamReader) -> tuple[int, int]:
     return status, length
 
 
-def report(name: str, load: Load, elapsed: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its live descendants, from /proc (Linux)."""
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it exited meanwhile
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier and child not in tree]
+        tree.update(frontier)
+    return sum(used.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def phase(name: str, load: Load, seconds: float, connections: int, server_pid: int) -> None:
+    """Runs one load phase and prints throughput, latency and the CPU each side spent per event.
+
+    The CPU figures do not depend on how busy the machine is: on an otherwise idle machine the
+    server and this client together could not go faster than ``cores / (server + client µs)``.
+    """
+    server_before, client_before = cpu_seconds(server_pid), time.process_time()
+    elapsed = asyncio.run(load.run(seconds, connections))
+    server_cpu, client_cpu = cpu_seconds(server_pid) - server_before, time.process_time() - client_before
     ms = sorted(x * 1000 for x in load.latencies)
     p = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
     refused = f", refused {load.refused}" if load.refused else ""
+    events = max(load.acknowledged, 1)
+    server_us, client_us = server_cpu / events * 1e6, client_cpu / events * 1e6
     print(
-        f"{name:<22} {load.acknowledged / elapsed:>10,.0f} durable events/s  {len(ms) / elapsed:>8,.0f} requests/s  "
-        f"p50 {p(0.50):6.1f} ms  p99 {p(0.99):6.1f} ms  mean {statistics.fmean(ms):6.1f} ms  ({load.acknowledged:,} events in {elapsed:.1f}s{refused})"
+        f"{name:<16} {load.acknowledged / elapsed:>8,.0f} durable events/s  {len(ms) / elapsed:>7,.0f} requests/s  "
+        f"p50 {p(0.50):6.1f} ms  p99 {p(0.99):6.1f} ms  ({load.acknowledged:,} events in {elapsed:.1f}s{refused})\n"
+        f"{'':<16} CPU per event: server {server_us:5.1f} µs, client {client_us:5.1f} µs; "
+        f"CPU-bound ceiling on {os.cpu_count()} idle cores: {os.cpu_count() * 1e6 / (server_us + client_us):,.0f} events/s "
+        f"(server alone: {os.cpu_count() * 1e6 / server_us:,.0f})"
     )
 
 
@@ -139,18 +171,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="collector processes (collector.workers)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
         data_dir, port = Path(tmp) / "data", free_port()
-        server, key = start_collector(data_dir, port)
+        server, key = start_collector(data_dir, port, args.workers)
         try:
-            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores; {args.connections} connections; {args.seconds:.0f}s per phase")
+            load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores, load average {load}; {args.workers} worker(s); {args.connections} connections; {args.seconds:.0f}s per phase")
             batch = Load(port, key, "/v1/batch", args.batch, "b")
-            report(f"/v1/batch x{args.batch}", batch, asyncio.run(batch.run(args.seconds, args.connections)))
+            phase(f"/v1/batch x{args.batch}", batch, args.seconds, args.connections, server.pid)
             track = Load(port, key, "/v1/track", 1, "t")
-            report("/v1/track x1", track, asyncio.run(track.run(args.seconds, args.connections)))
+            phase("/v1/track x1", track, args.seconds, args.connections, server.pid)
             writes = asyncio.run(health(port))["writes"]
-            print(f"{len(batch.latencies) + len(track.latencies):,} requests were written in {writes:,} shared transactions (group commit)")
+            print(f"{len(batch.latencies) + len(track.latencies):,} requests; the worker that answered /health wrote its share in {writes:,} shared transactions (group commit)")
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(30)

@@ -84,6 +84,7 @@ class CollectorSettings(BaseModel):
     max_pending_events: PositiveInt = 200_000  # beyond this many events awaiting their write: 429
     max_write_events: PositiveInt = 5_000  # events per shared (group) write
     retry_after_seconds: PositiveInt = 1
+    workers: PositiveInt = 1  # collector processes sharing the port; with more than one, the runner gets its own process
 
     def limits_for(self, source_name: str) -> SourceLimits:
         return self.source_limits.get(source_name, self.limits)

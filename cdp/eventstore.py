@@ -1,14 +1,25 @@
-"""The event store: an append-only log of touchpoints on ``eventsourcing``'s recorders.
+"""The event store: an append-only log of touchpoints in ``eventsourcing``'s stored-events table.
 
 Each touchpoint is one stored event whose originator id is derived from its source and message
 id, so the same message appended twice is stored once. The notification log (SQLite rowid or
-PostgreSQL notification id) gives every event its position in one total order.
+PostgreSQL notification id) gives every event its position in one total order, and every reader
+goes through eventsourcing's recorder.
+
+Appending differs per backend. SQLite: one ``INSERT OR IGNORE ... executemany`` into
+eventsourcing's own table (same schema), in one transaction; rows ignored as already stored are
+the duplicates. SQLite serialises writers (also across processes), so rowids become visible in
+order. PostgreSQL: eventsourcing's recorder, which takes the EXCLUSIVE table lock that keeps
+notification ids visible in order, after one query for the ids already stored.
 """
 
+import fcntl
+import hashlib
+import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError, Notification, StoredEvent
 
@@ -17,11 +28,17 @@ from cdp.errors import StoreUnavailable
 
 TOPIC = "cdp.touchpoint:v1"
 EVENT_NAMESPACE = uuid.UUID("0b4c8a2e-6f1d-4d4e-9a55-7f8e2c1d3b90")
+_NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
 _MAX_RETRIES = 5
 
 
-def event_id(source_name: str, message_id: str) -> uuid.UUID:
-    return uuid.uuid5(EVENT_NAMESPACE, f"{source_name}/{message_id}")
+def event_id(source_name: str, message_id: str) -> str:
+    """The originator id, as 32 hex digits: ``uuid5(EVENT_NAMESPACE, "<source>/<message id>")``
+    computed without building ``UUID`` objects (this runs once per event on the ingest path)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{source_name}/{message_id}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
 
 
 @dataclass(frozen=True)
@@ -30,12 +47,17 @@ class Appended:
     duplicates: int
 
 
+class Insert(Protocol):
+    def __call__(self, rows: list[tuple[str, bytes]]) -> int:
+        """Stores ``(event id, body)`` rows not stored yet, in one transaction; returns how many it stored."""
+
+
 class EventStore:
     """Appends touchpoints (already validated, as JSON bytes) and reads them back in log order."""
 
-    def __init__(self, recorder: ApplicationRecorder, existing_ids: "ExistingIds", close: Callable[[], None]):
+    def __init__(self, recorder: ApplicationRecorder, insert: Insert, close: Callable[[], None]):
         self._recorder = recorder
-        self._existing_ids = existing_ids
+        self._insert = insert
         self.close = close
 
     def append(self, events: Iterable[tuple[str, str, bytes]]) -> Appended:
@@ -43,22 +65,9 @@ class EventStore:
 
         Messages already stored, or repeated within the batch, are skipped and counted as duplicates.
         """
-        batch: dict[uuid.UUID, bytes] = {}
-        offered = 0
-        for source_name, message_id, body in events:
-            offered += 1
-            batch.setdefault(event_id(source_name, message_id), body)
-        for _ in range(_MAX_RETRIES):
-            existing = self._existing_ids(list(batch))
-            fresh = {k: v for k, v in batch.items() if k not in existing}
-            if not fresh:
-                return Appended(0, offered)
-            try:
-                self._recorder.insert_events([StoredEvent(k, 1, TOPIC, v) for k, v in fresh.items()])
-            except IntegrityError:
-                continue  # a concurrent writer stored one of them between our check and insert
-            return Appended(len(fresh), offered - len(fresh))
-        raise StoreUnavailable("could not append: concurrent writers kept conflicting")
+        rows = [(event_id(source_name, message_id), body) for source_name, message_id, body in events]
+        stored = self._insert(rows) if rows else 0
+        return Appended(stored, len(rows) - stored)
 
     def read(self, after: int, limit: int) -> Sequence[Notification]:
         return self._recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
@@ -67,26 +76,68 @@ class EventStore:
         return self._recorder.max_notification_id() or 0
 
 
+class SQLiteInsert:
+    """``INSERT OR IGNORE`` of all rows with one ``executemany``; the rows it changed are those stored.
 
-class ExistingIds:
-    """Which of some event ids are stored already, in one query per chunk."""
+    Collector processes appending to one file queue on an exclusive ``flock`` of a lock file next
+    to it: the kernel wakes the next one as soon as a commit is done, where SQLite's own busy
+    handler would sleep and poll (up to 100 ms a try). Writers that skip the lock file (``cdp
+    import``) still wait on SQLite's lock timeout, so correctness never depends on it.
+    """
 
-    chunk = 500
-
-    def __init__(self, datastore: Any, table: str, placeholder: str, encode: Any):
+    def __init__(self, datastore: Any, table: str, lock_path: Path):
         self._datastore = datastore
-        self._table = table
-        self._placeholder = placeholder
-        self._encode = encode
+        self._statement = f"INSERT OR IGNORE INTO {table} (originator_id, originator_version, topic, state) VALUES (?, 1, '{TOPIC}', ?)"
+        self._lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
-    def __call__(self, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        found: set[uuid.UUID] = set()
+    def __call__(self, rows: list[tuple[str, bytes]]) -> int:
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            with self._datastore.transaction(commit=True) as cursor:
+                cursor.sqlite_cursor.executemany(self._statement, rows)
+                return cursor.sqlite_cursor.rowcount
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._lock)
+
+
+class RecorderInsert:
+    """eventsourcing's own ``insert_events`` (PostgreSQL: it locks the table so notification ids
+    become visible in order), for the rows whose ids are not stored yet (first one wins within a
+    batch). A concurrent writer storing one of them in between fails the insert, which is retried."""
+
+    chunk = 500  # ids per existence query
+
+    def __init__(self, recorder: ApplicationRecorder, datastore: Any):
+        self._recorder = recorder
+        self._datastore = datastore
+
+    def __call__(self, rows: list[tuple[str, bytes]]) -> int:
+        batch: dict[str, bytes] = {}
+        for key, body in rows:
+            batch.setdefault(key, body)
+        for _ in range(_MAX_RETRIES):
+            existing = self._existing(list(batch))
+            fresh = [StoredEvent(uuid.UUID(k), 1, TOPIC, v) for k, v in batch.items() if k not in existing]
+            if not fresh:
+                return 0
+            try:
+                self._recorder.insert_events(fresh)
+            except IntegrityError:
+                continue  # a concurrent writer stored one of them between our check and insert
+            return len(fresh)
+        raise StoreUnavailable("could not append: concurrent writers kept conflicting")
+
+    def _existing(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        table = self._recorder.events_table_name
         with self._datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(ids), self.chunk):
-                chunk = [self._encode(i) for i in ids[start : start + self.chunk]]
-                marks = ",".join([self._placeholder] * len(chunk))
-                cursor.execute(f"SELECT originator_id FROM {self._table} WHERE originator_id IN ({marks})", chunk)
-                found.update(uuid.UUID(str(row["originator_id"])) for row in cursor.fetchall())
+            for start in range(0, len(keys), self.chunk):
+                chunk = [uuid.UUID(k) for k in keys[start : start + self.chunk]]
+                cursor.execute(f"SELECT originator_id FROM {table} WHERE originator_id = ANY(%s)", (chunk,))
+                found.update(uuid.UUID(str(row["originator_id"])).hex for row in cursor.fetchall())
         return found
 
 
@@ -96,7 +147,6 @@ def open_event_store(settings: Settings) -> EventStore:
     if config.backend == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(settings.event_store_path), "SQLITE_LOCK_TIMEOUT": "30"}
-        placeholder, encode = "?", lambda i: i.hex
     else:
         pg = config.postgres
         env = {
@@ -107,10 +157,17 @@ def open_event_store(settings: Settings) -> EventStore:
             "POSTGRES_USER": pg.user,
             "POSTGRES_PASSWORD": pg.password.get_secret_value(),
         }
-        placeholder, encode = "%s", lambda i: i
     try:
         factory = InfrastructureFactory.construct(env=env)
         recorder = factory.application_recorder()
     except Exception as error:  # the driver's own errors differ per backend
         raise StoreUnavailable(f"cannot open the {config.backend} event store: {error}") from None
-    return EventStore(recorder, ExistingIds(factory.datastore, recorder.events_table_name, placeholder, encode), factory.close)
+    if config.backend == "postgres":
+        return EventStore(recorder, RecorderInsert(recorder, factory.datastore), factory.close)
+    insert = SQLiteInsert(factory.datastore, recorder.events_table_name, settings.event_store_path.with_name(settings.event_store_path.name + "-append.lock"))
+
+    def close() -> None:
+        insert.close()
+        factory.close()
+
+    return EventStore(recorder, insert, close)

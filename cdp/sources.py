@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,18 @@ class SourceRegistry:
             if column not in present:
                 self._db.execute(f"ALTER TABLE sources ADD COLUMN {column} TEXT")
         self._lock = threading.Lock()
+        self._own_writes = 0  # changes made through this handle
+        self._data_version = (0, -1.0)  # (SQLite's count of commits by other connections, when read)
+
+    def generation(self) -> tuple[int, int]:
+        """Changes when a source is added, re-keyed or revoked: through this handle at once, by
+        another process (``cdp sources revoke``) within a second. For caches of accepted keys."""
+        version, read_at = self._data_version
+        if time.monotonic() - read_at >= 1.0:
+            with self._lock:
+                version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            self._data_version = (version, time.monotonic())
+        return self._own_writes, version
 
     def add(self, name: str, kind: str, connector: str = "segment", signing_secret: str | None = None) -> tuple[Source, str]:
         """Registers a source; returns it and its new write key (shown only now)."""
@@ -74,6 +87,7 @@ class SourceRegistry:
                     "INSERT INTO sources (name, kind, connector, key_hash, signing_secret, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (name, kind, connector, _hash(key), signing_secret, source.created_at),
                 )
+                self._own_writes += 1
         except sqlite3.IntegrityError:
             raise CdpError(f"a source named {name!r} exists already") from None
         return source, key
@@ -84,6 +98,7 @@ class SourceRegistry:
         key = secrets.token_urlsafe(24)
         with self._lock:
             self._db.execute("UPDATE sources SET key_hash = ?, rotated_at = ? WHERE name = ?", (_hash(key), _now(), name))
+            self._own_writes += 1
         return self.by_name(name), key
 
     def revoke(self, name: str) -> Source:
@@ -91,6 +106,7 @@ class SourceRegistry:
         self._active(name)
         with self._lock:
             self._db.execute("UPDATE sources SET revoked_at = ?, signing_secret = NULL WHERE name = ?", (_now(), name))
+            self._own_writes += 1
         return self.by_name(name)
 
     def by_write_key(self, key: str) -> Source | None:

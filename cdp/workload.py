@@ -255,6 +255,10 @@ class _Customer:
         ids = {"anonymous_id": self.anon, "user_id": self.user_id, "email": self.email}
         self.emit(t + 300, "signed_up", "web", dict(ids), {"method": r.choice(("email", "phone", "wechat"))})
         self.emit(t + 301, "identified", "web", ids | ({"phone": self.phone} if r.random() < 0.7 else {}), {}, dict(self.traits))
+        if self.account is not None:  # Segment group: the person works for the account
+            self.emit(t + 302, "grouped", "web", {"user_id": self.user_id, "account_id": self.account}, {"group_id": self.account})
+        if self.app_anon is not None:  # Segment alias: the app's device id becomes the user id
+            self.emit(t + 303, "aliased", "app", {"anonymous_id": self.app_anon, "user_id": self.user_id}, {"previous_id": self.app_anon})
         for purpose, rate, contact in (("email_marketing", 0.55, {"email": self.email}), ("sms_marketing", 0.25, {"phone": self.phone})):
             if r.random() < rate:
                 self.emit(t + 302, "consent_given", "web", {"user_id": self.user_id} | contact, {"purpose": purpose, "channel": "signup_form", "wording_version": "2025-01"})

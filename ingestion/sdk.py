@@ -63,6 +63,11 @@ class Connector:
     def map(self, record: Any) -> Iterable[Touch]:
         raise NotImplementedError
 
+    def challenge(self, query: Mapping[str, str]) -> tuple[str, str] | None:
+        """A subscription check the tool sends as ``GET`` to the webhook URL before it delivers:
+        ``(verify token, answer to send back)``, or None if the query is not one (or the tool sends none)."""
+        return None
+
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
         """Whether ``body`` carries a valid signature made with ``secret`` (headers are lower-case)."""
         raise NotImplementedError(f"{self.name} has no signature scheme")

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from schemas import ENVELOPE_ADAPTER, Envelope, describe, parse_envelope
+from schemas import Envelope, describe, parse_envelope
 
 MAX_EVENT_BYTES = 1_048_576
 MAX_FUTURE = timedelta(hours=24)
@@ -47,7 +47,9 @@ def json_kind(value: Any) -> str:
 
 def storable(envelope: Envelope) -> tuple[str, str, bytes]:
     """``(source_name, message_id, JSON)``, what the event store appends."""
-    return envelope.source_name, envelope.message_id, ENVELOPE_ADAPTER.dump_json(envelope)
+    # the concrete envelope class's own serializer: the same bytes as ENVELOPE_ADAPTER.dump_json,
+    # without the union serializer's search for the member type (3x the cost)
+    return envelope.source_name, envelope.message_id, envelope.__pydantic_serializer__.to_json(envelope)
 
 
 def now() -> datetime:

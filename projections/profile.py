@@ -23,7 +23,7 @@ from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 Profile = dict[str, Any]
 
 ID_TYPES = ("anonymous_id", "user_id", "email", "phone", "social", "account_id")
-PASSIVE_EVENT_TYPES = frozenset({"identified", *CONSENT_EVENT_TYPES})  # identity and consent plumbing, not interactions by the customer
+PASSIVE_EVENT_TYPES = frozenset({"identified", "grouped", "aliased", *CONSENT_EVENT_TYPES})  # identity and consent plumbing, not interactions by the customer
 TICKET_ACTIONS = {
     "ticket_opened": "opened",
     "ticket_first_responded": "responded",

@@ -59,7 +59,7 @@ class Identifiers(BaseModel):
 
     @model_validator(mode="after")
     def _someone(self) -> "Identifiers":
-        if not self.person_keys():
+        if not (self.user_id or self.email or self.phone or self.social or self.anonymous_id):  # person_keys(), without a dump
             raise ValueError("at least one of anonymous_id, user_id, email, phone or social is required")
         return self
 

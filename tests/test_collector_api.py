@@ -45,7 +45,10 @@ def test_every_call_type_is_stored_with_segment_semantics(collector: RunningColl
     assert events["i1"]["identifiers"]["email"] == "li.na@example.com" and events["i1"]["traits"]["address.city"] == "Shanghai"
     assert events["p1"]["event_type"] == "page_viewed" and events["p1"]["properties"]["url"] == "https://shop.example/"
     assert events["s1"]["properties"]["name"] == "Cart"
-    assert events["g1"]["identifiers"]["account_id"] == "acme"
+    assert events["i1"]["event_type"] == "identified"
+    assert events["g1"]["event_type"] == "grouped" and events["g1"]["identifiers"]["account_id"] == "acme"
+    assert events["g1"]["properties"] == {"group_id": "acme", "group_traits": {"name": "ACME"}}
+    assert events["al1"]["event_type"] == "aliased" and events["al1"]["properties"] == {"previous_id": "a1"}
     assert (events["al1"]["identifiers"]["anonymous_id"], events["al1"]["identifiers"]["user_id"]) == ("a1", "u1")
     assert all(e["source_name"] == "web" for e in events.values())
 
@@ -145,3 +148,26 @@ def test_overload_is_answered_429_with_retry_after(settings: Settings):
             assert second.json()["code"] == "overloaded"
             assert first.result().status_code == 200
         assert len(stored(collector)) == 5
+
+
+@pytest.mark.parametrize("failing", ["append", "dead_letter"])
+def test_a_failed_write_is_503_and_its_retry_stores_events_and_dead_letters_once(settings: Settings, failing: str):
+    """Events and dead letters are two commits: whichever fails, nothing is acknowledged, and the retry converges."""
+    with Platform(settings) as platform, running_collector(platform) as collector:
+        real = getattr(platform, failing)
+        calls = iter(range(10**6))
+
+        def fails_once(items):
+            if next(calls) == 0:
+                raise OSError("disk I/O error")
+            return real(items)
+
+        setattr(platform, failing, fails_once)
+        batch = {"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": "ok-1"}, {"type": "track", "userId": "u", "messageId": "bad-1"}]}
+        with collector.client() as http:
+            first = http.post("/v1/batch", json=batch)
+            retry = http.post("/v1/batch", json=batch)
+        assert first.status_code == 503 and first.headers["retry-after"] == "1" and first.json()["code"] == "store_unavailable"
+        assert retry.status_code == 200 and retry.json()["dead_lettered"][0]["index"] == 1
+        assert [e["message_id"] for e in stored(collector)] == ["ok-1"]
+        assert platform.dead_letters.count() == 1

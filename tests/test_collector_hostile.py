@@ -120,3 +120,30 @@ def test_any_input_is_stored_or_dead_lettered_never_a_500(collector: RunningColl
         assert single_answer.json()["message"].split(":")[0], "the message names a field"
     after = collector.platform.events.last_position() + collector.platform.dead_letters.count()
     assert after - before == len(batch) + 1
+
+
+def test_nests_at_most_matches_a_walk_of_the_decoded_value():
+    import random
+
+    import orjson
+
+    from ingestion.segment import nests_at_most
+
+    def depth(value) -> int:
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        return 0 if children is None else 1 + max((depth(c) for c in children), default=0)
+
+    rng = random.Random(1)
+    text = lambda: "".join(rng.choice(["\\", '"', "{", "[", "]", "}", "a", "n", "\n", "é"]) for _ in range(rng.randint(0, 6)))  # noqa: E731
+
+    def value(levels: int):
+        if levels == 0 or rng.random() < 0.2:
+            return rng.choice([1, None, text()])
+        if rng.random() < 0.5:
+            return {text(): value(levels - 1) for _ in range(rng.randint(0, 3))}
+        return [value(levels - 1) for _ in range(rng.randint(0, 3))]
+
+    for _ in range(5000):
+        sample = value(rng.randint(0, 10))
+        encoded, expected = orjson.dumps(sample), depth(sample)
+        assert [nests_at_most(encoded, levels) for levels in range(12)] == [expected <= levels for levels in range(12)], encoded

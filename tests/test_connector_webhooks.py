@@ -82,3 +82,22 @@ def test_an_unmappable_delivery_is_dead_lettered_with_the_field(collector: Runni
     assert unknown.status_code == 404
     (letter,) = collector.platform.dead_letters.list()
     assert (letter.source, letter.origin) == ("desk", "webhook:zendesk#0")
+
+
+def test_meta_verifies_the_callback_url_with_the_write_key_as_verify_token(collector: RunningCollector):
+    key = collector.add_source("page", "social", "meta-page-feed", SECRET)
+    other = collector.add_source("page2", "social", "meta-page-feed", SECRET)
+    check = lambda token, **extra: {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": token} | extra  # noqa: E731
+    with collector.client() as http:
+        http.auth = None
+        ok = http.get("/v1/webhooks/page", params=check(key))
+        wrong = http.get("/v1/webhooks/page", params=check(other))
+        missing = http.get("/v1/webhooks/page", params={"hub.mode": "subscribe", "hub.challenge": "1"})
+        not_a_check = http.get("/v1/webhooks/page", params={"hub.mode": "unsubscribe"})
+        no_handshake = http.get("/v1/webhooks/web", params=check(collector.write_key))  # a Segment source
+    assert (ok.status_code, ok.text, ok.headers["content-type"].split(";")[0]) == (200, "1158201444", "text/plain")
+    assert wrong.status_code == 403 and wrong.json()["message"].startswith("verify token: ")
+    assert missing.status_code == 403
+    assert not_a_check.status_code == 400 and not_a_check.json()["message"].startswith("query: not a subscription check of Meta")
+    assert no_handshake.status_code == 400
+    assert events(collector) == []

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from cdp.analytics.http import read_router
 from cdp.api import docs
@@ -34,7 +34,8 @@ WRITE = "write key"
 PUBLIC = "public"
 
 
-def create_app(collector: Collector, platform: Platform) -> FastAPI:
+def create_app(collector: Collector, platform: Platform, reads: bool = True, erasure: bool = True) -> FastAPI:
+    """The collector's routes; with ``reads`` the read API behind read keys, with ``erasure`` (and ``reads``) the forget route."""
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         collector.writer.start()
@@ -58,13 +59,19 @@ def create_app(collector: Collector, platform: Platform) -> FastAPI:
     async def webhook(source_name: str, request: Request) -> Response:
         return _json(await collector.webhook(request, source_name))
 
+    @app.get("/v1/webhooks/{source_name}", summary="A tool's subscription check (Meta's hub.challenge), answered in plain text", response_class=PlainTextResponse, openapi_extra={"x-scope": PUBLIC})
+    async def webhook_challenge(source_name: str, request: Request) -> Response:
+        return PlainTextResponse(collector.webhook_challenge(request, source_name))
+
     @app.get("/health", summary="Liveness, and how many events wait to be written", openapi_extra={"x-scope": PUBLIC})
     async def health() -> Response:
         return _json(collector.health())
 
     access = ReadAccess(lambda: platform.read_keys, lambda: platform.sources)
-    app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))
-    app.include_router(forget_router(lambda: platform, access.require("admin")))
+    if reads:
+        app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))
+    if reads and erasure:
+        app.include_router(forget_router(lambda: platform, access.require("admin")))
 
     return app
 

@@ -1,6 +1,7 @@
 """What the collector does with one request: authenticate, decode, sort into events and dead
 letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.app`` call it."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +15,8 @@ from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
 from ingestion.deadletter import DeadLetter
 from ingestion.sdk import Connector, sort_records
+from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
 from ingestion.segment import Request as SegmentRequest
-from ingestion.segment import to_envelope
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import now
 
@@ -28,7 +29,9 @@ class Collector:
     sources: SourceRegistry
     writer: GroupWriter
     connectors: dict[str, type[Connector]]
-    runner: dict[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
+    runner: Mapping[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
+    _accepted_keys: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
+    _keys_generation: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
@@ -36,9 +39,10 @@ class Collector:
         received_at = now()
         raw = await read_body(request, self.settings.max_body_bytes)
         header_key = basic_write_key(request.headers)
-        source = authenticate(self.sources, header_key) if header_key else None
-        body = await self._decoded_json(request, raw, source)
-        source = source or authenticate(self.sources, body_write_key(body))
+        source = self._authenticate(header_key) if header_key else None
+        text, body = await self._decoded_json(request, raw, source)
+        shallow = nests_at_most(text, MAX_DEPTH + 1)
+        source = source or self._authenticate(body_write_key(body))
         if call_type is None:
             body = expect_object(body)
             unknown = sorted(set(body) - BATCH_FIELDS)
@@ -49,10 +53,10 @@ class Collector:
                 raise await self._kept(source, request, raw, bad_request("batch: required, an array of messages"))
             context, integrations = body.get("context"), body.get("integrations")
             segment_request = SegmentRequest(
-                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}
+                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}, shallow
             )
         else:
-            messages, segment_request = [body], SegmentRequest(source.name, received_at)
+            messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
         limit = self.settings.limits_for(source.name).max_event_bytes
         limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
         result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
@@ -65,13 +69,7 @@ class Collector:
         """One webhook delivery to a connector source."""
         self._refuse_if_overloaded()
         received_at = now()
-        source = self.sources.by_name(source_name)
-        if source is None:
-            raise Refused(404, "unknown_source", f"source: no source is named {source_name[:64]!r}")
-        connector_class = self.connectors.get(source.connector)
-        if connector_class is None:
-            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
-        connector = connector_class()
+        source, connector = self._connector(source_name)
         if "webhook" not in connector.formats:
             raise bad_request(f"source {source.name!r} uses connector {connector.name!r}, which imports files (`cdp import`), not webhooks")
         limit = self.settings.limits_for(source.name).max_batch_bytes
@@ -81,8 +79,45 @@ class Collector:
         await self._write(result)
         return _answer(result)
 
+    def webhook_challenge(self, request: Request, source_name: str) -> str:
+        """The answer to a tool's ``GET`` subscription check (Meta's ``hub.challenge``), once its
+        verify token is shown to be this source's write key."""
+        connector = self._connector(source_name)[1]
+        challenge = connector.challenge(request.query_params)
+        if challenge is None:
+            raise bad_request(f"query: not a subscription check of {connector.tool} (webhooks are delivered with POST)")
+        token, answer = challenge
+        source = self.sources.by_write_key(token) if token else None
+        if source is None or source.name != source_name:
+            raise Refused(403, "forbidden", f"verify token: not the write key of source {source_name[:64]!r}; set the source's write key as the verify token")
+        return answer
+
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": self.runner}
+        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
+
+    def _authenticate(self, key: str | None) -> Source:
+        """``authenticate``, remembering the keys it accepted until the registry changes (a key
+        rotated or revoked): a registry query per request costs the event loop a GIL hand-over
+        to the writer thread."""
+        generation = self.sources.generation()
+        if generation != self._keys_generation:
+            self._accepted_keys.clear()
+            self._keys_generation = generation
+        known = self._accepted_keys.get(key or "")
+        if known is not None:
+            return known
+        source = authenticate(self.sources, key)  # refuses a missing, unknown or revoked key
+        self._accepted_keys[key or ""] = source
+        return source
+
+    def _connector(self, source_name: str) -> tuple[Source, Connector]:
+        source = self.sources.by_name(source_name)
+        if source is None:
+            raise Refused(404, "unknown_source", f"source: no source is named {source_name[:64]!r}")
+        connector_class = self.connectors.get(source.connector)
+        if connector_class is None:
+            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
+        return source, connector_class()
 
     def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
         if connector.signed and source.signing_secret:
@@ -90,13 +125,15 @@ class Collector:
                 raise unauthorized(f"signature: the {connector.tool} signature does not match the body and this source's signing secret")
             return
         key = basic_write_key(request.headers) or request.query_params.get("write_key")
-        if authenticate(self.sources, key).name != source.name:
+        if self._authenticate(key).name != source.name:
             raise unauthorized(f"write key: belongs to another source than {source.name!r}")
 
-    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> Any:
+    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> tuple[bytes, Any]:
+        """The body's JSON text once decompressed, and its value."""
         limit = self.settings.limits_for(source.name).max_batch_bytes if source else self.settings.max_body_bytes
         try:
-            return parse_json(decode_content(raw, request.headers.get("content-encoding", ""), limit))
+            text = decode_content(raw, request.headers.get("content-encoding", ""), limit)
+            return text, parse_json(text)
         except Refused as refusal:
             if source is None or refusal.status == 413:
                 raise

@@ -2,9 +2,18 @@
 
 Request handlers hand their events and dead letters to ``GroupWriter.write`` and wait; one
 writer thread takes everything queued since its last write (up to ``max_write_events``),
-writes the dead letters and then the events (one event-store transaction), and only then
-releases every waiting request. Throughput so follows the write size, not the request count.
-When more than ``max_pending_events`` wait, new requests are refused with ``Overloaded``.
+writes the events (one event-store transaction) and then the dead letters (one transaction of
+the dead-letter store), and only then releases every waiting request. Throughput so follows
+the write size, not the request count. When more than ``max_pending_events`` wait, new
+requests are refused with ``Overloaded``.
+
+The two stores are two databases (the event store may be PostgreSQL), so one request's events
+and dead letters are two commits, not one. The order makes that safe: if anything fails, or the
+process dies, between or during the two commits, no request of the write has been acknowledged
+(they get 503 with Retry-After, or a broken connection), so the sender retries; the retry
+stores its events again as duplicates of themselves (the event store is idempotent by message
+id) and writes the dead letters that were missing. The other order would keep a second copy
+of every dead letter on each retry, since dead letters have no identity of their own.
 """
 
 import asyncio
@@ -100,9 +109,9 @@ class GroupWriter:
         try:
             letters = [letter for job in jobs for letter in job.letters]
             events = [event for job in jobs for event in job.events]
-            self._sink.dead_letter(letters)
             if events:
                 self._sink.append(events)
+            self._sink.dead_letter(letters)
             self.writes += 1
         except Exception as failure:  # handed to every waiting request, which answers 503
             error = failure

@@ -4,6 +4,10 @@ Meta signs each delivery: ``X-Hub-Signature-256`` is ``sha256=`` + hex(HMAC-SHA2
 body)). One delivery batches ``entry[].changes[]``; each ``feed`` change with ``verb: add`` whose
 item is a comment, reaction or share becomes ``commented``, ``liked`` or ``shared`` by the person
 ``value.from`` (their page-scoped id is the social handle on platform ``facebook``).
+
+Before delivering, Meta verifies the callback URL with a ``GET`` carrying ``hub.mode=subscribe``,
+``hub.verify_token`` (the token typed into the app dashboard: use the source's write key) and
+``hub.challenge``, which must come back as the response body.
 """
 
 import hashlib
@@ -83,6 +87,11 @@ class MetaPageFeed(Connector):
             properties["reaction"] = change.reaction_type
         traits = {"facebook_name": change.from_.name} if change.from_.name else {}
         yield Touch(key, event_type, change.created_time, who, properties, traits)
+
+    def challenge(self, query: Mapping[str, str]) -> tuple[str, str] | None:
+        if query.get("hub.mode") != "subscribe" or not query.get("hub.challenge"):
+            return None
+        return query.get("hub.verify_token", ""), query["hub.challenge"]
 
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
         return same("sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(), headers.get("x-hub-signature-256"))

@@ -1,6 +1,6 @@
 """Website and app touchpoints (网站交互)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -65,6 +65,25 @@ class Identified(Payload):
     source_kind = "website"
 
 
+class Grouped(Payload):
+    """Associates the person with an account (Segment ``group``); ``identifiers.account_id`` holds
+    the same group id, which is what identity resolution links."""
+
+    event_type = "grouped"
+    source_kind = "website"
+    group_id: Annotated[str, Field(min_length=1, max_length=256)]
+    group_traits: Personal[Annotated[dict[Annotated[str, Field(max_length=128)], Any], Field(max_length=256)]] = {}
+
+
+class Aliased(Payload):
+    """Says that a previous id and the current one name the same person (Segment ``alias``); both
+    are in the identifiers, which is what identity resolution links."""
+
+    event_type = "aliased"
+    source_kind = "website"
+    previous_id: Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class EventTracked(Payload):
     """Any other named action a site or app tracks (Segment ``track`` with a custom name)."""
 
@@ -73,4 +92,4 @@ class EventTracked(Payload):
     name: Name
 
 
-PAYLOADS = (PageViewed, ScreenViewed, ProductViewed, ProductAddedToCart, FormSubmitted, SignedUp, Identified, EventTracked)
+PAYLOADS = (PageViewed, ScreenViewed, ProductViewed, ProductAddedToCart, FormSubmitted, SignedUp, Identified, Grouped, Aliased, EventTracked)

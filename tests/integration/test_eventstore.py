@@ -57,3 +57,41 @@ def test_postgresql_is_selected_by_configuration(settings: Settings, postgres):
     assert [orjson.loads(n.state)["n"] for n in notes] == [*range(101)]
     assert not settings.event_store_path.exists()
     store.close()
+
+
+def test_event_ids_are_uuid5_of_source_and_message_id():
+    import uuid
+
+    from cdp.eventstore import EVENT_NAMESPACE, event_id
+
+    for source, message in [("web", "m1"), ("app", "订单-42"), ("x", "a/b/" + "z" * 300)]:
+        assert event_id(source, message) == uuid.uuid5(EVENT_NAMESPACE, f"{source}/{message}").hex
+
+
+def test_concurrent_processes_append_without_gaps_or_losses(settings: Settings):
+    """Several collector processes write one SQLite file: every event once, positions 1..n with no gap."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        results = pool.starmap(_append_range, [(settings, start) for start in (0, 500, 1000, 0)])
+    assert sum(stored for stored, _ in results) == 1500
+    assert sum(duplicates for _, duplicates in results) == 500
+    store = open_event_store(settings)
+    notes = store.read(0, 10_000)
+    assert [n.id for n in notes] == list(range(1, 1501))
+    assert sorted(orjson.loads(n.state)["n"] for n in notes) == list(range(1500))
+    store.close()
+
+
+def _append_range(settings: Settings, start: int) -> tuple[int, int]:
+    store = open_event_store(settings)
+    try:
+        totals = [0, 0]
+        for first in range(start, start + 500, 50):
+            appended = store.append([envelope(n) for n in range(first, first + 50)])
+            totals[0] += appended.stored
+            totals[1] += appended.duplicates
+        return totals[0], totals[1]
+    finally:
+        store.close()

@@ -81,3 +81,17 @@ def test_json_schema_export(tmp_path: Path):
     assert len(envelope["oneOf"]) == len(ENVELOPE_BY_EVENT_TYPE)
     order_schema = json.loads((tmp_path / "order_placed.v1.json").read_text())
     assert order_schema["$defs"]["Identifiers"]["properties"]["email"]["x-personal-data"] is True
+
+
+def test_storable_bytes_are_the_envelope_unions_json():
+    from datetime import UTC, datetime
+
+    from cdp.workload import generate_events
+    from ingestion.validation import storable, validate
+    from schemas import ENVELOPE_ADAPTER
+
+    received = datetime(2026, 1, 1, tzinfo=UTC)
+    for event in generate_events(3000, seed=11):
+        envelope = validate(event, received)
+        assert storable(envelope)[2] == ENVELOPE_ADAPTER.dump_json(envelope)
+

@@ -1,0 +1,71 @@
+"""Where the collector's CPU goes, per event, stage by stage, for /v1/batch requests of 100 events.
+
+Runs the collector's own functions in one process on the benchmark's request bodies (no HTTP),
+best of several repeats, so each figure is a stage's cost, not the machine's load:
+
+    .venv/bin/python -m benchmarks.collector_stages [--requests 200] [--batch 100]
+
+What it does not cover (HTTP parsing, FastAPI routing, the group writer's hand-overs) is the
+difference to the server CPU per event that ``benchmarks/collector.py`` prints.
+"""
+
+import argparse
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from benchmarks.collector import EVENT
+from cdp.config import load_settings
+from cdp.eventstore import event_id, open_event_store
+from ingestion.segment import MAX_DEPTH, Request, nests_at_most, to_envelope
+from ingestion.validation import storable, validate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    n = args.batch
+    bodies = [b'{"batch":[' + b",".join(EVENT % (i % 5000, b"b", r * n + i, i % 300) for i in range(n)) + b'],"sentAt":"2025-11-20T09:00:01.000Z"}' for r in range(args.requests)]
+    received = datetime.now(UTC)
+    decoded = [orjson.loads(body) for body in bodies]
+    requests = [Request("bench", received, d["sentAt"], {}, {}, shallow=True) for d in decoded]
+    mapped = [[to_envelope(m, request) for m in d["batch"]] for d, request in zip(decoded, requests, strict=True)]
+    envelopes = [[validate(e, received) for e in batch] for batch in mapped]
+    rows = [[storable(e) for e in batch] for batch in envelopes]
+    events = args.requests * n
+
+    def stage(name: str, run: Callable[[], object]) -> float:
+        seconds = min(timeit.repeat(run, number=1, repeat=5)) / events * 1e6
+        print(f"{name:<44} {seconds:6.2f} µs/event")
+        return seconds
+
+    total = sum(
+        [
+            stage("orjson.loads of the body", lambda: [orjson.loads(b) for b in bodies]),
+            stage("nesting check of the body (nests_at_most)", lambda: [nests_at_most(b, MAX_DEPTH + 1) for b in bodies]),
+            stage("Segment mapping (to_envelope)", lambda: [to_envelope(m, r) for d, r in zip(decoded, requests, strict=True) for m in d["batch"]]),
+            stage("validation (pydantic, discriminated union)", lambda: [validate(e, received) for batch in mapped for e in batch]),
+            stage("serialisation (storable)", lambda: [storable(e) for batch in envelopes for e in batch]),
+            stage("event id (uuid5 as hex)", lambda: [event_id(s, m) for batch in rows for s, m, _ in batch]),
+        ]
+    )
+    print(f"{'in-process total before the store':<44} {total:6.2f} µs/event")
+    with tempfile.TemporaryDirectory(prefix="cdp-stages-") as tmp:
+        store = open_event_store(load_settings(data_dir=Path(tmp)))
+        started, cpu = time.perf_counter(), time.process_time()
+        for first in range(0, len(rows), 10):
+            store.append([row for batch in rows[first : first + 10] for row in batch])
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        store.close()
+    print(f"{'SQLite append, one commit per 10 requests':<44} {cpu / events * 1e6:6.2f} µs/event CPU, {wall / events * 1e6:6.2f} µs/event wall (fsync)")
+
+
+if __name__ == "__main__":
+    main()
