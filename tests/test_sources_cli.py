@@ -62,3 +62,19 @@ def test_serve_stores_what_the_printed_key_sends(tmp_path):
     assert b"collector listening on" in stdout and b"Traceback" not in stderr
     profile = cdp("profile", "u7@example.com", "--json", data_dir=data)  # the runner followed and processed it
     assert profile.returncode == 0, profile.stderr
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_a_second(tmp_path):
+    """The collector remembers accepted keys; `cdp sources revoke` (another process) must still end them."""
+    from cdp.sources import SourceRegistry
+
+    serving = SourceRegistry(tmp_path / "sources.sqlite")
+    serving.add("web", "website")
+    before = serving.generation()
+    revoked = cdp("sources", "revoke", "web", data_dir=tmp_path)
+    assert revoked.returncode == 0, revoked.stderr
+    time.sleep(1.05)
+    assert serving.generation() != before
+    own = serving.generation()
+    serving.add("shop", "sales")
+    assert serving.generation() != own  # its own changes count at once

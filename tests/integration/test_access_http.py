@@ -91,7 +91,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 24  # 8 Segment calls + batch/import + webhook + health + 12 reads + forget (last: it erases the sample customer)
+    assert len(routes) == 25  # 8 Segment calls + batch/import + webhook + its GET challenge + health + 12 reads + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:

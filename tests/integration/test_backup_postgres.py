@@ -73,7 +73,7 @@ def test_a_postgres_event_store_backup_holds_exactly_the_events_up_to_its_last_p
 
     last = manifest.event_store.last_position
     assert manifest.event_store.backend == "postgres"
-    assert [f.name for f in manifest.files] == ["cdp.toml", "deadletters.sqlite", "events.pgdump"]
+    assert [f.name for f in manifest.files] == ["cdp.toml", "deadletters.sqlite", "events.pgdump", "keys.sqlite", "master.key"]
     assert 1200 <= last < len(everything), "the backup was taken while the writer appended"
 
     journal = ErasureJournal(tmp_path / "erasures.jsonl")
