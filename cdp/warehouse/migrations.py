@@ -9,7 +9,7 @@ migration interrupted part-way simply runs again in full.
 from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
-from cdp.warehouse.views import current, daily_events, daily_sales
+from cdp.warehouse.views import current, customer_days, daily_events, daily_sales
 from projections.tables import PROJECTION_TABLES, TABLES, events
 from projections.tables.table import DEDUPLICATION_WINDOW
 
@@ -29,6 +29,7 @@ MIGRATIONS: list[Migration] = [
         *daily_events.ROLLUP.create_sql(db),
         *daily_sales.ROLLUP.create_sql(db),
     ]),
+    (12, "customer_days rollup: the days each customer was active (retention reads it instead of every event)", lambda db: customer_days.ROLLUP.create_sql(db)),
 ]
 
 
