@@ -16,6 +16,7 @@ from chdb-core (the test fixture).
 """
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -49,14 +50,21 @@ ANALYSES: dict[str, Callable[[Warehouse], list]] = {
 }
 
 
-def timed(work: Callable[[], object], repeat: int) -> float:
+def timed(work: Callable[[], object], repeat: int) -> str:
+    """Median wall time and median CPU time of the process (chDB runs in it: the query's own threads),
+    after one warm-up. CPU time barely moves with other load on the machine; wall time does."""
     work()
-    runs = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         work()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs) * 1000
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return f"{statistics.median(walls) * 1000:.0f} ms (cpu {statistics.median(cpus) * 1000:.0f} ms)"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
 # columns naming a customer (or something of one customer): copy n > 0 gets "~n" appended, so copies never merge
@@ -94,10 +102,10 @@ def open_scaled(args: argparse.Namespace, source: Warehouse) -> Warehouse:
 def measure(warehouse: Warehouse, repeat: int) -> None:
     """Segment counts and every analysis on one database."""
     events = warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.events FINAL")[0]["n"]
-    print(f"data [{warehouse.database}]: {events:,} events")
+    print(f"data [{warehouse.database}]: {events:,} events; {load()}")
     segment_counts(warehouse, list(SEGMENTS), repeat, "chdb")
     for name, analysis in ANALYSES.items():
-        print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), repeat):.0f} ms")
+        print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), repeat)}")
 
 
 def segment_counts(warehouse: Warehouse, names: list[str], repeat: int, label: str) -> None:
@@ -105,7 +113,7 @@ def segment_counts(warehouse: Warehouse, names: list[str], repeat: int, label: s
     for name in names:
         segment = parse_segment({"name": "bench", "where": SEGMENTS[name]})
         members = evaluate.count(warehouse, segment)
-        print(f"segment count [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.count(warehouse, s), repeat):.0f} ms ({members:,} customers)")
+        print(f"segment count [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.count(warehouse, s), repeat)} ({members:,} customers)")
 
 
 def inflate(warehouse: Warehouse, target: int) -> Warehouse:
