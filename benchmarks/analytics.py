@@ -7,7 +7,7 @@ Prints one line per measurement (median of --repeat runs, after one warm-up). ``
 builds, once, a database ``cdp_x<K>`` beside ``cdp`` in the same warehouse holding K copies of every
 warehouse row (copy n > 0 of a customer is ``<id>~n``, its log positions shifted past the original
 ones; times unchanged, so the same period holds K times the customers) and times everything there
-too: with the 1M demo and K = 10, 10M events and ~850k profiles. The copy is written with INSERT ...
+too: with the 1M demo and K = 10, 10M events and 1.27M profiles. The copy is written with INSERT ...
 SELECT inside the warehouse (so through the materialized views, as live inserts are); the issue
 measures query latency, not projection speed. ``--profiles N`` also copies the current profiles,
 tags and value rows into a scratch database until it holds about N customers, and times the
