@@ -95,8 +95,9 @@ def _heatmap(figure, axes, chart: Chart) -> None:
     image = axes.imshow(cells, cmap="Blues", aspect="auto")
     axes.set_xticks(range(len(chart.x)), chart.x)
     axes.set_yticks(range(len(rows)), list(chart.series))
+    top = max((v for row in rows for v in row if v is not None), default=0)
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if value is not None:
-                axes.text(c, r, f"{value:g}", ha="center", va="center", fontsize="small")
+                axes.text(c, r, f"{value:g}", ha="center", va="center", fontsize="small", color="white" if value > 0.6 * top else "black")
     figure.colorbar(image, ax=axes)
