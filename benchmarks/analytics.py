@@ -1,15 +1,22 @@
 """Segment count and analytics latency, and warehouse load rate, on a loaded data directory.
 
     cdp demo --customers 85000 --data-dir /tmp/bench1m     # ~1M events through the real pipeline, once (~4 min)
-    python -m benchmarks.analytics --data-dir /tmp/bench1m [--profiles 1000000] [--server]
+    python -m benchmarks.analytics --data-dir /tmp/bench1m [--scale 10] [--profiles 1000000] [--server]
 
-Prints one line per measurement (median of --repeat runs, after one warm-up). ``--profiles N``
-also copies the current profiles, tags and value rows into a scratch database until it holds about
-N customers, and times the profile-based segments there. ``--server`` repeats the load rate and
-segment counts on a ClickHouse 26.9 server started from chdb-core (the test fixture).
+Prints one line per measurement (median of --repeat runs, after one warm-up). ``--scale K`` also
+builds, once, a database ``cdp_x<K>`` beside ``cdp`` in the same warehouse holding K copies of every
+warehouse row (copy n > 0 of a customer is ``<id>~n``, its log positions shifted past the original
+ones; times unchanged, so the same period holds K times the customers) and times everything there
+too: with the 1M demo and K = 10, 10M events and 1.27M profiles. The copy is written with INSERT ...
+SELECT inside the warehouse (so through the materialized views, as live inserts are); the issue
+measures query latency, not projection speed. ``--profiles N`` also copies the current profiles,
+tags and value rows into a scratch database until it holds about N customers, and times the
+profile-based segments there. ``--server`` repeats the load rate on a ClickHouse 26.9 server started
+from chdb-core (the test fixture).
 """
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -23,6 +30,7 @@ from cdp.segments.model import parse_segment
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
+from projections.tables import PROJECTION_TABLES, TABLES
 
 SEGMENTS = {
     "fields: at_risk, revenue > 500, social": {"all": [{"field": "lifecycle_stage", "op": "=", "value": "at_risk"}, {"field": "revenue", "op": ">", "value": 500}, {"field": "channels", "op": "contains", "value": "social"}]},
@@ -42,14 +50,62 @@ ANALYSES: dict[str, Callable[[Warehouse], list]] = {
 }
 
 
-def timed(work: Callable[[], object], repeat: int) -> float:
+def timed(work: Callable[[], object], repeat: int) -> str:
+    """Median wall time and median CPU time of the process (chDB runs in it: the query's own threads),
+    after one warm-up. CPU time barely moves with other load on the machine; wall time does."""
     work()
-    runs = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         work()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs) * 1000
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return f"{statistics.median(walls) * 1000:.0f} ms (cpu {statistics.median(cpus) * 1000:.0f} ms)"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+# columns naming a customer (or something of one customer): copy n > 0 gets "~n" appended, so copies never merge
+COPIED_IDS = ("customer_id", "absorbed", "survivor", "merged_into", "other_customer", "message_id", "ticket_id", "identifier")
+
+
+def scale_up(warehouse: Warehouse, target: str, copies: int) -> None:
+    """Fills database ``target`` (migrated, empty) with ``copies`` copies of every row of ``warehouse``'s tables."""
+    source = warehouse.database
+    span = warehouse.query(f"SELECT max(position) + 1 AS n FROM `{source}`.events")[0]["n"]
+    for table in (*TABLES, *PROJECTION_TABLES):
+        changed = [f"if(n.number = 0 OR {c} = '', {c}, concat({c}, '~', toString(n.number))) AS {c}" for c in table.column_names if c in COPIED_IDS]
+        if "position" in table.column_names:
+            changed.append(f"position + n.number * {span} AS position")
+        replace = f" REPLACE ({', '.join(changed)})" if changed else ""
+        started = time.perf_counter()
+        warehouse.execute(
+            f"INSERT INTO `{target}`.`{table.name}` SELECT t.*{replace} FROM `{source}`.`{table.name}` AS t CROSS JOIN numbers({copies}) AS n "
+            "SETTINGS max_insert_threads = 2"
+        )
+        if table.name == "events":
+            rows = warehouse.query(f"SELECT count() AS n FROM `{target}`.events")[0]["n"]
+            print(f"scale-up [chdb]: {rows:,} events copied at {rows / (time.perf_counter() - started):,.0f} rows/s (INSERT SELECT, through the materialized views)")
+
+
+def open_scaled(args: argparse.Namespace, source: Warehouse) -> Warehouse:
+    """The ``cdp_x<K>`` database, built on first use (kept: delete it with DROP DATABASE to rebuild)."""
+    target = open_warehouse(WarehouseSettings(database=f"cdp_x{args.scale}"), args.data_dir / "warehouse")
+    migrate(target)
+    if not target.query(f"SELECT count() AS n FROM `{target.database}`.events")[0]["n"]:
+        scale_up(source, target.database, args.scale)
+    return target
+
+
+def measure(warehouse: Warehouse, repeat: int) -> None:
+    """Segment counts and every analysis on one database."""
+    events = warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.events FINAL")[0]["n"]
+    print(f"data [{warehouse.database}]: {events:,} events; {load()}")
+    segment_counts(warehouse, list(SEGMENTS), repeat, "chdb")
+    for name, analysis in ANALYSES.items():
+        print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), repeat)}")
 
 
 def segment_counts(warehouse: Warehouse, names: list[str], repeat: int, label: str) -> None:
@@ -57,7 +113,7 @@ def segment_counts(warehouse: Warehouse, names: list[str], repeat: int, label: s
     for name in names:
         segment = parse_segment({"name": "bench", "where": SEGMENTS[name]})
         members = evaluate.count(warehouse, segment)
-        print(f"segment count [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.count(warehouse, s), repeat):.0f} ms ({members:,} customers)")
+        print(f"segment count [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.count(warehouse, s), repeat)} ({members:,} customers)")
 
 
 def inflate(warehouse: Warehouse, target: int) -> Warehouse:
@@ -102,15 +158,14 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=0, help="also time profile segments on about this many profiles")
     parser.add_argument("--load-rows", type=int, default=200_000)
     parser.add_argument("--server", action="store_true", help="also measure a ClickHouse server (started from chdb-core)")
+    parser.add_argument("--scale", type=int, default=0, help="also measure a copy of the warehouse this many times larger (built once, kept)")
     args = parser.parse_args()
 
     warehouse = open_warehouse(WarehouseSettings(), args.data_dir / "warehouse")
     migrate(warehouse)
-    events = warehouse.query("SELECT count() AS n FROM cdp.events FINAL")[0]["n"]
-    print(f"data: {events:,} events")
-    segment_counts(warehouse, list(SEGMENTS), args.repeat, "chdb")
-    for name, analysis in ANALYSES.items():
-        print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), args.repeat):.0f} ms")
+    measure(warehouse, args.repeat)
+    if args.scale > 1:
+        measure(open_scaled(args, warehouse), args.repeat)
     try:
         if args.profiles:
             inflate(warehouse, args.profiles)

@@ -76,9 +76,15 @@ def customer_events_sql(database: str, columns: str, where: str) -> str:
 
     Merges are followed one step (a customer merged into one that was merged again keeps the middle id).
     """
+    return current_customers_sql(database, f"(SELECT customer_id, {columns} FROM `{database}`.`{events.TABLE.name}` FINAL WHERE {where})", columns)
+
+
+def current_customers_sql(database: str, source: str, columns: str) -> str:
+    """``source`` (a subquery of ``customer_id`` and ``columns``) with each customer id replaced by the
+    customer it belongs to now (merges followed one step, as in ``customer_events_sql``)."""
     return (
         f"(SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer_id, {columns} "
-        f"FROM (SELECT customer_id, {columns} FROM `{database}`.`{events.TABLE.name}` FINAL WHERE {where}) AS e "
+        f"FROM {source} AS e "
         f"LEFT JOIN (SELECT absorbed, any(survivor) AS survivor FROM `{database}`.`{customer_merges.TABLE.name}` GROUP BY absorbed) AS m "
         "ON m.absorbed = e.customer_id)"
     )

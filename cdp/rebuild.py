@@ -12,7 +12,12 @@ from collections.abc import Callable
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.runner import EmbeddedRunner, Progress
-from projections.tables import BY_PROJECTION
+from cdp.warehouse.views import customer_days, daily_events, daily_sales
+from projections.tables import BY_PROJECTION, events
+
+# kept from events by materialized views: emptied with events, refilled as the replay rewrites them
+# (customer_days is keyed by customer ids, which an identity change can alter)
+EVENT_ROLLUPS = (daily_events.ROLLUP, daily_sales.ROLLUP, customer_days.ROLLUP)
 
 
 def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progress], None] = lambda p: None) -> int:
@@ -20,6 +25,8 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
     if unknown:
         raise CdpError(f"unknown projection {', '.join(unknown)}; known: {', '.join(BY_PROJECTION)}")
     tables = {t.name for name in (names or BY_PROJECTION) for t in BY_PROJECTION[name]}
+    if events.TABLE.name in tables:
+        tables |= {rollup.state_table for rollup in EVENT_ROLLUPS}
     warehouse = platform.warehouse
     for table in sorted(tables):
         warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")

@@ -4,8 +4,9 @@ from typing import Any
 
 from cdp.analytics.window import Window
 from cdp.errors import CdpError
-from cdp.queries import customer_events_sql
+from cdp.queries import current_customers_sql
 from cdp.warehouse import Warehouse
+from projections.tables import events
 
 
 def funnel(warehouse: Warehouse, steps: list[str], window_days: float, period: Window) -> list[dict[str, Any]]:
@@ -14,11 +15,14 @@ def funnel(warehouse: Warehouse, steps: list[str], window_days: float, period: W
         raise CdpError("a funnel takes 2 to 32 steps")
     params: dict[str, Any] = {f"s{i}": step for i, step in enumerate(steps)}
     conditions = ", ".join(f"event_type = {{s{i}:String}}" for i in range(len(steps)))
-    source = customer_events_sql(warehouse.database, "event_type, occurred_at", f"event_type IN {{steps:Array(String)}} AND {period.where('occurred_at')}")
+    # No FINAL (a third of the cost at 10M events): a replayed event is an identical row (same customer,
+    # type and time), and windowFunnel's level is the same whether an event is seen once or twice.
+    matching = (f"(SELECT customer_id, event_type, occurred_at FROM `{warehouse.database}`.`{events.TABLE.name}` "
+                f"WHERE event_type IN {{steps:Array(String)}} AND {period.where('occurred_at')})")
     rows = warehouse.query(
         # windowFunnel needs DateTime (seconds), not DateTime64
         f"SELECT level, count() AS customers FROM (SELECT customer_id, windowFunnel({{window:UInt64}})(toDateTime(occurred_at), {conditions}) AS level "
-        f"FROM {source} GROUP BY customer_id) WHERE level > 0 GROUP BY level",
+        f"FROM {current_customers_sql(warehouse.database, matching, 'event_type, occurred_at')} GROUP BY customer_id) WHERE level > 0 GROUP BY level",
         {**params, "steps": steps, "window": int(window_days * 86400), **period.params},
     )
     reached = {row["level"]: row["customers"] for row in rows}

@@ -3,22 +3,32 @@
 from typing import Any
 
 from cdp.analytics.window import Window, truncate
-from cdp.queries import customer_events_sql
+from cdp.queries import current_customers_sql
 from cdp.warehouse import Warehouse
+from cdp.warehouse.views import customer_days
 from projections.tables import profiles
 
 
 def retention(warehouse: Warehouse, period: str, cohorts: Window) -> list[dict[str, Any]]:
-    """Rows: cohort, offset (periods after the first), active customers, share of the cohort in %."""
+    """Rows: cohort, offset (periods after the first), active customers, share of the cohort in %.
+
+    One pass over ~2 rows per customer instead of every event: the days each customer id was active
+    (the ``customer_days`` rollup, under the id it is merged into now) and the cohort profiles, grouped
+    by customer; each customer's active periods are its days truncated to the period, once each.
+    """
     db = warehouse.database
-    cohort, active = truncate(period, "p.first_seen"), truncate(period, "e.occurred_at")  # validates period
+    cohort, active = truncate(period, "first_seen"), truncate(period, "d")  # validates period
+    days = current_customers_sql(db, f"(SELECT customer_id, days FROM `{db}`.`{customer_days.ROLLUP.name}`)", "days")
+    per_customer = (
+        f"SELECT any(c) AS cohort, arrayFilter(o -> o >= 0, arrayMap(p -> dateDiff('{period}', cohort, p), "
+        f"arrayDistinct(arrayMap(d -> {active}, groupArrayArray(days))))) AS offsets "
+        f"FROM (SELECT customer_id, days, CAST(NULL AS Nullable(Date)) AS c FROM {days} "
+        f"UNION ALL SELECT customer_id, [], {cohort} FROM `{db}`.`{profiles.TABLE.name}` FINAL WHERE {cohorts.where('first_seen')}) "
+        "GROUP BY customer_id HAVING countIf(c IS NOT NULL) = 1"  # customers with a current profile in the cohort window
+    )
     return warehouse.query(
-        f"SELECT cohort, offset, active, round(100 * active / size, 1) AS pct FROM ("
-        f"SELECT {cohort} AS cohort, dateDiff('{period}', cohort, {active}) AS offset, uniqExact(e.customer_id) AS active "
-        f"FROM {customer_events_sql(db, 'occurred_at', '1')} AS e "
-        f"INNER JOIN (SELECT customer_id, first_seen FROM `{db}`.`{profiles.TABLE.name}` FINAL WHERE {cohorts.where('first_seen')}) AS p "
-        "ON p.customer_id = e.customer_id WHERE offset >= 0 GROUP BY cohort, offset) AS a "
-        f"INNER JOIN (SELECT {truncate(period, 'first_seen')} AS cohort, count() AS size FROM `{db}`.`{profiles.TABLE.name}` FINAL "
-        f"WHERE {cohorts.where('first_seen')} GROUP BY cohort) AS s USING (cohort) ORDER BY cohort, offset",
+        "SELECT cohort, offset, active, round(100 * active / size, 1) AS pct FROM ("
+        f"SELECT cohort, count() AS size, sumMap(offsets, arrayMap(o -> toUInt64(1), offsets)) AS actives FROM ({per_customer}) GROUP BY cohort"
+        ") ARRAY JOIN actives.1 AS offset, actives.2 AS active ORDER BY cohort, offset",
         cohorts.params,
     )

@@ -9,16 +9,16 @@ migration interrupted part-way simply runs again in full.
 from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
-from cdp.warehouse.views import current, daily_events, daily_sales
+from cdp.warehouse.views import current, customer_days, daily_events, daily_sales
 from projections.tables import CONSENT_TABLES, PROJECTION_TABLES, TABLES, events
+from projections.tables.table import DEDUPLICATION_WINDOW
 
 Migration = tuple[int, str, Callable[[str], list[str]]]
-
-DEDUPLICATION_WINDOW = 1000  # recent insert tokens a table remembers; a retried insert within it is dropped
 
 MIGRATIONS: list[Migration] = [
     (1, "events, profiles, identities, customer_merges, lifecycle_transitions", lambda db: [t.create_sql(db) for t in TABLES]),
     (2, "projection tables: identity refusals, traits, tags, tag changes, value, satisfaction, survey answers, tickets, service, churn risk, loyalty", lambda db: [t.create_sql(db) for t in PROJECTION_TABLES]),
+    # tables created since carry the window in their DDL; this sets it on tables created before
     (10, "insert deduplication window on every table; per-customer index on events", lambda db: [
         *(f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}" for t in (*TABLES, *PROJECTION_TABLES)),
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` ADD INDEX IF NOT EXISTS customer_id_bloom customer_id TYPE bloom_filter GRANULARITY 4",
@@ -29,9 +29,9 @@ MIGRATIONS: list[Migration] = [
         *daily_events.ROLLUP.create_sql(db),
         *daily_sales.ROLLUP.create_sql(db),
     ]),
-    (20, "consent: customer_consent, consent_changes (history intervals), suppressions; their insert deduplication window and _current views", lambda db: [
+    (12, "customer_days rollup: the days each customer was active (retention reads it instead of every event)", lambda db: customer_days.ROLLUP.create_sql(db)),
+    (20, "consent: customer_consent, consent_changes (history intervals), suppressions (with the insert deduplication window) and their _current views", lambda db: [
         *(t.create_sql(db) for t in CONSENT_TABLES),
-        *(f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}" for t in CONSENT_TABLES),
         *(current.create_sql(db, t) for t in CONSENT_TABLES),
     ]),
 ]

@@ -5,6 +5,9 @@ The DDL is plain ClickHouse SQL that runs unchanged on chDB and on a ClickHouse 
 
 from dataclasses import dataclass
 
+# recent insert tokens a table remembers: a retried insert (same deduplication token) within it is dropped
+DEDUPLICATION_WINDOW = 1000
+
 
 @dataclass(frozen=True)
 class Column:
@@ -31,7 +34,8 @@ class Table:
         partition = f"\nPARTITION BY {self.partition_by}" if self.partition_by else ""
         return (
             f"CREATE TABLE IF NOT EXISTS `{database}`.`{self.name}`\n(\n{columns}\n)\n"
-            f"ENGINE = {self.engine}{partition}\nORDER BY {self.order_by}\nCOMMENT {_quote(self.doc)}"
+            f"ENGINE = {self.engine}{partition}\nORDER BY {self.order_by}\n"
+            f"SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}\nCOMMENT {_quote(self.doc)}"
         )
 
 

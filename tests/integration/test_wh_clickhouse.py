@@ -13,6 +13,7 @@ from cdp.errors import WarehouseUnavailable
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.clickhouse_backend import ClickHouseWarehouse
 from cdp.warehouse.migrations import migrate
+from projections.tables import events
 from tests.integration.wh_contract import WarehouseContract, event_row
 from tests.services.clickhouse import ClickHouseServer
 
@@ -58,6 +59,19 @@ def test_a_retried_insert_is_stored_once(clickhouse: ClickHouseServer, landed: b
     database = f"t_{uuid.uuid4().hex[:12]}"
     setup = ClickHouseWarehouse(Client(clickhouse.host, port=clickhouse.port), database)
     migrate(setup)
+    assert_retried_insert_stored_once(clickhouse, setup, landed)
+
+
+def test_a_table_created_by_its_ddl_alone_deduplicates_a_retried_insert(clickhouse: ClickHouseServer):
+    """The deduplication window is in ``Table.create_sql``: a new table has it without migration 10."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    setup = ClickHouseWarehouse(Client(clickhouse.host, port=clickhouse.port), database)
+    setup.execute(events.TABLE.create_sql(database))
+    assert_retried_insert_stored_once(clickhouse, setup, landed=True)
+
+
+def assert_retried_insert_stored_once(clickhouse: ClickHouseServer, setup: ClickHouseWarehouse, landed: bool) -> None:
+    database = setup.database
     flaky = LosesAnswers(Client(clickhouse.host, port=clickhouse.port), fail=0, landed=landed)
     warehouse = ClickHouseWarehouse(flaky, database, retries=2, backoff_seconds=0)
     warehouse.insert("events", [event_row(9)])  # warm the column cache with a different batch

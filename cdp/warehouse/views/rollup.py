@@ -1,4 +1,4 @@
-"""A daily rollup kept by a materialized view: a state table, the view that feeds it, a readable view.
+"""A rollup of events kept by a materialized view: a state table, the view that feeds it, a readable view.
 
 Replay-safe by construction: the runner may write a batch's events twice, so every aggregate is
 keyed by the event's log position (``groupBitmap`` of positions counts each event once, ``maxMap``
@@ -22,17 +22,23 @@ class Rollup:
     state_sql: tuple[str, ...]  # their -State expressions over events
     readable_sql: tuple[str, ...]  # the readable view's value expressions over the states, "expr AS name"
     where: str = "1"
+    partition_by: str | None = "toYYYYMM(day)"
+
+    @property
+    def state_table(self) -> str:
+        return f"{self.name}_state"
 
     def create_sql(self, database: str) -> list[str]:
-        state_table, source = f"`{database}`.`{self.name}_state`", f"`{database}`.`{events.TABLE.name}`"
+        state_table, source = f"`{database}`.`{self.state_table}`", f"`{database}`.`{events.TABLE.name}`"
         columns = ",\n".join(f"    `{c.name}` {c.type} COMMENT {quote_string(c.doc)}" for c in (*self.keys, *self.states))
         key_names = ", ".join(c.name for c in self.keys)
         select = ", ".join([*(f"{sql} AS {c.name}" for c, sql in zip(self.keys, self.key_sql, strict=True)),
                             *(f"{sql} AS {c.name}" for c, sql in zip(self.states, self.state_sql, strict=True))])
         feed = f"SELECT {select}\nFROM {source}\nWHERE {self.where}\nGROUP BY {key_names}"
+        partition = f"PARTITION BY {self.partition_by}\n" if self.partition_by else ""
         return [
             f"CREATE TABLE IF NOT EXISTS {state_table}\n(\n{columns}\n)\nENGINE = AggregatingMergeTree\n"
-            f"PARTITION BY toYYYYMM(day)\nORDER BY ({key_names})\nCOMMENT {quote_string('Aggregate states behind the view ' + self.name + '; read that view.')}",
+            f"{partition}ORDER BY ({key_names})\nCOMMENT {quote_string('Aggregate states behind the view ' + self.name + '; read that view.')}",
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{self.name}_mv` TO {state_table}\nAS {feed}",
             f"CREATE VIEW IF NOT EXISTS `{database}`.`{self.name}`\nAS SELECT {key_names}, {', '.join(self.readable_sql)}\n"
             f"FROM {state_table}\nGROUP BY {key_names}\nCOMMENT {quote_string(self.doc)}",

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`events`
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (event_type, occurred_at, position)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Every accepted touchpoint, one row per event. Read with FINAL for exact counts (a replayed batch may be written twice until merged).';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`profiles`
@@ -59,6 +60,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`profiles`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'The unified customer profile, one current row per customer. Read with FINAL (or argMax by version): older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`identities`
@@ -70,6 +72,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`identities`
 )
 ENGINE = ReplacingMergeTree(version)
 ORDER BY identifier
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Identifier → customer, current assignment. Read with FINAL. Personal data (identifier values).';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_merges`
@@ -82,6 +85,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_merges`
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (absorbed, position)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'One row per merge of two customers into one: which, when, and why.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`lifecycle_transitions`
@@ -96,5 +100,6 @@ CREATE TABLE IF NOT EXISTS `cdp`.`lifecycle_transitions`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, at, from_stage, to_stage)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Every lifecycle stage change of every customer, e.g. who moved from repeat to at_risk in October. Read with FINAL: a transition later disproved (a late event, a merge) is retracted.';
 

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`identity_refusals`
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (customer_id, position, identifier)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'One row per identifier join refused by the identity limits: a merge of two customers or an identifier not attached.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_traits`
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_traits`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Computed traits per customer: events per type and source, preferred channel, last activity per channel, consent, enterprise accounts. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_tags`
@@ -38,6 +40,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_tags`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Current tags per customer, from the built-in and configured tag rules, evaluated as of the latest event time seen. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`tag_changes`
@@ -51,6 +54,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`tag_changes`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, tag, at)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Every tag gained or lost, with its event time, e.g. who became inactive in October. Read with FINAL: a change later disproved (a late event, a merge) is retracted.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_value`
@@ -72,6 +76,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_value`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Customer value (DOMAIN.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), tier ordinary / vip / super. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_satisfaction`
@@ -97,6 +102,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_satisfaction`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Satisfaction per customer (DOMAIN.md §8). Overall figures per period come from survey_answers. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`survey_answers`
@@ -112,6 +118,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`survey_answers`
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (kind, at, position)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'One row per satisfaction signal: NPS, CSAT, CSI answers and free texts with their sentiment. Overall NPS per month: SELECT toStartOfMonth(at) m, 100 * (countIf(category = \'promoter\') - countIf(category = \'detractor\')) / count() FROM cdp.survey_answers FINAL WHERE kind = \'nps\' GROUP BY m.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`tickets`
@@ -139,6 +146,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`tickets`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, ticket_id)
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'One row per service ticket (DOMAIN.md §9): SLA state of first response and resolution, escalations, response and resolution minutes. Overall figures: aggregate this table, e.g. countIf(response_sla = \'breached\') / count(). Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_service`
@@ -158,6 +166,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_service`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Service per customer: tickets, open, SLA breaches, escalations, average response and resolution times. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`churn_risk`
@@ -171,6 +180,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`churn_risk`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Churn early warning (DOMAIN.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_loyalty`
@@ -188,5 +198,6 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_loyalty`
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
+SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Loyalty programme (DOMAIN.md §10): points from purchases and referrals, minus refunds; tier by points or spend. Read with FINAL: older versions and customers merged into another are dropped.';
 
