@@ -62,7 +62,7 @@ ALL = [("funnel", FUNNEL), ("retention", RETENTION), ("lifecycle-flow", FLOW), (
 def test_every_chart_draws_to_html_with_its_data(tmp_path: Path, name: str, rows: list[dict]):
     chart = charts.BUILDERS[name](rows)
     html = write_chart(chart, tmp_path / "out" / f"{name}.html").read_text()
-    assert html.startswith("<html>") and "Plotly.newPlot" in html
+    assert html.lstrip().lower().removeprefix("<!doctype html>").lstrip().startswith("<html>") and "Plotly.newPlot" in html
     figure = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S).group(1))
     if chart.kind == "heatmap":
         assert [figure[0]["x"], figure[0]["y"], figure[0]["z"]] == [chart.x, list(chart.series), list(chart.series.values())]
