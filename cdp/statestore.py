@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 
+from cdp.sqlite_batches import chunks, select_in
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
 from projections.profile import Profile, erase
@@ -24,7 +25,6 @@ CREATE TABLE IF NOT EXISTS profiles (customer_id TEXT PRIMARY KEY, state BLOB NO
 CREATE TABLE IF NOT EXISTS lifecycle_checks (customer_id TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lifecycle_checks_due ON lifecycle_checks (due);
 """
-_CHUNK = 900
 
 
 class StateStore:
@@ -41,13 +41,13 @@ class StateStore:
         return (row[0], row[1]) if row else (0, 0)
 
     def load_identity(self, keys: Iterable[str]) -> IdentityGraph:
-        index = dict(self._select("SELECT identifier, customer_id FROM identity_index WHERE identifier IN ({})", list(keys)))
-        rows = self._select("SELECT customer_id, created_at_position, keys FROM identity_customers WHERE customer_id IN ({})", sorted(set(index.values())))
+        index = dict(select_in(self._db, "SELECT identifier, customer_id FROM identity_index WHERE identifier IN ({})", list(keys)))
+        rows = select_in(self._db, "SELECT customer_id, created_at_position, keys FROM identity_customers WHERE customer_id IN ({})", sorted(set(index.values())))
         customers = {cid: CustomerIdentity(created, orjson.loads(keys)) for cid, created, keys in rows}
         return IdentityGraph(index, customers)
 
     def load_profiles(self, customer_ids: Iterable[str]) -> dict[str, Profile]:
-        rows = self._select("SELECT customer_id, state FROM profiles WHERE customer_id IN ({})", sorted(set(customer_ids)))
+        rows = select_in(self._db, "SELECT customer_id, state FROM profiles WHERE customer_id IN ({})", sorted(set(customer_ids)))
         return {cid: orjson.loads(state) for cid, state in rows}
 
     def due_checks(self, as_of: int) -> set[str]:
@@ -84,7 +84,7 @@ class StateStore:
 
     def identifiers_of(self, customer_ids: Iterable[str]) -> list[str]:
         """The identifier keys (``type:value``) that belong to these customers now."""
-        return sorted(row[0] for row in self._select("SELECT identifier FROM identity_index WHERE customer_id IN ({})", sorted(set(customer_ids))))
+        return sorted(row[0] for row in select_in(self._db, "SELECT identifier FROM identity_index WHERE customer_id IN ({})", sorted(set(customer_ids))))
 
     def erase(self, customer_ids: Iterable[str], survivor: str, user_id: str) -> int:
         """Forgets the plaintext of these customers (the survivor and those merged into it): their
@@ -97,8 +97,7 @@ class StateStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             removed = 0
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
+            for chunk in chunks(ids):
                 removed += db.execute(f"DELETE FROM identity_index WHERE customer_id IN ({','.join('?' * len(chunk))})", chunk).rowcount
             db.execute("INSERT OR REPLACE INTO identity_index (identifier, customer_id) VALUES (?, ?)", (token_key, survivor))
             db.execute("UPDATE identity_customers SET keys = ? WHERE customer_id = ?", (orjson.dumps([token_key]), survivor))
@@ -126,13 +125,6 @@ class StateStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-
-    def _select(self, sql: str, values: list) -> list[tuple]:
-        rows: list[tuple] = []
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK]
-            rows.extend(self._db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
-        return rows
 
     def close(self) -> None:
         self._db.close()

@@ -5,13 +5,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from tests.cli import cdp
+from tests.waiting import wait_until
 
 
 def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_runner(tmp_path):
@@ -24,7 +24,7 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
     server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
 
         def send(n: int) -> int:
             batch = [{"type": "identify", "userId": f"u-{n}-{i}", "messageId": f"m-{n}-{i}", "traits": {"email": f"u{n}.{i}@example.com"}} for i in range(50)]
@@ -34,7 +34,7 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
 
         with ThreadPoolExecutor(8) as pool:
             acknowledged = sum(pool.map(send, range(40)))
-        _wait_for(lambda: httpx.get(url + "/health").json()["runner"].get("position", 0) >= acknowledged)
+        wait_until(lambda: httpx.get(url + "/health").json()["runner"].get("position", 0) >= acknowledged)
         health = httpx.get(url + "/health").json()
         assert health["runner"]["state"] == "following" and health["runner"]["last_position"] == acknowledged
     finally:
@@ -47,25 +47,13 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
     assert profile.returncode == 0, profile.stderr
 
 
-def _wait_for(condition, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if condition():
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
-
 
 def test_a_worker_that_dies_stops_the_collector_with_an_error(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data), "CDP_COLLECTOR__WORKERS": "2"}
     server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--no-follow", "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_for(lambda: len(_workers(server.pid)) == 2)
+        wait_until(lambda: len(_workers(server.pid)) == 2)
         os.kill(_workers(server.pid)[0], signal.SIGKILL)
         stdout, stderr = server.communicate(timeout=90)
     finally:

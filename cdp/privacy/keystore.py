@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from cdp.config import Settings
+from cdp.sqlite_batches import chunks, select_in
 from cdp.errors import CdpError
 
 _SCHEMA = """
@@ -40,7 +41,6 @@ CREATE INDEX IF NOT EXISTS subjects_key ON subjects (key_id);
 CREATE TABLE IF NOT EXISTS shredded (key_id TEXT PRIMARY KEY, token TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS erasures (token TEXT PRIMARY KEY, at TEXT NOT NULL, receipt BLOB NOT NULL) WITHOUT ROWID;
 """
-_CHUNK = 900
 _NONCE = 12
 
 
@@ -128,8 +128,8 @@ class KeyStore:
 
     def _open_keys(self, key_ids: Iterable[str]) -> dict[str, bytes | Shredded]:
         ids = sorted(set(key_ids))
-        found: dict[str, bytes | Shredded] = {kid: self._unwrapped(kid, wrapped) for kid, wrapped in self._select("SELECT key_id, wrapped FROM data_keys WHERE key_id IN ({})", ids)}
-        found.update({kid: Shredded(token) for kid, token in self._select("SELECT key_id, token FROM shredded WHERE key_id IN ({})", [i for i in ids if i not in found])})
+        found: dict[str, bytes | Shredded] = {kid: self._unwrapped(kid, wrapped) for kid, wrapped in select_in(self._db, "SELECT key_id, wrapped FROM data_keys WHERE key_id IN ({})", ids)}
+        found.update({kid: Shredded(token) for kid, token in select_in(self._db, "SELECT key_id, token FROM shredded WHERE key_id IN ({})", [i for i in ids if i not in found])})
         unknown = [i for i in ids if i not in found]
         if unknown:
             raise CdpError(f"the key store has no key {unknown[0]} (and {len(unknown) - 1} more): was keys.sqlite replaced or the master key changed?")
@@ -149,8 +149,7 @@ class KeyStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             deleted = 0
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
+            for chunk in chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 deleted += self._db.execute(f"DELETE FROM data_keys WHERE key_id IN ({marks})", chunk).rowcount
                 self._db.execute(f"DELETE FROM subjects WHERE key_id IN ({marks})", chunk)
@@ -175,7 +174,7 @@ class KeyStore:
         self._db.close()
 
     def _subject_keys(self, blinds: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        rows = self._select("SELECT s.blind, s.key_id, k.wrapped FROM subjects s JOIN data_keys k USING (key_id) WHERE s.blind IN ({})", sorted(set(blinds)))
+        rows = select_in(self._db, "SELECT s.blind, s.key_id, k.wrapped FROM subjects s JOIN data_keys k USING (key_id) WHERE s.blind IN ({})", sorted(set(blinds)))
         return {blind: (kid, self._unwrapped(kid, wrapped)) for blind, kid, wrapped in rows}
 
     def _new_key(self) -> tuple[str, bytes]:
@@ -191,9 +190,3 @@ class KeyStore:
         except Exception:  # InvalidTag: never echo key material
             raise CdpError(f"cannot unwrap data key {key_id}: the master key differs from the one that wrapped it") from None
 
-    def _select(self, sql: str, values: list) -> list[tuple]:
-        rows: list[tuple] = []
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK]
-            rows.extend(self._db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
-        return rows

@@ -6,7 +6,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 
 import httpx
 import orjson
@@ -15,6 +14,7 @@ import pytest
 from cdp.config import load_settings
 from cdp.errors import ConfigError
 from tests.cli import cdp
+from tests.waiting import wait_until
 
 PASSWORD = "hunter2-correct-horse"
 
@@ -93,10 +93,10 @@ def test_serve_answers_reads_with_a_read_key_while_the_runner_follows(tmp_path):
     server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
         sent = httpx.post(url + "/v1/identify", json={"userId": "u-7", "traits": {"email": "u7@example.com", "name": "Wu Qi"}}, auth=(write_key, ""))
         assert sent.json() == {"success": True}
-        _wait_until(lambda: httpx.get(url + "/health").json()["runner"].get("position", 0) >= 1)
+        wait_until(lambda: httpx.get(url + "/health").json()["runner"].get("position", 0) >= 1)
         profile = _wait_for_profile(url, support)
         assert profile["emails"] == ["u7@example.com"]
         masked = httpx.get(url + "/v1/profiles/u7@example.com", headers={"Authorization": f"Bearer {reader}"}).json()
@@ -129,18 +129,6 @@ def _wait_for_profile(url: str, key: str) -> dict:
             found.append(response.json())
         return bool(found)
 
-    _wait_until(ready)
+    wait_until(ready)
     return found[0]
 
-
-def _wait_until(condition, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if condition():
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.2)
