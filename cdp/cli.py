@@ -431,10 +431,12 @@ class _ProgressBar:
 
 # command groups kept in their own packages (they use the options above)
 from cdp.analytics.commands import analytics_app  # noqa: E402
+from cdp.scaleout.commands import scaleout_app  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(scaleout_app)
 
 
 def main() -> None:

@@ -101,9 +101,7 @@ class Pipeline:
             survivor = state.setdefault(merge.survivor, empty_profile(merge.survivor))
             if absorbed is not None:
                 absorb(survivor, absorbed)
-            rows[customer_merges.TABLE.name].append(customer_merges.row(merge))
-        rows[identity_refusals.TABLE.name].extend(identity_refusals.row(r) for r in resolution.refusals)
-        rows[identities.TABLE.name].extend(identities.row(key, customer, position) for key, (customer, position) in resolution.changed_keys.items())
+        identity_rows(resolution, rows)
         survivors = {m.survivor for m in resolution.merges}
         self.update(state, touchpoints, resolution.assignments, survivors | recheck, as_of, version, out)
         return out
@@ -204,6 +202,13 @@ class Pipeline:
         if text:
             found = sentiment(text, rules.profile.sentiment)
             table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms))
+
+
+def identity_rows(resolution: Resolution, rows: dict) -> None:
+    """The identity tables' rows of a resolved batch (merges, refusals, identifier assignments)."""
+    rows[customer_merges.TABLE.name].extend(customer_merges.row(merge) for merge in resolution.merges)
+    rows[identity_refusals.TABLE.name].extend(identity_refusals.row(r) for r in resolution.refusals)
+    rows[identities.TABLE.name].extend(identities.row(key, customer, position) for key, (customer, position) in resolution.changed_keys.items())
 
 
 def _emit_if_changed(digests: dict[str, int], version: int, rows: dict, table: Table, key: str, row: dict) -> None:
