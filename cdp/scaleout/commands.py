@@ -2,16 +2,18 @@
 
 import asyncio
 import signal
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from cdp.cli import ConfigFile, DataDir, _settings, out
+from cdp.render import print_rows
 from cdp.config import Settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
-from cdp.scaleout.state import RelayState, connect
+from cdp.scaleout.state import RelayState, connect, partition_progress
 
 scaleout_app = typer.Typer()
 
@@ -41,6 +43,28 @@ def worker(
     if web_port is not None:
         settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"web_port": web_port})})
     run_worker(settings)
+
+
+@scaleout_app.command()
+def lag(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Show how far the relay and each topic partition's worker are behind the event log."""
+    settings = _require_postgres(_settings(data_dir, config))
+    with Platform(settings) as platform:
+        last = platform.events.last_position()
+    db = connect(settings.event_store.postgres)
+    try:
+        relayed, watermark = RelayState(db).tracked()
+        partitions = partition_progress(db, settings.kafka.topic)
+    finally:
+        db.close()
+    rows = [{"stage": "relay", "position": relayed, "behind": last - relayed, "as_of": _iso(watermark)}]
+    rows += [{"stage": f"partition {p}", "position": position, "behind": relayed - position, "as_of": _iso(mark)} for p, position, mark in partitions]
+    out.print(f"event log: {last:,} events")
+    print_rows(out, rows, "table")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms else ""
 
 
 def _require_postgres(settings: Settings) -> Settings:

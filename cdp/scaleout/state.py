@@ -82,6 +82,13 @@ class RelayState:
             )
 
 
+def partition_progress(db: psycopg.Connection, topic: str) -> list[tuple[int, int, int]]:
+    """``(partition, position, watermark)`` each partition has applied, in partition order."""
+    rows = db.execute("SELECT partition, position, watermark FROM scaleout_partitions WHERE topic = %s ORDER BY partition", (topic,)).fetchall()
+    db.commit()
+    return rows
+
+
 @dataclass
 class Customers:
     """The loaded state of some customers of one partition."""

@@ -126,12 +126,14 @@ class PartitionProcessor:
 def create_app(settings: Settings) -> faust.App:
     """The faust app: one agent over the touchpoints topic, consuming in batches."""
     kafka = settings.kafka
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         kafka.group,
         broker=";".join(f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",")),
         web_enabled=False,
         web_port=kafka.web_port,  # each worker on one host needs its own, even with the web server off
         web_bind="127.0.0.1",
+        datadir=str(settings.data_dir / "faust"),  # faust keeps nothing here without tables, but wants a writable place
         topic_partitions=kafka.partitions,
         topic_replication_factor=kafka.replication_factor,
         producer_acks=-1,

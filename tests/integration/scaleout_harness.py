@@ -176,7 +176,12 @@ def table_rows(warehouse: Warehouse, table: str) -> list[tuple]:
     kept = [c for c in columns if c not in EXCLUDED_COLUMNS and c != "is_deleted"]
     where = " WHERE is_deleted = 0" if "is_deleted" in columns else ""
     rows = warehouse.query(f"SELECT {', '.join(f'`{c}`' for c in kept)} FROM `{warehouse.database}`.`{table}` FINAL{where}")
-    return sorted(tuple(repr(row[c]) for c in kept) for row in rows)
+    return sorted(tuple(repr(_number(row[c])) for c in kept) for row in rows)
+
+
+def _number(value):
+    """The native protocol gives 0 or 0.0 for the same Float64 depending on the block: compare numbers by value."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 PROJECTED = [t.name for t in (*TABLES, *PROJECTION_TABLES)]
