@@ -11,6 +11,8 @@ commute, so the order of an absorb and the survivor's later events does not chan
 """
 
 import asyncio
+import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,6 +28,8 @@ from cdp.warehouse.migrations import migrate
 from projections.pipeline import Output, Pipeline
 from projections.profile import absorb, empty_profile
 from projections.touchpoint import Touchpoint
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,9 +57,6 @@ class PartitionProcessor:
         except BaseException:
             self._state.rollback()
             raise
-
-    def abort(self) -> None:
-        self._state.rollback()
 
     def _plan(self, partition: int, batch: list[Message]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
@@ -143,22 +144,25 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(topic)
     async def project(stream: faust.StreamT) -> None:
-        processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
-        async for batch in stream.take_events(kafka.worker_batch, within=kafka.worker_batch_seconds):
-            by_partition: dict[int, list[Message]] = defaultdict(list)
-            for event in batch:
-                by_partition[event.message.partition].append(messages.decode(event.message.value))
-            for partition in sorted(by_partition):
-                planned = await asyncio.to_thread(processor.plan, partition, by_partition[partition])
-                if planned is None:
-                    continue
-                try:
+        try:
+            processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
+            async for batch in stream.take_events(kafka.worker_batch, within=kafka.worker_batch_seconds):
+                by_partition: dict[int, list[Message]] = defaultdict(list)
+                for event in batch:
+                    by_partition[event.message.partition].append(messages.decode(event.message.value))
+                for partition in sorted(by_partition):
+                    planned = await asyncio.to_thread(processor.plan, partition, by_partition[partition])
+                    if planned is None:
+                        continue
                     sent = [await topic.send(key=key.encode(), value=value) for key, value in planned.outgoing]
                     await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
-                except BaseException:
-                    await asyncio.to_thread(processor.abort)
-                    raise
-                await asyncio.to_thread(processor.commit, planned)
+                    await asyncio.to_thread(processor.commit, planned)
+        except Exception:
+            # faust would restart the agent past the failed batch's messages (fetched, never acknowledged);
+            # a later batch would then move the tracked position beyond them. Exiting instead hands the
+            # partitions back: they are consumed again from the last committed offset, as after a crash.
+            log.exception("the worker stops: a batch failed; its partitions resume from the last committed batch")
+            os._exit(70)
 
     return app
 
