@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from cdp.platform import Platform
-from cdp.scaleout.state import connect, partition_progress
+from cdp.scaleout.state import connect
 from cdp.workload import generate_events
-from tests.integration.scaleout_harness import Processes, append, environment, settings_from, wait_until
+from tests.integration.scaleout_harness import Processes, append, environment, partition_positions, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
 from tests.services.kafka import kafka_broker
 from tests.services.postgres import postgres_server
@@ -40,8 +40,7 @@ def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict
         time.sleep(20)  # faust start-up and group join
         started = time.perf_counter()
         processes.start_relay()
-        topic = settings.kafka.topic
-        wait_until(lambda: [p for _, p, _ in partition_progress(db, topic)] == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
+        wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
         fresh = freshness(settings, processes)
     finally:

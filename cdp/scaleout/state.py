@@ -99,16 +99,17 @@ class Customers:
 
 
 class PartitionState:
-    """One topic partition's customers. ``begin`` opens the batch's transaction and locks the
-    partition's tracking row, so a partition briefly held by two workers during a rebalance is
-    processed by one at a time, the second seeing the first's position."""
+    """Topic partitions' customers. ``begin`` locks a partition's tracking row in the batch's
+    transaction (opened by the first statement), so a partition briefly held by two workers during
+    a rebalance is processed by one at a time, the second seeing the first's position; ``save``
+    stages its changes, ``commit`` ends the transaction for every partition of the batch."""
 
     def __init__(self, db: psycopg.Connection, topic: str):
         self._db = db
         self.topic = topic
 
     def begin(self, partition: int) -> tuple[tuple[int, int], int]:
-        """Starts the batch's transaction; returns the partition's tracked ``((position, sub), watermark)``."""
+        """Locks a partition for the batch; returns its tracked ``((position, sub), watermark)``."""
         db = self._db
         db.execute(
             "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) VALUES (%s, %s, 0, 0, 0) ON CONFLICT DO NOTHING", (self.topic, partition)
@@ -129,37 +130,32 @@ class PartitionState:
         found.forwards.update(self._db.execute("SELECT customer_id, survivor FROM scaleout_forwards WHERE customer_id = ANY(%s)", (ids,)).fetchall())
         return found
 
-    def commit(self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int) -> None:
-        """Saves the batch's state changes and the partition's position, and ends the transaction."""
-        db = self._db
-        try:
-            with db.cursor() as cur:
-                gone = sorted(output.removed)
-                cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))
-                cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", (gone,))
-                cur.executemany(
-                    "INSERT INTO scaleout_forwards (customer_id, survivor) VALUES (%s, %s) ON CONFLICT (customer_id) DO UPDATE SET survivor = EXCLUDED.survivor",
-                    [(cid, survivor) for cid, survivor in customers.forwards.items() if cid in output.removed],
-                )
-                saved = [(cid, p) for cid, p in output.profiles.items() if cid not in output.removed]
-                cur.executemany(
-                    "INSERT INTO scaleout_profiles (customer_id, state, absorbed) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (customer_id) DO UPDATE SET state = EXCLUDED.state, absorbed = EXCLUDED.absorbed",
-                    [(cid, orjson.dumps(p), orjson.dumps(sorted(customers.absorbed.get(cid, ())))) for cid, p in saved],
-                )
-                checks = {cid: due for cid, due in output.next_checks.items() if cid not in output.removed}
-                cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", ([cid for cid, due in checks.items() if due is None],))
-                cur.executemany(
-                    "INSERT INTO scaleout_checks (customer_id, topic, partition, due) VALUES (%s, %s, %s, %s) ON CONFLICT (customer_id) DO UPDATE SET due = EXCLUDED.due",
-                    [(cid, self.topic, partition, due) for cid, due in checks.items() if due is not None],
-                )
-                cur.execute(
-                    "UPDATE scaleout_partitions SET position = %s, sub = %s, watermark = %s WHERE topic = %s AND partition = %s", (*tracked, watermark, self.topic, partition)
-                )
-        except BaseException:
-            db.rollback()
-            raise
-        db.commit()
+    def save(self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int) -> None:
+        """Stages a partition's state changes and its new position in the open transaction."""
+        with self._db.cursor() as cur:
+            gone = sorted(output.removed)
+            cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))
+            cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", (gone,))
+            cur.executemany(
+                "INSERT INTO scaleout_forwards (customer_id, survivor) VALUES (%s, %s) ON CONFLICT (customer_id) DO UPDATE SET survivor = EXCLUDED.survivor",
+                [(cid, survivor) for cid, survivor in customers.forwards.items() if cid in output.removed],
+            )
+            saved = [(cid, p) for cid, p in output.profiles.items() if cid not in output.removed]
+            cur.executemany(
+                "INSERT INTO scaleout_profiles (customer_id, state, absorbed) VALUES (%s, %s, %s) "
+                "ON CONFLICT (customer_id) DO UPDATE SET state = EXCLUDED.state, absorbed = EXCLUDED.absorbed",
+                [(cid, orjson.dumps(p), orjson.dumps(sorted(customers.absorbed.get(cid, ())))) for cid, p in saved],
+            )
+            checks = {cid: due for cid, due in output.next_checks.items() if cid not in output.removed}
+            cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", ([cid for cid, due in checks.items() if due is None],))
+            cur.executemany(
+                "INSERT INTO scaleout_checks (customer_id, topic, partition, due) VALUES (%s, %s, %s, %s) ON CONFLICT (customer_id) DO UPDATE SET due = EXCLUDED.due",
+                [(cid, self.topic, partition, due) for cid, due in checks.items() if due is not None],
+            )
+            cur.execute("UPDATE scaleout_partitions SET position = %s, sub = %s, watermark = %s WHERE topic = %s AND partition = %s", (*tracked, watermark, self.topic, partition))
+
+    def commit(self) -> None:
+        self._db.commit()
 
     def rollback(self) -> None:
         self._db.rollback()

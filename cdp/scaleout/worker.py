@@ -45,24 +45,45 @@ class Planned:
 
 
 class PartitionProcessor:
+    """One faust batch at a time: its partitions are computed, written and committed together."""
+
     def __init__(self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline):
         self._state = state
         self._warehouse = warehouse
         self._pipeline = pipeline
 
-    def plan(self, partition: int, batch: list[Message]) -> Planned | None:
-        """Opens the partition's transaction and computes the batch; None (and nothing open) when it holds nothing new."""
+    def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
+        """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
-            return self._plan(partition, batch)
+            planned = [p for partition in sorted(batches) if (p := self._plan(partition, batches[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
+        if not planned:
+            self._state.rollback()
+        return planned
+
+    def commit(self, planned: list[Planned]) -> None:
+        """Writes the rows, one insert per table (deduplicated by the server on a retry), then commits
+        every partition's state and position in one transaction."""
+        rows: dict[str, list[dict]] = defaultdict(list)
+        try:
+            for p in planned:
+                for table, table_rows in p.output.rows.items():
+                    rows[table].extend(table_rows)
+            for table, table_rows in rows.items():
+                self._warehouse.insert(table, table_rows)
+            for p in planned:
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark)
+        except BaseException:
+            self._state.rollback()
+            raise
+        self._state.commit()
 
     def _plan(self, partition: int, batch: list[Message]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
         fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
         if not fresh:
-            self._state.rollback()
             return None
         relayed = [m for m in fresh if m.kind != "absorb"]
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
@@ -96,16 +117,6 @@ class PartitionProcessor:
                     planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, profile, absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
         return planned
-
-    def commit(self, planned: Planned) -> None:
-        """Writes the batch's rows (each insert deduplicated by the server on a retry), then commits state and position."""
-        try:
-            for table, rows in planned.output.rows.items():
-                self._warehouse.insert(table, rows)
-        except BaseException:
-            self._state.rollback()
-            raise
-        self._state.commit(planned.partition, planned.customers, planned.output, planned.tracked, planned.watermark)
 
     @staticmethod
     def _absorb(body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
@@ -150,11 +161,9 @@ def create_app(settings: Settings) -> faust.App:
                 by_partition: dict[int, list[Message]] = defaultdict(list)
                 for event in batch:
                     by_partition[event.message.partition].append(messages.decode(event.message.value))
-                for partition in sorted(by_partition):
-                    planned = await asyncio.to_thread(processor.plan, partition, by_partition[partition])
-                    if planned is None:
-                        continue
-                    sent = [await topic.send(key=key.encode(), value=value) for key, value in planned.outgoing]
+                planned = await asyncio.to_thread(processor.plan, by_partition)
+                if planned:
+                    sent = [await topic.send(key=key.encode(), value=value) for p in planned for key, value in p.outgoing]
                     await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
                     await asyncio.to_thread(processor.commit, planned)
         except Exception:

@@ -18,6 +18,7 @@ import psycopg
 
 from cdp.config import Settings, load_settings
 from cdp.platform import Platform
+from cdp.scaleout.state import partition_progress
 from cdp.warehouse import Warehouse
 from ingestion.validation import storable, validate
 from projections.tables import PROJECTION_TABLES, TABLES
@@ -140,10 +141,8 @@ def relay_position(db: psycopg.Connection) -> int:
     return row[0] if row else 0
 
 
-def partition_positions(db: psycopg.Connection) -> list[int]:
-    rows = db.execute("SELECT position FROM scaleout_partitions ORDER BY partition").fetchall()
-    db.commit()
-    return [r[0] for r in rows]
+def partition_positions(db: psycopg.Connection, topic: str = "cdp.touchpoints") -> list[int]:
+    return [position for _, position, _ in partition_progress(db, topic)]
 
 
 def wait_until(condition, timeout: float, processes: Processes, what: str, poll: float = 0.5) -> None:
