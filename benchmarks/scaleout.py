@@ -42,14 +42,14 @@ def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict
         processes.start_relay()
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
-        fresh = freshness(settings, processes)
+        fresh = freshness(settings, processes, tag=f"fresh{workers}")
     finally:
         processes.stop()
         db.close()
     return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **fresh}
 
 
-def freshness(settings, processes: Processes, rate: int = 200, seconds: float = 10.0) -> dict:
+def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds: float = 10.0) -> dict:
     """While the relay follows the log: append ``rate`` events/s (durably, as the collector does) and poll the warehouse."""
     accepted: dict[int, float] = {}
     latencies: list[float] = []
@@ -61,7 +61,7 @@ def freshness(settings, processes: Processes, rate: int = 200, seconds: float = 
         def send() -> None:
             begun = time.perf_counter()
             for n, event in enumerate(generate_events(int(rate * seconds), seed=99), start=1):
-                append(platform, [event | {"message_id": f"fresh-{event['message_id']}"}])
+                append(platform, [event | {"message_id": f"{tag}-{event['message_id']}"}])  # new ids: not duplicates of an earlier run's
                 accepted[base + n] = time.perf_counter()
                 time.sleep(max(0.0, n / rate - (time.perf_counter() - begun)))
             done.set()

@@ -19,7 +19,8 @@ from cdp.platform import Platform
 from cdp.scaleout.state import connect
 from cdp.warehouse import Warehouse
 from cdp.workload import generate_events
-from tests.integration.scaleout_harness import PROJECTED, Processes, append, environment, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
+from tests.cli import cdp
+from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker, kafka_broker
 from tests.services.postgres import PostgresServer
@@ -36,6 +37,7 @@ class Outcome:
     relay_killed_at: int
     worker_killed_at: list[int]
     seconds: dict[str, float]
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +74,15 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             wait_until(lambda: min(partition_positions(db) or [0]) >= last // 3, 600, processes, "the workers to pass a third of the log", poll=0.2)
             processes.kill_worker(1)
             worker_killed_at = partition_positions(db)
+            seconds["until the worker kill"] = time.monotonic() - started
             processes.start_worker(1)
             wait_for_quiet(db, scaleout.warehouse, last, processes, timeout=900)
             seconds["scaleout"] = time.monotonic() - started
         finally:
             processes.stop()
             db.close()
-        print(f"\n{EVENTS:,} events: embedded {seconds['embedded']:.0f} s; relay + 2 workers with kills {seconds['scaleout']:.0f} s")
-        yield Outcome(embedded.warehouse, scaleout.warehouse, last, relay_killed_at, worker_killed_at, seconds)
+        print(f"\n{EVENTS:,} events: embedded {seconds['embedded']:.0f} s; relay + 2 workers with kills {seconds['scaleout']:.0f} s ({seconds['until the worker kill']:.0f} s until the worker kill)")
+        yield Outcome(embedded.warehouse, scaleout.warehouse, last, relay_killed_at, worker_killed_at, seconds, scaleout_env)
 
 
 @pytest.mark.parametrize("table", PROJECTED)
@@ -112,3 +115,12 @@ def test_c_a_restarted_relay_resumes_without_a_gap(outcome: Outcome):
     assert positions == {"first": outcome.last - EVENTS + 1, "last": outcome.last, "n": EVENTS}
     identities = lambda warehouse: warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.identities FINAL")[0]["n"]  # noqa: E731
     assert identities(outcome.scaleout) == identities(outcome.embedded)
+
+
+def test_lag_shows_the_relay_and_every_partition_caught_up(outcome: Outcome):
+    result = cdp("lag", data_dir=Path(outcome.env["CDP_DATA_DIR"]), env=outcome.env)
+    assert result.returncode == 0, result.stderr.decode()
+    text = result.stdout.decode()
+    assert f"event log: {outcome.last:,} events" in text
+    lines = [line for line in text.splitlines() if "relay" in line or "partition" in line]
+    assert len(lines) == 1 + PARTITIONS and all(f"{outcome.last}" in line for line in lines), text
