@@ -17,7 +17,7 @@ from pathlib import Path
 from cdp.platform import Platform
 from cdp.scaleout.state import connect
 from cdp.workload import generate_events
-from tests.integration.scaleout_harness import Processes, append, environment, partition_positions, settings_from, wait_until
+from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
 from tests.services.kafka import kafka_broker
 from tests.services.postgres import postgres_server
@@ -90,21 +90,13 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="cdp-bench-scaleout-"))
     with postgres_server() as pg, clickhouse_server() as ch, kafka_broker() as kafka:
-        for workers in (1, 2):
-            env = environment(root / f"w{workers}", pg, ch, kafka, f"scaleout_w{workers}", BATCH)
-            # a fresh deployment per run: own topic, consumer group, and PostgreSQL state tables
+        for workers in (1, 2):  # a fresh deployment per run: its own database, topic and consumer group
+            env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}", "CDP_KAFKA__WORKER_BATCH_SECONDS": WORKER_BATCH_SECONDS}
-            settings = settings_from(env)
-            with Platform(settings) as platform:
-                if workers == 1:
-                    append(platform, generate_events(args.events, seed=7))
+            with Platform(settings_from(env)) as platform:
+                append(platform, generate_events(args.events, seed=7))
                 last = platform.events.last_position()
-            db = connect(settings.event_store.postgres)
-            db.execute("DROP TABLE IF EXISTS scaleout_relay, scaleout_identity_index, scaleout_identity_customers, scaleout_profiles, scaleout_checks, scaleout_forwards")
-            db.commit()
-            db.close()
             print(throughput(env, workers, root / f"w{workers}", last), flush=True)
-
 
 if __name__ == "__main__":
     main()

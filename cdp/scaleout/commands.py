@@ -86,6 +86,8 @@ async def _relay(settings: Settings, follow: bool) -> int:
         await wait_for_partitions(client, kafka.topic)
         with Platform(settings) as platform:
             state = RelayState(connect(settings.event_store.postgres))
+            if not state.claim():
+                raise CdpError("another relay is running on this event store: identity needs the log's order, so only one may run")
             runner = Relay(platform.events, state, platform.warehouse, settings.identity, settings.batch_size, client, kafka.topic)
             return await runner.run(follow, should_stop=stop.is_set)
     finally:

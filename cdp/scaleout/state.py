@@ -31,6 +31,7 @@ CREATE INDEX IF NOT EXISTS scaleout_checks_due ON scaleout_checks (topic, partit
 CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, survivor TEXT NOT NULL);
 """
 _SCHEMA_LOCK = 0x63647053  # advisory lock: concurrent first starts create the tables once
+_RELAY_LOCK = 0x63647052  # advisory lock held by the one running relay
 
 
 def connect(settings: PostgresSettings) -> psycopg.Connection:
@@ -47,6 +48,12 @@ class RelayState:
     def __init__(self, db: psycopg.Connection, name: str = "relay"):
         self._db = db
         self.name = name
+
+    def claim(self) -> bool:
+        """Takes the relay's lock for as long as this connection lives; False if another relay holds it."""
+        claimed = self._db.execute("SELECT pg_try_advisory_lock(%s)", (_RELAY_LOCK,)).fetchone()[0]
+        self._db.commit()
+        return claimed
 
     def tracked(self) -> tuple[int, int]:
         row = self._db.execute("SELECT position, watermark FROM scaleout_relay WHERE name = %s", (self.name,)).fetchone()

@@ -4,11 +4,13 @@ PostgreSQL (event store + runner state), the Tansu broker, a ClickHouse server; 
 ``cdp worker`` as separate OS processes configured through ``CDP_*`` environment variables.
 """
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +50,14 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
         "CDP_KAFKA__PARTITIONS": str(PARTITIONS),
         "CDP_KAFKA__WORKER_BATCH_SECONDS": "0.5",
     }
+
+
+def fresh_database(server: PostgresServer, prefix: str) -> PostgresServer:
+    """A new, empty database on the server (the event store and the runners' state start blank)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=server.host, port=server.port, dbname=server.dbname, user=server.user, password=server.password, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    return dataclasses.replace(server, dbname=name)
 
 
 def settings_from(env: dict[str, str]) -> Settings:

@@ -20,7 +20,7 @@ from cdp.scaleout.state import connect
 from cdp.warehouse import Warehouse
 from cdp.workload import generate_events
 from tests.cli import cdp
-from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
+from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker, kafka_broker
 from tests.services.postgres import PostgresServer
@@ -49,6 +49,7 @@ def kafka() -> Iterator[KafkaBroker]:
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker) -> Iterator[Outcome]:
     root = tmp_path_factory.mktemp("scaleout")
+    postgres = fresh_database(postgres, "scaleout")  # the session's server, not the other tests' event log
     embedded_env = environment(root / "embedded", postgres, clickhouse, kafka, "embedded", BATCH)
     scaleout_env = environment(root / "scaleout", postgres, clickhouse, kafka, "scaleout", BATCH)
     seconds: dict[str, float] = {}
