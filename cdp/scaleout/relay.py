@@ -73,17 +73,17 @@ class Relay:
         self._state.commit(graph, resolution, last, watermark)
         return len(notifications)
 
-    async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2, on_batch: Callable[[int], None] = lambda n: None) -> int:
+    async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2) -> int:
+        """Relays everything pending; with ``follow``, keeps polling for new events until told to stop."""
         relayed = 0
         while not should_stop():
             n = await self.run_batch()
             relayed += n
             if n:
-                on_batch(relayed)
-            elif follow:
-                await asyncio.sleep(poll_seconds)
-            else:
+                continue
+            if not follow:
                 break
+            await asyncio.sleep(poll_seconds)
         return relayed
 
 
