@@ -438,6 +438,7 @@ from cdp.access_commands import audit_app, keys_app  # noqa: E402  (also adds `c
 from cdp.analytics.commands import analytics_app  # noqa: E402
 from cdp.backup.commands import backup_app, restore  # noqa: E402
 from cdp.privacy.commands import forget_command  # noqa: E402
+from cdp.scaleout.commands import scaleout_app  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
 from cdp.consent_commands import suppress_app  # noqa: E402
 
@@ -449,6 +450,7 @@ app.add_typer(suppress_app, name="suppress")
 app.command("forget")(forget_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(scaleout_app)
 
 
 def main() -> None:

@@ -64,6 +64,24 @@ class WarehouseSettings(BaseModel):
     retries: Annotated[int, Field(ge=0)] = 3  # per statement, on network failures
 
 
+class KafkaSettings(BaseModel):
+    """The scale-out deployment's stream (``cdp relay``, ``cdp worker``; docs/operations.md).
+
+    Projection state of the scale-out runners lives in the event store's PostgreSQL database.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    bootstrap_servers: str = "127.0.0.1:9092"  # comma-separated host:port
+    topic: str = "cdp.touchpoints"
+    partitions: Annotated[int, Field(gt=0)] = 8  # fixed once the topic exists: customers are placed by key hash
+    replication_factor: Annotated[int, Field(gt=0)] = 1  # of the topic, when the relay creates it (3 on a production cluster)
+    group: str = "cdp-workers"  # the workers' consumer group (and faust app id)
+    worker_batch: PositiveInt = 2000  # messages per worker batch (faust ``take``)
+    worker_batch_seconds: Annotated[float, Field(gt=0)] = 1.0  # longest wait to fill a batch
+    web_port: Annotated[int, Field(gt=0, le=65535)] = 6066  # faust's web port; give each worker on one host its own
+
+
 class SourceLimits(BaseModel):
     """Size limits of one source's requests. The defaults accept Segment's libraries (500 KB batches,
     32 KB events) and RudderStack's (gzip batches of up to 4 MB)."""
@@ -139,6 +157,7 @@ class Settings(BaseSettings):
     lifecycle: LifecycleRules = LifecycleRules()
     collector: CollectorSettings = CollectorSettings()
     privacy: PrivacySettings = PrivacySettings()
+    kafka: KafkaSettings = KafkaSettings()
     # the other projections' rules (each documented field by field next to its projection)
     profile: ProfileRules = ProfileRules()
     tags: TagRules = TagRules()

@@ -97,42 +97,47 @@ class Pipeline:
         out = Output()
         rows = out.rows
         state = dict(loaded)
-        earliest: dict[str, int] = {}
-
-        def profile_of(customer: str) -> Profile:
-            if customer not in state:
-                state[customer] = empty_profile(customer)
-            return state[customer]
-
         for merge in resolution.merges:
-            survivor = profile_of(merge.survivor)
-            absorbed = state.pop(merge.absorbed, None)
+            absorbed = self.retire(state, merge.absorbed, merge.survivor, version, out)
+            survivor = state.setdefault(merge.survivor, empty_profile(merge.survivor))
             if absorbed is not None:
                 absorb(survivor, absorbed)
-                self._retract(absorbed, merge.absorbed, version, rows)
-            out.removed.add(merge.absorbed)
-            rows[profile_table.TABLE.name].append(profile_table.tombstone(merge.absorbed, merge.survivor, version))
-            rows[customer_merges.TABLE.name].append(customer_merges.row(merge))
-        rows[identity_refusals.TABLE.name].extend(identity_refusals.row(r) for r in resolution.refusals)
+        identity_rows(resolution, rows)
+        survivors = {m.survivor for m in resolution.merges}
+        self.update(state, touchpoints, resolution.assignments, survivors | recheck, as_of, version, out)
+        return out
 
+    def retire(self, state: dict[str, Profile], customer: str, survivor: str, version: int, out: Output) -> Profile | None:
+        """Takes a customer merged into ``survivor`` out of ``state`` and withdraws its rows; returns its state (None if it had none)."""
+        absorbed = state.pop(customer, None)
+        if absorbed is not None:
+            self._retract(absorbed, customer, version, out.rows)
+        out.removed.add(customer)
+        out.rows[profile_table.TABLE.name].append(profile_table.tombstone(customer, survivor, version))
+        return absorbed
+
+    def update(self, state: dict[str, Profile], touchpoints: list[Touchpoint], customer_of: dict[int, str], touched: set[str], as_of: int, version: int, out: Output) -> None:
+        """Folds events (``customer_of``: position → customer) into ``state``, then recomputes every
+        customer they changed, and those of ``touched`` held in ``state`` (absorbed into, or due a
+        time-driven check), as of ``as_of``."""
+        rows = out.rows
+        earliest: dict[str, int] = {}
         for tp in touchpoints:
-            customer = resolution.assignments[tp.position]
-            apply(profile_of(customer), tp, self.rules.profile)
+            customer = customer_of[tp.position]
+            if customer not in state:
+                state[customer] = empty_profile(customer)
+            apply(state[customer], tp, self.rules.profile)
             rows[events.TABLE.name].append(events.row(tp, customer))
             self._answer_rows(tp, customer, rows)
             ms = tp.occurred_ms
             if ms < earliest.get(customer, ms + 1):
                 earliest[customer] = ms
-
-        rows[identities.TABLE.name].extend(identities.row(key, customer, position) for key, (customer, position) in resolution.changed_keys.items())
-
-        changed = {resolution.assignments[tp.position] for tp in touchpoints} | {m.survivor for m in resolution.merges}
-        for customer in sorted((changed | (recheck & state.keys())) - out.removed):
+        changed = {customer_of[tp.position] for tp in touchpoints} | (touched & state.keys())
+        for customer in sorted(changed - out.removed):
             profile = state[customer]
             out.next_checks[customer] = self._update(profile, earliest.get(customer), as_of, version, rows)
             rows[profile_table.TABLE.name].append(profile_table.row(profile, version, as_of))
             out.profiles[customer] = profile
-        return out
 
     def _update(self, profile: Profile, earliest: int | None, as_of: int, version: int, rows: dict) -> int | None:
         """Recomputes one customer's derived projections as of ``as_of``; returns its next time-driven check."""
@@ -200,6 +205,13 @@ class Pipeline:
         if text:
             found = sentiment(text, rules.profile.sentiment)
             table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms))
+
+
+def identity_rows(resolution: Resolution, rows: dict) -> None:
+    """The identity tables' rows of a resolved batch (merges, refusals, identifier assignments)."""
+    rows[customer_merges.TABLE.name].extend(customer_merges.row(merge) for merge in resolution.merges)
+    rows[identity_refusals.TABLE.name].extend(identity_refusals.row(r) for r in resolution.refusals)
+    rows[identities.TABLE.name].extend(identities.row(key, customer, position) for key, (customer, position) in resolution.changed_keys.items())
 
 
 def _emit_if_changed(digests: dict[str, int], version: int, rows: dict, table: Table, key: str, row: dict) -> None:

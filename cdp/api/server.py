@@ -48,7 +48,7 @@ def serve(platform: Platform, host: str, port: int, follow: bool = True, on_erro
         _serve_workers(platform, host, port, follow, on_error)
         return
     status: dict[str, Any] = {}
-    server = uvicorn.Server(_config(create_app(build_collector(platform, status), platform), host, port))
+    server = uvicorn.Server(_config(create_app(build_collector(platform, status), platform, erasure=follow), host, port))  # a forget needs the runner here
     stop = threading.Event()
     runner = threading.Thread(target=_follow, args=(platform, stop, status.update, on_error), name="cdp-runner", daemon=True)
     if follow:

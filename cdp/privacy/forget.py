@@ -32,6 +32,7 @@ from cdp.platform import Platform
 from cdp.privacy.sealing import ERASED_PREFIX, erased_user_id
 from cdp.privacy.scrub import scrub
 from cdp.queries import find_customers
+from cdp.scaleout.state import relay_has_run
 from cdp.timetravel import merged_customers
 from ingestion.validation import storable
 from projections.tables import identity_refusals
@@ -56,6 +57,12 @@ def forget(platform: Platform, identifier: str, actor: str, process: bool = True
     and process the erasure event afterwards. Leave it off where a runner is already following
     the log (the server), so that two runners never share the projection state.
     """
+    settings = platform.settings
+    if settings.event_store.backend == "postgres" and relay_has_run(settings.event_store.postgres):
+        raise CdpError(
+            "forgetting on the scale-out deployment (cdp relay + cdp worker) is not built yet: it must also erase the relay's and "
+            "the workers' state in PostgreSQL (see docs/operations.md); nothing was changed"
+        )
     with platform.runner.lock:
         if process:
             platform.runner.run()

@@ -1,9 +1,10 @@
 """The scale-out warehouse: a ClickHouse server (24.8+) over the native protocol (clickhouse-driver).
 
 Inserts are columnar and compressed. A failed network round trip is retried on a fresh
-connection; each insert carries a deduplication token derived from its rows, so a retried batch
-whose first attempt did land is dropped by the server instead of being stored twice (tables set
-``non_replicated_deduplication_window``, see migration 10). Results come back in the same form
+connection, and a transient server error (overload, too many parts, ...) after a pause. Each
+insert carries a deduplication token derived from its rows, the same on every attempt, so a
+retried batch whose first attempt did land is dropped by the server instead of being stored twice
+(tables set ``non_replicated_deduplication_window``, see migration 10). Results come back in the same form
 chDB gives (JSON values), so callers cannot tell the backends apart.
 """
 
@@ -22,6 +23,19 @@ from cdp.warehouse import column_types
 from cdp.warehouse.statements import first_line, single_statement
 
 RETRYABLE = (NetworkError, SocketTimeoutError, EOFError, ConnectionError, TimeoutError)
+# Server errors that pass: overload, a replica briefly read-only, an insert whose fate is unknown.
+# Retried like network failures; an insert keeps its deduplication token, so one that did land is dropped.
+TRANSIENT_SERVER_ERRORS = frozenset({
+    159,  # TIMEOUT_EXCEEDED
+    202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+    209,  # SOCKET_TIMEOUT
+    210,  # NETWORK_ERROR
+    241,  # MEMORY_LIMIT_EXCEEDED
+    242,  # TABLE_IS_READ_ONLY
+    252,  # TOO_MANY_PARTS
+    319,  # UNKNOWN_STATUS_OF_INSERT
+    999,  # KEEPER_EXCEPTION
+})
 
 
 class ClickHouseWarehouse:
@@ -84,7 +98,10 @@ class ClickHouseWarehouse:
             try:
                 return self._client.execute(sql, *args, settings=settings, **kwargs)
             except ServerException as error:
-                raise QueryRefused(first_line(error.message)) from None
+                if error.code not in TRANSIENT_SERVER_ERRORS or attempt == self._retries:
+                    raise QueryRefused(first_line(error.message)) from None
+                time.sleep(self._backoff * 2**attempt)
+                attempt += 1
             except RETRYABLE as error:
                 if attempt == self._retries:
                     raise WarehouseUnavailable(f"ClickHouse server unreachable after {attempt + 1} attempts: {first_line(str(error))}") from None

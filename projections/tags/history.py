@@ -1,9 +1,13 @@
 """A customer's tags replayed in event time: which tags held when, and what changed.
 
-The tags are evaluated at the end of every day (UTC) with events from ``start``'s day on (or at
-``as_of``, for its own day), and at every moment a time window or a "days since" threshold may flip
-a tag, up to ``as_of``. So a tag gained and lost within one day leaves no trace; everything else
-is recorded at the day's end or at the exact moment a window elapsed. History before ``start``'s
+The tags are evaluated at the end of every day (UTC) with events from ``start``'s day on, and at
+every moment a time window or a "days since" threshold may flip a tag, up to ``as_of``. So a tag
+gained and lost within one day leaves no trace; everything else is recorded at the day's end or at
+the exact moment a window elapsed. ``as_of``'s own day is evaluated as it stands at ``as_of`` but
+recorded at the day's end, like every other day: what is recorded never depends on when it was
+evaluated (between two flips the tags cannot change without an event, which re-evaluates the
+day), so the scale-out workers, which see an absorbed customer's history later than the embedded
+runner, record the same. History before ``start``'s
 day is kept (it depends only on facts before it), so a batch costs only its own days, and a late
 event replays from its own day. The result is the same however the events were batched.
 """
@@ -35,15 +39,19 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
             current[tag] = at
         else:
             current.pop(tag, None)
-    moments = sorted({min(t - t % DAY_MS + DAY_MS - 1, as_of) for times in event_times for t in times[bisect_left(times, start) :]})
+    own_day_end = as_of - as_of % DAY_MS + DAY_MS - 1
+    moments = sorted({t - t % DAY_MS + DAY_MS - 1 for times in event_times for t in times[bisect_left(times, start) :]})
     entries: list[list] = []
     flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
+    next_check = None
     i = 0
     while True:
+        if flip is not None and flip > as_of:  # not yet: the first time-driven change after as_of is when to look again
+            next_check, flip = flip, None
         m = min((x for x in (moments[i] if i < len(moments) else None, flip) if x is not None), default=None)
-        if m is None or m > as_of:
+        if m is None or m > own_day_end:
             break
-        tags = compiled.tags(compiled.features(ctx, m))
+        tags = compiled.tags(compiled.features(ctx, min(m, as_of)))  # as_of's own day: as it stands at as_of, recorded at the day's end
         now = set(tags)
         for tag in sorted(current.keys() - now):
             entries.append([m, tag, 0])
@@ -54,7 +62,8 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
                 current[tag] = m
         while i < len(moments) and moments[i] <= m:
             i += 1
-        flip = compiled.next_change(ctx, m)
+        if m <= as_of:
+            flip = compiled.next_change(ctx, m)
     old = {tuple(e) for e in history if e[0] >= start}
     new = {tuple(e) for e in entries}
     return TagReplay(
@@ -62,5 +71,5 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
         history=kept + entries,
         written=[e for e in entries if tuple(e) not in old],
         retracted=[list(e) for e in sorted(old - new)],
-        next_check=flip,
+        next_check=next_check,
     )

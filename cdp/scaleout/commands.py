@@ -1,0 +1,94 @@
+"""``cdp relay`` and ``cdp worker``: the scale-out runner's two processes (docs/operations.md)."""
+
+import asyncio
+import signal
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from cdp.cli import ConfigFile, DataDir, _settings, out
+from cdp.render import print_rows
+from cdp.config import Settings
+from cdp.errors import CdpError
+from cdp.platform import Platform
+from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
+from cdp.scaleout.state import RelayState, connect, partition_progress
+
+scaleout_app = typer.Typer()
+
+
+@scaleout_app.command()
+def relay(
+    follow: Annotated[bool, typer.Option("--follow", help="Keep relaying new events until interrupted.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Resolve identities in log order and publish the event log to Kafka for the workers."""
+    settings = _require_postgres(_settings(data_dir, config))
+    relayed = asyncio.run(_relay(settings, follow))
+    out.print(f"relayed {relayed:,} events")
+
+
+@scaleout_app.command()
+def worker(
+    web_port: Annotated[int | None, typer.Option("--web-port", help="faust's web port; each worker on one host needs its own [default: kafka.web_port]")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Run a faust-streaming worker: the projections of its share of the customers, until interrupted."""
+    from cdp.scaleout.worker import run_worker
+
+    settings = _require_postgres(_settings(data_dir, config))
+    if web_port is not None:
+        settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"web_port": web_port})})
+    run_worker(settings)
+
+
+@scaleout_app.command()
+def lag(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Show how far the relay and each topic partition's worker are behind the event log."""
+    settings = _require_postgres(_settings(data_dir, config))
+    with Platform(settings) as platform:
+        last = platform.events.last_position()
+    db = connect(settings.event_store.postgres)
+    try:
+        relayed, watermark = RelayState(db).tracked()
+        partitions = partition_progress(db, settings.kafka.topic)
+    finally:
+        db.close()
+    rows = [{"stage": "relay", "position": relayed, "behind": last - relayed, "as_of": _iso(watermark)}]
+    rows += [{"stage": f"partition {p}", "position": position, "behind": relayed - position, "as_of": _iso(mark)} for p, position, mark in partitions]
+    out.print(f"event log: {last:,} events")
+    print_rows(out, rows, "table")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms else ""
+
+
+def _require_postgres(settings: Settings) -> Settings:
+    if settings.event_store.backend != "postgres":
+        raise CdpError("the scale-out runner needs the PostgreSQL event store: set event_store.backend = \"postgres\" (CDP_EVENT_STORE__BACKEND=postgres)")
+    return settings
+
+
+async def _relay(settings: Settings, follow: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    kafka = settings.kafka
+    await ensure_topic(kafka)
+    client = producer(kafka)
+    await client.start()
+    try:
+        await wait_for_partitions(client, kafka.topic)
+        with Platform(settings) as platform:
+            state = RelayState(connect(settings.event_store.postgres))
+            if not state.claim():
+                raise CdpError("another relay is running on this event store: identity needs the log's order, so only one may run")
+            runner = Relay(platform.events, state, platform.warehouse, settings.identity, settings.batch_size, client, kafka.topic)
+            return await runner.run(follow, should_stop=stop.is_set)
+    finally:
+        await client.stop()

@@ -1,0 +1,114 @@
+"""``cdp relay``: publishes the event log to Kafka, each event with the customer identity resolution gives it.
+
+Identity resolution needs the log's total order and is cheap, so it runs here, in one process,
+exactly as in the embedded runner (same batches: ``batch_size``). Per batch: read after the
+tracked position, resolve, publish every message and wait for the broker's acks, write the
+identity tables to the warehouse, then commit the identity graph and the position in one
+PostgreSQL transaction. Killed anywhere, it republishes from its last committed position; the
+workers drop what they already applied by position, the warehouse collapses repeated rows.
+"""
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import errors
+from aiokafka.errors import TopicAlreadyExistsError
+
+from cdp.config import KafkaSettings
+from cdp.errors import CdpError
+from cdp.eventstore import EventStore
+from cdp.scaleout import messages
+from cdp.scaleout.state import RelayState
+from cdp.warehouse import Warehouse
+from projections.identity import IdentityRules, batch_keys, resolve
+from projections.pipeline import identity_rows
+from projections.touchpoint import Touchpoint
+
+
+class Relay:
+    def __init__(self, events: EventStore, state: RelayState, warehouse: Warehouse, identity: IdentityRules, batch_size: int, producer: AIOKafkaProducer, topic: str):
+        self._events = events
+        self._state = state
+        self._warehouse = warehouse
+        self._identity = identity
+        self._batch_size = batch_size
+        self._producer = producer
+        self._topic = topic
+
+    async def run_batch(self) -> int:
+        """Relays the next batch; returns how many events it held (0 when caught up)."""
+        position, watermark = self._state.tracked()
+        notifications = self._events.read(position, self._batch_size)
+        if not notifications:
+            return 0
+        touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
+        watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
+        last = notifications[-1].id
+        graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
+        resolution = resolve(graph, touchpoints, self._identity)
+        merges_at: dict[int, list] = {}
+        for merge in resolution.merges:
+            merges_at.setdefault(merge.position, []).append(merge)
+        send = self._producer.send
+        pending = []
+        for n in notifications:  # in log order: each event's merges, then the event
+            merges = merges_at.get(n.id, ())
+            for sub, m in enumerate(merges):
+                pending.append(await send(self._topic, messages.merge_out(m.position, sub, m.absorbed, m.survivor), key=m.absorbed.encode()))
+            customer = resolution.assignments[n.id]
+            pending.append(await send(self._topic, messages.event(n.id, len(merges), watermark, customer, n.state), key=customer.encode()))
+        tick = messages.tick(last, watermark)
+        for partition in sorted(await self._producer.partitions_for(self._topic)):
+            pending.append(await send(self._topic, tick, partition=partition))
+        await asyncio.gather(*pending)  # every message acknowledged before the position moves on
+        rows: dict[str, list[dict]] = defaultdict(list)
+        identity_rows(resolution, rows)
+        for table, table_rows in rows.items():
+            self._warehouse.insert(table, table_rows)
+        self._state.commit(graph, resolution, last, watermark)
+        return len(notifications)
+
+    async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2) -> int:
+        """Relays everything pending; with ``follow``, keeps polling for new events until told to stop."""
+        relayed = 0
+        while not should_stop():
+            n = await self.run_batch()
+            relayed += n
+            if n:
+                continue
+            if not follow:
+                break
+            await asyncio.sleep(poll_seconds)
+        return relayed
+
+
+async def ensure_topic(kafka: KafkaSettings) -> None:
+    """Creates the touchpoints topic with the configured partition count unless it exists."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        response = await admin.create_topics([NewTopic(kafka.topic, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor)])
+    finally:
+        await admin.close()
+    for topic, code, *_ in response.topic_errors:
+        if code not in (0, TopicAlreadyExistsError.errno):
+            raise CdpError(f"cannot create Kafka topic {topic}: {errors.for_code(code).__name__}")
+
+
+def producer(kafka: KafkaSettings) -> AIOKafkaProducer:
+    """acks from all in-sync replicas; order within a partition is kept (one request in flight per partition)."""
+    return AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5, max_batch_size=1 << 20, max_request_size=8 << 20)
+
+
+async def wait_for_partitions(client: AIOKafkaProducer, topic: str, timeout: float = 30) -> None:
+    """Metadata of a just-created topic can lag; waits until its partitions are known."""
+    deadline = time.monotonic() + timeout
+    while not await client.partitions_for(topic):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {topic} has no partitions after {timeout:.0f} s")
+        await asyncio.sleep(0.2)

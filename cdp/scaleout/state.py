@@ -1,0 +1,176 @@
+"""The scale-out runners' state in PostgreSQL, each batch committed with its tracked position.
+
+This is the tracking-record pattern of ``cdp.statestore`` on a shared, transactional store: the
+relay keeps the identity graph and the log position it has published up to; every topic partition
+keeps its customers' profile state, their time-driven checks, where merged-away customers went,
+and the last relay position and watermark it applied. A batch's changes and its position commit
+in one transaction, so a process killed anywhere resumes after its last committed batch, and a
+redelivered message (at-least-once Kafka, a relay republishing after a crash) is recognised by
+its position. No faust tables: see docs/operations.md.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import orjson
+import psycopg
+
+from cdp.config import PostgresSettings
+from projections.identity import CustomerIdentity, IdentityGraph, Resolution
+from projections.pipeline import Output
+from projections.profile import Profile
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scaleout_relay (name TEXT PRIMARY KEY, position BIGINT NOT NULL, watermark BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_identity_index (identifier TEXT PRIMARY KEY, customer_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_identity_customers (customer_id TEXT PRIMARY KEY, created_at_position BIGINT NOT NULL, keys BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_partitions (topic TEXT NOT NULL, partition INT NOT NULL, position BIGINT NOT NULL, sub INT NOT NULL, watermark BIGINT NOT NULL, PRIMARY KEY (topic, partition));
+CREATE TABLE IF NOT EXISTS scaleout_profiles (customer_id TEXT PRIMARY KEY, state BYTEA NOT NULL, absorbed BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_checks (customer_id TEXT PRIMARY KEY, topic TEXT NOT NULL, partition INT NOT NULL, due BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS scaleout_checks_due ON scaleout_checks (topic, partition, due);
+CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, survivor TEXT NOT NULL);
+"""
+_SCHEMA_LOCK = 0x63647053  # advisory lock: concurrent first starts create the tables once
+_RELAY_LOCK = 0x63647052  # advisory lock held by the one running relay
+
+
+def connect(settings: PostgresSettings) -> psycopg.Connection:
+    db = psycopg.connect(host=settings.host, port=settings.port, dbname=settings.dbname, user=settings.user, password=settings.password.get_secret_value())
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        db.execute(_SCHEMA)
+    return db
+
+
+def relay_has_run(settings: PostgresSettings) -> bool:
+    """Whether this PostgreSQL database holds a scale-out relay's state (the deployment projects with relay and workers)."""
+    with psycopg.connect(host=settings.host, port=settings.port, dbname=settings.dbname, user=settings.user, password=settings.password.get_secret_value()) as db:
+        if not db.execute("SELECT to_regclass('scaleout_relay') IS NOT NULL").fetchone()[0]:
+            return False
+        return db.execute("SELECT EXISTS (SELECT 1 FROM scaleout_relay)").fetchone()[0]
+
+
+class RelayState:
+    """The identity graph and the relay's tracked position and watermark."""
+
+    def __init__(self, db: psycopg.Connection, name: str = "relay"):
+        self._db = db
+        self.name = name
+
+    def claim(self) -> bool:
+        """Takes the relay's lock for as long as this connection lives; False if another relay holds it."""
+        claimed = self._db.execute("SELECT pg_try_advisory_lock(%s)", (_RELAY_LOCK,)).fetchone()[0]
+        self._db.commit()
+        return claimed
+
+    def tracked(self) -> tuple[int, int]:
+        row = self._db.execute("SELECT position, watermark FROM scaleout_relay WHERE name = %s", (self.name,)).fetchone()
+        self._db.commit()
+        return (row[0], row[1]) if row else (0, 0)
+
+    def load_identity(self, keys: Iterable[str]) -> IdentityGraph:
+        db = self._db
+        index = dict(db.execute("SELECT identifier, customer_id FROM scaleout_identity_index WHERE identifier = ANY(%s)", (list(keys),)).fetchall())
+        rows = db.execute(
+            "SELECT customer_id, created_at_position, keys FROM scaleout_identity_customers WHERE customer_id = ANY(%s)", (sorted(set(index.values())),)
+        ).fetchall()
+        db.commit()
+        return IdentityGraph(index, {cid: CustomerIdentity(created, orjson.loads(keys)) for cid, created, keys in rows})
+
+    def commit(self, graph: IdentityGraph, resolution: Resolution, position: int, watermark: int) -> None:
+        """Saves one batch's identity changes and the position published up to, atomically."""
+        with self._db.transaction(), self._db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO scaleout_identity_index (identifier, customer_id) VALUES (%s, %s) ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
+                [(key, customer) for key, (customer, _) in resolution.changed_keys.items()],
+            )
+            cur.executemany(
+                "INSERT INTO scaleout_identity_customers (customer_id, created_at_position, keys) VALUES (%s, %s, %s) "
+                "ON CONFLICT (customer_id) DO UPDATE SET created_at_position = EXCLUDED.created_at_position, keys = EXCLUDED.keys",
+                [(cid, graph.customers[cid].created_at_position, orjson.dumps(graph.customers[cid].keys)) for cid in resolution.changed_customers],
+            )
+            cur.execute("DELETE FROM scaleout_identity_customers WHERE customer_id = ANY(%s)", (sorted(resolution.removed_customers),))
+            cur.execute(
+                "INSERT INTO scaleout_relay (name, position, watermark) VALUES (%s, %s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, watermark = EXCLUDED.watermark",
+                (self.name, position, watermark),
+            )
+
+
+def partition_progress(db: psycopg.Connection, topic: str) -> list[tuple[int, int, int]]:
+    """``(partition, position, watermark)`` each partition has applied, in partition order."""
+    rows = db.execute("SELECT partition, position, watermark FROM scaleout_partitions WHERE topic = %s ORDER BY partition", (topic,)).fetchall()
+    db.commit()
+    return rows
+
+
+@dataclass
+class Customers:
+    """The loaded state of some customers of one partition."""
+
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    absorbed: dict[str, set[str]] = field(default_factory=dict)  # customer → every customer merged into it, transitively
+    forwards: dict[str, str] = field(default_factory=dict)  # merged-away customer → the customer it went to
+
+
+class PartitionState:
+    """Topic partitions' customers. ``begin`` locks a partition's tracking row in the batch's
+    transaction (opened by the first statement), so a partition briefly held by two workers during
+    a rebalance is processed by one at a time, the second seeing the first's position; ``save``
+    stages its changes, ``commit`` ends the transaction for every partition of the batch."""
+
+    def __init__(self, db: psycopg.Connection, topic: str):
+        self._db = db
+        self.topic = topic
+
+    def begin(self, partition: int) -> tuple[tuple[int, int], int]:
+        """Locks a partition for the batch; returns its tracked ``((position, sub), watermark)``."""
+        db = self._db
+        db.execute(
+            "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) VALUES (%s, %s, 0, 0, 0) ON CONFLICT DO NOTHING", (self.topic, partition)
+        )
+        row = db.execute("SELECT position, sub, watermark FROM scaleout_partitions WHERE topic = %s AND partition = %s FOR UPDATE", (self.topic, partition)).fetchone()
+        return (row[0], row[1]), row[2]
+
+    def due_checks(self, partition: int, as_of: int) -> set[str]:
+        rows = self._db.execute("SELECT customer_id FROM scaleout_checks WHERE topic = %s AND partition = %s AND due <= %s", (self.topic, partition, as_of))
+        return {row[0] for row in rows}
+
+    def load(self, customer_ids: Iterable[str]) -> Customers:
+        ids = sorted(set(customer_ids))
+        found = Customers()
+        for cid, state, absorbed in self._db.execute("SELECT customer_id, state, absorbed FROM scaleout_profiles WHERE customer_id = ANY(%s)", (ids,)):
+            found.profiles[cid] = orjson.loads(state)
+            found.absorbed[cid] = set(orjson.loads(absorbed))
+        found.forwards.update(self._db.execute("SELECT customer_id, survivor FROM scaleout_forwards WHERE customer_id = ANY(%s)", (ids,)).fetchall())
+        return found
+
+    def save(self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int) -> None:
+        """Stages a partition's state changes and its new position in the open transaction."""
+        with self._db.cursor() as cur:
+            gone = sorted(output.removed)
+            cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))
+            cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", (gone,))
+            cur.executemany(
+                "INSERT INTO scaleout_forwards (customer_id, survivor) VALUES (%s, %s) ON CONFLICT (customer_id) DO UPDATE SET survivor = EXCLUDED.survivor",
+                [(cid, survivor) for cid, survivor in customers.forwards.items() if cid in output.removed],
+            )
+            saved = [(cid, p) for cid, p in output.profiles.items() if cid not in output.removed]
+            cur.executemany(
+                "INSERT INTO scaleout_profiles (customer_id, state, absorbed) VALUES (%s, %s, %s) "
+                "ON CONFLICT (customer_id) DO UPDATE SET state = EXCLUDED.state, absorbed = EXCLUDED.absorbed",
+                [(cid, orjson.dumps(p), orjson.dumps(sorted(customers.absorbed.get(cid, ())))) for cid, p in saved],
+            )
+            checks = {cid: due for cid, due in output.next_checks.items() if cid not in output.removed}
+            cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", ([cid for cid, due in checks.items() if due is None],))
+            cur.executemany(
+                "INSERT INTO scaleout_checks (customer_id, topic, partition, due) VALUES (%s, %s, %s, %s) ON CONFLICT (customer_id) DO UPDATE SET due = EXCLUDED.due",
+                [(cid, self.topic, partition, due) for cid, due in checks.items() if due is not None],
+            )
+            cur.execute("UPDATE scaleout_partitions SET position = %s, sub = %s, watermark = %s WHERE topic = %s AND partition = %s", (*tracked, watermark, self.topic, partition))
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def rollback(self) -> None:
+        self._db.rollback()

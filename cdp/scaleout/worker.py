@@ -1,0 +1,187 @@
+"""``cdp worker``: a faust-streaming worker running the projections on its share of the partitions.
+
+Faust gives partitioned, batched consumption (``take_events``) and rebalancing; state is not in
+faust tables but in PostgreSQL, per partition, committed with the partition's tracked position
+(``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
+position (redelivery, a relay republishing), build what the embedded runner gives
+``Pipeline.update``, publish ``absorb`` messages for customers merged away, write the rows to the
+warehouse, then commit. A merged-away customer's state travels to the survivor's partition as
+an ``absorb`` message, folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
+commute, so the order of an absorb and the survivor's later events does not change the result.
+"""
+
+import asyncio
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import faust
+
+from cdp.config import Settings
+from cdp.scaleout import messages
+from cdp.scaleout.messages import Message
+from cdp.scaleout.state import Customers, PartitionState, connect
+from cdp.warehouse import Warehouse
+from cdp.warehouse.backends import open_warehouse
+from cdp.warehouse.migrations import migrate
+from projections.pipeline import Output, Pipeline
+from projections.profile import absorb, empty_profile
+from projections.touchpoint import Touchpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Planned:
+    """A partition's batch, computed and not yet committed."""
+
+    partition: int
+    customers: Customers
+    output: Output
+    tracked: tuple[int, int]  # (position, sub) of the last relay message applied
+    watermark: int
+    outgoing: list[tuple[str, bytes]] = field(default_factory=list)  # (key, absorb message)
+
+
+class PartitionProcessor:
+    """One faust batch at a time: its partitions are computed, written and committed together."""
+
+    def __init__(self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline):
+        self._state = state
+        self._warehouse = warehouse
+        self._pipeline = pipeline
+
+    def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
+        """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
+        try:
+            planned = [p for partition in sorted(batches) if (p := self._plan(partition, batches[partition])) is not None]
+        except BaseException:
+            self._state.rollback()
+            raise
+        if not planned:
+            self._state.rollback()
+        return planned
+
+    def commit(self, planned: list[Planned]) -> None:
+        """Writes the rows, one insert per table (deduplicated by the server on a retry), then commits
+        every partition's state and position in one transaction."""
+        rows: dict[str, list[dict]] = defaultdict(list)
+        try:
+            for p in planned:
+                for table, table_rows in p.output.rows.items():
+                    rows[table].extend(table_rows)
+            for table, table_rows in rows.items():
+                self._warehouse.insert(table, table_rows)
+            for p in planned:
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark)
+        except BaseException:
+            self._state.rollback()
+            raise
+        self._state.commit()
+
+    def _plan(self, partition: int, batch: list[Message]) -> Planned | None:
+        tracked, watermark = self._state.begin(partition)
+        fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
+        if not fresh:
+            return None
+        relayed = [m for m in fresh if m.kind != "absorb"]
+        as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
+        due = self._state.due_checks(partition, as_of)
+        named = {m.body["customer"] for m in relayed if m.kind == "event"}
+        named |= {m.body["survivor"] for m in fresh if m.kind == "absorb"} | {m.body["absorbed"] for m in relayed if m.kind == "merge_out"}
+        customers = self._state.load(named | due)
+        planned = Planned(partition, customers, Output(), max([tracked, *(m.order for m in relayed)]), as_of)
+        pipeline, state, out = self._pipeline, customers.profiles, planned.output
+        touchpoints: list[Touchpoint] = []
+        customer_of: dict[int, str] = {}
+        touched, version = set(due), tracked[0]
+        for m in fresh:
+            body = m.body
+            if m.kind == "event":
+                touchpoints.append(Touchpoint(m.position, body["event"]))
+                customer_of[m.position] = body["customer"]
+                version = m.position
+            elif m.kind == "tick":
+                version = m.position
+            elif m.kind == "absorb":
+                self._absorb(body, customers, touched, planned.outgoing)
+            else:  # merge_out: the absorbed customer's events so far come first, then it leaves
+                pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
+                touchpoints, touched, version = [], set(), m.position
+                gone, survivor = body["absorbed"], body["survivor"]
+                profile = pipeline.retire(state, gone, survivor, m.position, out)
+                customers.forwards[gone] = survivor
+                absorbed_ids = customers.absorbed.pop(gone, set())
+                if profile is not None:
+                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, profile, absorbed_ids)))
+        pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
+        return planned
+
+    @staticmethod
+    def _absorb(body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
+        survivor, gone = body["survivor"], body["absorbed"]
+        onward = customers.forwards.get(survivor)
+        if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain
+            outgoing.append((onward, messages.absorb(body["position"], onward, gone, body["state"], set(body["absorbed_ids"]))))
+            return
+        seen = customers.absorbed.setdefault(survivor, set())
+        if gone in seen:  # a repeated absorb (redelivery, or re-sent by a worker that died before committing)
+            return
+        seen.update([gone, *body["absorbed_ids"]])
+        if survivor not in customers.profiles:
+            customers.profiles[survivor] = empty_profile(survivor)
+        absorb(customers.profiles[survivor], body["state"])
+        touched.add(survivor)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """The faust app: one agent over the touchpoints topic, consuming in batches."""
+    kafka = settings.kafka
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        kafka.group,
+        broker=";".join(f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",")),
+        web_enabled=False,
+        web_port=kafka.web_port,  # each worker on one host needs its own, even with the web server off
+        web_bind="127.0.0.1",
+        datadir=str(settings.data_dir / "faust"),  # faust keeps nothing here without tables, but wants a writable place
+        topic_partitions=kafka.partitions,
+        topic_replication_factor=kafka.replication_factor,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+    )
+    topic = app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
+
+    @app.agent(topic)
+    async def project(stream: faust.StreamT) -> None:
+        try:
+            processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
+            async for batch in stream.take_events(kafka.worker_batch, within=kafka.worker_batch_seconds):
+                by_partition: dict[int, list[Message]] = defaultdict(list)
+                for event in batch:
+                    by_partition[event.message.partition].append(messages.decode(event.message.value))
+                planned = await asyncio.to_thread(processor.plan, by_partition)
+                if planned:
+                    sent = [await topic.send(key=key.encode(), value=value) for p in planned for key, value in p.outgoing]
+                    await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
+                    await asyncio.to_thread(processor.commit, planned)
+        except Exception:
+            # faust would restart the agent past the failed batch's messages (fetched, never acknowledged);
+            # a later batch would then move the tracked position beyond them. Exiting instead hands the
+            # partitions back: they are consumed again from the last committed offset, as after a crash.
+            log.exception("the worker stops: a batch failed; its partitions resume from the last committed batch")
+            os._exit(70)
+
+    return app
+
+
+def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
+    warehouse = open_warehouse(settings.warehouse, settings.warehouse_path)
+    migrate(warehouse)
+    return PartitionProcessor(PartitionState(connect(settings.event_store.postgres), topic), warehouse, Pipeline(settings))
+
+
+def run_worker(settings: Settings, loglevel: str = "warning") -> None:
+    """Runs a worker until it is stopped (SIGINT, SIGTERM)."""
+    faust.Worker(create_app(settings), loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -1,0 +1,92 @@
+"""The worker's partition processing on real PostgreSQL state: redelivered messages are skipped by
+position, an absorb counts once however often it arrives, and an absorb for a survivor merged
+away meanwhile is forwarded along the chain."""
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import uuid
+
+import orjson
+import pytest
+
+from cdp.config import PostgresSettings, Settings
+from cdp.scaleout import messages
+from cdp.scaleout.state import PartitionState, connect
+from cdp.scaleout.worker import PartitionProcessor, Planned
+from ingestion.validation import storable, validate
+from projections.pipeline import Pipeline
+from tests.events import order
+from tests.services.postgres import PostgresServer
+
+WATERMARK = 1_767_225_600_000  # 2026-01-01
+
+
+class Rows:
+    """A warehouse that keeps what it was given."""
+
+    database = "test"
+
+    def __init__(self):
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+
+    def insert(self, table: str, rows: list[dict]) -> None:
+        self.rows[table].extend(rows)
+
+
+@pytest.fixture
+def processor(postgres: PostgresServer) -> PartitionProcessor:
+    db = connect(PostgresSettings(host=postgres.host, port=postgres.port, dbname=postgres.dbname, user=postgres.user, password=postgres.password))
+    topic = f"t{uuid.uuid4().hex}"  # partitions of a topic of their own
+    return PartitionProcessor(PartitionState(db, topic), Rows(), Pipeline(Settings()))
+
+
+def purchase(position: int, customer: str, amount: float) -> messages.Message:
+    envelope = storable(validate(order("2025-12-01", amount, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))[2]
+    return messages.decode(messages.event(position, 0, WATERMARK, customer, envelope))
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def run(processor: PartitionProcessor, batches: dict[int, list[messages.Message]]) -> list[Planned]:
+    planned = processor.plan(batches)
+    if planned:
+        processor.commit(planned)
+    return planned
+
+
+def revenue(processor: PartitionProcessor, customer: str) -> float:
+    rows = [r for r in processor._warehouse.rows["profiles"] if r["customer_id"] == customer]
+    return rows[-1]["revenue"] if not rows[-1]["is_deleted"] else -1
+
+
+def test_redelivered_relay_messages_are_skipped(processor: PartitionProcessor):
+    a = new_id()
+    run(processor, {0: [purchase(1, a, 10), purchase(2, a, 5)]})
+    assert run(processor, {0: [purchase(1, a, 10), purchase(2, a, 5)]}) == []  # all at or before the tracked position
+    run(processor, {0: [purchase(2, a, 5), purchase(3, a, 1)]})
+    assert revenue(processor, a) == 16
+
+
+def test_an_absorb_counts_once_and_follows_a_chain(processor: PartitionProcessor):
+    a, s, t = new_id(), new_id(), new_id()
+    run(processor, {0: [purchase(1, a, 10)], 1: [purchase(2, s, 100)], 2: [purchase(3, t, 1000)]})
+    # a merged into s: a's partition retires it and sends its state to s
+    [planned] = run(processor, {0: [messages.decode(messages.merge_out(4, 0, a, s))]})
+    [(key, absorb_a)] = planned.outgoing
+    assert key == s and revenue(processor, a) == -1
+    run(processor, {1: [messages.decode(absorb_a)]})
+    run(processor, {1: [messages.decode(absorb_a)]})  # redelivered
+    assert revenue(processor, s) == 110
+    # s merged into t; an old copy of a's absorb reaches s afterwards: forwarded to t, where it is known
+    [planned] = run(processor, {1: [messages.decode(messages.merge_out(5, 0, s, t))]})
+    [(key, absorb_s)] = planned.outgoing
+    assert key == t and orjson.loads(absorb_s)["absorbed_ids"] == [a]
+    [planned] = run(processor, {1: [messages.decode(absorb_a)]})
+    [(key, forwarded)] = planned.outgoing
+    assert key == t and orjson.loads(forwarded)["survivor"] == t
+    run(processor, {2: [messages.decode(absorb_s)]})
+    run(processor, {2: [messages.decode(forwarded)]})
+    assert revenue(processor, t) == 1110
