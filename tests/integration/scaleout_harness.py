@@ -23,7 +23,7 @@ from cdp.platform import Platform
 from cdp.scaleout.state import partition_progress
 from cdp.warehouse import Warehouse
 from ingestion.validation import storable, validate
-from projections.tables import PROJECTION_TABLES, TABLES
+from projections.tables import WAREHOUSE_TABLES
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
@@ -193,4 +193,4 @@ def _number(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-PROJECTED = [t.name for t in (*TABLES, *PROJECTION_TABLES)]
+PROJECTED = [t.name for t in WAREHOUSE_TABLES]
