@@ -115,6 +115,8 @@ class KeyStore:
             return self._new_keys(count)
 
     def _new_keys(self, count: int) -> list[tuple[str, bytes]]:
+        if not count:
+            return []  # no empty transaction (each commit is an fsync)
         keys = [self._new_key() for _ in range(count)]
         with self._db:
             self._db.execute("BEGIN")
