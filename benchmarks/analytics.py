@@ -126,6 +126,7 @@ def segment_counts(warehouse: Warehouse, names: list[str], repeat: int, label: s
         segment = parse_segment({"name": "bench", "where": SEGMENTS[name]})
         members = evaluate.count(warehouse, segment)
         print(f"segment count [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.count(warehouse, s), repeat)} ({members:,} customers)")
+        print(f"segment members, first 100 [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.members(warehouse, s), repeat)}")
 
 
 def inflate(warehouse: Warehouse, target: int) -> Warehouse:
