@@ -99,10 +99,22 @@ def open_scaled(args: argparse.Namespace, source: Warehouse) -> Warehouse:
     return target
 
 
+def settle(warehouse: Warehouse, quiet_polls: int = 6, limit_seconds: float = 300) -> str:
+    """Waits until the warehouse has run no merge for a few polls (migration 13 merges old parts of the
+    current-state tables in the background: timing during that merge measures the merge); the profiles parts."""
+    deadline, quiet = time.monotonic() + limit_seconds, 0
+    while quiet < quiet_polls and time.monotonic() < deadline:
+        busy = warehouse.query("SELECT count() AS n FROM system.merges WHERE database = {db:String}", {"db": warehouse.database})[0]["n"]
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.5)
+    parts = warehouse.query("SELECT count() AS n FROM system.parts WHERE active AND database = {db:String} AND table = 'profiles'", {"db": warehouse.database})
+    return f"profiles in {parts[0]['n']} part(s)"
+
+
 def measure(warehouse: Warehouse, repeat: int) -> None:
     """Segment counts and every analysis on one database."""
     events = warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.events FINAL")[0]["n"]
-    print(f"data [{warehouse.database}]: {events:,} events; {load()}")
+    print(f"data [{warehouse.database}]: {events:,} events; {settle(warehouse)}; {load()}")
     segment_counts(warehouse, list(SEGMENTS), repeat, "chdb")
     for name, analysis in ANALYSES.items():
         print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), repeat)}")
@@ -114,6 +126,7 @@ def segment_counts(warehouse: Warehouse, names: list[str], repeat: int, label: s
         segment = parse_segment({"name": "bench", "where": SEGMENTS[name]})
         members = evaluate.count(warehouse, segment)
         print(f"segment count [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.count(warehouse, s), repeat)} ({members:,} customers)")
+        print(f"segment members, first 100 [{label}, {size:,} profiles] {name}: {timed(lambda s=segment: evaluate.members(warehouse, s), repeat)}")
 
 
 def inflate(warehouse: Warehouse, target: int) -> Warehouse:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from cdp.segments import consent
 from cdp.segments.consent import ConsentScope
 from cdp.segments.fields import FIELDS
@@ -130,7 +132,12 @@ def _trait(b: _Builder, node: TraitCondition) -> str:
         return f"JSONHas({traits}, {key})"
     if isinstance(node.value, float):
         return f"(JSONHas({traits}, {key}) AND JSONExtractFloat({traits}, {key}) {COMPARE[node.op]} {b.param(node.value, 'Float64')})"
-    return _compare(b, f"JSONExtractString({traits}, {key})", "text", node.op, node.value)
+    condition = _compare(b, f"JSONExtractString({traits}, {key})", "text", node.op, node.value)
+    if node.op == "=" and isinstance(node.value, str) and orjson.dumps(node.value)[1:-1] == node.value.encode():
+        # the projection writes traits with orjson, which writes this value verbatim: a text search (cheap)
+        # rules out the rows that cannot hold it before the JSON is parsed (AND short-circuits)
+        return f"(position({traits}, {b.param(node.value, 'String')}) > 0 AND {condition})"
+    return condition
 
 
 def _behaviour(b: _Builder, node: EventCondition) -> str:

@@ -13,6 +13,10 @@ from cdp.warehouse.views import current, customer_days, daily_events, daily_sale
 from projections.tables import CONSENT_TABLES, PROJECTION_TABLES, TABLES, events
 from projections.tables.table import DEDUPLICATION_WINDOW
 
+# a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
+# merged table skips the replacing merge, which was most of a segment count on 1M+ profiles
+FORCE_MERGE_AFTER_SECONDS = 600
+
 Migration = tuple[int, str, Callable[[str], list[str]]]
 
 MIGRATIONS: list[Migration] = [
@@ -30,6 +34,10 @@ MIGRATIONS: list[Migration] = [
         *daily_sales.ROLLUP.create_sql(db),
     ]),
     (12, "customer_days rollup: the days each customer was active (retention reads it instead of every event)", lambda db: customer_days.ROLLUP.create_sql(db)),
+    (13, "current-state tables (one row per customer) merged into one part once their parts are 10 minutes old", lambda db: [
+        f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING min_age_to_force_merge_seconds = {FORCE_MERGE_AFTER_SECONDS}"
+        for t in (*TABLES, *PROJECTION_TABLES) if t.order_by == "customer_id"
+    ]),
     (20, "consent: customer_consent, consent_changes (history intervals), suppressions (with the insert deduplication window) and their _current views", lambda db: [
         *(t.create_sql(db) for t in CONSENT_TABLES),
         *(current.create_sql(db, t) for t in CONSENT_TABLES),
