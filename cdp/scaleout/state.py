@@ -223,11 +223,12 @@ class ScaleoutErasure:
     def __enter__(self) -> "ScaleoutErasure":
         self._db = db = connect(self._settings)
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_BATCH_LOCK,))
-        db.executemany(
-            "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) VALUES (%s, %s, 0, 0, 0) ON CONFLICT DO NOTHING",
-            [(self._topic, p) for p in range(self._partitions)],
-        )
-        db.execute("SELECT 1 FROM scaleout_partitions ORDER BY topic, partition FOR UPDATE")
+        with db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) VALUES (%s, %s, 0, 0, 0) ON CONFLICT DO NOTHING",
+                [(self._topic, p) for p in range(self._partitions)],
+            )
+            cur.execute("SELECT 1 FROM scaleout_partitions ORDER BY topic, partition FOR UPDATE")
         return self
 
     def __exit__(self, error_type: type | None, *_: object) -> None:
