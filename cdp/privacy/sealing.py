@@ -62,7 +62,25 @@ class Sealer:
         self._identity = identity
 
     def subject(self, identifiers: dict) -> str | None:
-        return next((key for key in person_keys(identifiers) if self._identity.joins(key)), None)
+        return self._first_joining(person_keys(identifiers))
+
+    def _first_joining(self, keys: Iterable[str]) -> str | None:
+        return next((key for key in keys if self._identity.joins(key)), None)
+
+    def seal_secret(self, subjects: Iterable[str], secret: dict, bound: str) -> dict:
+        """Seals a JSON-able value apart from any event (``cdp.scaleout.transit``): with the key of the first of
+        the ``type:value`` ``subjects`` that may join customers, else a key of its own; ``bound`` is its associated data."""
+        subject = self._first_joining(subjects)
+        key_id, key = self._keys.keys_for([subject])[subject] if subject is not None else self._keys.new_keys(1)[0]
+        nonce = os.urandom(_NONCE)
+        return {"key": key_id, "nonce": _b64(nonce), "data": _b64(AESGCM(key).encrypt(nonce, orjson.dumps(secret), bound.encode()))}
+
+    def open_secret(self, blob: dict, bound: str) -> object | Shredded:
+        """What ``seal_secret`` sealed, or ``Shredded`` (with the erasure token) if its key was shredded."""
+        key = self._keys.open_keys([blob["key"]])[blob["key"]]
+        if isinstance(key, Shredded):
+            return key
+        return orjson.loads(AESGCM(key).decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), bound.encode()))
 
     def seal(self, events: Sequence[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
         decoded = [orjson.loads(body) for _, _, body in events]

@@ -8,7 +8,7 @@ the shared key store, after the partition's lock is taken, so a customer being f
 is seen erased, never in clear), build what the embedded runner gives
 ``Pipeline.update``, publish ``absorb`` messages for customers merged away, write the rows to the
 warehouse, then commit. A merged-away customer's state travels to the survivor's partition as
-an ``absorb`` message, folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
+an ``absorb`` message (its personal part sealed: ``cdp.scaleout.transit``), folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
 commute, so the order of an absorb and the survivor's later events does not change the result.
 """
 
@@ -23,7 +23,7 @@ import faust
 from cdp.config import Settings
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import Sealer
-from cdp.scaleout import messages
+from cdp.scaleout import messages, transit
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import Customers, PartitionState, connect
 from cdp.warehouse import Warehouse
@@ -120,12 +120,11 @@ class PartitionProcessor:
                 customers.forwards[gone] = survivor
                 absorbed_ids = customers.absorbed.pop(gone, set())
                 if profile is not None:
-                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, profile, absorbed_ids)))
+                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
         return planned
 
-    @staticmethod
-    def _absorb(body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
+    def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
         survivor, gone = body["survivor"], body["absorbed"]
         onward = customers.forwards.get(survivor)
         if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain
@@ -137,7 +136,7 @@ class PartitionProcessor:
         seen.update([gone, *body["absorbed_ids"]])
         if survivor not in customers.profiles:
             customers.profiles[survivor] = empty_profile(survivor)
-        absorb(customers.profiles[survivor], body["state"])
+        absorb(customers.profiles[survivor], transit.open_state(self._sealer, body["state"]))
         touched.add(survivor)
 
 

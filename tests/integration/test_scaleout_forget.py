@@ -1,15 +1,16 @@
 """Forgetting a customer on the scale-out deployment (issues #8 + #9), on real engines.
 
 PostgreSQL event store and runner state, the Tansu broker, a ClickHouse server; ``cdp relay`` and
-one ``cdp worker`` as OS processes. A small workload and one person are projected, then
+one ``cdp worker`` as OS processes. A small workload and one person (two customers merged) are projected, then
 ``cdp forget`` runs while the relay and the worker keep following the log. Afterwards no file
 under the data directory, no row of PostgreSQL, no message on the Kafka topic (read from the
-beginning) and no warehouse row holds the person's email, phone or name; the counts stay, and the
+beginning: events and the absorbed state) and no warehouse row holds the person's email, phone or name; the counts stay, and the
 profile shows erased once the worker has processed the erasure event.
 """
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from tests.services.kafka import KafkaBroker, kafka_broker
 from tests.services.postgres import PostgresServer
 
 EMAIL, PHONE = embedded.EMAIL, embedded.PHONE
-PERSON = embedded.person_events()[:6]  # anonymous, then identified with email and phone: one customer, no merge (see the report on absorb messages)
+PERSON = embedded.person_events()  # two customers (one by a WeChat handle) merged: an absorb message travels
+NEEDLES = [*embedded.needles(), b"zq_wx"]  # the handle is all the merged-away customer's profile names
 COUNTS = ("orders", "revenue", "events_total", "events_sales", "first_seen", "last_seen")
 
 
@@ -82,7 +84,7 @@ def profile(identifier: str, env: dict) -> dict:
 
 
 def hits(text: bytes) -> list[str]:
-    return [n.decode(errors="replace") for n in embedded.needles() if n in text]
+    return [n.decode(errors="replace") for n in NEEDLES if n in text]
 
 
 def postgres_holding(db: psycopg.Connection) -> dict[str, list[str]]:
@@ -98,10 +100,11 @@ def postgres_holding(db: psycopg.Connection) -> dict[str, list[str]]:
     return found
 
 
-def topic_holding(kafka: KafkaBroker, topic: str) -> list[str]:
-    """The person's values found in any message of the topic, consumed from the beginning of every partition."""
+def topic_holding(kafka: KafkaBroker, topic: str) -> tuple[list[str], Counter]:
+    """The person's values found in any message of the topic, consumed from the beginning of every
+    partition, and how many messages of each kind it holds."""
 
-    async def consume() -> list[str]:
+    async def consume() -> tuple[list[str], Counter]:
         consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
         await consumer.start()
         try:
@@ -109,14 +112,13 @@ def topic_holding(kafka: KafkaBroker, topic: str) -> list[str]:
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             end = await consumer.end_offsets(partitions)
-            found, seen = set(), 0
+            found, kinds = set(), Counter()
             while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
                 for records in (await consumer.getmany(timeout_ms=1000)).values():
                     for record in records:
-                        seen += 1
+                        kinds[orjson.loads(record.value)["kind"]] += 1
                         found.update(hits(record.value))
-            assert seen, "the topic should hold the relayed events"
-            return sorted(found)
+            return sorted(found), kinds
         finally:
             await consumer.stop()
 
@@ -142,12 +144,14 @@ def test_before_forgetting_the_person_is_in_postgres_and_never_in_clear_on_the_t
     before = forgotten["before"]
     assert before["profile"]["emails"] == [EMAIL]
     assert set(before["postgres"]) >= {"scaleout_identity_index", "scaleout_profiles"}  # the scan sees plaintext where it is
-    assert before["kafka"] == []  # the relay publishes events sealed
+    found, kinds = before["kafka"]
+    assert kinds["event"] == 1500 + len(PERSON) and kinds["absorb"] >= 1
+    assert found == []  # the relay publishes events sealed, the workers absorbed state with its personal part sealed
 
 
 def test_forgetting_leaves_no_copy_in_postgres_kafka_the_warehouse_or_the_data_dir(forgotten: dict):
     assert forgotten["postgres"] == {}
-    assert forgotten["kafka"] == []
+    assert forgotten["kafka"][0] == []
     assert forgotten["warehouse"] == {}
     assert embedded.files_holding(forgotten["data"]) == {}
 
@@ -156,8 +160,8 @@ def test_the_profile_shows_erased_and_counts_stay(forgotten: dict):
     (receipt,) = forgotten["receipts"]
     before = forgotten["before"]["profile"]
     assert receipt["customer_id"] == before["customer_id"]
-    assert receipt["identifiers_found"] == {"anonymous_id": 1, "email": 1, "phone": 1}
-    assert receipt["state_store"]["identifiers_removed"] == 3
+    assert receipt["identifiers_found"] == {"anonymous_id": 1, "email": 1, "phone": 1, "social": 1}
+    assert receipt["state_store"]["identifiers_removed"] == 4
     after = profile(before["customer_id"], forgotten["env"])
     assert after["emails"] == [] and after["phones"] == [] and after["anonymous_ids"] == []
     assert orjson.loads(after["traits"]) == {"erased": True}  # the worker processed the erasure event
