@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, surv
 _SCHEMA_LOCK = 0x63647053  # advisory lock: concurrent first starts create the tables once
 _RELAY_LOCK = 0x63647052  # advisory lock held by the one running relay
 _BATCH_LOCK = 0x63647042  # advisory lock held by the relay through each batch, and by forgetting
+RELAY = "relay"  # the relay's row in scaleout_relay
 
 
 def connect(settings: PostgresSettings) -> psycopg.Connection:
@@ -55,7 +56,7 @@ def relay_has_run(settings: PostgresSettings) -> bool:
 class RelayState:
     """The identity graph and the relay's tracked position and watermark."""
 
-    def __init__(self, db: psycopg.Connection, name: str = "relay"):
+    def __init__(self, db: psycopg.Connection, name: str = RELAY):
         self._db = db
         self.name = name
 
@@ -246,7 +247,7 @@ class ScaleoutErasure:
 
     def tracked(self) -> tuple[int, int]:
         """The relay's ``(position, watermark)``: no worker has written a warehouse row of a later position."""
-        row = self._db.execute("SELECT position, watermark FROM scaleout_relay WHERE name = 'relay'").fetchone()
+        row = self._db.execute("SELECT position, watermark FROM scaleout_relay WHERE name = %s", (RELAY,)).fetchone()
         return (row[0], row[1]) if row else (0, 0)
 
     def identifiers_of(self, customer_ids: Iterable[str]) -> list[str]:
