@@ -13,7 +13,11 @@ For each customer the identifier names (with every customer merged into it):
    backup) the customer id, so a restore of an older backup forgets the customer again.
 
 It holds the runner's lock throughout, so a runner following the log in the same process (the
-server's) never writes a batch between the scrub and the erasure event.
+server's) never writes a batch between the scrub and the erasure event. On the scale-out
+deployment (a database where ``cdp relay`` has run) the projection state is the relay's and the
+workers' in PostgreSQL instead of the state store: ``ScaleoutErasure`` reads and erases it in one
+transaction that holds the relay's and the workers' locks while the keys are shredded (its
+docstring says why that is safe), and the running relay and workers process the erasure event.
 
 A rebuild keeps the customer erased: the events sealed with the shredded keys open as erased with
 the erasure token as their only identifier, so they resolve to one customer again, which the
@@ -24,6 +28,7 @@ the event-time watermark that lifecycle stages are evaluated at.
 
 import secrets
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 from cdp.backup.erasures import ErasureJournal, journal_path
@@ -32,7 +37,8 @@ from cdp.platform import Platform
 from cdp.privacy.sealing import ERASED_PREFIX, erased_user_id
 from cdp.privacy.scrub import scrub
 from cdp.queries import find_customers
-from cdp.scaleout.state import relay_has_run
+from cdp.scaleout.state import ScaleoutErasure, relay_has_run
+from cdp.statestore import StateStore
 from cdp.timetravel import merged_customers
 from ingestion.validation import storable
 from projections.tables import identity_refusals
@@ -58,31 +64,38 @@ def forget(platform: Platform, identifier: str, actor: str, process: bool = True
     the log (the server), so that two runners never share the projection state.
     """
     settings = platform.settings
-    if settings.event_store.backend == "postgres" and relay_has_run(settings.event_store.postgres):
-        raise CdpError(
-            "forgetting on the scale-out deployment (cdp relay + cdp worker) is not built yet: it must also erase the relay's and "
-            "the workers' state in PostgreSQL (see docs/operations.md); nothing was changed"
-        )
+    scaleout = settings.event_store.backend == "postgres" and relay_has_run(settings.event_store.postgres)
+    process = process and not scaleout  # there, the relay and the workers process the log
     with platform.runner.lock:
         if process:
             platform.runner.run()
         customers = find_customers(platform.warehouse, identifier)
         if not customers:
-            raise NoSuchCustomer(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
+            hint = "have the relay and the workers processed the events?" if scaleout else "has `cdp run` processed the events?"
+            raise NoSuchCustomer(f"no customer has the identifier {identifier!r} ({hint})")
         receipts = []
         journal = ErasureJournal(journal_path(platform.settings))
-        for customer in customers:
-            receipt = _forget_customer(platform, customer)
-            journal.record(customer)
-            platform.audit.record(actor, "customer.forget", customer, "done", {k: v for k, v in receipt.items() if k != "customer_id"})
-            receipts.append(receipt)
+        with _projection_state(platform, scaleout) as state:
+            for customer in customers:
+                receipt = _forget_customer(platform, state, customer)
+                journal.record(customer)
+                platform.audit.record(actor, "customer.forget", customer, "done", {k: v for k, v in receipt.items() if k != "customer_id"})
+                receipts.append(receipt)
         if process:
             platform.runner.run()
     return receipts
 
 
-def _forget_customer(platform: Platform, customer: str) -> dict:
-    warehouse, state, keys = platform.warehouse, platform.state, platform.data_keys
+def _projection_state(platform: Platform, scaleout: bool) -> AbstractContextManager[StateStore | ScaleoutErasure]:
+    """Where the projections' state is: the state store, or the scale-out runners' in PostgreSQL."""
+    if not scaleout:
+        return nullcontext(platform.state)
+    settings = platform.settings
+    return ScaleoutErasure(settings.event_store.postgres, settings.kafka.topic, settings.kafka.partitions)
+
+
+def _forget_customer(platform: Platform, state: StateStore | ScaleoutErasure, customer: str) -> dict:
+    warehouse, keys = platform.warehouse, platform.data_keys
     started = datetime.now(UTC)
     group = merged_customers(warehouse, customer)
     identifiers = sorted(set(state.identifiers_of(group)) | _unattached(platform, group))

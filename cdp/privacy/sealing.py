@@ -62,7 +62,25 @@ class Sealer:
         self._identity = identity
 
     def subject(self, identifiers: dict) -> str | None:
-        return next((key for key in person_keys(identifiers) if self._identity.joins(key)), None)
+        return self._first_joining(person_keys(identifiers))
+
+    def _first_joining(self, keys: Iterable[str]) -> str | None:
+        return next((key for key in keys if self._identity.joins(key)), None)
+
+    def seal_secret(self, subjects: Iterable[str], secret: dict, bound: str) -> dict:
+        """Seals a JSON-able value apart from any event (``cdp.scaleout.transit``): with the key of the first of
+        the ``type:value`` ``subjects`` that may join customers, else a key of its own; ``bound`` is its associated data."""
+        subject = self._first_joining(subjects)
+        key_id, key = self._keys.keys_for([subject])[subject] if subject is not None else self._keys.new_keys(1)[0]
+        nonce = os.urandom(_NONCE)
+        return {"key": key_id, "nonce": _b64(nonce), "data": _b64(AESGCM(key).encrypt(nonce, orjson.dumps(secret), bound.encode()))}
+
+    def open_secret(self, blob: dict, bound: str) -> object | Shredded:
+        """What ``seal_secret`` sealed, or ``Shredded`` (with the erasure token) if its key was shredded."""
+        key = self._keys.open_keys([blob["key"]])[blob["key"]]
+        if isinstance(key, Shredded):
+            return key
+        return orjson.loads(AESGCM(key).decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), bound.encode()))
 
     def seal(self, events: Sequence[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
         decoded = [orjson.loads(body) for _, _, body in events]
@@ -82,14 +100,15 @@ class Sealer:
 
     def open(self, notifications: Sequence[Notification]) -> list[Notification]:
         decoded = {n.id: orjson.loads(n.state) for n in notifications if _SEALED_MARK in n.state}
-        keys = self._keys.open_keys(event[SEALED]["key"] for event in decoded.values())
+        self.open_envelopes(list(decoded.values()))
+        return [n if n.id not in decoded else Notification(n.originator_id, n.originator_version, n.topic, orjson.dumps(decoded[n.id]), n.id) for n in notifications]
+
+    def open_envelopes(self, events: Sequence[dict]) -> None:
+        """Opens decoded envelopes in place (those not sealed are left as they are)."""
+        sealed = [event for event in events if SEALED in event]
+        keys = self._keys.open_keys(event[SEALED]["key"] for event in sealed)
         ciphers = {kid: AESGCM(key) for kid, key in keys.items() if not isinstance(key, Shredded)}
-        opened = []
-        for n in notifications:
-            event = decoded.get(n.id)
-            if event is None:
-                opened.append(n)
-                continue
+        for event in sealed:
             blob = event.pop(SEALED)
             key = keys[blob["key"]]
             if isinstance(key, Shredded):
@@ -97,28 +116,26 @@ class Sealer:
             else:
                 secret = ciphers[blob["key"]].decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
                 _restore(event, orjson.loads(secret))
-            opened.append(Notification(n.originator_id, n.originator_version, n.topic, orjson.dumps(event), n.id))
-        return opened
 
 
 class SealedEventStore:
     """The event store as the rest of the platform uses it: sealed on append, opened on read."""
 
     def __init__(self, store: EventStore, sealer: Sealer):
-        self._store = store
-        self._sealer = sealer
+        self.store = store  # the stored (sealed) form, for the scale-out relay
+        self.sealer = sealer
 
     def append(self, events: Iterable[tuple[str, str, bytes]]) -> Appended:
-        return self._store.append(self._sealer.seal(list(events)))
+        return self.store.append(self.sealer.seal(list(events)))
 
     def read(self, after: int, limit: int) -> list[Notification]:
-        return self._sealer.open(self._store.read(after, limit))
+        return self.sealer.open(self.store.read(after, limit))
 
     def last_position(self) -> int:
-        return self._store.last_position()
+        return self.store.last_position()
 
     def close(self) -> None:
-        self._store.close()
+        self.store.close()
 
 
 def _take(event: dict) -> dict[str, object]:

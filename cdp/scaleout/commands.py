@@ -88,7 +88,7 @@ async def _relay(settings: Settings, follow: bool) -> int:
             state = RelayState(connect(settings.event_store.postgres))
             if not state.claim():
                 raise CdpError("another relay is running on this event store: identity needs the log's order, so only one may run")
-            runner = Relay(platform.events, state, platform.warehouse, settings.identity, settings.batch_size, client, kafka.topic)
+            runner = Relay(platform.events.store, platform.events.sealer, state, platform.warehouse, settings.identity, settings.batch_size, client, kafka.topic)
             return await runner.run(follow, should_stop=stop.is_set)
     finally:
         await client.stop()

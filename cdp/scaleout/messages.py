@@ -13,7 +13,7 @@ what it has applied (redelivery, a relay republishing) by comparing it with its 
   projections) as the embedded runner.
 From a worker:
 - ``absorb`` {position, survivor, absorbed, state, absorbed_ids}: a merged-away customer's
-  projection state (None when it had none), keyed by the survivor.
+  projection state, its personal part sealed (``cdp.scaleout.transit``), keyed by the survivor.
 """
 
 from dataclasses import dataclass
@@ -21,7 +21,6 @@ from typing import Any
 
 import orjson
 
-from projections.profile import Profile
 
 
 TICK_SUB = 1 << 30  # after every message of its position
@@ -53,7 +52,7 @@ def tick(position: int, watermark: int) -> bytes:
     return orjson.dumps({"kind": "tick", "position": position, "sub": TICK_SUB, "watermark": watermark})
 
 
-def absorb(position: int, survivor: str, absorbed: str, state: Profile | None, absorbed_ids: set[str]) -> bytes:
+def absorb(position: int, survivor: str, absorbed: str, state: dict, absorbed_ids: set[str]) -> bytes:
     return orjson.dumps({"kind": "absorb", "position": position, "sub": 0, "survivor": survivor, "absorbed": absorbed, "state": state, "absorbed_ids": sorted(absorbed_ids)})
 
 

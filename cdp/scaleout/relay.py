@@ -1,10 +1,12 @@
 """``cdp relay``: publishes the event log to Kafka, each event with the customer identity resolution gives it.
 
 Identity resolution needs the log's total order and is cheap, so it runs here, in one process,
-exactly as in the embedded runner (same batches: ``batch_size``). Per batch: read after the
-tracked position, resolve, publish every message and wait for the broker's acks, write the
-identity tables to the warehouse, then commit the identity graph and the position in one
-PostgreSQL transaction. Killed anywhere, it republishes from its last committed position; the
+exactly as in the embedded runner (same batches: ``batch_size``). Per batch, holding the batch
+lock (``RelayState.batch``, which forgetting also takes): read the stored events after the tracked
+position, open them (``Sealer``) to resolve identities, publish every event in its stored, sealed
+form with its customer (Kafka never holds a personal value in clear; the workers open them with
+the same key store) and wait for the broker's acks, write the identity tables to the warehouse,
+then commit the identity graph and the position in one PostgreSQL transaction. Killed anywhere, it republishes from its last committed position; the
 workers drop what they already applied by position, the warehouse collapses repeated rows.
 """
 
@@ -22,6 +24,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from cdp.config import KafkaSettings
 from cdp.errors import CdpError
 from cdp.eventstore import EventStore
+from cdp.privacy.sealing import Sealer
 from cdp.scaleout import messages
 from cdp.scaleout.state import RelayState
 from cdp.warehouse import Warehouse
@@ -31,8 +34,9 @@ from projections.touchpoint import Touchpoint
 
 
 class Relay:
-    def __init__(self, events: EventStore, state: RelayState, warehouse: Warehouse, identity: IdentityRules, batch_size: int, producer: AIOKafkaProducer, topic: str):
-        self._events = events
+    def __init__(self, events: EventStore, sealer: Sealer, state: RelayState, warehouse: Warehouse, identity: IdentityRules, batch_size: int, producer: AIOKafkaProducer, topic: str):
+        self._events = events  # the stored (sealed) events
+        self._sealer = sealer
         self._state = state
         self._warehouse = warehouse
         self._identity = identity
@@ -42,11 +46,17 @@ class Relay:
 
     async def run_batch(self) -> int:
         """Relays the next batch; returns how many events it held (0 when caught up)."""
+        with self._state.batch():
+            return await self._run_batch()
+
+    async def _run_batch(self) -> int:
         position, watermark = self._state.tracked()
         notifications = self._events.read(position, self._batch_size)
         if not notifications:
             return 0
-        touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
+        opened = [orjson.loads(n.state) for n in notifications]
+        self._sealer.open_envelopes(opened)
+        touchpoints = [Touchpoint(n.id, event) for n, event in zip(notifications, opened, strict=True)]
         watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
         last = notifications[-1].id
         graph = self._state.load_identity(batch_keys(touchpoints, self._identity))

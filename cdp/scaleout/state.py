@@ -9,7 +9,8 @@ redelivered message (at-least-once Kafka, a relay republishing after a crash) is
 its position. No faust tables: see docs/operations.md.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import orjson
@@ -18,7 +19,7 @@ import psycopg
 from cdp.config import PostgresSettings
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
-from projections.profile import Profile
+from projections.profile import Profile, erase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scaleout_relay (name TEXT PRIMARY KEY, position BIGINT NOT NULL, watermark BIGINT NOT NULL);
@@ -32,6 +33,8 @@ CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, surv
 """
 _SCHEMA_LOCK = 0x63647053  # advisory lock: concurrent first starts create the tables once
 _RELAY_LOCK = 0x63647052  # advisory lock held by the one running relay
+_BATCH_LOCK = 0x63647042  # advisory lock held by the relay through each batch, and by forgetting
+RELAY = "relay"  # the relay's row in scaleout_relay
 
 
 def connect(settings: PostgresSettings) -> psycopg.Connection:
@@ -53,7 +56,7 @@ def relay_has_run(settings: PostgresSettings) -> bool:
 class RelayState:
     """The identity graph and the relay's tracked position and watermark."""
 
-    def __init__(self, db: psycopg.Connection, name: str = "relay"):
+    def __init__(self, db: psycopg.Connection, name: str = RELAY):
         self._db = db
         self.name = name
 
@@ -62,6 +65,19 @@ class RelayState:
         claimed = self._db.execute("SELECT pg_try_advisory_lock(%s)", (_RELAY_LOCK,)).fetchone()[0]
         self._db.commit()
         return claimed
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Holds the batch lock from reading a batch to committing it (``ScaleoutErasure`` waits for it)."""
+        db = self._db
+        db.execute("SELECT pg_advisory_lock(%s)", (_BATCH_LOCK,))
+        db.commit()
+        try:
+            yield
+        finally:
+            db.rollback()
+            db.execute("SELECT pg_advisory_unlock(%s)", (_BATCH_LOCK,))
+            db.commit()
 
     def tracked(self) -> tuple[int, int]:
         row = self._db.execute("SELECT position, watermark FROM scaleout_relay WHERE name = %s", (self.name,)).fetchone()
@@ -174,3 +190,85 @@ class PartitionState:
 
     def rollback(self) -> None:
         self._db.rollback()
+
+
+class ScaleoutErasure:
+    """Forgetting on the scale-out deployment: the relay's identity graph and the workers' profiles,
+    read and erased in ONE PostgreSQL transaction (the ``StateStore`` methods forgetting uses).
+
+    Why this cannot race a running relay or worker: on entering, the transaction takes the relay's
+    batch lock (``RelayState.batch``: the relay holds it from reading a batch until its identity
+    commit) and every topic partition's tracking row ``FOR UPDATE`` (a worker holds its
+    partitions' rows from loading their customers until its commit), creating the rows of
+    partitions no worker has begun yet. So it waits for the batches in flight to commit, and no new
+    batch starts until it has committed: a relay batch never overwrites the erased identifiers with
+    a graph it loaded before, a worker never saves a profile it loaded before the erasure. The data
+    keys are shredded while these locks are held, so the events that the relay and the workers open
+    afterwards (those in the log or on the topic, not processed yet) open as erased and resolve to
+    the erasure token, which the identity index then already names. Lock order: the batch lock,
+    then the partition rows by (topic, partition), which is the order workers lock their rows in,
+    and neither the relay nor a worker ever holds what the other waits for: no deadlock.
+
+    PostgreSQL keeps the replaced row versions as dead tuples until vacuumed: ``__exit__`` runs
+    ``VACUUM`` on the tables it changed (docs/operations.md says what WAL and free space may keep).
+    """
+
+    _VACUUMED = ("scaleout_identity_index", "scaleout_identity_customers", "scaleout_profiles")
+
+    def __init__(self, settings: PostgresSettings, topic: str, partitions: int):
+        self._settings = settings
+        self._topic = topic
+        self._partitions = partitions
+        self._db: psycopg.Connection | None = None
+
+    def __enter__(self) -> "ScaleoutErasure":
+        self._db = db = connect(self._settings)
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (_BATCH_LOCK,))
+        with db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) VALUES (%s, %s, 0, 0, 0) ON CONFLICT DO NOTHING",
+                [(self._topic, p) for p in range(self._partitions)],
+            )
+            cur.execute("SELECT 1 FROM scaleout_partitions ORDER BY topic, partition FOR UPDATE")
+        return self
+
+    def __exit__(self, error_type: type | None, *_: object) -> None:
+        db = self._db
+        try:
+            if error_type is None:
+                db.commit()
+                db.autocommit = True
+                for table in self._VACUUMED:
+                    db.execute(f"VACUUM {table}")
+            else:
+                db.rollback()
+        finally:
+            db.close()
+
+    def tracked(self) -> tuple[int, int]:
+        """The relay's ``(position, watermark)``: no worker has written a warehouse row of a later position."""
+        row = self._db.execute("SELECT position, watermark FROM scaleout_relay WHERE name = %s", (RELAY,)).fetchone()
+        return (row[0], row[1]) if row else (0, 0)
+
+    def identifiers_of(self, customer_ids: Iterable[str]) -> list[str]:
+        rows = self._db.execute("SELECT identifier FROM scaleout_identity_index WHERE customer_id = ANY(%s)", (sorted(set(customer_ids)),))
+        return sorted(row[0] for row in rows)
+
+    def load_profiles(self, customer_ids: Iterable[str]) -> dict[str, Profile]:
+        rows = self._db.execute("SELECT customer_id, state FROM scaleout_profiles WHERE customer_id = ANY(%s)", (sorted(set(customer_ids)),))
+        return {cid: orjson.loads(state) for cid, state in rows}
+
+    def erase(self, customer_ids: Iterable[str], survivor: str, user_id: str) -> int:
+        """As ``StateStore.erase``: identifiers give way to the erasure token, profiles keep counts and facts."""
+        ids = sorted(set(customer_ids) | {survivor})
+        token_key = f"user_id:{user_id}"
+        db = self._db
+        removed = db.execute("DELETE FROM scaleout_identity_index WHERE customer_id = ANY(%s)", (ids,)).rowcount
+        db.execute("INSERT INTO scaleout_identity_index (identifier, customer_id) VALUES (%s, %s) ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id", (token_key, survivor))
+        db.execute("UPDATE scaleout_identity_customers SET keys = %s WHERE customer_id = %s", (orjson.dumps([token_key]), survivor))
+        profiles = self.load_profiles(ids)
+        for profile in profiles.values():
+            erase(profile, user_id)
+        with db.cursor() as cur:
+            cur.executemany("UPDATE scaleout_profiles SET state = %s WHERE customer_id = %s", [(orjson.dumps(p), cid) for cid, p in profiles.items()])
+        return removed

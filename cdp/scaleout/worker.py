@@ -3,10 +3,12 @@
 Faust gives partitioned, batched consumption (``take_events``) and rebalancing; state is not in
 faust tables but in PostgreSQL, per partition, committed with the partition's tracked position
 (``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
-position (redelivery, a relay republishing), build what the embedded runner gives
+position (redelivery, a relay republishing), open the events (published sealed; the ``Sealer`` on
+the shared key store, after the partition's lock is taken, so a customer being forgotten meanwhile
+is seen erased, never in clear), build what the embedded runner gives
 ``Pipeline.update``, publish ``absorb`` messages for customers merged away, write the rows to the
 warehouse, then commit. A merged-away customer's state travels to the survivor's partition as
-an ``absorb`` message, folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
+an ``absorb`` message (its personal part sealed: ``cdp.scaleout.transit``), folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
 commute, so the order of an absorb and the survivor's later events does not change the result.
 """
 
@@ -19,7 +21,9 @@ from dataclasses import dataclass, field
 import faust
 
 from cdp.config import Settings
-from cdp.scaleout import messages
+from cdp.privacy.keystore import KeyStore, master_key
+from cdp.privacy.sealing import Sealer
+from cdp.scaleout import messages, transit
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import Customers, PartitionState, connect
 from cdp.warehouse import Warehouse
@@ -47,8 +51,9 @@ class Planned:
 class PartitionProcessor:
     """One faust batch at a time: its partitions are computed, written and committed together."""
 
-    def __init__(self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline):
+    def __init__(self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline, sealer: Sealer):
         self._state = state
+        self._sealer = sealer
         self._warehouse = warehouse
         self._pipeline = pipeline
 
@@ -85,6 +90,7 @@ class PartitionProcessor:
         fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
         if not fresh:
             return None
+        self._sealer.open_envelopes([m.body["event"] for m in fresh if m.kind == "event"])
         relayed = [m for m in fresh if m.kind != "absorb"]
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
         due = self._state.due_checks(partition, as_of)
@@ -114,12 +120,11 @@ class PartitionProcessor:
                 customers.forwards[gone] = survivor
                 absorbed_ids = customers.absorbed.pop(gone, set())
                 if profile is not None:
-                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, profile, absorbed_ids)))
+                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
         return planned
 
-    @staticmethod
-    def _absorb(body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
+    def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
         survivor, gone = body["survivor"], body["absorbed"]
         onward = customers.forwards.get(survivor)
         if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain
@@ -131,7 +136,7 @@ class PartitionProcessor:
         seen.update([gone, *body["absorbed_ids"]])
         if survivor not in customers.profiles:
             customers.profiles[survivor] = empty_profile(survivor)
-        absorb(customers.profiles[survivor], body["state"])
+        absorb(customers.profiles[survivor], transit.open_state(self._sealer, body["state"]))
         touched.add(survivor)
 
 
@@ -179,7 +184,8 @@ def create_app(settings: Settings) -> faust.App:
 def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     warehouse = open_warehouse(settings.warehouse, settings.warehouse_path)
     migrate(warehouse)
-    return PartitionProcessor(PartitionState(connect(settings.event_store.postgres), topic), warehouse, Pipeline(settings))
+    sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
+    return PartitionProcessor(PartitionState(connect(settings.event_store.postgres), topic), warehouse, Pipeline(settings), sealer)
 
 
 def run_worker(settings: Settings, loglevel: str = "warning") -> None:

@@ -60,8 +60,9 @@ def share_key_store(source: Path, target: Path) -> None:
 def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker) -> Iterator[Outcome]:
     root = tmp_path_factory.mktemp("scaleout")
     postgres = fresh_database(postgres, "scaleout")  # the session's server, not the other tests' event log
-    embedded_env = environment(root / "embedded", postgres, clickhouse, kafka, "embedded", BATCH)
-    scaleout_env = environment(root / "scaleout", postgres, clickhouse, kafka, "scaleout", BATCH)
+    # one data directory, as the compose file's shared volume: the relay and the workers open the events with its key store
+    embedded_env = environment(root / "data", postgres, clickhouse, kafka, "embedded", BATCH)
+    scaleout_env = environment(root / "data", postgres, clickhouse, kafka, "scaleout", BATCH)
     seconds: dict[str, float] = {}
     with Platform(settings_from(embedded_env)) as embedded, Platform(settings_from(scaleout_env)) as scaleout:
         assert append(embedded, generate_events(EVENTS, seed=11)) == EVENTS

@@ -11,6 +11,8 @@ import orjson
 import pytest
 
 from cdp.config import PostgresSettings, Settings
+from cdp.privacy.keystore import KeyStore
+from cdp.privacy.sealing import Sealer
 from cdp.scaleout import messages
 from cdp.scaleout.state import PartitionState, connect
 from cdp.scaleout.worker import PartitionProcessor, Planned
@@ -35,10 +37,11 @@ class Rows:
 
 
 @pytest.fixture
-def processor(postgres: PostgresServer) -> PartitionProcessor:
+def processor(postgres: PostgresServer, tmp_path) -> PartitionProcessor:
     db = connect(PostgresSettings(host=postgres.host, port=postgres.port, dbname=postgres.dbname, user=postgres.user, password=postgres.password))
     topic = f"t{uuid.uuid4().hex}"  # partitions of a topic of their own
-    return PartitionProcessor(PartitionState(db, topic), Rows(), Pipeline(Settings()))
+    sealer = Sealer(KeyStore(tmp_path / "keys.sqlite", b"test master key"), Settings().identity)
+    return PartitionProcessor(PartitionState(db, topic), Rows(), Pipeline(Settings()), sealer)
 
 
 def purchase(position: int, customer: str, amount: float) -> messages.Message:
