@@ -8,11 +8,8 @@ SIGKILLed and restarted (its partitions move after faust's 60 s session timeout)
 (c) the relay resumed without a gap.
 """
 
-import shutil
-import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +46,6 @@ def kafka() -> Iterator[KafkaBroker]:
         yield broker
 
 
-def share_key_store(source: Path, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source / "keys.sqlite")) as keys, closing(sqlite3.connect(target / "keys.sqlite")) as copy:
-        keys.backup(copy)
-    shutil.copy(source / "master.key", target / "master.key")
-
-
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker) -> Iterator[Outcome]:
     root = tmp_path_factory.mktemp("scaleout")
@@ -71,7 +61,6 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
         assert embedded.runner.run() == EVENTS
         seconds["embedded"] = time.monotonic() - started
 
-        share_key_store(root / "embedded", root / "scaleout")  # one event log, one key store (a deployment's cdp containers share their data volume)
         scaleout.warehouse  # noqa: B018 (migrated once, before the processes start)
         db = connect(scaleout.settings.event_store.postgres)
         processes = Processes(scaleout_env, root)
