@@ -170,6 +170,7 @@ def erase(profile: Profile, user_id: str) -> None:
     profile["id_seen"] = accounts | ({f"user_id:{user_id}": first} if first is not None else {})
     profile["traits"] = {}
     profile["trait_history"] = {}
+    profile["consent"]["suppressions"] = []  # keyed by the person's identifiers; the warehouse's go too (cdp.privacy.scrub)
 
 
 def lifecycle_facts(profile: Profile) -> Facts:

@@ -111,3 +111,18 @@ def test_a_late_event_never_overwrites_a_newer_trait():
     )
     (profile,) = run_in_batches(tps, 1).values()
     assert {k: v[0] for k, v in profile["traits"].items()} == {"city": "Shanghai", "gender": "f"}
+
+
+def test_erasing_a_profile_keeps_counts_and_drops_every_identifier_value():
+    import orjson
+
+    from projections.profile import ProfileRules, apply, empty_profile, erase
+
+    profile = empty_profile("c1")
+    unsubscribed = event("identifier_suppressed", "2025-01-02", email="ann@example.com", properties={"purpose": "email_marketing", "reason": "unsubscribe"})
+    for tp in touchpoints(event("page_viewed", "2025-01-01", email="ann@example.com", anonymous_id="dev-1"), unsubscribed):
+        apply(profile, tp, ProfileRules())
+    assert b"ann@example.com" in orjson.dumps(profile["consent"])  # the check below can fail
+    erase(profile, "erased:tok")
+    assert b"ann@example.com" not in orjson.dumps(profile) and b"dev-1" not in orjson.dumps(profile)
+    assert profile["ids"]["user_id"] == ["erased:tok"] and sum(profile["by_event_type"].values()) == 2
