@@ -314,11 +314,11 @@ def deadletter_replay(
 @connectors_app.command("list")
 def connectors_list() -> None:
     """List installed connectors: the tool each mirrors, its source kind and formats."""
-    from ingestion.sdk import connectors
+    from ingestion.sdk import SignedConnector, connectors
 
     found, broken = connectors()
     rows = [{"name": "segment", "kind": "website (any)", "tool": "Segment HTTP Tracking API (/v1/track, /v1/batch, ...)", "formats": "http", "signed": False}]
-    rows += [{"name": c.name, "kind": c.source_kind, "tool": c.tool, "formats": ", ".join(c.formats), "signed": c.signed} for c in sorted(found.values(), key=lambda c: c.name)]
+    rows += [{"name": c.name, "kind": c.source_kind, "tool": c.tool, "formats": ", ".join(c.formats), "signed": issubclass(c, SignedConnector)} for c in sorted(found.values(), key=lambda c: c.name)]
     print_rows(out, rows, "table", title="Connectors")
     for name, why in broken.items():
         err.print(f"connector {name} failed to load: {why}", markup=False, highlight=False)

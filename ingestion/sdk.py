@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import io
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,37 +45,41 @@ class Touch:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-class Connector:
-    """Subclass it, set the class attributes, implement ``map`` (and ``verify``/``sign`` if the
-    tool signs its webhooks)."""
+class Connector(ABC):
+    """Subclass it, set the class attributes and implement ``map`` (``SignedConnector`` for a tool
+    that signs its webhooks)."""
 
     name: ClassVar[str]  # how sources and commands refer to it, e.g. "zendesk"
     tool: ClassVar[str]  # the real tool and payload it mirrors, e.g. "Zendesk ticket event webhooks"
     source_kind: ClassVar[SourceKind]
     Record: ClassVar[type[BaseModel]]  # one record of the tool's payload
     formats: ClassVar[tuple[str, ...]] = ("webhook", "jsonl")  # what it accepts: webhook, jsonl, csv
-    signed: ClassVar[bool] = False  # True if the tool signs webhook bodies (then implement verify/sign)
     examples: ClassVar[tuple[Any, ...]] = ()  # payloads of the tool's real shape; the contract tests use them
 
     def split(self, body: Any, headers: Mapping[str, str]) -> Iterable[Any]:
         """The records in one webhook body or file line (one, unless the tool batches)."""
         return [body]
 
+    @abstractmethod
     def map(self, record: Any) -> Iterable[Touch]:
-        raise NotImplementedError
+        """The touches one record makes (our events, each with a key for its message id)."""
 
     def challenge(self, query: Mapping[str, str]) -> tuple[str, str] | None:
         """A subscription check the tool sends as ``GET`` to the webhook URL before it delivers:
         ``(verify token, answer to send back)``, or None if the query is not one (or the tool sends none)."""
         return None
 
+
+class SignedConnector(Connector):
+    """A connector for a tool that signs its webhook bodies: implement ``verify`` and ``sign`` too."""
+
+    @abstractmethod
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
         """Whether ``body`` carries a valid signature made with ``secret`` (headers are lower-case)."""
-        raise NotImplementedError(f"{self.name} has no signature scheme")
 
+    @abstractmethod
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         """The headers the tool would send with ``body``; the contract tests check ``verify`` with it."""
-        raise NotImplementedError(f"{self.name} has no signature scheme")
 
 
 def hmac_digest(secret: str, message: bytes) -> bytes:

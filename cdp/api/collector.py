@@ -14,7 +14,7 @@ from cdp.api.writer import GroupWriter, Overloaded
 from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
 from ingestion.deadletter import DeadLetter
-from ingestion.sdk import Connector, sort_records
+from ingestion.sdk import Connector, SignedConnector, sort_records
 from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
 from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
@@ -120,7 +120,7 @@ class Collector:
         return source, connector_class()
 
     def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
-        if connector.signed and source.signing_secret:
+        if isinstance(connector, SignedConnector) and source.signing_secret:
             if not connector.verify(data, request.headers, source.signing_secret):
                 raise unauthorized(f"signature: the {connector.tool} signature does not match the body and this source's signing secret")
             return

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingestion.sdk import Connector, Touch, same
+from ingestion.sdk import SignedConnector, Touch, same
 
 
 class Sender(BaseModel):
@@ -50,12 +50,11 @@ class PageFeedChange(BaseModel):
 _EVENT = {"comment": "commented", "reaction": "liked", "like": "liked", "share": "shared"}
 
 
-class MetaPageFeed(Connector):
+class MetaPageFeed(SignedConnector):
     name = "meta-page-feed"
     tool = "Meta (Facebook Page) webhooks, feed field"
     source_kind = "social"
     Record = PageFeedChange
-    signed = True
     examples = (
         {
             "object": "page",

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ingestion.sdk import Connector, Touch, hmac_digest, same
+from ingestion.sdk import SignedConnector, Touch, hmac_digest, same
 
 
 class Customer(BaseModel):
@@ -59,12 +59,11 @@ class OrderDelivery(BaseModel):
     order: Order
 
 
-class ShopifyOrders(Connector):
+class ShopifyOrders(SignedConnector):
     name = "shopify"
     tool = "Shopify order webhooks (orders/create, orders/cancelled)"
     source_kind = "sales"
     Record = OrderDelivery
-    signed = True
     examples = (
         {
             "id": 820982911946154508, "name": "#9999", "email": "li.na@example.com", "created_at": "2025-11-21T10:00:00+08:00",

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ingestion.sdk import Connector, Touch, hmac_digest, same
+from ingestion.sdk import SignedConnector, Touch, hmac_digest, same
 
 
 class Field_(BaseModel):
@@ -53,12 +53,11 @@ class Delivery(BaseModel):
     form_response: FormResponse
 
 
-class TypeformResponses(Connector):
+class TypeformResponses(SignedConnector):
     name = "typeform"
     tool = "Typeform response webhooks (form_response)"
     source_kind = "survey"
     Record = Delivery
-    signed = True
     examples = (
         {
             "event_id": "01JD7X2K8Q5V3", "event_type": "form_response",

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingestion.sdk import Connector, Touch, hmac_digest, same
+from ingestion.sdk import SignedConnector, Touch, hmac_digest, same
 
 
 class TicketDetail(BaseModel):
@@ -46,12 +46,11 @@ class TicketEvent(BaseModel):
 _SOLVED = {"SOLVED", "CLOSED"}
 
 
-class ZendeskTicketEvents(Connector):
+class ZendeskTicketEvents(SignedConnector):
     name = "zendesk"
     tool = "Zendesk ticket event webhooks"
     source_kind = "service"
     Record = TicketEvent
-    signed = True
     examples = (
         {
             "type": "zen:event-type:ticket.created", "account_id": 12514403, "id": "cbe4028c-7239-495d-b020-f22348516046",

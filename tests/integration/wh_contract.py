@@ -26,13 +26,8 @@ def event_row(position: int, event_type: str = "order_placed", amount: float = 1
 
 
 class WarehouseContract:
-    @pytest.fixture
-    def warehouse(self) -> Warehouse:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def reopen(self) -> Callable[[], Warehouse]:
-        raise NotImplementedError
+    """Every backend's test class inherits these tests and provides two fixtures: ``warehouse`` (a
+    migrated, empty warehouse) and ``reopen`` (opens the same warehouse again, as a restart would)."""
 
     def test_migrations_create_every_table_once(self, warehouse: Warehouse):
         assert migrate(warehouse) == [number for number, _, _ in MIGRATIONS]
