@@ -5,9 +5,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.services.ports import free_port
+
 CDP = [sys.executable, "-m", "cdp"]
 
 
+def environment(data_dir: Path, env: dict | None = None) -> dict[str, str]:
+    """This process's environment without any ``CDP_*`` setting, then the data directory and ``env``."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir)} | (env or {})
+
+
 def cdp(*args: str, data_dir: Path, stdin: bytes | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir)} | (env or {})
-    return subprocess.run([*CDP, *args], input=stdin, capture_output=True, env=environment, timeout=timeout, check=False)
+    return subprocess.run([*CDP, *args], input=stdin, capture_output=True, env=environment(data_dir, env), timeout=timeout, check=False)
+
+
+def serve(data_dir: Path, env: dict | None = None, stdout: int = subprocess.PIPE) -> tuple[subprocess.Popen, str]:
+    """Starts ``cdp serve`` on a free loopback port; returns the process (stderr piped) and its URL."""
+    port = free_port()
+    process = subprocess.Popen([*CDP, "serve", "--port", str(port)], env=environment(data_dir, env), stdout=stdout, stderr=subprocess.PIPE)
+    return process, f"http://127.0.0.1:{port}"

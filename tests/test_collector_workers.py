@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,19 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.cli import cdp
+from tests.cli import cdp, serve
 from tests.waiting import wait_until
 
 
 def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_runner(tmp_path):
     data = tmp_path / "data"
     key = cdp("sources", "add", "web", "--kind", "website", data_dir=data).stdout.decode().strip().splitlines()[-1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data), "CDP_COLLECTOR__WORKERS": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    server, url = serve(data, {"CDP_COLLECTOR__WORKERS": "2"})
     try:
         wait_until(lambda: httpx.get(url + "/health").status_code == 200)
 

@@ -1,15 +1,11 @@
 """`cdp sources add|list` and `cdp serve` as a user runs them: the printed key works over HTTP."""
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 
-from tests.cli import cdp
+from tests.cli import cdp, serve
 
 
 def test_add_list_and_refusals(tmp_path):
@@ -34,13 +30,8 @@ def test_add_list_and_refusals(tmp_path):
 def test_serve_stores_what_the_printed_key_sends(tmp_path):
     data = tmp_path / "data"
     key = cdp("sources", "add", "web", "--kind", "website", data_dir=data).stdout.decode().strip().splitlines()[-1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data)}
-    server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server, url = serve(data)
     try:
-        url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -4,10 +4,8 @@ to the backup's last position): every table, FINAL, every column (no table has a
 """
 
 import json
-import os
 import signal
 import sqlite3
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +16,7 @@ import httpx
 import orjson
 
 from cdp.workload import generate
-from tests.cli import CDP, cdp
+from tests.cli import cdp, serve
 
 DUMP = """
 import sys, orjson
@@ -57,11 +55,6 @@ def cdp_python(script: str, *args: str) -> bytes:
     return done.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def segment_batches(stop: threading.Event):
     n = 0
@@ -89,12 +82,10 @@ def test_a_backup_taken_under_load_restores_and_rebuilds_to_the_same_warehouse(t
     assert added.returncode == 0, added.stderr
     key = added.stdout.decode().strip().splitlines()[-1]
 
-    port = free_port()
-    env = {"CDP_DATA_DIR": str(source), "CDP_BATCH_SIZE": "500"}
-    server = subprocess.Popen([*CDP, "serve", "--port", str(port)], env={k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server, url = serve(source, {"CDP_BATCH_SIZE": "500"}, stdout=subprocess.DEVNULL)
     stop, statuses = threading.Event(), []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=(key, ""), timeout=30) as http:
+        with httpx.Client(base_url=url, auth=(key, ""), timeout=30) as http:
             deadline = time.monotonic() + 60
             while True:
                 try:

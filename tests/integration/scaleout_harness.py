@@ -27,6 +27,7 @@ from projections.tables import WAREHOUSE_TABLES
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
+from tests.services.ports import free_port
 
 PARTITIONS = 4  # what Tansu gives an auto-created topic
 EXCLUDED_COLUMNS = {"version", "as_of"}  # when a row was computed, not what it says
@@ -100,7 +101,7 @@ class Processes:
         self.relay = self._spawn("relay", ["relay", "--follow"])
 
     def start_worker(self, n: int) -> None:
-        self.workers[n] = self._spawn(f"worker{n}", ["worker", "--web-port", str(_free_port())])
+        self.workers[n] = self._spawn(f"worker{n}", ["worker", "--web-port", str(free_port())])
 
     def kill_relay(self) -> None:
         _kill(self.relay, signal.SIGKILL)
@@ -136,13 +137,6 @@ def _kill(process: subprocess.Popen | None, sig: signal.Signals) -> None:
         if sig == signal.SIGKILL:
             process.wait()
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def relay_position(db: psycopg.Connection) -> int:

@@ -1,11 +1,8 @@
 """`cdp keys`, `cdp sources rotate|revoke`, `cdp audit` as a user runs them, and `cdp serve`'s read API."""
 
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 
 import httpx
 import orjson
@@ -13,7 +10,7 @@ import pytest
 
 from cdp.config import load_settings
 from cdp.errors import ConfigError
-from tests.cli import cdp
+from tests.cli import cdp, serve
 from tests.waiting import wait_until
 
 PASSWORD = "hunter2-correct-horse"
@@ -86,13 +83,8 @@ def test_serve_answers_reads_with_a_read_key_while_the_runner_follows(tmp_path):
     write_key = last_line(cdp("sources", "add", "web", "--kind", "website", data_dir=data))
     reader = last_line(cdp("keys", "create", "marketing", "--scope", "profiles:read", data_dir=data))
     support = last_line(cdp("keys", "create", "support", "--scope", "profiles:read", "--scope", "pii:read", data_dir=data))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data)}
-    server = subprocess.Popen([sys.executable, "-m", "cdp", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server, url = serve(data)
     try:
-        url = f"http://127.0.0.1:{port}"
         wait_until(lambda: httpx.get(url + "/health").status_code == 200)
         sent = httpx.post(url + "/v1/identify", json={"userId": "u-7", "traits": {"email": "u7@example.com", "name": "Wu Qi"}}, auth=(write_key, ""))
         assert sent.json() == {"success": True}

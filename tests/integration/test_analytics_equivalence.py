@@ -14,7 +14,6 @@ from cdp.queries import customer_events_sql
 from cdp.warehouse import Warehouse
 from projections.tables import profiles
 from projections.tables.table import blank_row
-from tests.integration.backends import any_warehouse  # noqa: F401 - fixture
 from tests.integration.wh_contract import event_row
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -25,7 +24,7 @@ MERGES = {"c001": "c000", "c002": "c000", "c003": "c004", "c005": "c006", "c007"
 
 
 @pytest.fixture(scope="module")
-def warehouse(any_warehouse):  # noqa: F811
+def warehouse(any_warehouse):
     w, rng = any_warehouse, random.Random(6)
     rows, first_seen = [], {}
     for position in range(1, 3001):

@@ -9,7 +9,6 @@ from cdp.analytics.window import window
 from cdp.errors import CdpError
 from projections.tables import customer_value, lifecycle_transitions, profiles, survey_answers, tickets
 from projections.tables.table import blank_row
-from tests.integration.backends import any_warehouse  # noqa: F401 - fixture
 from tests.integration.wh_contract import event_row
 
 T0 = datetime(2025, 1, 6, 9, tzinfo=UTC)  # a Monday
@@ -24,7 +23,7 @@ def ev(position: int, customer: str, event_type: str, days: float, kind: str = "
 
 
 @pytest.fixture(scope="module")
-def warehouse(any_warehouse):  # noqa: F811
+def warehouse(any_warehouse):
     w = any_warehouse
     w.insert("events", [
         # a: the whole funnel within a day; b: view, product, cart after 9 days; c: view only; d: product only (no first step)

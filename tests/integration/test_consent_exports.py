@@ -18,7 +18,6 @@ from projections.rules import ProjectionRules
 from projections.touchpoint import Touchpoint
 from schemas import parse_envelope
 from tests.events import event, order
-from tests.integration.backends import any_warehouse  # noqa: F401 - fixture
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 EVERYONE = parse_segment({"name": "everyone", "where": {"field": "events_total", "op": ">=", "value": 1}})
@@ -51,7 +50,7 @@ LOG = [
 
 
 @pytest.fixture(scope="module")
-def warehouse(any_warehouse):  # noqa: F811
+def warehouse(any_warehouse):
     tps = [Touchpoint(p, parse_envelope(e).model_dump(mode="json")) for p, e in enumerate(LOG, start=1)]
     replay = Replay(Pipeline(ProjectionRules())).run(tps, 4)
     for table, rows in replay.stored.items():

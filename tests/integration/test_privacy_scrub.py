@@ -9,7 +9,6 @@ from cdp.warehouse import Warehouse
 from projections.tables import identities, identity_refusals, profiles, suppressions
 from projections.tables.table import blank_row
 from tests.e2e.test_forget import readable
-from tests.integration.backends import any_warehouse  # noqa: F401 - the fixture
 from tests.integration.wh_contract import event_row
 
 EMAIL = "zed.scrubbed@example.org"
@@ -38,7 +37,7 @@ def database_files_holding(warehouse: Warehouse, needle: bytes) -> list[str]:
     return [str(p) for p in root.rglob("*") if p.is_file() and not p.is_symlink() and needle in readable(p)]
 
 
-def test_scrub_rewrites_the_customers_rows_and_leaves_no_old_part(any_warehouse: Warehouse):  # noqa: F811
+def test_scrub_rewrites_the_customers_rows_and_leaves_no_old_part(any_warehouse: Warehouse):
     w, db = any_warehouse, any_warehouse.database
     fill(w)
     assert database_files_holding(w, EMAIL.encode())  # the check below can fail

@@ -22,7 +22,7 @@ from cdp.workload import generate_events
 from tests.cli import cdp
 from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
 from tests.services.clickhouse import ClickHouseServer
-from tests.services.kafka import KafkaBroker, kafka_broker
+from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
 
 EVENTS = 100_000
@@ -38,12 +38,6 @@ class Outcome:
     worker_killed_at: list[int]
     seconds: dict[str, float]
     env: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def kafka() -> Iterator[KafkaBroker]:
-    with kafka_broker() as broker:
-        yield broker
 
 
 @pytest.fixture(scope="module")

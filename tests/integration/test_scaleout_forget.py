@@ -27,19 +27,13 @@ from tests.cli import cdp
 from tests.e2e import test_forget as embedded
 from tests.integration.scaleout_harness import PARTITIONS, Processes, append, environment, fresh_database, settings_from, wait_for_quiet
 from tests.services.clickhouse import ClickHouseServer
-from tests.services.kafka import KafkaBroker, kafka_broker
+from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
 
 EMAIL, PHONE = embedded.EMAIL, embedded.PHONE
 PERSON = embedded.person_events()  # two customers (one by a WeChat handle), merged by the last event
 NEEDLES = [*embedded.needles(), b"zq_wx"]  # the handle is all the merged-away customer's profile names
 COUNTS = ("orders", "revenue", "events_total", "events_sales", "first_seen", "last_seen")
-
-
-@pytest.fixture(scope="module")
-def kafka() -> Iterator[KafkaBroker]:
-    with kafka_broker() as broker:
-        yield broker
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Only one relay runs on an event store: identity resolution needs the log's total order."""
 
-from cdp.config import PostgresSettings, load_settings
+from cdp.config import PostgresSettings
 from cdp.scaleout.state import RelayState, connect
 from tests.services.postgres import PostgresServer
 

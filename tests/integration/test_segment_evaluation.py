@@ -13,7 +13,6 @@ from cdp.segments.consent import ConsentScope
 from cdp.segments.model import parse_segment
 from projections.tables import customer_tags, customer_value, profiles
 from projections.tables.table import blank_row
-from tests.integration.backends import any_warehouse  # noqa: F401 - fixture
 from tests.integration.wh_contract import event_row
 
 AS_OF = datetime(2025, 10, 31, tzinfo=UTC)
@@ -28,7 +27,7 @@ def event(position: int, customer: str, event_type: str, days_ago: float) -> dic
 
 
 @pytest.fixture(scope="module")
-def warehouse(any_warehouse):  # noqa: F811
+def warehouse(any_warehouse):
     w = any_warehouse
     w.insert("profiles", [
         profile("c1", lifecycle_stage="at_risk", revenue=600.0, orders=2, channels=["website", "social"], traits='{"city": "Shanghai", "age": 34}', emails=["a@x.cn"]),

