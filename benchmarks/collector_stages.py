@@ -22,6 +22,8 @@ import orjson
 from benchmarks.collector import EVENT
 from cdp.config import load_settings
 from cdp.eventstore import event_id, open_event_store
+from cdp.privacy.keystore import KeyStore
+from cdp.privacy.sealing import Sealer
 from ingestion.segment import MAX_DEPTH, Request, nests_at_most, to_envelope
 from ingestion.validation import storable, validate
 
@@ -57,6 +59,14 @@ def main() -> None:
         ]
     )
     print(f"{'in-process total before the store':<44} {total:6.2f} µs/event")
+    writes = [[row for batch in rows[first : first + 10] for row in batch] for first in range(0, len(rows), 10)]
+    with tempfile.TemporaryDirectory(prefix="cdp-stages-") as tmp:
+        sealer = Sealer(KeyStore(Path(tmp) / "keys.sqlite", b"benchmark master key"), load_settings(data_dir=Path(tmp)).identity)
+        started = time.process_time()
+        for write in writes:
+            sealer.seal(write)
+        print(f"{'sealing, first sight of each subject':<44} {(time.process_time() - started) / events * 1e6:6.2f} µs/event CPU")
+        stage("sealing, subjects seen before", lambda: [sealer.seal(write) for write in writes])
     with tempfile.TemporaryDirectory(prefix="cdp-stages-") as tmp:
         store = open_event_store(load_settings(data_dir=Path(tmp)))
         started, cpu = time.perf_counter(), time.process_time()

@@ -10,6 +10,7 @@ So with several workers the read API is served only on a ClickHouse server wareh
 forgetting over HTTP only with one worker (``cdp forget`` otherwise, with the server stopped).
 """
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -54,7 +55,7 @@ def serve(platform: Platform, host: str, port: int, follow: bool = True, on_erro
     if follow:
         runner.start()
     try:
-        server.run()
+        _run(server)
     finally:
         stop.set()
         if follow:
@@ -152,7 +153,15 @@ def _worker(settings: Settings, host: str, port: int, progress: SharedProgress |
         collector = build_collector(platform, progress)
         # the supervisor's runner owns an embedded warehouse, and a forget must hold the runner's lock
         app = create_app(collector, platform, reads=settings.warehouse.backend != "chdb", erasure=False)
-        uvicorn.Server(_config(app, "", 0)).run(sockets=[listener])
+        _run(uvicorn.Server(_config(app, "", 0)), sockets=[listener])
+
+
+def _run(server: uvicorn.Server, **options: Any) -> None:
+    # Everything allocated so far (modules, FastAPI, pydantic's schemas) is moved out of the garbage
+    # collector's view, so its full collections scan only what requests allocate: they took ~6% of
+    # the server's CPU under /v1/batch load (gc.callbacks), ~0.4% once frozen.
+    gc.freeze()
+    server.run(**options)
 
 
 def _follow(platform: Platform, stop: threading.Event, report: Callable[..., None], on_error: Callable[[str], None]) -> None:

@@ -9,6 +9,10 @@ Tables:
 - ``shredded``: key id → erasure token, for keys deleted by forgetting. Data sealed with such a key
   opens as "erased" under that token; the key id is random, so this reveals nobody.
 - ``erasures``: the receipts of forgetting (no identifiers in them).
+- ``shred_generation``: one counter, raised by every shredding. Each key store remembers the keys
+  of the subjects it served last (most events come from people seen minutes before) and forgets
+  them all when the counter moved, so a key shredded by another process (``cdp forget`` beside
+  ``cdp serve``, another collector worker) is never handed out again from memory.
 
 Deleted rows are overwritten (``secure_delete``) and the WAL is truncated after forgetting, so a
 deleted key leaves no copy in the file.
@@ -21,6 +25,7 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +45,10 @@ CREATE TABLE IF NOT EXISTS subjects (blind TEXT PRIMARY KEY, key_id TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS subjects_key ON subjects (key_id);
 CREATE TABLE IF NOT EXISTS shredded (key_id TEXT PRIMARY KEY, token TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS erasures (token TEXT PRIMARY KEY, at TEXT NOT NULL, receipt BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shred_generation (n INTEGER NOT NULL);
+INSERT INTO shred_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM shred_generation);
 """
+_REMEMBERED_SUBJECTS = 100_000  # ~250 bytes each in memory
 _NONCE = 12
 
 
@@ -81,6 +89,8 @@ class KeyStore:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()  # the collector's writer and the runner share the connection
+        self._remembered: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # subject → key, least recently used first
+        self._remembered_generation = -1
 
     def blind(self, subject: str) -> str:
         """The blind index of an identifier key (``type:value``)."""
@@ -92,7 +102,26 @@ class KeyStore:
             return self._keys_for(subjects)
 
     def _keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        blinds = {subject: self.blind(subject) for subject in set(subjects)}
+        wanted = set(subjects)
+        if wanted:
+            self._forget_remembered_if_shredded()
+        keys = {subject: self._remembered[subject] for subject in wanted if subject in self._remembered}
+        for subject in keys:
+            self._remembered.move_to_end(subject)
+        looked_up = self._look_up(wanted - keys.keys())
+        self._remembered.update(looked_up)
+        while len(self._remembered) > _REMEMBERED_SUBJECTS:
+            self._remembered.popitem(last=False)
+        return keys | looked_up
+
+    def _forget_remembered_if_shredded(self) -> None:
+        (generation,) = self._db.execute("SELECT n FROM shred_generation").fetchone()
+        if generation != self._remembered_generation:
+            self._remembered.clear()
+            self._remembered_generation = generation
+
+    def _look_up(self, subjects: set[str]) -> dict[str, tuple[str, bytes]]:
+        blinds = {subject: self.blind(subject) for subject in subjects}
         found = self._subject_keys(blinds.values())
         missing = [b for b in set(blinds.values()) if b not in found]
         if missing:
@@ -156,6 +185,7 @@ class KeyStore:
                 deleted += self._db.execute(f"DELETE FROM data_keys WHERE key_id IN ({marks})", chunk).rowcount
                 self._db.execute(f"DELETE FROM subjects WHERE key_id IN ({marks})", chunk)
             self._db.executemany("INSERT OR REPLACE INTO shredded (key_id, token) VALUES (?, ?)", [(kid, token) for kid in ids])
+            self._db.execute("UPDATE shred_generation SET n = n + 1")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

@@ -48,6 +48,25 @@ _IDENTITY_PATHS = (("identifiers", "user_id"), ("identifiers", "anonymous_id"))
 PERSONAL_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     event_type: tuple(sorted({*personal_paths(model), *_IDENTITY_PATHS})) for event_type, model in ENVELOPE_BY_EVENT_TYPE.items()
 }
+_EMPTY = (None, "", {}, [])
+
+
+def _tree(paths: Iterable[tuple[str, ...]]) -> dict:
+    """Paths as nested names (``None`` marks a personal value), so one walk of an event finds them all;
+    a path under another personal path is inside that value already."""
+    tree: dict = {}
+    for path in sorted(paths, key=len):
+        node = tree
+        for name in path[:-1]:
+            node = node.setdefault(name, {})
+            if node is None:
+                break
+        else:
+            node[path[-1]] = None
+    return tree
+
+
+_PERSONAL_TREES = {event_type: _tree(paths) for event_type, paths in PERSONAL_PATHS.items()}
 
 
 def erased_user_id(token: str) -> str:
@@ -141,12 +160,19 @@ class SealedEventStore:
 def _take(event: dict) -> dict[str, object]:
     """Removes the personal values (leaving ``null`` in their places) and returns them by path."""
     secret: dict[str, object] = {}
-    for path in PERSONAL_PATHS[event["event_type"]]:
-        parent = _parent(event, path)
-        if parent is not None and parent.get(path[-1]) not in (None, "", {}, []):
-            secret["/".join(path)] = parent[path[-1]]
-            parent[path[-1]] = None
+    _take_from(event, _PERSONAL_TREES[event["event_type"]], "", secret)
     return secret
+
+
+def _take_from(node: dict, tree: dict, prefix: str, secret: dict[str, object]) -> None:
+    for name, inner in tree.items():
+        value = node.get(name)
+        if inner is not None:
+            if isinstance(value, dict):
+                _take_from(value, inner, f"{prefix}{name}/", secret)
+        elif value not in _EMPTY:
+            secret[prefix + name] = value
+            node[name] = None
 
 
 def _restore(event: dict, secret: dict) -> None:

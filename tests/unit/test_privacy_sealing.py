@@ -97,6 +97,15 @@ def test_a_shredded_key_opens_as_erased_under_the_erasure_token(keys: KeyStore):
     assert keys.keys_for(["email:ann@example.com"])["email:ann@example.com"][0] != orjson.loads(sealed[0][2])["sealed"]["key"]  # comes back as someone new
 
 
+def test_a_key_shredded_by_another_process_is_not_handed_out_again_from_memory(keys: KeyStore, tmp_path: Path):
+    remembered = keys.keys_for(["email:ann@example.com"])["email:ann@example.com"]
+    assert keys.keys_for(["email:ann@example.com"])["email:ann@example.com"] == remembered
+    forgetting = KeyStore(tmp_path / "keys.sqlite", MASTER)  # e.g. `cdp forget` beside `cdp serve`
+    forgetting.shred([remembered[0]], "f" * 32)
+    forgetting.close()
+    assert keys.keys_for(["email:ann@example.com"])["email:ann@example.com"][0] != remembered[0]
+
+
 def test_the_key_store_holds_no_identifier_and_needs_the_same_master_key(tmp_path: Path):
     store = KeyStore(tmp_path / "keys.sqlite", MASTER)
     (key_id, _), = store.keys_for(["email:ann@example.com"]).values()
