@@ -81,10 +81,11 @@ def customer_events_sql(database: str, columns: str, where: str) -> str:
 
 def current_customers_sql(database: str, source: str, columns: str) -> str:
     """``source`` (a subquery of ``customer_id`` and ``columns``) with each customer id replaced by the
-    customer it belongs to now (merges followed one step, as in ``customer_events_sql``)."""
+    customer it belongs to now (merges followed one step, as in ``customer_events_sql``). A customer is
+    absorbed once: ANY takes its one survivor (a merge row written twice names the same one)."""
     return (
         f"(SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer_id, {columns} "
         f"FROM {source} AS e "
-        f"LEFT JOIN (SELECT absorbed, any(survivor) AS survivor FROM `{database}`.`{customer_merges.TABLE.name}` GROUP BY absorbed) AS m "
+        f"ANY LEFT JOIN (SELECT absorbed, survivor FROM `{database}`.`{customer_merges.TABLE.name}`) AS m "
         "ON m.absorbed = e.customer_id)"
     )
