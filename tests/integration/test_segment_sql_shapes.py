@@ -3,7 +3,8 @@
 Earlier, every tag or field of another customer table was a LEFT JOIN of that table's current rows
 (a customer without a row compared as the column's zero value), and events reached their current
 customer through a LEFT JOIN on ``SELECT absorbed, any(survivor) ... GROUP BY absorbed``. Now a
-condition only a stored row can meet is a semi-join, and the merges are an ANY LEFT JOIN. The earlier
+condition only a stored row can meet is a semi-join, and the merges are the in-memory join table
+``customer_survivors`` that a materialized view keeps from ``customer_merges``. The earlier
 shapes are rebuilt here (the compiler told to join every table, the merges subquery as it was) and
 both run over customers without rows, superseded versions, tombstones, NULLs, an event and a merge
 written twice, an absorbed customer's events, events outside the window, and negations.
