@@ -114,8 +114,9 @@ def _field(b: _Builder, node: FieldCondition) -> str:
 
 
 def _needs_a_row(f: Field, op: str, value: Any) -> bool:
-    """Whether the condition is false (never NULL) for a customer without a row in ``f.table``, whom the
-    LEFT JOIN gives the column's zero value, and never NULL for one with a row: then it is a semi-join."""
+    """Whether a customer without a row in ``f.table`` (whom a LEFT JOIN gives the column's zero value)
+    cannot meet the condition, and the column cannot be NULL: the condition then means exactly "has a
+    current row that meets it", a semi-join."""
     if next(c.type for c in f.table.columns if c.name == f.column).startswith("Nullable"):
         return False
     zero = blank_row(f.table)[f.column]
