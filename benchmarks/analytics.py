@@ -111,12 +111,12 @@ def settle(warehouse: Warehouse, quiet_polls: int = 6, limit_seconds: float = 30
     return f"profiles in {parts[0]['n']} part(s)"
 
 
-def measure(warehouse: Warehouse, repeat: int) -> None:
-    """Segment counts and every analysis on one database."""
+def measure(warehouse: Warehouse, repeat: int, segments_only: bool) -> None:
+    """Segment counts and (unless ``segments_only``) every analysis on one database."""
     events = warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.events FINAL")[0]["n"]
     print(f"data [{warehouse.database}]: {events:,} events; {settle(warehouse)}; {load()}")
     segment_counts(warehouse, list(SEGMENTS), repeat, "chdb")
-    for name, analysis in ANALYSES.items():
+    for name, analysis in ({} if segments_only else ANALYSES).items():
         print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), repeat)}")
 
 
@@ -172,14 +172,17 @@ def main() -> None:
     parser.add_argument("--load-rows", type=int, default=200_000)
     parser.add_argument("--server", action="store_true", help="also measure a ClickHouse server (started from chdb-core)")
     parser.add_argument("--scale", type=int, default=0, help="also measure a copy of the warehouse this many times larger (built once, kept)")
+    parser.add_argument("--segments-only", action="store_true", help="time the segment counts only (no analyses, no load rate)")
     args = parser.parse_args()
 
     warehouse = open_warehouse(WarehouseSettings(), args.data_dir / "warehouse")
     migrate(warehouse)
-    measure(warehouse, args.repeat)
+    measure(warehouse, args.repeat, args.segments_only)
     if args.scale > 1:
-        measure(open_scaled(args, warehouse), args.repeat)
+        measure(open_scaled(args, warehouse), args.repeat, args.segments_only)
     try:
+        if args.segments_only:
+            return
         if args.profiles:
             inflate(warehouse, args.profiles)
             segment_counts(Scratch(warehouse, "bench"), PROFILE_ONLY, args.repeat, "chdb")

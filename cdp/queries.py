@@ -3,6 +3,7 @@
 from typing import Any
 
 from cdp.warehouse import Warehouse
+from cdp.warehouse.views import survivors
 from projections.tables import customer_merges, events, identities, lifecycle_transitions, profiles
 
 IDENTIFIER_TYPES = ("user_id", "email", "phone", "anonymous_id", "social")
@@ -81,10 +82,9 @@ def customer_events_sql(database: str, columns: str, where: str) -> str:
 
 def current_customers_sql(database: str, source: str, columns: str) -> str:
     """``source`` (a subquery of ``customer_id`` and ``columns``) with each customer id replaced by the
-    customer it belongs to now (merges followed one step, as in ``customer_events_sql``)."""
+    customer it belongs to now (merges followed one step, as in ``customer_events_sql``), through the
+    in-memory join table ``customer_survivors`` (``cdp.warehouse.views.survivors``)."""
     return (
         f"(SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer_id, {columns} "
-        f"FROM {source} AS e "
-        f"LEFT JOIN (SELECT absorbed, any(survivor) AS survivor FROM `{database}`.`{customer_merges.TABLE.name}` GROUP BY absorbed) AS m "
-        "ON m.absorbed = e.customer_id)"
+        f"FROM {source} AS e ANY LEFT JOIN `{database}`.`{survivors.NAME}` AS m ON m.absorbed = e.customer_id)"
     )

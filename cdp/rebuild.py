@@ -12,8 +12,8 @@ from collections.abc import Callable
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.runner import EmbeddedRunner, Progress
-from cdp.warehouse.views import customer_days, daily_events, daily_sales
-from projections.tables import BY_PROJECTION, events
+from cdp.warehouse.views import customer_days, daily_events, daily_sales, survivors
+from projections.tables import BY_PROJECTION, customer_merges, events
 
 # kept from events by materialized views: emptied with events, refilled as the replay rewrites them
 # (customer_days is keyed by customer ids, which an identity change can alter)
@@ -27,6 +27,8 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
     tables = {t.name for name in (names or BY_PROJECTION) for t in BY_PROJECTION[name]}
     if events.TABLE.name in tables:
         tables |= {rollup.state_table for rollup in EVENT_ROLLUPS}
+    if customer_merges.TABLE.name in tables:
+        tables.add(survivors.NAME)  # kept from customer_merges by a materialized view, as the rollups from events
     warehouse = platform.warehouse
     for table in sorted(tables):
         warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")

@@ -1,8 +1,10 @@
 """Compiles a segment to ClickHouse SQL with server-side ``{name:Type}`` parameters.
 
 Every value and every trait or property name travels as a parameter; the SQL text holds only
-identifiers from the field registry. Profile fields are read from ``profiles FINAL``; a field of
-another customer table adds one LEFT JOIN on that table's current rows. Behaviour conditions
+identifiers from the field registry. Profile fields are read from ``profiles FINAL``. A tag, or a
+field of another customer table, is a semi-join (``customer_id IN`` that table's current rows that
+match) when only a stored row can match; otherwise it adds one LEFT JOIN on that table's current rows
+(a customer without a row there is compared as the column's zero value). Behaviour conditions
 select customers from ``events`` (events of customers merged away count for their survivor, see
 ``queries.customer_events_sql``). Consent conditions, and the purpose of an export, read consent
 as ``cdp.segments.consent`` says.
@@ -16,10 +18,11 @@ import orjson
 
 from cdp.segments import consent
 from cdp.segments.consent import ConsentScope
-from cdp.segments.fields import FIELDS
+from cdp.segments.fields import FIELDS, Field
 from cdp.segments.model import AllOf, AnyOf, ConsentCondition, EventCondition, FieldCondition, NotOf, Segment, TagCondition, TraitCondition
 from cdp.queries import customer_events_sql
 from projections.tables import customer_tags, profiles
+from projections.tables.table import blank_row
 
 TIME = "DateTime64(3, 'UTC')"
 COMPARE = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -63,6 +66,10 @@ class _Builder:
     def table(self, name: str) -> str:
         return f"`{self.database}`.`{name}`"
 
+    def customers_where(self, table_name: str, condition: str) -> str:
+        """The profile is one of the customers whose current row of ``table_name`` meets ``condition``."""
+        return f"p.customer_id IN (SELECT customer_id FROM {self.table(table_name)} FINAL WHERE {condition})"
+
 
 def compile_segment(segment: Segment, database: str, as_of: datetime, consent_scope: ConsentScope | None = None) -> Compiled:
     """``as_of``: the time "within N days" counts back from (the data's latest event time, usually).
@@ -87,17 +94,33 @@ def _condition(b: _Builder, node: Any) -> str:
     if isinstance(node, NotOf):
         return f"NOT {_condition(b, node.not_)}"
     if isinstance(node, FieldCondition):
-        f = FIELDS[node.field]
-        return _compare(b, b.column(f.table.name, f.column), f.kind, node.op, node.value)
+        return _field(b, node)
     if isinstance(node, TraitCondition):
         return _trait(b, node)
-    if isinstance(node, TagCondition):
-        return f"has({b.column(customer_tags.TABLE.name, 'tags')}, {b.param(node.tag, 'String')})"
+    if isinstance(node, TagCondition):  # a customer without a tags row holds no tag
+        return b.customers_where(customer_tags.TABLE.name, f"has(tags, {b.param(node.tag, 'String')})")
     if isinstance(node, EventCondition):
         return _behaviour(b, node)
     if isinstance(node, ConsentCondition):
         return consent.in_force(b, b.scope, node.consent, node.granted)
     raise TypeError(f"not a segment condition: {node!r}")
+
+
+def _field(b: _Builder, node: FieldCondition) -> str:
+    f = FIELDS[node.field]
+    if f.table.name != profiles.TABLE.name and _needs_a_row(f, node.op, node.value):
+        return b.customers_where(f.table.name, _compare(b, f"`{f.column}`", f.kind, node.op, node.value))
+    return _compare(b, b.column(f.table.name, f.column), f.kind, node.op, node.value)
+
+
+def _needs_a_row(f: Field, op: str, value: Any) -> bool:
+    """Whether a customer without a row in ``f.table`` (whom a LEFT JOIN gives the column's zero value)
+    cannot meet the condition, and the column cannot be NULL: the condition then means exactly "has a
+    current row that meets it", a semi-join."""
+    if next(c.type for c in f.table.columns if c.name == f.column).startswith("Nullable"):
+        return False
+    zero = blank_row(f.table)[f.column]
+    return op in ("contains", "contains_any") or (op == "=" and value != zero) or (op == "in" and zero not in value)
 
 
 def _compare(b: _Builder, column: str, kind: str, op: str, value: Any) -> str:

@@ -9,7 +9,7 @@ migration interrupted part-way simply runs again in full.
 from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
-from cdp.warehouse.views import current, customer_days, daily_events, daily_sales
+from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
 from projections.tables import CONSENT_TABLES, PROJECTION_TABLES, TABLES, events
 from projections.tables.table import DEDUPLICATION_WINDOW
 
@@ -42,6 +42,7 @@ MIGRATIONS: list[Migration] = [
         *(t.create_sql(db) for t in CONSENT_TABLES),
         *(current.create_sql(db, t) for t in CONSENT_TABLES),
     ]),
+    (21, "customer_survivors: customer_merges as an in-memory join table (absorbed → survivor), kept by a materialized view", survivors.create_sql),
 ]
 
 

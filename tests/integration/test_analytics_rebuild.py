@@ -27,3 +27,17 @@ def test_rebuild_refills_customer_days_from_the_events_alone(platform: Platform)
     assert len(w.query(days)) == 3
     assert rebuild(platform, []) == 4
     assert (w.query(days), w.query(daily)) == (before, daily_before)
+
+
+def test_rebuild_empties_customer_survivors_with_customer_merges(platform: Platform):
+    """customer_survivors is kept from customer_merges by a view: a survivor an identity change took away must go."""
+    assert import_lines((orjson.dumps(e) for e in EVENTS), platform, "t").stored == 4
+    platform.runner.run()
+    w = platform.warehouse
+    survivors = "SELECT absorbed, survivor FROM cdp.customer_survivors ORDER BY ALL"
+    merges = "SELECT absorbed, survivor FROM cdp.customer_merges FINAL ORDER BY ALL"
+    w.execute("INSERT INTO cdp.customer_merges (absorbed, survivor) VALUES ('gone', 'no-longer-a-survivor')")
+    assert {"absorbed": "gone", "survivor": "no-longer-a-survivor"} in w.query(survivors)
+    rebuild(platform, ["identity"])
+    assert w.query(survivors) == w.query(merges)
+    assert "gone" not in [r["absorbed"] for r in w.query(survivors)]

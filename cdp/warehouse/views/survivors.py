@@ -1,0 +1,23 @@
+"""``customer_survivors``: absorbed customer → survivor, held in memory for the queries that follow merges.
+
+Events keep the customer id they were written with; a query that counts them for the customer they
+belong to now joins ``customer_merges`` (``cdp.queries.current_customers_sql``). Building that join's
+hash table from the table costs every such query a pass over every merge. This table is the hash
+table itself (engine Join, ANY LEFT on ``absorbed``, kept on disk and loaded at start), filled by a
+materialized view as merges are written. ANY keeps the first survivor written for a customer; a
+customer is absorbed once, so a merge written twice names the same one. It is emptied with
+``customer_merges`` (``cdp.rebuild``).
+"""
+
+from projections.tables import customer_merges
+
+NAME = "customer_survivors"
+
+
+def create_sql(database: str) -> list[str]:
+    table, source = f"`{database}`.`{NAME}`", f"`{database}`.`{customer_merges.TABLE.name}`"
+    return [
+        f"CREATE TABLE IF NOT EXISTS {table}\n(\n    `absorbed` String,\n    `survivor` String\n)\nENGINE = Join(ANY, LEFT, absorbed)",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{NAME}_mv` TO {table}\nAS SELECT absorbed, survivor FROM {source}",
+        f"INSERT INTO {table} SELECT absorbed, survivor FROM {source}",  # backfill; ANY keeps the first row per customer, so repeating it changes nothing
+    ]
