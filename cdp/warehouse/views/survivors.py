@@ -17,7 +17,12 @@ NAME = "customer_survivors"
 def create_sql(database: str) -> list[str]:
     table, source = f"`{database}`.`{NAME}`", f"`{database}`.`{customer_merges.TABLE.name}`"
     return [
-        f"CREATE TABLE IF NOT EXISTS {table}\n(\n    `absorbed` String,\n    `survivor` String\n)\nENGINE = Join(ANY, LEFT, absorbed)",
+        f"CREATE TABLE IF NOT EXISTS {table}\n(\n"
+        "    `absorbed` String COMMENT 'A customer id merged into another.',\n"
+        "    `survivor` String COMMENT 'The customer it was merged into.'\n"
+        ")\nENGINE = Join(ANY, LEFT, absorbed)\n"
+        "COMMENT 'customer_merges as an in-memory join table (absorbed → survivor), kept by a materialized view, for queries "
+        "that count events for the customer they belong to now: ... ANY LEFT JOIN customer_survivors AS m ON m.absorbed = customer_id'",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{NAME}_mv` TO {table}\nAS SELECT absorbed, survivor FROM {source}",
         f"INSERT INTO {table} SELECT absorbed, survivor FROM {source}",  # backfill; ANY keeps the first row per customer, so repeating it changes nothing
     ]
