@@ -155,6 +155,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=kafka.replication_factor,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=kafka.session_timeout_seconds,
     )
     topic = app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
 

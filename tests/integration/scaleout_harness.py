@@ -50,6 +50,7 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
         "CDP_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "CDP_KAFKA__PARTITIONS": str(PARTITIONS),
         "CDP_KAFKA__WORKER_BATCH_SECONDS": "0.5",
+        "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "15",  # a SIGKILLed worker's partitions move on sooner than faust's 60 s
     }
 
 
