@@ -9,8 +9,8 @@ is seen erased, never in clear), build what the embedded runner gives
 ``Pipeline.update``, publish ``absorb`` messages for customers merged away, write the rows to the
 warehouse, then commit. A merged-away customer's state travels to the survivor's partition as
 an ``absorb`` message (its personal part sealed: ``cdp.scaleout.transit``), folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
-commute, so the order of an absorb and the survivor's later events does not change the survivor's state (history rows
-written before a late absorb are not yet withdrawn: docs/operations.md, "Known limitation").
+commute, so the order of an absorb and the survivor's later events does not change the survivor's state. Known limitation: history
+rows of a batch written to ClickHouse by a worker that died before committing it may stay (docs/operations.md).
 """
 
 import asyncio
