@@ -85,7 +85,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
 # written history rows of a batch it never committed, and the batch's second processing (other
 # batch boundaries, an absorb from another partition arrived meanwhile) may not write them again,
 # so they are not withdrawn: lifecycle_transitions and tag_changes then hold a few extra rows
-# (seen in about one run in five). Every other table must match exactly.
+# (1 run of 7 on 2026-12-04). Every other table must match exactly.
 UNCOMMITTED_HISTORY_ROWS = pytest.mark.xfail(strict=False, reason="history rows of the killed worker's uncommitted batch may stay (issue 8)")
 TABLES = [pytest.param(t, marks=UNCOMMITTED_HISTORY_ROWS) if t in ("lifecycle_transitions", "tag_changes") else t for t in PROJECTED]
 
