@@ -42,6 +42,13 @@ def warehouse(any_warehouse):
     return w
 
 
+def count_and_members(warehouse, where: dict) -> tuple[int, list[str]]:
+    """A segment's count and (up to 1,000) member ids, as of ``AS_OF``."""
+    segment = parse_segment({"name": "s", "where": where})
+    rows = evaluate.members(warehouse, segment, limit=1000, columns=["customer_id"], as_of=AS_OF)
+    return evaluate.count(warehouse, segment, as_of=AS_OF), [r["customer_id"] for r in rows]
+
+
 def members(warehouse, where: dict) -> list[str]:
     segment = parse_segment({"name": "s", "where": where})
     rows = evaluate.members(warehouse, segment, columns=["customer_id"], as_of=AS_OF)

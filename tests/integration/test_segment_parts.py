@@ -11,7 +11,7 @@ from cdp.segments.model import parse_segment
 from cdp.warehouse.migrations import FORCE_MERGE_AFTER_SECONDS
 from projections.tables import customer_tags, customer_value
 from projections.tables.table import blank_row
-from tests.integration.test_segment_evaluation import AS_OF, event, profile
+from tests.integration.test_segment_evaluation import AS_OF, count_and_members, event, profile
 
 CITIES = ["Shanghai", "Zürich", 'say "hi"', "back\\slash", "", "Shang"]
 STAGES = ["new", "repeat", "loyal", "at_risk", "churned"]
@@ -59,12 +59,7 @@ def warehouse(any_warehouse):
 
 
 def answers(warehouse) -> list[tuple[int, list[str]]]:
-    out = []
-    for where in SEGMENTS:
-        segment = parse_segment({"name": "s", "where": where})
-        rows = evaluate.members(warehouse, segment, limit=1000, columns=["customer_id"], as_of=AS_OF)
-        out.append((evaluate.count(warehouse, segment, as_of=AS_OF), [r["customer_id"] for r in rows]))
-    return out
+    return [count_and_members(warehouse, where) for where in SEGMENTS]
 
 
 def parts(warehouse, table: str) -> int:

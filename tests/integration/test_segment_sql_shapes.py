@@ -17,7 +17,7 @@ from cdp.segments import compiler, evaluate
 from cdp.segments.model import parse_segment
 from projections.tables import customer_merges, customer_satisfaction, customer_tags, customer_value
 from projections.tables.table import blank_row
-from tests.integration.test_segment_evaluation import AS_OF, event, profile
+from tests.integration.test_segment_evaluation import AS_OF, count_and_members, event, profile
 
 FIELD_CONDITIONS = [
     {"tag": "promoter"},
@@ -78,15 +78,6 @@ def warehouse(any_warehouse):
     return w
 
 
-def answers(warehouse) -> list[tuple[int, list[str]]]:
-    out = []
-    for where in SEGMENTS:
-        segment = parse_segment({"name": "s", "where": where})
-        rows = evaluate.members(warehouse, segment, limit=1000, columns=["customer_id"], as_of=AS_OF)
-        out.append((evaluate.count(warehouse, segment, as_of=AS_OF), [r["customer_id"] for r in rows]))
-    return out
-
-
 def earlier_current_customers_sql(database: str, source: str, columns: str) -> str:
     return (
         f"(SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer_id, {columns} FROM {source} AS e "
@@ -96,19 +87,12 @@ def earlier_current_customers_sql(database: str, source: str, columns: str) -> s
 
 
 def test_answers_are_those_of_the_earlier_sql(warehouse, monkeypatch: pytest.MonkeyPatch):
-    now = answers(warehouse)
+    now = [count_and_members(warehouse, where) for where in SEGMENTS]
     monkeypatch.setattr(compiler, "_needs_a_row", lambda *_: False)  # every table field a LEFT JOIN
     monkeypatch.setattr(queries, "current_customers_sql", earlier_current_customers_sql)
-    earlier = [answer(warehouse, where) for where in SEGMENTS]
+    earlier = [count_and_members(warehouse, _tags_as_field(where)) for where in SEGMENTS]  # the earlier compiler joined tags as a field
     assert now == earlier
     assert all(count == len(ids) for count, ids in now) and len({tuple(ids) for _, ids in now}) > 12  # the segments tell customers apart
-
-
-def answer(warehouse, where: dict) -> tuple[int, list[str]]:
-    """The earlier SQL's answer: a tag condition as the ``tags`` field (which the earlier compiler also joined)."""
-    segment = parse_segment({"name": "s", "where": _tags_as_field(where)})
-    rows = evaluate.members(warehouse, segment, limit=1000, columns=["customer_id"], as_of=AS_OF)
-    return evaluate.count(warehouse, segment, as_of=AS_OF), [r["customer_id"] for r in rows]
 
 
 def _tags_as_field(node):
