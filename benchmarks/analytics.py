@@ -116,7 +116,9 @@ def measure(warehouse: Warehouse, repeat: int, segments_only: bool) -> None:
     events = warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.events FINAL")[0]["n"]
     print(f"data [{warehouse.database}]: {events:,} events; {settle(warehouse)}; {load()}")
     segment_counts(warehouse, list(SEGMENTS), repeat, "chdb")
-    for name, analysis in ({} if segments_only else ANALYSES).items():
+    if segments_only:
+        return
+    for name, analysis in ANALYSES.items():
         print(f"analytics [chdb, {events:,} events] {name}: {timed(lambda a=analysis: a(warehouse), repeat)}")
 
 

@@ -18,13 +18,14 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests.cli import CDP, environment
+from tests.services.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-CDP = [sys.executable, "-m", "cdp"]
 EVENT = (
     b'{"type":"track","event":"Product Viewed","anonymousId":"anon-%d","messageId":"%s-%d",'
     b'"timestamp":"2025-11-20T09:00:00.000Z","properties":{"product_id":"p-%d","name":"Walking shoe","price":59.9,"currency":"CNY","category":"shoes"},'
@@ -32,14 +33,8 @@ EVENT = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_collector(data_dir: Path, port: int, workers: int) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")} | {"CDP_DATA_DIR": str(data_dir)}
+    env = environment(data_dir)
     if workers != 1:
         env["CDP_COLLECTOR__WORKERS"] = str(workers)
     added = subprocess.run([*CDP, "sources", "add", "bench", "--kind", "website"], capture_output=True, env=env, check=True, cwd=ROOT)

