@@ -2,8 +2,9 @@
 
 Per batch: read events after the tracked position, resolve identities, apply the projections,
 write their rows to the warehouse, then commit state and position together. Killed anywhere, it
-resumes after the last committed batch; rows written for an uncommitted batch are written again
-with the same keys and versions, which the warehouse's ReplacingMergeTree tables collapse.
+resumes after the last committed batch, and a batch that had begun writing rows is processed again
+up to the same position (``StateStore.record_unconfirmed``): the same rows with the same keys and
+versions, which the warehouse's ReplacingMergeTree tables collapse.
 """
 
 import threading
@@ -52,6 +53,9 @@ class EmbeddedRunner:
     def _run_batch(self) -> int:
         position, watermark = self._state.tracked()
         notifications = self._events.read(position, self._batch_size)
+        until = self._state.unconfirmed_until()
+        if until is not None:  # a runner died writing the batch that ends there: the same batch again
+            notifications = [n for n in notifications if n.id <= until]
         if not notifications:
             return 0
         touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
@@ -63,6 +67,7 @@ class EmbeddedRunner:
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
         output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
+        self._state.record_unconfirmed(version)
         for table, rows in output.rows.items():
             if self._tables is None or table in self._tables:
                 self._warehouse.insert(table, rows)

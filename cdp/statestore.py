@@ -2,8 +2,12 @@
 
 This is the tracking-record pattern (as in ``eventsourcing.projection``): because a batch's state
 changes and its log position commit atomically, a runner killed at any point resumes exactly
-where its last committed batch ended. Warehouse rows of an uncommitted batch are written again on
-resume with the same keys and versions, which ReplacingMergeTree collapses.
+where its last committed batch ended. Before a batch's rows go to the warehouse, its last position
+is recorded (``record_unconfirmed``, deleted by the batch's commit): a runner resuming after a
+crash in between ends its first batch there, so it reads the same events as of the same time and
+writes the same rows with the same keys and versions, which ReplacingMergeTree collapses. (A
+larger batch, with events appended meanwhile, could compute other history rows and leave the
+dead batch's in place.)
 """
 
 import sqlite3
@@ -24,6 +28,7 @@ CREATE TABLE IF NOT EXISTS identity_customers (customer_id TEXT PRIMARY KEY, cre
 CREATE TABLE IF NOT EXISTS profiles (customer_id TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lifecycle_checks (customer_id TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lifecycle_checks_due ON lifecycle_checks (due);
+CREATE TABLE IF NOT EXISTS unconfirmed (name TEXT PRIMARY KEY, until INTEGER NOT NULL);
 """
 
 
@@ -39,6 +44,15 @@ class StateStore:
         """``(position, watermark)``: the last committed log position and the latest event time (ms) seen."""
         row = self._db.execute("SELECT position, watermark FROM tracking WHERE name = ?", (self.name,)).fetchone()
         return (row[0], row[1]) if row else (0, 0)
+
+    def unconfirmed_until(self) -> int | None:
+        """The last position of a batch whose rows were being written when its runner died, if any."""
+        row = self._db.execute("SELECT until FROM unconfirmed WHERE name = ?", (self.name,)).fetchone()
+        return row[0] if row else None
+
+    def record_unconfirmed(self, until: int) -> None:
+        """Records, committed at once, that a batch ending at ``until`` is about to write its rows."""
+        self._db.execute("INSERT OR REPLACE INTO unconfirmed (name, until) VALUES (?, ?)", (self.name, until))
 
     def load_identity(self, keys: Iterable[str]) -> IdentityGraph:
         index = dict(select_in(self._db, "SELECT identifier, customer_id FROM identity_index WHERE identifier IN ({})", list(keys)))
@@ -77,6 +91,7 @@ class StateStore:
                 [(cid, due) for cid, due in output.next_checks.items() if due is not None],
             )
             db.execute("INSERT OR REPLACE INTO tracking (name, position, watermark) VALUES (?, ?, ?)", (self.name, position, watermark))
+            db.execute("DELETE FROM unconfirmed WHERE name = ?", (self.name,))
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -120,7 +135,8 @@ class StateStore:
         try:
             for table in ("identity_index", "identity_customers", "profiles", "lifecycle_checks"):
                 db.execute(f"DELETE FROM {table}")
-            db.execute("DELETE FROM tracking WHERE name = ?", (self.name,))
+            for table in ("tracking", "unconfirmed"):
+                db.execute(f"DELETE FROM {table} WHERE name = ?", (self.name,))
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -134,13 +134,13 @@ def suppressions(state: State) -> dict[tuple[str, str], Suppression]:
 
 def diff_intervals(state: State) -> tuple[list[Interval], list[Interval]]:
     """(intervals to retract, intervals to write) since the last call; remembers what is now written."""
-    before = {_key(i): i for i in map(Interval._make, state["intervals"])}
-    after = {_key(i): i for i in intervals(state)}
+    before = {interval_key(i): i for i in map(Interval._make, state["intervals"])}
+    after = {interval_key(i): i for i in intervals(state)}
     state["intervals"] = [list(i) for i in after.values()]
     return [i for k, i in before.items() if k not in after], [i for k, i in after.items() if before.get(k) != i]
 
 
-def _key(i: Interval) -> tuple[str, int, int]:
+def interval_key(i: Interval) -> tuple[str, int, int]:
     return i.purpose, i.valid_from, i.position
 
 

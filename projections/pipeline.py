@@ -14,7 +14,7 @@ from typing import Protocol
 
 import orjson
 
-from projections import consent_rows
+from projections import consent_rows, history_tables
 from projections.churn import ChurnRules, churn_risk
 from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
@@ -138,6 +138,21 @@ class Pipeline:
             out.next_checks[customer] = self._update(profile, earliest.get(customer), as_of, version, rows)
             rows[profile_table.TABLE.name].append(profile_table.row(profile, version, as_of))
             out.profiles[customer] = profile
+
+    def rewrite(self, state: dict[str, Profile], stored: dict[str, history_tables.StoredKeys], as_of: int, version: int, out: Output) -> None:
+        """Writes every row of ``stored``'s customers again at ``version`` and withdraws the history rows
+        the warehouse holds for them (``stored``: customer → table → keys) that their state does not.
+
+        For a batch whose rows may have reached the warehouse without its state being saved
+        (``projections.history_tables``): ``version`` must be at least the highest that batch wrote,
+        so the rewritten rows replace whatever it left.
+        """
+        present = stored.keys() & state.keys()
+        for customer in present:
+            state[customer]["derived"]["digests"].clear()  # every current-state row is written again
+        self.update(state, [], {}, present, as_of, version, out)
+        for customer, keys in stored.items():
+            history_tables.rewrite(customer, state.get(customer), keys, version, out.rows)
 
     def _update(self, profile: Profile, earliest: int | None, as_of: int, version: int, rows: dict) -> int | None:
         """Recomputes one customer's derived projections as of ``as_of``; returns its next time-driven check."""

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS scaleout_profiles (customer_id TEXT PRIMARY KEY, stat
 CREATE TABLE IF NOT EXISTS scaleout_checks (customer_id TEXT PRIMARY KEY, topic TEXT NOT NULL, partition INT NOT NULL, due BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS scaleout_checks_due ON scaleout_checks (topic, partition, due);
 CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, survivor TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_unconfirmed (id BIGSERIAL PRIMARY KEY, topic TEXT NOT NULL, partition INT NOT NULL, version BIGINT NOT NULL, customers BYTEA NOT NULL);
 """
 _SCHEMA_LOCK = 0x63647053  # advisory lock: concurrent first starts create the tables once
 _RELAY_LOCK = 0x63647052  # advisory lock held by the one running relay
@@ -133,10 +134,20 @@ class PartitionState:
     """Topic partitions' customers. ``begin`` locks a partition's tracking row in the batch's
     transaction (opened by the first statement), so a partition briefly held by two workers during
     a rebalance is processed by one at a time, the second seeing the first's position; ``save``
-    stages its changes, ``commit`` ends the transaction for every partition of the batch."""
+    stages its changes, ``commit`` ends the transaction for every partition of the batch.
 
-    def __init__(self, db: psycopg.Connection, topic: str):
+    Unconfirmed writes: before a batch's rows go to the warehouse, ``record_unconfirmed`` commits
+    (on a second connection, outside the batch's transaction) which customers they are for and the
+    highest version they carry; the batch's commit deletes the record. A record that stays belongs
+    to a batch whose worker died between the two: whoever processes the partition next sets those
+    customers' rows right (``projections.history_tables``) once it has reached that version, and
+    deletes it then. While a worker holds a partition's lock, every record of the partition is
+    such a leftover: a live batch holds the lock from before its record until its commit.
+    """
+
+    def __init__(self, db: psycopg.Connection, journal: psycopg.Connection, topic: str):
         self._db = db
+        self._journal = journal
         self.topic = topic
 
     def begin(self, partition: int) -> tuple[tuple[int, int], int]:
@@ -152,6 +163,22 @@ class PartitionState:
         rows = self._db.execute("SELECT customer_id FROM scaleout_checks WHERE topic = %s AND partition = %s AND due <= %s", (self.topic, partition, as_of))
         return {row[0] for row in rows}
 
+    def unconfirmed(self, partition: int) -> list[tuple[int, int, list[str]]]:
+        """``(id, version, customers)`` of the partition's writes whose batch never committed."""
+        rows = self._db.execute("SELECT id, version, customers FROM scaleout_unconfirmed WHERE topic = %s AND partition = %s ORDER BY id", (self.topic, partition))
+        return [(record, version, orjson.loads(customers)) for record, version, customers in rows]
+
+    def record_unconfirmed(self, writes: list[tuple[int, int, list[str]]]) -> list[int]:
+        """Commits ``(partition, version, customers)`` of the rows about to be written; their ids, in order."""
+        with self._journal.transaction():
+            return [
+                self._journal.execute(
+                    "INSERT INTO scaleout_unconfirmed (topic, partition, version, customers) VALUES (%s, %s, %s, %s) RETURNING id",
+                    (self.topic, partition, version, orjson.dumps(customers)),
+                ).fetchone()[0]
+                for partition, version, customers in writes
+            ]
+
     def load(self, customer_ids: Iterable[str]) -> Customers:
         ids = sorted(set(customer_ids))
         found = Customers()
@@ -161,9 +188,11 @@ class PartitionState:
         found.forwards.update(self._db.execute("SELECT customer_id, survivor FROM scaleout_forwards WHERE customer_id = ANY(%s)", (ids,)).fetchall())
         return found
 
-    def save(self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int) -> None:
-        """Stages a partition's state changes and its new position in the open transaction."""
+    def save(self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int, confirmed: list[int]) -> None:
+        """Stages a partition's state changes, its new position and the deletion of the ``confirmed``
+        unconfirmed-write records in the open transaction."""
         with self._db.cursor() as cur:
+            cur.execute("DELETE FROM scaleout_unconfirmed WHERE id = ANY(%s)", (confirmed,))
             gone = sorted(output.removed)
             cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))
             cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", (gone,))

@@ -9,8 +9,13 @@ is seen erased, never in clear), build what the embedded runner gives
 ``Pipeline.update``, publish ``absorb`` messages for customers merged away, write the rows to the
 warehouse, then commit. A merged-away customer's state travels to the survivor's partition as
 an ``absorb`` message (its personal part sealed: ``cdp.scaleout.transit``), folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
-commute, so the order of an absorb and the survivor's later events does not change the survivor's state. Known limitation: history
-rows of a batch written to ClickHouse by a worker that died before committing it may stay (docs/operations.md).
+commute, so the order of an absorb and the survivor's later events does not change the survivor's state.
+
+A worker that dies between writing a batch's rows and committing it leaves rows its state never
+knew of; the batch's second processing may compute other ones. So each batch first records which
+customers it writes (``PartitionState.record_unconfirmed``), and a partition's processing, once
+past the version of such a record left behind, writes those customers' rows again and withdraws
+their history rows the state does not hold (``Pipeline.rewrite``).
 """
 
 import asyncio
@@ -25,6 +30,7 @@ from cdp.config import Settings
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import Sealer
 from cdp.scaleout import messages, transit
+from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import Customers, PartitionState, connect
 from cdp.warehouse import Warehouse
@@ -46,6 +52,7 @@ class Planned:
     output: Output
     tracked: tuple[int, int]  # (position, sub) of the last relay message applied
     watermark: int
+    confirmed: list[int]  # unconfirmed-write records this batch sets right
     outgoing: list[tuple[str, bytes]] = field(default_factory=list)  # (key, absorb message)
 
 
@@ -77,10 +84,12 @@ class PartitionProcessor:
             for p in planned:
                 for table, table_rows in p.output.rows.items():
                     rows[table].extend(table_rows)
+            writes = [(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in planned]
+            records = self._state.record_unconfirmed(writes)
             for table, table_rows in rows.items():
                 self._warehouse.insert(table, table_rows)
-            for p in planned:
-                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark)
+            for p, record in zip(planned, records, strict=True):
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record])
         except BaseException:
             self._state.rollback()
             raise
@@ -97,8 +106,11 @@ class PartitionProcessor:
         due = self._state.due_checks(partition, as_of)
         named = {m.body["customer"] for m in relayed if m.kind == "event"}
         named |= {m.body["survivor"] for m in fresh if m.kind == "absorb"} | {m.body["absorbed"] for m in relayed if m.kind == "merge_out"}
-        customers = self._state.load(named | due)
-        planned = Planned(partition, customers, Output(), max([tracked, *(m.order for m in relayed)]), as_of)
+        reach = max([tracked, *(m.order for m in relayed)])
+        leftovers = [(record, written) for record, version, written in self._state.unconfirmed(partition) if version <= reach[0]]
+        unsure = {customer for _, written in leftovers for customer in written}
+        customers = self._state.load(named | due | unsure)
+        planned = Planned(partition, customers, Output(), reach, as_of, [record for record, _ in leftovers])
         pipeline, state, out = self._pipeline, customers.profiles, planned.output
         touchpoints: list[Touchpoint] = []
         customer_of: dict[int, str] = {}
@@ -123,6 +135,8 @@ class PartitionProcessor:
                 if profile is not None:
                     planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
+        if unsure:  # version is reach's position: at least that of every leftover's rows
+            pipeline.rewrite(state, stored_history(self._warehouse, unsure), as_of, version, out)
         return planned
 
     def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
@@ -187,7 +201,8 @@ def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     warehouse = open_warehouse(settings.warehouse, settings.warehouse_path)
     migrate(warehouse)
     sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
-    return PartitionProcessor(PartitionState(connect(settings.event_store.postgres), topic), warehouse, Pipeline(settings), sealer)
+    postgres = settings.event_store.postgres
+    return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(settings), sealer)
 
 
 def run_worker(settings: Settings, loglevel: str = "warning") -> None:

@@ -3,7 +3,7 @@
 One scenario, 100,000 workload events in the PostgreSQL event store: the embedded runner projects
 them into one ClickHouse database; ``cdp relay`` and two ``cdp worker`` processes (faust, on the
 Tansu broker) into another. Mid-stream the relay is SIGKILLed and restarted, then a worker is
-SIGKILLed and restarted (its partitions move after faust's 60 s session timeout). Then:
+SIGKILLed and restarted (its partitions move after the session timeout, 15 s here). Then:
 (a) every projection table holds the same rows; (b) nothing was lost and nothing counted twice;
 (c) the relay resumed without a gap.
 """
@@ -81,16 +81,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
         yield Outcome(embedded.warehouse, scaleout.warehouse, last, relay_killed_at, worker_killed_at, seconds, scaleout_env)
 
 
-# Known limitation (issue 8 stays open for it, docs/operations.md): the killed worker may have
-# written history rows of a batch it never committed, and the batch's second processing (other
-# batch boundaries, an absorb from another partition arrived meanwhile) may not write them again,
-# so they are not withdrawn: lifecycle_transitions and tag_changes then hold a few extra rows
-# (1 run of 7 on 2026-12-04). Every other table must match exactly.
-UNCOMMITTED_HISTORY_ROWS = pytest.mark.xfail(strict=False, reason="history rows of the killed worker's uncommitted batch may stay (issue 8)")
-TABLES = [pytest.param(t, marks=UNCOMMITTED_HISTORY_ROWS) if t in ("lifecycle_transitions", "tag_changes") else t for t in PROJECTED]
-
-
-@pytest.mark.parametrize("table", TABLES)
+@pytest.mark.parametrize("table", PROJECTED)
 def test_a_two_workers_give_the_embedded_runners_rows(outcome: Outcome, table: str):
     embedded, scaleout = table_rows(outcome.embedded, table), table_rows(outcome.scaleout, table)
     assert embedded, f"{table} is empty: the comparison would prove nothing"

@@ -38,10 +38,10 @@ class Rows:
 
 @pytest.fixture
 def processor(postgres: PostgresServer, tmp_path) -> PartitionProcessor:
-    db = connect(PostgresSettings(host=postgres.host, port=postgres.port, dbname=postgres.dbname, user=postgres.user, password=postgres.password))
+    settings = PostgresSettings(host=postgres.host, port=postgres.port, dbname=postgres.dbname, user=postgres.user, password=postgres.password)
     topic = f"t{uuid.uuid4().hex}"  # partitions of a topic of their own
     sealer = Sealer(KeyStore(tmp_path / "keys.sqlite", b"test master key"), Settings().identity)
-    return PartitionProcessor(PartitionState(db, topic), Rows(), Pipeline(Settings()), sealer)
+    return PartitionProcessor(PartitionState(connect(settings), connect(settings), topic), Rows(), Pipeline(Settings()), sealer)
 
 
 def purchase(position: int, customer: str, amount: float) -> messages.Message:
