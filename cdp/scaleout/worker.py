@@ -136,6 +136,7 @@ class PartitionProcessor:
                     planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
         if unsure:  # version is reach's position: at least that of every leftover's rows
+            log.warning("partition %d: writing again the rows of %d customers of a batch written but never committed", partition, len(unsure))
             pipeline.rewrite(state, stored_history(self._warehouse, unsure), as_of, version, out)
         return planned
 
