@@ -138,11 +138,11 @@ class DeadLetterStore:
         self.checkpoint()
 
 
-def _seal(key: bytes, reason: str, payload: bytes) -> bytes:
+def _seal(key: AESGCM, reason: str, payload: bytes) -> bytes:
     nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(key).encrypt(nonce, orjson.dumps({"reason": reason, "payload": base64.b64encode(payload).decode()}), None)
+    return nonce + key.encrypt(nonce, orjson.dumps({"reason": reason, "payload": base64.b64encode(payload).decode()}), None)
 
 
-def _open(key: bytes, sealed: bytes) -> tuple[str, bytes]:
-    letter = orjson.loads(AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], None))
+def _open(key: AESGCM, sealed: bytes) -> tuple[str, bytes]:
+    letter = orjson.loads(key.decrypt(sealed[:_NONCE], sealed[_NONCE:], None))
     return letter["reason"], base64.b64decode(letter["payload"])

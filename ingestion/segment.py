@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from schemas.envelope import EARLIEST, LATEST
 
 CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 MAX_DEPTH = 32
+_OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 
 # Every top-level field Segment's spec and the official Segment/RudderStack libraries send.
 MESSAGE_FIELDS = frozenset(
@@ -48,6 +50,11 @@ class Request:
     integrations: dict = field(default_factory=dict)
     shallow: bool = False  # the whole body nests at most MAX_DEPTH levels (``nests_at_most``), so no message needs the walk
 
+    @cached_property
+    def sent(self) -> datetime | None:
+        """The batch's ``sentAt`` parsed, once for all its messages (raises ``Invalid`` each time asked if malformed)."""
+        return _parse_time("sentAt", self.sent_at)
+
 
 def to_envelope(message: Any, request: Request, call_type: str | None = None) -> dict[str, Any]:
     """One Segment message as an envelope dict; raises ``Invalid`` naming the Segment field.
@@ -57,38 +64,44 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     """
     if not isinstance(message, dict):
         raise Invalid(f"(message): expected a JSON object, got {json_kind(message)}")
-    message = {k: v for k, v in message.items() if v is not None}  # Segment treats null as absent
-    unknown = sorted(set(message) - MESSAGE_FIELDS)
-    if unknown:
+    if None in message.values():
+        message = {k: v for k, v in message.items() if v is not None}  # Segment treats null as absent
+    if not MESSAGE_FIELDS.issuperset(message):
+        unknown = sorted(set(message) - MESSAGE_FIELDS)
         raise Invalid(f"{unknown[0][:64]}: unknown field (Segment's spec has no such field)")
     kind = _call_type(message, call_type)
-    for name in ("properties", "traits", "context", "integrations"):
-        _check_object(message, name)
+    for name in _OBJECT_FIELDS:
+        value = message.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
     if not request.shallow and _deeper_than(message, MAX_DEPTH + 1):  # one walk for the message; the field is found only when too deep
-        field = next(name for name in ("properties", "traits", "context", "integrations") if _deeper_than(message.get(name, {}), MAX_DEPTH))
+        field = next(name for name in _OBJECT_FIELDS if _deeper_than(message.get(name, {}), MAX_DEPTH))
         raise Invalid(f"{field}: nested deeper than {MAX_DEPTH} levels")
     context = {**request.context, **message.get("context", {})}
     original = _timestamp(message, "originalTimestamp") or _timestamp(message, "timestamp")
-    sent_at = _timestamp(message, "sentAt") or _parse_time("sentAt", request.sent_at)
+    sent_at = _timestamp(message, "sentAt") or request.sent
     occurred = request.received_at if original is None else original
     if original is not None and sent_at is not None:
         occurred = request.received_at - (sent_at - original)
     event_type, properties = _MAPPERS[kind](message)
     traits = message.get("traits", {}) if kind == "identify" else {}
     person_traits = traits or context.get("traits") or {}
-    identifiers = {
-        "user_id": _identifier(message, "userId"),
-        "anonymous_id": _identifier(message, "anonymousId"),
-        "email": _text(person_traits, "email"),
-        "phone": _text(person_traits, "phone"),
-    }
-    if identifiers["user_id"] is None and identifiers["anonymous_id"] is None:
+    identifiers = {}
+    for name, value in (
+        ("user_id", _identifier(message, "userId")),
+        ("anonymous_id", _identifier(message, "anonymousId")),
+        ("email", _text(person_traits, "email")),
+        ("phone", _text(person_traits, "phone")),
+    ):
+        if value is not None:
+            identifiers[name] = value
+    if "user_id" not in identifiers and "anonymous_id" not in identifiers:
         raise Invalid("userId: one of userId or anonymousId is required")
     if kind == "alias":
         identifiers["anonymous_id"] = properties["previous_id"]
     if kind == "group":
         identifiers["account_id"] = properties["group_id"]
-    segment = {
+    context["segment"] = {
         "type": kind,
         "originalTimestamp": message.get("originalTimestamp", message.get("timestamp")),
         "sentAt": message.get("sentAt", request.sent_at),
@@ -100,10 +113,10 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
         "source_kind": _SOURCE_KIND.get(event_type, "website"),
         "source_name": request.source_name,
         "occurred_at": occurred,
-        "identifiers": {k: v for k, v in identifiers.items() if v is not None},
-        "traits": _flatten(traits),
+        "identifiers": identifiers,
+        "traits": _flatten(traits) if traits else {},
         "properties": properties,
-        "context": {**context, "segment": segment},
+        "context": context,
     }
 
 
@@ -116,14 +129,6 @@ def _call_type(message: dict, implied: str | None) -> str:
     if implied is not None and kind != implied:
         raise Invalid(f"type: {kind!r} sent to the /v1/{implied} endpoint")
     return kind
-
-
-def _check_object(message: dict, name: str) -> None:
-    value = message.get(name)
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
 
 
 def nests_at_most(text: bytes, levels: int) -> bool:
@@ -232,10 +237,11 @@ def _track(message: dict) -> tuple[str, dict]:
     if not isinstance(event, str) or not event.strip():
         raise Invalid("event: required for track calls (the action's name, e.g. 'Order Completed')")
     properties = dict(message.get("properties", {}))
-    semantic = _SEMANTIC.get(event.strip().lower())
+    action = event.strip().lower()
+    semantic = _SEMANTIC.get(action)
     if semantic is not None:
         return semantic(properties)
-    preferences = _consent_preferences(message) if event.strip().lower() == "segment consent preference updated" else None
+    preferences = _consent_preferences(message) if action == "segment consent preference updated" else None
     if preferences:
         return "consent_preferences_updated", {**properties, "preferences": preferences, "channel": "consent_manager"}
     if "name" in properties:

@@ -3,7 +3,7 @@
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from schemas.personal import Personal
 
@@ -11,6 +11,24 @@ IdentifierText = Annotated[str, StringConstraints(strip_whitespace=True, min_len
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
+
+
+def _email_shape(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("not an email address (expected name@domain.tld)")
+    return value.lower()
+
+
+def _phone_shape(value: str) -> str:
+    digits = re.sub(r"[\s().-]", "", value)
+    if not _PHONE.match(digits):
+        raise ValueError("not a phone number (expected 5-20 digits, optional leading +)")
+    return digits
+
+
+# checked inside the optional type, so the shape checks run for a value, not for every absent one
+Email = Annotated[IdentifierText, AfterValidator(_email_shape)]
+Phone = Annotated[IdentifierText, AfterValidator(_phone_shape)]
 
 
 class SocialHandle(BaseModel):
@@ -33,29 +51,10 @@ class Identifiers(BaseModel):
 
     anonymous_id: IdentifierText | None = None
     user_id: IdentifierText | None = None
-    email: Personal[IdentifierText | None] = None
-    phone: Personal[IdentifierText | None] = None
+    email: Personal[Email | None] = None
+    phone: Personal[Phone | None] = None
     social: tuple[SocialHandle, ...] = Field(default=(), max_length=16)
     account_id: IdentifierText | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _email_shape(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not _EMAIL.match(value):
-            raise ValueError("not an email address (expected name@domain.tld)")
-        return value.lower()
-
-    @field_validator("phone")
-    @classmethod
-    def _phone_shape(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        digits = re.sub(r"[\s().-]", "", value)
-        if not _PHONE.match(digits):
-            raise ValueError("not a phone number (expected 5-20 digits, optional leading +)")
-        return digits
 
     @model_validator(mode="after")
     def _someone(self) -> "Identifiers":

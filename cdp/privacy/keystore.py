@@ -14,6 +14,9 @@ Tables:
   them all when the counter moved, so a key shredded by another process (``cdp forget`` beside
   ``cdp serve``, another collector worker) is never handed out again from memory.
 
+Data keys are handed out as ready ``AESGCM`` ciphers, so a remembered subject's cipher is built
+once, not once per event (building one costs about as much as encrypting an event's secrets).
+
 Deleted rows are overwritten (``secure_delete``) and the WAL is truncated after forgetting, so a
 deleted key leaves no copy in the file.
 """
@@ -89,19 +92,19 @@ class KeyStore:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()  # the collector's writer and the runner share the connection
-        self._remembered: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # subject → key, least recently used first
+        self._remembered: OrderedDict[str, tuple[str, AESGCM]] = OrderedDict()  # subject → key, least recently used first
         self._remembered_generation = -1
 
     def blind(self, subject: str) -> str:
         """The blind index of an identifier key (``type:value``)."""
         return hmac.new(self._index_secret, subject.encode(), hashlib.sha256).hexdigest()
 
-    def keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    def keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, AESGCM]]:
         """Subject → ``(key id, data key)``, creating the keys of subjects seen for the first time."""
         with self._lock:
             return self._keys_for(subjects)
 
-    def _keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    def _keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[str, AESGCM]]:
         wanted = set(subjects)
         if wanted:
             self._forget_remembered_if_shredded()
@@ -120,7 +123,7 @@ class KeyStore:
             self._remembered.clear()
             self._remembered_generation = generation
 
-    def _look_up(self, subjects: set[str]) -> dict[str, tuple[str, bytes]]:
+    def _look_up(self, subjects: set[str]) -> dict[str, tuple[str, AESGCM]]:
         blinds = {subject: self.blind(subject) for subject in subjects}
         found = self._subject_keys(blinds.values())
         missing = [b for b in set(blinds.values()) if b not in found]
@@ -135,31 +138,31 @@ class KeyStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-            found.update({b: key for b, key in fresh.items()})
+            found.update({b: (kid, AESGCM(key)) for b, (kid, key) in fresh.items()})
         return {subject: found[b] for subject, b in blinds.items()}
 
-    def new_keys(self, count: int) -> list[tuple[str, bytes]]:
+    def new_keys(self, count: int) -> list[tuple[str, AESGCM]]:
         """Keys that belong to no subject (dead letters, events without a usable identifier)."""
         with self._lock:
             return self._new_keys(count)
 
-    def _new_keys(self, count: int) -> list[tuple[str, bytes]]:
+    def _new_keys(self, count: int) -> list[tuple[str, AESGCM]]:
         if not count:
             return []  # no empty transaction (each commit is an fsync)
         keys = [self._new_key() for _ in range(count)]
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT INTO data_keys (key_id, wrapped) VALUES (?, ?)", [(kid, self._wrapped(kid, key)) for kid, key in keys])
-        return keys
+        return [(kid, AESGCM(key)) for kid, key in keys]
 
-    def open_keys(self, key_ids: Iterable[str]) -> dict[str, bytes | Shredded]:
+    def open_keys(self, key_ids: Iterable[str]) -> dict[str, AESGCM | Shredded]:
         """Key id → data key, or ``Shredded`` for a key deleted by forgetting."""
         with self._lock:
             return self._open_keys(key_ids)
 
-    def _open_keys(self, key_ids: Iterable[str]) -> dict[str, bytes | Shredded]:
+    def _open_keys(self, key_ids: Iterable[str]) -> dict[str, AESGCM | Shredded]:
         ids = sorted(set(key_ids))
-        found: dict[str, bytes | Shredded] = {kid: self._unwrapped(kid, wrapped) for kid, wrapped in select_in(self._db, "SELECT key_id, wrapped FROM data_keys WHERE key_id IN ({})", ids)}
+        found: dict[str, AESGCM | Shredded] = {kid: self._unwrapped(kid, wrapped) for kid, wrapped in select_in(self._db, "SELECT key_id, wrapped FROM data_keys WHERE key_id IN ({})", ids)}
         found.update({kid: Shredded(token) for kid, token in select_in(self._db, "SELECT key_id, token FROM shredded WHERE key_id IN ({})", [i for i in ids if i not in found])})
         unknown = [i for i in ids if i not in found]
         if unknown:
@@ -205,7 +208,7 @@ class KeyStore:
     def close(self) -> None:
         self._db.close()
 
-    def _subject_keys(self, blinds: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    def _subject_keys(self, blinds: Iterable[str]) -> dict[str, tuple[str, AESGCM]]:
         rows = select_in(self._db, "SELECT s.blind, s.key_id, k.wrapped FROM subjects s JOIN data_keys k USING (key_id) WHERE s.blind IN ({})", sorted(set(blinds)))
         return {blind: (kid, self._unwrapped(kid, wrapped)) for blind, kid, wrapped in rows}
 
@@ -216,9 +219,9 @@ class KeyStore:
         nonce = os.urandom(_NONCE)
         return nonce + self._wrap.encrypt(nonce, key, key_id.encode())
 
-    def _unwrapped(self, key_id: str, wrapped: bytes) -> bytes:
+    def _unwrapped(self, key_id: str, wrapped: bytes) -> AESGCM:
         try:
-            return self._wrap.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], key_id.encode())
+            return AESGCM(self._wrap.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], key_id.encode()))
         except Exception:  # InvalidTag: never echo key material
             raise CdpError(f"cannot unwrap data key {key_id}: the master key differs from the one that wrapped it") from None
 

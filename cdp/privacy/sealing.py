@@ -27,11 +27,11 @@ clear they would tie the erased events back to a device or an account and split 
 """
 
 import base64
+import binascii
 import os
 from collections.abc import Iterable, Sequence
 
 import orjson
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 
 from cdp.eventstore import Appended, EventStore
@@ -52,17 +52,18 @@ _EMPTY = (None, "", {}, [])
 
 
 def _tree(paths: Iterable[tuple[str, ...]]) -> dict:
-    """Paths as nested names (``None`` marks a personal value), so one walk of an event finds them all;
-    a path under another personal path is inside that value already."""
+    """Paths as nested names, a personal value's name leading to its path joined with ``/`` (its name
+    in the sealed secret), so one walk of an event finds them all; a path under another personal
+    path is inside that value already."""
     tree: dict = {}
     for path in sorted(paths, key=len):
         node = tree
         for name in path[:-1]:
             node = node.setdefault(name, {})
-            if node is None:
+            if isinstance(node, str):
                 break
         else:
-            node[path[-1]] = None
+            node[path[-1]] = "/".join(path)
     return tree
 
 
@@ -90,28 +91,26 @@ class Sealer:
         """Seals a JSON-able value apart from any event (``cdp.scaleout.transit``): with the key of the first of
         the ``type:value`` ``subjects`` that may join customers, else a key of its own; ``bound`` is its associated data."""
         subject = self._first_joining(subjects)
-        key_id, key = self._keys.keys_for([subject])[subject] if subject is not None else self._keys.new_keys(1)[0]
+        key_id, cipher = self._keys.keys_for([subject])[subject] if subject is not None else self._keys.new_keys(1)[0]
         nonce = os.urandom(_NONCE)
-        return {"key": key_id, "nonce": _b64(nonce), "data": _b64(AESGCM(key).encrypt(nonce, orjson.dumps(secret), bound.encode()))}
+        return {"key": key_id, "nonce": _b64(nonce), "data": _b64(cipher.encrypt(nonce, orjson.dumps(secret), bound.encode()))}
 
     def open_secret(self, blob: dict, bound: str) -> object | Shredded:
         """What ``seal_secret`` sealed, or ``Shredded`` (with the erasure token) if its key was shredded."""
-        key = self._keys.open_keys([blob["key"]])[blob["key"]]
-        if isinstance(key, Shredded):
-            return key
-        return orjson.loads(AESGCM(key).decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), bound.encode()))
+        cipher = self._keys.open_keys([blob["key"]])[blob["key"]]
+        if isinstance(cipher, Shredded):
+            return cipher
+        return orjson.loads(cipher.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), bound.encode()))
 
     def seal(self, events: Sequence[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
         decoded = [orjson.loads(body) for _, _, body in events]
         subjects = [self.subject(event["identifiers"]) for event in decoded]
         keys = self._keys.keys_for(s for s in subjects if s is not None)
         own = iter(self._keys.new_keys(subjects.count(None)))
-        ciphers: dict[str, AESGCM] = {}
         nonces = os.urandom(_NONCE * len(events))  # one system call (and GIL hand-over) per batch, not per event
         sealed = []
         for start, (source, message_id, _), event, subject in zip(range(0, len(nonces), _NONCE), events, decoded, subjects, strict=True):
-            key_id, key = keys[subject] if subject is not None else next(own)
-            cipher = ciphers.get(key_id) or ciphers.setdefault(key_id, AESGCM(key))
+            key_id, cipher = keys[subject] if subject is not None else next(own)
             nonce = nonces[start : start + _NONCE]
             data = cipher.encrypt(nonce, orjson.dumps(_take(event)), _bound_to(source, message_id))
             event[SEALED] = {"key": key_id, "nonce": _b64(nonce), "data": _b64(data)}
@@ -127,14 +126,13 @@ class Sealer:
         """Opens decoded envelopes in place (those not sealed are left as they are)."""
         sealed = [event for event in events if SEALED in event]
         keys = self._keys.open_keys(event[SEALED]["key"] for event in sealed)
-        ciphers = {kid: AESGCM(key) for kid, key in keys.items() if not isinstance(key, Shredded)}
         for event in sealed:
             blob = event.pop(SEALED)
             key = keys[blob["key"]]
             if isinstance(key, Shredded):
                 _erase(event, key.token)
             else:
-                secret = ciphers[blob["key"]].decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
+                secret = key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
                 _restore(event, orjson.loads(secret))
 
 
@@ -161,19 +159,19 @@ class SealedEventStore:
 def _take(event: dict) -> dict[str, object]:
     """Removes the personal values (leaving ``null`` in their places) and returns them by path."""
     secret: dict[str, object] = {}
-    _take_from(event, _PERSONAL_TREES[event["event_type"]], "", secret)
+    _take_from(event, _PERSONAL_TREES[event["event_type"]], secret)
     return secret
 
 
-def _take_from(node: dict, tree: dict, prefix: str, secret: dict[str, object]) -> None:
+def _take_from(node: dict, tree: dict, secret: dict[str, object]) -> None:
     for name, inner in tree.items():
         value = node.get(name)
-        if inner is not None:
-            if isinstance(value, dict):
-                _take_from(value, inner, f"{prefix}{name}/", secret)
-        elif value not in _EMPTY:
-            secret[prefix + name] = value
-            node[name] = None
+        if isinstance(inner, str):
+            if value not in _EMPTY:
+                secret[inner] = value
+                node[name] = None
+        elif isinstance(value, dict):
+            _take_from(value, inner, secret)
 
 
 def _restore(event: dict, secret: dict) -> None:
@@ -211,7 +209,7 @@ def _bound_to(source_name: str, message_id: str) -> bytes:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+    return binascii.b2a_base64(data, newline=False).decode()  # base64.b64encode without its Python wrapper
 
 
 def _unb64(text: str) -> bytes:
