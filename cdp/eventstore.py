@@ -69,8 +69,9 @@ class EventStore:
         stored = self._insert(rows) if rows else 0
         return Appended(stored, len(rows) - stored)
 
-    def read(self, after: int, limit: int) -> Sequence[Notification]:
-        return self._recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+    def read(self, after: int, limit: int, until: int | None = None) -> Sequence[Notification]:
+        """Up to ``limit`` events after position ``after`` (and at most ``until``), in log order."""
+        return self._recorder.select_notifications(start=after, limit=limit, stop=until, inclusive_of_start=False)
 
     def last_position(self) -> int:
         return self._recorder.max_notification_id() or 0

@@ -52,10 +52,8 @@ class EmbeddedRunner:
 
     def _run_batch(self) -> int:
         position, watermark = self._state.tracked()
-        notifications = self._events.read(position, self._batch_size)
-        until = self._state.unconfirmed_until()
-        if until is not None:  # a runner died writing the batch that ends there: the same batch again
-            notifications = [n for n in notifications if n.id <= until]
+        # after a runner died writing the batch that ends at unconfirmed_until(): the same batch again
+        notifications = self._events.read(position, self._batch_size, until=self._state.unconfirmed_until())
         if not notifications:
             return 0
         touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]

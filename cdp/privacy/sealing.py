@@ -146,8 +146,8 @@ class SealedEventStore:
     def append(self, events: Iterable[tuple[str, str, bytes]]) -> Appended:
         return self.store.append(self.sealer.seal(list(events)))
 
-    def read(self, after: int, limit: int) -> list[Notification]:
-        return self.sealer.open(self.store.read(after, limit))
+    def read(self, after: int, limit: int, until: int | None = None) -> list[Notification]:
+        return self.sealer.open(self.store.read(after, limit, until))
 
     def last_position(self) -> int:
         return self.store.last_position()

@@ -7,7 +7,11 @@ position, open them (``Sealer``) to resolve identities, publish every event in i
 form with its customer (Kafka never holds a personal value in clear; the workers open them with
 the same key store) and wait for the broker's acks, write the identity tables to the warehouse,
 then commit the identity graph and the position in one PostgreSQL transaction. Killed anywhere, it republishes from its last committed position; the
-workers drop what they already applied by position, the warehouse collapses repeated rows.
+workers drop what they already applied by position, the warehouse collapses repeated rows. A batch
+is recorded before its first message is sent (``RelayState.record_unconfirmed``), so a relay
+resuming after a crash publishes exactly that batch again, with the same identities and watermark,
+even if events were appended meanwhile (a larger batch could resolve some identities otherwise,
+and the workers have applied the first publication).
 """
 
 import asyncio
@@ -51,7 +55,8 @@ class Relay:
 
     async def _run_batch(self) -> int:
         position, watermark = self._state.tracked()
-        notifications = self._events.read(position, self._batch_size)
+        # after a relay died publishing the batch that ends at unconfirmed_until(): the same batch again
+        notifications = self._events.read(position, self._batch_size, until=self._state.unconfirmed_until())
         if not notifications:
             return 0
         opened = [orjson.loads(n.state) for n in notifications]
@@ -64,6 +69,7 @@ class Relay:
         merges_at: dict[int, list] = {}
         for merge in resolution.merges:
             merges_at.setdefault(merge.position, []).append(merge)
+        self._state.record_unconfirmed(last)
         send = self._producer.send
         pending = []
         for n in notifications:  # in log order: each event's merges, then the event

@@ -23,6 +23,7 @@ from projections.profile import Profile, erase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scaleout_relay (name TEXT PRIMARY KEY, position BIGINT NOT NULL, watermark BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_relay_unconfirmed (name TEXT PRIMARY KEY, until BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_identity_index (identifier TEXT PRIMARY KEY, customer_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_identity_customers (customer_id TEXT PRIMARY KEY, created_at_position BIGINT NOT NULL, keys BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_partitions (topic TEXT NOT NULL, partition INT NOT NULL, position BIGINT NOT NULL, sub INT NOT NULL, watermark BIGINT NOT NULL, PRIMARY KEY (topic, partition));
@@ -85,6 +86,17 @@ class RelayState:
         self._db.commit()
         return (row[0], row[1]) if row else (0, 0)
 
+    def unconfirmed_until(self) -> int | None:
+        """The last position of a batch the relay had begun publishing when it died, if any."""
+        row = self._db.execute("SELECT until FROM scaleout_relay_unconfirmed WHERE name = %s", (self.name,)).fetchone()
+        self._db.commit()
+        return row[0] if row else None
+
+    def record_unconfirmed(self, until: int) -> None:
+        """Records, committed at once, that a batch ending at ``until`` is about to be published."""
+        self._db.execute("INSERT INTO scaleout_relay_unconfirmed (name, until) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET until = EXCLUDED.until", (self.name, until))
+        self._db.commit()
+
     def load_identity(self, keys: Iterable[str]) -> IdentityGraph:
         db = self._db
         index = dict(db.execute("SELECT identifier, customer_id FROM scaleout_identity_index WHERE identifier = ANY(%s)", (list(keys),)).fetchall())
@@ -112,6 +124,7 @@ class RelayState:
                 "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, watermark = EXCLUDED.watermark",
                 (self.name, position, watermark),
             )
+            cur.execute("DELETE FROM scaleout_relay_unconfirmed WHERE name = %s", (self.name,))
 
 
 def partition_progress(db: psycopg.Connection, topic: str) -> list[tuple[int, int, int]]:

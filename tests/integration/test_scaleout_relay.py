@@ -1,8 +1,27 @@
-"""Only one relay runs on an event store: identity resolution needs the log's total order."""
+"""The relay on real engines: only one runs on an event store (identity resolution needs the log's
+total order), and one killed after publishing a batch but before committing it publishes exactly
+that batch again, whatever was appended meanwhile."""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
 
 from cdp.config import PostgresSettings
+from cdp.platform import Platform
+from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
+from tests.events import event
+from tests.integration.scaleout_harness import append, environment, fresh_database, settings_from
+from tests.services.clickhouse import ClickHouseServer
+from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
+
+
+class Killed(Exception):
+    """The relay dies after its messages are acknowledged, before its PostgreSQL commit."""
 
 
 def test_a_second_relay_is_refused_until_the_first_is_gone(postgres: PostgresServer):
@@ -15,3 +34,67 @@ def test_a_second_relay_is_refused_until_the_first_is_gone(postgres: PostgresSer
     assert RelayState(second).claim()
     second.close()
 
+
+def visits(days: list[str]) -> list[dict]:
+    return [event("page_viewed", day, email=f"v{i}@example.com") for i, day in enumerate(days)]
+
+
+async def published(bootstrap_servers: str, topic: str, count: int) -> list[tuple[int, bytes]]:
+    """The first ``count`` messages on the topic as ``(partition, value)``, every partition from its start."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    try:
+        found: list[tuple[int, bytes]] = []
+        async with asyncio.timeout(60):
+            while len(found) < count:
+                for part, records in (await consumer.getmany(timeout_ms=1000)).items():
+                    found.extend((part.partition, r.value) for r in records)
+        return found
+    finally:
+        await consumer.stop()
+
+
+def test_a_relay_killed_before_its_commit_publishes_the_same_batch_again(
+    postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    env = environment(tmp_path / "data", fresh_database(postgres, "relay"), clickhouse, kafka, f"relay_{uuid.uuid4().hex[:12]}", batch_size=100)
+    settings = settings_from(env)
+    topic = f"relay-{uuid.uuid4().hex[:8]}"
+    kafka_settings = settings.kafka.model_copy(update={"topic": topic})
+
+    async def relay_batch(platform: Platform) -> int:
+        client = producer(kafka_settings)
+        await client.start()
+        try:
+            await wait_for_partitions(client, topic)
+            state = RelayState(connect(settings.event_store.postgres))
+            relay = Relay(platform.events.store, platform.events.sealer, state, platform.warehouse, settings.identity, settings.batch_size, client, topic)
+            return await relay.run_batch()
+        finally:
+            await client.stop()
+
+    with Platform(settings) as platform:
+        asyncio.run(ensure_topic(kafka_settings))
+        append(platform, visits(["2026-01-01", "2026-01-02", "2026-01-03"]))
+        with monkeypatch.context() as patch:
+
+            def die(*_: object) -> None:
+                raise Killed
+
+            patch.setattr(RelayState, "commit", die)
+            with pytest.raises(Killed):
+                asyncio.run(relay_batch(platform))
+        append(platform, visits(["2026-03-01", "2026-03-02"]))  # a later watermark, had they joined the batch
+        assert asyncio.run(relay_batch(platform)) == 3
+        assert asyncio.run(relay_batch(platform)) == 2
+        assert asyncio.run(relay_batch(platform)) == 0
+
+    partitions = kafka_settings.partitions
+    first, again, rest = 3 + partitions, 3 + partitions, 2 + partitions  # events, then a tick to every partition
+    messages = asyncio.run(published(kafka.bootstrap_servers, topic, first + again + rest))
+    assert len(messages) == first + again + rest
+    counts: dict[tuple[int, bytes], int] = {}
+    for message in messages:
+        counts[message] = counts.get(message, 0) + 1
+    # the first batch's events and ticks were published twice, identically (the workers drop the repeat by position)
+    assert sorted(counts.values()) == [1] * rest + [2] * first
