@@ -28,8 +28,8 @@ from projections.tables import PROJECTION_TABLES, TABLES
 class UpTo:  # the event store as it stood at one position
     def __init__(self, events, last):
         self._events, self._last, self.close = events, last, events.close
-    def read(self, after, limit):
-        return [n for n in self._events.read(after, limit) if n.id <= self._last]
+    def read(self, after, limit, until=None):
+        return self._events.read(after, limit, self._last if until is None else min(until, self._last))
     def last_position(self):
         return min(self._events.last_position(), self._last)
 
