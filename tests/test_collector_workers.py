@@ -34,6 +34,7 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
     finally:
         server.send_signal(signal.SIGINT)
         stdout, stderr = server.communicate(timeout=90)
+        print(stderr.decode()[-4000:], file=sys.stderr)  # pytest shows it when the test fails
     assert server.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr
     assert acknowledged == 2000
