@@ -12,7 +12,8 @@ from cdp.segments.model import Segment, parse_segment
 class SegmentStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # the HTTP router serves from worker threads
+        # the HTTP router serves from worker threads; collector processes open it at once (busy timeout as every store)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, definition BLOB NOT NULL, "
             "created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
