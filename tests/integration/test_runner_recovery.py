@@ -11,12 +11,9 @@ from cdp.config import load_settings
 from cdp.platform import Platform
 from ingestion.validation import storable, validate
 from projections.tables import WAREHOUSE_TABLES
+from tests.crash import Killed, killed
 from tests.events import event, order
 from tests.integration.scaleout_harness import table_rows
-
-
-class Killed(Exception):
-    """The runner dies after its warehouse inserts, before its state commit."""
 
 
 # as of June, s (one purchase, in December) is at risk, then churned
@@ -43,11 +40,8 @@ def warehouse_after(data_dir: Path, first_batch: Callable[[Platform], None]) -> 
 
 def test_a_runner_killed_while_writing_writes_the_same_batch_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def killed_before_commit(platform: Platform) -> None:
-        def die(*_: object) -> None:
-            raise Killed
-
         with monkeypatch.context() as patch:
-            patch.setattr(platform.runner._state, "commit", die)
+            patch.setattr(platform.runner._state, "commit", killed)  # after the warehouse inserts, before the state commit
             with pytest.raises(Killed):
                 platform.runner.run()
         assert any("'at_risk'" in row for row in table_rows(platform.warehouse, "lifecycle_transitions")), "the killed batch wrote nothing to set right"

@@ -22,14 +22,11 @@ from cdp.warehouse.migrations import migrate
 from ingestion.validation import storable, validate
 from projections.pipeline import Pipeline
 from projections.tables import WAREHOUSE_TABLES
+from tests.crash import Killed, killed
 from tests.events import order
 from tests.integration.scaleout_harness import fresh_database, table_rows
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.postgres import PostgresServer
-
-
-class Killed(Exception):
-    """The worker dies after its warehouse insert, before its PostgreSQL commit."""
 
 
 def ms(day: str) -> int:
@@ -84,11 +81,8 @@ def run(worker: PartitionProcessor, batch: list[messages.Message]) -> None:
 
 
 def run_and_die_before_commit(worker: PartitionProcessor, batch: list[messages.Message], monkeypatch: pytest.MonkeyPatch) -> None:
-    def die(*_: object) -> None:
-        raise Killed
-
     planned = worker.plan({0: batch})
-    monkeypatch.setattr(worker._state, "save", die)
+    monkeypatch.setattr(worker._state, "save", killed)  # after the warehouse insert, before the PostgreSQL commit
     with pytest.raises(Killed):
         worker.commit(planned)
 

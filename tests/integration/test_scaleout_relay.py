@@ -13,15 +13,12 @@ from cdp.config import PostgresSettings
 from cdp.platform import Platform
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
+from tests.crash import Killed, killed
 from tests.events import event
 from tests.integration.scaleout_harness import append, environment, fresh_database, settings_from
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
-
-
-class Killed(Exception):
-    """The relay dies after its messages are acknowledged, before its PostgreSQL commit."""
 
 
 def test_a_second_relay_is_refused_until_the_first_is_gone(postgres: PostgresServer):
@@ -77,11 +74,7 @@ def test_a_relay_killed_before_its_commit_publishes_the_same_batch_again(
         asyncio.run(ensure_topic(kafka_settings))
         append(platform, visits(["2026-01-01", "2026-01-02", "2026-01-03"]))
         with monkeypatch.context() as patch:
-
-            def die(*_: object) -> None:
-                raise Killed
-
-            patch.setattr(RelayState, "commit", die)
+            patch.setattr(RelayState, "commit", killed)  # after the messages are acknowledged, before the PostgreSQL commit
             with pytest.raises(Killed):
                 asyncio.run(relay_batch(platform))
         append(platform, visits(["2026-03-01", "2026-03-02"]))  # a later watermark, had they joined the batch
