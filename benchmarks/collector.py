@@ -15,7 +15,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -42,13 +41,19 @@ def start_collector(data_dir: Path, port: int, workers: int) -> tuple[subprocess
     server = subprocess.Popen([*CDP, "serve", "--no-follow", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server, key
-        except OSError:
-            time.sleep(0.1)
+        if listeners(port) >= workers:  # connections made before a worker listens all go to the others, for good (keep-alive)
+            return server, key
+        time.sleep(0.1)
     server.kill()
-    raise SystemExit("the collector did not start")
+    raise SystemExit(f"the collector did not start {workers} listening worker(s)")
+
+
+def listeners(port: int) -> int:
+    """Sockets listening on ``port`` (``/proc/net/tcp``, Linux): one per collector worker."""
+    suffix = f":{port:04X}"
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table][1:]
+    return sum(1 for row in rows if row[1].endswith(suffix) and row[3] == "0A")
 
 
 class Load:
