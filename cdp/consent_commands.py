@@ -16,8 +16,9 @@ from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.render import print_rows
-from ingestion.validation import Invalid, storable, validate
+from ingestion.validation import Invalid, validate
 from projections.tables import suppressions
+from schemas import Envelope
 from schemas.payloads.consent import ALL_PURPOSES, PURPOSES, SUPPRESSED_IDENTIFIERS
 
 suppress_app = typer.Typer(help="The suppression list: identifiers never contacted or exported for a purpose (or all).", no_args_is_help=True)
@@ -41,8 +42,8 @@ def parse_identifier(text: str) -> tuple[str, str]:
     raise CdpError(f"identifier: {text!r} is not email:..., phone:... or user_id:... (nor a bare email or phone number)")
 
 
-def operator_event(event_type: str, identifier: str, purpose: str, note: str | None, at: datetime) -> tuple[str, str, bytes]:
-    """The validated, storable event an operator's command records."""
+def operator_event(event_type: str, identifier: str, purpose: str, note: str | None, at: datetime) -> Envelope:
+    """The validated event an operator's command records."""
     kind, value = parse_identifier(identifier)
     stamp = at.strftime("%Y%m%dT%H%M%S%fZ")
     envelope = {
@@ -55,7 +56,7 @@ def operator_event(event_type: str, identifier: str, purpose: str, note: str | N
         "properties": {"purpose": purpose, "reason": "operator", **({"note": note} if note else {})},
     }
     try:
-        return storable(validate(envelope, at))
+        return validate(envelope, at)
     except Invalid as error:
         raise CdpError(str(error)) from None
 

@@ -17,6 +17,7 @@ from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
 from ingestion.deadletter import DeadLetter
+from schemas import Envelope
 
 
 class Platform:
@@ -69,7 +70,7 @@ class Platform:
         return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size)
 
     # the ingestion sink
-    def append(self, events: list[tuple[str, str, bytes]]) -> tuple[int, int]:
+    def append(self, events: list[Envelope]) -> tuple[int, int]:
         appended = self.events.append(events)
         return appended.stored, appended.duplicates
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from cdp.platform import Platform
 from ingestion.replay import replay_envelopes
 from ingestion.sdk import connectors
-from ingestion.validation import Invalid, storable, validate
+from ingestion.validation import Invalid, validate
 
 
 @dataclass
@@ -30,7 +30,7 @@ def replay(platform: Platform, ids: list[int] | None = None, source: str | None 
     for letter in letters:
         received_at = datetime.fromisoformat(letter.received_at)
         try:
-            found = [storable(validate(e, received_at)) for e in replay_envelopes(letter.origin, letter.source, letter.payload, received_at, installed)]
+            found = [validate(e, received_at) for e in replay_envelopes(letter.origin, letter.source, letter.payload, received_at, installed)]
         except Invalid as error:
             report.still_failing.append((letter.id, str(error)))
             continue

@@ -15,8 +15,8 @@ import orjson
 from pydantic import BaseModel
 
 from ingestion.sdk import _NAME, Connector, SignedConnector, connectors, envelopes, sort_records
-from ingestion.validation import storable, validate
-from schemas import SOURCE_KINDS
+from ingestion.validation import validate
+from schemas import SOURCE_KINDS, Envelope
 
 RECEIVED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 WRONG_SHAPES: tuple[Any, ...] = ({}, [], "text", 42, None, {"unexpected": {"nested": [1, 2]}}, b"{not json", b"\xff\xfe")
@@ -30,9 +30,9 @@ class ConnectorContract:
         if connector is not None:
             cls.connector = connector
 
-    def _events(self, example: Any) -> list[tuple[str, str, bytes]]:
+    def _events(self, example: Any) -> list[Envelope]:
         body = orjson.dumps(example)  # as it arrives: bytes
-        return [storable(validate(e, RECEIVED_AT)) for e in envelopes(self.connector(), body, "contract", self.connector().sign(body, "s") if issubclass(self.connector, SignedConnector) else {})]
+        return [validate(e, RECEIVED_AT) for e in envelopes(self.connector(), body, "contract", self.connector().sign(body, "s") if issubclass(self.connector, SignedConnector) else {})]
 
     def test_declares_itself(self):
         c = self.connector
@@ -52,8 +52,8 @@ class ConnectorContract:
             assert self._events(example), f"example gave no events: {example}"
 
     def test_message_ids_are_deterministic_and_distinct(self):
-        first = [event[1] for example in self.connector.examples for event in self._events(example)]
-        again = [event[1] for example in self.connector.examples for event in self._events(example)]
+        first = [event.message_id for example in self.connector.examples for event in self._events(example)]
+        again = [event.message_id for example in self.connector.examples for event in self._events(example)]
         assert first == again, "the same record must give the same message ids (re-runs are idempotent)"
         assert len(set(first)) == len(first), "two events of the examples share a message id"
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ingestion.deadletter import DeadLetter
-from ingestion.validation import Invalid, decode_json, now, storable, validate
+from ingestion.validation import Invalid, decode_json, now, validate
+from schemas import Envelope
 
 
 class Sink(Protocol):
-    def append(self, events: list[tuple[str, str, bytes]]) -> tuple[int, int]:
+    def append(self, events: list[Envelope]) -> tuple[int, int]:
         """Stores events durably; returns (stored, duplicates)."""
 
     def dead_letter(self, letters: list[DeadLetter]) -> None:
@@ -49,7 +50,7 @@ def import_lines(
 
 
 def _batches(lines: Iterable[bytes], origin: str, batch_size: int) -> Iterator[tuple[list, list, int]]:
-    good: list[tuple[str, str, bytes]] = []
+    good: list[Envelope] = []
     bad: list[tuple[int, DeadLetter]] = []
     consumed = 0
     received_at = now()
@@ -59,7 +60,7 @@ def _batches(lines: Iterable[bytes], origin: str, batch_size: int) -> Iterator[t
         if not raw:
             continue
         try:
-            good.append(storable(validate(decode_json(raw), received_at)))
+            good.append(validate(decode_json(raw), received_at))
         except Invalid as error:
             bad.append((number, DeadLetter(source=_claimed_source(raw), origin=f"{origin}:{number}", reason=str(error), payload=raw)))
         if len(good) + len(bad) >= batch_size:

@@ -1,4 +1,4 @@
-"""Sorts a request's or a file's input into storable events and dead letters, one place per item.
+"""Sorts a request's or a file's input into validated events and dead letters, one place per item.
 
 Every item ends in exactly one of the two lists, so a caller that stores both has lost nothing.
 """
@@ -11,12 +11,13 @@ from typing import Any
 import orjson
 
 from ingestion.deadletter import DeadLetter
-from ingestion.validation import Invalid, storable, validate
+from ingestion.validation import Invalid, validate
+from schemas import Envelope
 
 
 @dataclass
 class Sorted:
-    events: list[tuple[str, str, bytes]] = field(default_factory=list)  # what EventStore.append takes
+    events: list[Envelope] = field(default_factory=list)  # validated, what the sealed event store appends
     rejected: list[tuple[int, DeadLetter]] = field(default_factory=list)  # (item index, letter)
 
     @property
@@ -44,7 +45,7 @@ def sort_items(
         try:
             if max_item_bytes is not None and len(_raw(item)) > max_item_bytes:
                 raise Invalid(f"(event): {len(_raw(item)):,} bytes; this source's limit is {max_item_bytes:,}")
-            events = [storable(validate(envelope, received_at)) for envelope in to_envelopes(item)]
+            events = [validate(envelope, received_at) for envelope in to_envelopes(item)]
         except Invalid as error:
             result.rejected.append((index, DeadLetter(source=source, origin=f"{origin}#{index}", reason=str(error), payload=_raw(item))))
         else:

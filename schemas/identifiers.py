@@ -1,6 +1,7 @@
 """The identifiers a touchpoint can carry; identity resolution joins customers on them."""
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -62,20 +63,25 @@ class Identifiers(BaseModel):
             raise ValueError("at least one of anonymous_id, user_id, email, phone or social is required")
         return self
 
-    def person_keys(self) -> list[str]:
-        """The identifiers that name a person, as ``type:value`` keys, in a fixed order."""
-        return person_keys(self.model_dump(mode="json"))
+    def person_keys(self) -> Iterator[str]:
+        """The identifiers that name a person, as ``type:value`` keys, in a fixed order (lazily: a caller after the first that joins stops early)."""
+        return _person_keys(self.user_id, self.email, self.phone, ((s.platform, s.handle) for s in self.social), self.anonymous_id)
 
 
 def person_keys(identifiers: dict) -> list[str]:
     """Person identifier keys (``type:value``) of an ``Identifiers`` in its JSON form."""
-    keys = []
-    for kind in ("user_id", "email", "phone"):
-        value = identifiers.get(kind)
-        if value is not None:
-            keys.append(f"{kind}:{value}")
-    keys.extend(f"social:{s['platform']}:{s['handle']}" for s in identifiers.get("social", ()))
-    anonymous = identifiers.get("anonymous_id")
-    if anonymous is not None:
-        keys.append(f"anonymous_id:{anonymous}")
-    return keys
+    social = ((s["platform"], s["handle"]) for s in identifiers.get("social", ()))
+    return list(_person_keys(identifiers.get("user_id"), identifiers.get("email"), identifiers.get("phone"), social, identifiers.get("anonymous_id")))
+
+
+def _person_keys(user_id: str | None, email: str | None, phone: str | None, social: Iterable[tuple[str, str]], anonymous_id: str | None) -> Iterator[str]:
+    if user_id is not None:
+        yield f"user_id:{user_id}"
+    if email is not None:
+        yield f"email:{email}"
+    if phone is not None:
+        yield f"phone:{phone}"
+    for platform, handle in social:
+        yield f"social:{platform}:{handle}"
+    if anonymous_id is not None:
+        yield f"anonymous_id:{anonymous_id}"

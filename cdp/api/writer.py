@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingestion.deadletter import DeadLetter
+from schemas import Envelope
 
 
 class Sink(Protocol):
-    def append(self, events: list[tuple[str, str, bytes]]) -> tuple[int, int]: ...
+    def append(self, events: list[Envelope]) -> tuple[int, int]: ...
 
     def dead_letter(self, letters: list[DeadLetter]) -> None: ...
 
@@ -37,7 +38,7 @@ class Overloaded(Exception):
 
 @dataclass
 class _Job:
-    events: list[tuple[str, str, bytes]]
+    events: list[Envelope]
     letters: list[DeadLetter]
     done: asyncio.Future
     loop: asyncio.AbstractEventLoop

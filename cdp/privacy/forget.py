@@ -40,9 +40,8 @@ from cdp.queries import find_customers
 from cdp.scaleout.state import ScaleoutErasure, relay_has_run
 from cdp.statestore import StateStore
 from cdp.timetravel import merged_customers
-from ingestion.validation import storable
 from projections.tables import identity_refusals
-from schemas import parse_envelope
+from schemas import Envelope, parse_envelope
 from schemas.payloads.privacy import CustomerErased
 
 ERASURE_SOURCE = "privacy"
@@ -152,7 +151,7 @@ def _needles(identifiers: list[str]) -> list[str]:
     return needles
 
 
-def _erasure_event(token: str, keys_shredded: int, letters_shredded: int, last_seen_ms: int | None, at: datetime) -> tuple[str, str, bytes]:
+def _erasure_event(token: str, keys_shredded: int, letters_shredded: int, last_seen_ms: int | None, at: datetime) -> Envelope:
     occurred = datetime.fromtimestamp(last_seen_ms / 1000, UTC) if last_seen_ms is not None else at
     envelope = parse_envelope(
         {
@@ -166,4 +165,4 @@ def _erasure_event(token: str, keys_shredded: int, letters_shredded: int, last_s
             "properties": {"erasure_token": token, "keys_shredded": keys_shredded, "dead_letters_shredded": letters_shredded},
         }
     )
-    return storable(envelope)
+    return envelope

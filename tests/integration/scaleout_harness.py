@@ -22,7 +22,7 @@ from cdp.config import Settings, load_settings
 from cdp.platform import Platform
 from cdp.scaleout.state import partition_progress
 from cdp.warehouse import Warehouse
-from ingestion.validation import storable, validate
+from ingestion.validation import validate
 from projections.tables import WAREHOUSE_TABLES
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
@@ -80,7 +80,7 @@ def append(platform: Platform, envelopes: Iterable[dict], chunk: int = 5000) -> 
     stored, batch = 0, []
     received = datetime.now(UTC)
     for envelope in envelopes:
-        batch.append(storable(validate(envelope, received)))
+        batch.append(validate(envelope, received))
         if len(batch) == chunk:
             stored += platform.append(batch)[0]
             batch = []

@@ -18,6 +18,7 @@ from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.workload import generate_events
 from ingestion.jsonl import import_lines
+from schemas import parse_envelope
 
 
 def create_database(postgres, name: str) -> None:
@@ -87,7 +88,7 @@ def test_a_postgres_event_store_backup_holds_exactly_the_events_up_to_its_last_p
     with Platform(restored.settings) as platform:
         assert platform.events.last_position() == last
         assert message_ids(platform) == everything[:last]
-        assert platform.append([("after", "m1", events[-1])]) == (1, 0)  # the restored store takes new events after it
+        assert platform.append([parse_envelope({**orjson.loads(events[-1]), "message_id": "after-restore"})]) == (1, 0)  # the restored store takes new events after it
         assert platform.events.last_position() == last + 1
 
     replaced = restore_backup(tmp_path / "backup", tmp_path / "restored", journal, replace=True)  # --force: the appended event goes

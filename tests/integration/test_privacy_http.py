@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 
 from cdp.platform import Platform
 from cdp.privacy.http import forget_router
-from ingestion.validation import storable
 from schemas import parse_envelope
 from tests.events import event, order
 
@@ -20,7 +19,7 @@ def admin_only(authorization: str = Header("")) -> SimpleNamespace:
 
 
 def test_forget_over_http(platform: Platform):
-    platform.append([storable(parse_envelope(e)) for e in (order("2025-01-02", 10, "o1", email="ann@example.com"), event("page_viewed", "2025-01-03", email="bob@example.com"))])
+    platform.append([parse_envelope(e) for e in (order("2025-01-02", 10, "o1", email="ann@example.com"), event("page_viewed", "2025-01-03", email="bob@example.com"))])
     platform.runner.run()
     app = FastAPI()
     app.include_router(forget_router(lambda: platform, admin_only))

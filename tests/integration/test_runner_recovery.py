@@ -9,7 +9,7 @@ import pytest
 
 from cdp.config import load_settings
 from cdp.platform import Platform
-from ingestion.validation import storable, validate
+from ingestion.validation import validate
 from projections.tables import WAREHOUSE_TABLES
 from tests.crash import Killed, killed
 from tests.events import event, order
@@ -22,7 +22,7 @@ LATE = [order("2026-02-01", 40.0, "o2", email="s@example.com")]  # ...but a Febr
 
 
 def append(platform: Platform, envelopes: list[dict]) -> None:
-    platform.append([storable(validate(e, datetime(2026, 6, 2, tzinfo=UTC))) for e in envelopes])  # received at the same time in both runs
+    platform.append([validate(e, datetime(2026, 6, 2, tzinfo=UTC)) for e in envelopes])  # received at the same time in both runs
 
 
 def every_table(platform: Platform) -> dict[str, list[tuple]]:

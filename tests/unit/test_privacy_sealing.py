@@ -1,5 +1,6 @@
 """Sealing personal fields with a key per subject; the key store; what a shredded key leaves."""
 
+import base64
 import os
 import stat
 from pathlib import Path
@@ -14,15 +15,15 @@ from cdp.privacy.keystore import KeyStore, Shredded, master_key
 from cdp.privacy.sealing import PERSONAL_PATHS, Sealer
 from ingestion.validation import storable
 from projections.identity import IdentityRules
-from schemas import ENVELOPE_BY_EVENT_TYPE, parse_envelope
+from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers, parse_envelope
 from schemas.personal import personal_paths
 from tests.events import event
 
 MASTER = b"m" * 32
 
 
-def stored(raw: dict) -> tuple[str, str, bytes]:
-    return storable(parse_envelope(raw))
+def stored(raw: dict) -> Envelope:
+    return parse_envelope(raw)
 
 
 def notifications(sealed: list[tuple[str, str, bytes]]) -> list[Notification]:
@@ -56,8 +57,24 @@ def test_sealed_events_hold_no_personal_value_and_open_to_the_original(keys: Key
         for secret in (b"ann@example.com", b"8613900000001", b"Ann Lee", b"u-77"):
             assert secret not in body
     assert b'"amount":12.5' in sealed[1][2]  # what is not personal stays readable
+    public = orjson.loads(sealed[0][2])
+    assert public["identifiers"] == {"account_id": None} and "traits" not in public and "text" not in public["properties"]  # left out, not nulled
     opened = Sealer(keys, IdentityRules()).open(notifications(sealed))
-    assert [n.state for n in opened] == [body for _, _, body in originals]
+    assert [orjson.loads(n.state) for n in opened] == [orjson.loads(storable(e)[2]) for e in originals]
+
+
+def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyStore):
+    """Before 2026-12-05 the personal values were nulled in place and sealed keyed by their path."""
+    original = stored(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi", "topic": "delivery"}))
+    plain = orjson.loads(storable(original)[2])
+    secret = {"identifiers/email": "ann@example.com", "properties/text": "hi", "traits": {"name": "Ann"}}
+    earlier = {**plain, "identifiers": {**plain["identifiers"], "email": None}, "properties": {**plain["properties"], "text": None}, "traits": None}
+    key_id, cipher = keys.keys_for(["email:ann@example.com"])["email:ann@example.com"]
+    nonce = os.urandom(12)
+    data = cipher.encrypt(nonce, orjson.dumps(secret), f"{original.source_name}/{original.message_id}".encode())
+    earlier["sealed"] = {"key": key_id, "nonce": base64.b64encode(nonce).decode(), "data": base64.b64encode(data).decode()}
+    (opened,) = Sealer(keys, IdentityRules()).open(notifications([("s", "m", orjson.dumps(earlier))]))
+    assert orjson.loads(opened.state) == plain
 
 
 def test_a_sealed_blob_cannot_be_moved_to_another_event(keys: KeyStore):
@@ -70,10 +87,10 @@ def test_a_sealed_blob_cannot_be_moved_to_another_event(keys: KeyStore):
 
 def test_subject_is_the_first_identifier_that_may_join_skipping_placeholders(keys: KeyStore):
     sealer = Sealer(keys, IdentityRules())
-    assert sealer.subject({"user_id": "u1", "email": "ann@example.com"}) == "user_id:u1"
-    assert sealer.subject({"user_id": "guest", "email": "ann@example.com", "phone": "+8613900000001"}) == "email:ann@example.com"
-    assert sealer.subject({"email": "test@test.com", "anonymous_id": "a1"}) == "anonymous_id:a1"
-    assert sealer.subject({"user_id": "guest", "email": "test@test.com"}) is None
+    assert sealer.subject(Identifiers(user_id="u1", email="ann@example.com")) == "user_id:u1"
+    assert sealer.subject(Identifiers(user_id="guest", email="ann@example.com", phone="+8613900000001")) == "email:ann@example.com"
+    assert sealer.subject(Identifiers(email="test@test.com", anonymous_id="a1")) == "anonymous_id:a1"
+    assert sealer.subject(Identifiers(user_id="guest", email="test@test.com")) is None
 
 
 def test_one_key_per_subject_and_events_without_one_get_their_own(keys: KeyStore):
