@@ -77,6 +77,17 @@ class EventStore:
         return self._recorder.max_notification_id() or 0
 
 
+_WRITER_PRAGMAS = (
+    # Event ids are hashes, so each insert lands on a random page of the primary-key index and every
+    # commit writes most of the pages it touched to the WAL again. A cache that holds the index and a
+    # WAL checkpointed every 10,000 pages (40 MiB; SQLite's default is 1,000) instead of every commit
+    # or so cut the insert cost at 500k-600k stored events from 32 to 20 µs CPU and 62 to 34 µs wall
+    # per event (benchmarks/eventstore_insert.py).
+    "PRAGMA cache_size = -65536",  # KiB
+    "PRAGMA wal_autocheckpoint = 10000",
+)
+
+
 class SQLiteInsert:
     """``INSERT OR IGNORE`` of all rows with one ``executemany``; the rows it changed are those stored.
 
@@ -95,6 +106,8 @@ class SQLiteInsert:
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         try:
             with self._datastore.transaction(commit=True) as cursor:
+                for pragma in _WRITER_PRAGMAS:  # per connection; the pool may hand out another one
+                    cursor.sqlite_cursor.execute(pragma)
                 cursor.sqlite_cursor.executemany(self._statement, rows)
                 return cursor.sqlite_cursor.rowcount
         finally:
