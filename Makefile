@@ -29,7 +29,7 @@ bench: $(BIN)/cdp
 	$(BIN)/python -m benchmarks.suite --events 1000000
 
 bench-collector: $(BIN)/cdp
-	$(BIN)/python benchmarks/collector.py
+	$(BIN)/python -m benchmarks.collector
 
 clean:
 	rm -rf $(VENV) .cdp

@@ -6,7 +6,7 @@ little CPU): first /v1/batch requests of 100 events, then single-event /v1/track
 Every acknowledged event is durable (the collector answers after its write commits); the event
 store is counted at the end to prove it.
 
-    .venv/bin/python benchmarks/collector.py [--seconds 10] [--connections 16] [--batch 100] [--workers 1]
+    .venv/bin/python -m benchmarks.collector [--seconds 10] [--connections 16] [--batch 100] [--workers 1]
 """
 
 import argparse
