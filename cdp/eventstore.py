@@ -81,8 +81,8 @@ _WRITER_PRAGMAS = (
     # Event ids are hashes, so each insert lands on a random page of the primary-key index and every
     # commit writes most of the pages it touched to the WAL again. A cache that holds the index and a
     # WAL checkpointed every 10,000 pages (40 MiB; SQLite's default is 1,000) instead of every commit
-    # or so cut the insert cost at 500k-600k stored events from 32 to 20 µs CPU and 62 to 34 µs wall
-    # per event (benchmarks/eventstore_insert.py).
+    # or so cut the append cost at 500k-600k stored events from 30 to 24 µs CPU and 59 to 39 µs wall
+    # per event (python -m benchmarks.eventstore_insert).
     "PRAGMA cache_size = -65536",  # KiB
     "PRAGMA wal_autocheckpoint = 10000",
 )
