@@ -20,6 +20,12 @@ from cdp.config import load_settings
 from cdp.eventstore import open_event_store
 
 BODY_BYTES = 700  # a sealed /v1/batch benchmark event
+_BODY = os.urandom(BODY_BYTES // 2).hex().encode()
+
+
+def rows(first: int, count: int) -> list[tuple[str, str, bytes]]:
+    """``count`` events for ``EventStore.append``, numbered from ``first`` (ids hashed as the collector's are)."""
+    return [("bench-prefill", f"m-{n}", _BODY) for n in range(first, first + count)]
 
 
 def main() -> None:
@@ -28,16 +34,15 @@ def main() -> None:
     parser.add_argument("--write", type=int, default=1000, help="events per transaction")
     parser.add_argument("--slices", type=int, default=6)
     args = parser.parse_args()
-    body = os.urandom(BODY_BYTES // 2).hex().encode()
     writes = args.events // args.write
     per_slice = max(1, writes // args.slices)
     with tempfile.TemporaryDirectory(prefix="cdp-insert-", dir=Path.cwd()) as tmp:  # the project's disk, not a tmpfs
         store = open_event_store(load_settings(data_dir=Path(tmp)))
         cpu = wall = 0.0
         for number in range(writes):
-            rows = [("bench", f"m-{number * args.write + i}", body) for i in range(args.write)]
+            write = rows(number * args.write, args.write)
             started, started_cpu = time.perf_counter(), time.process_time()
-            store.append(rows)
+            store.append(write)
             wall += time.perf_counter() - started
             cpu += time.process_time() - started_cpu
             if (number + 1) % per_slice == 0:

@@ -74,7 +74,7 @@ class GroupWriter:
             self._thread.join()
             self._thread = None
 
-    async def write(self, events: list[tuple[str, str, bytes]], letters: list[DeadLetter]) -> None:
+    async def write(self, events: list[Envelope], letters: list[DeadLetter]) -> None:
         """Returns once everything given is durably stored; raises what the store raised."""
         loop = asyncio.get_running_loop()
         job = _Job(events, letters, loop.create_future(), loop)
