@@ -55,8 +55,8 @@ def listeners(port: int) -> int:
     """Sockets listening on ``port`` (``/proc/net/tcp``, Linux): one per collector worker."""
     suffix = f":{port:04X}"
     with open("/proc/net/tcp") as table:
-        rows = [line.split() for line in table][1:]
-    return sum(1 for row in rows if row[1].endswith(suffix) and row[3] == "0A")
+        sockets = [line.split() for line in table][1:]
+    return sum(1 for socket in sockets if socket[1].endswith(suffix) and socket[3] == "0A")
 
 
 class Load:
