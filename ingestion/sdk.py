@@ -142,7 +142,7 @@ def sort_records(
     headers: Mapping[str, str] = {},
     start: int = 0,
 ) -> Sorted:
-    """Webhook bodies or file lines → storable events and dead letters."""
+    """Webhook bodies or file lines → validated events and dead letters."""
     to_envelopes = lambda item: list(envelopes(connector, item, source_name, headers))  # noqa: E731
     return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start)
 

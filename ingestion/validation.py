@@ -1,4 +1,4 @@
-"""Turns one raw input object into a validated, storable event, or a reason naming the field."""
+"""Turns one raw input object into a validated event, or a reason naming the field."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,13 +43,6 @@ def validate(data: Any, received_at: datetime) -> Envelope:
 def json_kind(value: Any) -> str:
     kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
     return kinds.get(type(value), type(value).__name__)
-
-
-def storable(envelope: Envelope) -> tuple[str, str, bytes]:
-    """``(source_name, message_id, JSON)``, what the event store appends."""
-    # the concrete envelope class's own serializer: the same bytes as ENVELOPE_ADAPTER.dump_json,
-    # without the union serializer's search for the member type (3x the cost)
-    return envelope.source_name, envelope.message_id, envelope.__pydantic_serializer__.to_json(envelope)
 
 
 def now() -> datetime:

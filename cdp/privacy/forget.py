@@ -153,7 +153,7 @@ def _needles(identifiers: list[str]) -> list[str]:
 
 def _erasure_event(token: str, keys_shredded: int, letters_shredded: int, last_seen_ms: int | None, at: datetime) -> Envelope:
     occurred = datetime.fromtimestamp(last_seen_ms / 1000, UTC) if last_seen_ms is not None else at
-    envelope = parse_envelope(
+    return parse_envelope(
         {
             "message_id": f"erasure-{token}",
             "event_type": CustomerErased.event_type,
@@ -165,4 +165,3 @@ def _erasure_event(token: str, keys_shredded: int, letters_shredded: int, last_s
             "properties": {"erasure_token": token, "keys_shredded": keys_shredded, "dead_letters_shredded": letters_shredded},
         }
     )
-    return envelope

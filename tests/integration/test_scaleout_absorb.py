@@ -16,8 +16,9 @@ from cdp.privacy.sealing import Sealer
 from cdp.scaleout import messages
 from cdp.scaleout.state import PartitionState, connect
 from cdp.scaleout.worker import PartitionProcessor, Planned
-from ingestion.validation import storable, validate
+from ingestion.validation import validate
 from projections.pipeline import Pipeline
+from schemas import ENVELOPE_ADAPTER
 from tests.events import order
 from tests.services.postgres import PostgresServer
 
@@ -45,7 +46,7 @@ def processor(postgres: PostgresServer, tmp_path) -> PartitionProcessor:
 
 
 def purchase(position: int, customer: str, amount: float) -> messages.Message:
-    envelope = storable(validate(order("2025-12-01", amount, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))[2]
+    envelope = ENVELOPE_ADAPTER.dump_json(validate(order("2025-12-01", amount, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
     return messages.decode(messages.event(position, 0, WATERMARK, customer, envelope))
 
 

@@ -19,9 +19,10 @@ from cdp.scaleout.worker import PartitionProcessor
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
-from ingestion.validation import storable, validate
+from ingestion.validation import validate
 from projections.pipeline import Pipeline
 from projections.tables import WAREHOUSE_TABLES
+from schemas import ENVELOPE_ADAPTER
 from tests.crash import Killed, killed
 from tests.events import order
 from tests.integration.scaleout_harness import fresh_database, table_rows
@@ -34,7 +35,7 @@ def ms(day: str) -> int:
 
 
 def purchase(position: int, customer: str, day: str, watermark: str) -> messages.Message:
-    envelope = storable(validate(order(day, 40.0, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))[2]
+    envelope = ENVELOPE_ADAPTER.dump_json(validate(order(day, 40.0, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
     return messages.decode(messages.event(position, 0, ms(watermark), customer, envelope))
 
 

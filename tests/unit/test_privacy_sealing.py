@@ -13,17 +13,12 @@ from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.privacy.keystore import KeyStore, Shredded, master_key
 from cdp.privacy.sealing import PERSONAL_PATHS, Sealer
-from ingestion.validation import storable
 from projections.identity import IdentityRules
-from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers, parse_envelope
+from schemas import ENVELOPE_ADAPTER, ENVELOPE_BY_EVENT_TYPE, Identifiers, parse_envelope
 from schemas.personal import personal_paths
 from tests.events import event
 
 MASTER = b"m" * 32
-
-
-def stored(raw: dict) -> Envelope:
-    return parse_envelope(raw)
 
 
 def notifications(sealed: list[tuple[str, str, bytes]]) -> list[Notification]:
@@ -51,7 +46,7 @@ def test_sealed_events_hold_no_personal_value_and_open_to_the_original(keys: Key
         event("feedback_given", "2025-01-02", email="ann@example.com", phone="+8613900000001", traits={"name": "Ann Lee"}, properties={"text": "Ann Lee is happy"}),
         event("order_placed", "2025-01-03", user_id="u-77", properties={"order_id": "o1", "amount": 12.5, "currency": "CNY"}),
     ]
-    originals = [stored(r) for r in raw]
+    originals = [parse_envelope(r) for r in raw]
     sealed = Sealer(keys, IdentityRules()).seal(originals)
     for _, _, body in sealed:
         for secret in (b"ann@example.com", b"8613900000001", b"Ann Lee", b"u-77"):
@@ -60,13 +55,13 @@ def test_sealed_events_hold_no_personal_value_and_open_to_the_original(keys: Key
     public = orjson.loads(sealed[0][2])
     assert public["identifiers"] == {"account_id": None} and "traits" not in public and "text" not in public["properties"]  # left out, not nulled
     opened = Sealer(keys, IdentityRules()).open(notifications(sealed))
-    assert [orjson.loads(n.state) for n in opened] == [orjson.loads(storable(e)[2]) for e in originals]
+    assert [orjson.loads(n.state) for n in opened] == [orjson.loads(ENVELOPE_ADAPTER.dump_json(e)) for e in originals]
 
 
 def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyStore):
     """Before 2026-12-05 the personal values were nulled in place and sealed keyed by their path."""
-    original = stored(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi", "topic": "delivery"}))
-    plain = orjson.loads(storable(original)[2])
+    original = parse_envelope(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi", "topic": "delivery"}))
+    plain = orjson.loads(ENVELOPE_ADAPTER.dump_json(original))
     secret = {"identifiers/email": "ann@example.com", "properties/text": "hi", "traits": {"name": "Ann"}}
     earlier = {**plain, "identifiers": {**plain["identifiers"], "email": None}, "properties": {**plain["properties"], "text": None}, "traits": None}
     key_id, cipher = keys.keys_for(["email:ann@example.com"])["email:ann@example.com"]
@@ -79,7 +74,7 @@ def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyS
 
 def test_a_sealed_blob_cannot_be_moved_to_another_event(keys: KeyStore):
     sealer = Sealer(keys, IdentityRules())
-    a, b = sealer.seal([stored(event("page_viewed", "2025-01-02", email="ann@example.com")), stored(event("page_viewed", "2025-01-02", email="ann@example.com"))])
+    a, b = sealer.seal([parse_envelope(event("page_viewed", "2025-01-02", email="ann@example.com")), parse_envelope(event("page_viewed", "2025-01-02", email="ann@example.com"))])
     moved = orjson.loads(b[2]) | {"sealed": orjson.loads(a[2])["sealed"]}
     with pytest.raises(Exception):  # noqa: B017 - AES-GCM's InvalidTag: the associated data is the event's source and message id
         sealer.open(notifications([(b[0], b[1], orjson.dumps(moved))]))
@@ -95,17 +90,17 @@ def test_subject_is_the_first_identifier_that_may_join_skipping_placeholders(key
 
 def test_one_key_per_subject_and_events_without_one_get_their_own(keys: KeyStore):
     sealer = Sealer(keys, IdentityRules())
-    sealed = sealer.seal([stored(event("page_viewed", "2025-01-02", email="ann@example.com")) for _ in range(3)] + [stored(event("page_viewed", "2025-01-02", user_id="guest")) for _ in range(2)])
+    sealed = sealer.seal([parse_envelope(event("page_viewed", "2025-01-02", email="ann@example.com")) for _ in range(3)] + [parse_envelope(event("page_viewed", "2025-01-02", user_id="guest")) for _ in range(2)])
     key_ids = [orjson.loads(body)["sealed"]["key"] for _, _, body in sealed]
     assert len(set(key_ids[:3])) == 1 and len(set(key_ids[3:])) == 2 and key_ids[0] not in key_ids[3:]
-    again = sealer.seal([stored(event("page_viewed", "2025-02-02", email="ann@example.com"))])
+    again = sealer.seal([parse_envelope(event("page_viewed", "2025-02-02", email="ann@example.com"))])
     assert orjson.loads(again[0][2])["sealed"]["key"] == key_ids[0]  # the same person, the same key, batch after batch
 
 
 def test_a_shredded_key_opens_as_erased_under_the_erasure_token(keys: KeyStore):
     sealer = Sealer(keys, IdentityRules())
     raw = event("nps_answered", "2025-01-02", email="ann@example.com", anonymous_id="a1", account_id="acme", traits={"name": "Ann"}, properties={"score": 9, "comment": "Ann says hi"})
-    sealed = sealer.seal([stored(raw)])
+    sealed = sealer.seal([parse_envelope(raw)])
     assert keys.shred(keys.subject_key_ids(["email:ann@example.com"]), "f" * 32) == 1
     (opened,) = sealer.open(notifications(sealed))
     erased = orjson.loads(opened.state)

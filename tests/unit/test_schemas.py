@@ -83,15 +83,15 @@ def test_json_schema_export(tmp_path: Path):
     assert order_schema["$defs"]["Identifiers"]["properties"]["email"]["x-personal-data"] is True
 
 
-def test_storable_bytes_are_the_envelope_unions_json():
+def test_the_concrete_class_serializer_gives_the_envelope_unions_json():  # what sealing serialises with
     from datetime import UTC, datetime
 
     from cdp.workload import generate_events
-    from ingestion.validation import storable, validate
+    from ingestion.validation import validate
     from schemas import ENVELOPE_ADAPTER
 
     received = datetime(2026, 1, 1, tzinfo=UTC)
     for event in generate_events(3000, seed=11):
         envelope = validate(event, received)
-        assert storable(envelope)[2] == ENVELOPE_ADAPTER.dump_json(envelope)
+        assert envelope.__pydantic_serializer__.to_json(envelope) == ENVELOPE_ADAPTER.dump_json(envelope)
 
