@@ -17,6 +17,7 @@ from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.render import print_profile, print_rows
 from cdp.runner import Progress as RunProgress
+from cdp.warehouse.sandbox import QuerySandbox
 from ingestion.jsonl import ImportReport, import_lines
 from schemas.export import export_json_schemas
 
@@ -109,18 +110,17 @@ def profile(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only ClickHouse query, e.g. \"SELECT count() FROM cdp.events\".")],
+    query: Annotated[str, typer.Argument(help="One ClickHouse SELECT over the cdp database, e.g. \"SELECT count() FROM cdp.events\".")],
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Run a read-only SQL query on the warehouse (writes are refused)."""
+    """Run one SELECT on the warehouse (writes, files, the network and settings are refused)."""
     if fmt not in ("table", "json", "csv"):
         raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     with Platform(_settings(data_dir, config)) as platform:
-        warehouse = platform.warehouse
-        warehouse.make_read_only()
-        rows = warehouse.query(query)
+        platform.warehouse.make_read_only()
+        rows = QuerySandbox(platform.warehouse).query(query)
     print_rows(out, rows, fmt)
 
 
