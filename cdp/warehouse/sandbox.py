@@ -84,15 +84,15 @@ class Functions:
 
 
 class QuerySandbox:
-    """``QuerySandbox(warehouse).query(sql)`` runs ``sql`` if it passes the checks, else raises ``QueryRefused``."""
+    """``QuerySandbox(warehouse).query(sql, params)`` runs ``sql`` if it passes the checks, else raises ``QueryRefused``."""
 
     def __init__(self, warehouse: Warehouse):
         self._warehouse = warehouse
         self._functions: Functions | None = None
 
-    def query(self, sql: str) -> list[dict[str, Any]]:
-        text = self.check(sql)
-        return self._warehouse.query(text)
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """``params``: server-side ``{name:Type}`` parameters, as ``Warehouse.query`` takes them."""
+        return self._warehouse.query(self.check(sql), params)
 
     def check(self, sql: str) -> str:
         """The statement as it will run; raises ``QueryRefused`` naming what is not allowed."""

@@ -28,7 +28,7 @@ def single_statement(sql: str) -> str:
             end = text.find("*/", i + 2)
             i = len(text) if end < 0 else end + 1
         elif ch == ";":
-            raise QueryRefused("one statement at a time: the query holds a ';' outside quotes")
+            raise QueryRefused("refused: one statement at a time: the query holds a ';' outside quotes")
         i += 1
     return text
 

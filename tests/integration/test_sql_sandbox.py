@@ -1,0 +1,117 @@
+"""`cdp sql` and the query sandbox: no query reaches a file, the network or the server's configuration
+(invariant 8), on the embedded warehouse through the real CLI and on a ClickHouse server; ordinary
+analytics still run."""
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cdp.errors import QueryRefused
+from cdp.warehouse.sandbox import QuerySandbox
+from tests.cli import cdp
+from tests.integration.sandbox_forms import HOSTILE, ORDINARY
+from tests.services.clickhouse import ClickHouseServer
+
+CANARY = b"canary-5d41402abc4b2a76 a file no query may read or change\n"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with a small demo (its master key included)."""
+    data = tmp_path_factory.mktemp("sandbox") / "data"
+    made = cdp("demo", "--customers", "30", data_dir=data)
+    assert made.returncode == 0, made.stderr.decode()
+    assert (data / "master.key").stat().st_size > 0
+    return data
+
+
+@pytest.fixture
+def places(tmp_path: Path, demo: Path) -> dict[str, Path]:
+    canary = tmp_path / "canary.txt"
+    canary.write_bytes(CANARY)
+    return {"canary": canary, "new": tmp_path / "written.txt", "key": demo / "master.key"}
+
+
+def forms(query: str, places: dict[str, Path], db: str) -> str:
+    return query.format(db=db, **{name: str(path) for name, path in places.items()})
+
+
+def assert_untouched(places: dict[str, Path], *outputs: bytes) -> None:
+    assert places["canary"].read_bytes() == CANARY
+    assert not places["new"].exists()
+    secrets = [CANARY.strip(), places["key"].read_bytes().strip()]
+    for output in outputs:
+        for secret in secrets:
+            assert secret not in output
+
+
+@pytest.mark.parametrize("query", [q for _, q in HOSTILE], ids=[name for name, _ in HOSTILE])
+def test_cdp_sql_refuses_in_one_line_and_touches_nothing(demo: Path, places: dict[str, Path], query: str):
+    result = cdp("sql", forms(query, places, "cdp"), data_dir=demo, timeout=60)
+    assert result.returncode == 2, result.stdout.decode()
+    assert result.stderr.decode().startswith("error: refused: ") and result.stderr.count(b"\n") == 1, result.stderr.decode()
+    assert_untouched(places, result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("query", ORDINARY)
+def test_cdp_sql_still_answers_ordinary_analytics(demo: Path, query: str):
+    result = cdp("sql", forms(query, {}, "cdp"), "--format", "json", data_dir=demo, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert isinstance(orjson.loads(result.stdout), list)
+
+
+def test_cdp_sql_answers_with_the_demo_data(demo: Path):
+    result = cdp("sql", "SELECT count() AS n FROM cdp.profiles FINAL", "--format", "json", data_dir=demo)
+    assert orjson.loads(result.stdout) == [{"n": 30}]
+
+
+@pytest.mark.parametrize("name", ["outfile-truncate", "file-function", "file-master-key", "system-table"])
+def test_cdp_sql_on_a_clickhouse_server_refuses(clickhouse: ClickHouseServer, tmp_path: Path, demo: Path, places: dict[str, Path], name: str):
+    env = {"CDP_WAREHOUSE__BACKEND": "clickhouse", "CDP_WAREHOUSE__HOST": clickhouse.host, "CDP_WAREHOUSE__PORT": str(clickhouse.port)}
+    result = cdp("sql", forms(dict(HOSTILE)[name], places, "cdp"), data_dir=tmp_path / "data", env=env, timeout=60)
+    assert result.returncode == 2 and result.stderr.decode().startswith("error: refused: "), result.stderr.decode()
+    assert_untouched(places, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="module")
+def sandbox(any_warehouse) -> QuerySandbox:
+    any_warehouse.make_read_only()
+    return QuerySandbox(any_warehouse)
+
+
+@pytest.mark.parametrize("query", [q for _, q in HOSTILE], ids=[name for name, _ in HOSTILE])
+def test_the_sandbox_refuses_on_both_backends(sandbox: QuerySandbox, any_warehouse, tmp_path: Path, query: str):
+    canary, new = tmp_path / "canary.txt", tmp_path / "written.txt"
+    canary.write_bytes(CANARY)
+    places = {"canary": canary, "new": new, "key": canary}
+    with pytest.raises(QueryRefused, match="^refused: ") as refused:
+        sandbox.query(forms(query, places, any_warehouse.database))
+    assert "\n" not in str(refused.value)
+    assert canary.read_bytes() == CANARY and not new.exists() and CANARY.strip().decode() not in str(refused.value)
+
+
+@pytest.mark.parametrize("query", ORDINARY)
+def test_the_sandbox_answers_ordinary_analytics_on_both_backends(sandbox: QuerySandbox, any_warehouse, query: str):
+    assert isinstance(sandbox.query(forms(query, {}, any_warehouse.database)), list)
+
+
+def test_the_sandbox_passes_query_parameters(sandbox: QuerySandbox, any_warehouse):
+    sql = f"SELECT {{n:UInt8}} + 1 AS n, {{s:String}} AS s, count() AS rows FROM `{any_warehouse.database}`.profiles WHERE lifecycle_stage IN {{stages:Array(String)}}"
+    assert sandbox.query(sql, {"n": 1, "s": "a'b\\c", "stages": ["new"]}) == [{"n": 2, "s": "a'b\\c", "rows": 0}]
+
+
+def test_a_syntax_error_is_one_line_without_the_sandbox_around_it(sandbox: QuerySandbox):
+    with pytest.raises(QueryRefused) as refused:
+        sandbox.query("SELEC 1")
+    message = str(refused.value)
+    assert message.startswith("refused: ") and "Syntax error" in message and "parseQueryToJSON" not in message and "\n" not in message
+
+
+def test_the_canary_is_readable_by_the_engine_without_the_sandbox(any_warehouse, tmp_path: Path):
+    """The threat is real: with readonly = 1 alone, chDB reads a file (and the tests above would mean nothing)."""
+    if any_warehouse.__class__.__name__ != "ChdbWarehouse":
+        pytest.skip("the server reads files only under its user_files_path")
+    canary = tmp_path / "canary.txt"
+    canary.write_bytes(CANARY)
+    assert any_warehouse.query(f"SELECT file('{canary}') AS x") == [{"x": CANARY.decode()}]
