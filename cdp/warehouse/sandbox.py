@@ -7,8 +7,9 @@ query parameter, so it is never spliced into SQL), and the syntax tree is checke
 allow-lists; anything not on them is refused:
 - the statement is one SELECT (UNION, INTERSECT, EXCEPT, WITH and subqueries included), without
   INTO OUTFILE, FORMAT or SETTINGS;
-- every table is ``DATABASE.name`` of the warehouse's database, or a WITH name in scope (also on
-  the right of IN);
+- every table is ``DATABASE.name`` of the warehouse's database, a WITH name in scope (also on the
+  right of IN), or one of ``METADATA_TABLES`` (column names, types and comments; no paths, settings
+  or data);
 - table functions are ``TABLE_FUNCTIONS`` (generated rows, no source);
 - functions are those of the ``FUNCTION_CATEGORIES`` ClickHouse files them under
   (``system.functions``), with their aliases and aggregate combinators, plus ``EXTRA_FUNCTIONS``;
@@ -39,6 +40,7 @@ NODE_TYPES = frozenset({
     "QualifiedColumnsListMatcher", "ColumnsTransformerList", "ColumnsExceptTransformer", "ColumnsReplaceTransformer",
     "ColumnsReplaceTransformerReplacement", "ColumnsApplyTransformer",
 })  # fmt: skip
+METADATA_TABLES = frozenset({("system", "columns")})
 TABLE_FUNCTIONS = frozenset({"numbers", "generate_series", "generateSeries", "values"})
 FUNCTION_CATEGORIES = frozenset({
     "Aggregate Functions", "Arithmetic", "Arrays", "Bit", "Bitmap", "Comparison", "Conditional", "Dates and Times",
@@ -107,7 +109,10 @@ class QuerySandbox:
             raise QueryRefused(f"refused: {_parser_message(str(error))}") from None
         if row["text"] != text:  # the engine must check exactly the text it will run
             raise QueryRefused("refused: the query text did not reach the parser intact")
-        return orjson.loads(row["ast"])
+        try:
+            return orjson.loads(row["ast"])
+        except orjson.JSONDecodeError:  # deeper than orjson reads (1,024 levels)
+            raise QueryRefused("refused: the query is nested too deeply to check") from None
 
     def _catalog(self) -> Functions:
         if self._functions is None:
@@ -127,7 +132,7 @@ class QuerySandbox:
 
 def _parser_message(message: str) -> str:
     """ClickHouse's parse error, without its code and the guard's own query around it."""
-    message = message.split(": In scope SELECT", 1)[0].rsplit("DB::Exception: ", 1)[-1]
+    message = message.split(": In scope SELECT", 1)[0].rsplit("DB::Exception: ", 1)[-1].strip().rstrip(".")
     if "JSON serialization" in message or "parseQueryToJSON" in message:
         return "only a single SELECT can run here"
     if "Unknown function" in message:
@@ -142,25 +147,25 @@ class _Check:
     def statement(self, ast: dict[str, Any]) -> None:
         if ast.get("type") != "SelectWithUnionQuery":
             raise QueryRefused(f"refused: only a single SELECT can run here, not {_kind(ast)}")
-        self.node(ast, frozenset())
+        pending: list[tuple[Any, frozenset[str]]] = [(ast, frozenset())]  # (part of the tree, WITH names in scope); no recursion, any depth
+        while pending:
+            part, ctes = pending.pop()
+            if isinstance(part, list):
+                pending.extend((item, ctes) for item in part)
+            elif isinstance(part, dict):
+                pending.extend(self.node(part, ctes))
 
-    def node(self, node: Any, ctes: frozenset[str]) -> None:
-        if isinstance(node, list):
-            for item in node:
-                self.node(item, ctes)
-            return
-        if not isinstance(node, dict):
-            return
+    def node(self, node: dict[str, Any], ctes: frozenset[str]) -> list[tuple[Any, frozenset[str]]]:
+        """Checks one node; returns the parts to check next, with their scope."""
         kind = node.get("type")
         if kind is None:  # a container without a node type: look inside all the same
-            self.children(node, ctes)
-            return
+            return _inside(node, ctes)
         if kind == "SetQuery":
             raise QueryRefused("refused: SETTINGS is not allowed in a query")
         if kind not in NODE_TYPES:
             raise QueryRefused(f"refused: {_kind(node)} is not allowed in a query")
         if kind == "Literal":
-            return
+            return []
         if kind == "SelectWithUnionQuery":
             self.no_output_clauses(node)
         elif kind == "SelectQuery":
@@ -168,12 +173,10 @@ class _Check:
         elif kind == "TableIdentifier":
             self.table(node, ctes)
         elif kind == "TableExpression" and "table_function" in node:
-            name = node["table_function"].get("name")
-            if name not in TABLE_FUNCTIONS:
-                raise QueryRefused(f"refused: the table function {name}() is not allowed in a query (allowed: {', '.join(sorted(TABLE_FUNCTIONS))})")
-            self.node(node["table_function"].get("arguments"), ctes)
-            self.children({k: v for k, v in node.items() if k != "table_function"}, ctes)
-            return
+            function = node["table_function"]
+            if function.get("name") not in TABLE_FUNCTIONS:
+                raise QueryRefused(f"refused: the table function {function.get('name')}() is not allowed in a query (allowed: {', '.join(sorted(TABLE_FUNCTIONS))})")
+            return _inside({k: v for k, v in function.items() if k != "name"}, ctes) + _inside({k: v for k, v in node.items() if k != "table_function"}, ctes)
         elif kind == "Function":
             self.function(node.get("name", ""))
             arguments = (node.get("arguments") or {}).get("children", [])
@@ -181,12 +184,7 @@ class _Check:
                 self.table(arguments[1], ctes)
         elif kind == "ColumnsApplyTransformer" and "func_name" in node:
             self.function(node["func_name"])
-        self.children(node, ctes)
-
-    def children(self, node: dict[str, Any], ctes: frozenset[str]) -> None:
-        for key, value in node.items():
-            if key != "type":
-                self.node(value, ctes)
+        return _inside(node, ctes)
 
     def no_output_clauses(self, node: dict[str, Any]) -> None:
         if "out_file" in node or node.get("is_into_outfile_with_stdout") or node.get("is_outfile_append") or node.get("is_outfile_truncate"):
@@ -198,16 +196,20 @@ class _Check:
 
     def table(self, node: dict[str, Any], ctes: frozenset[str]) -> None:
         parts = node.get("name_parts") or [node.get("name", "")]
-        if len(parts) == 2 and parts[0] == self.database and not node.get("children"):
+        if len(parts) == 2 and (parts[0] == self.database or tuple(parts) in METADATA_TABLES) and not node.get("children"):
             return
         if len(parts) == 1 and parts[0] in ctes and not node.get("children"):
             return
         shown = ".".join(parts) or "a table named by a parameter"
-        raise QueryRefused(f"refused: only tables of the database {self.database} can be read (as {self.database}.TABLE), not {shown}")
+        raise QueryRefused(f"refused: only tables of the database {self.database} (as {self.database}.TABLE) and system.columns can be read, not {shown}")
 
     def function(self, name: str) -> None:
         if not self.functions.allows(name):
             raise QueryRefused(f"refused: the function {name}() is not allowed in a query")
+
+
+def _inside(node: dict[str, Any], ctes: frozenset[str]) -> list[tuple[Any, frozenset[str]]]:
+    return [(value, ctes) for key, value in node.items() if key != "type"]
 
 
 def _kind(ast: dict[str, Any]) -> str:
@@ -215,4 +217,4 @@ def _kind(ast: dict[str, Any]) -> str:
     node_type = ast.get("type") or "this statement"
     if not node_type.endswith("Query"):
         return node_type
-    return str(ast.get("kind") or re.sub(r"(?<!^)(?=[A-Z])", " ", node_type.removesuffix("Query")).upper())
+    return str(ast.get("kind") or re.sub(r"(?<!^)(?=[A-Z])", " ", node_type.removesuffix("Query"))).upper()

@@ -121,5 +121,6 @@ ORDINARY = [
     "SELECT 'SELECT 1 INTO OUTFILE ''/tmp/x''; SYSTEM SHUTDOWN' AS text /* INTO OUTFILE '/tmp/y' */, 'é 顾客' AS `ünïcode` -- FORMAT JSON",
     "SELECT number, number * 2 AS twice FROM numbers(3) ORDER BY number",
     "SELECT count() AS n FROM {db}.profiles_current",
+    "SELECT table, name, type, comment FROM system.columns WHERE database = '{db}'",
     "SELECT x FROM (SELECT 1 AS x UNION DISTINCT SELECT 2 EXCEPT SELECT 2) ORDER BY x",
 ]

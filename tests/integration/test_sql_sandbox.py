@@ -108,10 +108,21 @@ def test_a_syntax_error_is_one_line_without_the_sandbox_around_it(sandbox: Query
     assert message.startswith("refused: ") and "Syntax error" in message and "parseQueryToJSON" not in message and "\n" not in message
 
 
-def test_the_canary_is_readable_by_the_engine_without_the_sandbox(any_warehouse, tmp_path: Path):
-    """The threat is real: with readonly = 1 alone, chDB reads a file (and the tests above would mean nothing)."""
-    if any_warehouse.__class__.__name__ != "ChdbWarehouse":
-        pytest.skip("the server reads files only under its user_files_path")
+def test_without_the_sandbox_readonly_still_reads_a_file(any_warehouse, tmp_path: Path):
+    """The threat is real on both backends: with readonly = 1 alone, the file() function reads any file."""
     canary = tmp_path / "canary.txt"
     canary.write_bytes(CANARY)
+    any_warehouse.make_read_only()
     assert any_warehouse.query(f"SELECT file('{canary}') AS x") == [{"x": CANARY.decode()}]
+
+
+@pytest.mark.parametrize("depth", [300, 600, 3000])
+def test_deep_nesting_is_checked_or_refused_in_one_line(sandbox: QuerySandbox, depth: int):
+    """The walk has no recursion limit; a tree too deep for the parser or for JSON is refused, never a traceback."""
+    for sql in ("SELECT " + "-(" * depth + "1" + ")" * depth, "SELECT " + "[" * depth + "]" * depth, "SELECT " + "file(" * depth + "'x'" + ")" * depth):
+        try:
+            sandbox.check(sql)
+        except QueryRefused as refused:
+            assert str(refused).startswith("refused: ") and "\n" not in str(refused)
+        else:
+            assert "file(" not in sql
