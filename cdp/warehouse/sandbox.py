@@ -49,9 +49,10 @@ FUNCTION_CATEGORIES = frozenset({
     "String Replacement", "String Search", "String Splitting", "Time Series", "Time Window", "Tuple",
     "Type Conversion", "URL", "UUID",
 })  # fmt: skip
-# From the categories "Other" and "Internal": pure functions of their arguments (or of the block being read).
+# Grammar (lambda, EXISTS, GROUPING), and from the categories "Other" and "Internal" pure functions
+# of their arguments (or of the block being read).
 EXTRA_FUNCTIONS = frozenset({
-    "lambda", "_CAST", "caseWithExpression", "transform", "bar", "materialize", "identity", "ignore", "isConstant",
+    "lambda", "exists", "grouping", "_CAST", "caseWithExpression", "transform", "bar", "materialize", "identity", "ignore", "isConstant",
     "toTypeName", "toColumnTypeName", "byteSize", "visibleWidth", "countDigits", "isDecimalOverflow",
     "formatReadableSize", "formatReadableDecimalSize", "formatReadableQuantity", "formatReadableTimeDelta",
     "parseReadableSize", "parseReadableSizeOrNull", "parseReadableSizeOrZero", "parseTimeDelta",
@@ -168,8 +169,10 @@ class _Check:
             return []
         if kind == "SelectWithUnionQuery":
             self.no_output_clauses(node)
+            selects = (node.get("list_of_selects") or {}).get("children") or [{}]
+            ctes = ctes | _with_names(selects[0])  # the first SELECT's WITH holds for the whole UNION (enable_global_with_statement)
         elif kind == "SelectQuery":
-            ctes = ctes | {w["name"] for w in (node.get("with") or {}).get("children", []) if w.get("type") == "WithElement"}
+            ctes = ctes | _with_names(node)
         elif kind == "TableIdentifier":
             self.table(node, ctes)
         elif kind == "TableExpression" and "table_function" in node:
@@ -206,6 +209,10 @@ class _Check:
     def function(self, name: str) -> None:
         if not self.functions.allows(name):
             raise QueryRefused(f"refused: the function {name}() is not allowed in a query")
+
+
+def _with_names(select: dict[str, Any]) -> frozenset[str]:
+    return frozenset(w["name"] for w in (select.get("with") or {}).get("children", []) if w.get("type") == "WithElement")
 
 
 def _inside(node: dict[str, Any], ctes: frozenset[str]) -> list[tuple[Any, frozenset[str]]]:

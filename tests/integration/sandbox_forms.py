@@ -123,4 +123,6 @@ ORDINARY = [
     "SELECT count() AS n FROM {db}.profiles_current",
     "SELECT table, name, type, comment FROM system.columns WHERE database = '{db}'",
     "SELECT x FROM (SELECT 1 AS x UNION DISTINCT SELECT 2 EXCEPT SELECT 2) ORDER BY x",
+    "WITH c AS (SELECT 1 AS x) SELECT x FROM c UNION ALL SELECT x + 1 FROM c",
+    "SELECT lifecycle_stage, count() AS n FROM {db}.profiles FINAL WHERE EXISTS (SELECT 1) GROUP BY ROLLUP(lifecycle_stage) HAVING grouping(lifecycle_stage) >= 0",
 ]
