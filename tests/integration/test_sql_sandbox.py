@@ -126,3 +126,22 @@ def test_deep_nesting_is_checked_or_refused_in_one_line(sandbox: QuerySandbox, d
             assert str(refused).startswith("refused: ") and "\n" not in str(refused)
         else:
             assert "file(" not in sql
+
+
+@pytest.mark.parametrize(
+    ("function", "allowed"),
+    [
+        ("avgOrNullIf(x, 1)", True), ("sumForEach(a)", True), ("uniqMerge(s)", True), ("argMaxIf(a, b, c)", True),
+        ("COUNT(*)", True), ("Sum(x)", True), ("groupBitmapState(u)", True), ("quantilesExactIf(0.5, 0.9)(x, 1)", True),
+        ("fileIf('/etc/shadow', 1)", False), ("FILE('/etc/shadow')", False), ("getSettingOrDefault('readonly', 0)", False),
+        ("dictGetOrNull('d', 'a', 1)", False), ("sumIfFile(x)", False), ("currentDatabase()", False),
+    ],
+)  # fmt: skip
+def test_function_names_resolve_as_clickhouse_does(sandbox: QuerySandbox, any_warehouse, function: str, allowed: bool):
+    """Aliases, case-insensitive names and aggregate combinators of allowed functions pass; nothing else does."""
+    sql = f"SELECT {function} FROM `{any_warehouse.database}`.profiles"
+    if allowed:
+        assert sandbox.check(sql) == sql
+    else:
+        with pytest.raises(QueryRefused, match=r"^refused: the function \w+\(\) is not allowed in a query$"):
+            sandbox.check(sql)
