@@ -181,9 +181,10 @@ class _Check:
                 raise QueryRefused(f"refused: the table function {function.get('name')}() is not allowed in a query (allowed: {', '.join(sorted(TABLE_FUNCTIONS))})")
             return _inside({k: v for k, v in function.items() if k != "name"}, ctes) + _inside({k: v for k, v in node.items() if k != "table_function"}, ctes)
         elif kind == "Function":
-            self.function(node.get("name", ""))
+            name = node.get("name", "")
+            self.function(name)
             arguments = (node.get("arguments") or {}).get("children", [])
-            if node["name"] in IN_FUNCTIONS and len(arguments) == 2 and arguments[1].get("type") == "Identifier":
+            if name in IN_FUNCTIONS and len(arguments) == 2 and arguments[1].get("type") == "Identifier":  # x IN table
                 self.table(arguments[1], ctes)
         elif kind == "ColumnsApplyTransformer" and "func_name" in node:
             self.function(node["func_name"])
@@ -204,7 +205,8 @@ class _Check:
         if len(parts) == 1 and parts[0] in ctes and not node.get("children"):
             return
         shown = ".".join(parts) or "a table named by a parameter"
-        raise QueryRefused(f"refused: only tables of the database {self.database} (as {self.database}.TABLE) and system.columns can be read, not {shown}")
+        others = ", ".join(".".join(t) for t in sorted(METADATA_TABLES))
+        raise QueryRefused(f"refused: only tables of the database {self.database} (as {self.database}.TABLE), WITH subqueries and {others} can be read, not {shown}")
 
     def function(self, name: str) -> None:
         if not self.functions.allows(name):
@@ -212,7 +214,7 @@ class _Check:
 
 
 def _with_names(select: dict[str, Any]) -> frozenset[str]:
-    return frozenset(w["name"] for w in (select.get("with") or {}).get("children", []) if w.get("type") == "WithElement")
+    return frozenset(w.get("name", "") for w in (select.get("with") or {}).get("children", []) if w.get("type") == "WithElement")
 
 
 def _inside(node: dict[str, Any], ctes: frozenset[str]) -> list[tuple[Any, frozenset[str]]]:
