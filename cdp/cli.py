@@ -119,8 +119,7 @@ def sql(
     if fmt not in ("table", "json", "csv"):
         raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     with Platform(_settings(data_dir, config)) as platform:
-        platform.warehouse.make_read_only()
-        rows = QuerySandbox(platform.warehouse).query(query)
+        rows = QuerySandbox(platform.query_warehouse).query(query)
     print_rows(out, rows, fmt)
 
 

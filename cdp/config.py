@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from cdp.errors import ConfigError
@@ -62,6 +62,16 @@ class WarehouseSettings(BaseModel):
     connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10
     send_receive_timeout_seconds: Annotated[float, Field(gt=0)] = 300
     retries: Annotated[int, Field(ge=0)] = 3  # per statement, on network failures
+    # The server user that SQL a person wrote (`cdp sql`) runs as: give it only SELECT on DATABASE.* and a
+    # readonly profile (docs/bi.md). Empty: the user above, with readonly = 1 per query.
+    query_user: str = ""
+    query_password: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _query_user_needs_a_server(self) -> "WarehouseSettings":
+        if self.query_user and self.backend != "clickhouse":
+            raise ValueError("query_user needs backend = 'clickhouse' (the embedded warehouse has no users)")
+        return self
 
 
 class KafkaSettings(BaseModel):

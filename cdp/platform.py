@@ -66,6 +66,17 @@ class Platform:
         return warehouse
 
     @cached_property
+    def query_warehouse(self) -> Warehouse:
+        """Where SQL a person wrote runs (through ``QuerySandbox``), read-only: on a server as
+        ``warehouse.query_user`` when one is set, else the warehouse itself."""
+        if self.settings.warehouse.query_user:
+            warehouse = open_warehouse(self.settings.warehouse, self.settings.warehouse_path, as_query_user=True)
+        else:
+            warehouse = self.warehouse
+        warehouse.make_read_only()
+        return warehouse
+
+    @cached_property
     def runner(self) -> EmbeddedRunner:
         return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size)
 
@@ -78,6 +89,9 @@ class Platform:
         self.dead_letters.add(letters)
 
     def close(self) -> None:
+        query = self.__dict__.pop("query_warehouse", None)
+        if query is not None and query is not self.__dict__.get("warehouse"):
+            query.close()
         for part in ("warehouse", "segments", "state", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()

@@ -39,8 +39,9 @@ TRANSIENT_SERVER_ERRORS = frozenset({
 
 
 class ClickHouseWarehouse:
-    def __init__(self, client: Client, database: str, retries: int = 3, backoff_seconds: float = 0.2):
-        """``client`` connects on first use, and again after a network failure."""
+    def __init__(self, client: Client, database: str, retries: int = 3, backoff_seconds: float = 0.2, create_database: bool = True):
+        """``client`` connects on first use, and again after a network failure; ``create_database=False``
+        for a user that may only read."""
         self.database = database
         self._client = client
         self._retries = retries
@@ -48,7 +49,8 @@ class ClickHouseWarehouse:
         self._settings: dict[str, Any] = {}
         self._columns: dict[str, list[tuple[str, tuple]]] = {}
         self._lock = threading.RLock()  # a clickhouse-driver client runs one query at a time; threads (runner, read API) share it
-        self.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+        if create_database:
+            self.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
 
     def execute(self, sql: str) -> None:
         self._call(sql)

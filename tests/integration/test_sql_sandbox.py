@@ -11,7 +11,9 @@ from cdp.errors import QueryRefused
 from cdp.warehouse.sandbox import QuerySandbox
 from tests.cli import cdp
 from tests.integration.sandbox_forms import HOSTILE, ORDINARY
-from tests.services.clickhouse import ClickHouseServer
+from cdp.config import WarehouseSettings
+from cdp.warehouse.backends import open_warehouse
+from tests.services.clickhouse import QUERY_PASSWORD, QUERY_USER, ClickHouseServer
 
 CANARY = b"canary-5d41402abc4b2a76 a file no query may read or change\n"
 
@@ -72,6 +74,44 @@ def test_cdp_sql_on_a_clickhouse_server_refuses(clickhouse: ClickHouseServer, tm
     result = cdp("sql", forms(dict(HOSTILE)[name], places, "cdp"), data_dir=tmp_path / "data", env=env, timeout=60)
     assert result.returncode == 2 and result.stderr.decode().startswith("error: refused: "), result.stderr.decode()
     assert_untouched(places, result.stdout, result.stderr)
+
+
+def test_cdp_sql_on_a_server_runs_as_the_query_user(clickhouse: ClickHouseServer, tmp_path: Path, places: dict[str, Path]):
+    server = {"CDP_WAREHOUSE__BACKEND": "clickhouse", "CDP_WAREHOUSE__HOST": clickhouse.host, "CDP_WAREHOUSE__PORT": str(clickhouse.port)}
+    reader = server | {"CDP_WAREHOUSE__QUERY_USER": QUERY_USER, "CDP_WAREHOUSE__QUERY_PASSWORD": QUERY_PASSWORD}
+    assert cdp("sql", "SELECT 1", data_dir=tmp_path / "data", env=server).returncode == 0  # creates the database as the writing user
+    who = cdp("sql", "SELECT count() AS n FROM cdp.profiles FINAL", "--format", "json", data_dir=tmp_path / "data", env=reader)
+    assert who.returncode == 0 and orjson.loads(who.stdout) == [{"n": 0}], who.stderr.decode()
+    refused = cdp("sql", forms(dict(HOSTILE)["file-function"], places, "cdp"), data_dir=tmp_path / "data", env=reader)
+    assert refused.returncode == 2 and refused.stderr.decode().startswith("error: refused: the function file()")
+    assert_untouched(places, refused.stdout, refused.stderr)
+    wrong = cdp("sql", "SELECT 1", data_dir=tmp_path / "data", env=reader | {"CDP_WAREHOUSE__QUERY_PASSWORD": "wrong"})
+    assert wrong.returncode == 2 and b"Authentication failed" in wrong.stderr and b"wrong" not in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "refusal"),
+    [
+        ("SELECT * FROM file('{canary}', 'LineAsString')", "READ ON FILE"),
+        ("SELECT * FROM url('http://127.0.0.1:9/x', 'LineAsString')", "READ ON URL"),
+        ("SELECT * FROM system.users", "SELECT ON system.users"),
+        ("INSERT INTO cdp.identities (identifier) VALUES ('x')", "INSERT"),
+        ("SELECT 1 SETTINGS readonly = 0", "readonly"),
+    ],
+)
+def test_the_query_user_is_held_by_the_server_itself(clickhouse: ClickHouseServer, tmp_path: Path, query: str, refusal: str):
+    """ClickHouse's own walls, without the sandbox: the query user's grants and readonly profile."""
+    settings = WarehouseSettings(backend="clickhouse", host=clickhouse.host, port=clickhouse.port, query_user=QUERY_USER, query_password=QUERY_PASSWORD)
+    open_warehouse(settings, tmp_path).close()  # the database exists (created by the writing user)
+    reader = open_warehouse(settings, tmp_path, as_query_user=True)
+    reader.make_read_only()
+    canary = tmp_path / "canary.txt"
+    canary.write_bytes(CANARY)
+    with pytest.raises(QueryRefused, match=refusal):
+        reader.query(query.format(canary=canary))
+    # ... which do not cover the scalar file() on this server (clickhouse-local's, no user_files_path): the sandbox stays in front
+    assert reader.query(f"SELECT file('{canary}') AS x") == [{"x": CANARY.decode()}]
+    reader.close()
 
 
 @pytest.fixture(scope="module")

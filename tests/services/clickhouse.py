@@ -4,6 +4,8 @@ chDB embeds clickhouse-local, whose full main (reached through the private ``chd
 reads ``config.xml`` from the current directory and can open a native TCP listener. A dedicated
 subprocess (this module run as a script) does that in a work directory and blocks on a FIFO until
 told to stop. One server per test session; a failure to start fails the test with how to fix it.
+Users: ``default`` (passwordless, every right) and ``QUERY_USER`` (readonly profile, SELECT on
+``cdp.*`` only), for the tests of ``warehouse.query_user``.
 """
 
 import os
@@ -20,7 +22,23 @@ INSTALL_HINT = (
     "cannot start the test ClickHouse server from chdb-core: install the pinned wheel "
     "(`.venv/bin/pip install -e '.[test]'`, which brings chdb-core 26.9.0 and clickhouse-driver)"
 )
-CONFIG = "<clickhouse><tcp_port>0</tcp_port><listen_host>127.0.0.1</listen_host></clickhouse>\n"
+CONFIG = (
+    "<clickhouse><tcp_port>0</tcp_port><listen_host>127.0.0.1</listen_host><users_config>users.xml</users_config>"
+    "<access_control_improvements><select_from_system_db_requires_grant>true</select_from_system_db_requires_grant></access_control_improvements>"
+    "</clickhouse>\n"
+)
+# ``default`` (passwordless, all rights: the blocking query runs as it) and QUERY_USER, who may only read the database ``cdp``.
+QUERY_USER, QUERY_PASSWORD = "cdp_query", "query-secret-1"
+USERS = f"""<clickhouse>
+<profiles><default/><readonly><readonly>1</readonly></readonly></profiles>
+<quotas><default/></quotas>
+<users>
+  <default><password></password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota><access_management>1</access_management></default>
+  <{QUERY_USER}><password>{QUERY_PASSWORD}</password><networks><ip>127.0.0.1</ip></networks><profile>readonly</profile><quota>default</quota>
+    <grants><query>GRANT SELECT ON cdp.*</query></grants></{QUERY_USER}>
+</users>
+</clickhouse>
+"""
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,7 @@ class ClickHouseServer:
 def clickhouse_server(start_timeout: float = 60) -> Iterator[ClickHouseServer]:
     root = Path(tempfile.mkdtemp(prefix="cdp-ch-"))
     (root / "config.xml").write_text(CONFIG)
+    (root / "users.xml").write_text(USERS)
     os.mkfifo(root / "stop")
     log = (root / "server.log").open("wb")
     process = subprocess.Popen([sys.executable, __file__, str(root)], cwd=root, stdout=log, stderr=subprocess.STDOUT)
