@@ -133,11 +133,11 @@ class QuerySandbox:
 
 def _parser_message(message: str) -> str:
     """ClickHouse's parse error, without its code and the guard's own query around it."""
-    message = message.split(": In scope SELECT", 1)[0].rsplit("DB::Exception: ", 1)[-1].strip().rstrip(".")
+    if "UNKNOWN_FUNCTION" in message or "Unknown function" in message:
+        return "checking queries needs ClickHouse 26.8 or later (parseQueryToJSON)"
+    message = re.split(r"[.:] In scope SELECT", message, maxsplit=1)[0].rsplit("DB::Exception: ", 1)[-1].strip().rstrip(".")
     if "JSON serialization" in message or "parseQueryToJSON" in message:
         return "only a single SELECT can run here"
-    if "Unknown function" in message:
-        return "checking queries needs ClickHouse 26.8 or later (parseQueryToJSON)"
     return message
 
 

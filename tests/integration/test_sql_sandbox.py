@@ -185,3 +185,19 @@ def test_function_names_resolve_as_clickhouse_does(sandbox: QuerySandbox, any_wa
     else:
         with pytest.raises(QueryRefused, match=r"^refused: the function \w+\(\) is not allowed in a query$"):
             sandbox.check(sql)
+
+
+class OldServer:
+    """A server without parseQueryToJSON (before ClickHouse 26.8), as clickhouse-driver reports it."""
+
+    database = "cdp"
+
+    def query(self, sql: str, params: dict | None = None) -> list[dict]:
+        if "parseQueryToJSON" in sql:
+            raise QueryRefused(f"Code: 46. DB::Exception: Unknown function parseQueryToJSON. In scope SELECT '{params['sql']}' AS text, parseQueryToJSON(text) AS ast. (UNKNOWN_FUNCTION)")
+        return []
+
+
+def test_a_server_without_the_parser_is_named_not_trusted():
+    with pytest.raises(QueryRefused, match=r"^refused: checking queries needs ClickHouse 26.8 or later \(parseQueryToJSON\)$"):
+        QuerySandbox(OldServer()).query("SELECT 1")
