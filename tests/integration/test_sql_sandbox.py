@@ -48,15 +48,19 @@ def assert_untouched(places: dict[str, Path], *outputs: bytes) -> None:
             assert secret not in output
 
 
-@pytest.mark.parametrize("query", [q for _, q in HOSTILE], ids=[name for name, _ in HOSTILE])
-def test_cdp_sql_refuses_in_one_line_and_touches_nothing(demo: Path, places: dict[str, Path], query: str):
+# Through the real CLI, one form of each kind (a CLI run costs ~1.5 s); every form runs in-process on both backends below.
+THROUGH_THE_CLI = ("outfile-truncate", "outfile-append", "file-master-key", "file-shadow", "file-in-lambda", "url", "executable", "system-tables-paths", "settings-clause", "insert", "set", "multi-statement-after-string")
+
+
+@pytest.mark.parametrize(("name", "query"), [form for form in HOSTILE if form[0] in THROUGH_THE_CLI], ids=[name for name, _ in HOSTILE if name in THROUGH_THE_CLI])
+def test_cdp_sql_refuses_in_one_line_and_touches_nothing(demo: Path, places: dict[str, Path], name: str, query: str):
     result = cdp("sql", forms(query, places, "cdp"), data_dir=demo, timeout=60)
     assert result.returncode == 2, result.stdout.decode()
     assert result.stderr.decode().startswith("error: refused: ") and result.stderr.count(b"\n") == 1, result.stderr.decode()
     assert_untouched(places, result.stdout, result.stderr)
 
 
-@pytest.mark.parametrize("query", ORDINARY)
+@pytest.mark.parametrize("query", ORDINARY[:4])
 def test_cdp_sql_still_answers_ordinary_analytics(demo: Path, query: str):
     result = cdp("sql", forms(query, {}, "cdp"), "--format", "json", data_dir=demo, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
