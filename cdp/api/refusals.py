@@ -2,8 +2,14 @@
 
 The body has Segment's error shape (``code`` and ``message``, which its libraries read) plus
 ``success: false``. ``actor`` names who was refused (a key's name or id, never its secret) for
-the audit log.
+the audit log. No message shows the server's files, hosts or tracebacks: an unexpected failure
+is answered with an error id that finds its details in the server's log.
 """
+
+import logging
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from starlette.responses import Response
 
@@ -38,3 +44,15 @@ def forbidden(message: str, actor: str | None = None) -> Refused:
 
 def too_large(message: str) -> Refused:
     return Refused(413, "payload_too_large", message)
+
+
+def invalid_parameters(errors: Iterable[Mapping[str, Any]]) -> Refused:
+    """FastAPI's validation errors as ``query.limit: Input should be ...`` (its own text names source files)."""
+    return bad_request("; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in errors))
+
+
+def internal_error(error: BaseException, where: str, log: logging.Logger) -> Refused:
+    """A 500 naming only an error id; the error and its traceback are logged under that id."""
+    error_id = secrets.token_hex(6)
+    log.error("internal error %s on %s: %s: %s", error_id, where, type(error).__name__, error, exc_info=error)
+    return Refused(500, "internal_error", f"internal error {error_id}; the server's log has the details")
