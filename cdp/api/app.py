@@ -98,7 +98,7 @@ def _refused(request: Request, refusal: Refused, audit: AuditLog) -> Response:
             "request.refused",
             f"{request.method} {getattr(route, 'path', '?')}",
             f"refused:{refusal.status}",
-            {"reason": refusal.message, "client": request.client.host if request.client else ""},
+            {"reason": refusal.reason, "client": request.client.host if request.client else ""},
         )
     return refusal.response()
 

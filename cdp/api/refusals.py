@@ -2,7 +2,7 @@
 
 The body has Segment's error shape (``code`` and ``message``, which its libraries read) plus
 ``success: false``. ``actor`` names who was refused (a key's name or id, never its secret) for
-the audit log. No message shows the server's files, hosts or tracebacks: an unexpected failure
+the audit log, and ``reason`` what it records when the client is told less. No message shows the server's files, hosts or tracebacks: an unexpected failure
 is answered with an error id that finds its details in the server's log.
 """
 
@@ -17,13 +17,14 @@ import orjson
 
 
 class Refused(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, actor: str | None = None):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, actor: str | None = None, reason: str | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
         self.actor = actor
+        self.reason = reason or message
 
     def response(self) -> Response:
         body = orjson.dumps({"success": False, "code": self.code, "message": self.message})
@@ -34,8 +35,8 @@ def bad_request(message: str) -> Refused:
     return Refused(400, "invalid_request", message)
 
 
-def unauthorized(message: str, actor: str | None = None, challenge: str = 'Basic realm="cdp"') -> Refused:
-    return Refused(401, "unauthorized", message, {"WWW-Authenticate": challenge}, actor)
+def unauthorized(message: str, actor: str | None = None, challenge: str = 'Basic realm="cdp"', reason: str | None = None) -> Refused:
+    return Refused(401, "unauthorized", message, {"WWW-Authenticate": challenge}, actor, reason)
 
 
 def forbidden(message: str, actor: str | None = None) -> Refused:
