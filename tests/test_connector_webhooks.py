@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from cdp.api.collector import WEBHOOK_REFUSED
+from cdp.api.collector import NO_SUBSCRIPTION_CHECK, WEBHOOK_REFUSED
 from cdp.config import Settings
 from cdp.platform import Platform
 from ingestion.connectors.meta import MetaPageFeed
@@ -98,9 +98,18 @@ def test_meta_verifies_the_callback_url_with_the_write_key_as_verify_token(colle
         not_a_check = http.get("/v1/webhooks/page", params={"hub.mode": "unsubscribe"})
         no_handshake = http.get("/v1/webhooks/web", params=check(collector.write_key))  # a Segment source
     assert (ok.status_code, ok.text, ok.headers["content-type"].split(";")[0]) == (200, "1158201444", "text/plain")
-    assert wrong.status_code == 401 and wrong.json()["message"] == WEBHOOK_REFUSED
-    assert missing.status_code == not_a_check.status_code == no_handshake.status_code == 401
+    assert wrong.status_code == 404 and wrong.json()["message"] == NO_SUBSCRIPTION_CHECK
+    assert missing.status_code == not_a_check.status_code == no_handshake.status_code == 404
     assert events(collector) == []
+
+
+@pytest.mark.parametrize("credentials", ["Basic !!!", "Bearer cdp_rk_0123456789abcdef_" + "A" * 32])
+def test_malformed_credentials_and_read_keys_are_refused_alike_for_every_name(collector: RunningCollector, credentials: str):
+    collector.add_source("desk", "service", "zendesk")
+    with collector.client() as http:
+        http.auth = None
+        known, unknown = (http.post(f"/v1/webhooks/{name}", json={}, headers={"authorization": credentials}) for name in ("desk", "nobody"))
+    assert known.status_code in (401, 403) and (known.status_code, known.content) == (unknown.status_code, unknown.content)
 
 
 def test_source_names_cannot_be_found_by_trying_them(collector: RunningCollector):
@@ -118,17 +127,30 @@ def test_source_names_cannot_be_found_by_trying_them(collector: RunningCollector
         "no write key": ("POST", "/v1/webhooks/desk", {}),
         "unknown write key": ("POST", "/v1/webhooks/desk", basic("wk_nothing")),
         "another source's key": ("POST", "/v1/webhooks/desk", basic(collector.write_key)),
-        "malformed credentials": ("POST", "/v1/webhooks/desk", {"authorization": "Basic !!!"}),
         "a Segment source": ("POST", "/v1/webhooks/web", {}),
-        "challenge of an unknown source": ("GET", "/v1/webhooks/nobody?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x", {}),
-        "challenge, wrong token": ("GET", "/v1/webhooks/page?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x", {}),
-        "challenge of a tool without one": ("GET", "/v1/webhooks/desk?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x", {}),
+    }
+    checks = {
+        "unknown source": "/v1/webhooks/nobody?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x",
+        "wrong token": "/v1/webhooks/page?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x",
+        "another source's key": f"/v1/webhooks/page?hub.mode=subscribe&hub.challenge=1&hub.verify_token={desk_key}",
+        "a tool without one": f"/v1/webhooks/desk?hub.mode=subscribe&hub.challenge=1&hub.verify_token={desk_key}",
     }
     with collector.client() as http:
         http.auth = None
-        answers = {name: http.request(method, path, content=body if method == "POST" else None, headers=headers) for name, (method, path, headers) in attempts.items()}
+        answers = {name: http.request(method, path, content=body, headers=headers) for name, (method, path, headers) in attempts.items()}
+        checked = {name: http.get(path) for name, path in checks.items()}
     seen = {(a.status_code, a.content, a.headers.get("www-authenticate")) for a in answers.values()}
     assert seen == {(401, orjson.dumps({"success": False, "code": "unauthorized", "message": WEBHOOK_REFUSED}), 'Basic realm="cdp"')}, seen
+    assert {(a.status_code, a.content) for a in checked.values()} == {(404, orjson.dumps({"success": False, "code": "not_found", "message": NO_SUBSCRIPTION_CHECK}))}
     reasons = [r.detail["reason"] for r in collector.platform.audit.query(action="request.refused")]
     assert "'nobody': no such source" in reasons and any("signature does not match" in r for r in reasons)  # the operator is told why
     assert events(collector) == []
+
+
+@pytest.mark.parametrize("credentials", ["Basic !!!", "Bearer cdp_rk_0123456789abcdef_" + "A" * 32])
+def test_malformed_credentials_and_read_keys_are_refused_alike_for_every_name(collector: RunningCollector, credentials: str):
+    collector.add_source("desk", "service", "zendesk")
+    with collector.client() as http:
+        http.auth = None
+        known, unknown = (http.post(f"/v1/webhooks/{name}", json={}, headers={"authorization": credentials}) for name in ("desk", "nobody"))
+    assert known.status_code in (401, 403) and (known.status_code, known.content) == (unknown.status_code, unknown.content)

@@ -20,7 +20,9 @@ from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import now
 
+# one answer whether the source exists or not, so that source names cannot be found by trying them
 WEBHOOK_REFUSED = "webhook: refused; the source does not exist, or the write key or the signature is missing or wrong"
+NO_SUBSCRIPTION_CHECK = "query: no subscription check to answer; a tool's check (Meta's hub.challenge) needs the source's write key as its verify token"
 BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
 
 
@@ -85,16 +87,13 @@ class Collector:
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
         """The answer to a tool's ``GET`` subscription check (Meta's ``hub.challenge``), once its
-        verify token is shown to be this source's write key."""
+        verify token is shown to be this source's write key; else one answer for every name."""
         source, connector = self._connector(source_name)
         challenge = connector.challenge(request.query_params) if connector else None
-        if source is None or challenge is None:
-            raise _not_this_source(f"{source_name[:64]!r}: " + ("no such source" if source is None else "not a subscription check of its tool"))
-        token, answer = challenge
-        owner = self.sources.by_write_key(token) if token else None
-        if owner is None or owner.name != source.name:
-            raise _not_this_source(f"{source.name!r}: the verify token is not the source's write key")
-        return answer
+        owner = self.sources.by_write_key(challenge[0]) if challenge and challenge[0] else None
+        if source is None or challenge is None or owner is None or owner.name != source.name:
+            raise Refused(404, "not_found", NO_SUBSCRIPTION_CHECK)
+        return challenge[1]
 
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
@@ -123,6 +122,7 @@ class Collector:
     def _sender(self, source_name: str, request: Request, data: bytes) -> tuple[Source, Connector | None]:
         """The source a webhook delivery is for, once its signature (or else its write key) is
         shown to be that source's. Otherwise one answer, whether the source exists or not."""
+        key = basic_write_key(request.headers) or request.query_params.get("write_key")  # malformed, or a read key: refused alike for every name
         source, connector = self._connector(source_name)
         if source is None:
             raise _not_this_source(f"{source_name[:64]!r}: no such source")
@@ -131,7 +131,7 @@ class Collector:
                 raise _not_this_source(f"{source.name!r}: the {connector.tool} signature does not match the body and the source's signing secret")
             return source, connector
         try:
-            keyed = self._authenticate(basic_write_key(request.headers) or request.query_params.get("write_key"))
+            keyed = self._authenticate(key)
         except Refused as refusal:
             raise _not_this_source(f"{source.name!r}: {refusal.message}") from None
         if keyed.name != source.name:
@@ -173,9 +173,8 @@ class Collector:
 
 
 def _not_this_source(reason: str) -> Refused:
-    """A webhook refused: the same answer for a source that does not exist and for a wrong or
-    missing write key or signature, so that source names cannot be found by trying them. The
-    audit log records the ``reason``."""
+    """A webhook delivery refused, the same for a source that does not exist as for a wrong or
+    missing write key or signature; the audit log records the ``reason``."""
     return unauthorized(WEBHOOK_REFUSED, reason=reason)
 
 
