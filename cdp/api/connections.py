@@ -6,9 +6,12 @@ request never finishes: a client sending half its headers (slowloris), or nothin
 body a byte at a time, kept its socket for ever, and ~20,000 of them used up the process's file
 descriptors. ``GuardedHTTP`` wraps uvicorn's own HTTP protocol (httptools, else h11) and closes
 a connection whose request headers do not arrive within ``header_timeout`` of its first byte (or
-of the connection), or whose body does not arrive within ``body_timeout`` of the headers. New
-connections past ``per_client`` from one address, or ``total`` in all, are answered 429 or 503
-and closed at once, before anything is read. The limits hold per collector process.
+of the connection), or whose body does not arrive within ``body_timeout`` of the headers. A new
+connection past ``per_client`` from one address is answered 429 and closed at once, before
+anything is read. Past ``total`` in all, the connection that has waited longest for its headers
+is closed (408) to make room, so half-requests from many addresses cannot lock out a client
+whose request arrives whole; only when every connection is busy with a request is the new one
+answered 503. The limits hold per collector process.
 
 uvicorn's ``limit_concurrency`` is no help here: it answers 503 to complete requests once too
 many connections are open, so half-requests would keep their sockets and lock everyone else out.
@@ -33,13 +36,17 @@ class ConnectionLimits:
     total: int
     open: Counter[str] = field(default_factory=Counter, init=False)
     count: int = field(default=0, init=False)
+    awaiting_headers: dict["GuardedHTTP", None] = field(default_factory=dict, init=False)  # oldest first
+
 
     def admit(self, client: str) -> bytes | None:
         """Counts a new connection from ``client``; or, over a limit, the answer that refuses it."""
         if self.open[client] >= self.per_client:
             return _refusal(429, "Too Many Requests", "too_many_connections", f"more than {self.per_client} open connections from this address")
         if self.count >= self.total:
-            return _refusal(503, "Service Unavailable", "too_many_connections", f"the collector holds {self.total} connections; retry shortly")
+            if not self.awaiting_headers:
+                return _refusal(503, "Service Unavailable", "too_many_connections", f"the collector holds {self.total} connections; retry shortly")
+            next(iter(self.awaiting_headers)).late()  # closed soon (its place is freed when it is lost), out of the queue now
         self.open[client] += 1
         self.count += 1
         return None
@@ -86,6 +93,8 @@ class GuardedHTTP(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._http.data_received(data)
+        if self._transport.is_closing():
+            return
         cycle = self._http.cycle
         if cycle is not self._cycle:  # a request's headers arrived
             self._cycle = cycle
@@ -112,19 +121,23 @@ class GuardedHTTP(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._http.resume_writing()
 
-    def _expect(self, part: str, seconds: float = 0) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._awaiting, self._deadline = part, None
-        if part:
-            self._deadline = asyncio.get_running_loop().call_later(seconds, self._late)
-
-    def _late(self) -> None:
-        """The request is late: closed, with a 408 when no response is under way."""
+    def late(self) -> None:
+        """The request is late (or its place is needed): closed, with a 408 when no response is under way."""
         cycle = self._http.cycle
         if self._awaiting == "headers" and (cycle is None or cycle.response_complete):
             self._transport.write(_refusal(408, "Request Timeout", "request_timeout", f"the request's headers did not arrive within {self._limits.header_timeout:g}s"))
+        self._expect("")
         self._transport.close()
+
+    def _expect(self, part: str, seconds: float = 0) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._limits.awaiting_headers.pop(self, None)
+        self._awaiting, self._deadline = part, None
+        if part:
+            self._deadline = asyncio.get_running_loop().call_later(seconds, self.late)
+        if part == "headers":
+            self._limits.awaiting_headers[self] = None
 
 
 def _refusal(status: int, reason: str, code: str, message: str) -> bytes:
