@@ -38,7 +38,6 @@ class ConnectionLimits:
     count: int = field(default=0, init=False)
     awaiting_headers: dict["GuardedHTTP", None] = field(default_factory=dict, init=False)  # oldest first
 
-
     def admit(self, client: str) -> bytes | None:
         """Counts a new connection from ``client``; or, over a limit, the answer that refuses it."""
         if self.open[client] >= self.per_client:
@@ -92,13 +91,18 @@ class GuardedHTTP(asyncio.Protocol):
         self._expect("headers", self._limits.header_timeout)
 
     def data_received(self, data: bytes) -> None:
+        if self._client is None:  # refused
+            return
         self._http.data_received(data)
         if self._transport.is_closing():
             return
         cycle = self._http.cycle
         if cycle is not self._cycle:  # a request's headers arrived
             self._cycle = cycle
-            self._expect("body", self._limits.body_timeout) if cycle.more_body else self._expect("")
+            if cycle.more_body:
+                self._expect("body", self._limits.body_timeout)
+            else:
+                self._expect("")
         elif self._awaiting == "body" and not cycle.more_body:
             self._expect("")
         elif not self._awaiting:  # the first bytes of the next request
@@ -125,7 +129,7 @@ class GuardedHTTP(asyncio.Protocol):
         """The request is late (or its place is needed): closed, with a 408 when no response is under way."""
         cycle = self._http.cycle
         if self._awaiting == "headers" and (cycle is None or cycle.response_complete):
-            self._transport.write(_refusal(408, "Request Timeout", "request_timeout", f"the request's headers did not arrive within {self._limits.header_timeout:g}s"))
+            self._transport.write(_refusal(408, "Request Timeout", "request_timeout", f"the request's headers did not arrive in time (within {self._limits.header_timeout:g}s, less when the collector is full)"))
         self._expect("")
         self._transport.close()
 
