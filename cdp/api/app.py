@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
 from cdp.analytics.http import read_router
@@ -50,6 +51,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
     app.add_exception_handler(Refused, lambda request, refusal: _refused(request, refusal, platform.audit))
     app.add_exception_handler(HTTPException, lambda _, e: Refused(e.status_code, "http_error", str(e.detail)).response())
     app.add_exception_handler(RequestValidationError, lambda _, e: invalid_parameters(e.errors()).response())
+    app.add_exception_handler(ClientDisconnect, lambda _, e: Refused(400, "client_disconnected", "the request did not arrive whole").response())  # answered to no one
     app.add_exception_handler(Exception, _unexpected)
 
     for call_type in CALL_TYPES:
