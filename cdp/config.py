@@ -26,6 +26,7 @@ from schemas import describe
 from schemas.payloads.consent import PURPOSES
 
 PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
 
 
 class PostgresSettings(BaseModel):
@@ -114,6 +115,14 @@ class CollectorSettings(BaseModel):
     max_write_events: PositiveInt = 5_000  # events per shared (group) write
     retry_after_seconds: PositiveInt = 1
     workers: PositiveInt = 1  # collector processes sharing the port; with more than one, the runner gets its own process
+    # Slow and idle clients (cdp.api.connections), per collector process: a request's headers must
+    # arrive within header_timeout_seconds of its first byte, its body within body_timeout_seconds
+    # of its headers; connections past max_connections_per_client from one address get 429,
+    # past max_connections in all 503.
+    header_timeout_seconds: PositiveFloat = 10
+    body_timeout_seconds: PositiveFloat = 30
+    max_connections_per_client: PositiveInt = 256
+    max_connections: PositiveInt = 4096
 
     def limits_for(self, source_name: str) -> SourceLimits:
         return self.source_limits.get(source_name, self.limits)

@@ -27,3 +27,9 @@ class WarehouseUnavailable(CdpError):
 
 class SegmentInvalid(CdpError):
     pass
+
+
+# Failures of a store rather than of the request: an HTTP door answers them as its own fault (500
+# with an error id, the detail in its log), never with their text, which may name files or hosts.
+# (``cdp sql`` shows a QueryRefused: there the query is the user's.)
+STORE_FAULTS = (StoreUnavailable, WarehouseBusy, WarehouseUnavailable, QueryRefused)

@@ -11,7 +11,7 @@ import httpx
 import uvicorn
 
 from cdp.api.app import create_app
-from cdp.api.server import build_collector
+from cdp.api.server import build_collector, server_config
 from cdp.platform import Platform
 
 
@@ -36,7 +36,7 @@ def basic(key: str) -> str:
 def running_collector(platform: Platform) -> Iterator[RunningCollector]:
     _, key = platform.sources.add("web", "website")
     app = create_app(build_collector(platform), platform)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    server = uvicorn.Server(server_config(app, platform.settings.collector, "127.0.0.1", 0))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -1,11 +1,13 @@
 """Connector webhooks over real HTTP: the sender's signature is checked, events are stored."""
 
+import base64
 import copy
 from collections.abc import Iterator
 
 import orjson
 import pytest
 
+from cdp.api.collector import NO_SUBSCRIPTION_CHECK, WEBHOOK_REFUSED
 from cdp.config import Settings
 from cdp.platform import Platform
 from ingestion.connectors.meta import MetaPageFeed
@@ -39,7 +41,7 @@ def test_signed_deliveries_are_stored_and_forgeries_refused(collector: RunningCo
         unsigned = http.post("/v1/webhooks/tool", content=body)
         again = http.post("/v1/webhooks/tool", content=body, headers=headers)  # a re-delivery
     assert (ok.status_code, ok.json()) == (200, {"success": True})
-    assert forged.status_code == 401 and forged.json()["message"].startswith("signature: ")
+    assert forged.status_code == 401 and forged.json()["message"] == WEBHOOK_REFUSED
     assert unsigned.status_code == 401 and again.status_code == 200
     stored = events(collector)
     assert stored and {e["source_name"] for e in stored} == {"tool"}
@@ -67,7 +69,7 @@ def test_a_source_without_a_secret_takes_its_write_key(collector: RunningCollect
         assert http.post("/v1/webhooks/desk?write_key=wrong", json={}, auth=None).status_code == 401
     with collector.client() as http:  # the key of another source
         refused = http.post("/v1/webhooks/desk", json=ZendeskTicketEvents.examples[0])
-    assert refused.status_code == 401 and "another source" in refused.json()["message"]
+    assert refused.status_code == 401 and refused.json()["message"] == WEBHOOK_REFUSED
     assert len(events(collector)) == 1
 
 
@@ -79,7 +81,7 @@ def test_an_unmappable_delivery_is_dead_lettered_with_the_field(collector: Runni
         answer = http.post("/v1/webhooks/desk", json=bad).json()
         unknown = http.post("/v1/webhooks/nobody", json={})
     assert answer["dead_lettered"][0]["reason"] == "zendesk payload: detail.requester_id: Field required"
-    assert unknown.status_code == 404
+    assert unknown.status_code == 401
     (letter,) = collector.platform.dead_letters.list()
     assert (letter.source, letter.origin) == ("desk", "webhook:zendesk#0")
 
@@ -96,8 +98,59 @@ def test_meta_verifies_the_callback_url_with_the_write_key_as_verify_token(colle
         not_a_check = http.get("/v1/webhooks/page", params={"hub.mode": "unsubscribe"})
         no_handshake = http.get("/v1/webhooks/web", params=check(collector.write_key))  # a Segment source
     assert (ok.status_code, ok.text, ok.headers["content-type"].split(";")[0]) == (200, "1158201444", "text/plain")
-    assert wrong.status_code == 403 and wrong.json()["message"].startswith("verify token: ")
-    assert missing.status_code == 403
-    assert not_a_check.status_code == 400 and not_a_check.json()["message"].startswith("query: not a subscription check of Meta")
-    assert no_handshake.status_code == 400
+    assert wrong.status_code == 404 and wrong.json()["message"] == NO_SUBSCRIPTION_CHECK
+    assert missing.status_code == not_a_check.status_code == no_handshake.status_code == 404
     assert events(collector) == []
+
+
+@pytest.mark.parametrize("credentials", ["Basic !!!", "Bearer cdp_rk_0123456789abcdef_" + "A" * 32])
+def test_malformed_credentials_and_read_keys_are_refused_alike_for_every_name(collector: RunningCollector, credentials: str):
+    collector.add_source("desk", "service", "zendesk")
+    with collector.client() as http:
+        http.auth = None
+        known, unknown = (http.post(f"/v1/webhooks/{name}", json={}, headers={"authorization": credentials}) for name in ("desk", "nobody"))
+    assert known.status_code in (401, 403) and (known.status_code, known.content) == (unknown.status_code, unknown.content)
+
+
+def test_source_names_cannot_be_found_by_trying_them(collector: RunningCollector):
+    """Every way of not proving to be a source gets the answer an unknown name gets."""
+    collector.add_source("shop", "sales", "shopify", SECRET)
+    desk_key = collector.add_source("desk", "service", "zendesk")
+    collector.add_source("page", "social", "meta-page-feed", SECRET)
+    body = orjson.dumps(ShopifyOrders.examples[0])
+    basic = lambda key: {"authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}  # noqa: E731
+    attempts = {
+        "unknown source": ("POST", "/v1/webhooks/nobody", {}),
+        "unknown source, a valid key": ("POST", "/v1/webhooks/nobody", basic(desk_key)),
+        "forged signature": ("POST", "/v1/webhooks/shop", {**ShopifyOrders().sign(b"other", SECRET)}),
+        "no signature": ("POST", "/v1/webhooks/shop", {}),
+        "no write key": ("POST", "/v1/webhooks/desk", {}),
+        "unknown write key": ("POST", "/v1/webhooks/desk", basic("wk_nothing")),
+        "another source's key": ("POST", "/v1/webhooks/desk", basic(collector.write_key)),
+        "a Segment source": ("POST", "/v1/webhooks/web", {}),
+    }
+    checks = {
+        "unknown source": "/v1/webhooks/nobody?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x",
+        "wrong token": "/v1/webhooks/page?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x",
+        "another source's key": f"/v1/webhooks/page?hub.mode=subscribe&hub.challenge=1&hub.verify_token={desk_key}",
+        "a tool without one": f"/v1/webhooks/desk?hub.mode=subscribe&hub.challenge=1&hub.verify_token={desk_key}",
+    }
+    with collector.client() as http:
+        http.auth = None
+        answers = {name: http.request(method, path, content=body, headers=headers) for name, (method, path, headers) in attempts.items()}
+        checked = {name: http.get(path) for name, path in checks.items()}
+    seen = {(a.status_code, a.content, a.headers.get("www-authenticate")) for a in answers.values()}
+    assert seen == {(401, orjson.dumps({"success": False, "code": "unauthorized", "message": WEBHOOK_REFUSED}), 'Basic realm="cdp"')}, seen
+    assert {(a.status_code, a.content) for a in checked.values()} == {(404, orjson.dumps({"success": False, "code": "not_found", "message": NO_SUBSCRIPTION_CHECK}))}
+    reasons = [r.detail["reason"] for r in collector.platform.audit.query(action="request.refused")]
+    assert "'nobody': no such source" in reasons and any("signature does not match" in r for r in reasons)  # the operator is told why
+    assert events(collector) == []
+
+
+@pytest.mark.parametrize("credentials", ["Basic !!!", "Bearer cdp_rk_0123456789abcdef_" + "A" * 32])
+def test_malformed_credentials_and_read_keys_are_refused_alike_for_every_name(collector: RunningCollector, credentials: str):
+    collector.add_source("desk", "service", "zendesk")
+    with collector.client() as http:
+        http.auth = None
+        known, unknown = (http.post(f"/v1/webhooks/{name}", json={}, headers={"authorization": credentials}) for name in ("desk", "nobody"))
+    assert known.status_code in (401, 403) and (known.status_code, known.content) == (unknown.status_code, unknown.content)

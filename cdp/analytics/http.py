@@ -19,7 +19,7 @@ from cdp.analytics.window import Period, window
 from cdp.api.auth import ReadAccess
 from cdp.api.body import expect_object, parse_json, read_body
 from cdp.audit import AuditLog, identifier_digest
-from cdp.errors import CdpError
+from cdp.errors import STORE_FAULTS, CdpError
 from cdp.keys import ReadKey
 from cdp.masking import mask_event, mask_profile
 from cdp.segments import evaluate
@@ -62,6 +62,8 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
         except _Outcome as refusal:
             outcome = refusal.outcome
             raise HTTPException(status_code=refusal.status, detail=str(refusal)) from None
+        except STORE_FAULTS:
+            raise
         except CdpError as error:
             outcome = "invalid"
             raise HTTPException(status_code=422, detail=str(error)) from None
@@ -130,7 +132,7 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
         return answer(request, "analytics.read", name, work, {"query": {k[:64]: v[:200] for k, v in request.query_params.items()}})
 
     @get("/analytics/funnel", "analytics:read", tags=["analytics"])
-    def funnel_(request: Request, steps: str = Query(..., description="Comma-separated event types, in order."), window_days: float = Query(7, gt=0), start: date | None = None, end: date | None = None):
+    def funnel_(request: Request, steps: str = Query(..., description="Comma-separated event types, in order."), window_days: float = Query(7, gt=0, le=3660), start: date | None = None, end: date | None = None):
         return analysis(request, "funnel", lambda w: funnel.funnel(w, [s for s in steps.split(",") if s], window_days, window(start, end)))
 
     @get("/analytics/retention", "analytics:read", tags=["analytics"])

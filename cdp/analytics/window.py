@@ -10,6 +10,7 @@ Period = Literal["day", "week", "month"]
 # the SQL that truncates a time to its period: fixed text chosen by name, never user text
 TRUNCATE: dict[str, str] = {"day": "toDate({})", "week": "toMonday({})", "month": "toStartOfMonth({})"}
 TIME = "DateTime64(3, 'UTC')"
+FIRST_YEAR, LAST_YEAR = 1900, 2299  # the range of ClickHouse's DateTime64
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def _at(value: str | date | None, default: datetime) -> datetime:
             raise CdpError(f"expected a date like 2025-10-01, got {value!r}") from None
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise CdpError(f"expected a date between {FIRST_YEAR} and {LAST_YEAR}, got {value.date()}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -9,6 +9,7 @@ kept; handlers take the raw ``Request`` and decode bodies with orjson themselves
 FastAPI's per-request pydantic body parsing would cost more than our whole validation path.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,13 +17,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
 from cdp.analytics.http import read_router
 from cdp.api import docs
 from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
-from cdp.api.refusals import Refused
+from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.audit import AuditLog
 from cdp.platform import Platform
 from cdp.privacy.http import forget_router
@@ -30,6 +32,7 @@ from ingestion.segment import CALL_TYPES
 
 import orjson
 
+log = logging.getLogger("cdp.serve")
 WRITE = "write key"
 PUBLIC = "public"
 
@@ -47,7 +50,8 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
     app = FastAPI(title="cdp collector", version="1", description=docs.DESCRIPTION, lifespan=lifespan)
     app.add_exception_handler(Refused, lambda request, refusal: _refused(request, refusal, platform.audit))
     app.add_exception_handler(HTTPException, lambda _, e: Refused(e.status_code, "http_error", str(e.detail)).response())
-    app.add_exception_handler(RequestValidationError, lambda _, e: Refused(400, "invalid_request", str(e)).response())
+    app.add_exception_handler(RequestValidationError, lambda _, e: invalid_parameters(e.errors()).response())
+    app.add_exception_handler(ClientDisconnect, lambda _, e: Refused(400, "client_disconnected", "the request did not arrive whole").response())  # answered to no one
     app.add_exception_handler(Exception, _unexpected)
 
     for call_type in CALL_TYPES:
@@ -96,7 +100,7 @@ def _refused(request: Request, refusal: Refused, audit: AuditLog) -> Response:
             "request.refused",
             f"{request.method} {getattr(route, 'path', '?')}",
             f"refused:{refusal.status}",
-            {"reason": refusal.message, "client": request.client.host if request.client else ""},
+            {"reason": refusal.reason, "client": request.client.host if request.client else ""},
         )
     return refusal.response()
 
@@ -105,6 +109,6 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-async def _unexpected(_: Request, error: Exception) -> Response:
-    """The last line of defence: a clear 500 without a traceback (tests make sure it never happens)."""
-    return Refused(500, "internal_error", f"unexpected {type(error).__name__}; the request was not stored").response()
+async def _unexpected(request: Request, error: Exception) -> Response:
+    """The last line of defence: a 500 with an error id, its details only in the log (tests make sure it never happens)."""
+    return internal_error(error, f"{request.method} {request.url.path}", log).response()

@@ -1,13 +1,15 @@
 """Reads a request body within a size limit, undoing gzip/deflate, and decodes its JSON."""
 
 import zlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from cdp.api.refusals import Refused, bad_request, too_large
 
+_DRAINED = 4  # a refused body up to this many times the limit is read to its end before the answer
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "identity": None, "": None}
 
 
@@ -15,14 +17,34 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The body as sent, refused with 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        await _drain(request, request.stream(), 0, limit)
         raise too_large(f"body: {int(declared):,} bytes; the limit is {limit:,}")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    stream = request.stream()
+    async for chunk in stream:
         size += len(chunk)
         if size > limit:
+            await _drain(request, stream, size, limit)
             raise too_large(f"body: more than {limit:,} bytes; the limit is {limit:,}")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _drain(request: Request, stream: AsyncIterator[bytes], size: int, limit: int) -> None:
+    """Reads and discards the rest of a refused body, up to ``_DRAINED`` times ``limit`` in all, so
+    that a client which sends its whole body before reading the answer (no ``Expect: 100-continue``:
+    Python's urllib, many SDKs) reads the 413: answering and closing while it still sends made it
+    see a connection reset, and retry. The collector's body timeout bounds how long it takes."""
+    declared = request.headers.get("content-length", "")
+    if "100-continue" in request.headers.get("expect", "").lower() or (declared.isdigit() and int(declared) > _DRAINED * limit):
+        return  # the client waits for the answer, or would send too much: answered at once
+    try:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > _DRAINED * limit:
+                return
+    except ClientDisconnect:
+        return
 
 
 def decode_content(raw: bytes, encoding: str, limit: int) -> bytes:

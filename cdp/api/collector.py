@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from cdp.api.auth import authenticate, basic_write_key, body_write_key
 from cdp.api.body import decode_content, expect_object, parse_json, read_body
-from cdp.api.refusals import Refused, bad_request, unauthorized
+from cdp.api.refusals import Refused, bad_request, too_large, unauthorized
 from cdp.api.writer import GroupWriter, Overloaded
 from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
@@ -20,6 +20,9 @@ from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import now
 
+# one answer whether the source exists or not, so that source names cannot be found by trying them
+WEBHOOK_REFUSED = "webhook: refused; the source does not exist, or the write key or the signature is missing or wrong"
+NO_SUBSCRIPTION_CHECK = "query: no subscription check to answer; a tool's check (Meta's hub.challenge) needs the source's write key as its verify token"
 BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
 
 
@@ -69,28 +72,28 @@ class Collector:
         """One webhook delivery to a connector source."""
         self._refuse_if_overloaded()
         received_at = now()
-        source, connector = self._connector(source_name)
+        data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), self.settings.max_body_bytes)
+        source, connector = self._sender(source_name, request, data)
+        if connector is None:
+            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
         if "webhook" not in connector.formats:
             raise bad_request(f"source {source.name!r} uses connector {connector.name!r}, which imports files (`cdp import`), not webhooks")
         limit = self.settings.limits_for(source.name).max_batch_bytes
-        data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limit)
-        self._check_sender(connector, source, request, data)
+        if len(data) > limit:
+            raise too_large(f"body: {len(data):,} bytes; this source's limit is {limit:,}")
         result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers)
         await self._write(result)
         return _answer(result)
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
         """The answer to a tool's ``GET`` subscription check (Meta's ``hub.challenge``), once its
-        verify token is shown to be this source's write key."""
-        connector = self._connector(source_name)[1]
-        challenge = connector.challenge(request.query_params)
-        if challenge is None:
-            raise bad_request(f"query: not a subscription check of {connector.tool} (webhooks are delivered with POST)")
-        token, answer = challenge
-        source = self.sources.by_write_key(token) if token else None
-        if source is None or source.name != source_name:
-            raise Refused(403, "forbidden", f"verify token: not the write key of source {source_name[:64]!r}; set the source's write key as the verify token")
-        return answer
+        verify token is shown to be this source's write key; else one answer for every name."""
+        source, connector = self._connector(source_name)
+        challenge = connector.challenge(request.query_params) if connector else None
+        owner = self.sources.by_write_key(challenge[0]) if challenge and challenge[0] else None
+        if source is None or challenge is None or owner is None or owner.name != source.name:
+            raise Refused(404, "not_found", NO_SUBSCRIPTION_CHECK)
+        return challenge[1]
 
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
@@ -110,23 +113,30 @@ class Collector:
         self._accepted_keys[key or ""] = source
         return source
 
-    def _connector(self, source_name: str) -> tuple[Source, Connector]:
+    def _connector(self, source_name: str) -> tuple[Source | None, Connector | None]:
+        """The source of that name, and its connector if it takes webhooks here."""
         source = self.sources.by_name(source_name)
-        if source is None:
-            raise Refused(404, "unknown_source", f"source: no source is named {source_name[:64]!r}")
-        connector_class = self.connectors.get(source.connector)
-        if connector_class is None:
-            raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
-        return source, connector_class()
+        connector_class = self.connectors.get(source.connector) if source else None
+        return source, connector_class() if connector_class else None
 
-    def _check_sender(self, connector: Connector, source: Source, request: Request, data: bytes) -> None:
+    def _sender(self, source_name: str, request: Request, data: bytes) -> tuple[Source, Connector | None]:
+        """The source a webhook delivery is for, once its signature (or else its write key) is
+        shown to be that source's. Otherwise one answer, whether the source exists or not."""
+        key = basic_write_key(request.headers) or request.query_params.get("write_key")  # malformed, or a read key: refused alike for every name
+        source, connector = self._connector(source_name)
+        if source is None:
+            raise _not_this_source(f"{source_name[:64]!r}: no such source")
         if isinstance(connector, SignedConnector) and source.signing_secret:
             if not connector.verify(data, request.headers, source.signing_secret):
-                raise unauthorized(f"signature: the {connector.tool} signature does not match the body and this source's signing secret")
-            return
-        key = basic_write_key(request.headers) or request.query_params.get("write_key")
-        if self._authenticate(key).name != source.name:
-            raise unauthorized(f"write key: belongs to another source than {source.name!r}")
+                raise _not_this_source(f"{source.name!r}: the {connector.tool} signature does not match the body and the source's signing secret")
+            return source, connector
+        try:
+            keyed = self._authenticate(key)
+        except Refused as refusal:
+            raise _not_this_source(f"{source.name!r}: {refusal.message}") from None
+        if keyed.name != source.name:
+            raise _not_this_source(f"{source.name!r}: the write key of source {keyed.name!r}")
+        return source, connector
 
     async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> tuple[bytes, Any]:
         """The body's JSON text once decompressed, and its value."""
@@ -160,6 +170,12 @@ class Collector:
     def _overloaded(self, why: str) -> Refused:
         seconds = str(self.settings.retry_after_seconds)
         return Refused(429, "overloaded", f"too many requests: {why}; retry after {seconds}s", {"Retry-After": seconds})
+
+
+def _not_this_source(reason: str) -> Refused:
+    """A webhook delivery refused, the same for a source that does not exist as for a wrong or
+    missing write key or signature; the audit log records the ``reason``."""
+    return unauthorized(WEBHOOK_REFUSED, reason=reason)
 
 
 def _answer(result: Sorted) -> dict[str, Any]:

@@ -87,7 +87,10 @@ def batch(path: str) -> dict:
 def webhook() -> dict:
     return {
         "summary": "A webhook delivery to a connector source",
-        "description": "Authenticated by the tool's signature when the source has a signing secret, else by its write key (Basic user name or ?write_key=).",
+        "description": (
+            "Authenticated by the tool's signature when the source has a signing secret, else by its write key (Basic user name or ?write_key=). "
+            "An unknown source name gets the same 401 as a wrong or missing key or signature (the audit log records which)."
+        ),
         "response_model": Accepted,
         "responses": _ERRORS,
     }

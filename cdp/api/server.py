@@ -25,7 +25,8 @@ import uvicorn
 from cdp.api.app import create_app
 from cdp.api.collector import Collector
 from cdp.api.writer import GroupWriter
-from cdp.config import Settings
+from cdp.api.connections import ConnectionLimits
+from cdp.config import CollectorSettings, Settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.runner import Progress
@@ -49,7 +50,8 @@ def serve(platform: Platform, host: str, port: int, follow: bool = True, on_erro
         _serve_workers(platform, host, port, follow, on_error)
         return
     status: dict[str, Any] = {}
-    server = uvicorn.Server(_config(create_app(build_collector(platform, status), platform, erasure=follow), host, port))  # a forget needs the runner here
+    app = create_app(build_collector(platform, status), platform, erasure=follow)  # a forget needs the runner here
+    server = uvicorn.Server(server_config(app, platform.settings.collector, host, port))
     stop = threading.Event()
     runner = threading.Thread(target=_follow, args=(platform, stop, status.update, on_error), name="cdp-runner", daemon=True)
     if follow:
@@ -62,8 +64,10 @@ def serve(platform: Platform, host: str, port: int, follow: bool = True, on_erro
             runner.join()
 
 
-def _config(app: Any, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+def server_config(app: Any, settings: CollectorSettings, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's configuration, with the bounds on slow and idle clients of ``cdp.api.connections``."""
+    limits = ConnectionLimits(settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections_per_client, settings.max_connections)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, http=limits.protocol)  # type: ignore[arg-type]
 
 
 class SharedProgress(Mapping[str, Any]):
@@ -153,7 +157,7 @@ def _worker(settings: Settings, host: str, port: int, progress: SharedProgress |
         collector = build_collector(platform, progress)
         # the supervisor's runner owns an embedded warehouse, and a forget must hold the runner's lock
         app = create_app(collector, platform, reads=settings.warehouse.backend != "chdb", erasure=False)
-        _run(uvicorn.Server(_config(app, "", 0)), sockets=[listener])
+        _run(uvicorn.Server(server_config(app, settings.collector, "", 0)), sockets=[listener])
 
 
 def _run(server: uvicorn.Server, **options: Any) -> None:

@@ -4,6 +4,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 
 _CHUNK = 1024 * 1024
@@ -29,15 +30,19 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 
 def copy_file(source: Path, target: Path) -> None:
-    shutil.copyfile(source, target)
+    """Copies the bytes and the permission bits: ``master.key`` stays 0600 in the backup and once
+    restored (``shutil.copyfile`` made it 0644). No more than 0600 while it is written."""
+    with source.open("rb") as reader, open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as writer:
+        shutil.copyfileobj(reader, writer, _CHUNK)
+        writer.flush()
+        os.fchmod(writer.fileno(), stat.S_IMODE(os.fstat(reader.fileno()).st_mode))
+        os.fsync(writer.fileno())
 
 
 def place(source: Path, target: Path) -> None:
     """Puts a backed-up file at ``target`` atomically, dropping SQLite journals left from an older file there."""
     partial = target.with_name(f".{target.name}.restoring")
-    shutil.copyfile(source, partial)
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
+    copy_file(source, partial)
     for suffix in ("-wal", "-shm", "-journal"):
         target.with_name(target.name + suffix).unlink(missing_ok=True)
     os.replace(partial, target)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from cdp.errors import CdpError
+from cdp.errors import STORE_FAULTS, CdpError
 from cdp.platform import Platform
 from cdp.privacy.forget import AlreadyForgotten, NoSuchCustomer, forget
 
@@ -34,6 +34,8 @@ def forget_router(platform: Callable[[], Platform], auth: Callable[..., Any]) ->
                 raise HTTPException(status_code=404, detail=str(error)) from None
             except AlreadyForgotten as error:
                 raise HTTPException(status_code=409, detail=str(error)) from None
+            except STORE_FAULTS:
+                raise
             except CdpError as error:
                 raise HTTPException(status_code=422, detail=str(error)) from None
 

@@ -2,7 +2,9 @@
 missing, partial or tampered backup or a non-empty target is refused without touching anything."""
 
 import json
+import os
 import re
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,6 +67,19 @@ def test_restore_gives_back_every_store_and_leaves_the_projections_to_rebuild(so
         assert [orjson.loads(n.state)["message_id"] for n in platform.events.read(0, 10_000)] == [e["message_id"] for e in generate_events(EVENTS, seed=3)]
         assert [s.name for s in platform.sources.list()] == ["web"]
     assert (data / "master.key").read_bytes() == (source.data_dir / "master.key").read_bytes()
+
+
+def test_the_master_key_stays_readable_by_its_owner_only(source: Settings, tmp_path: Path):
+    previous = os.umask(0o022)  # the usual umask, under which a plain copy is world-readable
+    try:
+        take_backup(source, tmp_path / "backup")
+        restored = restore_backup(tmp_path / "backup", tmp_path / "restored", ErasureJournal(tmp_path / "none.jsonl"))
+        forced = restore_backup(tmp_path / "backup", restored.settings.data_dir, ErasureJournal(tmp_path / "none.jsonl"), replace=True)
+    finally:
+        os.umask(previous)
+    for key in (source.data_dir / "master.key", tmp_path / "backup" / "master.key", restored.settings.data_dir / "master.key", forced.settings.data_dir / "master.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+    assert stat.S_IMODE((tmp_path / "backup").stat().st_mode) == 0o700
 
 
 def test_backup_refuses_a_non_empty_target_and_a_missing_event_store(source: Settings, tmp_path: Path):
