@@ -1,6 +1,8 @@
 """What the collector does with one request: authenticate, decode, sort into events and dead
 letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.app`` call it."""
 
+import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import now
 
+log = logging.getLogger("cdp.collector")
 BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
 
 
@@ -59,7 +62,7 @@ class Collector:
             messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
         limit = self.settings.limits_for(source.name).max_event_bytes
         limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
-        result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
+        result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit, prepare=self.writer.serialise)
         await self._write(result)
         if call_type is not None and result.rejected:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
@@ -75,7 +78,7 @@ class Collector:
         limit = self.settings.limits_for(source.name).max_batch_bytes
         data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limit)
         self._check_sender(connector, source, request, data)
-        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers)
+        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers, prepare=self.writer.serialise)
         await self._write(result)
         return _answer(result)
 
@@ -146,12 +149,17 @@ class Collector:
         return refusal
 
     async def _write(self, result: Sorted) -> None:
+        """Writes a request's events (serialised by ``sort_items``) and dead letters durably. A store
+        error is answered with an id under which the server log holds it: the error may quote
+        another request written together with this one (group commit)."""
         try:
             await self.writer.write(result.events, result.letters)
         except Overloaded as overload:
             raise self._overloaded(str(overload)) from None
         except Exception as error:  # the store's own errors; the client may retry
-            raise Refused(503, "store_unavailable", f"the event store could not write: {type(error).__name__}: {error}", {"Retry-After": "1"}) from None
+            error_id = secrets.token_hex(6)
+            log.error("the event store could not write a request (error id %s)", error_id, exc_info=error)
+            raise Refused(503, "store_unavailable", f"the event store could not write this request (error id {error_id}); retry later", {"Retry-After": "1"}) from None
 
     def _refuse_if_overloaded(self) -> None:
         if self.writer.pending >= self.settings.max_pending_events:

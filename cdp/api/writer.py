@@ -14,20 +14,37 @@ process dies, between or during the two commits, no request of the write has bee
 stores its events again as duplicates of themselves (the event store is idempotent by message
 id) and writes the dead letters that were missing. The other order would keep a second copy
 of every dead letter on each retry, since dead letters have no identity of their own.
+
+One request never fails another. Each request's events come serialised already (``serialise``,
+run by the request handler before it calls ``write``), so what one client sent cannot fail the
+shared write's serialisation. If the store still refuses a shared write (an ``IntegrityError`` on
+one event, say), its requests are written again one by one, each in a write of its own, and only
+those the store refuses again fail, each with its own error. Once a store is unavailable (locked,
+disk full, connection lost), the requests not retried yet get that error without a try: a retry
+would only wait for the same lock timeout again.
 """
 
 import asyncio
 import queue
+import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from eventsourcing.persistence import OperationalError
+
+from cdp.errors import StoreUnavailable
+from cdp.privacy.sealing import Serialised
 from ingestion.deadletter import DeadLetter
 from schemas import Envelope
 
+_UNAVAILABLE = (OSError, StoreUnavailable, sqlite3.OperationalError, OperationalError)  # the store's failures, not a refusal of what was written
+
 
 class Sink(Protocol):
-    def append(self, events: list[Envelope]) -> tuple[int, int]: ...
+    def serialise(self, envelope: Envelope) -> Serialised: ...
+
+    def append_serialised(self, events: list[Serialised]) -> tuple[int, int]: ...
 
     def dead_letter(self, letters: list[DeadLetter]) -> None: ...
 
@@ -38,7 +55,7 @@ class Overloaded(Exception):
 
 @dataclass
 class _Job:
-    events: list[Envelope]
+    events: list[Serialised]
     letters: list[DeadLetter]
     done: asyncio.Future
     loop: asyncio.AbstractEventLoop
@@ -74,8 +91,12 @@ class GroupWriter:
             self._thread.join()
             self._thread = None
 
-    async def write(self, events: list[Envelope], letters: list[DeadLetter]) -> None:
-        """Returns once everything given is durably stored; raises what the store raised."""
+    def serialise(self, envelope: Envelope) -> Serialised:
+        """An event as ``write`` takes it; raises ``ingestion.validation.Invalid`` naming the field if it cannot be written."""
+        return self._sink.serialise(envelope)
+
+    async def write(self, events: list[Serialised], letters: list[DeadLetter]) -> None:
+        """Returns once everything given is durably stored; raises what the store raised writing it."""
         loop = asyncio.get_running_loop()
         job = _Job(events, letters, loop.create_future(), loop)
         with self._lock:
@@ -106,20 +127,35 @@ class GroupWriter:
                 return
 
     def _write(self, jobs: list[_Job], size: int) -> None:
-        error: BaseException | None = None
-        try:
-            letters = [letter for job in jobs for letter in job.letters]
-            events = [event for job in jobs for event in job.events]
-            if events:
-                self._sink.append(events)
-            self._sink.dead_letter(letters)
-            self.writes += 1
-        except Exception as failure:  # handed to every waiting request, which answers 503
-            error = failure
+        error = self._commit(jobs)
+        errors = [error] * len(jobs) if error is None or len(jobs) == 1 else self._one_by_one(jobs)
         with self._lock:
             self._pending -= size
+        for job, failure in zip(jobs, errors, strict=True):  # a failure is answered 503 by its request
+            job.loop.call_soon_threadsafe(_settle, job.done, failure)
+
+    def _one_by_one(self, jobs: list[_Job]) -> list[Exception | None]:
+        """After a shared write failed: each request in a write of its own, until the store is unavailable."""
+        errors: list[Exception | None] = []
+        unavailable: Exception | None = None
         for job in jobs:
-            job.loop.call_soon_threadsafe(_settle, job.done, error)
+            error = unavailable or self._commit([job])
+            if isinstance(error, _UNAVAILABLE):
+                unavailable = error
+            errors.append(error)
+        return errors
+
+    def _commit(self, jobs: list[_Job]) -> Exception | None:
+        """Writes the jobs' events (one transaction), then their dead letters (another); returns what failed."""
+        try:
+            events = [event for job in jobs for event in job.events]
+            if events:
+                self._sink.append_serialised(events)
+            self._sink.dead_letter([letter for job in jobs for letter in job.letters])
+        except Exception as failure:
+            return failure
+        self.writes += 1
+        return None
 
 
 def _settle(future: asyncio.Future, error: BaseException | None) -> None:
