@@ -9,9 +9,9 @@ JSON has them (``{"identifiers": {"email": …}, "traits": …}``). Both parts a
 pydantic from the validated envelope, so sealing decodes nothing. Sealing is two steps:
 ``serialise`` (the two parts and the subject, per envelope, no I/O: the collector runs it for each
 request before the request shares a write with others, so an envelope that cannot be written
-fails alone) and ``seal_serialised`` (key lookups and encryption, per write). After ``read``, each blob is
-opened and the values go back in their places, so readers see the envelope as it was (personal
-keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
+fails alone) and ``seal_serialised`` (key lookups and encryption, per write). After ``read``,
+each blob is opened and the values go back in their places, so readers see the envelope as it was
+(personal keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
 and their values keyed by path (``{"identifiers/email": …}``); they open the same way.
 
 Subject key of an event: the data key of its first identifier, in the fixed order user_id, email,
