@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from ingestion.sorting import Sorted, as_validated, sort_items
+from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import Invalid, decode_json
 from schemas import PAYLOAD_BY_EVENT_TYPE, Envelope, SourceKind, describe
 
@@ -141,11 +141,11 @@ def sort_records(
     max_item_bytes: int,
     headers: Mapping[str, str] = {},
     start: int = 0,
-    prepare: Callable[[Envelope], Any] = as_validated,
+    check: Callable[[Envelope], object] | None = None,
 ) -> Sorted:
-    """Webhook bodies or file lines → validated events (``prepare``d, see ``sort_items``) and dead letters."""
+    """Webhook bodies or file lines → validated (and ``check``ed, see ``sort_items``) events and dead letters."""
     to_envelopes = lambda item: list(envelopes(connector, item, source_name, headers))  # noqa: E731
-    return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start, prepare)
+    return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start, check)
 
 
 def read_file_items(data: bytes, filename: str) -> list[Any]:

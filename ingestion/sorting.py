@@ -17,7 +17,7 @@ from schemas import Envelope
 
 @dataclass
 class Sorted:
-    events: list[Any] = field(default_factory=list)  # validated envelopes, as ``sort_items``' ``prepare`` made them
+    events: list[Envelope] = field(default_factory=list)  # validated, what the sealed event store appends
     rejected: list[tuple[int, DeadLetter]] = field(default_factory=list)  # (item index, letter)
 
     @property
@@ -29,10 +29,6 @@ class Sorted:
         self.rejected.extend(other.rejected)
 
 
-def as_validated(envelope: Envelope) -> Envelope:
-    return envelope
-
-
 def sort_items(
     items: Iterable[Any],
     to_envelopes: Callable[[Any], Iterable[dict[str, Any]]],
@@ -41,17 +37,20 @@ def sort_items(
     origin: str,
     max_item_bytes: int | None,
     start: int = 0,
-    prepare: Callable[[Envelope], Any] = as_validated,
+    check: Callable[[Envelope], object] | None = None,
 ) -> Sorted:
-    """Maps each item to envelopes, validates them and ``prepare``s them (into the form the caller
-    stores, which may raise ``Invalid`` too); an item that fails, or is bigger than ``max_item_bytes``
-    (None: the caller knows none is), is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
+    """Maps each item to envelopes and validates them (and ``check``s them, which raises ``Invalid``
+    too); an item that fails, or is bigger than ``max_item_bytes`` (None: the caller knows none is),
+    is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
     result = Sorted()
     for index, item in enumerate(items, start):
         try:
             if max_item_bytes is not None and len(_raw(item)) > max_item_bytes:
                 raise Invalid(f"(event): {len(_raw(item)):,} bytes; this source's limit is {max_item_bytes:,}")
-            events = [prepare(validate(envelope, received_at)) for envelope in to_envelopes(item)]
+            events = [validate(envelope, received_at) for envelope in to_envelopes(item)]
+            if check is not None:
+                for event in events:
+                    check(event)
         except Invalid as error:
             result.rejected.append((index, DeadLetter(source=source, origin=f"{origin}#{index}", reason=str(error), payload=_raw(item))))
         else:

@@ -3,7 +3,7 @@ letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.a
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,8 @@ from ingestion.sdk import Connector, SignedConnector, sort_records
 from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
 from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
-from ingestion.validation import now
+from ingestion.validation import Invalid, now
+from schemas import Envelope
 
 log = logging.getLogger("cdp.collector")
 BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
@@ -62,8 +63,9 @@ class Collector:
             messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
         limit = self.settings.limits_for(source.name).max_event_bytes
         limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
-        result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit, prepare=self.writer.serialise)
-        await self._write(result)
+        result = await self._sort_and_write(
+            lambda check: sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit, check=check)
+        )
         if call_type is not None and result.rejected:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
         return _answer(result)
@@ -78,8 +80,7 @@ class Collector:
         limit = self.settings.limits_for(source.name).max_batch_bytes
         data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limit)
         self._check_sender(connector, source, request, data)
-        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers, prepare=self.writer.serialise)
-        await self._write(result)
+        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers, check=check))
         return _answer(result)
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
@@ -148,14 +149,29 @@ class Collector:
         refusal.message += " (kept in the dead-letter store)"
         return refusal
 
+    async def _sort_and_write(self, sort: Callable[[Callable[[Envelope], object] | None], Sorted]) -> Sorted:
+        """Sorts a request's input (``sort``, given ``sort_items``' ``check``) and writes it. The
+        writer serialises each request's events apart from the others'; if one of this request's
+        cannot be, the input is sorted again checking every event, so the items holding such events
+        are dead-lettered with the reason and the rest stored."""
+        result = sort(None)
+        try:
+            await self._write(result)
+        except Invalid:
+            result = sort(self.writer.check)
+            await self._write(result)
+        return result
+
     async def _write(self, result: Sorted) -> None:
-        """Writes a request's events (serialised by ``sort_items``) and dead letters durably. A store
-        error is answered with an id under which the server log holds it: the error may quote
-        another request written together with this one (group commit)."""
+        """Writes a request's events and dead letters durably. A store error is answered with an id
+        under which the server log holds it: the error may quote another request written together
+        with this one (group commit)."""
         try:
             await self.writer.write(result.events, result.letters)
         except Overloaded as overload:
             raise self._overloaded(str(overload)) from None
+        except Invalid:
+            raise  # one of this request's events cannot be written (see _sort_and_write)
         except Exception as error:  # the store's own errors; the client may retry
             error_id = secrets.token_hex(6)
             log.error("the event store could not write a request (error id %s)", error_id, exc_info=error)

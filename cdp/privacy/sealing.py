@@ -7,9 +7,9 @@ AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}`` (associated data: the ev
 message id, so a blob cannot be moved to another event); the blob holds them as the envelope's
 JSON has them (``{"identifiers": {"email": …}, "traits": …}``). Both parts are serialised by
 pydantic from the validated envelope, so sealing decodes nothing. Sealing is two steps:
-``serialise`` (the two parts and the subject, per envelope, no I/O: the collector runs it for each
-request before the request shares a write with others, so an envelope that cannot be written
-fails alone) and ``seal_serialised`` (key lookups and encryption, per write). After ``read``,
+``serialise`` (the two parts and the subject, per envelope, no I/O: the collector's group writer
+runs it for each request apart from the others, so an envelope that cannot be written fails its
+own request only) and ``seal_serialised`` (key lookups and encryption, once per write). After ``read``,
 each blob is opened and the values go back in their places, so readers see the envelope as it was
 (personal keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
 and their values keyed by path (``{"identifiers/email": …}``); they open the same way.
@@ -127,9 +127,8 @@ class Sealer:
         return orjson.loads(cipher.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), bound.encode()))
 
     def serialise(self, envelope: Envelope) -> Serialised:
-        """The envelope's stored form but for the encryption, which needs the key store (``seal_serialised``):
-        done for each request before it shares a write, so an envelope that cannot be written fails
-        alone; raises ``Invalid`` naming the field."""
+        """The envelope's stored form but for the encryption, which needs the key store
+        (``seal_serialised``); raises ``Invalid`` naming the field if it cannot be written."""
         personal = _PERSONAL_FIELDS[envelope.event_type]
         serializer = envelope.__pydantic_serializer__  # the concrete class's: the union's JSON without its search for the member type (3x the cost)
         try:
