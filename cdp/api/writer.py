@@ -18,7 +18,8 @@ of every dead letter on each retry, since dead letters have no identity of their
 One request never fails another. The writer serialises each request's events (the stored form
 but for the encryption, ``Sink.serialise``) apart from the others' before they join the shared
 write; a request with an event that cannot be serialised fails alone, with its own error
-(``ingestion.validation.Invalid`` naming the field). This runs in the writer thread, not in the
+(``ingestion.validation.Invalid`` naming the field; the collector then dead-letters the items
+holding such events and writes the rest, ``Collector._sort_and_write``). This runs in the writer thread, not in the
 request handler: the event loop already parses and validates every request, and serialising
 there too made it the bottleneck (BENCHMARKS.md, 2026-12-06). If the store still refuses a shared
 write (an ``IntegrityError`` on one event, say), its requests are written again one by one, each
