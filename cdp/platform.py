@@ -8,7 +8,7 @@ from cdp.deadletters import DeadLetterStore
 from cdp.eventstore import open_event_store
 from cdp.keys import KeyRegistry
 from cdp.privacy.keystore import KeyStore, master_key
-from cdp.privacy.sealing import SealedEventStore, Sealer
+from cdp.privacy.sealing import SealedEventStore, Sealer, Serialised
 from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
@@ -83,6 +83,13 @@ class Platform:
     # the ingestion sink
     def append(self, events: list[Envelope]) -> tuple[int, int]:
         appended = self.events.append(events)
+        return appended.stored, appended.duplicates
+
+    def serialise(self, envelope: Envelope) -> Serialised:
+        return self.events.sealer.serialise(envelope)
+
+    def append_serialised(self, events: list[Serialised]) -> tuple[int, int]:
+        appended = self.events.append_serialised(events)
         return appended.stored, appended.duplicates
 
     def dead_letter(self, letters: list[DeadLetter]) -> None:

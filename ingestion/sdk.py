@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from ingestion.sorting import Sorted, sort_items
 from ingestion.validation import Invalid, decode_json
-from schemas import PAYLOAD_BY_EVENT_TYPE, SourceKind, describe
+from schemas import PAYLOAD_BY_EVENT_TYPE, Envelope, SourceKind, describe
 
 ENTRY_POINT_GROUP = "cdp.connectors"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
@@ -141,10 +141,11 @@ def sort_records(
     max_item_bytes: int,
     headers: Mapping[str, str] = {},
     start: int = 0,
+    check: Callable[[Envelope], object] | None = None,
 ) -> Sorted:
-    """Webhook bodies or file lines → validated events and dead letters."""
+    """Webhook bodies or file lines → validated (and ``check``ed, see ``sort_items``) events and dead letters."""
     to_envelopes = lambda item: list(envelopes(connector, item, source_name, headers))  # noqa: E731
-    return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start)
+    return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start, check)
 
 
 def read_file_items(data: bytes, filename: str) -> list[Any]:

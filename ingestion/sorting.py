@@ -37,15 +37,20 @@ def sort_items(
     origin: str,
     max_item_bytes: int | None,
     start: int = 0,
+    check: Callable[[Envelope], object] | None = None,
 ) -> Sorted:
-    """Maps each item to envelopes and validates them; an item that fails, or is bigger than
-    ``max_item_bytes`` (None: the caller knows none is), is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
+    """Maps each item to envelopes and validates them (and ``check``s them, which raises ``Invalid``
+    too); an item that fails, or is bigger than ``max_item_bytes`` (None: the caller knows none is),
+    is dead-lettered whole with the reason (``origin#index``, counting from ``start``)."""
     result = Sorted()
     for index, item in enumerate(items, start):
         try:
             if max_item_bytes is not None and len(_raw(item)) > max_item_bytes:
                 raise Invalid(f"(event): {len(_raw(item)):,} bytes; this source's limit is {max_item_bytes:,}")
             events = [validate(envelope, received_at) for envelope in to_envelopes(item)]
+            if check is not None:
+                for event in events:
+                    check(event)
         except Invalid as error:
             result.rejected.append((index, DeadLetter(source=source, origin=f"{origin}#{index}", reason=str(error), payload=_raw(item))))
         else:

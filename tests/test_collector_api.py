@@ -136,8 +136,8 @@ def test_overload_is_answered_429_with_retry_after(settings: Settings):
     settings.collector.max_pending_events = 1
     with Platform(settings) as platform, running_collector(platform) as collector:
         release = threading.Event()
-        append = platform.append
-        platform.append = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
+        append = platform.append_serialised
+        platform.append_serialised = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
         with ThreadPoolExecutor(1) as pool, collector.client() as http:
             first = pool.submit(http.post, "/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"o{i}"} for i in range(5)]})
             while collector.platform.events is None or http.get("/health").json()["pending_events"] == 0:
@@ -150,7 +150,7 @@ def test_overload_is_answered_429_with_retry_after(settings: Settings):
         assert len(stored(collector)) == 5
 
 
-@pytest.mark.parametrize("failing", ["append", "dead_letter"])
+@pytest.mark.parametrize("failing", ["append_serialised", "dead_letter"])
 def test_a_failed_write_is_503_and_its_retry_stores_events_and_dead_letters_once(settings: Settings, failing: str):
     """Events and dead letters are two commits: whichever fails, nothing is acknowledged, and the retry converges."""
     with Platform(settings) as platform, running_collector(platform) as collector:

@@ -1,7 +1,9 @@
 """What the collector does with one request: authenticate, decode, sort into events and dead
 letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.app`` call it."""
 
-from collections.abc import Mapping
+import logging
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +20,10 @@ from ingestion.sdk import Connector, SignedConnector, sort_records
 from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
 from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
-from ingestion.validation import now
+from ingestion.validation import Invalid, now
+from schemas import Envelope
 
+log = logging.getLogger("cdp.collector")
 # one answer whether the source exists or not, so that source names cannot be found by trying them
 WEBHOOK_REFUSED = "webhook: refused; the source does not exist, or the write key or the signature is missing or wrong"
 NO_SUBSCRIPTION_CHECK = "query: no subscription check to answer; a tool's check (Meta's hub.challenge) needs the source's write key as its verify token"
@@ -62,8 +66,9 @@ class Collector:
             messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
         limit = self.settings.limits_for(source.name).max_event_bytes
         limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
-        result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
-        await self._write(result)
+        result = await self._sort_and_write(
+            lambda check: sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit, check=check)
+        )
         if call_type is not None and result.rejected:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
         return _answer(result)
@@ -81,8 +86,7 @@ class Collector:
         limit = self.settings.limits_for(source.name).max_batch_bytes
         if len(data) > limit:
             raise too_large(f"body: {len(data):,} bytes; this source's limit is {limit:,}")
-        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers)
-        await self._write(result)
+        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers, check=check))
         return _answer(result)
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
@@ -155,13 +159,33 @@ class Collector:
         refusal.message += " (kept in the dead-letter store)"
         return refusal
 
+    async def _sort_and_write(self, sort: Callable[[Callable[[Envelope], object] | None], Sorted]) -> Sorted:
+        """Sorts a request's input (``sort``, given ``sort_items``' ``check``) and writes it. The
+        writer serialises each request's events apart from the others'; if one of this request's
+        cannot be, the input is sorted again checking every event, so the items holding such events
+        are dead-lettered with the reason and the rest stored."""
+        result = sort(None)
+        try:
+            await self._write(result)
+        except Invalid:
+            result = sort(self.writer.check)
+            await self._write(result)
+        return result
+
     async def _write(self, result: Sorted) -> None:
+        """Writes a request's events and dead letters durably. A store error is answered with an id
+        under which the server log holds it: the error may quote another request written together
+        with this one (group commit)."""
         try:
             await self.writer.write(result.events, result.letters)
         except Overloaded as overload:
             raise self._overloaded(str(overload)) from None
+        except Invalid:
+            raise  # one of this request's events cannot be written (see _sort_and_write)
         except Exception as error:  # the store's own errors; the client may retry
-            raise Refused(503, "store_unavailable", f"the event store could not write: {type(error).__name__}: {error}", {"Retry-After": "1"}) from None
+            error_id = secrets.token_hex(6)
+            log.error("the event store could not write a request (error id %s)", error_id, exc_info=error)
+            raise Refused(503, "store_unavailable", f"the event store could not write this request (error id {error_id}); retry later", {"Retry-After": "1"}) from None
 
     def _refuse_if_overloaded(self) -> None:
         if self.writer.pending >= self.settings.max_pending_events:

@@ -14,20 +14,41 @@ process dies, between or during the two commits, no request of the write has bee
 stores its events again as duplicates of themselves (the event store is idempotent by message
 id) and writes the dead letters that were missing. The other order would keep a second copy
 of every dead letter on each retry, since dead letters have no identity of their own.
+
+One request never fails another. The writer serialises each request's events (the stored form
+but for the encryption, ``Sink.serialise``) apart from the others' before they join the shared
+write; a request with an event that cannot be serialised fails alone, with its own error
+(``ingestion.validation.Invalid`` naming the field; the collector then dead-letters the items
+holding such events and writes the rest, ``Collector._sort_and_write``). This runs in the writer thread, not in the
+request handler: the event loop already parses and validates every request, and serialising
+there too made it the bottleneck (BENCHMARKS.md, 2026-12-06). If the store still refuses a shared
+write (an ``IntegrityError`` on one event, say), its requests are written again one by one, each
+in a write of its own, and only those the store refuses again fail, each with its own error. Once
+the store is unavailable (locked, disk full, connection lost), the requests not retried yet get
+that error without a try: a retry would only wait for the same lock timeout again.
 """
 
 import asyncio
 import queue
+import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from eventsourcing.persistence import OperationalError
+
+from cdp.errors import StoreUnavailable
+from cdp.privacy.sealing import Serialised
 from ingestion.deadletter import DeadLetter
 from schemas import Envelope
 
+_UNAVAILABLE = (OSError, StoreUnavailable, sqlite3.OperationalError, OperationalError)  # the store's failures, not a refusal of what was written
+
 
 class Sink(Protocol):
-    def append(self, events: list[Envelope]) -> tuple[int, int]: ...
+    def serialise(self, envelope: Envelope) -> Serialised: ...
+
+    def append_serialised(self, events: list[Serialised]) -> tuple[int, int]: ...
 
     def dead_letter(self, letters: list[DeadLetter]) -> None: ...
 
@@ -42,6 +63,8 @@ class _Job:
     letters: list[DeadLetter]
     done: asyncio.Future
     loop: asyncio.AbstractEventLoop
+    serialised: list[Serialised] = field(default_factory=list)  # the events as the writer thread serialised them
+    error: Exception | None = None
 
     @property
     def size(self) -> int:
@@ -74,8 +97,13 @@ class GroupWriter:
             self._thread.join()
             self._thread = None
 
+    def check(self, envelope: Envelope) -> None:
+        """Raises ``ingestion.validation.Invalid`` naming the field if the envelope cannot be written."""
+        self._sink.serialise(envelope)
+
     async def write(self, events: list[Envelope], letters: list[DeadLetter]) -> None:
-        """Returns once everything given is durably stored; raises what the store raised."""
+        """Returns once everything given is durably stored; raises ``Invalid`` if one of the events
+        cannot be written (nothing of the request is then), else what the store raised writing it."""
         loop = asyncio.get_running_loop()
         job = _Job(events, letters, loop.create_future(), loop)
         with self._lock:
@@ -106,20 +134,47 @@ class GroupWriter:
                 return
 
     def _write(self, jobs: list[_Job], size: int) -> None:
-        error: BaseException | None = None
-        try:
-            letters = [letter for job in jobs for letter in job.letters]
-            events = [event for job in jobs for event in job.events]
-            if events:
-                self._sink.append(events)
-            self._sink.dead_letter(letters)
-            self.writes += 1
-        except Exception as failure:  # handed to every waiting request, which answers 503
-            error = failure
+        for job in jobs:
+            job.error = self._serialise(job)
+        ready = [job for job in jobs if job.error is None]
+        error = self._commit(ready) if ready else None
+        if error is not None and len(ready) > 1:
+            self._one_by_one(ready)
+        else:
+            for job in ready:
+                job.error = error
         with self._lock:
             self._pending -= size
+        for job in jobs:  # a store error is answered 503 by its request, an Invalid one 400 or dead-lettered
+            job.loop.call_soon_threadsafe(_settle, job.done, job.error)
+
+    def _serialise(self, job: _Job) -> Exception | None:
+        """Serialises one request's events, apart from the others'; returns what failed."""
+        try:
+            job.serialised = [self._sink.serialise(event) for event in job.events]
+        except Exception as failure:
+            return failure
+        return None
+
+    def _one_by_one(self, jobs: list[_Job]) -> None:
+        """After a shared write failed: each request in a write of its own, until the store is unavailable."""
+        unavailable: Exception | None = None
         for job in jobs:
-            job.loop.call_soon_threadsafe(_settle, job.done, error)
+            job.error = unavailable or self._commit([job])
+            if isinstance(job.error, _UNAVAILABLE):
+                unavailable = job.error
+
+    def _commit(self, jobs: list[_Job]) -> Exception | None:
+        """Writes the jobs' events (one transaction), then their dead letters (another); returns what failed."""
+        try:
+            events = [event for job in jobs for event in job.serialised]
+            if events:
+                self._sink.append_serialised(events)
+            self._sink.dead_letter([letter for job in jobs for letter in job.letters])
+        except Exception as failure:
+            return failure
+        self.writes += 1
+        return None
 
 
 def _settle(future: asyncio.Future, error: BaseException | None) -> None:

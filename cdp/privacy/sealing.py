@@ -6,9 +6,12 @@ mark ``Personal[...]``, see ``schemas.personal.personal_paths``, plus the ``user
 AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}`` (associated data: the event's source and
 message id, so a blob cannot be moved to another event); the blob holds them as the envelope's
 JSON has them (``{"identifiers": {"email": …}, "traits": …}``). Both parts are serialised by
-pydantic from the validated envelope, so sealing decodes nothing. After ``read``, each blob is
-opened and the values go back in their places, so readers see the envelope as it was (personal
-keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
+pydantic from the validated envelope, so sealing decodes nothing. Sealing is two steps:
+``serialise`` (the two parts and the subject, per envelope, no I/O: the collector's group writer
+runs it for each request apart from the others, so an envelope that cannot be written fails its
+own request only) and ``seal_serialised`` (key lookups and encryption, once per write). After ``read``,
+each blob is opened and the values go back in their places, so readers see the envelope as it was
+(personal keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
 and their values keyed by path (``{"identifiers/email": …}``); they open the same way.
 
 Subject key of an event: the data key of its first identifier, in the fixed order user_id, email,
@@ -34,12 +37,15 @@ import base64
 import binascii
 import os
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import orjson
 from eventsourcing.persistence import Notification
+from pydantic_core import PydanticSerializationError
 
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
+from ingestion.validation import Invalid
 from projections.identity import IdentityRules
 from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers
 from schemas.personal import personal_paths
@@ -78,6 +84,16 @@ _PERSONAL_TREES = {event_type: _tree(paths) for event_type, paths in PERSONAL_PA
 _PERSONAL_FIELDS = {event_type: _fields(tree) for event_type, tree in _PERSONAL_TREES.items()}
 
 
+class Serialised(NamedTuple):
+    """An envelope in its stored form but for its personal part, serialised and not yet encrypted (``Sealer.serialise``)."""
+
+    source_name: str
+    message_id: str
+    subject: str | None  # whose data key seals it; None: a key of its own
+    secret: bytes  # the personal fields' JSON
+    public: bytes  # the envelope's JSON without them
+
+
 def erased_user_id(token: str) -> str:
     return ERASED_PREFIX + token
 
@@ -110,21 +126,33 @@ class Sealer:
             return cipher
         return orjson.loads(cipher.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), bound.encode()))
 
+    def serialise(self, envelope: Envelope) -> Serialised:
+        """The envelope's stored form but for the encryption, which needs the key store
+        (``seal_serialised``); raises ``Invalid`` naming the field if it cannot be written."""
+        personal = _PERSONAL_FIELDS[envelope.event_type]
+        serializer = envelope.__pydantic_serializer__  # the concrete class's: the union's JSON without its search for the member type (3x the cost)
+        try:
+            secret, public = serializer.to_json(envelope, include=personal), serializer.to_json(envelope, exclude=personal)
+        except PydanticSerializationError as error:
+            raise Invalid(f"{_unwritable_field(envelope)}: cannot be stored ({error})") from None
+        return Serialised(envelope.source_name, envelope.message_id, self.subject(envelope.identifiers), secret, public)
+
     def seal(self, envelopes: Sequence[Envelope]) -> list[tuple[str, str, bytes]]:
         """``(source_name, message_id, sealed JSON)`` of each envelope, what the event store appends."""
-        subjects = [self.subject(envelope.identifiers) for envelope in envelopes]
+        return self.seal_serialised([self.serialise(envelope) for envelope in envelopes])
+
+    def seal_serialised(self, events: Sequence[Serialised]) -> list[tuple[str, str, bytes]]:
+        """What ``seal`` gives, for envelopes ``serialise`` has turned into their stored form already."""
+        subjects = [event.subject for event in events]
         keys = self._keys.keys_for(s for s in subjects if s is not None)
         own = iter(self._keys.new_keys(subjects.count(None)))
-        nonces = os.urandom(_NONCE * len(envelopes))  # one system call (and GIL hand-over) per batch, not per event
+        nonces = os.urandom(_NONCE * len(events))  # one system call (and GIL hand-over) per batch, not per event
         sealed = []
-        for start, envelope, subject in zip(range(0, len(nonces), _NONCE), envelopes, subjects, strict=True):
+        for start, (source_name, message_id, subject, secret, public) in zip(range(0, len(nonces), _NONCE), events, strict=True):
             key_id, cipher = keys[subject] if subject is not None else next(own)
             nonce = nonces[start : start + _NONCE]
-            personal = _PERSONAL_FIELDS[envelope.event_type]
-            serializer = envelope.__pydantic_serializer__  # the concrete class's: the union's JSON without its search for the member type (3x the cost)
-            data = cipher.encrypt(nonce, serializer.to_json(envelope, include=personal), _bound_to(envelope.source_name, envelope.message_id))
-            public = serializer.to_json(envelope, exclude=personal)  # an object with its identity fields, never empty
-            sealed.append((envelope.source_name, envelope.message_id, public[:-1] + b"," + _SEALED_MARK + _blob(key_id, nonce, data) + b"}"))
+            data = cipher.encrypt(nonce, secret, _bound_to(source_name, message_id))
+            sealed.append((source_name, message_id, public[:-1] + b"," + _SEALED_MARK + _blob(key_id, nonce, data) + b"}"))  # public: an object with its identity fields, never empty
         return sealed
 
     def open(self, notifications: Sequence[Notification]) -> list[Notification]:
@@ -155,6 +183,9 @@ class SealedEventStore:
 
     def append(self, envelopes: Iterable[Envelope]) -> Appended:
         return self.store.append(self.sealer.seal(list(envelopes)))
+
+    def append_serialised(self, events: Sequence[Serialised]) -> Appended:
+        return self.store.append(self.sealer.seal_serialised(events))
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[Notification]:
         return self.sealer.open(self.store.read(after, limit, until))
@@ -200,6 +231,17 @@ def _parent(event: dict, path: Sequence[str]) -> dict | None:
         if not isinstance(node, dict):
             return None
     return node
+
+
+def _unwritable_field(envelope: Envelope) -> str:
+    """The first top-level field of an envelope that cannot be serialised, found one field at a time (only ever after a failure)."""
+    serializer = envelope.__pydantic_serializer__
+    for name in type(envelope).model_fields:
+        try:
+            serializer.to_json(envelope, include={name})
+        except PydanticSerializationError:
+            return name
+    return "(event)"
 
 
 def _bound_to(source_name: str, message_id: str) -> bytes:

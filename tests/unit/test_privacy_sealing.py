@@ -13,6 +13,7 @@ from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.privacy.keystore import KeyStore, Shredded, master_key
 from cdp.privacy.sealing import PERSONAL_PATHS, Sealer
+from ingestion.validation import Invalid
 from projections.identity import IdentityRules
 from schemas import ENVELOPE_ADAPTER, ENVELOPE_BY_EVENT_TYPE, Identifiers, parse_envelope
 from schemas.personal import personal_paths
@@ -154,3 +155,13 @@ def test_a_bad_master_key_is_refused_without_echoing_it(tmp_path: Path, monkeypa
     with pytest.raises(CdpError, match="privacy.master_key") as error:
         load_settings(data_dir=tmp_path / "data")
     assert "too-short-secret" not in str(error.value)
+
+
+def test_an_envelope_that_cannot_be_serialised_is_refused_naming_its_field(keys: KeyStore):
+    """pydantic writes at most ~255 levels: the collector serialises each request's events before they share a write."""
+    deep: dict = {}
+    for _ in range(300):
+        deep = {"a": deep}
+    envelope = parse_envelope({**event("page_viewed", "2025-01-02", email="ann@example.com"), "context": deep})
+    with pytest.raises(Invalid, match=r"^context: cannot be stored \(.*Maximum serialization depth exceeded"):
+        Sealer(keys, IdentityRules()).serialise(envelope)
