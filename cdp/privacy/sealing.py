@@ -34,12 +34,14 @@ import base64
 import binascii
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import orjson
 from eventsourcing.persistence import Notification
 
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
+from cdp.quarantine import Quarantined, poisoned
 from projections.identity import IdentityRules
 from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers
 from schemas.personal import personal_paths
@@ -146,6 +148,15 @@ class Sealer:
                 _restore(event, orjson.loads(secret), _PERSONAL_TREES[event["event_type"]])
 
 
+@dataclass(frozen=True)
+class Readable:
+    """A batch as stored (its last position is where it ends), the events opened, those that could not be."""
+
+    stored: Sequence[Notification]
+    opened: list[Notification]
+    unreadable: list[Quarantined]
+
+
 class SealedEventStore:
     """The event store as the rest of the platform uses it: sealed on append, opened on read."""
 
@@ -158,6 +169,25 @@ class SealedEventStore:
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[Notification]:
         return self.sealer.open(self.store.read(after, limit, until))
+
+    def read_readable(self, after: int, limit: int, until: int | None = None) -> Readable:
+        """As ``read``, but an event that cannot be opened does not fail the others: the batch is
+        opened at once, and only if that fails, event by event."""
+        stored = self.store.read(after, limit, until)
+        try:
+            return Readable(stored, self.sealer.open(stored), [])
+        except Exception as error:
+            if not poisoned(error):
+                raise
+        readable = Readable(stored, [], [])
+        for notification in stored:
+            try:
+                readable.opened.extend(self.sealer.open([notification]))
+            except Exception as error:
+                if not poisoned(error):
+                    raise
+                readable.unreadable.append(Quarantined.of(notification, error))
+        return readable
 
     def last_position(self) -> int:
         return self.store.last_position()

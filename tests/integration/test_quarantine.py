@@ -1,0 +1,136 @@
+"""A poison event (one the runner cannot open or project) is quarantined, never a halt: the events
+around it are processed, a rebuild skips exactly the same ones and says so, a replay after a fix
+processes it, and ``/health`` turns ``degraded``."""
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cdp.config import load_settings
+from cdp.eventstore import event_id
+from cdp.platform import Platform
+from cdp.rebuild import rebuild
+from ingestion.validation import validate
+from projections.tables import WAREHOUSE_TABLES
+from tests.cli import cdp
+from tests.events import event
+from tests.integration.scaleout_harness import table_rows
+
+RECEIVED = datetime(2026, 6, 2, tzinfo=UTC)
+DEPTH = 253  # orjson encodes at most 254 levels: the opened envelope cannot be encoded again
+
+
+def nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def poison(message_id: str = "poison"):
+    """A valid event, then a batch-level context nested DEPTH levels deep put in without validation
+    (as the collector once let through): it is sealed and stored, and opening it fails."""
+    envelope = validate(event("page_viewed", "2026-01-02", message_id=message_id, email="p@example.com"), RECEIVED)
+    return envelope.model_copy(update={"context": nested(DEPTH)})
+
+
+def good(n: int, day: str = "2026-01-01", customer: int | None = None):
+    return validate(event("page_viewed", day, message_id=f"good-{n}", email=f"c{n if customer is None else customer}@example.com"), RECEIVED)
+
+
+def stored_messages(platform: Platform) -> list[str]:
+    return [row["message_id"] for row in platform.warehouse.query("SELECT message_id FROM cdp.events FINAL ORDER BY message_id")]
+
+
+def every_table(platform: Platform) -> dict[str, list[tuple]]:
+    return {t.name: table_rows(platform.warehouse, t.name) for t in WAREHOUSE_TABLES}
+
+
+def test_a_poison_event_is_quarantined_and_processing_goes_on(tmp_path: Path):
+    with Platform(load_settings(data_dir=tmp_path)) as platform:
+        platform.append([good(1), poison(), good(2)])
+        assert platform.runner.run() == 3
+        assert stored_messages(platform) == ["good-1", "good-2"]
+        [kept] = platform.quarantine.list()
+        assert (kept.position, kept.event_id) == (2, event_id("web", "poison"))
+        assert kept.error == "TypeError: Recursion limit reached" and kept.attempts == 1
+        platform.append([good(3)])  # sent later: reaches the warehouse
+        assert platform.runner.run() == 1
+        assert stored_messages(platform) == ["good-1", "good-2", "good-3"]
+        incremental = every_table(platform)
+
+    listed = cdp("quarantine", "list", "--format", "json", data_dir=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == [(2, "TypeError: Recursion limit reached")]
+
+    rebuilt = cdp("projections", "rebuild", data_dir=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "from 4 events; 1 quarantined, skipped (cdp quarantine list)" in " ".join(rebuilt.stdout.decode().split())
+
+    replayed = cdp("quarantine", "replay", data_dir=tmp_path)  # nothing fixed: it stays, with its error
+    assert replayed.returncode == 1 and b"Traceback" not in replayed.stderr
+    assert replayed.stderr.decode().strip() == "position 2: TypeError: Recursion limit reached"
+    assert replayed.stdout.decode().strip() == "0 replayed, 1 still failing"
+
+    with Platform(load_settings(data_dir=tmp_path)) as platform:
+        assert every_table(platform) == incremental  # the rebuild skipped exactly the same event
+        assert [(q.position, q.attempts) for q in platform.quarantine.list()] == [(2, 2)]
+
+
+def test_only_the_guilty_event_of_a_batch_is_quarantined_and_a_replay_after_the_fix_processes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    with Platform(load_settings(data_dir=tmp_path)) as platform:
+        platform.append([good(n) for n in range(10)])
+        runner = platform.runner
+        project, calls = runner._pipeline.project, []
+
+        def project_failing_on_good_6(loaded, resolution, touchpoints, *args):  # a projection bug hit by one event
+            calls.append(len(touchpoints))
+            if any(tp.event["message_id"] == "good-6" for tp in touchpoints):
+                raise KeyError("amount")
+            return project(loaded, resolution, touchpoints, *args)
+
+        monkeypatch.setattr(runner._pipeline, "project", project_failing_on_good_6)
+        assert runner.run() == 10
+        assert stored_messages(platform) == [f"good-{n}" for n in range(10) if n != 6]
+        assert [(q.position, q.error) for q in platform.quarantine.list()] == [(7, "KeyError: 'amount'")]
+        assert len(calls) < 10  # halved down to the guilty event, not event by event
+
+        platform.append([good(10)])
+        calls.clear()
+        assert runner.run() == 1 and calls == [1]  # a batch without a poison is tried once
+
+        monkeypatch.undo()  # the fix
+        assert runner.retry([7]) == []
+        assert platform.quarantine.count() == 0
+        assert stored_messages(platform) == sorted(f"good-{n}" for n in range(11))
+        profile = platform.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL WHERE has(emails, 'c6@example.com')")
+        assert profile == [{"n": 1}]
+
+
+def test_an_infrastructure_error_stops_the_runner_and_quarantines_nothing(platform: Platform, monkeypatch: pytest.MonkeyPatch):
+    platform.append([good(1)])
+    runner = platform.runner
+
+    def unavailable(*_):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(runner._state, "load_identity", unavailable)
+    with pytest.raises(sqlite3.OperationalError):
+        runner.run()
+    assert platform.quarantine.count() == 0 and runner.pending() == (0, 1)
+    monkeypatch.undo()
+    assert runner.run() == 1 and stored_messages(platform) == ["good-1"]
+
+
+def test_a_rebuild_gives_what_incremental_processing_gave_around_a_poison(tmp_path: Path):
+    with Platform(load_settings(data_dir=tmp_path, batch_size=2)) as platform:
+        platform.append([good(1), good(2, "2026-01-03"), poison(), good(3), poison("poison-2"), good(4, "2026-01-05", customer=1)])
+        platform.runner.run()
+        incremental, kept = every_table(platform), [q.position for q in platform.quarantine.list()]
+        assert kept == [3, 5]
+        rebuild(platform, [])
+        assert every_table(platform) == incremental
+        assert [q.position for q in platform.quarantine.list()] == kept
