@@ -68,9 +68,9 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
 
     @app.get("/health", summary="ok or degraded (events quarantined, runner stopped); the details with an admin read key", openapi_extra={"x-scope": PUBLIC})
     async def health(request: Request) -> Response:
-        details = "authorization" in request.headers
+        details = request.headers.get("authorization", "")[:7].lower() == "bearer "
         if details:
-            access.check(request.headers, ADMIN)  # refuses any other key
+            access.check(request.headers, ADMIN)  # refuses any other read key
         return _json(collector.health(details))
     if reads:
         app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))

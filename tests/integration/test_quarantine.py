@@ -2,10 +2,13 @@
 around it are processed, a rebuild skips exactly the same ones and says so, a replay after a fix
 processes it, and ``/health`` turns ``degraded``."""
 
+import signal
 import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -15,9 +18,10 @@ from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from ingestion.validation import validate
 from projections.tables import WAREHOUSE_TABLES
-from tests.cli import cdp
+from tests.cli import cdp, serve
 from tests.events import event
 from tests.integration.scaleout_harness import table_rows
+from tests.waiting import wait_until
 
 RECEIVED = datetime(2026, 6, 2, tzinfo=UTC)
 DEPTH = 253  # orjson encodes at most 254 levels: the opened envelope cannot be encoded again
@@ -134,3 +138,29 @@ def test_a_rebuild_gives_what_incremental_processing_gave_around_a_poison(tmp_pa
         rebuild(platform, [])
         assert every_table(platform) == incremental
         assert [q.position for q in platform.quarantine.list()] == kept
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_goes_on_past_a_poison_and_health_says_degraded_with_the_count(tmp_path: Path, workers: int):
+    data = tmp_path / "data"
+    with Platform(load_settings(data_dir=data)) as platform:
+        write_key = platform.sources.add("web", "website")[1]
+        admin = {"Authorization": "Bearer " + platform.read_keys.create("ops", ["admin"])[1]}
+        platform.append([poison()])
+    server, url = serve(data, {"CDP_COLLECTOR__WORKERS": str(workers)})
+    try:
+        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        sent = httpx.post(url + "/v1/track", json={"userId": "u-1", "event": "Clicked", "messageId": "after"}, auth=(write_key, ""))
+        assert sent.json() == {"success": True}
+        wait_until(lambda: httpx.get(url + "/health", headers=admin).json()["runner"].get("position", 0) >= 2)
+        for _ in range(2 * workers):  # whichever worker answers
+            assert httpx.get(url + "/health").json() == {"status": "degraded"}
+            detailed = httpx.get(url + "/health", headers=admin).json()
+            assert (detailed["status"], detailed["quarantined"], detailed["runner"]["state"]) == ("degraded", 1, "following")
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=90)
+        print(stderr.decode()[-4000:], file=sys.stderr)
+    assert b"Traceback" not in stderr
+    counted = cdp("sql", "SELECT message_id FROM cdp.events", "--format", "json", data_dir=data)
+    assert [row["message_id"] for row in orjson.loads(counted.stdout)] == ["after"]
