@@ -1,7 +1,8 @@
 """``cdp quarantine list|replay``: the events the embedded runner could not read or project.
 
 The runner keeps going without them (``cdp.quarantine``); after a fix of the code or the
-configuration, ``replay`` processes them again, as events arriving now.
+configuration, ``replay`` processes them again, as events arriving now. On the scale-out
+deployment, ``list`` also shows the relay's and the workers' quarantine (in PostgreSQL).
 """
 
 from dataclasses import asdict
@@ -10,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from cdp.cli import ConfigFile, DataDir, err, out
-from cdp.config import load_settings
+from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.render import print_rows
@@ -27,8 +28,17 @@ def list_(
     """List quarantined events in log order: position, event id, the error, when, attempts."""
     if fmt not in ("table", "json", "csv"):
         raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
-    with Platform(load_settings(config, data_dir=data_dir)) as platform:
+    settings = load_settings(config, data_dir=data_dir)
+    with Platform(settings) as platform:
         rows = [asdict(entry) for entry in platform.quarantine.list()]
+    if _scaleout(settings):  # the relay's and the workers' (their error says which)
+        from cdp.scaleout.state import connect, quarantined
+
+        db = connect(settings.event_store.postgres)
+        try:
+            rows += [asdict(entry) for entry in quarantined(db)]
+        finally:
+            db.close()
     print_rows(out, rows, fmt, title=f"Quarantined events ({len(rows):,})")
 
 
@@ -39,7 +49,10 @@ def replay(
     config: ConfigFile = None,
 ) -> None:
     """Process quarantined events again (after a fix); those that now succeed leave the quarantine."""
-    with Platform(load_settings(config, data_dir=data_dir)) as platform:
+    settings = load_settings(config, data_dir=data_dir)
+    if _scaleout(settings):
+        raise CdpError("replay works on the embedded runner's quarantine; on the scale-out deployment, `cdp quarantine list` shows the relay's and the workers'")
+    with Platform(settings) as platform:
         kept = platform.quarantine.list(positions or None)
         unknown = sorted(set(positions or ()) - {q.position for q in kept})
         if unknown:
@@ -50,3 +63,9 @@ def replay(
     out.print(f"{len(kept) - len(failing):,} replayed, {len(failing):,} still failing")
     if failing:
         raise typer.Exit(1)
+
+
+def _scaleout(settings: Settings) -> bool:
+    from cdp.scaleout.state import relay_has_run
+
+    return settings.event_store.backend == "postgres" and relay_has_run(settings.event_store.postgres)

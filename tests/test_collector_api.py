@@ -136,8 +136,8 @@ def test_health_and_openapi(collector: RunningCollector):
     health = collector.url + "/health"
     detailed = httpx.get(health, headers={"Authorization": f"Bearer {admin}"}).json()
     assert detailed == {"status": "ok", "quarantined": 0, "pending_events": 0, "writes": 0, "runner": {}}
-    assert httpx.get(health, headers={"Authorization": f"Bearer {reader}"}).status_code == 403
-    assert httpx.get(health, headers={"Authorization": "Bearer cdp_rk_nope"}).status_code == 401
+    for other in (reader, "cdp_rk_nope"):
+        assert httpx.get(health, headers={"Authorization": f"Bearer {other}"}).json() == {"status": "ok"}
 
 
 def test_overload_is_answered_429_with_retry_after(settings: Settings):
