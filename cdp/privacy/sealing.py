@@ -135,17 +135,19 @@ class Sealer:
         return [n if n.id not in decoded else Notification(n.originator_id, n.originator_version, n.topic, orjson.dumps(decoded[n.id]), n.id) for n in notifications]
 
     def open_envelopes(self, events: Sequence[dict]) -> None:
-        """Opens decoded envelopes in place (those not sealed are left as they are)."""
+        """Opens decoded envelopes in place (those not sealed are left as they are). An event that fails
+        to open keeps its sealed part, so opening it again fails again (the others opened stay open)."""
         sealed = [event for event in events if SEALED in event]
         keys = self._keys.open_keys(event[SEALED]["key"] for event in sealed)
         for event in sealed:
-            blob = event.pop(SEALED)
+            blob = event[SEALED]
             key = keys[blob["key"]]
             if isinstance(key, Shredded):
                 _erase(event, key.token)
             else:
                 secret = key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
                 _restore(event, orjson.loads(secret), _PERSONAL_TREES[event["event_type"]])
+            del event[SEALED]
 
 
 @dataclass(frozen=True)
