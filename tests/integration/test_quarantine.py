@@ -85,6 +85,8 @@ def test_a_poison_event_is_quarantined_and_processing_goes_on(tmp_path: Path):
     assert replayed.returncode == 1 and b"Traceback" not in replayed.stderr
     assert replayed.stderr.decode().strip() == "position 2: TypeError: Recursion limit reached"
     assert replayed.stdout.decode().strip() == "0 replayed, 1 still failing"
+    unknown = cdp("quarantine", "replay", "99", data_dir=tmp_path)
+    assert (unknown.returncode, unknown.stderr.decode()) == (2, "error: position 99 is not quarantined (cdp quarantine list)\n")
 
     with Platform(load_settings(data_dir=tmp_path)) as platform:
         assert every_table(platform) == incremental  # the rebuild skipped exactly the same event

@@ -18,6 +18,7 @@ from cdp.scaleout.worker import PartitionProcessor
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
 from projections.pipeline import Pipeline
+from tests.cli import cdp
 from tests.integration.scaleout_harness import environment, fresh_database, settings_from
 from tests.integration.test_quarantine import good, store_tampered
 from tests.integration.test_scaleout_relay import published
@@ -52,6 +53,8 @@ def test_the_relay_quarantines_an_event_it_cannot_open_and_publishes_the_others(
         assert RelayState(db).tracked()[0] == 3
         assert [(q.position, q.error) for q in quarantined(db)] == [(2, "relay: InvalidTag: ")]
         db.close()
+    listed = cdp("quarantine", "list", "--format", "json", data_dir=tmp_path / "data", env=env)
+    assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == [(2, "relay: InvalidTag: ")], listed.stderr
     sent = [orjson.loads(value) for _, value in asyncio.run(published(kafka.bootstrap_servers, kafka_settings.topic, 2 + kafka_settings.partitions))]
     assert sorted(m["position"] for m in sent if m["kind"] == "event") == [1, 3]
 
