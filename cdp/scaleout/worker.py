@@ -17,7 +17,8 @@ customers it writes (``PartitionState.record_unconfirmed``), and a partition's p
 past the version of such a record left behind, writes those customers' rows again and withdraws
 their history rows the state does not hold (``Pipeline.rewrite``).
 
-An event that cannot be opened is skipped and quarantined (``cdp.quarantine``) with its batch.
+An event that cannot be opened or projected is skipped and quarantined (``cdp.quarantine``) with
+its batch.
 """
 
 import asyncio
@@ -73,7 +74,7 @@ class PartitionProcessor:
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
-            planned = [p for partition in sorted(batches) if (p := self._plan(partition, batches[partition])) is not None]
+            planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
@@ -100,12 +101,47 @@ class PartitionProcessor:
             raise
         self._state.commit()
 
-    def _plan(self, partition: int, batch: list[Message]) -> Planned | None:
+    def _plan_isolating(self, partition: int, batch: list[Message]) -> Planned | None:
+        """``_plan``; if it fails because of an event, that event (the last of the shortest failing
+        prefix of the batch) is skipped and quarantined, and the batch planned again. Planning only
+        reads the state, so trying again changes nothing; a batch that plans once costs nothing more."""
+        skipped: dict[int, Quarantined] = {}
+        while True:
+            try:
+                return self._plan(partition, batch, skipped)
+            except Exception as error:
+                if not poisoned(error, INFRASTRUCTURE):
+                    raise
+                guilty = self._first_failing(partition, batch, skipped, error)
+                if guilty is None:
+                    raise
+                skipped[guilty.position] = guilty
+                log.warning("partition %d: event at position %d quarantined: %s", partition, guilty.position, guilty.error)
+
+    def _first_failing(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined], error: Exception) -> Quarantined | None:
+        """The event ending the shortest prefix of the batch whose planning fails (the whole batch
+        fails with ``error``), with its error; None if that is no event (not one event's fault)."""
+        low, high = 1, len(batch)
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                self._plan(partition, batch[:middle], skipped)
+                low = middle + 1
+            except Exception as failure:
+                if not poisoned(failure, INFRASTRUCTURE):
+                    raise
+                high, error = middle, failure
+        guilty = batch[high - 1]
+        if guilty.kind != "event" or guilty.position in skipped:
+            return None
+        return Quarantined(guilty.position, _event_id(guilty.body["event"]), describe(error))
+
+    def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
         fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
         if not fresh:
             return None
-        unreadable = self._open(partition, fresh)
+        unreadable = self._open(partition, fresh) | skipped
         relayed = [m for m in fresh if m.kind != "absorb"]
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
         due = self._state.due_checks(partition, as_of)

@@ -1,5 +1,6 @@
-"""The scale-out relay and workers go on past an event they cannot open: the relay quarantines it
-and does not publish it, a worker skips it; both record it in PostgreSQL with the batch."""
+"""The scale-out relay and workers go on past an event they cannot open (a worker: or project): the
+relay quarantines it and does not publish it, a worker skips it; both record it in PostgreSQL with
+the batch."""
 
 import asyncio
 import uuid
@@ -7,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import orjson
+import pytest
 
 from cdp.platform import Platform
 from cdp.privacy.keystore import KeyStore, master_key
@@ -59,26 +61,36 @@ def test_the_relay_quarantines_an_event_it_cannot_open_and_publishes_the_others(
     assert sorted(m["position"] for m in sent if m["kind"] == "event") == [1, 3]
 
 
-def test_a_worker_skips_an_event_it_cannot_open_and_processes_the_rest(postgres: PostgresServer, clickhouse: ClickHouseServer, tmp_path: Path):
+def test_a_worker_skips_events_it_cannot_open_or_project_and_processes_the_rest(postgres: PostgresServer, clickhouse: ClickHouseServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     database = f"quarantine_{uuid.uuid4().hex[:12]}"
     settings = settings_from(environment(tmp_path / "data", fresh_database(postgres, "quarantine"), clickhouse, SimpleNamespace(bootstrap_servers="127.0.0.1:9"), database, batch_size=100))
     with Platform(settings) as platform:
         platform.append([good(1)])
         store_tampered(platform)
-        platform.append([good(2)])
+        platform.append([good(n) for n in range(2, 8)])
         stored = platform.events.store.read(0, 10)
     watermark = 1767268800000
-    batch = [messages.decode(messages.event(n.id, 0, watermark, f"customer-{n.id}", n.state)) for n in stored] + [messages.decode(messages.tick(3, watermark))]
+    batch = [messages.decode(messages.event(n.id, 0, watermark, f"customer-{n.id}", n.state)) for n in stored] + [messages.decode(messages.tick(8, watermark))]
     warehouse = open_warehouse(settings.warehouse, settings.warehouse_path)
     migrate(warehouse)
     postgres_settings = settings.event_store.postgres
+    pipeline = Pipeline(settings)
+    update = pipeline.update
+
+    def update_failing_on_good_5(state, touchpoints, *args):  # a projection bug hit by one event
+        if any(tp.event["message_id"] == "good-5" for tp in touchpoints):
+            raise ValueError("bad amount")
+        return update(state, touchpoints, *args)
+
+    monkeypatch.setattr(pipeline, "update", update_failing_on_good_5)
     processor = PartitionProcessor(
-        PartitionState(connect(postgres_settings), connect(postgres_settings), "touchpoints"), warehouse, Pipeline(settings), Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
+        PartitionState(connect(postgres_settings), connect(postgres_settings), "touchpoints"), warehouse, pipeline, Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
     )
     processor.commit(processor.plan({0: batch}))
     db = connect(postgres_settings)
-    assert [(q.position, q.error) for q in quarantined(db)] == [(2, "worker: InvalidTag: ")]
-    assert db.execute("SELECT position FROM scaleout_partitions WHERE partition = 0").fetchone()[0] == 3
+    assert [(q.position, q.error) for q in quarantined(db)] == [(2, "worker: InvalidTag: "), (6, "worker: ValueError: bad amount")]
+    assert db.execute("SELECT position FROM scaleout_partitions WHERE partition = 0").fetchone()[0] == 8
     db.close()
-    assert [r["message_id"] for r in warehouse.query(f"SELECT message_id FROM `{database}`.events FINAL ORDER BY message_id")] == ["good-1", "good-2"]
+    kept = [r["message_id"] for r in warehouse.query(f"SELECT message_id FROM `{database}`.events FINAL ORDER BY message_id")]
+    assert kept == ["good-1", "good-2", "good-3", "good-4", "good-6", "good-7"]
     warehouse.close()
