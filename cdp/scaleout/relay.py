@@ -7,8 +7,8 @@ position, open them (``Sealer``) to resolve identities, publish every event in i
 form with its customer (Kafka never holds a personal value in clear; the workers open them with
 the same key store) and wait for the broker's acks, write the identity tables to the warehouse,
 then commit the identity graph and the position in one PostgreSQL transaction. An event that
-cannot be decoded or opened is quarantined (``cdp.quarantine``), recorded in that transaction,
-and not published. Killed anywhere, it republishes from its last committed position; the
+cannot be decoded, opened or resolved is quarantined (``cdp.quarantine``), recorded in that
+transaction, and not published. Killed anywhere, it republishes from its last committed position; the
 workers drop what they already applied by position, the warehouse collapses repeated rows. A batch
 is recorded before its first message is sent (``RelayState.record_unconfirmed``), so a relay
 resuming after a crash publishes exactly that batch again, with the same identities and watermark,
@@ -37,7 +37,7 @@ from cdp.quarantine import Quarantined, describe, poisoned
 from cdp.scaleout import messages
 from cdp.scaleout.state import INFRASTRUCTURE, RelayState
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityRules, batch_keys, resolve
+from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, resolve
 from projections.pipeline import identity_rows
 from projections.touchpoint import Touchpoint
 
@@ -68,8 +68,10 @@ class Relay:
         last = notifications[-1].id
         notifications, touchpoints, unreadable = self._readable(notifications)
         watermark = max([watermark, *(tp.occurred_ms for tp in touchpoints)])
-        graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
-        resolution = resolve(graph, touchpoints, self._identity)
+        graph, resolution, failed = self._resolved(touchpoints)
+        if failed:
+            unreadable += [Quarantined.of(n, failed[n.id]) for n in notifications if n.id in failed]
+            notifications = [n for n in notifications if n.id not in failed]
         merges_at: dict[int, list] = {}
         for merge in resolution.merges:
             merges_at.setdefault(merge.position, []).append(merge)
@@ -112,6 +114,32 @@ class Relay:
                 unreadable.append(Quarantined.of(n, error))
                 log.warning("relay: event at position %d quarantined: %s", n.id, describe(error))
         return readable, touchpoints, unreadable
+
+    def _resolved(self, touchpoints: list[Touchpoint]) -> tuple[IdentityGraph, Resolution, dict[int, Exception]]:
+        """Resolves the batch's identities. If that fails because of an event, the event ending the
+        shortest failing prefix is left out (returned by position, with its error) and the rest
+        resolved again; the graph is loaded anew for each try, as resolving changes it."""
+        failed: dict[int, Exception] = {}
+        while True:
+            try:
+                graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
+                return graph, resolve(graph, touchpoints, self._identity), failed
+            except Exception as error:
+                if not touchpoints or not poisoned(error, INFRASTRUCTURE):
+                    raise
+                low, high = 1, len(touchpoints)
+                while low < high:
+                    middle = (low + high) // 2
+                    try:
+                        resolve(self._state.load_identity(batch_keys(touchpoints[:middle], self._identity)), touchpoints[:middle], self._identity)
+                        low = middle + 1
+                    except Exception as failure:
+                        if not poisoned(failure, INFRASTRUCTURE):
+                            raise
+                        high, error = middle, failure
+                failed[touchpoints[high - 1].position] = error
+                log.warning("relay: event at position %d quarantined: %s", touchpoints[high - 1].position, describe(error))
+                touchpoints = touchpoints[: high - 1] + touchpoints[high:]
 
     def _touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:
         opened = [orjson.loads(n.state) for n in notifications]

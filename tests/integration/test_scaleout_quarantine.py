@@ -14,11 +14,13 @@ from cdp.platform import Platform
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import Sealer
 from cdp.scaleout import messages
+from cdp.scaleout import relay as relay_module
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
 from cdp.scaleout.state import PartitionState, RelayState, connect, quarantined
 from cdp.scaleout.worker import PartitionProcessor
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
+from projections.identity import resolve
 from projections.pipeline import Pipeline
 from tests.cli import cdp
 from tests.integration.scaleout_harness import environment, fresh_database, settings_from
@@ -29,7 +31,9 @@ from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
 
 
-def test_the_relay_quarantines_an_event_it_cannot_open_and_publishes_the_others(postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker, tmp_path: Path):
+def test_the_relay_quarantines_events_it_cannot_open_or_resolve_and_publishes_the_others(
+    postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     env = environment(tmp_path / "data", fresh_database(postgres, "quarantine"), clickhouse, kafka, f"quarantine_{uuid.uuid4().hex[:12]}", batch_size=100)
     settings = settings_from(env)
     kafka_settings = settings.kafka.model_copy(update={"topic": f"quarantine-{uuid.uuid4().hex[:8]}"})
@@ -49,14 +53,21 @@ def test_the_relay_quarantines_an_event_it_cannot_open_and_publishes_the_others(
         asyncio.run(ensure_topic(kafka_settings))
         platform.append([good(1)])
         store_tampered(platform)
-        platform.append([good(2)])
-        assert asyncio.run(relay_batch(platform)) == 3
+        platform.append([good(2), good(3)])
+
+        def resolve_failing_on_good_3(graph, touchpoints, rules):  # an identity bug hit by one event
+            if any(tp.event["message_id"] == "good-3" for tp in touchpoints):
+                raise ValueError("bad identifier")
+            return resolve(graph, touchpoints, rules)
+
+        monkeypatch.setattr(relay_module, "resolve", resolve_failing_on_good_3)
+        assert asyncio.run(relay_batch(platform)) == 4
         db = connect(settings.event_store.postgres)
-        assert RelayState(db).tracked()[0] == 3
-        assert [(q.position, q.error) for q in quarantined(db)] == [(2, "relay: InvalidTag: ")]
+        assert RelayState(db).tracked()[0] == 4
+        assert [(q.position, q.error) for q in quarantined(db)] == [(2, "relay: InvalidTag: "), (4, "relay: ValueError: bad identifier")]
         db.close()
     listed = cdp("quarantine", "list", "--format", "json", data_dir=tmp_path / "data", env=env)
-    assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == [(2, "relay: InvalidTag: ")], listed.stderr
+    assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == [(2, "relay: InvalidTag: "), (4, "relay: ValueError: bad identifier")], listed.stderr
     sent = [orjson.loads(value) for _, value in asyncio.run(published(kafka.bootstrap_servers, kafka_settings.topic, 2 + kafka_settings.partitions))]
     assert sorted(m["position"] for m in sent if m["kind"] == "event") == [1, 3]
 
