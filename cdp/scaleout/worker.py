@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import faust
 
 from cdp.config import Settings
-from cdp.privacy.keystore import KeyStore, master_key
 from cdp.eventstore import event_id
+from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, describe, poisoned
 from cdp.scaleout import messages, transit
