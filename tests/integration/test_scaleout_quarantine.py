@@ -68,6 +68,8 @@ def test_the_relay_quarantines_events_it_cannot_open_or_resolve_and_publishes_th
         db.close()
     listed = cdp("quarantine", "list", "--format", "json", data_dir=tmp_path / "data", env=env)
     assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == [(2, "relay: InvalidTag: "), (4, "relay: ValueError: bad identifier")], listed.stderr
+    lag = cdp("lag", data_dir=tmp_path / "data", env=env)
+    assert "2 events quarantined, skipped (cdp quarantine list)" in " ".join(lag.stdout.decode().split()), lag.stderr
     sent = [orjson.loads(value) for _, value in asyncio.run(published(kafka.bootstrap_servers, kafka_settings.topic, 2 + kafka_settings.partitions))]
     assert sorted(m["position"] for m in sent if m["kind"] == "event") == [1, 3]
 
