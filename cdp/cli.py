@@ -77,7 +77,8 @@ def run(
     """Process pending events into the projections and the warehouse."""
     with Platform(_settings(data_dir, config)) as platform:
         processed = _process(platform, follow)
-    out.print(f"processed {processed:,} events")
+        quarantined = platform.quarantine.count()
+    out.print(f"processed {processed:,} events" + _quarantined(quarantined))
 
 
 @app.command()
@@ -341,7 +342,8 @@ def projections_rebuild(
 
     with Platform(_settings(data_dir, config)) as platform:
         processed = rebuild(platform, names or [])
-    out.print(f"rebuilt {', '.join(names) if names else 'all projections'} from {processed:,} events")
+        quarantined = platform.quarantine.count()
+    out.print(f"rebuilt {', '.join(names) if names else 'all projections'} from {processed:,} events" + _quarantined(quarantined))
 
 
 @identity_app.command("explain")
@@ -388,6 +390,10 @@ def _process(platform: Platform, follow: bool) -> int:
             return platform.runner.run(follow=follow, on_progress=show)
         except KeyboardInterrupt:
             return progress.tasks[0].completed
+
+
+def _quarantined(count: int) -> str:
+    return f"; {count:,} quarantined, skipped (cdp quarantine list)" if count else ""
 
 
 def _print_endpoints(platform: Platform, host: str, port: int) -> None:
@@ -440,6 +446,7 @@ from cdp.privacy.commands import forget_command  # noqa: E402
 from cdp.scaleout.commands import scaleout_app  # noqa: E402
 from cdp.segments.commands import segment_app  # noqa: E402
 from cdp.consent_commands import suppress_app  # noqa: E402
+from cdp.quarantine_commands import quarantine_app  # noqa: E402
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
@@ -450,6 +457,7 @@ app.command("forget")(forget_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scaleout_app)
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def main() -> None:

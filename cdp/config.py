@@ -208,6 +208,10 @@ class Settings(BaseSettings):
         return self.data_dir / "projections.sqlite"
 
     @property
+    def quarantine_path(self) -> Path:
+        return self.data_dir / "quarantine.sqlite"
+
+    @property
     def sources_path(self) -> Path:
         return self.data_dir / "sources.sqlite"
 

@@ -9,6 +9,7 @@ from cdp.eventstore import open_event_store
 from cdp.keys import KeyRegistry
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import SealedEventStore, Sealer, Serialised
+from cdp.quarantine import QuarantineStore
 from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
@@ -56,6 +57,11 @@ class Platform:
         return SegmentStore(self.settings.segments_path)
 
     @cached_property
+    def quarantine(self) -> QuarantineStore:
+        """Events the embedded runner could not read or project."""
+        return QuarantineStore(self.settings.quarantine_path)
+
+    @cached_property
     def state(self) -> StateStore:
         return StateStore(self.settings.state_path)
 
@@ -78,7 +84,7 @@ class Platform:
 
     @cached_property
     def runner(self) -> EmbeddedRunner:
-        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size)
+        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size, self.quarantine)
 
     # the ingestion sink
     def append(self, events: list[Envelope]) -> tuple[int, int]:
@@ -99,7 +105,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("warehouse", "segments", "state", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
+        for part in ("warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

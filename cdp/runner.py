@@ -5,21 +5,35 @@ write their rows to the warehouse, then commit state and position together. Kill
 resumes after the last committed batch, and a batch that had begun writing rows is processed again
 up to the same position (``StateStore.record_unconfirmed``): the same rows with the same keys and
 versions, which the warehouse's ReplacingMergeTree tables collapse.
+
+An event that cannot be opened, decoded or projected is quarantined (``cdp.quarantine``), and the
+batch goes on without it; ``retry`` processes quarantined events again after a fix.
 """
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
+from eventsourcing.persistence import Notification
 
-from cdp.eventstore import EventStore
+from cdp.errors import CdpError
+from cdp.privacy.sealing import SealedEventStore
+from cdp.quarantine import Quarantined, QuarantineStore, describe, poisoned
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
-from projections.identity import batch_keys, resolve
-from projections.pipeline import Pipeline, Rules
+from projections.identity import IdentityGraph, Resolution, batch_keys, resolve
+from projections.pipeline import Output, Pipeline, Rules
 from projections.touchpoint import Touchpoint
+
+
+@dataclass(frozen=True)
+class _Computed:
+    graph: IdentityGraph
+    resolution: Resolution
+    output: Output
+    watermark: int
 
 
 @dataclass(frozen=True)
@@ -30,10 +44,13 @@ class Progress:
 
 
 class EmbeddedRunner:
-    def __init__(self, events: EventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int, tables: set[str] | None = None):
+    def __init__(
+        self, events: SealedEventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int, quarantine: QuarantineStore, tables: set[str] | None = None
+    ):
         """``tables``: write only these warehouse tables (a partial rebuild); all when None."""
         self._events = events
         self._state = state
+        self._quarantine = quarantine
         self._warehouse = warehouse
         self._rules = rules
         self._pipeline = Pipeline(rules)
@@ -51,26 +68,85 @@ class EmbeddedRunner:
             return self._run_batch()
 
     def _run_batch(self) -> int:
-        position, watermark = self._state.tracked()
+        position = self._state.tracked()[0]
         # after a runner died writing the batch that ends at unconfirmed_until(): the same batch again
-        notifications = self._events.read(position, self._batch_size, until=self._state.unconfirmed_until())
-        if not notifications:
+        batch = self._events.read_readable(position, self._batch_size, until=self._state.unconfirmed_until())
+        if not batch.stored:
             return 0
+        self._quarantine.add(batch.unreadable)
+        self._process(batch.opened, batch.stored[-1].id)
+        return len(batch.stored)
+
+    def _process(self, notifications: Sequence[Notification], end: int) -> None:
+        """Processes these events as one batch ending at position ``end``. If decoding or projecting
+        them fails because of an event, the batch is halved until that event stands alone: it is
+        quarantined and the others are processed (the happy path tries the batch once, nothing more)."""
+        if not notifications:
+            self._state.skip_to(end)
+            return
+        try:
+            computed = self._compute(notifications, end)
+        except Exception as error:
+            if not poisoned(error):
+                raise
+            if len(notifications) == 1:
+                self._quarantine.add([Quarantined.of(notifications[0], error)])
+                self._state.skip_to(end)
+                return
+            middle = len(notifications) // 2
+            self._process(notifications[:middle], notifications[middle - 1].id)
+            self._process(notifications[middle:], end)
+            return
+        self._state.record_unconfirmed(end)
+        self._write(computed, end)
+
+    def _compute(self, notifications: Sequence[Notification], version: int) -> _Computed:
+        """The pure part of a batch: decode, resolve identities, project (state is read, not written)."""
+        watermark = self._state.tracked()[1]
         touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
         watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
-        version = notifications[-1].id
         graph = self._state.load_identity(batch_keys(touchpoints, self._rules.identity))
         resolution = resolve(graph, touchpoints, self._rules.identity)
         recheck = self._state.due_checks(watermark)
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
         output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
-        self._state.record_unconfirmed(version)
-        for table, rows in output.rows.items():
+        return _Computed(graph, resolution, output, watermark)
+
+    def _write(self, computed: _Computed, version: int) -> None:
+        for table, rows in computed.output.rows.items():
             if self._tables is None or table in self._tables:
                 self._warehouse.insert(table, rows)
-        self._state.commit(graph, resolution, output, version, watermark)
-        return len(touchpoints)
+        self._state.commit(computed.graph, computed.resolution, computed.output, version, computed.watermark)
+
+    def retry(self, positions: Iterable[int]) -> list[Quarantined]:
+        """Processes these quarantined events again (after a fix), each alone, as if it arrived now: a
+        late event at the tracked position, so its rows replace those of the last batch. Those
+        processed leave the quarantine; the others stay (with their new error) and are returned."""
+        with self.lock:
+            if self._state.unconfirmed_until() is not None:
+                raise CdpError("the runner has a batch to finish first: run `cdp run`, then replay")
+            position = self._state.tracked()[0]
+            failed: list[Quarantined] = []
+            for entry in self._quarantine.list(positions):
+                if entry.position > position:
+                    failed.append(entry)  # not passed yet (the runner stopped right after quarantining it): tried in its turn
+                    continue
+                stored = self._events.read_readable(entry.position - 1, 1)
+                if stored.unreadable:
+                    failed.extend(stored.unreadable)
+                    continue
+                try:
+                    computed = self._compute(stored.opened, position)
+                except Exception as error:
+                    if not poisoned(error):
+                        raise
+                    failed.append(Quarantined.of(stored.opened[0], error))
+                    continue
+                self._write(computed, position)
+                self._quarantine.remove([entry.position])
+            self._quarantine.add([entry for entry in failed if entry.position <= position])
+            return self._quarantine.list([entry.position for entry in failed])
 
     def run(
         self,

@@ -97,6 +97,15 @@ class StateStore:
             raise
         db.execute("COMMIT")
 
+    def skip_to(self, position: int) -> None:
+        """Moves the tracked position on with no state change (past quarantined events)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT INTO tracking (name, position, watermark) VALUES (?, ?, 0) ON CONFLICT (name) DO UPDATE SET position = excluded.position", (self.name, position)
+            )
+            self._db.execute("DELETE FROM unconfirmed WHERE name = ?", (self.name,))
+
     def identifiers_of(self, customer_ids: Iterable[str]) -> list[str]:
         """The identifier keys (``type:value``) that belong to these customers now."""
         return sorted(row[0] for row in select_in(self._db, "SELECT identifier FROM identity_index WHERE customer_id IN ({})", sorted(set(customer_ids))))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+import httpx
 import orjson
 import pytest
 
@@ -126,21 +127,29 @@ def test_oversized_bodies_and_events_follow_the_sources_limits(collector: Runnin
 
 
 def test_health_and_openapi(collector: RunningCollector):
+    admin = collector.platform.read_keys.create("ops", ["admin"])[1]
+    reader = collector.platform.read_keys.create("bi", ["analytics:read"])[1]
     with collector.client() as http:
-        assert http.get("/health").json()["status"] == "ok"
+        assert http.get("/health").json() == {"status": "ok"}  # without a read key: the status alone
         spec = http.get("/openapi.json").json()
     assert {"/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/import", "/v1/webhooks/{source_name}", "/health"} <= set(spec["paths"])
+    health = collector.url + "/health"
+    detailed = httpx.get(health, headers={"Authorization": f"Bearer {admin}"}).json()
+    assert detailed == {"status": "ok", "quarantined": 0, "pending_events": 0, "writes": 0, "runner": {}}
+    for other in (reader, "cdp_rk_nope"):
+        assert httpx.get(health, headers={"Authorization": f"Bearer {other}"}).json() == {"status": "ok"}
 
 
 def test_overload_is_answered_429_with_retry_after(settings: Settings):
     settings.collector.max_pending_events = 1
     with Platform(settings) as platform, running_collector(platform) as collector:
+        admin = {"Authorization": "Bearer " + platform.read_keys.create("ops", ["admin"])[1]}
         release = threading.Event()
         append = platform.append_serialised
         platform.append_serialised = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
         with ThreadPoolExecutor(1) as pool, collector.client() as http:
             first = pool.submit(http.post, "/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"o{i}"} for i in range(5)]})
-            while collector.platform.events is None or http.get("/health").json()["pending_events"] == 0:
+            while collector.platform.events is None or httpx.get(collector.url + "/health", headers=admin).json()["pending_events"] == 0:
                 time.sleep(0.01)
             second = http.post("/v1/track", json={"userId": "u", "event": "E"})
             release.set()

@@ -16,6 +16,7 @@ from tests.waiting import wait_until
 def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_runner(tmp_path):
     data = tmp_path / "data"
     key = cdp("sources", "add", "web", "--kind", "website", data_dir=data).stdout.decode().strip().splitlines()[-1]
+    admin = {"Authorization": "Bearer " + cdp("keys", "create", "ops", "--scope", "admin", data_dir=data).stdout.decode().strip().splitlines()[-1]}
     server, url = serve(data, {"CDP_COLLECTOR__WORKERS": "2"})
     try:
         wait_until(lambda: httpx.get(url + "/health").status_code == 200)
@@ -28,8 +29,8 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
 
         with ThreadPoolExecutor(8) as pool:
             acknowledged = sum(pool.map(send, range(40)))
-        wait_until(lambda: httpx.get(url + "/health").json()["runner"].get("position", 0) >= acknowledged)
-        health = httpx.get(url + "/health").json()
+        wait_until(lambda: httpx.get(url + "/health", headers=admin).json()["runner"].get("position", 0) >= acknowledged)
+        health = httpx.get(url + "/health", headers=admin).json()
         assert health["runner"]["state"] == "following" and health["runner"]["last_position"] == acknowledged
     finally:
         server.send_signal(signal.SIGINT)

@@ -30,6 +30,7 @@ def test_add_list_and_refusals(tmp_path):
 def test_serve_stores_what_the_printed_key_sends(tmp_path):
     data = tmp_path / "data"
     key = cdp("sources", "add", "web", "--kind", "website", data_dir=data).stdout.decode().strip().splitlines()[-1]
+    admin = {"Authorization": "Bearer " + cdp("keys", "create", "ops", "--scope", "admin", data_dir=data).stdout.decode().strip().splitlines()[-1]}
     server, url = serve(data)
     try:
         deadline = time.monotonic() + 30
@@ -44,7 +45,7 @@ def test_serve_stores_what_the_printed_key_sends(tmp_path):
         response = httpx.post(url + "/v1/identify", json={"userId": "u-7", "traits": {"email": "u7@example.com"}}, auth=(key, ""))
         assert response.json() == {"success": True}
         deadline = time.monotonic() + 60
-        while httpx.get(url + "/health").json()["runner"].get("position", 0) < 1 and time.monotonic() < deadline:
+        while httpx.get(url + "/health", headers=admin).json()["runner"].get("position", 0) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)  # the embedded runner follows new events while serving
     finally:
         server.send_signal(signal.SIGINT)

@@ -26,6 +26,7 @@ from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.audit import AuditLog
+from cdp.keys import ADMIN
 from cdp.platform import Platform
 from cdp.privacy.http import forget_router
 from ingestion.segment import CALL_TYPES
@@ -67,17 +68,25 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
     async def webhook_challenge(source_name: str, request: Request) -> Response:
         return PlainTextResponse(collector.webhook_challenge(request, source_name))
 
-    @app.get("/health", summary="Liveness, and how many events wait to be written", openapi_extra={"x-scope": PUBLIC})
-    async def health() -> Response:
-        return _json(collector.health())
-
     access = ReadAccess(lambda: platform.read_keys, lambda: platform.sources)
+
+    @app.get("/health", summary="ok or degraded (events quarantined, runner stopped); the details with an admin read key", openapi_extra={"x-scope": PUBLIC})
+    async def health(request: Request) -> Response:
+        return _json(collector.health(_admin(access, request)))
     if reads:
         app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
 
     return app
+
+
+def _admin(access: ReadAccess, request: Request) -> bool:
+    """Whether the request shows an admin read key (any other caller gets the public answer, never a refusal)."""
+    try:
+        return access.check(request.headers, ADMIN) is not None
+    except Refused:
+        return False
 
 
 def _segment_call(collector: Collector, call_type: str | None):

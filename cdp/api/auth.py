@@ -70,14 +70,18 @@ class ReadAccess:
         """A route dependency; the key is left on ``request.state.read_key`` for the handler."""
 
         def read_key(request: Request, _: HTTPAuthorizationCredentials | None = Security(_BEARER)) -> ReadKey:
-            key = self.authenticate(request.headers)
-            if not key.allows(scope):
-                raise forbidden(f"read key {key.name!r}: lacks the scope {scope} (it has {', '.join(key.scopes)})", actor=key.actor)
-            request.state.read_key = key
+            request.state.read_key = key = self.check(request.headers, scope)
             return key
 
         read_key.scope = scope  # what the scope matrix test reads
         return read_key
+
+    def check(self, headers: Headers, scope: str) -> ReadKey:
+        """The request's read key, if it holds ``scope``; refused otherwise."""
+        key = self.authenticate(headers)
+        if not key.allows(scope):
+            raise forbidden(f"read key {key.name!r}: lacks the scope {scope} (it has {', '.join(key.scopes)})", actor=key.actor)
+        return key
 
     def authenticate(self, headers: Headers) -> ReadKey:
         header = headers.get("authorization")

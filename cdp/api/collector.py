@@ -37,6 +37,7 @@ class Collector:
     writer: GroupWriter
     connectors: dict[str, type[Connector]]
     runner: Mapping[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
+    quarantined: Callable[[], int] = lambda: 0  # how many events the runner has quarantined (read from the store)
     _accepted_keys: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
     _keys_generation: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
 
@@ -99,8 +100,13 @@ class Collector:
             raise Refused(404, "not_found", NO_SUBSCRIPTION_CHECK)
         return challenge[1]
 
-    def health(self) -> dict[str, Any]:
-        return {"status": "ok", "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
+    def health(self, details: bool) -> dict[str, Any]:
+        """``degraded`` while events are quarantined or the runner has stopped; the numbers only with ``details``."""
+        quarantined = self.quarantined()
+        status = "degraded" if quarantined or self.runner.get("state") == "stopped" else "ok"
+        if not details:
+            return {"status": status}
+        return {"status": status, "quarantined": quarantined, "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
 
     def _authenticate(self, key: str | None) -> Source:
         """``authenticate``, remembering the keys it accepted until the registry changes (a key

@@ -5,7 +5,8 @@ writer thread and the runner thread. With more workers the supervisor (this proc
 port once and starts that many collector processes on the shared listening socket, each with
 its own group writer (SQLite serialises their commits, across processes); the supervisor itself
 runs the embedded runner, the only process that opens the warehouse (chDB allows one per
-directory). The runner's progress reaches every worker's ``/health`` through shared memory.
+directory). The runner's progress reaches every worker's ``/health`` through shared memory, the
+number of quarantined events through the quarantine store each of them opens.
 So with several workers the read API is served only on a ClickHouse server warehouse, and
 forgetting over HTTP only with one worker (``cdp forget`` otherwise, with the server stopped).
 """
@@ -39,9 +40,9 @@ _STATES = ("starting", "following", "stopped")
 
 def build_collector(platform: Platform, runner: Mapping[str, Any] | None = None) -> Collector:
     settings = platform.settings.collector
-    platform.events, platform.dead_letters  # opened now, before the writer and runner threads share them
+    platform.events, platform.dead_letters, platform.quarantine  # opened now, before the writer and runner threads share them
     writer = GroupWriter(platform, settings.max_pending_events, settings.max_write_events)
-    return Collector(settings, platform.sources, writer, connectors()[0], {} if runner is None else runner)
+    return Collector(settings, platform.sources, writer, connectors()[0], {} if runner is None else runner, platform.quarantine.count)
 
 
 def serve(platform: Platform, host: str, port: int, follow: bool = True, on_error: Callable[[str], None] = log.error) -> None:

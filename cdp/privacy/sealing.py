@@ -38,6 +38,7 @@ import binascii
 import os
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
+from dataclasses import dataclass
 
 import orjson
 from eventsourcing.persistence import Notification
@@ -46,6 +47,7 @@ from pydantic_core import PydanticSerializationError
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
 from ingestion.validation import Invalid
+from cdp.quarantine import Quarantined, poisoned
 from projections.identity import IdentityRules
 from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers
 from schemas.personal import personal_paths
@@ -161,17 +163,28 @@ class Sealer:
         return [n if n.id not in decoded else Notification(n.originator_id, n.originator_version, n.topic, orjson.dumps(decoded[n.id]), n.id) for n in notifications]
 
     def open_envelopes(self, events: Sequence[dict]) -> None:
-        """Opens decoded envelopes in place (those not sealed are left as they are)."""
+        """Opens decoded envelopes in place (those not sealed are left as they are). An event that fails
+        to open keeps its sealed part, so opening it again fails again (the others opened stay open)."""
         sealed = [event for event in events if SEALED in event]
         keys = self._keys.open_keys(event[SEALED]["key"] for event in sealed)
         for event in sealed:
-            blob = event.pop(SEALED)
+            blob = event[SEALED]
             key = keys[blob["key"]]
             if isinstance(key, Shredded):
                 _erase(event, key.token)
             else:
                 secret = key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
                 _restore(event, orjson.loads(secret), _PERSONAL_TREES[event["event_type"]])
+            del event[SEALED]
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A batch as stored (its last position is where it ends), the events opened, those that could not be."""
+
+    stored: Sequence[Notification]
+    opened: list[Notification]
+    unreadable: list[Quarantined]
 
 
 class SealedEventStore:
@@ -189,6 +202,25 @@ class SealedEventStore:
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[Notification]:
         return self.sealer.open(self.store.read(after, limit, until))
+
+    def read_readable(self, after: int, limit: int, until: int | None = None) -> Readable:
+        """As ``read``, but an event that cannot be opened does not fail the others: the batch is
+        opened at once, and only if that fails, event by event."""
+        stored = self.store.read(after, limit, until)
+        try:
+            return Readable(stored, self.sealer.open(stored), [])
+        except Exception as error:
+            if not poisoned(error):
+                raise
+        readable = Readable(stored, [], [])
+        for notification in stored:
+            try:
+                readable.opened.extend(self.sealer.open([notification]))
+            except Exception as error:
+                if not poisoned(error):
+                    raise
+                readable.unreadable.append(Quarantined.of(notification, error))
+        return readable
 
     def last_position(self) -> int:
         return self.store.last_position()

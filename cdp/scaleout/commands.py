@@ -18,7 +18,7 @@ from cdp.render import print_rows
 from cdp.config import Settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.scaleout.state import RelayState, connect, partition_progress
+from cdp.scaleout.state import RelayState, connect, partition_progress, quarantined
 
 scaleout_app = typer.Typer()
 _EXTRA = frozenset({"faust", "aiokafka", "mode", "kafka"})  # what the scaleout extra installs
@@ -60,12 +60,15 @@ def lag(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     try:
         relayed, watermark = RelayState(db).tracked()
         partitions = partition_progress(db, settings.kafka.topic)
+        kept = len(quarantined(db))
     finally:
         db.close()
     rows = [{"stage": "relay", "position": relayed, "behind": last - relayed, "as_of": _iso(watermark)}]
     rows += [{"stage": f"partition {p}", "position": position, "behind": relayed - position, "as_of": _iso(mark)} for p, position, mark in partitions]
     out.print(f"event log: {last:,} events")
     print_rows(out, rows, "table")
+    if kept:
+        out.print(f"{kept:,} events quarantined, skipped (cdp quarantine list)")
 
 
 def _iso(ms: int) -> str:

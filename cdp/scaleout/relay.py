@@ -6,7 +6,9 @@ lock (``RelayState.batch``, which forgetting also takes): read the stored events
 position, open them (``Sealer``) to resolve identities, publish every event in its stored, sealed
 form with its customer (Kafka never holds a personal value in clear; the workers open them with
 the same key store) and wait for the broker's acks, write the identity tables to the warehouse,
-then commit the identity graph and the position in one PostgreSQL transaction. Killed anywhere, it republishes from its last committed position; the
+then commit the identity graph and the position in one PostgreSQL transaction. An event that
+cannot be decoded, opened or resolved is quarantined (``cdp.quarantine``), recorded in that
+transaction, and not published. Killed anywhere, it republishes from its last committed position; the
 workers drop what they already applied by position, the warehouse collapses repeated rows. A batch
 is recorded before its first message is sent (``RelayState.record_unconfirmed``), so a relay
 resuming after a crash publishes exactly that batch again, with the same identities and watermark,
@@ -15,27 +17,31 @@ and the workers have applied the first publication).
 """
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka import errors
 from aiokafka.errors import TopicAlreadyExistsError
+from eventsourcing.persistence import Notification
 
 from cdp.config import KafkaSettings
 from cdp.errors import CdpError
 from cdp.eventstore import EventStore
 from cdp.privacy.sealing import Sealer
+from cdp.quarantine import Quarantined, describe, poisoned
 from cdp.scaleout import messages
-from cdp.scaleout.state import RelayState
+from cdp.scaleout.state import INFRASTRUCTURE, RelayState
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityRules, batch_keys, resolve
+from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, resolve
 from projections.pipeline import identity_rows
 from projections.touchpoint import Touchpoint
 
+log = logging.getLogger(__name__)
 
 class Relay:
     def __init__(self, events: EventStore, sealer: Sealer, state: RelayState, warehouse: Warehouse, identity: IdentityRules, batch_size: int, producer: AIOKafkaProducer, topic: str):
@@ -59,13 +65,13 @@ class Relay:
         notifications = self._events.read(position, self._batch_size, until=self._state.unconfirmed_until())
         if not notifications:
             return 0
-        opened = [orjson.loads(n.state) for n in notifications]
-        self._sealer.open_envelopes(opened)
-        touchpoints = [Touchpoint(n.id, event) for n, event in zip(notifications, opened, strict=True)]
-        watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
         last = notifications[-1].id
-        graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
-        resolution = resolve(graph, touchpoints, self._identity)
+        notifications, touchpoints, unreadable = self._readable(notifications)
+        watermark = max([watermark, *(tp.occurred_ms for tp in touchpoints)])
+        graph, resolution, failed = self._resolved(touchpoints)
+        if failed:
+            unreadable += [Quarantined.of(n, failed[n.id]) for n in notifications if n.id in failed]
+            notifications = [n for n in notifications if n.id not in failed]
         merges_at: dict[int, list] = {}
         for merge in resolution.merges:
             merges_at.setdefault(merge.position, []).append(merge)
@@ -86,8 +92,59 @@ class Relay:
         identity_rows(resolution, rows)
         for table, table_rows in rows.items():
             self._warehouse.insert(table, table_rows)
-        self._state.commit(graph, resolution, last, watermark)
-        return len(notifications)
+        self._state.commit(graph, resolution, last, watermark, unreadable)
+        return len(notifications) + len(unreadable)
+
+    def _readable(self, notifications: Sequence[Notification]) -> tuple[Sequence[Notification], list[Touchpoint], list[Quarantined]]:
+        """The events that open, as touchpoints, and those that do not: the batch is opened at once,
+        and only if that fails, event by event (an event failing alone is quarantined, not published)."""
+        try:
+            return notifications, self._touchpoints(notifications), []
+        except Exception as error:
+            if not poisoned(error, INFRASTRUCTURE):
+                raise
+        readable, touchpoints, unreadable = [], [], []
+        for n in notifications:
+            try:
+                touchpoints.extend(self._touchpoints([n]))
+                readable.append(n)
+            except Exception as error:
+                if not poisoned(error, INFRASTRUCTURE):
+                    raise
+                unreadable.append(Quarantined.of(n, error))
+                log.warning("relay: event at position %d quarantined: %s", n.id, describe(error))
+        return readable, touchpoints, unreadable
+
+    def _resolved(self, touchpoints: list[Touchpoint]) -> tuple[IdentityGraph, Resolution, dict[int, Exception]]:
+        """Resolves the batch's identities. If that fails because of an event, the event ending the
+        shortest failing prefix is left out (returned by position, with its error) and the rest
+        resolved again; the graph is loaded anew for each try, as resolving changes it."""
+        failed: dict[int, Exception] = {}
+        while True:
+            try:
+                graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
+                return graph, resolve(graph, touchpoints, self._identity), failed
+            except Exception as error:
+                if not touchpoints or not poisoned(error, INFRASTRUCTURE):
+                    raise
+                low, high = 1, len(touchpoints)
+                while low < high:
+                    middle = (low + high) // 2
+                    try:
+                        resolve(self._state.load_identity(batch_keys(touchpoints[:middle], self._identity)), touchpoints[:middle], self._identity)
+                        low = middle + 1
+                    except Exception as failure:
+                        if not poisoned(failure, INFRASTRUCTURE):
+                            raise
+                        high, error = middle, failure
+                failed[touchpoints[high - 1].position] = error
+                log.warning("relay: event at position %d quarantined: %s", touchpoints[high - 1].position, describe(error))
+                touchpoints = touchpoints[: high - 1] + touchpoints[high:]
+
+    def _touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:
+        opened = [orjson.loads(n.state) for n in notifications]
+        self._sealer.open_envelopes(opened)
+        return [Touchpoint(n.id, event) for n, event in zip(notifications, opened, strict=True)]
 
     async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2) -> int:
         """Relays everything pending; with ``follow``, keeps polling for new events until told to stop."""

@@ -9,14 +9,16 @@ redelivered message (at-least-once Kafka, a relay republishing after a crash) is
 its position. No faust tables: see docs/operations.md.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import orjson
 import psycopg
 
 from cdp.config import PostgresSettings
+from cdp.quarantine import INFRASTRUCTURE as LOCAL_INFRASTRUCTURE, Quarantined
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
 from projections.profile import Profile, erase
@@ -32,11 +34,18 @@ CREATE TABLE IF NOT EXISTS scaleout_checks (customer_id TEXT PRIMARY KEY, topic 
 CREATE INDEX IF NOT EXISTS scaleout_checks_due ON scaleout_checks (topic, partition, due);
 CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, survivor TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_unconfirmed (id BIGSERIAL PRIMARY KEY, topic TEXT NOT NULL, partition INT NOT NULL, version BIGINT NOT NULL, customers BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_quarantine (position BIGINT PRIMARY KEY, stage TEXT NOT NULL, event_id TEXT NOT NULL, error TEXT NOT NULL, quarantined_at TEXT NOT NULL, attempts INT NOT NULL);
 """
+# quarantined events (``cdp.quarantine``): the relay's are not published, a worker's are skipped; kept with the batch that skips them
+_QUARANTINE = (
+    "INSERT INTO scaleout_quarantine (position, stage, event_id, error, quarantined_at, attempts) VALUES (%s, %s, %s, %s, %s, 1) "
+    "ON CONFLICT (position) DO UPDATE SET stage = EXCLUDED.stage, error = EXCLUDED.error, attempts = scaleout_quarantine.attempts + 1"
+)
 _SCHEMA_LOCK = 0x63647053  # advisory lock: concurrent first starts create the tables once
 _RELAY_LOCK = 0x63647052  # advisory lock held by the one running relay
 _BATCH_LOCK = 0x63647042  # advisory lock held by the relay through each batch, and by forgetting
 RELAY = "relay"  # the relay's row in scaleout_relay
+INFRASTRUCTURE = (*LOCAL_INFRASTRUCTURE, psycopg.Error)  # errors that stop the relay or a worker rather than quarantine an event
 
 
 def connect(settings: PostgresSettings) -> psycopg.Connection:
@@ -106,9 +115,10 @@ class RelayState:
         db.commit()
         return IdentityGraph(index, {cid: CustomerIdentity(created, orjson.loads(keys)) for cid, created, keys in rows})
 
-    def commit(self, graph: IdentityGraph, resolution: Resolution, position: int, watermark: int) -> None:
-        """Saves one batch's identity changes and the position published up to, atomically."""
+    def commit(self, graph: IdentityGraph, resolution: Resolution, position: int, watermark: int, quarantined: Sequence[Quarantined] = ()) -> None:
+        """Saves one batch's identity changes, the events it quarantined and the position published up to, atomically."""
         with self._db.transaction(), self._db.cursor() as cur:
+            _quarantine(cur, "relay", quarantined)
             cur.executemany(
                 "INSERT INTO scaleout_identity_index (identifier, customer_id) VALUES (%s, %s) ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
                 [(key, customer) for key, (customer, _) in resolution.changed_keys.items()],
@@ -125,6 +135,18 @@ class RelayState:
                 (self.name, position, watermark),
             )
             cur.execute("DELETE FROM scaleout_relay_unconfirmed WHERE name = %s", (self.name,))
+
+
+def _quarantine(cur: psycopg.Cursor, stage: str, entries: Sequence[Quarantined]) -> None:
+    now = datetime.now(UTC).isoformat()
+    cur.executemany(_QUARANTINE, [(e.position, stage, e.event_id, e.error, now) for e in entries])
+
+
+def quarantined(db: psycopg.Connection) -> list[Quarantined]:
+    """The events the relay and the workers quarantined, in log order."""
+    rows = db.execute("SELECT position, event_id, stage || ': ' || error, quarantined_at, attempts FROM scaleout_quarantine ORDER BY position").fetchall()
+    db.commit()
+    return [Quarantined(*row) for row in rows]
 
 
 def partition_progress(db: psycopg.Connection, topic: str) -> list[tuple[int, int, int]]:
@@ -201,10 +223,13 @@ class PartitionState:
         found.forwards.update(self._db.execute("SELECT customer_id, survivor FROM scaleout_forwards WHERE customer_id = ANY(%s)", (ids,)).fetchall())
         return found
 
-    def save(self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int, confirmed: list[int]) -> None:
-        """Stages a partition's state changes, its new position and the deletion of the ``confirmed``
-        unconfirmed-write records in the open transaction."""
+    def save(
+        self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int, confirmed: list[int], quarantined: Sequence[Quarantined] = ()
+    ) -> None:
+        """Stages a partition's state changes, its new position, the events it quarantined and the
+        deletion of the ``confirmed`` unconfirmed-write records in the open transaction."""
         with self._db.cursor() as cur:
+            _quarantine(cur, "worker", quarantined)
             cur.execute("DELETE FROM scaleout_unconfirmed WHERE id = ANY(%s)", (confirmed,))
             gone = sorted(output.removed)
             cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))

@@ -16,6 +16,9 @@ knew of; the batch's second processing may compute other ones. So each batch fir
 customers it writes (``PartitionState.record_unconfirmed``), and a partition's processing, once
 past the version of such a record left behind, writes those customers' rows again and withdraws
 their history rows the state does not hold (``Pipeline.rewrite``).
+
+An event that cannot be opened or projected is skipped and quarantined (``cdp.quarantine``) with
+its batch.
 """
 
 import asyncio
@@ -27,12 +30,14 @@ from dataclasses import dataclass, field
 import faust
 
 from cdp.config import Settings
+from cdp.eventstore import event_id
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import Sealer
+from cdp.quarantine import Quarantined, describe, poisoned
 from cdp.scaleout import messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
-from cdp.scaleout.state import Customers, PartitionState, connect
+from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, connect
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
@@ -54,6 +59,7 @@ class Planned:
     watermark: int
     confirmed: list[int]  # unconfirmed-write records this batch sets right
     outgoing: list[tuple[str, bytes]] = field(default_factory=list)  # (key, absorb message)
+    quarantined: list[Quarantined] = field(default_factory=list)  # events it skips
 
 
 class PartitionProcessor:
@@ -68,7 +74,7 @@ class PartitionProcessor:
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
-            planned = [p for partition in sorted(batches) if (p := self._plan(partition, batches[partition])) is not None]
+            planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
@@ -89,18 +95,53 @@ class PartitionProcessor:
             for table, table_rows in rows.items():
                 self._warehouse.insert(table, table_rows)
             for p, record in zip(planned, records, strict=True):
-                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record])
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined)
         except BaseException:
             self._state.rollback()
             raise
         self._state.commit()
 
-    def _plan(self, partition: int, batch: list[Message]) -> Planned | None:
+    def _plan_isolating(self, partition: int, batch: list[Message]) -> Planned | None:
+        """``_plan``; if it fails because of an event, that event (the last of the shortest failing
+        prefix of the batch) is skipped and quarantined, and the batch planned again. Planning only
+        reads the state, so trying again changes nothing; a batch that plans once costs nothing more."""
+        skipped: dict[int, Quarantined] = {}
+        while True:
+            try:
+                return self._plan(partition, batch, skipped)
+            except Exception as error:
+                if not poisoned(error, INFRASTRUCTURE):
+                    raise
+                guilty = self._first_failing(partition, batch, skipped, error)
+                if guilty is None:
+                    raise
+                skipped[guilty.position] = guilty
+                log.warning("partition %d: event at position %d quarantined: %s", partition, guilty.position, guilty.error)
+
+    def _first_failing(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined], error: Exception) -> Quarantined | None:
+        """The event ending the shortest prefix of the batch whose planning fails (the whole batch
+        fails with ``error``), with its error; None if that is no event (not one event's fault)."""
+        low, high = 1, len(batch)
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                self._plan(partition, batch[:middle], skipped)
+                low = middle + 1
+            except Exception as failure:
+                if not poisoned(failure, INFRASTRUCTURE):
+                    raise
+                high, error = middle, failure
+        guilty = batch[high - 1]
+        if guilty.kind != "event" or guilty.position in skipped:
+            return None
+        return Quarantined(guilty.position, _event_id(guilty.body["event"]), describe(error))
+
+    def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
         fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
         if not fresh:
             return None
-        self._sealer.open_envelopes([m.body["event"] for m in fresh if m.kind == "event"])
+        unreadable = self._open(partition, fresh) | skipped
         relayed = [m for m in fresh if m.kind != "absorb"]
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
         due = self._state.due_checks(partition, as_of)
@@ -110,14 +151,16 @@ class PartitionProcessor:
         leftovers = [(record, written) for record, version, written in self._state.unconfirmed(partition) if version <= reach[0]]
         unsure = {customer for _, written in leftovers for customer in written}
         customers = self._state.load(named | due | unsure)
-        planned = Planned(partition, customers, Output(), reach, as_of, [record for record, _ in leftovers])
+        planned = Planned(partition, customers, Output(), reach, as_of, [record for record, _ in leftovers], quarantined=list(unreadable.values()))
         pipeline, state, out = self._pipeline, customers.profiles, planned.output
         touchpoints: list[Touchpoint] = []
         customer_of: dict[int, str] = {}
         touched, version = set(due), tracked[0]
         for m in fresh:
             body = m.body
-            if m.kind == "event":
+            if m.kind == "event" and m.position in unreadable:
+                version = m.position
+            elif m.kind == "event":
                 touchpoints.append(Touchpoint(m.position, body["event"]))
                 customer_of[m.position] = body["customer"]
                 version = m.position
@@ -140,6 +183,28 @@ class PartitionProcessor:
             pipeline.rewrite(state, stored_history(self._warehouse, unsure), as_of, version, out)
         return planned
 
+    def _open(self, partition: int, batch: list[Message]) -> dict[int, Quarantined]:
+        """Opens the batch's events in place, at once, and only if that fails, one by one; those that
+        fail alone are returned by position, to be skipped and quarantined with the batch."""
+        events = [m for m in batch if m.kind == "event"]
+        try:
+            self._sealer.open_envelopes([m.body["event"] for m in events])
+            return {}
+        except Exception as error:
+            if not poisoned(error, INFRASTRUCTURE):
+                raise
+        unreadable = {}
+        for m in events:
+            try:
+                self._sealer.open_envelopes([m.body["event"]])  # those opened already are left as they are
+            except Exception as error:
+                if not poisoned(error, INFRASTRUCTURE):
+                    raise
+                event = m.body["event"]
+                unreadable[m.position] = Quarantined(m.position, _event_id(event), describe(error))
+                log.warning("partition %d: event at position %d quarantined: %s", partition, m.position, describe(error))
+        return unreadable
+
     def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
         survivor, gone = body["survivor"], body["absorbed"]
         onward = customers.forwards.get(survivor)
@@ -154,6 +219,11 @@ class PartitionProcessor:
             customers.profiles[survivor] = empty_profile(survivor)
         absorb(customers.profiles[survivor], transit.open_state(self._sealer, body["state"]))
         touched.add(survivor)
+
+
+def _event_id(event: object) -> str:
+    source, message = (event.get("source_name"), event.get("message_id")) if isinstance(event, dict) else (None, None)
+    return event_id(source, message) if isinstance(source, str) and isinstance(message, str) else ""
 
 
 def create_app(settings: Settings) -> faust.App:

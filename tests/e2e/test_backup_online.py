@@ -30,6 +30,8 @@ class UpTo:  # the event store as it stood at one position
         self._events, self._last, self.close = events, last, events.close
     def read(self, after, limit, until=None):
         return self._events.read(after, limit, self._last if until is None else min(until, self._last))
+    def read_readable(self, after, limit, until=None):
+        return self._events.read_readable(after, limit, self._last if until is None else min(until, self._last))
     def last_position(self):
         return min(self._events.last_position(), self._last)
 
