@@ -37,8 +37,8 @@ import base64
 import binascii
 import os
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 from eventsourcing.persistence import Notification
@@ -46,8 +46,8 @@ from pydantic_core import PydanticSerializationError
 
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
-from ingestion.validation import Invalid
 from cdp.quarantine import Quarantined, poisoned
+from ingestion.validation import Invalid
 from projections.identity import IdentityRules
 from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers
 from schemas.personal import personal_paths
