@@ -11,7 +11,6 @@ other track call is an ``event_tracked``; identify, group and alias calls are ``
 """
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,12 +19,13 @@ from typing import Any
 
 import orjson
 
-from ingestion.validation import Invalid
-from ingestion.validation import json_kind
+from ingestion.jsontext import deeper_than, duplicate_key
+from ingestion.validation import MAX_DEPTH, Invalid, json_kind
 from schemas.envelope import EARLIEST, LATEST
 
 CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
-MAX_DEPTH = 32
+BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
+_SHARED_FIELDS = ("context", "integrations")  # a batch's, merged into each of its messages
 _OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 
 # Every top-level field Segment's spec and the official Segment/RudderStack libraries send.
@@ -74,8 +74,8 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
         value = message.get(name)
         if value is not None and not isinstance(value, dict):
             raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
-    if not request.shallow and _deeper_than(message, MAX_DEPTH + 1):  # one walk for the message; the field is found only when too deep
-        field = next(name for name in _OBJECT_FIELDS if _deeper_than(message.get(name, {}), MAX_DEPTH))
+    if not request.shallow and deeper_than(message, MAX_DEPTH + 1):  # before mapping, which recurses; ``validate`` checks the event made
+        field = next(name for name in _OBJECT_FIELDS if deeper_than(message.get(name, {}), MAX_DEPTH))
         raise Invalid(f"{field}: nested deeper than {MAX_DEPTH} levels")
     context = {**request.context, **message.get("context", {})}
     original = _timestamp(message, "originalTimestamp") or _timestamp(message, "timestamp")
@@ -120,6 +120,29 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     }
 
 
+def batch_of(text: bytes, body: Any, source_name: str, received_at: datetime, shallow: bool = False) -> tuple[list, Request]:
+    """A ``/v1/batch`` body's messages and what they share; raises ``Invalid`` naming the
+    batch-level field. ``text`` is the body's JSON, checked for a second ``batch`` key."""
+    if not isinstance(body, dict):
+        raise Invalid(f"body: expected a JSON object, got {json_kind(body)}")
+    unknown = sorted(set(body) - BATCH_FIELDS)
+    if unknown:
+        raise Invalid(f"{unknown[0][:64]}: unknown field in a batch body (expected batch, sentAt, context, integrations, writeKey)")
+    twice = duplicate_key(text) if text.count(b'"batch"') > 1 else None
+    if twice is not None:
+        raise Invalid(f"{twice[:64]}: given twice in the batch body (only one would be read)")
+    messages = body.get("batch")
+    if not isinstance(messages, list):
+        raise Invalid("batch: required, an array of messages")
+    shared = {name: {} if body.get(name) is None else body[name] for name in _SHARED_FIELDS}
+    for name, value in shared.items():
+        if not isinstance(value, dict):
+            raise Invalid(f"{name}: expected a JSON object (the batch's shared {name}), got {json_kind(value)}")
+        if not shallow and deeper_than(value, MAX_DEPTH):
+            raise Invalid(f"{name}: nested deeper than {MAX_DEPTH} levels (the batch's shared {name})")
+    return messages, Request(source_name, received_at, body.get("sentAt"), shared["context"], shared["integrations"], shallow)
+
+
 def _call_type(message: dict, implied: str | None) -> str:
     kind = message.get("type", implied)
     if kind is None:
@@ -129,43 +152,6 @@ def _call_type(message: dict, implied: str | None) -> str:
     if implied is not None and kind != implied:
         raise Invalid(f"type: {kind!r} sent to the /v1/{implied} endpoint")
     return kind
-
-
-def nests_at_most(text: bytes, levels: int) -> bool:
-    """Whether valid JSON ``text`` nests objects and arrays at most ``levels`` deep, found with a
-    few C string passes instead of a Python walk over every decoded value (~1 µs an event):
-
-    1. cut escaped backslashes, then escaped quotes (pairing backslashes left to right, as JSON does);
-    2. drop everything but brackets and quotes, then cut strings: adjacent quotes first (an empty
-       string, or the gap between two strings: either way what is inside stays inside), then the
-       few strings left, which hold brackets;
-    3. each pass removes the innermost pairs, one level: leaf objects become a placeholder so the
-       leaf arrays removed next cannot join with them into a new pair within the same pass.
-    """
-    if b"\\" in text:
-        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = text.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
-    if b'"' in brackets:
-        brackets = _STRING.sub(b"", brackets)
-    for _ in range(levels):
-        if not brackets:
-            return True
-        brackets = brackets.replace(b"{}", b".").replace(b"[]", b"").replace(b".", b"")
-    return not brackets
-
-
-_STRING = re.compile(rb'"[^"]*"')
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'{}[]"')
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether objects and arrays nest more than ``limit`` levels, walking level by level."""
-    frontier = [value]
-    for _ in range(limit):
-        frontier = [v for item in frontier for v in (item.values() if isinstance(item, dict) else item) if isinstance(v, dict | list)]
-        if not frontier:
-            return False
-    return True
 
 
 def _timestamp(message: dict, name: str) -> datetime | None:

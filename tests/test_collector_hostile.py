@@ -127,7 +127,7 @@ def test_nests_at_most_matches_a_walk_of_the_decoded_value():
 
     import orjson
 
-    from ingestion.segment import nests_at_most
+    from ingestion.jsontext import nests_at_most
 
     def depth(value) -> int:
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None

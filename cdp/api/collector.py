@@ -8,19 +8,18 @@ from typing import Any
 from starlette.requests import Request
 
 from cdp.api.auth import authenticate, basic_write_key, body_write_key
-from cdp.api.body import decode_content, expect_object, parse_json, read_body
+from cdp.api.body import decode_content, parse_json, read_body
 from cdp.api.refusals import Refused, bad_request, unauthorized
 from cdp.api.writer import GroupWriter, Overloaded
 from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
 from ingestion.deadletter import DeadLetter
 from ingestion.sdk import Connector, SignedConnector, sort_records
-from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
+from ingestion.jsontext import nests_at_most
+from ingestion.segment import batch_of, to_envelope
 from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
-from ingestion.validation import now
-
-BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
+from ingestion.validation import MAX_DEPTH, Invalid, now
 
 
 @dataclass
@@ -44,21 +43,13 @@ class Collector:
         shallow = nests_at_most(text, MAX_DEPTH + 1)
         source = source or self._authenticate(body_write_key(body))
         if call_type is None:
-            body = expect_object(body)
-            unknown = sorted(set(body) - BATCH_FIELDS)
-            if unknown:
-                raise await self._kept(source, request, raw, bad_request(f"{unknown[0][:64]}: unknown field in a batch body (expected batch, sentAt, context, integrations, writeKey)"))
-            messages = body.get("batch")
-            if not isinstance(messages, list):
-                raise await self._kept(source, request, raw, bad_request("batch: required, an array of messages"))
-            context, integrations = body.get("context"), body.get("integrations")
-            segment_request = SegmentRequest(
-                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}, shallow
-            )
+            try:
+                messages, segment_request = batch_of(text, body, source.name, received_at, shallow)
+            except Invalid as error:
+                raise await self._kept(source, request, raw, bad_request(str(error))) from None
         else:
             messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
         limit = self.settings.limits_for(source.name).max_event_bytes
-        limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
         result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
         await self._write(result)
         if call_type is not None and result.rejected:
@@ -72,10 +63,10 @@ class Collector:
         source, connector = self._connector(source_name)
         if "webhook" not in connector.formats:
             raise bad_request(f"source {source.name!r} uses connector {connector.name!r}, which imports files (`cdp import`), not webhooks")
-        limit = self.settings.limits_for(source.name).max_batch_bytes
-        data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limit)
+        limits = self.settings.limits_for(source.name)
+        data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), limits.max_batch_bytes)
         self._check_sender(connector, source, request, data)
-        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers)
+        result = sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits.max_event_bytes, request.headers)
         await self._write(result)
         return _answer(result)
 
