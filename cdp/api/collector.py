@@ -47,10 +47,12 @@ class Collector:
                 messages, segment_request = batch_of(text, body, source.name, received_at, shallow)
             except Invalid as error:
                 raise await self._kept(source, request, raw, bad_request(str(error))) from None
+            to_envelopes = lambda message: [to_envelope(message, segment_request)]  # noqa: E731
         else:
-            messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
+            messages, single = [text], SegmentRequest(source.name, received_at, shallow=shallow)  # a dead letter keeps the text as sent
+            to_envelopes = lambda _: [to_envelope(body, single, call_type)]  # noqa: E731
         limit = self.settings.limits_for(source.name).max_event_bytes
-        result = sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit)
+        result = sort_items(messages, to_envelopes, received_at, source.name, f"segment:{request.url.path}", limit)
         await self._write(result)
         if call_type is not None and result.rejected:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
