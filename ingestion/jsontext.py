@@ -62,9 +62,16 @@ def cut(value: Any, levels: int) -> Any:
     return [cut(v, levels - 1) for v in value]
 
 
+def keyed_twice(text: bytes, key: str) -> bool:
+    """Whether ``key`` is written as an object key at least twice anywhere in ``text`` (C string
+    searches; the condition for ``duplicate_key`` to find it at the top level)."""
+    quoted = orjson.dumps(key)
+    return text.count(quoted) > 1 and len(re.findall(re.escape(quoted) + rb"\s*:", text)) > 1
+
+
 def duplicate_key(text: bytes) -> str | None:
     """The first key that a JSON object ``text`` holds twice at its top level, if any. A scan of
-    its strings and brackets: call it only when a duplicate is likely (a key occurs twice as text)."""
+    its strings and brackets in Python (~60 ms a MB): call it only when ``keyed_twice``."""
     seen: set[str] = set()
     depth = 0
     for token in _TOKEN.finditer(text):
