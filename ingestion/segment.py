@@ -48,7 +48,7 @@ class Request:
     sent_at: Any = None  # the batch's sentAt, as sent
     context: dict = field(default_factory=dict)  # the batch's shared context
     integrations: dict = field(default_factory=dict)
-    shallow: bool = False  # the whole body nests at most MAX_DEPTH levels (``nests_at_most``), so no message needs the walk
+    shallow: bool = False  # the whole body nests at most MAX_DEPTH + 1 levels (``nests_at_most``), so no field of it can nest deeper than MAX_DEPTH
 
     @cached_property
     def sent(self) -> datetime | None:
@@ -75,7 +75,7 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
         if value is not None and not isinstance(value, dict):
             raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
     if not request.shallow and deeper_than(message, MAX_DEPTH + 1):  # before mapping, which recurses; ``validate`` checks the event made
-        field = next(name for name in _OBJECT_FIELDS if deeper_than(message.get(name, {}), MAX_DEPTH))
+        field = next(name for name, value in message.items() if isinstance(value, dict | list) and deeper_than(value, MAX_DEPTH))
         raise Invalid(f"{field}: nested deeper than {MAX_DEPTH} levels")
     context = {**request.context, **message.get("context", {})}
     original = _timestamp(message, "originalTimestamp") or _timestamp(message, "timestamp")

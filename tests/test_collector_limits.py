@@ -90,6 +90,14 @@ def test_a_message_too_deep_to_serialise_is_dead_lettered_and_the_rest_stored(co
     assert CUT in letter.payload.decode() and deeper_than(kept, MAX_DEPTH)  # a replay refuses it again
 
 
+@pytest.mark.parametrize(("field", "value"), [("options", nested(MAX_DEPTH + 1)), ("userId", [nested(MAX_DEPTH)]), ("_metadata", nested(300))])
+def test_any_field_of_a_message_too_deep_is_named(collector: RunningCollector, field: str, value):
+    body = b'{"batch": [' + orjson.dumps(GOOD) + b', {"type": "track", "event": "E", "userId": "u", "' + field.encode() + b'": ' + (orjson.dumps(value) if field != "_metadata" else b'{"a": ' * 299 + b"{}" + b"}" * 299) + b"}]}"
+    answer = post(collector, "/v1/batch", body).json()
+    assert [r["reason"].split(" (kept")[0] for r in answer["dead_lettered"]] == [f"{field}: nested deeper than {MAX_DEPTH} levels"]
+    assert [e["message_id"] for e in stored(collector)] == ["good"]
+
+
 @pytest.mark.parametrize("depth", [300, 1000])
 def test_a_single_call_too_deep_to_serialise_is_a_400_and_kept(collector: RunningCollector, depth: int):
     body = b'{"event": "Deep", "userId": "u", "context": {"a": ' + b"[" * depth + b"]" * depth + b"}}"
