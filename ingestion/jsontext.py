@@ -62,16 +62,19 @@ def cut(value: Any, levels: int) -> Any:
     return [cut(v, levels - 1) for v in value]
 
 
-def keyed_twice(text: bytes, key: str) -> bool:
-    """Whether ``key`` is written as an object key at least twice anywhere in ``text`` (C string
-    searches; the condition for ``duplicate_key`` to find it at the top level)."""
+def may_repeat_key(text: bytes, key: str) -> bool:
+    """Whether ``text`` may hold ``key`` twice as an object key, found with C string searches:
+    it is written as a key twice, or one of its letters is written as an escape (no encoder does
+    that, a hostile client may: ``"bat\\u0063h"``). The condition for ``duplicate_key``."""
+    if any(f"\\u{ord(c):04x}"[:5].encode() in text for c in set(key)):
+        return True
     quoted = orjson.dumps(key)
     return text.count(quoted) > 1 and len(re.findall(re.escape(quoted) + rb"\s*:", text)) > 1
 
 
 def duplicate_key(text: bytes) -> str | None:
     """The first key that a JSON object ``text`` holds twice at its top level, if any. A scan of
-    its strings and brackets in Python (~60 ms a MB): call it only when ``keyed_twice``."""
+    its strings and brackets in Python (~60 ms a MB): call it only when ``may_repeat_key``."""
     seen: set[str] = set()
     depth = 0
     for token in _TOKEN.finditer(text):

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from ingestion.jsontext import deeper_than, duplicate_key, keyed_twice
+from ingestion.jsontext import deeper_than, duplicate_key, may_repeat_key
 from ingestion.validation import MAX_DEPTH, Invalid, json_kind
 from schemas.envelope import EARLIEST, LATEST
 
@@ -128,7 +128,7 @@ def batch_of(text: bytes, body: Any, source_name: str, received_at: datetime, sh
     unknown = sorted(set(body) - BATCH_FIELDS)
     if unknown:
         raise Invalid(f"{unknown[0][:64]}: unknown field in a batch body (expected batch, sentAt, context, integrations, writeKey)")
-    twice = duplicate_key(text) if keyed_twice(text, "batch") else None
+    twice = duplicate_key(text) if may_repeat_key(text, "batch") else None
     if twice is not None:
         raise Invalid(f"{twice[:64]}: given twice in the batch body (only one would be read)")
     messages = body.get("batch")

@@ -123,8 +123,9 @@ def test_a_different_event_under_a_used_message_id_is_dead_lettered(collector: R
     assert [letter.origin for letter in collector.platform.dead_letters.list()] == ["segment:/v1/batch#2"]
 
 
-def test_two_batch_keys_are_refused_and_kept(collector: RunningCollector):
-    body = b'{"batch": [' + orjson.dumps(GOOD) + b'], "sentAt": "2025-01-01T00:00:00Z", "batch": []}'
+@pytest.mark.parametrize("second", [b'"batch"', b'"bat\\u0063h"', b'"\\u0062atch" '])
+def test_two_batch_keys_are_refused_and_kept(collector: RunningCollector, second: bytes):
+    body = b'{"batch": [' + orjson.dumps(GOOD) + b'], "sentAt": "2025-01-01T00:00:00Z", ' + second + b": []}"
     response = post(collector, "/v1/batch", body)
     assert response.status_code == 400
     assert response.json()["message"] == "batch: given twice in the batch body (only one would be read) (kept in the dead-letter store)"
