@@ -11,6 +11,7 @@ import orjson
 import pytest
 from pydantic import BaseModel, ConfigDict
 
+from cdp.api import server
 from cdp.config import Settings
 from cdp.platform import Platform
 from ingestion.connectors.zendesk import ZendeskTicketEvents
@@ -172,6 +173,20 @@ class Passthrough(Connector):
 
     def map(self, record: Copied):
         yield Touch(str(record.id), "page_viewed", "2025-01-01T00:00:00Z", {"anonymous_id": "a"}, context={"record": {"id": record.id, **(record.model_extra or {})}})
+
+
+def test_a_webhook_event_too_deep_is_dead_lettered_as_sent(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    installed = server.connectors()
+    monkeypatch.setattr(server, "connectors", lambda: ({**installed[0], Passthrough.name: Passthrough}, installed[1]))
+    with Platform(settings) as platform, running_collector(platform) as collector:
+        key = collector.add_source("tool", "website", Passthrough.name)
+        bodies = [orjson.dumps({"id": 1}), orjson.dumps({"id": 2, "x": nested(MAX_DEPTH)}), b'{"id": 3, "x": ' + b"[" * 600 + b"]" * 600 + b"}"]
+        with collector.client(key) as http:
+            answers = [http.post("/v1/webhooks/tool", content=body) for body in bodies]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert [a.json().get("dead_lettered") for a in answers] == [None, *[[{"index": 0, "reason": f"context: nested deeper than {MAX_DEPTH} levels"}]] * 2]
+        assert [e["message_id"] for e in stored(collector)] == ["passthrough:1"]
+        assert sorted(letter.payload for letter in platform.dead_letters.list()) == sorted(bodies[1:])
 
 
 def test_connector_events_are_held_to_the_depth_limit():
