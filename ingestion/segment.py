@@ -120,9 +120,10 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     }
 
 
-def batch_of(text: bytes, body: Any, source_name: str, received_at: datetime, shallow: bool = False) -> tuple[list, Request]:
+def batch_of(text: bytes, body: Any, source_name: str, received_at: datetime, shallow: bool = False, max_batch_bytes: int | None = None) -> tuple[list, Request]:
     """A ``/v1/batch`` body's messages and what they share; raises ``Invalid`` naming the
-    batch-level field. ``text`` is the body's JSON, checked for a second ``batch`` key."""
+    batch-level field. ``text`` is the body's JSON, checked for a second ``batch`` key. What the
+    messages share is copied into each, so it counts once per message against ``max_batch_bytes``."""
     if not isinstance(body, dict):
         raise Invalid(f"body: expected a JSON object, got {json_kind(body)}")
     unknown = sorted(set(body) - BATCH_FIELDS)
@@ -140,7 +141,16 @@ def batch_of(text: bytes, body: Any, source_name: str, received_at: datetime, sh
             raise Invalid(f"{name}: expected a JSON object (the batch's shared {name}), got {json_kind(value)}")
         if not shallow and deeper_than(value, MAX_DEPTH):
             raise Invalid(f"{name}: nested deeper than {MAX_DEPTH} levels (the batch's shared {name})")
+    if max_batch_bytes is not None and any(shared.values()):
+        _refuse_copies_beyond(shared, len(messages), max_batch_bytes)
     return messages, Request(source_name, received_at, body.get("sentAt"), shared["context"], shared["integrations"], shallow)
+
+
+def _refuse_copies_beyond(shared: dict[str, dict], copies: int, limit: int) -> None:
+    sizes = {name: len(orjson.dumps(value)) for name, value in shared.items()}
+    if sum(sizes.values()) * copies > limit:
+        name = max(sizes, key=sizes.__getitem__)
+        raise Invalid(f"{name}: the batch's shared {name} ({sizes[name]:,} bytes) copied into its {copies:,} messages makes more than the batch limit of {limit:,} bytes; send it in fewer messages per batch")
 
 
 def _call_type(message: dict, implied: str | None) -> str:

@@ -77,6 +77,16 @@ def test_the_event_as_mapped_is_held_to_the_limits(collector: RunningCollector):
     assert stored(collector) == [] and collector.platform.dead_letters.count() == 3
 
 
+def test_a_shared_context_copied_beyond_the_batch_limit_is_refused(collector: RunningCollector):
+    """A request cannot make many times its own size in events: what a batch shares counts once per message."""
+    key = collector.add_source("tiny", "website")
+    body = orjson.dumps({"batch": [{**GOOD, "messageId": str(i)} for i in range(8)], "context": {"note": "x" * 300}})
+    response = post(collector, "/v1/batch", body, key)
+    assert response.status_code == 400 and response.json()["message"].startswith("context: the batch's shared context (311 bytes) copied into its 8 messages makes more than the batch limit of 2,000 bytes")
+    assert stored(collector) == [] and collector.platform.dead_letters.count() == 1
+    assert post(collector, "/v1/batch", orjson.dumps({"batch": [GOOD], "context": {"note": "x" * 300}}), key).json() == {"success": True}
+
+
 @pytest.mark.parametrize("depth", [255, 300, 1000])
 def test_a_message_too_deep_to_serialise_is_dead_lettered_and_the_rest_stored(collector: RunningCollector, depth: int):
     deep = b'{"type": "track", "event": "Deep", "userId": "u", "properties": ' + b'{"a": ' * (depth - 1) + b"{}" + b"}" * (depth - 1) + b"}"

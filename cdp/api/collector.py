@@ -44,7 +44,7 @@ class Collector:
         source = source or self._authenticate(body_write_key(body))
         if call_type is None:
             try:
-                messages, segment_request = batch_of(text, body, source.name, received_at, shallow)
+                messages, segment_request = batch_of(text, body, source.name, received_at, shallow, self.settings.limits_for(source.name).max_batch_bytes)
             except Invalid as error:
                 raise await self._kept(source, request, raw, bad_request(str(error))) from None
             to_envelopes = lambda message: [to_envelope(message, segment_request)]  # noqa: E731
