@@ -47,19 +47,22 @@ def validate(data: Any, received_at: datetime, max_bytes: int = MAX_EVENT_BYTES)
 def _check_limits(data: dict, max_bytes: int) -> None:
     """``MAX_DEPTH`` and ``max_bytes`` on the event as mapped: one ``orjson.dumps`` (~1 µs), and
     a walk to name the field only when the text may nest too deep."""
-    text, failure = None, ""
     try:
         text = orjson.dumps(data, default=str)
     except TypeError as error:  # deeper than orjson serialises (254 levels), or an integer beyond 64 bits
-        failure = str(error)
-    if text is None or not nests_at_most(text, MAX_DEPTH + 1):
-        for name, value in data.items():
-            if isinstance(value, dict | list | tuple) and deeper_than(value, MAX_DEPTH):
-                raise Invalid(f"{str(name)[:64]}: nested deeper than {MAX_DEPTH} levels")
-    if text is None:
-        raise Invalid(f"(event): not serialisable as JSON ({failure})")
+        _refuse_too_deep(data)
+        raise Invalid(f"(event): not serialisable as JSON ({error})") from None
+    if text.count(b"{") + text.count(b"[") > MAX_DEPTH + 1 and not nests_at_most(text, MAX_DEPTH + 1):  # most events have fewer brackets
+        _refuse_too_deep(data)
     if len(text) > max_bytes:
         raise Invalid(f"(event): {len(text):,} bytes as an event; the limit is {max_bytes:,}")
+
+
+def _refuse_too_deep(data: dict) -> None:
+    """Raises ``Invalid`` naming the first field that nests deeper than ``MAX_DEPTH``, if any."""
+    for name, value in data.items():
+        if isinstance(value, dict | list | tuple) and deeper_than(value, MAX_DEPTH):
+            raise Invalid(f"{str(name)[:64]}: nested deeper than {MAX_DEPTH} levels")
 
 
 def json_kind(value: Any) -> str:

@@ -18,7 +18,7 @@ from ingestion.connectors.zendesk import ZendeskTicketEvents
 from ingestion.jsontext import CUT, deeper_than
 from ingestion.replay import replay_envelopes
 from ingestion.sdk import Connector, Touch, sort_records
-from ingestion.validation import MAX_DEPTH, Invalid
+from ingestion.validation import MAX_DEPTH, Invalid, validate
 from tests.cli import cdp
 from tests.collector_server import RunningCollector, running_collector
 from tests.events import event
@@ -220,3 +220,13 @@ def test_cdp_ingest_refuses_a_too_deep_line_naming_the_field(tmp_path: Path):
     for number in (2, 3):
         assert f"events.jsonl:{number}: context: nested deeper than {MAX_DEPTH} levels" in errors, errors
     assert "1 stored, 0 already stored, 2 rejected" in result.stdout.decode()
+
+
+def test_an_event_orjson_cannot_serialise_is_invalid_with_the_reason():
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    with pytest.raises(Invalid, match=f"^context: nested deeper than {MAX_DEPTH} levels$"):
+        validate(event("page_viewed", "2025-01-03", anonymous_id="a") | {"context": {"x": deep}}, datetime.now(UTC))
+    with pytest.raises(Invalid, match=r"^\(event\): not serialisable as JSON \(Integer exceeds 64-bit range\)$"):
+        validate(event("page_viewed", "2025-01-03", anonymous_id="a") | {"context": {"n": 2**70}}, datetime.now(UTC))
