@@ -8,6 +8,7 @@ Segment Consent Preference Updated) become our typed sales, website and consent 
 other track call is an ``event_tracked``; identify, group and alias calls are ``identified``,
 ``grouped`` and ``aliased``. Field names and timestamp rules follow Segment's spec:
 ``timestamp = receivedAt - (sentAt - originalTimestamp)`` corrects the device's clock skew.
+``batch_of`` reads a ``/v1/batch`` body: its messages and the context they share.
 """
 
 import hashlib
