@@ -60,12 +60,13 @@ def sort_items(
 
 def _refuse_reused_ids(events: list[Envelope], seen: dict[tuple[str, str], Envelope]) -> None:
     """Two copies of one event are one event (idempotency); a different event under an id
-    already used in this request would be dropped by the store's dedupe, so it is refused."""
+    already used in this request would be dropped by the store's dedupe, so it is refused. (An
+    item refused for a later event of its own keeps the ids it claimed: a different event under
+    one of them is refused too, and kept.)"""
     for event in events:
-        earlier = seen.get((event.source_name, event.message_id))
-        if earlier is not None and earlier != event:
+        earlier = seen.setdefault((event.source_name, event.message_id), event)
+        if earlier is not event and earlier != event:
             raise Invalid(f"message_id: {event.message_id[:64]!r} is the id of an earlier, different event in this request")
-    seen.update(((event.source_name, event.message_id), event) for event in events)
 
 
 def _kept_form(item: Any, reason: str) -> tuple[bytes, str]:
