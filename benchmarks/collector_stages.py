@@ -24,8 +24,9 @@ from cdp.config import load_settings
 from cdp.eventstore import event_id, open_event_store
 from cdp.privacy.keystore import KeyStore
 from cdp.privacy.sealing import Sealer
-from ingestion.segment import MAX_DEPTH, Request, nests_at_most, to_envelope
-from ingestion.validation import validate
+from ingestion.jsontext import nests_at_most
+from ingestion.segment import Request, to_envelope
+from ingestion.validation import MAX_DEPTH, validate
 
 
 def main() -> None:

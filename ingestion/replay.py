@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from ingestion.sdk import Connector, envelopes
-from ingestion.segment import CALL_TYPES
+from ingestion.segment import CALL_TYPES, batch_of, to_envelope
 from ingestion.segment import Request as SegmentRequest
-from ingestion.segment import to_envelope
 from ingestion.validation import Invalid, decode_json
 
 
@@ -38,7 +37,5 @@ def _segment(rest: str, source: str, payload: bytes, received_at: datetime) -> l
     data = decode_json(payload)
     if index or call_type is not None:
         return [to_envelope(data, SegmentRequest(source, received_at), call_type)]
-    if not isinstance(data, dict) or not isinstance(data.get("batch"), list):
-        raise Invalid("batch: required, an array of messages")
-    request = SegmentRequest(source, received_at, data.get("sentAt"))
-    return [to_envelope(message, request) for message in data["batch"]]
+    messages, request = batch_of(payload, data, source, received_at)
+    return [to_envelope(message, request) for message in messages]

@@ -138,14 +138,14 @@ def sort_records(
     source_name: str,
     received_at: datetime,
     origin: str,
-    max_item_bytes: int,
+    max_event_bytes: int,
     headers: Mapping[str, str] = {},
     start: int = 0,
     check: Callable[[Envelope], object] | None = None,
 ) -> Sorted:
     """Webhook bodies or file lines → validated (and ``check``ed, see ``sort_items``) events and dead letters."""
     to_envelopes = lambda item: list(envelopes(connector, item, source_name, headers))  # noqa: E731
-    return sort_items(items, to_envelopes, received_at, source_name, origin, max_item_bytes, start, check)
+    return sort_items(items, to_envelopes, received_at, source_name, origin, max_event_bytes, start, check)
 
 
 def read_file_items(data: bytes, filename: str) -> list[Any]:

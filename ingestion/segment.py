@@ -8,10 +8,10 @@ Segment Consent Preference Updated) become our typed sales, website and consent 
 other track call is an ``event_tracked``; identify, group and alias calls are ``identified``,
 ``grouped`` and ``aliased``. Field names and timestamp rules follow Segment's spec:
 ``timestamp = receivedAt - (sentAt - originalTimestamp)`` corrects the device's clock skew.
+``batch_of`` reads a ``/v1/batch`` body: its messages and the context they share.
 """
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,12 +20,13 @@ from typing import Any
 
 import orjson
 
-from ingestion.validation import Invalid
-from ingestion.validation import json_kind
+from ingestion.jsontext import deeper_than, duplicate_key, may_repeat_key
+from ingestion.validation import MAX_DEPTH, Invalid, json_kind
 from schemas.envelope import EARLIEST, LATEST
 
 CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
-MAX_DEPTH = 32
+BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
+_SHARED_FIELDS = ("context", "integrations")  # a batch's, merged into each of its messages
 _OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 
 # Every top-level field Segment's spec and the official Segment/RudderStack libraries send.
@@ -48,7 +49,7 @@ class Request:
     sent_at: Any = None  # the batch's sentAt, as sent
     context: dict = field(default_factory=dict)  # the batch's shared context
     integrations: dict = field(default_factory=dict)
-    shallow: bool = False  # the whole body nests at most MAX_DEPTH levels (``nests_at_most``), so no message needs the walk
+    shallow: bool = False  # the whole body nests at most MAX_DEPTH + 1 levels (``nests_at_most``), so no field of it can nest deeper than MAX_DEPTH
 
     @cached_property
     def sent(self) -> datetime | None:
@@ -74,8 +75,8 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
         value = message.get(name)
         if value is not None and not isinstance(value, dict):
             raise Invalid(f"{name}: expected a JSON object, got {json_kind(value)}")
-    if not request.shallow and _deeper_than(message, MAX_DEPTH + 1):  # one walk for the message; the field is found only when too deep
-        field = next(name for name in _OBJECT_FIELDS if _deeper_than(message.get(name, {}), MAX_DEPTH))
+    if not request.shallow and deeper_than(message, MAX_DEPTH + 1):  # before mapping, which recurses; ``validate`` checks the event made
+        field = next(name for name, value in message.items() if isinstance(value, dict | list) and deeper_than(value, MAX_DEPTH))
         raise Invalid(f"{field}: nested deeper than {MAX_DEPTH} levels")
     context = {**request.context, **message.get("context", {})}
     original = _timestamp(message, "originalTimestamp") or _timestamp(message, "timestamp")
@@ -120,6 +121,39 @@ def to_envelope(message: Any, request: Request, call_type: str | None = None) ->
     }
 
 
+def batch_of(text: bytes, body: Any, source_name: str, received_at: datetime, shallow: bool = False, max_batch_bytes: int | None = None) -> tuple[list, Request]:
+    """A ``/v1/batch`` body's messages and what they share; raises ``Invalid`` naming the
+    batch-level field. ``text`` is the body's JSON, checked for a second ``batch`` key. What the
+    messages share is copied into each, so it counts once per message against ``max_batch_bytes``."""
+    if not isinstance(body, dict):
+        raise Invalid(f"body: expected a JSON object, got {json_kind(body)}")
+    unknown = sorted(set(body) - BATCH_FIELDS)
+    if unknown:
+        raise Invalid(f"{unknown[0][:64]}: unknown field in a batch body (expected batch, sentAt, context, integrations, writeKey)")
+    twice = duplicate_key(text) if may_repeat_key(text, "batch") else None
+    if twice is not None:
+        raise Invalid(f"{twice[:64]}: given twice in the batch body (only one would be read)")
+    messages = body.get("batch")
+    if not isinstance(messages, list):
+        raise Invalid("batch: required, an array of messages")
+    shared = {name: {} if body.get(name) is None else body[name] for name in _SHARED_FIELDS}
+    for name, value in shared.items():
+        if not isinstance(value, dict):
+            raise Invalid(f"{name}: expected a JSON object (the batch's shared {name}), got {json_kind(value)}")
+        if not shallow and deeper_than(value, MAX_DEPTH):
+            raise Invalid(f"{name}: nested deeper than {MAX_DEPTH} levels (the batch's shared {name})")
+    if max_batch_bytes is not None and any(shared.values()):
+        _refuse_copies_beyond(shared, len(messages), max_batch_bytes)
+    return messages, Request(source_name, received_at, body.get("sentAt"), shared["context"], shared["integrations"], shallow)
+
+
+def _refuse_copies_beyond(shared: dict[str, dict], copies: int, limit: int) -> None:
+    sizes = {name: len(orjson.dumps(value)) for name, value in shared.items()}
+    if sum(sizes.values()) * copies > limit:
+        name = max(sizes, key=sizes.__getitem__)
+        raise Invalid(f"{name}: the batch's shared {name} ({sizes[name]:,} bytes) copied into its {copies:,} messages makes more than the batch limit of {limit:,} bytes; send it in fewer messages per batch")
+
+
 def _call_type(message: dict, implied: str | None) -> str:
     kind = message.get("type", implied)
     if kind is None:
@@ -129,43 +163,6 @@ def _call_type(message: dict, implied: str | None) -> str:
     if implied is not None and kind != implied:
         raise Invalid(f"type: {kind!r} sent to the /v1/{implied} endpoint")
     return kind
-
-
-def nests_at_most(text: bytes, levels: int) -> bool:
-    """Whether valid JSON ``text`` nests objects and arrays at most ``levels`` deep, found with a
-    few C string passes instead of a Python walk over every decoded value (~1 µs an event):
-
-    1. cut escaped backslashes, then escaped quotes (pairing backslashes left to right, as JSON does);
-    2. drop everything but brackets and quotes, then cut strings: adjacent quotes first (an empty
-       string, or the gap between two strings: either way what is inside stays inside), then the
-       few strings left, which hold brackets;
-    3. each pass removes the innermost pairs, one level: leaf objects become a placeholder so the
-       leaf arrays removed next cannot join with them into a new pair within the same pass.
-    """
-    if b"\\" in text:
-        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = text.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
-    if b'"' in brackets:
-        brackets = _STRING.sub(b"", brackets)
-    for _ in range(levels):
-        if not brackets:
-            return True
-        brackets = brackets.replace(b"{}", b".").replace(b"[]", b"").replace(b".", b"")
-    return not brackets
-
-
-_STRING = re.compile(rb'"[^"]*"')
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'{}[]"')
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether objects and arrays nest more than ``limit`` levels, walking level by level."""
-    frontier = [value]
-    for _ in range(limit):
-        frontier = [v for item in frontier for v in (item.values() if isinstance(item, dict) else item) if isinstance(v, dict | list)]
-        if not frontier:
-            return False
-    return True
 
 
 def _timestamp(message: dict, name: str) -> datetime | None:

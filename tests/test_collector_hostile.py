@@ -53,6 +53,10 @@ CORPUS = [
     ("not a timestamp", "/v1/track", b'{"userId": "u", "event": "E", "timestamp": "yesterday"}', {}, 400, "timestamp: 'yesterday' is not an ISO 8601", 1),
     ("numeric timestamp", "/v1/track", b'{"userId": "u", "event": "E", "timestamp": 12}', {}, 400, "timestamp: expected an ISO 8601", 1),
     ("deeply nested", "/v1/track", orjson.dumps({"userId": "u", "event": "E", "properties": nested(40)}), {}, 400, "properties: nested deeper than 32", 1),
+    ("too deep to serialise", "/v1/track", b'{"userId": "u", "event": "E", "properties": ' + b'{"a": ' * 300 + b"1" + b"}" * 300 + b"}", {}, 400, "properties: nested deeper than 32", 1),
+    ("too-deep batch context", "/v1/batch", orjson.dumps({"batch": [{"type": "track", "userId": "u", "event": "E"}], "context": nested(40)}), {}, 400, "context: nested deeper than 32", 1),
+    ("batch context not an object", "/v1/batch", b'{"batch": [{"type": "track", "userId": "u", "event": "E"}], "context": "x"}', {}, 400, "context: expected a JSON object", 1),
+    ("two batch keys", "/v1/batch", b'{"batch": [{"type": "track", "userId": "u", "event": "E"}], "batch": []}', {}, 400, "batch: given twice", 1),
     ("nesting past the parser's limit", "/v1/track", b'{"userId": "u", "event": "E", "properties": ' + b"[" * 2000 + b"]" * 2000 + b"}", {}, 400, "body: malformed JSON", 1),
     ("negative order total", "/v1/track", b'{"userId": "u", "event": "Order Completed", "properties": {"order_id": "1", "total": -5}}', {}, 400, "properties.amount: Input should be greater than or equal to 0", 1),
     ("bad email trait", "/v1/identify", b'{"userId": "u", "traits": {"email": "not-an-email"}}', {}, 400, "identifiers.email: not an email address", 1),
@@ -127,7 +131,7 @@ def test_nests_at_most_matches_a_walk_of_the_decoded_value():
 
     import orjson
 
-    from ingestion.segment import nests_at_most
+    from ingestion.jsontext import nests_at_most
 
     def depth(value) -> int:
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None

@@ -10,24 +10,24 @@ from typing import Any
 from starlette.requests import Request
 
 from cdp.api.auth import authenticate, basic_write_key, body_write_key
-from cdp.api.body import decode_content, expect_object, parse_json, read_body
+from cdp.api.body import decode_content, parse_json, read_body
 from cdp.api.refusals import Refused, bad_request, too_large, unauthorized
 from cdp.api.writer import GroupWriter, Overloaded
 from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
 from ingestion.deadletter import DeadLetter
 from ingestion.sdk import Connector, SignedConnector, sort_records
-from ingestion.segment import MAX_DEPTH, nests_at_most, to_envelope
+from ingestion.jsontext import nests_at_most
+from ingestion.segment import batch_of, to_envelope
 from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
-from ingestion.validation import Invalid, now
+from ingestion.validation import MAX_DEPTH, Invalid, now
 from schemas import Envelope
 
 log = logging.getLogger("cdp.collector")
 # one answer whether the source exists or not, so that source names cannot be found by trying them
 WEBHOOK_REFUSED = "webhook: refused; the source does not exist, or the write key or the signature is missing or wrong"
 NO_SUBSCRIPTION_CHECK = "query: no subscription check to answer; a tool's check (Meta's hub.challenge) needs the source's write key as its verify token"
-BATCH_FIELDS = frozenset({"batch", "sentAt", "timestamp", "writeKey", "context", "integrations", "metadata"})  # timestamp: rudder-sdk-node
 
 
 @dataclass
@@ -52,24 +52,16 @@ class Collector:
         shallow = nests_at_most(text, MAX_DEPTH + 1)
         source = source or self._authenticate(body_write_key(body))
         if call_type is None:
-            body = expect_object(body)
-            unknown = sorted(set(body) - BATCH_FIELDS)
-            if unknown:
-                raise await self._kept(source, request, raw, bad_request(f"{unknown[0][:64]}: unknown field in a batch body (expected batch, sentAt, context, integrations, writeKey)"))
-            messages = body.get("batch")
-            if not isinstance(messages, list):
-                raise await self._kept(source, request, raw, bad_request("batch: required, an array of messages"))
-            context, integrations = body.get("context"), body.get("integrations")
-            segment_request = SegmentRequest(
-                source.name, received_at, body.get("sentAt"), context if isinstance(context, dict) else {}, integrations if isinstance(integrations, dict) else {}, shallow
-            )
+            try:
+                messages, segment_request = batch_of(text, body, source.name, received_at, shallow, self.settings.limits_for(source.name).max_batch_bytes)
+            except Invalid as error:
+                raise await self._kept(source, request, raw, bad_request(str(error))) from None
+            to_envelopes = lambda message: [to_envelope(message, segment_request)]  # noqa: E731
         else:
-            messages, segment_request = [body], SegmentRequest(source.name, received_at, shallow=shallow)
+            messages, single = [text], SegmentRequest(source.name, received_at, shallow=shallow)  # a dead letter keeps the text as sent
+            to_envelopes = lambda _: [to_envelope(body, single, call_type)]  # noqa: E731
         limit = self.settings.limits_for(source.name).max_event_bytes
-        limit = None if len(raw) <= limit and not request.headers.get("content-encoding") else limit  # no event can be bigger than its body
-        result = await self._sort_and_write(
-            lambda check: sort_items(messages, lambda m: [to_envelope(m, segment_request, call_type)], received_at, source.name, f"segment:{request.url.path}", limit, check=check)
-        )
+        result = await self._sort_and_write(lambda check: sort_items(messages, to_envelopes, received_at, source.name, f"segment:{request.url.path}", limit, check=check))
         if call_type is not None and result.rejected:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
         return _answer(result)
@@ -84,10 +76,10 @@ class Collector:
             raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
         if "webhook" not in connector.formats:
             raise bad_request(f"source {source.name!r} uses connector {connector.name!r}, which imports files (`cdp import`), not webhooks")
-        limit = self.settings.limits_for(source.name).max_batch_bytes
-        if len(data) > limit:
-            raise too_large(f"body: {len(data):,} bytes; this source's limit is {limit:,}")
-        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limit, request.headers, check=check))
+        limits = self.settings.limits_for(source.name)
+        if len(data) > limits.max_batch_bytes:
+            raise too_large(f"body: {len(data):,} bytes; this source's limit is {limits.max_batch_bytes:,}")
+        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits.max_event_bytes, request.headers, check=check))
         return _answer(result)
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
