@@ -20,7 +20,7 @@ from eventsourcing.persistence import Notification
 
 from cdp.errors import CdpError
 from cdp.privacy.sealing import SealedEventStore
-from cdp.quarantine import Quarantined, QuarantineStore, describe, poisoned
+from cdp.quarantine import Quarantined, QuarantineStore, poisoned
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
 from projections.identity import IdentityGraph, Resolution, batch_keys, resolve
