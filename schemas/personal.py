@@ -1,17 +1,29 @@
-"""Marks the fields that hold personal data.
+"""Marks the fields that hold personal data, wholly or in part, and what of a value is public.
 
 A field typed ``Personal[str]`` (or wrapped in ``Personal[...]``) carries ``x-personal-data: true``
-in its JSON Schema. The privacy layer encrypts exactly these fields per customer, so stored events
-never need migrating when a person is forgotten (crypto-shredding).
+in its JSON Schema. A URL typed ``PersonalAfterPath[...]`` is personal after its path (query string
+and fragment; scheme, host and path are public), one typed ``PersonalAfterHost[...]`` after its host
+(path, query string and fragment); their JSON Schema names the personal parts in ``x-personal-data``.
+Values a model does not declare (a payload's custom properties) are personal too: models that
+accept them say so with ``UNDECLARED_ARE_PERSONAL`` (``additionalProperties: {x-personal-data:
+true}``). The privacy layer encrypts exactly these values per customer, so stored events never need
+migrating when a person is forgotten (crypto-shredding), and shows the rest (``public_view``).
 """
 
+import re
 import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic.fields import FieldInfo
+from pydantic_core import core_schema
 
 PERSONAL_DATA_KEY = "x-personal-data"
+PUBLIC_PART: dict[str, bool] = {"public_part": True}
+"""Serialisation context under which a partly personal URL dumps to JSON as its public part only (``pydantic``'s ``context``)."""
+UNDECLARED_ARE_PERSONAL = ConfigDict(json_schema_extra={"additionalProperties": {PERSONAL_DATA_KEY: True}})
 
 
 class PersonalData:
@@ -34,9 +46,77 @@ class _PersonalAlias:
 Personal = _PersonalAlias()
 """``Personal[str]`` is ``str`` marked as personal data."""
 
+_HTTP_URL = re.compile(r"(https?://)(?:[^/?#]*@)?([^/?#]*)([^?#]*)(.*)", re.IGNORECASE | re.DOTALL)  # user info is left out
+_ABSOLUTE_PATH = re.compile(r"()()(/(?!/)[^?#]*)(.*)", re.DOTALL)
+
+
+class PersonalUrlParts:
+    """Metadata marker of a URL whose parts after ``public`` (its path or its host) are personal.
+
+    Only ``http(s)://host...`` URLs and absolute paths (``/...``) have a public part; any other value
+    (``mailto:``, a bare address) is personal as a whole. Dumped to JSON under the ``PUBLIC_PART``
+    context, the value is its public part (``None`` if it has none).
+    """
+
+    def __init__(self, public: Literal["path", "host"]):
+        self.public = public
+
+    def split(self, url: str) -> tuple[str, str]:
+        """``(public part, personal rest)`` of ``url``: ``https://shop.example.com/cart?email=…`` splits after the path into
+        ``https://shop.example.com/cart`` and ``?email=…``, or after the host into ``https://shop.example.com`` and ``/cart?email=…``."""
+        match = _HTTP_URL.fullmatch(url) or _ABSOLUTE_PATH.fullmatch(url)
+        if match is None:
+            return "", url
+        scheme, host, path, rest = match.groups()
+        return (scheme + host + path, rest) if self.public == "path" else (scheme + host, path + rest)
+
+    def shown(self, url: str, hide: Callable[[str], Any] | None = None) -> Any:
+        """The public part of ``url`` (``None`` if it has none) or, given ``hide``, the URL with its personal rest hidden by it."""
+        public, rest = self.split(url)
+        if not rest:
+            return url
+        if hide is None:
+            return public or None
+        return public + rest[0] + hide(rest[1:]) if public else hide(url)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        schema = handler(source)
+        schema["serialization"] = core_schema.plain_serializer_function_ser_schema(self._serialize, info_arg=True, when_used="json-unless-none")
+        return schema
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema[PERSONAL_DATA_KEY] = "query string, fragment" if self.public == "path" else "path, query string, fragment"
+        return schema
+
+    def _serialize(self, url: str, info: core_schema.SerializationInfo) -> str | None:
+        return self.shown(url) if info.context is PUBLIC_PART else url
+
+    def __repr__(self) -> str:
+        return f"PersonalUrlParts({self.public!r})"
+
+
+class _PartlyPersonalAlias:
+    def __init__(self, marker: PersonalUrlParts):
+        self._marker = marker
+
+    def __getitem__(self, tp: Any) -> Any:
+        return Annotated[tp, self._marker]
+
+
+PersonalAfterPath = _PartlyPersonalAlias(PersonalUrlParts("path"))
+"""``PersonalAfterPath[Url | None]``: a URL whose query string and fragment are personal."""
+PersonalAfterHost = _PartlyPersonalAlias(PersonalUrlParts("host"))
+"""``PersonalAfterHost[Url | None]``: a URL whose path, query string and fragment are personal (e.g. a referrer)."""
+
 
 def is_personal(field: FieldInfo) -> bool:
     return any(isinstance(m, PersonalData) for m in field.metadata)
+
+
+def url_parts(field: FieldInfo) -> PersonalUrlParts | None:
+    """The field's marker if it is a partly personal URL."""
+    return next((m for m in field.metadata if isinstance(m, PersonalUrlParts)), None)
 
 
 def personal_fields(model: type[BaseModel]) -> list[str]:
@@ -50,17 +130,87 @@ def personal_paths(model: type[BaseModel]) -> list[tuple[str, ...]]:
     Nested models are followed; a path stops at a list or tuple of models that holds personal data
     (the whole sequence counts as personal), e.g. ``("identifiers", "social")``.
     """
+    return _paths(model, is_personal)
+
+
+def partly_personal_paths(model: type[BaseModel]) -> list[tuple[str, ...]]:
+    """Paths of every partly personal value (URLs, see ``PersonalUrlParts``) in ``model``, as ``personal_paths``."""
+    return _paths(model, lambda field: url_parts(field) is not None)
+
+
+def _paths(model: type[BaseModel], marked: Callable[[FieldInfo], bool]) -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
     for name, field in model.model_fields.items():
         key = field.alias or name
-        if is_personal(field):
+        if marked(field):
             paths.append((key,))
             continue
         for nested, in_sequence in _models_in(field.annotation):
-            inner = personal_paths(nested)
+            inner = _paths(nested, marked)
             if inner:
                 paths.extend([(key,)] if in_sequence else [(key, *p) for p in inner])
     return sorted(set(paths))
+
+
+def undeclared(value: BaseModel) -> dict[str, Any]:
+    """Where ``value`` holds values its model does not declare (extra ones, in it or in the models it holds), as
+    pydantic's ``include``/``exclude`` argument (``{"note": True, "items": {"__all__": {"engraving": True}}}``); empty if none."""
+    found: dict[str, Any] = dict.fromkeys(value.__pydantic_extra__ or (), True)
+    for name, in_sequence in _holding_models(type(value)):
+        held = getattr(value, name)
+        if held is None:
+            continue
+        if in_sequence:
+            inner: dict[str, Any] = {}
+            for item in held:
+                inner = union(inner, undeclared(item))
+            if inner:
+                found[name] = {"__all__": inner}
+        elif inner := undeclared(held):
+            found[name] = inner
+    return found
+
+
+def union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two ``include``/``exclude`` arguments as one."""
+    merged = dict(a)
+    for name, inner in b.items():
+        held = merged.get(name)
+        merged[name] = union(held, inner) if isinstance(held, dict) and isinstance(inner, dict) else True if held is True else inner
+    return merged
+
+
+def public_view(model: type[BaseModel], data: dict[str, Any], hide: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """``data`` (a JSON dump of ``model``) with only what is public: the values the model marks personal or does not
+    declare are left out or, given ``hide``, replaced by ``hide(value)``; partly personal URLs keep their public part."""
+    fields = _fields_by_key(model)
+    view = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None or is_personal(field):
+            if hide is not None:
+                view[key] = hide(value)
+            continue
+        parts, nested = url_parts(field), _models_in(field.annotation)
+        if parts is not None and isinstance(value, str):
+            value = parts.shown(value, hide)
+        elif nested and isinstance(value, dict):
+            value = public_view(nested[0][0], value, hide)
+        elif nested and isinstance(value, list):
+            value = [public_view(nested[0][0], item, hide) if isinstance(item, dict) else item for item in value]
+        view[key] = value
+    return view
+
+
+@cache
+def _fields_by_key(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
+@cache
+def _holding_models(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The model's fields that hold models (in a sequence or not), where undeclared values may be."""
+    return tuple((name, found[0][1]) for name, field in model.model_fields.items() if (found := _models_in(field.annotation)))
 
 
 def _models_in(annotation: Any, in_sequence: bool = False) -> list[tuple[type[BaseModel], bool]]:
@@ -76,4 +226,21 @@ def _models_in(annotation: Any, in_sequence: bool = False) -> list[tuple[type[Ba
     return [found for arg in get_args(annotation) for found in _models_in(arg, sequence)]
 
 
-__all__ = ["PERSONAL_DATA_KEY", "Personal", "PersonalData", "is_personal", "personal_fields", "personal_paths"]
+__all__ = [
+    "PERSONAL_DATA_KEY",
+    "PUBLIC_PART",
+    "UNDECLARED_ARE_PERSONAL",
+    "Personal",
+    "PersonalAfterHost",
+    "PersonalAfterPath",
+    "PersonalData",
+    "PersonalUrlParts",
+    "is_personal",
+    "partly_personal_paths",
+    "personal_fields",
+    "personal_paths",
+    "public_view",
+    "undeclared",
+    "union",
+    "url_parts",
+]

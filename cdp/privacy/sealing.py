@@ -1,15 +1,20 @@
-"""Sealing: the personal fields of every event are stored encrypted with their subject's data key.
+"""Sealing: the personal values of every event are stored encrypted with their subject's data key.
 
-A codec around the event store. On ``append``, the envelope's personal fields (those the schemas
-mark ``Personal[...]``, see ``schemas.personal.personal_paths``, plus the ``user_id`` and
-``anonymous_id`` identifiers, see below) are left out of its stored JSON and go, together, in one
-AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}`` (associated data: the event's source and
-message id, so a blob cannot be moved to another event); the blob holds them as the envelope's
-JSON has them (``{"identifiers": {"email": …}, "traits": …}``). Both parts are serialised by
-pydantic from the validated envelope, so sealing decodes nothing. After ``read``, each blob is
-opened and the values go back in their places, so readers see the envelope as it was (personal
-keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
-and their values keyed by path (``{"identifiers/email": …}``); they open the same way.
+A codec around the event store. On ``append``, the envelope's personal values are left out of its
+stored JSON and go, together, in one AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}``
+(associated data: the event's source and message id, so a blob cannot be moved to another event);
+the blob holds them as the envelope's JSON has them (``{"identifiers": {"email": …}, "traits": …}``).
+Personal are: the fields the schemas mark ``Personal[...]`` (``schemas.personal.personal_paths``),
+the ``user_id`` and ``anonymous_id`` identifiers (see below), and the properties (and line-item
+properties) the event type does not declare (``schemas.personal.undeclared``). Partly personal URLs
+(``PersonalAfterPath``/``PersonalAfterHost``: a page's url, path and referrer) go in the blob whole
+and stay in the stored JSON with their public part only (``https://shop.example.com/cart``, the
+query string gone). Both parts are serialised by pydantic from the validated envelope, so sealing
+decodes nothing. After ``read``, each blob is opened and the values go back in their places, so
+readers see the envelope as it was (personal keys come after the others). Events stored before
+2026-12-05 hold ``null`` in the personal places and their values keyed by path
+(``{"identifiers/email": …}``); they open the same way. Events stored before 2026-12-06 hold their
+undeclared properties and whole URLs in clear: sealing cannot change what the log already holds.
 
 Subject key of an event: the data key of its first identifier, in the fixed order user_id, email,
 phone, social handles, anonymous_id (``schemas.person_keys``), that the identity rules let join
@@ -22,8 +27,9 @@ unrelated people). An event with no such identifier gets a key of its own. Edge 
 - The key is chosen when the event is appended: events appended while a customer is forgotten may
   be sealed with a key the forgetting deletes a moment later (they are then forgotten too).
 
-When the key has been shredded (the person was forgotten), the event opens as erased: personal
-properties are dropped, ``traits`` and ``context`` are empty, and the person identifiers are
+When the key has been shredded (the person was forgotten), the event opens as erased: personal and
+undeclared properties are dropped, URLs keep their public part (``schemas.personal.public_view``, as
+the warehouse scrub leaves them), ``traits`` and ``context`` are empty, and the person identifiers are
 replaced by one ``user_id`` ``erased:TOKEN`` (the forgetting's opaque erasure token), so the
 forgotten person's events still resolve to one customer on a rebuild. ``user_id`` and
 ``anonymous_id`` are not marked personal in the schemas but are sealed for this reason: left in
@@ -41,8 +47,8 @@ from eventsourcing.persistence import Notification
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
 from projections.identity import IdentityRules
-from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers
-from schemas.personal import personal_paths
+from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, Envelope, Identifiers
+from schemas.personal import PUBLIC_PART, partly_personal_paths, personal_paths, public_view, undeclared, union
 
 SEALED = "sealed"
 ERASED_PREFIX = "erased:"
@@ -54,28 +60,22 @@ PERSONAL_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _tree(paths: Iterable[tuple[str, ...]]) -> dict:
-    """Paths as nested names, a personal value's name leading to its path joined with ``/`` (its name
-    in secrets sealed before 2026-12-05); a path under another personal path is inside that value already."""
-    tree: dict = {}
+def _fields(paths: Iterable[tuple[str, ...]]) -> dict:
+    """Paths as pydantic's ``include``/``exclude`` argument; a path under another is inside that value already."""
+    fields: dict = {}
     for path in sorted(paths, key=len):
-        node = tree
+        node = fields
         for name in path[:-1]:
             node = node.setdefault(name, {})
-            if isinstance(node, str):
+            if node is True:
                 break
         else:
-            node[path[-1]] = "/".join(path)
-    return tree
+            node[path[-1]] = True
+    return fields
 
 
-def _fields(tree: dict) -> dict:
-    """The tree as pydantic's ``include``/``exclude`` argument."""
-    return {name: True if isinstance(inner, str) else _fields(inner) for name, inner in tree.items()}
-
-
-_PERSONAL_TREES = {event_type: _tree(paths) for event_type, paths in PERSONAL_PATHS.items()}
-_PERSONAL_FIELDS = {event_type: _fields(tree) for event_type, tree in _PERSONAL_TREES.items()}
+_LEFT_OUT = {event_type: _fields(paths) for event_type, paths in PERSONAL_PATHS.items()}  # of the stored JSON
+_IN_BLOB = {event_type: _fields({*PERSONAL_PATHS[event_type], *partly_personal_paths(model)}) for event_type, model in ENVELOPE_BY_EVENT_TYPE.items()}
 
 
 def erased_user_id(token: str) -> str:
@@ -120,10 +120,12 @@ class Sealer:
         for start, envelope, subject in zip(range(0, len(nonces), _NONCE), envelopes, subjects, strict=True):
             key_id, cipher = keys[subject] if subject is not None else next(own)
             nonce = nonces[start : start + _NONCE]
-            personal = _PERSONAL_FIELDS[envelope.event_type]
+            left_out, in_blob = _LEFT_OUT[envelope.event_type], _IN_BLOB[envelope.event_type]
+            if extra := undeclared(envelope.properties):
+                left_out, in_blob = union(left_out, {"properties": extra}), union(in_blob, {"properties": extra})
             serializer = envelope.__pydantic_serializer__  # the concrete class's: the union's JSON without its search for the member type (3x the cost)
-            data = cipher.encrypt(nonce, serializer.to_json(envelope, include=personal), _bound_to(envelope.source_name, envelope.message_id))
-            public = serializer.to_json(envelope, exclude=personal)  # an object with its identity fields, never empty
+            data = cipher.encrypt(nonce, serializer.to_json(envelope, include=in_blob), _bound_to(envelope.source_name, envelope.message_id))
+            public = serializer.to_json(envelope, exclude=left_out, context=PUBLIC_PART)  # an object with its identity fields, never empty
             sealed.append((envelope.source_name, envelope.message_id, public[:-1] + b"," + _SEALED_MARK + _blob(key_id, nonce, data) + b"}"))
         return sealed
 
@@ -143,7 +145,7 @@ class Sealer:
                 _erase(event, key.token)
             else:
                 secret = key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
-                _restore(event, orjson.loads(secret), _PERSONAL_TREES[event["event_type"]])
+                _open(event, orjson.loads(secret))
 
 
 class SealedEventStore:
@@ -166,16 +168,27 @@ class SealedEventStore:
         self.store.close()
 
 
-def _restore(node: dict, secret: dict, tree: dict) -> None:
-    """Puts the sealed values back: nested as the envelope's JSON has them, or (sealed before
+def _open(event: dict, secret: dict) -> None:
+    """Puts the sealed values back in the event: nested as the envelope's JSON has them, or (sealed before
     2026-12-05) keyed by their path joined with ``/``."""
+    for name in [name for name in secret if "/" in name]:
+        path = name.split("/")
+        _parent(event, path)[path[-1]] = secret.pop(name)
+    _restore(event, secret)
+
+
+def _restore(node: dict, secret: dict) -> None:
+    """Merges the sealed values into the public ones: into the objects (and lists of objects, such as line items)
+    that both hold; any other sealed value takes its place (a URL's public part gives way to the whole URL)."""
     for name, value in secret.items():
-        inner = tree.get(name)
-        if isinstance(inner, dict) and isinstance(value, dict):
-            _restore(node.setdefault(name, {}), value, inner)
+        held = node.get(name)
+        if isinstance(held, dict) and isinstance(value, dict):
+            _restore(held, value)
+        elif isinstance(held, list) and isinstance(value, list) and len(held) == len(value) and all(isinstance(v, dict) for v in (*held, *value)):
+            for into, part in zip(held, value, strict=True):
+                _restore(into, part)
         else:
-            path = name.split("/")
-            _parent(node, path)[path[-1]] = value
+            node[name] = value
 
 
 def _erase(event: dict, token: str) -> None:
@@ -183,14 +196,9 @@ def _erase(event: dict, token: str) -> None:
     account = event["identifiers"].get("account_id")
     event["identifiers"] = {"anonymous_id": None, "user_id": erased_user_id(token), "email": None, "phone": None, "social": [], "account_id": account}
     for path in PERSONAL_PATHS[event["event_type"]]:
-        if path[0] == "identifiers":
-            continue
         if len(path) == 1:
             event[path[0]] = {}  # traits, context
-        else:
-            parent = _parent(event, path)
-            if parent is not None:
-                parent.pop(path[-1], None)
+    event["properties"] = public_view(PAYLOAD_BY_EVENT_TYPE[event["event_type"]], event["properties"])
 
 
 def _parent(event: dict, path: Sequence[str]) -> dict | None:

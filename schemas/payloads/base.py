@@ -4,6 +4,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from schemas.personal import UNDECLARED_ARE_PERSONAL
+
 SourceKind = Literal["website", "social", "sales", "service", "survey"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("website", "social", "sales", "service", "survey")
 
@@ -14,9 +16,9 @@ Money = Annotated[float, Field(ge=0, le=1e12)]
 
 
 class Payload(BaseModel):
-    """The ``properties`` of one event type. Known fields are typed; extra custom properties are kept."""
+    """The ``properties`` of one event type. Known fields are typed; extra custom properties are kept, as personal data."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False, **UNDECLARED_ARE_PERSONAL)
 
     event_type: ClassVar[str]
     source_kind: ClassVar[SourceKind]  # its home kind; the only one accepted unless ``source_kinds`` names more

@@ -5,18 +5,21 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from schemas.payloads.base import Code, Currency, Money, Name, Payload
-from schemas.personal import Personal
+from schemas.personal import Personal, PersonalAfterHost, PersonalAfterPath
 
 Url = Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class PageViewed(Payload):
+    """A page view. Its URL's and path's query string and fragment, and its referrer's path, are personal data
+    (they may carry an email, a name, a search); the pages (host and path) and referring hosts stay public."""
+
     event_type = "page_viewed"
     source_kind = "website"
-    url: Url | None = None
-    path: Url | None = None
+    url: PersonalAfterPath[Url | None] = None
+    path: PersonalAfterPath[Url | None] = None
     title: Name | None = None
-    referrer: Url | None = None
+    referrer: PersonalAfterHost[Url | None] = None
 
 
 class ScreenViewed(Payload):
