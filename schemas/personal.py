@@ -18,11 +18,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.fields import FieldInfo
-from pydantic_core import core_schema
 
 PERSONAL_DATA_KEY = "x-personal-data"
-PUBLIC_PART: dict[str, bool] = {"public_part": True}
-"""Serialisation context under which a partly personal URL dumps to JSON as its public part only (``pydantic``'s ``context``)."""
 UNDECLARED_ARE_PERSONAL = ConfigDict(json_schema_extra={"additionalProperties": {PERSONAL_DATA_KEY: True}})
 
 
@@ -46,51 +43,39 @@ class _PersonalAlias:
 Personal = _PersonalAlias()
 """``Personal[str]`` is ``str`` marked as personal data."""
 
-_HTTP_URL = re.compile(r"(https?://)(?:[^/?#]*@)?([^/?#]*)([^?#]*)(.*)", re.IGNORECASE | re.DOTALL)  # user info is left out
-_ABSOLUTE_PATH = re.compile(r"()()(/(?!/)[^?#]*)(.*)", re.DOTALL)
+_PUBLIC_PREFIX = {  # an http(s) URL's scheme and host (none with user info), then, for "path", the path; or an absolute path
+    "path": re.compile(r"(?:https?://[^/?#@]*(?![^/?#])|(?=/(?!/)))[^?#]*", re.IGNORECASE),
+    "host": re.compile(r"https?://[^/?#@]*(?![^/?#])", re.IGNORECASE),
+}
 
 
 class PersonalUrlParts:
     """Metadata marker of a URL whose parts after ``public`` (its path or its host) are personal.
 
-    Only ``http(s)://host...`` URLs and absolute paths (``/...``) have a public part; any other value
-    (``mailto:``, a bare address) is personal as a whole. Dumped to JSON under the ``PUBLIC_PART``
-    context, the value is its public part (``None`` if it has none).
+    Only ``http(s)://host...`` URLs without user info (and, when the path is public, absolute paths
+    ``/...``) have a public part; any other value (``mailto:``, a bare address) is personal as a whole.
     """
 
     def __init__(self, public: Literal["path", "host"]):
         self.public = public
+        self._prefix = _PUBLIC_PREFIX[public]
 
-    def split(self, url: str) -> tuple[str, str]:
-        """``(public part, personal rest)`` of ``url``: ``https://shop.example.com/cart?email=…`` splits after the path into
-        ``https://shop.example.com/cart`` and ``?email=…``, or after the host into ``https://shop.example.com`` and ``/cart?email=…``."""
-        match = _HTTP_URL.fullmatch(url) or _ABSOLUTE_PATH.fullmatch(url)
-        if match is None:
-            return "", url
-        scheme, host, path, rest = match.groups()
-        return (scheme + host + path, rest) if self.public == "path" else (scheme + host, path + rest)
+    def public_part(self, url: str) -> str | None:
+        """``https://shop.example.com/cart?email=…`` without what follows its path (or its host); ``None`` if nothing is public."""
+        match = self._prefix.match(url)
+        return url[: match.end()] or None if match is not None else None
 
-    def shown(self, url: str, hide: Callable[[str], Any] | None = None) -> Any:
-        """The public part of ``url`` (``None`` if it has none) or, given ``hide``, the URL with its personal rest hidden by it."""
-        public, rest = self.split(url)
-        if not rest:
+    def shown(self, url: str, hide: Callable[[str], Any]) -> Any:
+        """``url`` with what follows its public part hidden by ``hide``: ``https://shop.example.com/cart?***``."""
+        public = self.public_part(url) or ""
+        if public == url:
             return url
-        if hide is None:
-            return public or None
-        return public + rest[0] + hide(rest[1:]) if public else hide(url)
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
-        schema = handler(source)
-        schema["serialization"] = core_schema.plain_serializer_function_ser_schema(self._serialize, info_arg=True, when_used="json-unless-none")
-        return schema
+        return public + url[len(public)] + hide(url[len(public) + 1 :]) if public else hide(url)
 
     def __get_pydantic_json_schema__(self, core_schema, handler):
         schema = handler(core_schema)
         schema[PERSONAL_DATA_KEY] = "query string, fragment" if self.public == "path" else "path, query string, fragment"
         return schema
-
-    def _serialize(self, url: str, info: core_schema.SerializationInfo) -> str | None:
-        return self.shown(url) if info.context is PUBLIC_PART else url
 
     def __repr__(self) -> str:
         return f"PersonalUrlParts({self.public!r})"
@@ -193,7 +178,7 @@ def public_view(model: type[BaseModel], data: dict[str, Any], hide: Callable[[An
             continue
         parts, nested = url_parts(field), _models_in(field.annotation)
         if parts is not None and isinstance(value, str):
-            value = parts.shown(value, hide)
+            value = parts.public_part(value) if hide is None else parts.shown(value, hide)
         elif nested and isinstance(value, dict):
             value = public_view(nested[0][0], value, hide)
         elif nested and isinstance(value, list):
@@ -228,7 +213,6 @@ def _models_in(annotation: Any, in_sequence: bool = False) -> list[tuple[type[Ba
 
 __all__ = [
     "PERSONAL_DATA_KEY",
-    "PUBLIC_PART",
     "UNDECLARED_ARE_PERSONAL",
     "Personal",
     "PersonalAfterHost",

@@ -9,8 +9,8 @@ the ``user_id`` and ``anonymous_id`` identifiers (see below), and the properties
 properties) the event type does not declare (``schemas.personal.undeclared``). Partly personal URLs
 (``PersonalAfterPath``/``PersonalAfterHost``: a page's url, path and referrer) go in the blob whole
 and stay in the stored JSON with their public part only (``https://shop.example.com/cart``, the
-query string gone). Both parts are serialised by pydantic from the validated envelope, so sealing
-decodes nothing. After ``read``, each blob is opened and the values go back in their places, so
+query string gone), written after the other properties. Both parts are serialised by pydantic from
+the validated envelope, so sealing decodes nothing. After ``read``, each blob is opened and the values go back in their places, so
 readers see the envelope as it was (personal keys come after the others). Events stored before
 2026-12-05 hold ``null`` in the personal places and their values keyed by path
 (``{"identifiers/email": …}``); they open the same way. Events stored before 2026-12-06 hold their
@@ -47,8 +47,8 @@ from eventsourcing.persistence import Notification
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
 from projections.identity import IdentityRules
-from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, Envelope, Identifiers
-from schemas.personal import PUBLIC_PART, partly_personal_paths, personal_paths, public_view, undeclared, union
+from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, Envelope, Identifiers, Payload
+from schemas.personal import PersonalUrlParts, partly_personal_paths, personal_paths, public_view, undeclared, union, url_parts
 
 SEALED = "sealed"
 ERASED_PREFIX = "erased:"
@@ -74,8 +74,20 @@ def _fields(paths: Iterable[tuple[str, ...]]) -> dict:
     return fields
 
 
-_LEFT_OUT = {event_type: _fields(paths) for event_type, paths in PERSONAL_PATHS.items()}  # of the stored JSON
-_IN_BLOB = {event_type: _fields({*PERSONAL_PATHS[event_type], *partly_personal_paths(model)}) for event_type, model in ENVELOPE_BY_EVENT_TYPE.items()}
+def _urls(event_type: str) -> tuple[tuple[str, PersonalUrlParts], ...]:
+    """The event type's partly personal URLs: properties, whose public part is written into the stored properties."""
+    paths = partly_personal_paths(ENVELOPE_BY_EVENT_TYPE[event_type])
+    if any(len(path) != 2 or path[0] != "properties" for path in paths):
+        raise TypeError(f"{event_type}: a partly personal URL must be a property, got {paths}")
+    fields = PAYLOAD_BY_EVENT_TYPE[event_type].model_fields
+    return tuple((name, url_parts(fields[name])) for _, name in paths)
+
+
+_URLS = {event_type: _urls(event_type) for event_type in ENVELOPE_BY_EVENT_TYPE}
+_SEALED_FIELDS = {  # in the blob, left out of the stored JSON (partly personal URLs come back in it with their public part)
+    event_type: _fields({*paths, *partly_personal_paths(ENVELOPE_BY_EVENT_TYPE[event_type])}) for event_type, paths in PERSONAL_PATHS.items()
+}
+_EMPTY_PROPERTIES = b'"properties":{}}'
 
 
 def erased_user_id(token: str) -> str:
@@ -120,12 +132,14 @@ class Sealer:
         for start, envelope, subject in zip(range(0, len(nonces), _NONCE), envelopes, subjects, strict=True):
             key_id, cipher = keys[subject] if subject is not None else next(own)
             nonce = nonces[start : start + _NONCE]
-            left_out, in_blob = _LEFT_OUT[envelope.event_type], _IN_BLOB[envelope.event_type]
+            personal = _SEALED_FIELDS[envelope.event_type]
             if extra := undeclared(envelope.properties):
-                left_out, in_blob = union(left_out, {"properties": extra}), union(in_blob, {"properties": extra})
+                personal = union(personal, {"properties": extra})
             serializer = envelope.__pydantic_serializer__  # the concrete class's: the union's JSON without its search for the member type (3x the cost)
-            data = cipher.encrypt(nonce, serializer.to_json(envelope, include=in_blob), _bound_to(envelope.source_name, envelope.message_id))
-            public = serializer.to_json(envelope, exclude=left_out, context=PUBLIC_PART)  # an object with its identity fields, never empty
+            data = cipher.encrypt(nonce, serializer.to_json(envelope, include=personal), _bound_to(envelope.source_name, envelope.message_id))
+            public = serializer.to_json(envelope, exclude=personal)  # an object with its identity fields, never empty
+            if urls := _URLS[envelope.event_type]:
+                public = _with_public_urls(public, envelope.properties, urls)
             sealed.append((envelope.source_name, envelope.message_id, public[:-1] + b"," + _SEALED_MARK + _blob(key_id, nonce, data) + b"}"))
         return sealed
 
@@ -166,6 +180,13 @@ class SealedEventStore:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _with_public_urls(public: bytes, properties: Payload, urls: tuple[tuple[str, PersonalUrlParts], ...]) -> bytes:
+    """The stored JSON with the public part of each partly personal URL written at the end of its properties, which
+    end the stored JSON (traits and context, after them in the envelope, are personal: left out)."""
+    shown = {name: None if (url := getattr(properties, name)) is None else parts.public_part(url) for name, parts in urls}
+    return public[:-2] + (b"" if public.endswith(_EMPTY_PROPERTIES) else b",") + orjson.dumps(shown)[1:-1] + b"}}"
 
 
 def _open(event: dict, secret: dict) -> None:

@@ -8,6 +8,7 @@ from schemas.payloads.base import Code, Currency, Money, Name, Payload
 from schemas.personal import Personal, PersonalAfterHost, PersonalAfterPath
 
 Url = Annotated[str, Field(min_length=1, max_length=4096)]
+PageLabel = Annotated[str, Field(max_length=4096)]  # as lenient as when it was a custom property: declared so it stays public
 
 
 class PageViewed(Payload):
@@ -20,6 +21,8 @@ class PageViewed(Payload):
     path: PersonalAfterPath[Url | None] = None
     title: Name | None = None
     referrer: PersonalAfterHost[Url | None] = None
+    name: PageLabel | None = Field(default=None, description="The page's name (a Segment page call's name).")
+    category: PageLabel | None = Field(default=None, description="The page's category (a Segment page call's category).")
 
 
 class ScreenViewed(Payload):
