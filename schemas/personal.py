@@ -140,6 +140,8 @@ def _paths(model: type[BaseModel], marked: Callable[[FieldInfo], bool]) -> list[
 def undeclared(value: BaseModel) -> dict[str, Any]:
     """Where ``value`` holds values its model does not declare (extra ones, in it or in the models it holds), as
     pydantic's ``include``/``exclude`` argument (``{"note": True, "items": {"__all__": {"engraving": True}}}``); empty if none."""
+    if not isinstance(value, BaseModel):  # a field may hold a model or something else
+        return {}
     found: dict[str, Any] = dict.fromkeys(value.__pydantic_extra__ or (), True)
     for name, in_sequence in _holding_models(type(value)):
         held = getattr(value, name)
@@ -168,28 +170,33 @@ def union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 def public_view(model: type[BaseModel], data: dict[str, Any], hide: Callable[[Any], Any] | None = None) -> dict[str, Any]:
     """``data`` (a JSON dump of ``model``) with only what is public: the values the model marks personal or does not
     declare are left out or, given ``hide``, replaced by ``hide(value)``; partly personal URLs keep their public part."""
-    fields = _fields_by_key(model)
+    shapes = _public_shapes(model)
     view = {}
     for key, value in data.items():
-        field = fields.get(key)
-        if field is None or is_personal(field):
+        shape = shapes.get(key)
+        if shape is None:
             if hide is not None:
                 view[key] = hide(value)
             continue
-        parts, nested = url_parts(field), _models_in(field.annotation)
+        parts, nested = shape
         if parts is not None and isinstance(value, str):
             value = parts.public_part(value) if hide is None else parts.shown(value, hide)
-        elif nested and isinstance(value, dict):
-            value = public_view(nested[0][0], value, hide)
-        elif nested and isinstance(value, list):
-            value = [public_view(nested[0][0], item, hide) if isinstance(item, dict) else item for item in value]
+        elif nested is not None and isinstance(value, dict):
+            value = public_view(nested, value, hide)
+        elif nested is not None and isinstance(value, list):
+            value = [public_view(nested, item, hide) if isinstance(item, dict) else item for item in value]
         view[key] = value
     return view
 
 
 @cache
-def _fields_by_key(model: type[BaseModel]) -> dict[str, FieldInfo]:
-    return {field.alias or name: field for name, field in model.model_fields.items()}
+def _public_shapes(model: type[BaseModel]) -> dict[str, tuple[PersonalUrlParts | None, type[BaseModel] | None]]:
+    """The model's fields not marked personal, by key: the field's URL marker, if any, and the model it holds, if any."""
+    return {
+        field.alias or name: (url_parts(field), next((nested for nested, _ in _models_in(field.annotation)), None))
+        for name, field in model.model_fields.items()
+        if not is_personal(field)
+    }
 
 
 @cache

@@ -10,11 +10,12 @@ properties) the event type does not declare (``schemas.personal.undeclared``). P
 (``PersonalAfterPath``/``PersonalAfterHost``: a page's url, path and referrer) go in the blob whole
 and stay in the stored JSON with their public part only (``https://shop.example.com/cart``, the
 query string gone), written after the other properties. Both parts are serialised by pydantic from
-the validated envelope, so sealing decodes nothing. After ``read``, each blob is opened and the values go back in their places, so
-readers see the envelope as it was (personal keys come after the others). Events stored before
-2026-12-05 hold ``null`` in the personal places and their values keyed by path
-(``{"identifiers/email": …}``); they open the same way. Events stored before 2026-12-06 hold their
-undeclared properties and whole URLs in clear: sealing cannot change what the log already holds.
+the validated envelope, so sealing decodes nothing. After ``read``, each blob is opened and the
+values go back in their places, so readers see the envelope as it was (personal keys come after
+the others). Events stored before 2026-12-05 hold ``null`` in the personal places and their values
+keyed by path (``{"identifiers/email": …}``); they open the same way. Events stored before
+2026-12-06 hold their undeclared properties and whole URLs in clear: sealing cannot change what
+the log already holds (once their key is shredded they open without them, as described below).
 
 Subject key of an event: the data key of its first identifier, in the fixed order user_id, email,
 phone, social handles, anonymous_id (``schemas.person_keys``), that the identity rules let join
@@ -28,8 +29,8 @@ unrelated people). An event with no such identifier gets a key of its own. Edge 
   be sealed with a key the forgetting deletes a moment later (they are then forgotten too).
 
 When the key has been shredded (the person was forgotten), the event opens as erased: personal and
-undeclared properties are dropped, URLs keep their public part (``schemas.personal.public_view``, as
-the warehouse scrub leaves them), ``traits`` and ``context`` are empty, and the person identifiers are
+undeclared properties are dropped, URLs keep their public part (``schemas.personal.public_view``,
+as the warehouse scrub leaves them), ``traits`` and ``context`` are empty, and the person identifiers are
 replaced by one ``user_id`` ``erased:TOKEN`` (the forgetting's opaque erasure token), so the
 forgotten person's events still resolve to one customer on a rebuild. ``user_id`` and
 ``anonymous_id`` are not marked personal in the schemas but are sealed for this reason: left in
