@@ -2,16 +2,13 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from schemas.payloads.base import Code, Currency, Money, Name, Payload
-from schemas.personal import UNDECLARED_ARE_PERSONAL
+from schemas.payloads.base import Code, Currency, Extensible, Money, Name, Payload
 
 
-class LineItem(BaseModel):
+class LineItem(Extensible):
     """One line of a purchase; extra custom properties are kept, as personal data."""
-
-    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False, **UNDECLARED_ARE_PERSONAL)
 
     product_id: Code
     name: Name | None = None

@@ -106,6 +106,16 @@ def test_public_view_leaves_out_or_hides_what_is_personal():
     assert public_view(PAYLOAD_BY_EVENT_TYPE["commented"], {"platform": "x", "text": "Ann"}) == {"platform": "x"}
 
 
+def test_a_property_named_as_pydantics_include_wildcard_is_refused():
+    # sealing names the undeclared properties in pydantic's include/exclude, where "__all__" means every field
+    assert reason(event("order_placed", "2025-01-01", email="a@example.com", properties={"order_id": "o", "amount": 1, "__all__": "x"})) == (
+        "properties: __all__: a reserved name, not accepted as a property name"
+    )
+    assert reason(event("order_placed", "2025-01-01", email="a@example.com", properties={"order_id": "o", "amount": 1, "items": [{"product_id": "p", "__all__": 1}]})).startswith(
+        "properties.items[0]: __all__"
+    )
+
+
 def test_the_concrete_class_serializer_gives_the_envelope_unions_json():  # what sealing serialises with
     from datetime import UTC, datetime
 
