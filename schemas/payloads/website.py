@@ -87,7 +87,7 @@ class Aliased(Payload):
 
     event_type = "aliased"
     source_kind = "website"
-    previous_id: Annotated[str, Field(min_length=1, max_length=256)]
+    previous_id: Personal[Annotated[str, Field(min_length=1, max_length=256)]]  # an identifier of the person, sealed as theirs are
 
 
 class EventTracked(Payload):

@@ -73,6 +73,8 @@ def test_personal_data_is_marked():
     assert {"traits", "context"} <= set(personal_fields(envelope))
     assert personal_fields(PAYLOAD_BY_EVENT_TYPE["commented"]) == ["text"]
     assert personal_fields(PAYLOAD_BY_EVENT_TYPE["nps_answered"]) == ["comment"]
+    assert personal_fields(PAYLOAD_BY_EVENT_TYPE["aliased"]) == ["previous_id"]  # an identifier, sealed as the identifiers are
+    assert personal_fields(PAYLOAD_BY_EVENT_TYPE["identifier_suppressed"]) == ["note"]
 
 
 def test_json_schema_export(tmp_path: Path):
