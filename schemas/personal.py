@@ -140,20 +140,18 @@ def _paths(model: type[BaseModel], marked: Callable[[FieldInfo], bool]) -> list[
 def undeclared(value: BaseModel) -> dict[str, Any]:
     """Where ``value`` holds values its model does not declare (extra ones, in it or in the models it holds), as
     pydantic's ``include``/``exclude`` argument (``{"note": True, "items": {"__all__": {"engraving": True}}}``); empty if none."""
-    if not isinstance(value, BaseModel):  # a field may hold a model or something else
-        return {}
-    found: dict[str, Any] = dict.fromkeys(value.__pydantic_extra__ or (), True)
+    extra = value.__pydantic_extra__
+    found: dict[str, Any] = dict.fromkeys(extra, True) if extra else {}
     for name, in_sequence in _holding_models(type(value)):
         held = getattr(value, name)
-        if held is None:
-            continue
         if in_sequence:
             inner: dict[str, Any] = {}
-            for item in held:
-                inner = union(inner, undeclared(item))
+            for item in held or ():
+                if isinstance(item, BaseModel):  # a field may hold models or other values
+                    inner = union(inner, undeclared(item))
             if inner:
                 found[name] = {"__all__": inner}
-        elif inner := undeclared(held):
+        elif isinstance(held, BaseModel) and (inner := undeclared(held)):
             found[name] = inner
     return found
 
