@@ -3,7 +3,10 @@
 Runs the collector's own functions in one process on the benchmark's request bodies (no HTTP),
 best of several repeats, so each figure is a stage's cost, not the machine's load:
 
-    .venv/bin/python -m benchmarks.collector_stages [--requests 200] [--batch 100]
+    .venv/bin/python -m benchmarks.collector_stages [--requests 200] [--batch 100] [--event product|page|custom]
+
+``--event``: the collector benchmark's product view (declared properties only), a page view whose
+URL and referrer carry a query string, or a track call with custom (undeclared) properties.
 
 What it does not cover (HTTP parsing, FastAPI routing, the group writer's hand-overs) is the
 difference to the server CPU per event that ``benchmarks/collector.py`` prints.
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from benchmarks.collector import EVENT
+from benchmarks.collector import EVENT as PRODUCT
 from cdp.config import load_settings
 from cdp.eventstore import event_id, open_event_store
 from cdp.privacy.keystore import KeyStore
@@ -28,14 +31,26 @@ from ingestion.jsontext import nests_at_most
 from ingestion.segment import Request, to_envelope
 from ingestion.validation import MAX_DEPTH, validate
 
+PAGE = (
+    b'{"type":"page","name":"Shoes","anonymousId":"anon-%d","messageId":"%s-%d","timestamp":"2025-11-20T09:00:00.000Z",'
+    b'"properties":{"url":"https://shop.example.com/shoes/p-%d?utm_source=news&email=ann%%40example.com","path":"/shoes","title":"Shoes",'
+    b'"referrer":"https://mail.example.net/inbox/ann?q=order#m1"},"context":{"ip":"10.0.0.1","userAgent":"Mozilla/5.0"},"integrations":{}}'
+)
+CUSTOM = (
+    b'{"type":"track","event":"Video Played","anonymousId":"anon-%d","messageId":"%s-%d","timestamp":"2025-11-20T09:00:00.000Z",'
+    b'"properties":{"video_id":"v-%d","position":42,"quality":"hd","note":"for Ann Lee"},"context":{"ip":"10.0.0.1"},"integrations":{}}'
+)
+EVENTS = {"product": PRODUCT, "page": PAGE, "custom": CUSTOM}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--event", choices=EVENTS, default="product")
     args = parser.parse_args()
-    n = args.batch
-    bodies = [b'{"batch":[' + b",".join(EVENT % (i % 5000, b"b", r * n + i, i % 300) for i in range(n)) + b'],"sentAt":"2025-11-20T09:00:01.000Z"}' for r in range(args.requests)]
+    n, event = args.batch, EVENTS[args.event]
+    bodies = [b'{"batch":[' + b",".join(event % (i % 5000, b"b", r * n + i, i % 300) for i in range(n)) + b'],"sentAt":"2025-11-20T09:00:01.000Z"}' for r in range(args.requests)]
     received = datetime.now(UTC)
     decoded = [orjson.loads(body) for body in bodies]
     requests = [Request("bench", received, d["sentAt"], {}, {}, shallow=True) for d in decoded]

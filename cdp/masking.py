@@ -1,21 +1,22 @@
 """Masks personal data in read results for callers without the ``pii:read`` scope.
 
 What is personal comes from the schemas and tables, not from a list kept here: warehouse columns
-documented as "Personal data" (emails, phones, social handles, traits, context, ...) and payload
-fields typed ``Personal[...]`` (free text such as review, ticket and survey comments). Properties
-a payload does not declare (payloads accept extra ones) may hold anything, so they are masked too.
-A masked
-value keeps its shape (a list keeps its length, an object its keys) so clients need no special case.
+documented as "Personal data" (emails, phones, social handles, traits, context, ...) and what
+``schemas.personal.public_view`` does not show of the properties: fields typed ``Personal[...]``
+(free text such as review, ticket and survey comments), properties a payload does not declare
+(payloads accept extra ones, which may hold anything), and the personal parts of URLs (a page's
+query string, a referrer's path: ``https://shop.example.com/cart?***``). A masked value keeps its
+shape (a list keeps its length, an object its keys) so clients need no special case.
 """
 
-from functools import cache
 from typing import Any
 
 import orjson
 
 from projections.tables import events, profiles
 from projections.tables.table import Table
-from schemas import PAYLOAD_BY_EVENT_TYPE, personal_fields
+from schemas import PAYLOAD_BY_EVENT_TYPE
+from schemas.personal import public_view
 
 MASK = "***"
 _JSON_COLUMNS = frozenset({"traits", "context", "properties"})  # String columns holding a JSON object
@@ -40,8 +41,8 @@ def mask_event(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(row.get("properties"), str):
         properties = orjson.loads(row["properties"])
         if isinstance(properties, dict):
-            shown = _plain_properties(row.get("event_type", ""))
-            masked["properties"] = orjson.dumps({k: v if k in shown else mask(v) for k, v in properties.items()}).decode()
+            payload = PAYLOAD_BY_EVENT_TYPE.get(row.get("event_type", ""))
+            masked["properties"] = orjson.dumps(public_view(payload, properties, mask) if payload else mask(properties)).decode()
     return masked
 
 
@@ -60,9 +61,3 @@ def _masked_column(name: str, value: Any) -> Any:
         return orjson.dumps(mask(orjson.loads(value))).decode()
     return mask(value)
 
-
-@cache
-def _plain_properties(event_type: str) -> frozenset[str]:
-    """The properties the event type declares and does not mark personal."""
-    payload = PAYLOAD_BY_EVENT_TYPE.get(event_type)
-    return frozenset(payload.model_fields) - frozenset(personal_fields(payload)) if payload else frozenset()

@@ -15,10 +15,11 @@ import hashlib
 
 import orjson
 
-from cdp.privacy.sealing import PERSONAL_PATHS
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
 from projections.tables import events, identities, identity_refusals, profiles, suppressions
+from schemas import PAYLOAD_BY_EVENT_TYPE
+from schemas.personal import public_view
 
 
 def scrub(warehouse: Warehouse, customer_ids: list[str], identifiers: list[str], survivor: str, user_id: str, version: int) -> dict[str, int]:
@@ -67,11 +68,8 @@ def _event_replacements(warehouse: Warehouse, customer_ids: list[str], token: st
 
 
 def _without_personal(event_type: str, properties: str) -> str:
-    values = orjson.loads(properties)
-    for path in PERSONAL_PATHS.get(event_type, ()):
-        if path[0] == "properties" and len(path) == 2:
-            values.pop(path[1], None)
-    return orjson.dumps(values).decode()
+    """The properties as the event opens once its key is shredded (``cdp.privacy.sealing``): public values only."""
+    return orjson.dumps(public_view(PAYLOAD_BY_EVENT_TYPE[event_type], orjson.loads(properties))).decode()
 
 
 def _rewrite(warehouse: Warehouse, table: str, where: str, replace: str | None) -> int:

@@ -1,18 +1,24 @@
-"""Sealing: the personal fields of every event are stored encrypted with their subject's data key.
+"""Sealing: the personal values of every event are stored encrypted with their subject's data key.
 
-A codec around the event store. On ``append``, the envelope's personal fields (those the schemas
-mark ``Personal[...]``, see ``schemas.personal.personal_paths``, plus the ``user_id`` and
-``anonymous_id`` identifiers, see below) are left out of its stored JSON and go, together, in one
-AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}`` (associated data: the event's source and
-message id, so a blob cannot be moved to another event); the blob holds them as the envelope's
-JSON has them (``{"identifiers": {"email": …}, "traits": …}``). Both parts are serialised by
-pydantic from the validated envelope, so sealing decodes nothing. Sealing is two steps:
-``serialise`` (the two parts and the subject, per envelope, no I/O: the collector's group writer
-runs it for each request apart from the others, so an envelope that cannot be written fails its
-own request only) and ``seal_serialised`` (key lookups and encryption, once per write). After ``read``,
-each blob is opened and the values go back in their places, so readers see the envelope as it was
-(personal keys come after the others). Events stored before 2026-12-05 hold ``null`` in the personal places
-and their values keyed by path (``{"identifiers/email": …}``); they open the same way.
+A codec around the event store. On ``append``, the envelope's personal values are left out of its
+stored JSON and go, together, in one AES-256-GCM blob ``"sealed": {"key", "nonce", "data"}``
+(associated data: the event's source and message id, so a blob cannot be moved to another event);
+the blob holds them as the envelope's JSON has them (``{"identifiers": {"email": …}, "traits": …}``).
+Personal are: the fields the schemas mark ``Personal[...]`` (``schemas.personal.personal_paths``),
+the ``user_id`` and ``anonymous_id`` identifiers (see below), and the properties (and line-item
+properties) the event type does not declare (``schemas.personal.undeclared``). Partly personal URLs
+(``PersonalAfterPath``/``PersonalAfterHost``: a page's url, path and referrer) go in the blob whole
+and stay in the stored JSON with their public part only (``https://shop.example.com/cart``, the
+query string gone), written after the other properties. Both parts are serialised by pydantic from
+the validated envelope, so sealing decodes nothing. Sealing is two steps: ``serialise`` (the two
+parts and the subject, per envelope, no I/O: the collector's group writer runs it for each request
+apart from the others, so an envelope that cannot be written fails its own request only) and
+``seal_serialised`` (key lookups and encryption, once per write). After ``read``, each blob is
+opened and the values go back in their places, so readers see the envelope as it was (personal keys come after
+the others). Events stored before 2026-12-05 hold ``null`` in the personal places and their values
+keyed by path (``{"identifiers/email": …}``); they open the same way. Events stored before
+2026-12-06 hold their undeclared properties and whole URLs in clear: sealing cannot change what
+the log already holds (once their key is shredded they open without them, as described below).
 
 Subject key of an event: the data key of its first identifier, in the fixed order user_id, email,
 phone, social handles, anonymous_id (``schemas.person_keys``), that the identity rules let join
@@ -25,8 +31,9 @@ unrelated people). An event with no such identifier gets a key of its own. Edge 
 - The key is chosen when the event is appended: events appended while a customer is forgotten may
   be sealed with a key the forgetting deletes a moment later (they are then forgotten too).
 
-When the key has been shredded (the person was forgotten), the event opens as erased: personal
-properties are dropped, ``traits`` and ``context`` are empty, and the person identifiers are
+When the key has been shredded (the person was forgotten), the event opens as erased: personal and
+undeclared properties are dropped, URLs keep their public part (``schemas.personal.public_view``,
+as the warehouse scrub leaves them), ``traits`` and ``context`` are empty, and the person identifiers are
 replaced by one ``user_id`` ``erased:TOKEN`` (the forgetting's opaque erasure token), so the
 forgotten person's events still resolve to one customer on a rebuild. ``user_id`` and
 ``anonymous_id`` are not marked personal in the schemas but are sealed for this reason: left in
@@ -49,8 +56,8 @@ from cdp.privacy.keystore import KeyStore, Shredded
 from cdp.quarantine import Quarantined, poisoned
 from ingestion.validation import Invalid
 from projections.identity import IdentityRules
-from schemas import ENVELOPE_BY_EVENT_TYPE, Envelope, Identifiers
-from schemas.personal import personal_paths
+from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, Envelope, Identifiers, Payload
+from schemas.personal import PersonalUrlParts, partly_personal_paths, personal_paths, public_view, undeclared, union, url_parts
 
 SEALED = "sealed"
 ERASED_PREFIX = "erased:"
@@ -62,28 +69,34 @@ PERSONAL_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _tree(paths: Iterable[tuple[str, ...]]) -> dict:
-    """Paths as nested names, a personal value's name leading to its path joined with ``/`` (its name
-    in secrets sealed before 2026-12-05); a path under another personal path is inside that value already."""
-    tree: dict = {}
+def _fields(paths: Iterable[tuple[str, ...]]) -> dict:
+    """Paths as pydantic's ``include``/``exclude`` argument; a path under another is inside that value already."""
+    fields: dict = {}
     for path in sorted(paths, key=len):
-        node = tree
+        node = fields
         for name in path[:-1]:
             node = node.setdefault(name, {})
-            if isinstance(node, str):
+            if node is True:
                 break
         else:
-            node[path[-1]] = "/".join(path)
-    return tree
+            node[path[-1]] = True
+    return fields
 
 
-def _fields(tree: dict) -> dict:
-    """The tree as pydantic's ``include``/``exclude`` argument."""
-    return {name: True if isinstance(inner, str) else _fields(inner) for name, inner in tree.items()}
+def _urls(event_type: str) -> tuple[tuple[str, PersonalUrlParts], ...]:
+    """The event type's partly personal URLs: properties, whose public part is written into the stored properties."""
+    paths = partly_personal_paths(ENVELOPE_BY_EVENT_TYPE[event_type])
+    if any(len(path) != 2 or path[0] != "properties" for path in paths):
+        raise TypeError(f"{event_type}: a partly personal URL must be a property, got {paths}")
+    fields = PAYLOAD_BY_EVENT_TYPE[event_type].model_fields
+    return tuple((name, url_parts(fields[name])) for _, name in paths)
 
 
-_PERSONAL_TREES = {event_type: _tree(paths) for event_type, paths in PERSONAL_PATHS.items()}
-_PERSONAL_FIELDS = {event_type: _fields(tree) for event_type, tree in _PERSONAL_TREES.items()}
+_URLS = {event_type: _urls(event_type) for event_type in ENVELOPE_BY_EVENT_TYPE}
+_SEALED_FIELDS = {  # in the blob, left out of the stored JSON (partly personal URLs come back in it with their public part)
+    event_type: _fields({*paths, *partly_personal_paths(ENVELOPE_BY_EVENT_TYPE[event_type])}) for event_type, paths in PERSONAL_PATHS.items()
+}
+_EMPTY_PROPERTIES = b'"properties":{}}'
 
 
 class Serialised(NamedTuple):
@@ -92,8 +105,8 @@ class Serialised(NamedTuple):
     source_name: str
     message_id: str
     subject: str | None  # whose data key seals it; None: a key of its own
-    secret: bytes  # the personal fields' JSON
-    public: bytes  # the envelope's JSON without them
+    secret: bytes  # the personal values' JSON
+    public: bytes  # the envelope's JSON without them (partly personal URLs with their public part)
 
 
 def erased_user_id(token: str) -> str:
@@ -131,12 +144,16 @@ class Sealer:
     def serialise(self, envelope: Envelope) -> Serialised:
         """The envelope's stored form but for the encryption, which needs the key store
         (``seal_serialised``); raises ``Invalid`` naming the field if it cannot be written."""
-        personal = _PERSONAL_FIELDS[envelope.event_type]
+        personal = _SEALED_FIELDS[envelope.event_type]
+        if extra := undeclared(envelope.properties):
+            personal = union(personal, {"properties": extra})
         serializer = envelope.__pydantic_serializer__  # the concrete class's: the union's JSON without its search for the member type (3x the cost)
         try:
-            secret, public = serializer.to_json(envelope, include=personal), serializer.to_json(envelope, exclude=personal)
+            secret, public = serializer.to_json(envelope, include=personal), serializer.to_json(envelope, exclude=personal)  # public: an object with its identity fields, never empty
         except PydanticSerializationError as error:
             raise Invalid(f"{_unwritable_field(envelope)}: cannot be stored ({error})") from None
+        if urls := _URLS[envelope.event_type]:
+            public = _with_public_urls(public, envelope.properties, urls)
         return Serialised(envelope.source_name, envelope.message_id, self.subject(envelope.identifiers), secret, public)
 
     def seal(self, envelopes: Sequence[Envelope]) -> list[tuple[str, str, bytes]]:
@@ -154,7 +171,7 @@ class Sealer:
             key_id, cipher = keys[subject] if subject is not None else next(own)
             nonce = nonces[start : start + _NONCE]
             data = cipher.encrypt(nonce, secret, _bound_to(source_name, message_id))
-            sealed.append((source_name, message_id, public[:-1] + b"," + _SEALED_MARK + _blob(key_id, nonce, data) + b"}"))  # public: an object with its identity fields, never empty
+            sealed.append((source_name, message_id, public[:-1] + b"," + _SEALED_MARK + _blob(key_id, nonce, data) + b"}"))
         return sealed
 
     def open(self, notifications: Sequence[Notification]) -> list[Notification]:
@@ -174,7 +191,7 @@ class Sealer:
                 _erase(event, key.token)
             else:
                 secret = key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"]))
-                _restore(event, orjson.loads(secret), _PERSONAL_TREES[event["event_type"]])
+                _open(event, orjson.loads(secret))
             del event[SEALED]
 
 
@@ -229,16 +246,34 @@ class SealedEventStore:
         self.store.close()
 
 
-def _restore(node: dict, secret: dict, tree: dict) -> None:
-    """Puts the sealed values back: nested as the envelope's JSON has them, or (sealed before
+def _with_public_urls(public: bytes, properties: Payload, urls: tuple[tuple[str, PersonalUrlParts], ...]) -> bytes:
+    """The stored JSON with the public part of each partly personal URL written at the end of its properties, which
+    end the stored JSON (traits and context, after them in the envelope, are personal: left out)."""
+    shown = {name: None if (url := getattr(properties, name)) is None else parts.public_part(url) for name, parts in urls}
+    return public[:-2] + (b"" if public.endswith(_EMPTY_PROPERTIES) else b",") + orjson.dumps(shown)[1:-1] + b"}}"
+
+
+def _open(event: dict, secret: dict) -> None:
+    """Puts the sealed values back in the event: nested as the envelope's JSON has them, or (sealed before
     2026-12-05) keyed by their path joined with ``/``."""
+    for name in [name for name in secret if "/" in name]:
+        path = name.split("/")
+        _parent(event, path)[path[-1]] = secret.pop(name)
+    _restore(event, secret)
+
+
+def _restore(node: dict, secret: dict) -> None:
+    """Merges the sealed values into the public ones: into the objects (and lists of objects, such as line items)
+    that both hold; any other sealed value takes its place (a URL's public part gives way to the whole URL)."""
     for name, value in secret.items():
-        inner = tree.get(name)
-        if isinstance(inner, dict) and isinstance(value, dict):
-            _restore(node.setdefault(name, {}), value, inner)
+        held = node.get(name)
+        if isinstance(held, dict) and isinstance(value, dict):
+            _restore(held, value)
+        elif isinstance(held, list) and isinstance(value, list) and len(held) == len(value) and all(isinstance(v, dict) for v in (*held, *value)):
+            for into, part in zip(held, value, strict=True):
+                _restore(into, part)
         else:
-            path = name.split("/")
-            _parent(node, path)[path[-1]] = value
+            node[name] = value
 
 
 def _erase(event: dict, token: str) -> None:
@@ -246,14 +281,9 @@ def _erase(event: dict, token: str) -> None:
     account = event["identifiers"].get("account_id")
     event["identifiers"] = {"anonymous_id": None, "user_id": erased_user_id(token), "email": None, "phone": None, "social": [], "account_id": account}
     for path in PERSONAL_PATHS[event["event_type"]]:
-        if path[0] == "identifiers":
-            continue
         if len(path) == 1:
             event[path[0]] = {}  # traits, context
-        else:
-            parent = _parent(event, path)
-            if parent is not None:
-                parent.pop(path[-1], None)
+    event["properties"] = public_view(PAYLOAD_BY_EVENT_TYPE[event["event_type"]], event["properties"])
 
 
 def _parent(event: dict, path: Sequence[str]) -> dict | None:

@@ -2,7 +2,9 @@
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from schemas.personal import UNDECLARED_ARE_PERSONAL
 
 SourceKind = Literal["website", "social", "sales", "service", "survey"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("website", "social", "sales", "service", "survey")
@@ -13,10 +15,20 @@ Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True
 Money = Annotated[float, Field(ge=0, le=1e12)]
 
 
-class Payload(BaseModel):
-    """The ``properties`` of one event type. Known fields are typed; extra custom properties are kept."""
+class Extensible(BaseModel):
+    """A model that keeps the extra (custom) properties it is sent, as personal data (``schemas.personal``)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False, **UNDECLARED_ARE_PERSONAL)
+
+    @model_validator(mode="after")
+    def _no_reserved_name(self) -> "Extensible":
+        if self.__pydantic_extra__ and "__all__" in self.__pydantic_extra__:  # pydantic's include/exclude, which sealing uses, reserve it
+            raise ValueError("__all__: a reserved name, not accepted as a property name")
+        return self
+
+
+class Payload(Extensible):
+    """The ``properties`` of one event type. Known fields are typed; extra custom properties are kept, as personal data."""
 
     event_type: ClassVar[str]
     source_kind: ClassVar[SourceKind]  # its home kind; the only one accepted unless ``source_kinds`` names more

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AwareDatetime, Field
 
 from schemas.payloads.base import SOURCE_KINDS, Code, Payload
+from schemas.personal import Personal
 
 Purpose = Literal["email_marketing", "sms_marketing", "phone_marketing", "personalisation", "analytics", "third_party_sharing"]
 PURPOSES: tuple[str, ...] = get_args(Purpose)
@@ -55,7 +56,7 @@ class SuppressionPayload(Payload):
     source_kind = "website"
     source_kinds = SOURCE_KINDS
     purpose: SuppressionPurpose
-    note: Annotated[str, Field(max_length=1000)] | None = None
+    note: Personal[Annotated[str, Field(max_length=1000)] | None] = None
 
 
 class IdentifierSuppressed(SuppressionPayload):

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from schemas.payloads.base import Code, Currency, Money, Name, Payload
+from schemas.payloads.base import Code, Currency, Extensible, Money, Name, Payload
 
 
-class LineItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+class LineItem(Extensible):
+    """One line of a purchase; extra custom properties are kept, as personal data."""
 
     product_id: Code
     name: Name | None = None

@@ -5,18 +5,24 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from schemas.payloads.base import Code, Currency, Money, Name, Payload
-from schemas.personal import Personal
+from schemas.personal import Personal, PersonalAfterHost, PersonalAfterPath
 
 Url = Annotated[str, Field(min_length=1, max_length=4096)]
+PageLabel = Annotated[str, Field(max_length=4096)]  # as lenient as when it was a custom property: declared so it stays public
 
 
 class PageViewed(Payload):
+    """A page view. Its URL's and path's query string and fragment, and its referrer's path, are personal data
+    (they may carry an email, a name, a search); the pages (host and path) and referring hosts stay public."""
+
     event_type = "page_viewed"
     source_kind = "website"
-    url: Url | None = None
-    path: Url | None = None
+    url: PersonalAfterPath[Url | None] = None
+    path: PersonalAfterPath[Url | None] = None
     title: Name | None = None
-    referrer: Url | None = None
+    referrer: PersonalAfterHost[Url | None] = None
+    name: PageLabel | None = Field(default=None, description="The page's name (a Segment page call's name).")
+    category: PageLabel | None = Field(default=None, description="The page's category (a Segment page call's category).")
 
 
 class ScreenViewed(Payload):
@@ -81,7 +87,7 @@ class Aliased(Payload):
 
     event_type = "aliased"
     source_kind = "website"
-    previous_id: Annotated[str, Field(min_length=1, max_length=256)]
+    previous_id: Personal[Annotated[str, Field(min_length=1, max_length=256)]]  # an identifier of the person, sealed as theirs are
 
 
 class EventTracked(Payload):

@@ -1,5 +1,8 @@
 """Forgetting a customer, proven at the byte level: after `cdp forget`, and again after a rebuild, no
-file under the data directory holds the person's email, phone or name, while counts stay correct."""
+file under the data directory holds the person's email, phone or name, nor does any warehouse
+table by SQL, while counts stay correct. The person's values are also where no schema marks them
+personal: in a page's URL query string, fragment and referrer, and in properties the event type
+does not declare (an order's ``note``, a line item's ``engraving``, a custom track property)."""
 
 import sqlite3
 from contextlib import closing
@@ -10,6 +13,9 @@ import orjson
 import pytest
 import zstd
 
+from cdp.config import load_settings
+from cdp.platform import Platform
+from cdp.warehouse import Warehouse
 from cdp.workload import generate_events
 from tests.cli import cdp
 from tests.events import event, order
@@ -17,6 +23,8 @@ from tests.events import event, order
 EMAIL = "zelda.quixotic@example.org"
 PHONE = "+8613912345678"
 NAME = "Zelda Quixotic"
+URL = f"https://shop.example.com/welcome?email={EMAIL}&utm_source=newsletter#{NAME}"
+REFERRER = f"https://mail.example.net/u/0/{EMAIL}?q=Quixotic"
 
 
 def person_events() -> list[dict]:
@@ -29,6 +37,11 @@ def person_events() -> list[dict]:
         event("feedback_given", "2025-04-11", properties={"text": f"Great service, thanks! -- {NAME} ({EMAIL})"}, **me),
         event("ticket_opened", "2025-04-12", properties={"ticket_id": "zq-t1", "channel": "email", "priority": "normal", "subject": f"Refund for {NAME}, call {PHONE}"}, **me),
         event("message_sent", "2025-04-13", properties={"platform": "wechat", "text": f"hi it's {NAME.lower()}"}, wechat="zq_wx"),
+        event("page_viewed", "2025-04-13T12:00:00Z", properties={"url": URL, "path": f"/welcome?email={EMAIL}", "referrer": REFERRER, "title": "Welcome"}, **me),
+        event(
+            "order_placed", "2025-04-13", properties={"order_id": "zq-o3", "amount": 30.0, "note": f"gift wrap, for {NAME}", "items": [{"product_id": "p-1", "engraving": NAME.upper()}]}, **me
+        ),
+        event("event_tracked", "2025-04-13", properties={"name": "Newsletter Signup", "signup_email": EMAIL}, **me),
         event("identified", "2025-04-13T12:01:00Z", wechat="zq_wx", email=EMAIL),
     ]
 
@@ -36,7 +49,8 @@ def person_events() -> list[dict]:
 def write_workload(path: Path) -> None:
     lines = [orjson.dumps(e) for e in generate_events(3000, seed=11)] + [orjson.dumps(e) for e in person_events()]
     bad = order("2025-04-20", -5, "zq-bad", email=EMAIL) | {"traits": {"name": NAME}}  # negative amount: dead-lettered
-    lines.append(orjson.dumps(bad))
+    bad_page = event("page_viewed", "2025-04-21", anonymous_id="anon-unknown", properties={"url": URL, "title": " "})  # blank title; the email only in the URL
+    lines += [orjson.dumps(bad), orjson.dumps(bad_page)]
     path.write_bytes(b"\n".join(lines) + b"\n")
 
 
@@ -79,6 +93,30 @@ def files_holding(data_dir: Path) -> dict[str, list[str]]:
     return found
 
 
+def warehouse_holding(warehouse: Warehouse) -> dict[str, list[str]]:
+    """Every warehouse table with a text column (merged rows or not) holding one of the person's values, with the
+    columns, found by SQL: the column files are compressed, so their bytes need not show a value."""
+    texts = sorted({EMAIL, PHONE.lstrip("+"), NAME, "Quixotic", "zq_wx"})
+    query = (
+        "SELECT c.table AS table, groupArray(c.name) AS names, groupArray(c.type) AS types FROM system.columns AS c "
+        "INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table "
+        "WHERE c.database = {db:String} AND c.type LIKE '%String%' AND t.engine NOT IN ('View', 'MaterializedView') GROUP BY c.table"
+    )
+    found = {}
+    for row in warehouse.query(query, {"db": warehouse.database}):
+        values = [f"toString(finalizeAggregation(`{n}`))" if t.startswith("AggregateFunction") else f"toString(`{n}`)" for n, t in zip(row["names"], row["types"], strict=True)]
+        counts = ", ".join(f"countIf(multiSearchAnyCaseInsensitiveUTF8({v}, {{texts:Array(String)}})) AS `{n}`" for n, v in zip(row["names"], values, strict=True))
+        (hits,) = warehouse.query(f"SELECT {counts} FROM `{warehouse.database}`.`{row['table']}`", {"texts": texts})
+        if columns := sorted(name for name, n in hits.items() if int(n)):
+            found[row["table"]] = columns
+    return found
+
+
+def embedded_warehouse_holding(data_dir: Path) -> dict[str, list[str]]:
+    with Platform(load_settings(data_dir=data_dir)) as platform:
+        return warehouse_holding(platform.warehouse)
+
+
 def run(*args: str, data_dir: Path) -> str:
     result = cdp(*args, data_dir=data_dir)
     assert result.returncode == 0, (args, result.stdout.decode(), result.stderr.decode())
@@ -102,10 +140,10 @@ def forgotten(tmp_path_factory: pytest.TempPathFactory) -> dict:
     workload = data.parent / "workload.jsonl"
     write_workload(workload)
     result = cdp("ingest", str(workload), data_dir=data)
-    assert result.returncode == 1 and "1 rejected" in result.stdout.decode(), result.stdout.decode() + result.stderr.decode()
+    assert result.returncode == 1 and "2 rejected" in result.stdout.decode(), result.stdout.decode() + result.stderr.decode()
     run("run", data_dir=data)
     before_profile = orjson.loads(run("profile", EMAIL, "--json", data_dir=data))
-    before = {"totals": totals(data), "profile": before_profile, "files": files_holding(data)}
+    before = {"totals": totals(data), "profile": before_profile, "files": files_holding(data), "warehouse": embedded_warehouse_holding(data)}
     receipts = orjson.loads(run("forget", PHONE, "--json", data_dir=data))
     return {"data": data, "before": before, "receipts": receipts}
 
@@ -116,13 +154,23 @@ def test_before_forgetting_the_scan_finds_the_person(forgotten: dict):
     # ... and only in what the projections derive: the event log, dead letters and key store are sealed from the start
     assert {path.split("/")[0] for path in forgotten["before"]["files"]} <= {"warehouse", "projections.sqlite", "projections.sqlite-wal"}
     assert forgotten["before"]["profile"]["emails"] == [EMAIL]
+    assert forgotten["before"]["warehouse"]["events"] == ["email", "phone", "properties", "social", "traits"]
+
+
+def test_the_event_log_holds_the_undeclared_and_url_values_only_sealed(forgotten: dict):
+    with Platform(load_settings(data_dir=forgotten["data"])) as platform:
+        stored = b"\n".join(n.state for n in platform.events.store.read(0, 10_000))
+    for text in (b"shop.example.com/welcome", b"mail.example.net", b"Newsletter Signup", b"zq-o3"):
+        assert text in stored  # what is public stays readable ...
+    for text in (b"utm_source", b"gift wrap", b"engraving", b"signup_email", b"/u/0/"):
+        assert text not in stored  # ... the query string, the referrer's path and the undeclared properties do not
 
 
 def test_the_receipt_says_what_was_found_where_and_when(forgotten: dict):
     (receipt,) = forgotten["receipts"]
     assert receipt["customer_id"] == forgotten["before"]["profile"]["customer_id"]
     assert receipt["identifiers_found"] == {"anonymous_id": 1, "email": 1, "phone": 1, "social": 1}
-    assert receipt["keys_shredded"]["identifiers"] >= 1 and receipt["keys_shredded"]["dead_letters"] == 1
+    assert receipt["keys_shredded"]["identifiers"] >= 1 and receipt["keys_shredded"]["dead_letters"] == 2
     assert receipt["warehouse_rows_scrubbed"]["events"] == len(person_events())
     assert receipt["erasure_event_stored"] and receipt["erased_at"]
     assert EMAIL not in orjson.dumps(receipt).decode() and PHONE not in orjson.dumps(receipt).decode()
@@ -130,8 +178,19 @@ def test_the_receipt_says_what_was_found_where_and_when(forgotten: dict):
         assert [orjson.loads(r) for (r,) in keys.execute("SELECT receipt FROM erasures")] == [receipt]
 
 
-def test_no_file_holds_the_person_after_forgetting(forgotten: dict):
+def test_no_file_and_no_warehouse_table_holds_the_person_after_forgetting(forgotten: dict):
     assert files_holding(forgotten["data"]) == {}
+    assert embedded_warehouse_holding(forgotten["data"]) == {}
+
+
+def public_page(data_dir: Path) -> dict:
+    (page,) = sql("SELECT properties FROM cdp.events FINAL WHERE event_type = 'page_viewed' AND position(properties, 'welcome') > 0", data_dir)
+    return orjson.loads(page["properties"])
+
+
+def test_what_is_public_of_a_page_stays_for_analytics(forgotten: dict):
+    public = {"url": "https://shop.example.com/welcome", "path": "/welcome", "referrer": "https://mail.example.net", "title": "Welcome", "name": None, "category": None}
+    assert public_page(forgotten["data"]) == public
 
 
 def test_the_profile_shows_as_erased_and_counts_stay(forgotten: dict):
@@ -146,18 +205,22 @@ def test_the_profile_shows_as_erased_and_counts_stay(forgotten: dict):
     assert totals(data) == before["totals"]
 
 
-def test_dead_letter_mentioning_the_person_reads_as_erased(forgotten: dict):
+def test_dead_letters_mentioning_the_person_read_as_erased(forgotten: dict):
     letters = orjson.loads(run("deadletter", "list", "--format", "json", data_dir=forgotten["data"]))
-    (letter,) = letters
-    assert letter["reason"].startswith("erased")
-    shown = run("deadletter", "show", str(letter["id"]), data_dir=forgotten["data"])
-    assert EMAIL not in shown and NAME not in shown
+    assert len(letters) == 2
+    for letter in letters:
+        assert letter["reason"].startswith("erased")
+        shown = run("deadletter", "show", str(letter["id"]), data_dir=forgotten["data"])
+        assert EMAIL not in shown and NAME not in shown
 
 
 def test_a_rebuild_keeps_the_person_forgotten(forgotten: dict):
     data, before = forgotten["data"], forgotten["before"]
+    scrubbed = public_page(data)
     run("projections", "rebuild", data_dir=data)
     assert files_holding(data) == {}
+    assert embedded_warehouse_holding(data) == {}
+    assert public_page(data) == scrubbed  # the erased events open as the scrub left them
     assert totals(data) == before["totals"]
     token_user = forgotten["receipts"][0]["erasure_event_identifier"].removeprefix("user_id:")
     rebuilt = orjson.loads(run("profile", token_user, "--json", data_dir=data))

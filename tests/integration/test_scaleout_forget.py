@@ -21,7 +21,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cdp.platform import Platform
 from cdp.scaleout.state import connect
-from cdp.warehouse import Warehouse
 from cdp.workload import generate_events
 from tests.cli import cdp
 from tests.e2e import test_forget as embedded
@@ -68,7 +67,7 @@ def forgotten(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer
             "receipts": receipts,
             "postgres": postgres_holding(db),
             "kafka": topic_holding(kafka, settings.kafka.topic),
-            "warehouse": warehouse_holding(warehouse),
+            "warehouse": embedded.warehouse_holding(warehouse),
         }
         db.close()
 
@@ -121,21 +120,6 @@ def topic_holding(kafka: KafkaBroker, topic: str) -> tuple[list[str], Counter, s
             await consumer.stop()
 
     return asyncio.run(consume())
-
-
-def warehouse_holding(warehouse: Warehouse) -> dict[str, list[str]]:
-    """Every warehouse table whose text columns (rows merged or not yet) hold one of the person's values."""
-    found = {}
-    query = (
-        "SELECT c.table AS table, groupArray(c.name) AS names FROM system.columns AS c INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table "
-        "WHERE c.database = {db:String} AND c.type LIKE '%String%' AND c.type NOT LIKE 'AggregateFunction%' AND t.engine NOT IN ('View', 'MaterializedView') GROUP BY c.table"
-    )
-    for row in warehouse.query(query, {"db": warehouse.database}):
-        columns = ", ".join(f"`{name}`" for name in row["names"])
-        rows = warehouse.query(f"SELECT {columns} FROM `{warehouse.database}`.`{row['table']}`")
-        if found_here := hits(orjson.dumps(rows, default=str)):
-            found[row["table"]] = found_here
-    return found
 
 
 def test_before_forgetting_the_person_is_in_postgres_and_never_in_clear_on_the_topic(forgotten: dict):

@@ -73,6 +73,59 @@ def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyS
     assert orjson.loads(opened.state) == plain
 
 
+PAGE = {"url": "https://shop.example.com/cart?email=ann@example.com#Ann", "path": "/cart?email=ann@example.com", "referrer": "https://mail.example.net/u/ann?q=Ann"}
+
+
+def personal_outside_the_marked_fields() -> list[dict]:
+    """Values no ``Personal[...]`` mark covers: URL query strings and fragments, a referrer's path, undeclared (line-item) properties."""
+    return [
+        event("page_viewed", "2025-01-02", email="ann@example.com", properties={**PAGE, "title": "Cart", "search": "Ann Lee"}),
+        event("order_placed", "2025-01-03", user_id="u-77", properties={"order_id": "o1", "amount": 5, "note": "for Ann Lee", "items": [{"product_id": "p1", "engraving": "ANN"}, {"product_id": "p2"}]}),
+        event("page_viewed", "2025-01-04", user_id="u-77", properties={"url": "mailto:ann@example.com", "referrer": "https://ann:secret@mail.example.net/"}),
+        event("page_viewed", "2025-01-05", user_id="u-77"),
+    ]
+
+
+def test_undeclared_properties_and_personal_url_parts_are_sealed_and_open_to_the_original(keys: KeyStore):
+    originals = [parse_envelope(e) for e in personal_outside_the_marked_fields()]
+    sealed = Sealer(keys, IdentityRules()).seal(originals)
+    for _, _, body in sealed:
+        for secret in (b"ann@", b"Ann", b"ANN", b"secret", b"search", b"note", b"engraving", b"q="):
+            assert secret not in body
+    page, order, odd, empty = (orjson.loads(body)["properties"] for _, _, body in sealed)
+    assert page == {"title": "Cart", "name": None, "category": None, "url": "https://shop.example.com/cart", "path": "/cart", "referrer": "https://mail.example.net"}
+    assert order["items"] == [{"product_id": "p1", "name": None, "category": None, "quantity": 1, "price": 0.0}, {"product_id": "p2", "name": None, "category": None, "quantity": 1, "price": 0.0}]
+    assert (odd["url"], odd["referrer"], empty["url"]) == (None, None, None)  # not http(s) or with user info: no public part
+    opened = Sealer(keys, IdentityRules()).open(notifications(sealed))
+    assert [orjson.loads(n.state) for n in opened] == [orjson.loads(ENVELOPE_ADAPTER.dump_json(e)) for e in originals]
+
+
+def test_a_shredded_key_leaves_only_the_public_part_of_urls_and_no_undeclared_property(keys: KeyStore):
+    sealer = Sealer(keys, IdentityRules())
+    sealed = sealer.seal([parse_envelope(e) for e in personal_outside_the_marked_fields()[:2]])
+    keys.shred(keys.subject_key_ids(["email:ann@example.com", "user_id:u-77"]), "f" * 32)
+    page, order = (orjson.loads(n.state)["properties"] for n in sealer.open(notifications(sealed)))
+    assert page == {"title": "Cart", "name": None, "category": None, "url": "https://shop.example.com/cart", "path": "/cart", "referrer": "https://mail.example.net"}
+    assert "note" not in order and [set(item) for item in order["items"]] == [{"product_id", "name", "category", "quantity", "price"}] * 2
+
+
+def test_events_stored_with_undeclared_properties_and_whole_urls_in_clear_open_erased_without_them(keys: KeyStore):
+    """Before 2026-12-06 only the marked fields were sealed; once the key is shredded, such an event opens as one sealed now does."""
+    original = parse_envelope(event("page_viewed", "2025-01-02", email="ann@example.com", properties={**PAGE, "search": "Ann Lee"}))
+    earlier = orjson.loads(ENVELOPE_ADAPTER.dump_json(original))
+    del earlier["identifiers"]["email"], earlier["traits"], earlier["context"]
+    key_id, cipher = keys.keys_for(["email:ann@example.com"])["email:ann@example.com"]
+    nonce = os.urandom(12)
+    secret = {"identifiers": {"email": "ann@example.com"}, "traits": {}, "context": {}}
+    data = cipher.encrypt(nonce, orjson.dumps(secret), f"{original.source_name}/{original.message_id}".encode())
+    earlier["sealed"] = {"key": key_id, "nonce": base64.b64encode(nonce).decode(), "data": base64.b64encode(data).decode()}
+    stored = notifications([("s", "m", orjson.dumps(earlier))])
+    assert orjson.loads(Sealer(keys, IdentityRules()).open(stored)[0].state) == orjson.loads(ENVELOPE_ADAPTER.dump_json(original))
+    keys.shred([key_id], "f" * 32)
+    erased = orjson.loads(Sealer(keys, IdentityRules()).open(stored)[0].state)["properties"]
+    assert erased == {"url": "https://shop.example.com/cart", "path": "/cart", "title": None, "referrer": "https://mail.example.net", "name": None, "category": None}
+
+
 def test_a_sealed_blob_cannot_be_moved_to_another_event(keys: KeyStore):
     sealer = Sealer(keys, IdentityRules())
     a, b = sealer.seal([parse_envelope(event("page_viewed", "2025-01-02", email="ann@example.com")), parse_envelope(event("page_viewed", "2025-01-02", email="ann@example.com"))])

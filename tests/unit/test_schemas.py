@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, describe, parse_envelope, personal_fields
+from schemas.personal import public_view
 from schemas.export import export_json_schemas
 from schemas.identifiers import Identifiers
 from tests.events import event, order
@@ -72,6 +73,8 @@ def test_personal_data_is_marked():
     assert {"traits", "context"} <= set(personal_fields(envelope))
     assert personal_fields(PAYLOAD_BY_EVENT_TYPE["commented"]) == ["text"]
     assert personal_fields(PAYLOAD_BY_EVENT_TYPE["nps_answered"]) == ["comment"]
+    assert personal_fields(PAYLOAD_BY_EVENT_TYPE["aliased"]) == ["previous_id"]  # an identifier, sealed as the identifiers are
+    assert personal_fields(PAYLOAD_BY_EVENT_TYPE["identifier_suppressed"]) == ["note"]
 
 
 def test_json_schema_export(tmp_path: Path):
@@ -81,6 +84,38 @@ def test_json_schema_export(tmp_path: Path):
     assert len(envelope["oneOf"]) == len(ENVELOPE_BY_EVENT_TYPE)
     order_schema = json.loads((tmp_path / "order_placed.v1.json").read_text())
     assert order_schema["$defs"]["Identifiers"]["properties"]["email"]["x-personal-data"] is True
+
+
+def test_json_schema_marks_personal_url_parts_and_undeclared_properties():
+    page = ENVELOPE_BY_EVENT_TYPE["page_viewed"].model_json_schema()["$defs"]["PageViewed"]
+    assert page["properties"]["url"]["x-personal-data"] == page["properties"]["path"]["x-personal-data"] == "query string, fragment"
+    assert page["properties"]["referrer"]["x-personal-data"] == "path, query string, fragment"
+    assert "x-personal-data" not in page["properties"]["title"] and page["additionalProperties"] == {"x-personal-data": True}
+    order = ENVELOPE_BY_EVENT_TYPE["order_placed"].model_json_schema()["$defs"]
+    assert order["OrderPlaced"]["additionalProperties"] == order["LineItem"]["additionalProperties"] == {"x-personal-data": True}
+
+
+def test_public_view_leaves_out_or_hides_what_is_personal():
+    page = {"url": "https://Shop.example.com/a/b?email=ann@example.com#x", "path": "/a/b#ann", "referrer": "http://mail.example.net/ann", "title": "B", "search": "ann"}
+    assert public_view(PAYLOAD_BY_EVENT_TYPE["page_viewed"], page) == {"url": "https://Shop.example.com/a/b", "path": "/a/b", "referrer": "http://mail.example.net", "title": "B"}
+    hidden = public_view(PAYLOAD_BY_EVENT_TYPE["page_viewed"], page, lambda v: "***")
+    assert hidden == {"url": "https://Shop.example.com/a/b?***", "path": "/a/b#***", "referrer": "http://mail.example.net/***", "title": "B", "search": "***"}
+    for odd in ("mailto:ann@example.com", "ann@example.com", "//mail.example.net/ann", "https://ann:pw@example.com/", "javascript:alert(1)"):
+        assert public_view(PAYLOAD_BY_EVENT_TYPE["page_viewed"], {"url": odd}) == {"url": None}
+        assert public_view(PAYLOAD_BY_EVENT_TYPE["page_viewed"], {"url": odd}, lambda v: "***") == {"url": "***"}
+    order = {"order_id": "o1", "amount": 5.0, "note": "Ann", "items": [{"product_id": "p", "engraving": "ANN"}], "salesperson": "Bo"}
+    assert public_view(PAYLOAD_BY_EVENT_TYPE["order_placed"], order) == {"order_id": "o1", "amount": 5.0, "items": [{"product_id": "p"}], "salesperson": "Bo"}
+    assert public_view(PAYLOAD_BY_EVENT_TYPE["commented"], {"platform": "x", "text": "Ann"}) == {"platform": "x"}
+
+
+def test_a_property_named_as_pydantics_include_wildcard_is_refused():
+    # sealing names the undeclared properties in pydantic's include/exclude, where "__all__" means every field
+    assert reason(event("order_placed", "2025-01-01", email="a@example.com", properties={"order_id": "o", "amount": 1, "__all__": "x"})) == (
+        "properties: __all__: a reserved name, not accepted as a property name"
+    )
+    assert reason(event("order_placed", "2025-01-01", email="a@example.com", properties={"order_id": "o", "amount": 1, "items": [{"product_id": "p", "__all__": 1}]})).startswith(
+        "properties.items[0]: __all__"
+    )
 
 
 def test_the_concrete_class_serializer_gives_the_envelope_unions_json():  # what sealing serialises with
