@@ -5,6 +5,12 @@ the runner records it here (its log position, its event id, the error, when) and
 next. The event itself stays in the event store; only the record is here. A record leaves when a
 retry processes the event (``cdp quarantine replay``, or a rebuild that no longer fails on it).
 
+The error is kept as ``cdp.privacy.sealed_errors`` makes it, for its text can quote the event's
+personal values: sealed with the event's data key (``SEALED_ERROR`` then an opaque text, opened
+for reading through the platform's sealer), so forgetting the person shreds it with the event; or
+the exception's type name only, when the event has no key to seal it with. Overwritten and deleted
+texts are overwritten on disk too (``secure_delete``).
+
 Only an error of the event's own making quarantines it. An infrastructure error (a disk, a lock,
 a store that is down: ``INFRASTRUCTURE``) stops the runner as before, for every event would fail
 the same way; the runner resumes where it stopped once the store is back.
@@ -16,12 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eventsourcing.persistence import Notification
-
 from cdp.errors import CdpError
 
 INFRASTRUCTURE: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, CdpError, MemoryError)
 _MAX_ERROR = 500  # characters of the error kept
+SEALED_ERROR = "sealed:"  # starts an error kept sealed (an exception's type name holds no colon)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -47,13 +52,9 @@ def describe(error: Exception) -> str:
 class Quarantined:
     position: int
     event_id: str
-    error: str
+    error: str  # as kept: sealed, or the type name only (see above)
     quarantined_at: str = ""  # the first time
     attempts: int = 1
-
-    @classmethod
-    def of(cls, notification: Notification, error: Exception) -> "Quarantined":
-        return cls(notification.id, notification.originator_id.hex, describe(error))
 
 
 class QuarantineStore:
@@ -63,7 +64,17 @@ class QuarantineStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute(_SCHEMA)
+        self._keep_type_names_of_clear_errors()
+
+    def _keep_type_names_of_clear_errors(self) -> None:
+        """Cuts an error kept in clear (by a version that did not seal them) to its type name, and leaves no copy of it in the files."""
+        cut = self._db.execute(
+            "UPDATE quarantine SET error = substr(error, 1, instr(error, ':') - 1) WHERE instr(error, ':') > 0 AND substr(error, 1, ?) != ?", (len(SEALED_ERROR), SEALED_ERROR)
+        )
+        if cut.rowcount:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def add(self, entries: Sequence[Quarantined]) -> None:
         """Records these events; one already kept gets the new error and one more attempt."""

@@ -2,7 +2,8 @@
 
 The runner keeps going without them (``cdp.quarantine``); after a fix of the code or the
 configuration, ``replay`` processes them again, as events arriving now. On the scale-out
-deployment, ``list`` also shows the relay's and the workers' quarantine (in PostgreSQL).
+deployment, ``list`` also shows the relay's and the workers' quarantine (in PostgreSQL). Errors
+are kept sealed with the event's data key and opened here (``cdp.privacy.sealed_errors``).
 """
 
 from dataclasses import asdict
@@ -14,6 +15,7 @@ from cdp.cli import ConfigFile, DataDir, err, out
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
+from cdp.privacy.sealed_errors import opened
 from cdp.render import print_rows
 
 quarantine_app = typer.Typer(help="Events the runner could not read or project, kept aside; replay them after a fix.", no_args_is_help=True)
@@ -30,15 +32,16 @@ def list_(
         raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     settings = load_settings(config, data_dir=data_dir)
     with Platform(settings) as platform:
-        rows = [asdict(entry) for entry in platform.quarantine.list()]
-    if _scaleout(settings):  # the relay's and the workers' (their error says which)
-        from cdp.scaleout.state import connect, quarantined
+        entries = platform.quarantine.list()
+        if _scaleout(settings):  # the relay's and the workers' (their error says which)
+            from cdp.scaleout.state import connect, quarantined
 
-        db = connect(settings.event_store.postgres)
-        try:
-            rows += [asdict(entry) for entry in quarantined(db)]
-        finally:
-            db.close()
+            db = connect(settings.event_store.postgres)
+            try:
+                entries += quarantined(db)
+            finally:
+                db.close()
+        rows = [asdict(entry) for entry in opened(platform.events.sealer, entries)]
     print_rows(out, rows, fmt, title=f"Quarantined events ({len(rows):,})")
 
 
@@ -58,7 +61,8 @@ def replay(
         if unknown:
             raise CdpError(f"position {unknown[0]} is not quarantined (cdp quarantine list)")
         failing = platform.runner.retry(q.position for q in kept)
-    for entry in failing[:50]:
+        shown = opened(platform.events.sealer, failing[:50])
+    for entry in shown:
         err.print(f"position {entry.position}: {entry.error}", markup=False, highlight=False)
     out.print(f"{len(kept) - len(failing):,} replayed, {len(failing):,} still failing")
     if failing:

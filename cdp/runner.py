@@ -19,6 +19,7 @@ import orjson
 from eventsourcing.persistence import Notification
 
 from cdp.errors import CdpError
+from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import SealedEventStore
 from cdp.quarantine import Quarantined, QuarantineStore, poisoned
 from cdp.statestore import StateStore
@@ -73,14 +74,15 @@ class EmbeddedRunner:
         batch = self._events.read_readable(position, self._batch_size, until=self._state.unconfirmed_until())
         if not batch.stored:
             return 0
-        self._quarantine.add(batch.unreadable)
-        self._process(batch.opened, batch.stored[-1].id)
+        self._quarantine.add(self._quarantined(batch.unreadable))
+        self._process(batch.opened, batch.stored[-1].id, {n.id: n for n in batch.stored})
         return len(batch.stored)
 
-    def _process(self, notifications: Sequence[Notification], end: int) -> None:
+    def _process(self, notifications: Sequence[Notification], end: int, stored: dict[int, Notification]) -> None:
         """Processes these events as one batch ending at position ``end``. If decoding or projecting
         them fails because of an event, the batch is halved until that event stands alone: it is
-        quarantined and the others are processed (the happy path tries the batch once, nothing more)."""
+        quarantined and the others are processed (the happy path tries the batch once, nothing more).
+        ``stored``: the batch's events as stored, by position (the quarantine seals the error with their key)."""
         if not notifications:
             self._state.skip_to(end)
             return
@@ -90,12 +92,12 @@ class EmbeddedRunner:
             if not poisoned(error):
                 raise
             if len(notifications) == 1:
-                self._quarantine.add([Quarantined.of(notifications[0], error)])
+                self._quarantine.add(self._quarantined([(stored[notifications[0].id], error)]))
                 self._state.skip_to(end)
                 return
             middle = len(notifications) // 2
-            self._process(notifications[:middle], notifications[middle - 1].id)
-            self._process(notifications[middle:], end)
+            self._process(notifications[:middle], notifications[middle - 1].id, stored)
+            self._process(notifications[middle:], end, stored)
             return
         self._state.record_unconfirmed(end)
         self._write(computed, end)
@@ -134,19 +136,23 @@ class EmbeddedRunner:
                     continue
                 stored = self._events.read_readable(entry.position - 1, 1)
                 if stored.unreadable:
-                    failed.extend(stored.unreadable)
+                    failed.extend(self._quarantined(stored.unreadable))
                     continue
                 try:
                     computed = self._compute(stored.opened, position)
                 except Exception as error:
                     if not poisoned(error):
                         raise
-                    failed.append(Quarantined.of(stored.opened[0], error))
+                    failed.extend(self._quarantined([(stored.stored[0], error)]))
                     continue
                 self._write(computed, position)
                 self._quarantine.remove([entry.position])
             self._quarantine.add([entry for entry in failed if entry.position <= position])
             return self._quarantine.list([entry.position for entry in failed])
+
+    def _quarantined(self, failures: Iterable[tuple[Notification, Exception]]) -> list[Quarantined]:
+        """The quarantine records of these events as stored, their errors sealed with the events' keys."""
+        return [sealed_errors.of(self._events.sealer, notification, error) for notification, error in failures]
 
     def run(
         self,

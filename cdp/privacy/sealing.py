@@ -48,12 +48,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 from pydantic_core import PydanticSerializationError
 
 from cdp.eventstore import Appended, EventStore
 from cdp.privacy.keystore import KeyStore, Shredded
-from cdp.quarantine import Quarantined, poisoned
+from cdp.quarantine import poisoned
 from ingestion.validation import Invalid
 from projections.identity import IdentityRules
 from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, Envelope, Identifiers, Payload
@@ -131,8 +132,13 @@ class Sealer:
         the ``type:value`` ``subjects`` that may join customers, else a key of its own; ``bound`` is its associated data."""
         subject = self._first_joining(subjects)
         key_id, cipher = self._keys.keys_for([subject])[subject] if subject is not None else self._keys.new_keys(1)[0]
-        nonce = os.urandom(_NONCE)
-        return {"key": key_id, "nonce": _b64(nonce), "data": _b64(cipher.encrypt(nonce, orjson.dumps(secret), bound.encode()))}
+        return _sealed_secret(key_id, cipher, secret, bound)
+
+    def seal_secret_with(self, key_id: str, secret: object, bound: str) -> dict | Shredded:
+        """As ``seal_secret``, with the data key ``key_id`` (an event's: ``cdp.privacy.sealed_errors``),
+        or ``Shredded`` if that key was shredded meanwhile (nothing is sealed then)."""
+        cipher = self._keys.open_keys([key_id])[key_id]
+        return cipher if isinstance(cipher, Shredded) else _sealed_secret(key_id, cipher, secret, bound)
 
     def open_secret(self, blob: dict, bound: str) -> object | Shredded:
         """What ``seal_secret`` sealed, or ``Shredded`` (with the erasure token) if its key was shredded."""
@@ -197,11 +203,12 @@ class Sealer:
 
 @dataclass(frozen=True)
 class Readable:
-    """A batch as stored (its last position is where it ends), the events opened, those that could not be."""
+    """A batch as stored (its last position is where it ends), the events opened, those that could not be
+    (as stored, with the error: ``cdp.privacy.sealed_errors.quarantined`` makes their quarantine records)."""
 
     stored: Sequence[Notification]
     opened: list[Notification]
-    unreadable: list[Quarantined]
+    unreadable: list[tuple[Notification, Exception]]
 
 
 class SealedEventStore:
@@ -236,7 +243,7 @@ class SealedEventStore:
             except Exception as error:
                 if not poisoned(error):
                     raise
-                readable.unreadable.append(Quarantined.of(notification, error))
+                readable.unreadable.append((notification, error))
         return readable
 
     def last_position(self) -> int:
@@ -304,6 +311,11 @@ def _unwritable_field(envelope: Envelope) -> str:
         except PydanticSerializationError:
             return name
     return "(event)"
+
+
+def _sealed_secret(key_id: str, cipher: AESGCM, secret: object, bound: str) -> dict:
+    nonce = os.urandom(_NONCE)
+    return {"key": key_id, "nonce": _b64(nonce), "data": _b64(cipher.encrypt(nonce, orjson.dumps(secret), bound.encode()))}
 
 
 def _bound_to(source_name: str, message_id: str) -> bytes:

@@ -32,8 +32,9 @@ from eventsourcing.persistence import Notification
 from cdp.config import KafkaSettings
 from cdp.errors import CdpError
 from cdp.eventstore import EventStore
+from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
-from cdp.quarantine import Quarantined, describe, poisoned
+from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages
 from cdp.scaleout.state import INFRASTRUCTURE, RelayState
 from cdp.warehouse import Warehouse
@@ -70,7 +71,7 @@ class Relay:
         watermark = max([watermark, *(tp.occurred_ms for tp in touchpoints)])
         graph, resolution, failed = self._resolved(touchpoints)
         if failed:
-            unreadable += [Quarantined.of(n, failed[n.id]) for n in notifications if n.id in failed]
+            unreadable += [sealed_errors.of(self._sealer, n, failed[n.id]) for n in notifications if n.id in failed]
             notifications = [n for n in notifications if n.id not in failed]
         merges_at: dict[int, list] = {}
         for merge in resolution.merges:
@@ -111,8 +112,8 @@ class Relay:
             except Exception as error:
                 if not poisoned(error, INFRASTRUCTURE):
                     raise
-                unreadable.append(Quarantined.of(n, error))
-                log.warning("relay: event at position %d quarantined: %s", n.id, describe(error))
+                unreadable.append(sealed_errors.of(self._sealer, n, error))
+                log.warning("relay: event at position %d quarantined: %s (cdp quarantine list)", n.id, type(error).__name__)
         return readable, touchpoints, unreadable
 
     def _resolved(self, touchpoints: list[Touchpoint]) -> tuple[IdentityGraph, Resolution, dict[int, Exception]]:
@@ -138,7 +139,7 @@ class Relay:
                             raise
                         high, error = middle, failure
                 failed[touchpoints[high - 1].position] = error
-                log.warning("relay: event at position %d quarantined: %s", touchpoints[high - 1].position, describe(error))
+                log.warning("relay: event at position %d quarantined: %s (cdp quarantine list)", touchpoints[high - 1].position, type(error).__name__)
                 touchpoints = touchpoints[: high - 1] + touchpoints[high:]
 
     def _touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:

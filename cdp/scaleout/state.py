@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS scaleout_forwards (customer_id TEXT PRIMARY KEY, surv
 CREATE TABLE IF NOT EXISTS scaleout_unconfirmed (id BIGSERIAL PRIMARY KEY, topic TEXT NOT NULL, partition INT NOT NULL, version BIGINT NOT NULL, customers BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_quarantine (position BIGINT PRIMARY KEY, stage TEXT NOT NULL, event_id TEXT NOT NULL, error TEXT NOT NULL, quarantined_at TEXT NOT NULL, attempts INT NOT NULL);
 """
-# quarantined events (``cdp.quarantine``): the relay's are not published, a worker's are skipped; kept with the batch that skips them
+# quarantined events (``cdp.quarantine``): the relay's are not published, a worker's are skipped; kept with the batch that skips them,
+# their errors sealed (``cdp.privacy.sealed_errors``: ``quarantined`` gives them as kept, ``stage: `` first)
 _QUARANTINE = (
     "INSERT INTO scaleout_quarantine (position, stage, event_id, error, quarantined_at, attempts) VALUES (%s, %s, %s, %s, %s, 1) "
     "ON CONFLICT (position) DO UPDATE SET stage = EXCLUDED.stage, error = EXCLUDED.error, attempts = scaleout_quarantine.attempts + 1"

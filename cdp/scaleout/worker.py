@@ -32,8 +32,9 @@ import faust
 from cdp.config import Settings
 from cdp.eventstore import event_id
 from cdp.privacy.keystore import KeyStore, master_key
+from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
-from cdp.quarantine import Quarantined, describe, poisoned
+from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
@@ -106,21 +107,23 @@ class PartitionProcessor:
         prefix of the batch) is skipped and quarantined, and the batch planned again. Planning only
         reads the state, so trying again changes nothing; a batch that plans once costs nothing more."""
         skipped: dict[int, Quarantined] = {}
+        keys = {m.position: sealed_errors.key_id(m.body["event"]) for m in batch if m.kind == "event"}  # planning opens the events
         while True:
             try:
                 return self._plan(partition, batch, skipped)
             except Exception as error:
                 if not poisoned(error, INFRASTRUCTURE):
                     raise
-                guilty = self._first_failing(partition, batch, skipped, error)
+                guilty = self._first_failing(partition, batch, skipped, error, keys)
                 if guilty is None:
                     raise
                 skipped[guilty.position] = guilty
-                log.warning("partition %d: event at position %d quarantined: %s", partition, guilty.position, guilty.error)
+                log.warning("partition %d: event at position %d quarantined (cdp quarantine list)", partition, guilty.position)
 
-    def _first_failing(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined], error: Exception) -> Quarantined | None:
+    def _first_failing(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined], error: Exception, keys: dict[int, str | None]) -> Quarantined | None:
         """The event ending the shortest prefix of the batch whose planning fails (the whole batch
-        fails with ``error``), with its error; None if that is no event (not one event's fault)."""
+        fails with ``error``), with its error (sealed with the event's data key, from ``keys``, by
+        position); None if that is no event (not one event's fault)."""
         low, high = 1, len(batch)
         while low < high:
             middle = (low + high) // 2
@@ -134,7 +137,7 @@ class PartitionProcessor:
         guilty = batch[high - 1]
         if guilty.kind != "event" or guilty.position in skipped:
             return None
-        return Quarantined(guilty.position, _event_id(guilty.body["event"]), describe(error))
+        return sealed_errors.quarantined(self._sealer, guilty.position, _event_id(guilty.body["event"]), keys.get(guilty.position), error)
 
     def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
@@ -200,9 +203,9 @@ class PartitionProcessor:
             except Exception as error:
                 if not poisoned(error, INFRASTRUCTURE):
                     raise
-                event = m.body["event"]
-                unreadable[m.position] = Quarantined(m.position, _event_id(event), describe(error))
-                log.warning("partition %d: event at position %d quarantined: %s", partition, m.position, describe(error))
+                event = m.body["event"]  # not opened: it keeps its sealed part, and so its key id
+                unreadable[m.position] = sealed_errors.quarantined(self._sealer, m.position, _event_id(event), sealed_errors.key_id(event), error)
+                log.warning("partition %d: event at position %d quarantined: %s (cdp quarantine list)", partition, m.position, type(error).__name__)
         return unreadable
 
     def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:

@@ -15,6 +15,7 @@ import pytest
 from cdp.config import load_settings
 from cdp.eventstore import event_id
 from cdp.platform import Platform
+from cdp.privacy.sealed_errors import opened
 from cdp.rebuild import rebuild
 from ingestion.validation import validate
 from projections.tables import WAREHOUSE_TABLES
@@ -56,6 +57,11 @@ def stored_messages(platform: Platform) -> list[str]:
     return [row["message_id"] for row in platform.warehouse.query("SELECT message_id FROM cdp.events FINAL ORDER BY message_id")]
 
 
+def kept_errors(platform: Platform) -> list[tuple[int, str]]:
+    """The quarantine's positions and errors, opened as `cdp quarantine list` shows them."""
+    return [(q.position, q.error) for q in opened(platform.events.sealer, platform.quarantine.list())]
+
+
 def every_table(platform: Platform) -> dict[str, list[tuple]]:
     return {t.name: table_rows(platform.warehouse, t.name) for t in WAREHOUSE_TABLES}
 
@@ -67,7 +73,7 @@ def test_a_poison_event_is_quarantined_and_processing_goes_on(tmp_path: Path):
         assert stored_messages(platform) == ["good-1", "good-2"]
         [kept] = platform.quarantine.list()
         assert (kept.position, kept.event_id) == (2, event_id("web", "poison"))
-        assert kept.error == "TypeError: Recursion limit reached" and kept.attempts == 1
+        assert kept_errors(platform) == [(2, "TypeError: Recursion limit reached")] and kept.attempts == 1
         platform.append([good(3)])  # sent later: reaches the warehouse
         assert platform.runner.run() == 1
         assert stored_messages(platform) == ["good-1", "good-2", "good-3"]
@@ -108,7 +114,7 @@ def test_only_the_guilty_event_of_a_batch_is_quarantined_and_a_replay_after_the_
         monkeypatch.setattr(runner._pipeline, "project", project_failing_on_good_6)
         assert runner.run() == 10
         assert stored_messages(platform) == [f"good-{n}" for n in range(10) if n != 6]
-        assert [(q.position, q.error) for q in platform.quarantine.list()] == [(7, "KeyError: 'amount'")]
+        assert kept_errors(platform) == [(7, "KeyError: 'amount'")]
         assert len(calls) < 10  # halved down to the guilty event, not event by event
 
         platform.append([good(10)])
@@ -144,11 +150,11 @@ def test_a_rebuild_gives_what_incremental_processing_gave_around_a_poison(tmp_pa
         store_tampered(platform)
         platform.append([good(4, "2026-01-05", customer=1)])
         platform.runner.run()
-        incremental, kept = every_table(platform), [(q.position, q.error) for q in platform.quarantine.list()]
+        incremental, kept = every_table(platform), kept_errors(platform)
         assert kept == [(3, "TypeError: Recursion limit reached"), (5, "InvalidTag: ")]
         rebuild(platform, [])
         assert every_table(platform) == incremental
-        assert [(q.position, q.error) for q in platform.quarantine.list()] == kept
+        assert kept_errors(platform) == kept
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -175,3 +181,69 @@ def test_serve_goes_on_past_a_poison_and_health_says_degraded_with_the_count(tmp
     assert b"Traceback" not in stderr
     counted = cdp("sql", "SELECT message_id FROM cdp.events", "--format", "json", data_dir=data)
     assert [row["message_id"] for row in orjson.loads(counted.stdout)] == ["after"]
+
+
+LI_NA = "li.na@example.com"
+
+
+def listed_errors(data_dir: Path) -> list[tuple[int, str]]:
+    listed = cdp("quarantine", "list", "--format", "json", data_dir=data_dir)
+    assert listed.returncode == 0, listed.stderr
+    return [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)]
+
+
+def quarantine_files_holding(data_dir: Path, text: str) -> list[str]:
+    files = [data_dir / f"quarantine.sqlite{suffix}" for suffix in ("", "-wal", "-journal")]
+    return [f.name for f in files if f.exists() and text.encode() in f.read_bytes()]
+
+
+def test_an_error_quoting_a_person_is_kept_sealed_and_forgetting_them_shreds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    with Platform(load_settings(data_dir=tmp_path)) as platform:
+        mine = [validate(event("page_viewed", f"2026-01-0{n}", message_id=f"li-{n}", email=LI_NA), RECEIVED) for n in (1, 2)]
+        platform.append([mine[0], good(1), mine[1]])
+        runner = platform.runner
+        project = runner._pipeline.project
+
+        def project_quoting_the_email(loaded, resolution, touchpoints, *args):  # a projection bug whose message quotes a value
+            if any(tp.event["message_id"] == "li-2" for tp in touchpoints):
+                raise ValueError(f"could not convert string to float: {LI_NA!r}")
+            return project(loaded, resolution, touchpoints, *args)
+
+        monkeypatch.setattr(runner._pipeline, "project", project_quoting_the_email)
+        assert runner.run() == 3
+        assert stored_messages(platform) == ["good-1", "li-1"]
+
+    assert listed_errors(tmp_path) == [(3, f"ValueError: could not convert string to float: '{LI_NA}'")]
+    assert quarantine_files_holding(tmp_path, LI_NA) == []  # never in clear
+
+    forgot = cdp("forget", LI_NA, data_dir=tmp_path)
+    assert forgot.returncode == 0, forgot.stderr
+    assert listed_errors(tmp_path) == [(3, "ValueError (its message was sealed with the data key of a forgotten person)")]
+    assert quarantine_files_holding(tmp_path, LI_NA) == []
+
+
+def test_an_error_without_a_key_to_seal_it_keeps_its_type_name_only(platform: Platform):
+    from cdp.privacy import sealed_errors
+
+    error = ValueError(f"could not convert string to float: {LI_NA!r}")
+    sealer = platform.events.sealer
+    assert sealed_errors.key_id(b'{"context": {"a": ') is None and sealed_errors.key_id(b'{"event_type": "page_viewed"}') is None
+    assert sealed_errors.quarantined(sealer, 1, "e1", None, error).error == "ValueError"
+    [(_, _, stored)] = sealer.seal([good(1)])
+    kept = sealed_errors.quarantined(sealer, 1, "e1", sealed_errors.key_id(stored), error)
+    assert LI_NA not in kept.error and sealed_errors.opened(sealer, [kept])[0].error == f"ValueError: could not convert string to float: '{LI_NA}'"
+
+
+def test_errors_kept_in_clear_by_an_earlier_version_are_cut_to_their_type_name(tmp_path: Path):
+    from cdp.quarantine import QuarantineStore, Quarantined
+
+    path = tmp_path / "quarantine.sqlite"
+    QuarantineStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO quarantine VALUES (1, 'e1', ?, '2026-12-05', 1)", (f"ValueError: could not convert string to float: {LI_NA!r}",))
+    db.close()
+    store = QuarantineStore(path)
+    store.add([Quarantined(2, "e2", "TypeError")])
+    assert [(q.position, q.error) for q in store.list()] == [(1, "ValueError"), (2, "TypeError")]
+    store.close()
+    assert quarantine_files_holding(tmp_path, LI_NA) == []

@@ -12,6 +12,7 @@ import pytest
 
 from cdp.platform import Platform
 from cdp.privacy.keystore import KeyStore, master_key
+from cdp.privacy.sealed_errors import opened
 from cdp.privacy.sealing import Sealer
 from cdp.scaleout import messages
 from cdp.scaleout import relay as relay_module
@@ -57,17 +58,19 @@ def test_the_relay_quarantines_events_it_cannot_open_or_resolve_and_publishes_th
 
         def resolve_failing_on_good_3(graph, touchpoints, rules):  # an identity bug hit by one event
             if any(tp.event["message_id"] == "good-3" for tp in touchpoints):
-                raise ValueError("bad identifier")
+                raise ValueError("bad identifier c3@example.com")  # quoting a personal value: kept sealed
             return resolve(graph, touchpoints, rules)
 
         monkeypatch.setattr(relay_module, "resolve", resolve_failing_on_good_3)
         assert asyncio.run(relay_batch(platform)) == 4
         db = connect(settings.event_store.postgres)
         assert RelayState(db).tracked()[0] == 4
-        assert [(q.position, q.error) for q in quarantined(db)] == [(2, "relay: InvalidTag: "), (4, "relay: ValueError: bad identifier")]
+        kept = [(2, "relay: InvalidTag: "), (4, "relay: ValueError: bad identifier c3@example.com")]
+        assert [(q.position, q.error) for q in opened(platform.events.sealer, quarantined(db))] == kept
+        assert not any("c3@example.com" in q.error for q in quarantined(db))
         db.close()
     listed = cdp("quarantine", "list", "--format", "json", data_dir=tmp_path / "data", env=env)
-    assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == [(2, "relay: InvalidTag: "), (4, "relay: ValueError: bad identifier")], listed.stderr
+    assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == kept, listed.stderr
     lag = cdp("lag", data_dir=tmp_path / "data", env=env)
     assert "2 events quarantined, skipped (cdp quarantine list)" in " ".join(lag.stdout.decode().split()), lag.stderr
     sent = [orjson.loads(value) for _, value in asyncio.run(published(kafka.bootstrap_servers, kafka_settings.topic, 2 + kafka_settings.partitions))]
@@ -92,16 +95,16 @@ def test_a_worker_skips_events_it_cannot_open_or_project_and_processes_the_rest(
 
     def update_failing_on_good_5(state, touchpoints, *args):  # a projection bug hit by one event
         if any(tp.event["message_id"] == "good-5" for tp in touchpoints):
-            raise ValueError("bad amount")
+            raise ValueError("bad amount from c5@example.com")  # quoting a personal value: kept sealed
         return update(state, touchpoints, *args)
 
     monkeypatch.setattr(pipeline, "update", update_failing_on_good_5)
-    processor = PartitionProcessor(
-        PartitionState(connect(postgres_settings), connect(postgres_settings), "touchpoints"), warehouse, pipeline, Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
-    )
+    sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
+    processor = PartitionProcessor(PartitionState(connect(postgres_settings), connect(postgres_settings), "touchpoints"), warehouse, pipeline, sealer)
     processor.commit(processor.plan({0: batch}))
     db = connect(postgres_settings)
-    assert [(q.position, q.error) for q in quarantined(db)] == [(2, "worker: InvalidTag: "), (6, "worker: ValueError: bad amount")]
+    assert [(q.position, q.error) for q in opened(sealer, quarantined(db))] == [(2, "worker: InvalidTag: "), (6, "worker: ValueError: bad amount from c5@example.com")]
+    assert not any("c5@example.com" in q.error for q in quarantined(db))
     assert db.execute("SELECT position FROM scaleout_partitions WHERE partition = 0").fetchone()[0] == 8
     db.close()
     kept = [r["message_id"] for r in warehouse.query(f"SELECT message_id FROM `{database}`.events FINAL ORDER BY message_id")]
