@@ -21,11 +21,11 @@ def import_file(platform: Platform, connector_name: str, path: Path, source_name
     if kind not in connector.formats:
         raise CdpError(f"{path.name}: connector {connector.name!r} reads {', '.join(connector.formats)}, not {kind}")
     items = read_file_items(path.read_bytes(), path.name)
-    limit = platform.settings.collector.limits_for(source.name).max_event_bytes
+    limits = platform.settings.collector.limits_for(source.name)
     report = ImportReport(lines=len(items))
     step = platform.settings.batch_size
     for start in range(0, len(items), step):
-        result = sort_records(connector, items[start : start + step], source.name, now(), f"import:{connector.name}:{path.name}", limit, start=start)
+        result = sort_records(connector, items[start : start + step], source.name, now(), f"import:{connector.name}:{path.name}", limits, start=start)
         platform.dead_letter(result.letters)
         stored, duplicates = platform.append(result.events) if result.events else (0, 0)
         report.stored += stored

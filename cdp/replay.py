@@ -29,8 +29,9 @@ def replay(platform: Platform, ids: list[int] | None = None, source: str | None 
     events = []
     for letter in letters:
         received_at = datetime.fromisoformat(letter.received_at)
+        limits = platform.settings.collector.limits_for(letter.source)  # as the door that refused it
         try:
-            found = [validate(e, received_at) for e in replay_envelopes(letter.origin, letter.source, letter.payload, received_at, installed)]
+            found = [validate(e, received_at, limits.max_event_bytes) for e in replay_envelopes(letter.origin, letter.source, letter.payload, received_at, installed, limits)]
         except Invalid as error:
             report.still_failing.append((letter.id, str(error)))
             continue

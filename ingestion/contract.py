@@ -8,6 +8,7 @@ deterministic, distinct message ids, refuses wrong shapes with a reason instead 
 and, if the tool signs webhooks, accepts its own signature and refuses a forged one.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -19,6 +20,15 @@ from ingestion.validation import validate
 from schemas import SOURCE_KINDS, Envelope
 
 RECEIVED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class _Limits:  # ``ingestion.validation.Limits``
+    max_batch_bytes: int = 1_000_000
+    max_event_bytes: int = 1_000_000
+
+
+LIMITS = _Limits()  # of the source the contract's payloads come from
 WRONG_SHAPES: tuple[Any, ...] = ({}, [], "text", 42, None, {"unexpected": {"nested": [1, 2]}}, b"{not json", b"\xff\xfe")
 
 
@@ -32,7 +42,7 @@ class ConnectorContract:
 
     def _events(self, example: Any) -> list[Envelope]:
         body = orjson.dumps(example)  # as it arrives: bytes
-        return [validate(e, RECEIVED_AT) for e in envelopes(self.connector(), body, "contract", self.connector().sign(body, "s") if issubclass(self.connector, SignedConnector) else {})]
+        return [validate(e, RECEIVED_AT) for e in envelopes(self.connector(), body, "contract", LIMITS.max_batch_bytes, self.connector().sign(body, "s") if issubclass(self.connector, SignedConnector) else {})]
 
     def test_declares_itself(self):
         c = self.connector
@@ -58,7 +68,7 @@ class ConnectorContract:
         assert len(set(first)) == len(first), "two events of the examples share a message id"
 
     def test_wrong_shapes_are_dead_lettered_with_a_reason(self):
-        result = sort_records(self.connector(), list(WRONG_SHAPES), "contract", RECEIVED_AT, "contract", 1_000_000)
+        result = sort_records(self.connector(), list(WRONG_SHAPES), "contract", RECEIVED_AT, "contract", LIMITS)
         assert len(result.rejected) + len(result.events) >= len(WRONG_SHAPES) - 1  # nothing raised, nothing vanished
         assert len(result.rejected) >= len(WRONG_SHAPES) - 1
         assert all(letter.reason for letter in result.letters)

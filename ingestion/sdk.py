@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from ingestion.sorting import Sorted, sort_items
-from ingestion.validation import Invalid, decode_json
+from ingestion.validation import Invalid, Limits, decode_json, max_item_bytes
 from schemas import PAYLOAD_BY_EVENT_TYPE, Envelope, SourceKind, describe
 
 ENTRY_POINT_GROUP = "cdp.connectors"
@@ -95,14 +95,15 @@ def same(expected: str | bytes, given: str | bytes | None) -> bool:
     return hmac.compare_digest(as_bytes(expected), as_bytes(given))
 
 
-def envelopes(connector: Connector, item: Any, source_name: str, headers: Mapping[str, str] = {}) -> Iterator[dict[str, Any]]:
-    """The envelope dicts of one webhook body or file line; raises ``Invalid`` naming the field.
+def envelopes(connector: Connector, item: Any, source_name: str, max_bytes: int, headers: Mapping[str, str] = {}) -> Iterator[dict[str, Any]]:
+    """The envelope dicts of one webhook body or file line (of at most ``max_bytes``, see
+    ``max_item_bytes``); raises ``Invalid`` naming the field.
 
     A connector that raises on input it did not expect costs that input only: it is dead-lettered
     with the error, never answered with a 500.
     """
     if isinstance(item, bytes):
-        item = decode_json(item)
+        item = decode_json(item, max_bytes)
     for raw in _guarded(connector, "split", lambda: list(connector.split(item, headers))):
         try:
             record = connector.Record.model_validate(raw)
@@ -138,14 +139,16 @@ def sort_records(
     source_name: str,
     received_at: datetime,
     origin: str,
-    max_event_bytes: int,
+    limits: Limits,
     headers: Mapping[str, str] = {},
     start: int = 0,
     check: Callable[[Envelope], object] | None = None,
 ) -> Sorted:
-    """Webhook bodies or file lines → validated (and ``check``ed, see ``sort_items``) events and dead letters."""
-    to_envelopes = lambda item: list(envelopes(connector, item, source_name, headers))  # noqa: E731
-    return sort_items(items, to_envelopes, received_at, source_name, origin, max_event_bytes, start, check)
+    """Webhook bodies or file lines → validated (and ``check``ed, see ``sort_items``) events and
+    dead letters, each item and event held to the source's ``limits`` (see ``max_item_bytes``)."""
+    max_bytes = max_item_bytes(origin, limits)
+    to_envelopes = lambda item: list(envelopes(connector, item, source_name, max_bytes, headers))  # noqa: E731
+    return sort_items(items, to_envelopes, received_at, source_name, origin, limits.max_event_bytes, start, check)
 
 
 def read_file_items(data: bytes, filename: str) -> list[Any]:

@@ -1,7 +1,7 @@
 """Turns one raw input object into a validated event, or a reason naming the field."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pydantic import ValidationError
@@ -18,9 +18,23 @@ class Invalid(Exception):
     """Raised with a one-line reason that names the offending field."""
 
 
-def decode_json(raw: bytes) -> Any:
-    if len(raw) > MAX_EVENT_BYTES:
-        raise Invalid(f"(event): {len(raw):,} bytes; the limit is {MAX_EVENT_BYTES:,}")
+class Limits(Protocol):
+    """A source's size limits (``cdp.config.SourceLimits``)."""
+
+    max_batch_bytes: int  # a request or webhook body
+    max_event_bytes: int  # one event as mapped
+
+
+def max_item_bytes(origin: str, limits: Limits) -> int:
+    """The most one item of ``origin`` may hold before it is mapped: a request or webhook body
+    (``segment:…``, ``webhook:…``) may hold many events, so the batch limit; a file line
+    (``import:…``, ``<file>:<line>``) the event limit. ``validate`` holds each event to the event limit."""
+    return limits.max_batch_bytes if origin.partition(":")[0] in ("segment", "webhook") else limits.max_event_bytes
+
+
+def decode_json(raw: bytes, max_bytes: int = MAX_EVENT_BYTES) -> Any:
+    if len(raw) > max_bytes:
+        raise Invalid(f"(event): {len(raw):,} bytes; the limit is {max_bytes:,}")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:

@@ -12,8 +12,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from cdp.api import server
-from cdp.config import Settings
+from cdp.config import Settings, SourceLimits
 from cdp.platform import Platform
+from ingestion.connectors.x_mentions import XMentions
 from ingestion.connectors.zendesk import ZendeskTicketEvents
 from ingestion.jsontext import CUT, deeper_than
 from ingestion.replay import replay_envelopes
@@ -160,7 +161,7 @@ def test_a_shared_context_that_is_not_an_object_is_refused_and_kept(collector: R
 def test_a_replayed_batch_goes_through_the_same_batch_checks():
     payload = orjson.dumps({"batch": [GOOD], "context": nested(MAX_DEPTH + 2)})
     with pytest.raises(Invalid, match="context: nested deeper than 32 levels"):
-        replay_envelopes("segment:/v1/batch", "web", payload, datetime.now(UTC), {})
+        replay_envelopes("segment:/v1/batch", "web", payload, datetime.now(UTC), {}, SourceLimits())
 
 
 def test_a_webhook_event_bigger_than_its_sources_limit_is_dead_lettered(collector: RunningCollector):
@@ -206,12 +207,22 @@ def test_a_webhook_event_too_deep_is_dead_lettered_as_sent(settings: Settings, m
 
 def test_connector_events_are_held_to_the_depth_limit():
     items = [orjson.dumps({"id": 1, "x": nested(5)}), orjson.dumps({"id": 2, "x": nested(MAX_DEPTH)}), {"id": 3, "x": nested(300)}]
-    result = sort_records(Passthrough(), items, "tool", datetime.now(UTC), "import:passthrough:f.jsonl", 1_000_000)
+    result = sort_records(Passthrough(), items, "tool", datetime.now(UTC), "import:passthrough:f.jsonl", SourceLimits())
     assert [e.message_id for e in result.events] == ["passthrough:1"]
     assert [(index, letter.reason) for index, letter in result.rejected] == [
         (1, f"context: nested deeper than {MAX_DEPTH} levels"),
         (2, f"context: nested deeper than {MAX_DEPTH} levels (kept cut at {2 * MAX_DEPTH} levels)"),
     ]
+
+
+def test_a_file_line_is_held_to_the_event_limit_a_webhook_body_to_the_batch_limit():
+    """A webhook body may hold many events; a file line, one record, no more than an event may."""
+    tweets = [{"id": str(i), "text": "t" * 300, "author_id": "a", "created_at": "2025-11-24T07:30:00Z"} for i in range(5)]
+    item = orjson.dumps({"data": tweets})
+    limits = SourceLimits(max_batch_bytes=4000, max_event_bytes=1000)
+    as_line, as_body = (sort_records(XMentions(), [item], "x", datetime.now(UTC), origin, limits) for origin in ("import:x-mentions:f.jsonl", "webhook:x-mentions"))
+    assert [letter.reason for letter in as_line.letters] == [f"(event): {len(item):,} bytes; the limit is 1,000"]
+    assert (len(as_body.events), as_body.rejected) == (5, [])
 
 
 def test_cdp_ingest_refuses_a_too_deep_line_naming_the_field(tmp_path: Path):

@@ -8,8 +8,9 @@ import orjson
 import pytest
 
 from cdp.api.collector import NO_SUBSCRIPTION_CHECK, WEBHOOK_REFUSED
-from cdp.config import Settings
+from cdp.config import Settings, SourceLimits
 from cdp.platform import Platform
+from cdp.replay import replay
 from ingestion.connectors.meta import MetaPageFeed
 from ingestion.connectors.shopify import ShopifyOrders
 from ingestion.connectors.typeform import TypeformResponses
@@ -84,6 +85,34 @@ def test_an_unmappable_delivery_is_dead_lettered_with_the_field(collector: Runni
     assert unknown.status_code == 401
     (letter,) = collector.platform.dead_letters.list()
     assert (letter.source, letter.origin) == ("desk", "webhook:zendesk#0")
+
+
+def comments(count: int, size: int, first: int = 0) -> bytes:
+    """A Meta Page feed delivery of ``count`` comments of ``size`` characters each."""
+    changes = [{"field": "feed", "value": {"item": "comment", "verb": "add", "post_id": "1047_1", "comment_id": f"1_{i}", "message": "x" * size,
+                                          "created_time": 1763802000, "from": {"id": f"68{i}", "name": "Li Na"}}} for i in range(first, first + count)]  # fmt: skip
+    return orjson.dumps({"object": "page", "entry": [{"id": "1047", "time": 1763802000, "changes": changes}]})
+
+
+def test_a_webhook_body_is_held_to_its_sources_batch_limit_and_its_events_to_the_event_limit(settings: Settings):
+    """A delivery of many events may hold more than one event may (1 MiB), up to the source's
+    ``max_batch_bytes``; a replay of it holds it to the same limits."""
+    settings.collector.source_limits["feed"] = SourceLimits(max_batch_bytes=2 * 1024 * 1024, max_event_bytes=16_000)
+    with Platform(settings) as platform, running_collector(platform) as collector:
+        key = collector.add_source("feed", "social", "meta-page-feed")
+        many, too_many, one_too_big = comments(150, 10_000), comments(230, 10_000), comments(150, 10_000, first=150)
+        one_too_big = one_too_big.replace(b'"message":"' + b"x" * 10_000, b'"message":"' + b"x" * 18_000, 1)
+        assert 1024 * 1024 < len(many) < len(one_too_big) < 2 * 1024 * 1024 < len(too_many)
+        with collector.client(key) as http:
+            stored, refused, kept = (http.post("/v1/webhooks/feed", content=body) for body in (many, too_many, one_too_big))
+        assert (stored.status_code, stored.json()) == (200, {"success": True})
+        assert len(events(collector)) == 150
+        assert refused.status_code == 413 and refused.json()["message"] == f"body: {len(too_many):,} bytes; this source's limit is 2,097,152"
+        (reason,) = [r["reason"] for r in kept.json()["dead_lettered"]]
+        assert reason.startswith("(event): 18,") and reason.endswith(" bytes as an event; the limit is 16,000")
+        assert len(events(collector)) == 150 and [letter.payload for letter in platform.dead_letters.list()] == [one_too_big]
+        settings.collector.source_limits["feed"] = SourceLimits(max_batch_bytes=2 * 1024 * 1024, max_event_bytes=32_000)
+        assert (replay(platform).stored, len(events(collector))) == (150, 300)
 
 
 def test_meta_verifies_the_callback_url_with_the_write_key_as_verify_token(collector: RunningCollector):

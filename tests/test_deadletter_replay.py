@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from cdp.config import Settings
+from cdp.config import Settings, SourceLimits
 from cdp.platform import Platform
 from cdp.replay import replay
 from ingestion import segment
@@ -41,6 +41,20 @@ def test_replay_after_a_mapping_fix_stores_the_event_once(collector: RunningColl
     assert sorted(e["message_id"] for e in refunds) == ["refund-1", "refund-2"] and refunds[0]["properties"]["amount"] == 30
     assert replay(platform).replayed == []  # replayed letters are not replayed twice
     assert all(letter.replayed_at for letter in platform.dead_letters.list())
+
+
+def test_replay_holds_a_letter_to_its_sources_limits(collector: RunningCollector):
+    """An event refused for its size is stored by a replay once its source's limit is raised."""
+    big = {"event": "Uploaded", "userId": "u1", "messageId": "big-1", "properties": {"note": "x" * 1_500_000}}
+    with collector.client() as http:
+        refused = http.post("/v1/track", json=big)
+    assert refused.status_code == 400 and "the limit is 1,048,576" in refused.json()["message"]
+    assert len(collector.platform.dead_letters.list()[0].payload) > 1_500_000
+    collector.platform.settings.collector.source_limits["web"] = SourceLimits(max_event_bytes=2 * 1024 * 1024)
+    report = replay(collector.platform)
+    assert (report.stored, report.still_failing) == (1, [])
+    (stored,) = [orjson.loads(n.state) for n in collector.platform.events.read(0, 10)]
+    assert stored["message_id"] == "big-1"
 
 
 def test_deadletter_commands(tmp_path):

@@ -79,7 +79,7 @@ class Collector:
         limits = self.settings.limits_for(source.name)
         if len(data) > limits.max_batch_bytes:
             raise too_large(f"body: {len(data):,} bytes; this source's limit is {limits.max_batch_bytes:,}")
-        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits.max_event_bytes, request.headers, check=check))
+        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits, request.headers, check=check))
         return _answer(result)
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
