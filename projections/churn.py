@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from projections.lifecycle import DAY_MS, HOUR_MS, LifecycleRules, purchase_gap_limit
 
+LEVELS = ("low", "medium", "high")
+
 
 class ChurnRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,7 +37,7 @@ class ChurnRules(BaseModel):
 @dataclass(frozen=True, slots=True)
 class ChurnRisk:
     score: int
-    level: str  # low, medium, high
+    level: str  # one of LEVELS
     reasons: list[str]
     next_change: int | None
 

@@ -23,6 +23,9 @@ class SatisfactionRules(BaseModel):
     )
 
 
+NPS_CATEGORIES = ("promoter", "passive", "detractor")
+
+
 def nps_category(score: int, lifecycle: LifecycleRules) -> str:
     if score >= lifecycle.promoter_min_score:
         return "promoter"

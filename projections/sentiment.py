@@ -14,6 +14,7 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
+LABELS = ("positive", "neutral", "negative")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -49,7 +50,7 @@ class SentimentRules(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Sentiment:
-    label: str  # positive, neutral or negative
+    label: str  # one of LABELS
     score: int
     terms: tuple[str, ...]  # what matched, e.g. ("love", "not good", "失望")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 HOUR_MS = 3_600_000
+SLA_STATES = ("met", "breached", "pending")
 
 
 class ServiceRules(BaseModel):
@@ -35,7 +36,7 @@ class Ticket:
     escalations: int
     reopens: int
     response_due: int
-    response_sla: str  # met, breached, pending
+    response_sla: str  # one of SLA_STATES
     resolution_due: int
     resolution_sla: str
     next_change: int | None

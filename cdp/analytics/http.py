@@ -25,6 +25,7 @@ from cdp.masking import mask_event, mask_profile
 from cdp.segments import evaluate
 from cdp.segments.model import parse_segment
 from cdp.segments.store import SegmentStore
+from cdp.segments.values import KnownValues, check_values
 from cdp.warehouse import Warehouse
 
 PII = "pii:read"
@@ -39,8 +40,11 @@ class _Outcome(Exception):
         self.status, self.outcome = status, outcome
 
 
-def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], SegmentStore], access: ReadAccess, audit: Callable[[], AuditLog]) -> APIRouter:
-    """E.g. ``app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit))``."""
+def read_router(
+    warehouse: Callable[[], Warehouse], segments: Callable[[], SegmentStore], access: ReadAccess, audit: Callable[[], AuditLog], known: Callable[[], KnownValues] | None = None
+) -> APIRouter:
+    """E.g. ``app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit, lambda: known_values(settings)))``;
+    ``known``: the values segment conditions are checked against (``cdp.segments.values``)."""
     router = APIRouter(prefix="/v1")
 
     def get(path: str, scope: str, **docs: Any):
@@ -114,7 +118,7 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
 
     @post("/segments/count", "segments:read", tags=["segments"], summary="The size of a definition sent in the body (not saved)")
     def definition_count(request: Request, definition: dict[str, Any] = Depends(_definition)) -> dict[str, Any]:
-        return answer(request, "segment.count", "(definition)", lambda w: {"segment": definition.get("name"), "customers": evaluate.count(w, parse_segment(definition))})
+        return answer(request, "segment.count", "(definition)", lambda w: {"segment": definition.get("name"), "customers": evaluate.count(w, checked(parse_segment(definition)))})
 
     @get("/segments/{name}/members", "segments:read", tags=["segments"], summary="A saved segment's customers, by customer id (personal data needs pii:read)")
     def segment_members(name: str, request: Request, limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0, lt=2**63)) -> list[dict[str, Any]]:
@@ -124,9 +128,14 @@ def read_router(warehouse: Callable[[], Warehouse], segments: Callable[[], Segme
 
     def saved(name: str):
         try:
-            return segments().get(name)
+            segment = segments().get(name)
         except CdpError as error:
             raise _Outcome(404, "not_found", str(error)) from None
+        return checked(segment)
+
+    def checked(segment):
+        """The segment, if its condition values are known ones (a refusal is answered 422)."""
+        return segment if known is None else check_values(segment, known())
 
     def analysis(request: Request, name: str, work: Callable[[Warehouse], Any]) -> Any:
         return answer(request, "analytics.read", name, work, {"query": {k[:64]: v[:200] for k, v in request.query_params.items()}})

@@ -17,6 +17,7 @@ from cdp.segments.consent import NO_PURPOSE, ConsentScope, scope_for
 from cdp.segments.definition import read_definition
 from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.model import Segment
+from cdp.segments.values import check_values, known_values
 
 segment_app = typer.Typer(help="Segments: customer groups defined without SQL (YAML or JSON), sized at once, exported.", no_args_is_help=True)
 
@@ -39,7 +40,8 @@ def _platform(data_dir: Path | None, config: Path | None) -> Platform:
 def _segment(platform: Platform, name: str | None, file: str | None) -> Segment:
     if (name is None) == (file is None):
         raise CdpError("give a saved segment's name or --file DEFINITION, not both")
-    return read_definition(file) if file else platform.segments.get(name)
+    segment = read_definition(file) if file else platform.segments.get(name)
+    return check_values(segment, known_values(platform.settings))
 
 
 @segment_app.command("create")
@@ -53,6 +55,7 @@ def create(
     """Validate a definition, save it, and print its size."""
     segment = read_definition(file, name)
     with _platform(data_dir, config) as platform:
+        check_values(segment, known_values(platform.settings))
         size = evaluate.count(platform.warehouse, segment, consent=ConsentScope(platform.settings.consent))
         platform.segments.save(segment, replace=replace)
     out.print(f"saved segment {segment.name}: {size:,} customers now")

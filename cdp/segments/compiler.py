@@ -171,13 +171,23 @@ def _behaviour(b: _Builder, node: EventCondition) -> str:
     if node.between is not None:
         filters.append(_time(b, "occurred_at", "between", node.between))
     for name, value in node.properties.items():
-        extract = "JSONExtractFloat" if isinstance(value, float | int) else "JSONExtractString"
-        filters.append(f"{extract}(properties, {b.param(name, 'String')}) = {b.param(value, 'Float64' if extract == 'JSONExtractFloat' else 'String')}")
+        filters.append(_property(b, name, value))
     having = f"count() >= {b.param(node.at_least, 'UInt64')}"
     if node.at_most is not None:
         having += f" AND count() <= {b.param(node.at_most, 'UInt64')}"
     source = customer_events_sql(b.database, "event_type", " AND ".join(filters))
     return f"p.customer_id IN (SELECT customer_id FROM {source} GROUP BY customer_id HAVING {having})"
+
+
+def _property(b: _Builder, name: str, value: bool | str | float) -> str:
+    """The event property ``name`` equals ``value`` with its JSON type: a boolean only a JSON boolean, a
+    number any JSON number of that value (5 = 5.0), a text only a JSON string."""
+    key = b.param(name, "String")
+    if isinstance(value, bool):
+        return f"(JSONType(properties, {key}) = 'Bool' AND JSONExtractBool(properties, {key}) = {b.param(int(value), 'UInt8')})"
+    if isinstance(value, int | float):
+        return f"(JSONType(properties, {key}) IN ('Int64', 'UInt64', 'Double') AND JSONExtractFloat(properties, {key}) = {b.param(float(value), 'Float64')})"
+    return f"(JSONType(properties, {key}) = 'String' AND JSONExtractString(properties, {key}) = {b.param(value, 'String')})"
 
 
 def _text(t: datetime) -> str:

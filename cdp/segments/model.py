@@ -4,11 +4,12 @@ windows, combined with all / any / not. Validation errors name the offending pat
 """
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
 
 from cdp.segments.fields import FIELDS, OPERATORS
+from cdp.segments.suggest import did_you_mean
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
 from schemas.payloads.consent import Purpose
 
@@ -31,7 +32,7 @@ class FieldCondition(_Node):
     @classmethod
     def _known(cls, name: str) -> str:
         if name not in FIELDS:
-            raise ValueError(f"unknown field {name!r}; known: {', '.join(sorted(FIELDS))}")
+            raise ValueError(f"unknown field {name!r}{did_you_mean(name, list(FIELDS))}; known: {', '.join(sorted(FIELDS))}")
         return name
 
     @field_validator("op")
@@ -84,12 +85,20 @@ class ConsentCondition(_Node):
     consent: Purpose
     granted: bool = True
 
+    @field_validator("consent", mode="before")
+    @classmethod
+    def _purpose(cls, purpose: Any) -> Any:
+        if isinstance(purpose, str) and purpose not in get_args(Purpose):
+            raise ValueError(f"no purpose {purpose!r}{did_you_mean(purpose, get_args(Purpose))} (known: {', '.join(get_args(Purpose))})")
+        return purpose
+
 
 class EventCondition(_Node):
     """``{event: order_placed, within_days: 30, at_least: 2}``: behaviour in a time window.
 
     The window is ``within_days`` before the segment's as-of time, or ``between: [from, to)``; none
-    means all time. ``properties`` keeps only events whose properties equal the values given.
+    means all time. ``properties`` keeps only events whose properties equal the values given, compared
+    by JSON type: ``true`` matches JSON true (not the text "true"), 5 matches 5 and 5.0, "5" only "5".
     """
 
     event: str
@@ -97,7 +106,7 @@ class EventCondition(_Node):
     between: tuple[datetime, datetime] | None = None
     at_least: Annotated[int, Field(ge=1)] = 1
     at_most: Annotated[int, Field(ge=1)] | None = None
-    properties: dict[Annotated[str, Field(min_length=1, max_length=200)], str | Number] = {}
+    properties: dict[Annotated[str, Field(min_length=1, max_length=200)], bool | str | Number] = {}
 
     @field_validator("event")
     @classmethod

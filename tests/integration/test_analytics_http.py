@@ -29,6 +29,8 @@ def test_segments_count_and_members(client: TestClient):
     assert client.post("/v1/segments/count", json={"name": "small", "where": {"field": "revenue", "op": "<", "value": 100}}).json()["customers"] == 1
     refused = client.post("/v1/segments/count", json={"name": "bad", "where": {"field": "revenue", "op": "<", "value": "x"}})
     assert refused.status_code == 422 and "where.value: revenue < takes a number" in refused.json()["message"]
+    refused = client.post("/v1/segments/count", json={"name": "vip", "where": {"all": [{"field": "tier", "op": "=", "value": "VIP"}]}})
+    assert refused.status_code == 422 and "where.all[0].value: tier has no value 'VIP'; did you mean 'vip'?" in refused.json()["message"]
     assert client.get("/v1/segments/nope/count").status_code == 404
 
 

@@ -39,6 +39,11 @@ def warehouse(any_warehouse):
     w.insert("customer_value", [blank_row(customer_value.TABLE) | {"customer_id": "c1", "tier": "vip", "clv": 1200.0, "version": 1}])
     w.insert("customer_merges", [{"absorbed": "c9", "survivor": "c3", "position": 5, "occurred_at": AS_OF, "reason": "same email"}])
     w.insert("events", [event(1, "c1", "order_placed", 10), event(2, "c1", "order_placed", 100), event(3, "c2", "page_viewed", 5), event(4, "c9", "order_placed", 3)])
+    w.insert("events", [  # properties of every JSON type: true, "true", 5, 5.0, "5"
+        event(6, "c1", "product_viewed", 1) | {"properties": '{"gift": true, "size": 5}'},
+        event(7, "c2", "product_viewed", 1) | {"properties": '{"gift": "true", "size": 5.0}'},
+        event(8, "c3", "product_viewed", 1) | {"properties": '{"gift": false, "size": "5"}'},
+    ])
     return w
 
 
@@ -77,6 +82,13 @@ def members(warehouse, where: dict) -> list[str]:
         ({"not": {"event": "order_placed", "within_days": 30}}, ["c2"]),
         ({"event": "order_placed", "properties": {"currency": "CNY"}}, ["c1", "c3"]),
         ({"event": "order_placed", "properties": {"currency": "USD"}}, []),
+        # properties compare by JSON type: true is not "true", 5 is 5.0 but not "5"
+        ({"event": "product_viewed", "properties": {"gift": True}}, ["c1"]),
+        ({"event": "product_viewed", "properties": {"gift": "true"}}, ["c2"]),
+        ({"event": "product_viewed", "properties": {"gift": False}}, ["c3"]),
+        ({"event": "product_viewed", "properties": {"size": 5}}, ["c1", "c2"]),
+        ({"event": "product_viewed", "properties": {"size": 5.0}}, ["c1", "c2"]),
+        ({"event": "product_viewed", "properties": {"size": "5"}}, ["c3"]),
     ],
 )
 def test_segment_members(warehouse, where: dict, expected: list[str]):
