@@ -133,7 +133,11 @@ def export(
 
 
 @segment_app.command("fields")
-def fields() -> None:
-    """The fields conditions may name, with their operators."""
-    rows = [{"field": name, "kind": f.kind, "table": f.table.name, "operators": ", ".join(OPERATORS[f.kind])} for name, f in FIELDS.items()]
+def fields(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """The fields conditions may name, with their operators and, where they are known, their values."""
+    known = known_values(load_settings(config, data_dir=data_dir))
+    rows = [
+        {"field": name, "kind": f.kind, "table": f.table.name, "operators": ", ".join(OPERATORS[f.kind]), "values": ", ".join(known.fields.get(name, ()))}
+        for name, f in FIELDS.items()
+    ]
     print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event and consent conditions; combine with all / any / not)")

@@ -19,12 +19,13 @@ from projections.tags.builtin import rule_set
 
 @dataclass(frozen=True)
 class KnownValues:
-    fields: dict[str, tuple[str, ...]]  # text or list field → the values it can hold
+    fields: dict[str, tuple[str, ...]]  # text or list field → the values it (or its items) can hold
     tags: tuple[str, ...]
 
 
 def known_values(settings: Any) -> KnownValues:
     """From ``cdp.config.Settings`` (its tag rules and loyalty tiers are configurable)."""
+    tags = tuple(rule.tag for rule in rule_set(settings.tags, settings.lifecycle))
     return KnownValues(
         fields={
             "lifecycle_stage": lifecycle.STAGES,
@@ -34,8 +35,9 @@ def known_values(settings: Any) -> KnownValues:
             "sla_state": service.SLA_STATES,
             "last_sentiment": sentiment.LABELS,
             "loyalty_tier": tuple(settings.loyalty.tiers),
+            "tags": tags,
         },
-        tags=tuple(rule.tag for rule in rule_set(settings.tags, settings.lifecycle)),
+        tags=tags,
     )
 
 

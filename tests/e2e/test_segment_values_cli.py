@@ -20,3 +20,6 @@ def test_segment_create_and_count_refuse_unknown_values(tmp_path: Path):
     definition.write_text('name: vip\nwhere: {all: [{field: tier, op: "=", value: vip}, {tag: promotor}]}\n')
     error = " ".join(cdp("segment", "create", str(definition), data_dir=data).stderr.decode().split())
     assert "where.all[1].tag: no tag 'promotor'; did you mean 'promoter'?" in error
+
+    listed = cdp("segment", "fields", data_dir=data)
+    assert listed.returncode == 0 and "at_risk" in listed.stdout.decode() and "promoter" in listed.stdout.decode()

@@ -24,6 +24,7 @@ def check(where: dict, settings: Settings | None = None):
         ({"any": [{"not": {"tag": "promotor"}}]}, "where.any[0].not.tag: no tag 'promotor'; did you mean 'promoter'?"),
         ({"field": "churn_level", "op": "=", "value": "hight"}, "where.value: churn_level has no value 'hight'; did you mean 'high'?"),
         ({"field": "nps_category", "op": "!=", "value": "Promoters"}, "where.value: nps_category has no value 'Promoters'; did you mean 'promoter'?"),
+        ({"field": "tags", "op": "contains_any", "value": ["valid", "Repeat Buyer"]}, "where.value: tags has no value 'Repeat Buyer'; did you mean 'repeat_buyer'?"),
         ({"field": "sla_state", "op": "=", "value": "late"}, "where.value: sla_state has no value 'late' (known: met, breached, pending)"),
     ],
 )
