@@ -4,6 +4,12 @@ The stage history is replayed in event time, so it does not depend on how events
 or on the order late events arrived in: a late purchase rewrites history as if it had come on
 time. Time-driven changes (no purchase for a while, no interaction, a complaint past its SLA) fire
 at the moment they become true, never later than ``as_of`` — no wall clock is read here.
+
+Every known customer has a stage. "Known" (DOMAIN.md §7, prospect: "known, no purchase yet") means
+the platform holds at least one event of the customer, whatever its type: an ``identify`` call, a
+consent change or a page view by an anonymous visitor all make a profile, and its owner is a
+``prospect`` from that first event (``Facts.first_seen``, the transition's cause names its type)
+until the first purchase makes them ``new``.
 """
 
 import heapq
@@ -17,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Stage = Literal["prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back"]
 STAGES: tuple[Stage, ...] = ("prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back")
+
+PROSPECT_CAUSE = "known, no purchase yet"
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -45,6 +53,7 @@ class Facts:
     activity: list[int]  # ms of every meaningful interaction
     nps: list[tuple[int, int, int]]  # (ms, position, score)
     tickets: list[tuple[int, int, str, str, bool]]  # (ms, position, ticket id, action, is complaint)
+    first_seen: tuple[int, tuple[str, ...]] | None = None  # (ms, event types) of the customer's first event: known from then on
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +85,16 @@ class _Replay:
         self.open_complaints: dict[str, int] = {}
         self.won_back = False
         self.churned_since_purchase = False
+        self.first_event: tuple[str, ...] = ()
 
     def settled(self, stage: Stage) -> None:
         if stage == "churned":
             self.churned_since_purchase = True
 
     def apply(self, kind: str, ms: int, value: tuple) -> None:
-        if kind == "activity":
+        if kind == "known":
+            self.first_event = value
+        elif kind == "activity":
             self.last_activity = ms if self.last_activity is None else max(self.last_activity, ms)
         elif kind == "purchase":
             self.won_back = self.churned_since_purchase
@@ -104,7 +116,7 @@ class _Replay:
     def stage(self, now: int) -> tuple[Stage, str]:
         rules = self.rules
         if not self.purchases:
-            return "prospect", "known, no purchase yet"
+            return "prospect", PROSPECT_CAUSE + (f" (first event: {', '.join(self.first_event)})" if self.first_event else "")
         if self.last_activity is not None and now - self.last_activity >= rules.churn_inactive_days * DAY_MS:
             return "churned", f"no interaction for {rules.churn_inactive_days} days"
         risk = self.risk(now)
@@ -204,7 +216,9 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
 
 
 def _points(facts: Facts, as_of: int) -> list[tuple[int, str, tuple]]:
+    known = [facts.first_seen] if facts.first_seen is not None else []
     streams = [
+        ((ms, 0, -2, "known", types) for ms, types in known),
         ((ms, 0, -1, "activity", ()) for ms in facts.activity),
         ((ms, 1, pos, "purchase", ()) for ms, pos in facts.purchases),
         ((ms, 1, pos, "nps", (score,)) for ms, pos, score in facts.nps),

@@ -179,7 +179,19 @@ def lifecycle_facts(profile: Profile) -> Facts:
         activity=profile["activity"],
         nps=[(ms, pos, score) for ms, pos, score in profile["nps"]],
         tickets=[tuple(t) for t in profile["tickets"]],
+        first_seen=first_event(profile),
     )
+
+
+def first_event(profile: Profile) -> tuple[int, tuple[str, ...]] | None:
+    """When the customer became known — their first event of any type, an ``identify`` or a consent
+    change included (the erasure mark excepted) — and the event types seen at that moment, sorted.
+    Derived from ``times``, so it needs no state of its own and a merge or a late event moves it."""
+    firsts = [(times[0], event_type) for event_type, times in profile["times"].items() if times]
+    if not firsts:
+        return None
+    first = min(ms for ms, _ in firsts)
+    return first, tuple(sorted(event_type for ms, event_type in firsts if ms == first))
 
 
 def current_traits(profile: Profile) -> dict[str, Any]:

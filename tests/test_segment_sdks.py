@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -109,3 +110,28 @@ def test_node_libraries(collector: RunningCollector, tmp_path: Path, package: st
     assert {"node-identify", "node-product", "node-page"} <= set(events), json.dumps(list(events)) + result.stderr.decode()
     assert events["node-product"]["event_type"] == "product_viewed"
     assert collector.platform.dead_letters.count() == 0
+
+
+def test_a_customer_known_by_a_segment_identify_alone_is_a_prospect_until_the_first_order(collector: RunningCollector):
+    from segment.analytics import Client
+
+    from cdp import queries
+
+    errors = []
+    client = Client(collector.write_key, host=collector.url, sync_mode=True, on_error=lambda e, batch: errors.append(e))
+    platform = collector.platform
+
+    def stage_and_history() -> tuple[str, list[tuple[str, str, str]]]:
+        (customer,) = queries.find_customers(platform.warehouse, "u-7")
+        found = queries.profile(platform.warehouse, customer)
+        return found["lifecycle_stage"], [(t["from_stage"], t["to_stage"], t["cause"]) for t in found["lifecycle_history"]]
+
+    client.identify("u-7", {"email": "wu.fang@example.com"}, timestamp=datetime(2025, 6, 1, 9, tzinfo=UTC), message_id="sdk-7-identify")
+    client.flush()
+    assert platform.runner.run() == 1
+    assert stage_and_history() == ("prospect", [("", "prospect", "known, no purchase yet (first event: identified)")])
+    client.track("u-7", "Order Completed", {"order_id": "o-7", "total": 20, "currency": "CNY"}, timestamp=datetime(2025, 6, 3, 9, tzinfo=UTC), message_id="sdk-7-order")
+    client.flush()
+    assert platform.runner.run() == 1
+    assert stage_and_history() == ("new", [("", "prospect", "known, no purchase yet (first event: identified)"), ("prospect", "new", "first purchase")])
+    assert errors == []

@@ -191,3 +191,55 @@ def test_undo_a_merge_by_configuration_and_rebuild(processed: Platform, tmp_path
         assert rebuild(platform, []) == len(SCENARIO)
         assert platform.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL") == [{"n": 6}]  # WeChat Li is on her own again
         assert platform.warehouse.query("SELECT count() AS n FROM cdp.customer_merges FINAL") == [{"n": 0}]
+
+
+def transitions(platform: Platform, customer_id: str) -> list[tuple]:
+    found = platform.warehouse.query(
+        "SELECT at, from_stage, to_stage, cause FROM cdp.lifecycle_transitions FINAL WHERE customer_id = {c:String} ORDER BY at, to_stage", {"c": customer_id}
+    )
+    return [(t["at"], t["from_stage"], t["to_stage"], t["cause"]) for t in found]
+
+
+def test_every_known_customer_has_a_stage_an_identify_alone_makes_a_prospect(processed: Platform):
+    # Dad and Mum only ever sent an identify call: known since then, no purchase → prospect (DOMAIN §7)
+    for who, at in (("u-dad", "2025-03-01 10:00:00.000"), ("u-mum", "2025-03-01 11:00:00.000")):
+        c = customer(processed, who)
+        p = row(processed, "profiles", c)
+        assert (p["lifecycle_stage"], p["lifecycle_since"], p["lifecycle_cause"]) == ("prospect", at, "known, no purchase yet (first event: identified)")
+        assert transitions(processed, c) == [(at, "", "prospect", "known, no purchase yet (first event: identified)")]
+    # Li's first event is a page view (09-01 09:00): prospect from then, new at her first order
+    assert transitions(processed, customer(processed, "li-dev"))[:2] == [
+        ("2025-09-01 09:00:00.000", "", "prospect", "known, no purchase yet (first event: page_viewed)"),
+        ("2025-09-03 10:00:00.000", "prospect", "new", "first purchase"),
+    ]
+    # the till buyer's first event is a purchase: new at once, no prospect moment
+    assert transitions(processed, till_buyer(processed))[0] == ("2025-03-02 12:00:00.000", "", "new", "first purchase")
+    assert processed.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL WHERE lifecycle_stage = ''") == [{"n": 0}]
+
+
+def test_an_identified_prospect_becomes_new_on_its_first_order_and_a_rebuild_agrees(platform: Platform):
+    sam = {"email": "sam@example.com"}
+    first = [event("identified", "2025-05-01T08:00:00Z", anonymous_id="sam-dev", traits={"name": "Sam"}, **sam)]
+    later = [
+        event("identified", "2025-05-03T08:00:00Z", traits={"consent_email": True}, **sam),
+        order("2025-05-10T12:00:00Z", 80, "sam-1", **sam),
+        event("identified", "2025-04-20T08:00:00Z", anonymous_id="sam-dev", **sam),  # arrives late: known earlier than first thought
+    ]
+    import_lines((orjson.dumps(e) for e in first), platform, "scenario")
+    assert platform.runner.run() == 1
+    sam_id = customer(platform, "sam@example.com")
+    assert row(platform, "profiles", sam_id)["lifecycle_stage"] == "prospect"
+    assert transitions(platform, sam_id) == [("2025-05-01 08:00:00.000", "", "prospect", "known, no purchase yet (first event: identified)")]
+    import_lines((orjson.dumps(e) for e in later), platform, "scenario")
+    assert platform.runner.run() == 3
+    expected = [
+        ("2025-04-20 08:00:00.000", "", "prospect", "known, no purchase yet (first event: identified)"),
+        ("2025-05-10 12:00:00.000", "prospect", "new", "first purchase"),
+    ]
+    assert transitions(platform, sam_id) == expected  # the 05-01 prospect transition is retracted
+    profile = row(platform, "profiles", sam_id)
+    assert (profile["lifecycle_stage"], profile["lifecycle_since"]) == ("new", "2025-05-10 12:00:00.000")
+    assert rebuild(platform, []) == 4
+    assert transitions(platform, sam_id) == expected
+    rebuilt = row(platform, "profiles", sam_id)
+    assert {k: rebuilt[k] for k in ("lifecycle_stage", "lifecycle_since", "lifecycle_cause")} == {k: profile[k] for k in ("lifecycle_stage", "lifecycle_since", "lifecycle_cause")}

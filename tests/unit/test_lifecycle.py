@@ -11,13 +11,14 @@ def ms(day: str) -> int:
     return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
 
 
-def facts(purchases=(), activity=(), nps=(), tickets=()) -> Facts:
+def facts(purchases=(), activity=(), nps=(), tickets=(), first_seen=None) -> Facts:
     purchases = [(ms(d), i) for i, d in enumerate(purchases)]
     return Facts(
         purchases=purchases,
         activity=sorted({ms(d) for d in activity} | {p for p, _ in purchases}),
         nps=[(ms(d), 100 + i, s) for i, (d, s) in enumerate(nps)],
         tickets=[(ms(d), 200 + i, t, a, c) for i, (d, t, a, c) in enumerate(tickets)],
+        first_seen=(ms(first_seen[0]), first_seen[1]) if first_seen else None,
     )
 
 
@@ -28,6 +29,23 @@ def stages(f: Facts, as_of: str) -> list[tuple[str, str]]:
 def test_prospect_without_purchase():
     result = lifecycle(facts(activity=["2025-01-01", "2025-03-01"]), ms("2025-12-31"), RULES)
     assert result.stage == "prospect" and result.next_check is None
+
+
+def test_known_by_an_identify_alone_is_a_prospect_from_that_event():
+    result = lifecycle(facts(first_seen=("2025-01-01", ("identified",))), ms("2025-12-31"), RULES)
+    assert (result.stage, result.since, result.cause, result.next_check) == ("prospect", ms("2025-01-01"), "known, no purchase yet (first event: identified)", None)
+    assert [(t.from_stage, t.to_stage) for t in result.transitions] == [(None, "prospect")]
+
+
+def test_a_prospect_becomes_new_on_the_first_purchase():
+    f = facts(purchases=["2025-02-01"], first_seen=("2025-01-01", ("identified",)))
+    assert stages(f, "2025-02-02") == [("2025-01-01", "prospect"), ("2025-02-01", "new")]
+    assert stages(f, "2025-01-15") == [("2025-01-01", "prospect")]
+    assert stages(f, "2024-12-31") == []  # not known yet
+
+
+def test_a_first_event_that_is_a_purchase_is_new_at_once():
+    assert stages(facts(purchases=["2025-01-01"], first_seen=("2025-01-01", ("order_placed",))), "2025-01-02") == [("2025-01-01", "new")]
 
 
 def test_first_then_repeat_purchase():
