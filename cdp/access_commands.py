@@ -14,7 +14,7 @@ import orjson
 import typer
 
 from cdp.audit import cli_actor
-from cdp.cli import ConfigFile, DataDir, err, out, sources_app
+from cdp.cli import ConfigFile, DataDir, RowFormat, err, out, sources_app
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.keys import SCOPES, ReadKey
@@ -53,7 +53,7 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table", data_dir: DataDir = None, config: ConfigFile = None) -> None:
+def keys_list(fmt: RowFormat = "table", data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List read keys (their secrets are stored hashed and cannot be shown)."""
     with _platform(data_dir, config) as platform:
         rows = [_key_row(k) for k in platform.read_keys.list()]

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -40,6 +41,17 @@ err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
+
+
+class Rows(str, Enum):
+    """How a command prints rows (``cdp.render.print_rows``)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+RowFormat = Annotated[Rows, typer.Option("--format", help="How to print the rows.")]
 
 
 def _settings(data_dir: Path | None, config: Path | None) -> Settings:
@@ -112,13 +124,11 @@ def profile(
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One ClickHouse SELECT over the cdp database, e.g. \"SELECT count() FROM cdp.events\".")],
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: RowFormat = "table",
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
     """Run one SELECT on the warehouse (writes, files, the network and settings are refused)."""
-    if fmt not in ("table", "json", "csv"):
-        raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     with Platform(_settings(data_dir, config)) as platform:
         rows = QuerySandbox(platform.query_warehouse).query(query)
     print_rows(out, rows, fmt)
@@ -266,13 +276,11 @@ def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 def deadletter_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
     source: Annotated[Optional[str], typer.Option(help="Only this source's.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: RowFormat = "table",
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
     """List dead letters, newest first."""
-    if fmt not in ("table", "json", "csv"):
-        raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     with Platform(_settings(data_dir, config)) as platform:
         letters = platform.dead_letters.list(limit=limit, source=source)
         total = platform.dead_letters.count()

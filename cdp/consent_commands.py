@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cdp.cli import ConfigFile, DataDir, out
+from cdp.cli import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -84,7 +84,7 @@ def remove(identifier: Identifier, purpose: PurposeOption = ALL_PURPOSES, note: 
 @suppress_app.command("list")
 def list_(
     purpose: Annotated[Optional[str], typer.Option("--purpose", help="Only this purpose (entries for all are always shown).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: RowFormat = "table",
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:

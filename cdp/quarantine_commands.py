@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cdp.cli import ConfigFile, DataDir, err, out
+from cdp.cli import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -23,13 +23,11 @@ quarantine_app = typer.Typer(help="Events the runner could not read or project, 
 
 @quarantine_app.command("list")
 def list_(
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: RowFormat = "table",
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
     """List quarantined events in log order: position, event id, the error, when, attempts."""
-    if fmt not in ("table", "json", "csv"):
-        raise CdpError(f"--format: expected table, json or csv, got {fmt!r}")
     settings = load_settings(config, data_dir=data_dir)
     with Platform(settings) as platform:
         entries = platform.quarantine.list()

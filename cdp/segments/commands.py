@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cdp.audit import cli_actor
-from cdp.cli import ConfigFile, DataDir, out
+from cdp.cli import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -95,7 +95,7 @@ def members(
     limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 20,
     offset: Annotated[int, typer.Option(help="Skip this many (by customer id).", min=0)] = 0,
     columns: Annotated[Optional[str], typer.Option(help="Comma-separated profile columns.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: RowFormat = "table",
     purpose: PurposeOption = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
