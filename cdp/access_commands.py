@@ -14,7 +14,7 @@ import orjson
 import typer
 
 from cdp.audit import cli_actor
-from cdp.cli import ConfigFile, DataDir, RowFormat, err, out, sources_app
+from cdp.command_options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.keys import SCOPES, ReadKey
@@ -78,7 +78,6 @@ def keys_revoke(name: KeyName, data_dir: DataDir = None, config: ConfigFile = No
     out.print(f"read key {key.name} revoked at {key.revoked_at}", markup=False, highlight=False)
 
 
-@sources_app.command("rotate")
 def sources_rotate(name: SourceName, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Give a source a new write key (printed once); the old key stops working now."""
     with _platform(data_dir, config) as platform:
@@ -87,7 +86,6 @@ def sources_rotate(name: SourceName, data_dir: DataDir = None, config: ConfigFil
     _print_secret(f"source {source.name}: write key rotated; the old key no longer works. The new key, shown only now:", key)
 
 
-@sources_app.command("revoke")
 def sources_revoke(name: SourceName, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Revoke a source's write key (and forget its webhook signing secret); its events stay."""
     with _platform(data_dir, config) as platform:

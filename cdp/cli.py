@@ -2,22 +2,29 @@
 
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cdp import queries
+from cdp.access_commands import audit_app, keys_app, sources_revoke, sources_rotate
+from cdp.analytics.commands import analytics_app
 from cdp.audit import cli_actor
+from cdp.backup.commands import backup_app, restore
+from cdp.command_options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
+from cdp.consent_commands import suppress_app
 from cdp.errors import CdpError
 from cdp.platform import Platform
+from cdp.privacy.commands import forget_command
+from cdp.quarantine_commands import quarantine_app
 from cdp.render import print_profile, print_rows
 from cdp.runner import Progress as RunProgress
+from cdp.scaleout.commands import scaleout_app
+from cdp.segments.commands import segment_app
 from cdp.warehouse.sandbox import QuerySandbox
 from ingestion.jsonl import ImportReport, import_lines
 from schemas.export import export_json_schemas
@@ -35,24 +42,6 @@ projections_app = typer.Typer(help="Projections: rebuild from the first event.",
 app.add_typer(projections_app, name="projections")
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 app.add_typer(identity_app, name="identity")
-
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
-
-
-class Rows(str, Enum):
-    """How a command prints rows (``cdp.render.print_rows``)."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-RowFormat = Annotated[Rows, typer.Option("--format", help="How to print the rows.")]
-
 
 def _settings(data_dir: Path | None, config: Path | None) -> Settings:
     return load_settings(config, data_dir=data_dir)
@@ -446,16 +435,6 @@ class _ProgressBar:
         self.progress.stop()
 
 
-# command groups kept in their own packages (they use the options above)
-from cdp.access_commands import audit_app, keys_app  # noqa: E402  (also adds `cdp sources rotate|revoke`)
-from cdp.analytics.commands import analytics_app  # noqa: E402
-from cdp.backup.commands import backup_app, restore  # noqa: E402
-from cdp.privacy.commands import forget_command  # noqa: E402
-from cdp.scaleout.commands import scaleout_app  # noqa: E402
-from cdp.segments.commands import segment_app  # noqa: E402
-from cdp.consent_commands import suppress_app  # noqa: E402
-from cdp.quarantine_commands import quarantine_app  # noqa: E402
-
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(backup_app, name="backup")
@@ -463,6 +442,8 @@ app.command("restore")(restore)
 app.add_typer(suppress_app, name="suppress")
 app.command("forget")(forget_command)
 app.add_typer(keys_app, name="keys")
+sources_app.command("rotate")(sources_rotate)
+sources_app.command("revoke")(sources_revoke)
 app.add_typer(audit_app, name="audit")
 app.add_typer(scaleout_app)
 app.add_typer(quarantine_app, name="quarantine")

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cdp.cli import ConfigFile, DataDir, RowFormat, err, out
+from cdp.command_options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform

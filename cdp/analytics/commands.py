@@ -8,7 +8,7 @@ import typer
 from cdp.analytics import channels, charts, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
 from cdp.analytics.chart_files import check_path, write_chart
 from cdp.analytics.window import window
-from cdp.cli import ConfigFile, DataDir, RowFormat, out
+from cdp.command_options import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.platform import Platform
 from cdp.render import print_rows

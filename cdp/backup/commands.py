@@ -7,23 +7,18 @@ from typing import Annotated, Optional
 
 import click
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from cdp.backup.erasures import ErasureJournal, journal_path
 from cdp.backup.manifest import Manifest, verify
 from cdp.backup.restore import restore_backup
 from cdp.backup.take import take_backup
+from cdp.command_options import ConfigFile, DataDir, err, out
 from cdp.config import load_settings
 from cdp.privacy.forget import AlreadyForgotten, forget
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
 BackupDir = Annotated[Path, typer.Argument(help="The backup directory.", show_default=False)]
 
 

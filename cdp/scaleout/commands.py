@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from cdp.cli import ConfigFile, DataDir, _settings, out
+from cdp.command_options import ConfigFile, DataDir, out
 from cdp.render import print_rows
-from cdp.config import Settings
+from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.scaleout.state import RelayState, connect, partition_progress, quarantined
@@ -32,7 +32,7 @@ def relay(
 ) -> None:
     """Resolve identities in log order and publish the event log to Kafka for the workers."""
     relay_module = _with_extra("cdp.scaleout.relay", "relay")
-    relayed = asyncio.run(_relay(relay_module, _require_postgres(_settings(data_dir, config)), follow))
+    relayed = asyncio.run(_relay(relay_module, _require_postgres(load_settings(config, data_dir=data_dir)), follow))
     out.print(f"relayed {relayed:,} events")
 
 
@@ -44,7 +44,7 @@ def worker(
 ) -> None:
     """Run a faust-streaming worker: the projections of its share of the customers, until interrupted."""
     worker_module = _with_extra("cdp.scaleout.worker", "worker")
-    settings = _require_postgres(_settings(data_dir, config))
+    settings = _require_postgres(load_settings(config, data_dir=data_dir))
     if web_port is not None:
         settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"web_port": web_port})})
     worker_module.run_worker(settings)
@@ -53,7 +53,7 @@ def worker(
 @scaleout_app.command()
 def lag(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Show how far the relay and each topic partition's worker are behind the event log."""
-    settings = _require_postgres(_settings(data_dir, config))
+    settings = _require_postgres(load_settings(config, data_dir=data_dir))
     with Platform(settings) as platform:
         last = platform.events.last_position()
     db = connect(settings.event_store.postgres)

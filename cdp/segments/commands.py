@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cdp.audit import cli_actor
-from cdp.cli import ConfigFile, DataDir, RowFormat, out
+from cdp.command_options import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform

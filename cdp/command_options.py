@@ -1,0 +1,27 @@
+"""What every ``cdp`` command module shares: the consoles and the ``--data-dir``, ``--config`` and
+``--format`` options. The command modules import it and ``cdp.cli`` imports them, never the
+other way round."""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML config file [env: CDP_CONFIG; default: DATA_DIR/cdp.toml]", show_default=False)]
+
+
+class Rows(str, Enum):
+    """How a command prints rows (``cdp.render.print_rows``)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+RowFormat = Annotated[Rows, typer.Option("--format", help="How to print the rows.")]
