@@ -1,6 +1,7 @@
 """Scrubbing a forgotten customer's rows from the warehouse, on chDB and on a ClickHouse server: the
 rows keep their counts, other customers are untouched, and no part on disk keeps the old values."""
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +35,19 @@ def database_files_holding(warehouse: Warehouse, needle: bytes) -> list[str]:
     """Files under the engine's data directory (found from the tables' own paths) that hold ``needle``."""
     path = warehouse.query("SELECT data_paths[1] AS p FROM system.tables WHERE database = {db:String} AND name = 'events'", {"db": warehouse.database})[0]["p"]
     root = Path(path.split("/store/")[0])
-    return [str(p) for p in root.rglob("*") if p.is_file() and not p.is_symlink() and needle in readable(p)]
+    return [str(p) for p in _files(root) if needle in _read_if_there(p)]
+
+
+def _files(root: Path) -> list[Path]:
+    """The regular files under ``root``; a directory the server removes meanwhile (an outdated part) is passed over."""
+    return [Path(folder, name) for folder, _, names in os.walk(root) for name in names if not Path(folder, name).is_symlink()]
+
+
+def _read_if_there(path: Path) -> bytes:
+    try:
+        return readable(path)
+    except FileNotFoundError:  # removed by the server meanwhile: it holds nothing any more
+        return b""
 
 
 def test_scrub_rewrites_the_customers_rows_and_leaves_no_old_part(any_warehouse: Warehouse):
