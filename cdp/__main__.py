@@ -1,3 +1,3 @@
-from cdp.cli import main
+from cdp.cli.main import main
 
 main()

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
-from cdp.analytics.http import read_router
+from cdp.api.reads import read_router
 from cdp.api import docs
 from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
@@ -28,7 +28,7 @@ from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.audit import AuditLog
 from cdp.keys import ADMIN
 from cdp.platform import Platform
-from cdp.privacy.http import forget_router
+from cdp.api.forget import forget_router
 from cdp.segments.values import known_values
 from ingestion.segment import CALL_TYPES
 

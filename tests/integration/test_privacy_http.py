@@ -7,7 +7,7 @@ from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
 from cdp.platform import Platform
-from cdp.privacy.http import forget_router
+from cdp.api.forget import forget_router
 from schemas import parse_envelope
 from tests.events import event, order
 

@@ -13,7 +13,7 @@ from cdp.backup.erasures import ErasureJournal, journal_path
 from cdp.backup.manifest import Manifest, verify
 from cdp.backup.restore import restore_backup
 from cdp.backup.take import take_backup
-from cdp.command_options import ConfigFile, DataDir, err, out
+from cdp.cli.options import ConfigFile, DataDir, err, out
 from cdp.config import load_settings
 from cdp.privacy.forget import AlreadyForgotten, forget
 from cdp.platform import Platform

@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from cdp.audit import cli_actor
-from cdp.command_options import ConfigFile, DataDir, RowFormat, out
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.render import print_rows
+from cdp.cli.render import print_rows
 from cdp.segments import evaluate
 from cdp.segments.consent import NO_PURPOSE, ConsentScope, scope_for
 from cdp.segments.definition import read_definition

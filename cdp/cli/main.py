@@ -10,21 +10,21 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cdp import queries
-from cdp.access_commands import audit_app, keys_app, sources_revoke, sources_rotate
-from cdp.analytics.commands import analytics_app
+from cdp.cli.access import audit_app, keys_app, sources_revoke, sources_rotate
+from cdp.cli.analytics import analytics_app
 from cdp.audit import cli_actor
-from cdp.backup.commands import backup_app, restore
-from cdp.command_options import ConfigFile, DataDir, RowFormat, err, out
+from cdp.cli.backup import backup_app, restore
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
-from cdp.consent_commands import suppress_app
+from cdp.cli.consent import suppress_app
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.privacy.commands import forget_command
-from cdp.quarantine_commands import quarantine_app
-from cdp.render import print_profile, print_rows
+from cdp.cli.privacy import forget_command
+from cdp.cli.quarantine import quarantine_app
+from cdp.cli.render import print_profile, print_rows
 from cdp.runner import Progress as RunProgress
-from cdp.scaleout.commands import scaleout_app
-from cdp.segments.commands import segment_app
+from cdp.cli.scaleout import scaleout_app
+from cdp.cli.segments import segment_app
 from cdp.warehouse.sandbox import QuerySandbox
 from ingestion.jsonl import ImportReport, import_lines
 from schemas.export import export_json_schemas

@@ -11,11 +11,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from cdp.command_options import ConfigFile, DataDir, RowFormat, out
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.render import print_rows
+from cdp.cli.render import print_rows
 from ingestion.validation import Invalid, validate
 from projections.tables import suppressions
 from schemas import Envelope

@@ -14,12 +14,12 @@ import orjson
 import typer
 
 from cdp.audit import cli_actor
-from cdp.command_options import ConfigFile, DataDir, RowFormat, err, out
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.keys import SCOPES, ReadKey
 from cdp.platform import Platform
-from cdp.render import print_rows
+from cdp.cli.render import print_rows
 
 keys_app = typer.Typer(help="Read keys for the HTTP read API, with scopes: " + ", ".join(SCOPES) + ".", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: reads, exports, key changes, forgetting, refused requests.", invoke_without_command=True)

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from cdp.command_options import ConfigFile, DataDir, out
-from cdp.render import print_rows
+from cdp.cli.options import ConfigFile, DataDir, out
+from cdp.cli.render import print_rows
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform

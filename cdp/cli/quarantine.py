@@ -11,12 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from cdp.command_options import ConfigFile, DataDir, RowFormat, err, out
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.privacy.sealed_errors import opened
-from cdp.render import print_rows
+from cdp.cli.render import print_rows
 
 quarantine_app = typer.Typer(help="Events the runner could not read or project, kept aside; replay them after a fix.", no_args_is_help=True)
 

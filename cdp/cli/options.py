@@ -1,5 +1,5 @@
 """What every ``cdp`` command module shares: the consoles and the ``--data-dir``, ``--config`` and
-``--format`` options. The command modules import it and ``cdp.cli`` imports them, never the
+``--format`` options. The command modules import it and ``cdp.cli.main`` imports them, never the
 other way round."""
 
 from enum import Enum
@@ -17,7 +17,7 @@ ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML confi
 
 
 class Rows(str, Enum):
-    """How a command prints rows (``cdp.render.print_rows``)."""
+    """How a command prints rows (``cdp.cli.render.print_rows``)."""
 
     table = "table"
     json = "json"

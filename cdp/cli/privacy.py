@@ -7,7 +7,7 @@ import orjson
 import typer
 
 from cdp.audit import cli_actor
-from cdp.command_options import ConfigFile, DataDir, out
+from cdp.cli.options import ConfigFile, DataDir, out
 from cdp.config import load_settings
 from cdp.platform import Platform
 from cdp.privacy.forget import forget

@@ -8,10 +8,10 @@ import typer
 from cdp.analytics import channels, charts, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
 from cdp.analytics.chart_files import check_path, write_chart
 from cdp.analytics.window import window
-from cdp.command_options import ConfigFile, DataDir, RowFormat, out
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, out
 from cdp.config import load_settings
 from cdp.platform import Platform
-from cdp.render import print_rows
+from cdp.cli.render import print_rows
 
 analytics_app = typer.Typer(help="Marketer analytics: funnel, retention, lifecycle flow, satisfaction, revenue, channels, SLA.", no_args_is_help=True)
 
