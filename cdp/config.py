@@ -46,14 +46,29 @@ class EventStoreSettings(BaseModel):
     postgres: PostgresSettings = PostgresSettings()
 
 
-class WarehouseSettings(BaseModel):
-    """``chdb``: embedded, under the data directory. ``clickhouse``: a ClickHouse server 24.8+ over
-    the native protocol (host, port, user, password below; ``CDP_WAREHOUSE__HOST`` etc.)."""
+class EmbeddedServerSettings(BaseModel):
+    """The ClickHouse server the platform manages on the embedded default (``cdp.warehouse.managed``, docs/bi.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["chdb", "clickhouse"] = "chdb"
+    tcp_port: Annotated[int, Field(ge=0, le=65535)] = 0  # native protocol on 127.0.0.1; 0: a free port chosen on first start and kept
+    http_port: Annotated[int, Field(ge=0, le=65535)] = 0  # HTTP (clickhouse-connect, Superset, Metabase, Grafana); 0: chosen once and kept
+    idle_stop_seconds: Annotated[float, Field(gt=0)] = 10  # stops after this long with no client connected (unless `cdp warehouse start` pinned it)
+    # limits of the reading users (`cdp sql`, the HTTP query doors, BI tools): per query
+    query_max_seconds: PositiveInt = 60
+    query_max_memory_bytes: PositiveInt = 4 * 1024**3
+
+
+class WarehouseSettings(BaseModel):
+    """``embedded``: a ClickHouse server the platform starts for the data directory (``embedded``
+    below). ``clickhouse``: your own ClickHouse server 24.8+ over the native protocol (host, port,
+    user, password below; ``CDP_WAREHOUSE__HOST`` etc.). One code path talks to both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["embedded", "clickhouse"] = "embedded"
     database: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "cdp"
+    embedded: EmbeddedServerSettings = EmbeddedServerSettings()
     host: str = "127.0.0.1"
     port: Annotated[int, Field(gt=0, le=65535)] = 9000
     user: str = "default"
@@ -63,15 +78,16 @@ class WarehouseSettings(BaseModel):
     connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10
     send_receive_timeout_seconds: Annotated[float, Field(gt=0)] = 300
     retries: Annotated[int, Field(ge=0)] = 3  # per statement, on network failures
-    # The server user that SQL a person wrote (`cdp sql`) runs as: give it only SELECT on DATABASE.* and a
-    # readonly profile (docs/bi.md). Empty: the user above, with readonly = 1 per query.
+    # Your server's user that SQL a person wrote (`cdp sql`) runs as: give it only SELECT on DATABASE.* and a
+    # readonly profile with time and memory limits (docs/bi.md). Empty: the user above, with readonly = 1 per query.
+    # The embedded server has its own (cdp_query).
     query_user: str = ""
     query_password: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
-    def _query_user_needs_a_server(self) -> "WarehouseSettings":
+    def _query_user_needs_your_server(self) -> "WarehouseSettings":
         if self.query_user and self.backend != "clickhouse":
-            raise ValueError("query_user needs backend = 'clickhouse' (the embedded warehouse has no users)")
+            raise ValueError("query_user needs backend = 'clickhouse' (the embedded server has its own, cdp_query)")
         return self
 
 

@@ -13,10 +13,6 @@ class StoreUnavailable(CdpError):
     pass
 
 
-class WarehouseBusy(CdpError):
-    pass
-
-
 class QueryRefused(CdpError):
     pass
 
@@ -32,4 +28,4 @@ class SegmentInvalid(CdpError):
 # Failures of a store rather than of the request: an HTTP door answers them as its own fault (500
 # with an error id, the detail in its log), never with their text, which may name files or hosts.
 # (``cdp sql`` shows a QueryRefused: there the query is the user's.)
-STORE_FAULTS = (StoreUnavailable, WarehouseBusy, WarehouseUnavailable, QueryRefused)
+STORE_FAULTS = (StoreUnavailable, WarehouseUnavailable, QueryRefused)

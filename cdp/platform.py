@@ -67,20 +67,19 @@ class Platform:
 
     @cached_property
     def warehouse(self) -> Warehouse:
-        warehouse = open_warehouse(self.settings.warehouse, self.settings.warehouse_path)
+        warehouse = open_warehouse(self.settings)
         migrate(warehouse)
         return warehouse
 
     @cached_property
     def query_warehouse(self) -> Warehouse:
-        """Where SQL a person wrote runs (through ``QuerySandbox``), read-only: on a server as
-        ``warehouse.query_user`` when one is set, else the warehouse itself."""
-        if self.settings.warehouse.query_user:
-            warehouse = open_warehouse(self.settings.warehouse, self.settings.warehouse_path, as_query_user=True)
-        else:
-            warehouse = self.warehouse
-        warehouse.make_read_only()
-        return warehouse
+        """Where SQL a person wrote runs (through ``QuerySandbox``), read-only: as the embedded server's
+        ``cdp_query`` or your server's ``warehouse.query_user`` when one is set, else the warehouse itself."""
+        if self.settings.warehouse.backend == "embedded" or self.settings.warehouse.query_user:
+            self.warehouse  # migrated first: the query user may not create the database
+            return open_warehouse(self.settings, as_query_user=True)  # a user that can only read
+        self.warehouse.make_read_only()
+        return self.warehouse
 
     @cached_property
     def runner(self) -> EmbeddedRunner:

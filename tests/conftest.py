@@ -7,8 +7,18 @@ import pytest
 
 from cdp.config import Settings, load_settings
 from cdp.platform import Platform
+from cdp.warehouse.managed import ManagedServer
 from tests.services.clickhouse import ClickHouseServer, clickhouse_server
 from tests.services.postgres import PostgresServer, postgres_server
+
+
+@pytest.fixture(autouse=True)
+def stop_warehouse_servers(tmp_path: Path) -> Iterator[None]:
+    """Stops the managed warehouse servers of the test's data directories, instead of leaving them
+    to stop by themselves when idle (each holds ~300 MB)."""
+    yield
+    for pid_file in [*tmp_path.glob("warehouse-server/pid"), *tmp_path.glob("*/warehouse-server/pid"), *tmp_path.glob("*/*/warehouse-server/pid")]:
+        ManagedServer.at(pid_file.parent).stop(wait=False)
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ With ``collector.workers = 1`` one process does everything: uvicorn's event loop
 writer thread and the runner thread. With more workers the supervisor (this process) binds the
 port once and starts that many collector processes on the shared listening socket, each with
 its own group writer (SQLite serialises their commits, across processes); the supervisor itself
-runs the embedded runner, the only process that opens the warehouse (chDB allows one per
-directory). The runner's progress reaches every worker's ``/health`` through shared memory, the
-number of quarantined events through the quarantine store each of them opens.
-So with several workers the read API is served only on a ClickHouse server warehouse, and
-forgetting over HTTP only with one worker (``cdp forget`` otherwise, with the server stopped).
+runs the embedded runner. The runner's progress reaches every worker's ``/health`` through
+shared memory, the number of quarantined events through the quarantine store each of them opens.
+Every process reads the warehouse server (docs/architecture.md, "What starts what"); forgetting
+over HTTP needs one worker, because a forget holds the runner's lock (``cdp forget`` otherwise).
 """
 
 import gc
@@ -156,8 +155,8 @@ def _worker(settings: Settings, host: str, port: int, progress: SharedProgress |
     listener.listen(2048)
     with Platform(settings) as platform:
         collector = build_collector(platform, progress)
-        # the supervisor's runner owns an embedded warehouse, and a forget must hold the runner's lock
-        app = create_app(collector, platform, reads=settings.warehouse.backend != "chdb", erasure=False)
+        # a forget must hold the runner's lock, which is the supervisor's
+        app = create_app(collector, platform, erasure=False)
         _run(uvicorn.Server(server_config(app, settings.collector, "", 0)), sockets=[listener])
 
 

@@ -25,6 +25,7 @@ from cdp.cli.render import print_profile, print_rows
 from cdp.runner import Progress as RunProgress
 from cdp.cli.scaleout import scaleout_app
 from cdp.cli.segments import segment_app
+from cdp.cli.warehouse import warehouse_app
 from cdp.warehouse.sandbox import QuerySandbox
 from ingestion.jsonl import ImportReport, import_lines
 from schemas.export import export_json_schemas
@@ -440,6 +441,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
 app.add_typer(suppress_app, name="suppress")
+app.add_typer(warehouse_app, name="warehouse")
 app.command("forget")(forget_command)
 app.add_typer(keys_app, name="keys")
 sources_app.command("rotate")(sources_rotate)

@@ -1,7 +1,7 @@
 """Removes a forgotten customer's personal data from the warehouse, leaving no copy on disk.
 
 An ``ALTER TABLE ... UPDATE/DELETE`` mutation would write new parts but keep the old ones, with the
-plaintext, on disk until ``old_parts_lifetime`` passes (and chDB runs no cleanup in between). So
+plaintext, on disk until ``old_parts_lifetime`` passes. So
 each table holding the customer's personal data is rewritten instead: a copy gets every other row
 as is and the customer's rows scrubbed (``SELECT * REPLACE``), the copy is swapped in with
 ``EXCHANGE TABLES`` (atomic; materialized views follow the name) and the old table is dropped with

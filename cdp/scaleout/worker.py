@@ -272,7 +272,7 @@ def create_app(settings: Settings) -> faust.App:
 
 
 def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
-    warehouse = open_warehouse(settings.warehouse, settings.warehouse_path)
+    warehouse = open_warehouse(settings)
     migrate(warehouse)
     sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
     postgres = settings.event_store.postgres

@@ -1,7 +1,5 @@
-"""The analytical warehouse: a small interface, one implementation per engine.
-
-Backends: ``chdb`` (ClickHouse's engine in-process, the embedded default). The ClickHouse server
-backend (clickhouse-driver) implements the same interface with the same DDL and SQL.
+"""The analytical warehouse: a small interface over a ClickHouse server (``clickhouse_backend``),
+the one the platform manages on the embedded default (``managed``) or your own (``backends``).
 """
 
 from typing import Any, Protocol

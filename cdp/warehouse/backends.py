@@ -1,31 +1,35 @@
-"""Opens the configured warehouse backend. Backends are imported only when chosen."""
+"""Opens the warehouse: the managed server of the embedded default, or your own ClickHouse server.
+Both are a ClickHouse server reached with clickhouse-driver, through one code path."""
 
-from pathlib import Path
+from clickhouse_driver import Client
 
-from cdp.config import WarehouseSettings
-from cdp.warehouse import Warehouse
+from cdp.config import Settings
+from cdp.warehouse.clickhouse_backend import ClickHouseWarehouse
+from cdp.warehouse.managed import QUERY, WRITER, ManagedServer
 
 
-def open_warehouse(settings: WarehouseSettings, embedded_path: Path, as_query_user: bool = False) -> Warehouse:
-    """The warehouse ``settings`` name; ``embedded_path`` is where chDB keeps its files. ``as_query_user``:
-    connect to the server as ``settings.query_user`` (which may only read), not as the writing user."""
-    if settings.backend == "clickhouse":
-        from clickhouse_driver import Client
+def open_warehouse(settings: Settings, as_query_user: bool = False) -> ClickHouseWarehouse:
+    """The configured warehouse; ``as_query_user``: as the user that SQL a person wrote runs as
+    (which may only read), not as the writing user."""
+    warehouse = settings.warehouse
+    timeouts = {"connect_timeout": warehouse.connect_timeout_seconds, "send_receive_timeout": warehouse.send_receive_timeout_seconds}
+    if warehouse.backend == "embedded":
+        server = ManagedServer.of(settings)
+        user = QUERY if as_query_user else WRITER
 
-        from cdp.warehouse.clickhouse_backend import ClickHouseWarehouse
-
-        client = Client(
-            settings.host,
-            port=settings.port,
-            user=settings.query_user if as_query_user else settings.user,
-            password=(settings.query_password if as_query_user else settings.password).get_secret_value(),
-            secure=settings.secure,
-            compression=False if settings.compression == "none" else settings.compression,
-            connect_timeout=settings.connect_timeout_seconds,
-            send_receive_timeout=settings.send_receive_timeout_seconds,
-            client_name="cdp",
-        )
-        return ClickHouseWarehouse(client, settings.database, retries=settings.retries, create_database=not as_query_user)
-    from cdp.warehouse.chdb_backend import ChdbWarehouse
-
-    return ChdbWarehouse(embedded_path, settings.database)
+        def connect() -> Client:
+            server.ensure_running()
+            return server.client(user, compression="lz4", **timeouts)
+    else:
+        def connect() -> Client:
+            return Client(
+                warehouse.host,
+                port=warehouse.port,
+                user=warehouse.query_user if as_query_user else warehouse.user,
+                password=(warehouse.query_password if as_query_user else warehouse.password).get_secret_value(),
+                secure=warehouse.secure,
+                compression=False if warehouse.compression == "none" else warehouse.compression,
+                client_name="cdp",
+                **timeouts,
+            )
+    return ClickHouseWarehouse(connect, warehouse.database, retries=warehouse.retries, create_database=not as_query_user)

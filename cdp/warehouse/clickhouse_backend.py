@@ -1,16 +1,18 @@
-"""The scale-out warehouse: a ClickHouse server (24.8+) over the native protocol (clickhouse-driver).
+"""The warehouse: a ClickHouse server (24.8+) over the native protocol (clickhouse-driver), the
+embedded default's managed server (``cdp.warehouse.managed``) or your own.
 
 Inserts are columnar and compressed. A failed network round trip is retried on a fresh
-connection, and a transient server error (overload, too many parts, ...) after a pause. Each
+connection (made by ``connect``, which starts the managed server again if it stopped), and a transient server error (overload, too many parts, ...) after a pause. Each
 insert carries a deduplication token derived from its rows, the same on every attempt, so a
 retried batch whose first attempt did land is dropped by the server instead of being stored twice
-(tables set ``non_replicated_deduplication_window``, see migration 10). Results come back in the same form
-chDB gives (JSON values), so callers cannot tell the backends apart.
+(tables set ``non_replicated_deduplication_window``, see migration 10). Results come back as JSON
+values (``column_types.to_json_value``).
 """
 
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -39,11 +41,12 @@ TRANSIENT_SERVER_ERRORS = frozenset({
 
 
 class ClickHouseWarehouse:
-    def __init__(self, client: Client, database: str, retries: int = 3, backoff_seconds: float = 0.2, create_database: bool = True):
-        """``client`` connects on first use, and again after a network failure; ``create_database=False``
-        for a user that may only read."""
+    def __init__(self, connect: Callable[[], Client], database: str, retries: int = 3, backoff_seconds: float = 0.2, create_database: bool = True):
+        """``connect`` gives a client (which connects on first use), again after a network failure;
+        ``create_database=False`` for a user that may only read."""
         self.database = database
-        self._client = client
+        self._connect = connect
+        self._client = connect()
         self._retries = retries
         self._backoff = backoff_seconds
         self._settings: dict[str, Any] = {}
@@ -109,6 +112,7 @@ class ClickHouseWarehouse:
                     raise WarehouseUnavailable(f"ClickHouse server unreachable after {attempt + 1} attempts: {first_line(str(error))}") from None
                 self._client.disconnect()
                 time.sleep(self._backoff * 2**attempt)
+                self._client = self._connect()
                 attempt += 1
             except DriverError as error:
                 raise WarehouseUnavailable(f"ClickHouse server: {first_line(str(error))}") from None

@@ -1,8 +1,8 @@
-"""ClickHouse column types as trees, and the value conversions the server backend needs.
+"""ClickHouse column types as trees, and the value conversions the warehouse needs.
 
-The native protocol hands back Python objects (datetime, Decimal, UUID, tuples); chDB hands back
-JSONEachRow. ``to_json_value`` turns the former into the latter, so both backends return the same
-rows for the same query. ``to_insert_value`` accepts the text form of dates that rows may carry.
+The native protocol hands back Python objects (datetime, Decimal, UUID, tuples); callers get JSON
+values (what the HTTP API and the CLI print): ``to_json_value`` turns the former into the latter.
+``to_insert_value`` accepts the text form of dates that rows may carry.
 """
 
 import math

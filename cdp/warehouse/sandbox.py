@@ -17,8 +17,10 @@ allow-lists; anything not on them is refused:
   host and paths, or call models over the network (``file``, ``getSetting``, ``dictGet``,
   ``hostName``, ``aiGenerate``, ...);
 - syntax tree nodes are ``NODE_TYPES``.
-``readonly = 1`` (``Warehouse.make_read_only``) stays as a second wall; on chDB it does not stop
-``INTO OUTFILE`` nor the ``file()`` function, which is why this module exists.
+The server's own walls stand behind it: the query user's readonly profile and grants (SELECT on
+the platform's database only; no file, URL or remote table function) and, on the managed server,
+a ``user_files_path`` that is empty. But ``readonly`` alone does not stop the scalar ``file()``
+function on every server, which is why this module exists.
 """
 
 import re

@@ -1,4 +1,4 @@
-"""Statement text checks shared by every backend: one statement per query, one-line error messages."""
+"""Statement text checks: one statement per query, one-line error messages."""
 
 from cdp.errors import QueryRefused
 
@@ -6,8 +6,7 @@ from cdp.errors import QueryRefused
 def single_statement(sql: str) -> str:
     """The statement without trailing semicolons; refuses text holding more than one statement.
 
-    chDB runs every statement of a multi-statement text, unlike a server's native protocol; both
-    backends refuse such text the same way.
+    A server's native protocol refuses such text with a parse error; this says why, before it is sent.
     """
     text = sql.strip().rstrip(";").rstrip()
     quote = None

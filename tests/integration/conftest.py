@@ -1,30 +1,27 @@
-"""Integration fixtures: a migrated, empty warehouse on each backend (for tests written once for both), and a Kafka-protocol broker.
+"""Integration fixtures: a migrated, empty warehouse (the embedded default's managed server), and a Kafka-protocol broker.
 
 Module-scoped (migrating costs a second or two): a test module fills it once and only reads.
 """
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from cdp.config import WarehouseSettings
+from cdp.config import Settings
 from cdp.warehouse.backends import open_warehouse
+from cdp.warehouse.managed import ManagedServer
 from cdp.warehouse.migrations import migrate
 from tests.services.kafka import KafkaBroker, kafka_broker
 
 
-@pytest.fixture(scope="module", params=["chdb", "clickhouse"])
-def any_warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    if request.param == "clickhouse":
-        server = request.getfixturevalue("clickhouse")
-        settings = WarehouseSettings(backend="clickhouse", host=server.host, port=server.port, database=f"t_{uuid.uuid4().hex[:12]}")
-    else:
-        settings = WarehouseSettings(database="cdp")
-    warehouse = open_warehouse(settings, tmp_path_factory.mktemp("warehouse"))
+@pytest.fixture(scope="module")
+def any_warehouse(tmp_path_factory: pytest.TempPathFactory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    warehouse = open_warehouse(settings)
     migrate(warehouse)
     yield warehouse
     warehouse.close()
+    ManagedServer.of(settings).stop()
 
 
 @pytest.fixture(scope="module")

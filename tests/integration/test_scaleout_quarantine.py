@@ -87,7 +87,7 @@ def test_a_worker_skips_events_it_cannot_open_or_project_and_processes_the_rest(
         stored = platform.events.store.read(0, 10)
     watermark = 1767268800000
     batch = [messages.decode(messages.event(n.id, 0, watermark, f"customer-{n.id}", n.state)) for n in stored] + [messages.decode(messages.tick(8, watermark))]
-    warehouse = open_warehouse(settings.warehouse, settings.warehouse_path)
+    warehouse = open_warehouse(settings)
     migrate(warehouse)
     postgres_settings = settings.event_store.postgres
     pipeline = Pipeline(settings)

@@ -61,7 +61,7 @@ def deployments(postgres: PostgresServer, clickhouse: ClickHouseServer, tmp_path
         server = fresh_database(postgres, "recovery")  # the workers' state of one deployment
         pg = PostgresSettings(host=server.host, port=server.port, dbname=server.dbname, user=server.user, password=server.password)
         settings = WarehouseSettings(backend="clickhouse", host=clickhouse.host, port=clickhouse.port, database=f"t_{uuid.uuid4().hex[:12]}")
-        warehouse = open_warehouse(settings, tmp_path)
+        warehouse = open_warehouse(Settings(data_dir=tmp_path, warehouse=settings))
         migrate(warehouse)
         opened.append(warehouse)
 

@@ -37,10 +37,10 @@ class RefusesInserts:
 @pytest.mark.parametrize("landed", [True, False], ids=["stored-then-error", "refused"])
 def test_a_transient_server_error_is_retried_with_the_same_token(clickhouse: ClickHouseServer, landed: bool):
     database = f"t_{uuid.uuid4().hex[:12]}"
-    setup = ClickHouseWarehouse(Client(clickhouse.host, port=clickhouse.port), database)
+    setup = ClickHouseWarehouse(lambda: Client(clickhouse.host, port=clickhouse.port), database)
     migrate(setup)
     flaky = RefusesInserts(Client(clickhouse.host, port=clickhouse.port), code=252, landed=landed)  # TOO_MANY_PARTS
-    warehouse = ClickHouseWarehouse(flaky, database, retries=2, backoff_seconds=0)
+    warehouse = ClickHouseWarehouse(lambda: flaky, database, retries=2, backoff_seconds=0)
     flaky.fail = 2
     warehouse.insert("events", [event_row(1), event_row(2)])
     rows = setup.query(f"SELECT position, count() AS copies FROM `{database}`.events GROUP BY position ORDER BY position")  # no FINAL: raw copies
@@ -50,10 +50,10 @@ def test_a_transient_server_error_is_retried_with_the_same_token(clickhouse: Cli
 
 def test_a_lasting_or_permanent_server_error_is_refused(clickhouse: ClickHouseServer):
     database = f"t_{uuid.uuid4().hex[:12]}"
-    migrate(ClickHouseWarehouse(Client(clickhouse.host, port=clickhouse.port), database))
+    migrate(ClickHouseWarehouse(lambda: Client(clickhouse.host, port=clickhouse.port), database))
     for code, fail, attempts in ((252, 5, 3), (60, 1, 1)):  # too many parts beyond the retries; UNKNOWN_TABLE at once
         flaky = RefusesInserts(Client(clickhouse.host, port=clickhouse.port), code=code, landed=False)
-        warehouse = ClickHouseWarehouse(flaky, database, retries=2, backoff_seconds=0)
+        warehouse = ClickHouseWarehouse(lambda: flaky, database, retries=2, backoff_seconds=0)
         flaky.fail = fail
         with pytest.raises(QueryRefused, match="refused for the test"):
             warehouse.insert("events", [event_row(3)])

@@ -8,7 +8,7 @@ import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import NetworkError
 
-from cdp.config import WarehouseSettings
+from cdp.config import Settings, WarehouseSettings
 from cdp.errors import WarehouseUnavailable
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.clickhouse_backend import ClickHouseWarehouse
@@ -26,7 +26,7 @@ class TestClickHouseWarehouse(WarehouseContract):
     @pytest.fixture
     def reopen(self, clickhouse: ClickHouseServer, tmp_path) -> Callable[[], ClickHouseWarehouse]:
         settings = server_settings(clickhouse)
-        return lambda: open_warehouse(settings, tmp_path)
+        return lambda: open_warehouse(Settings(data_dir=tmp_path, warehouse=settings))
 
     @pytest.fixture
     def warehouse(self, reopen: Callable[[], ClickHouseWarehouse]):
@@ -57,7 +57,7 @@ class LosesAnswers:
 @pytest.mark.parametrize("landed", [True, False], ids=["answer-lost", "request-lost"])
 def test_a_retried_insert_is_stored_once(clickhouse: ClickHouseServer, landed: bool):
     database = f"t_{uuid.uuid4().hex[:12]}"
-    setup = ClickHouseWarehouse(Client(clickhouse.host, port=clickhouse.port), database)
+    setup = ClickHouseWarehouse(lambda: Client(clickhouse.host, port=clickhouse.port), database)
     migrate(setup)
     assert_retried_insert_stored_once(clickhouse, setup, landed)
 
@@ -65,7 +65,7 @@ def test_a_retried_insert_is_stored_once(clickhouse: ClickHouseServer, landed: b
 def test_a_table_created_by_its_ddl_alone_deduplicates_a_retried_insert(clickhouse: ClickHouseServer):
     """The deduplication window is in ``Table.create_sql``: a new table has it without migration 10."""
     database = f"t_{uuid.uuid4().hex[:12]}"
-    setup = ClickHouseWarehouse(Client(clickhouse.host, port=clickhouse.port), database)
+    setup = ClickHouseWarehouse(lambda: Client(clickhouse.host, port=clickhouse.port), database)
     setup.execute(events.TABLE.create_sql(database))
     assert_retried_insert_stored_once(clickhouse, setup, landed=True)
 
@@ -73,7 +73,7 @@ def test_a_table_created_by_its_ddl_alone_deduplicates_a_retried_insert(clickhou
 def assert_retried_insert_stored_once(clickhouse: ClickHouseServer, setup: ClickHouseWarehouse, landed: bool) -> None:
     database = setup.database
     flaky = LosesAnswers(Client(clickhouse.host, port=clickhouse.port), fail=0, landed=landed)
-    warehouse = ClickHouseWarehouse(flaky, database, retries=2, backoff_seconds=0)
+    warehouse = ClickHouseWarehouse(lambda: flaky, database, retries=2, backoff_seconds=0)
     warehouse.insert("events", [event_row(9)])  # warm the column cache with a different batch
     flaky.fail = 1
     warehouse.insert("events", [event_row(1), event_row(2)])
@@ -85,12 +85,12 @@ def assert_retried_insert_stored_once(clickhouse: ClickHouseServer, setup: Click
 def test_an_unreachable_server_is_one_clear_error(tmp_path):
     settings = WarehouseSettings(backend="clickhouse", host="127.0.0.1", port=1, retries=1, connect_timeout_seconds=1)
     with pytest.raises(WarehouseUnavailable, match="unreachable after 2 attempts"):
-        open_warehouse(settings, tmp_path)
+        open_warehouse(Settings(data_dir=tmp_path, warehouse=settings))
 
 
 @pytest.mark.parametrize("compression", ["lz4", "zstd", "none"])
 def test_every_compression_setting_works(clickhouse: ClickHouseServer, tmp_path, compression: str):
-    warehouse = open_warehouse(server_settings(clickhouse, compression=compression), tmp_path)
+    warehouse = open_warehouse(Settings(data_dir=tmp_path, warehouse=server_settings(clickhouse, compression=compression)))
     migrate(warehouse)
     warehouse.insert("events", [event_row(p) for p in range(1, 2001)])
     assert warehouse.query(f"SELECT count() AS n FROM `{warehouse.database}`.events") == [{"n": 2000}]

@@ -18,7 +18,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 def test_defaults_follow_the_domain():
     settings = load_settings()
     assert settings.data_dir == Path(".cdp")
-    assert settings.event_store.backend == "sqlite" and settings.warehouse.backend == "chdb"
+    assert settings.event_store.backend == "sqlite" and settings.warehouse.backend == "embedded"
     life = settings.lifecycle
     assert (life.loyal_min_purchases, life.loyal_window_days, life.at_risk_default_days, life.churn_inactive_days, life.complaint_sla_hours) == (4, 365, 90, 180, 24)
 

@@ -1,0 +1,66 @@
+"""The managed warehouse server's own process: ClickHouse from the chdb-core wheel, serving one data directory.
+
+chDB embeds clickhouse-local, whose full main (the private ``chdb._chdb.query``, so chdb-core is
+pinned) reads ``config.xml`` from the current directory and can open native TCP and HTTP
+listeners. This process runs one blocking multi-statement query in the server's directory: open
+the listeners, tell the platform the ports (the ``listening`` file), then sleep row by row until
+the query is killed (``ManagedServer.stop`` or the idle watcher below), and exit. The blocking
+query runs as ``default``, which is why that user stays passwordless with only the grants it
+needs (docs/bi.md, "Who can connect").
+
+The idle watcher (a thread, a client of its own server) stops the server after
+``idle_stop_seconds`` with no other connection, unless the server is pinned (``cdp warehouse start``).
+"""
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from cdp.warehouse.managed import BLOCKER, ManagedServer
+
+POLL_SECONDS = 0.5
+
+
+def serve(root: Path, data_path: Path, idle_stop_seconds: float) -> None:
+    os.chdir(root)
+    from chdb import _chdb
+
+    threading.Thread(target=_watch_idle, args=(root, idle_stop_seconds), daemon=True).start()
+    try:
+        _chdb.query(
+            "SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; "
+            f"SELECT getServerPort('tcp_port'), getServerPort('http_port') INTO OUTFILE '{root / 'listening'}' TRUNCATE FORMAT CSV; "
+            f"{BLOCKER} SETTINGS max_block_size = 1",
+            "CSV",
+            path=str(data_path),
+        )
+    except RuntimeError as error:  # the blocker killed: the way this server stops
+        if "QUERY_WAS_CANCELLED" not in str(error):
+            print(f"the warehouse server stopped: {error}", file=sys.stderr)
+            sys.exit(1)
+
+
+def _watch_idle(root: Path, idle_stop_seconds: float) -> None:
+    server = ManagedServer.at(root)
+    while not (root / "listening").exists():
+        time.sleep(POLL_SECONDS)
+    idle_since = time.monotonic()
+    client = server.writer_client()
+    while True:
+        time.sleep(POLL_SECONDS)
+        try:
+            others = server.client_connections(client) - 1  # this watcher is one of them
+        except Exception:  # a transient failure of its own connection: look again
+            client.disconnect()
+            continue
+        if others > 0 or server.pinned:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= idle_stop_seconds:
+            server.kill_blocker(client)
+            return
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]))
