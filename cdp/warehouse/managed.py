@@ -10,9 +10,11 @@ It stops by itself after ``idle_stop_seconds`` with no client connected (unless 
 ``cdp warehouse start``), or with ``cdp warehouse stop``.
 
 Files, in ``DATA_DIR/warehouse-server/`` (mode 0700): ``credentials.json`` (0600: the generated
-passwords and the ports, chosen once and kept so BI tools keep working across restarts),
-``config.xml`` and ``users.xml`` (written at each start), ``pid``, ``listening`` (written by the
-server once it listens), ``pinned``, ``server.log``; the data itself stays in ``DATA_DIR/warehouse``.
+passwords and the ports, chosen once and kept so BI tools keep working across restarts), ``pid``,
+``pinned``, ``server.log``, and ``server/``, the only directory the server process may use besides
+the data (``confinement``): ``config.xml`` and ``users.xml`` (written at each start, password
+hashes only), ``listening`` (written once it listens), its temporary files. The data itself stays
+in ``DATA_DIR/warehouse``. The server process gets no secret from the environment.
 
 Users (docs/bi.md): ``cdp`` writes the platform's database; ``cdp_query`` runs SQL a person wrote
 (``cdp sql``, through ``QuerySandbox``) and ``cdp_bi`` is for BI tools: both only SELECT on the
@@ -105,6 +107,12 @@ class ManagedServer:
         return self._answers()
 
     @property
+    def run_dir(self) -> Path:
+        """The server process's own directory (its configuration, users, temporary files): all it may
+        read and write besides the data (``confinement``); the credentials stay one level up."""
+        return self.root / "server"
+
+    @property
     def pid(self) -> int | None:
         try:
             return int((self.root / "pid").read_text())
@@ -166,7 +174,7 @@ class ManagedServer:
 
     def _answers(self) -> bool:
         pid = self.pid
-        if pid is None or not _alive(pid) or not (self.root / "listening").exists():
+        if pid is None or not _alive(pid) or not (self.run_dir / "listening").exists():
             return False
         try:
             socket.create_connection((HOST, self.endpoint.tcp_port), timeout=2).close()
@@ -185,19 +193,22 @@ class ManagedServer:
             raise WarehouseUnavailable(f"the warehouse server in {self.root} is not running")
         self._data_path.mkdir(parents=True, exist_ok=True)
         credentials = self._credentials()
-        _write_private(self.root / "config.xml", self._config(credentials))
-        _write_private(self.root / "users.xml", self._users(credentials))
-        (self.root / "listening").unlink(missing_ok=True)
+        self.run_dir.mkdir(mode=0o700, exist_ok=True)
+        _write_private(self.run_dir / "config.xml", self._config(credentials))
+        _write_private(self.run_dir / "users.xml", self._users(credentials))
+        (self.run_dir / "listening").unlink(missing_ok=True)
         with (self.root / "server.log").open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cdp.warehouse.server_process", str(self.root), str(self._data_path), str(self._embedded.idle_stop_seconds)],
-                cwd=self.root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # outlives this process and its Ctrl-C
+                [sys.executable, "-m", "cdp.warehouse.server_process", str(self.root), str(self._data_path), str(self._embedded.idle_stop_seconds),
+                 "unconfined" if self._embedded.allow_unconfined else "confined"],
+                cwd=self.run_dir, env=_server_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # outlives this process and its Ctrl-C
             )
         threading.Thread(target=process.wait, daemon=True).start()  # reaps it if it stops while this process lives
         (self.root / "pid").write_text(str(process.pid))
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
-            if (self.root / "listening").exists() and self._answers():
+            if self._answers():
                 return
             if process.poll() is not None:
                 break
@@ -229,7 +240,7 @@ class ManagedServer:
             "<clickhouse>"
             f"<tcp_port>{credentials['tcp_port']}</tcp_port><http_port>{credentials['http_port']}</http_port>"
             f"<listen_host>{HOST}</listen_host><users_config>users.xml</users_config>"
-            f"<user_files_path>{self.root / 'no-user-files'}/</user_files_path>"
+            f"<user_files_path>{self.run_dir / 'user_files'}/</user_files_path><tmp_path>{self.run_dir / 'tmp'}/</tmp_path>"
             "<logger><level>warning</level><console>1</console></logger>"
             "<shutdown_wait_unfinished>2</shutdown_wait_unfinished>"
             "<access_control_improvements><select_from_system_db_requires_grant>true</select_from_system_db_requires_grant></access_control_improvements>"
@@ -267,6 +278,14 @@ class ManagedServer:
 </users>
 </clickhouse>
 """
+
+
+SERVER_ENVIRONMENT = ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+
+
+def _server_environment() -> dict[str, str]:
+    """What the server process may know of this one's environment: no secret (``CDP_PRIVACY__MASTER_KEY``, …)."""
+    return {name: value for name, value in os.environ.items() if name in SERVER_ENVIRONMENT}
 
 
 def _sha256(password: str) -> str:

@@ -18,22 +18,33 @@ import threading
 import time
 from pathlib import Path
 
+from cdp.warehouse import confinement
 from cdp.warehouse.managed import BLOCKER, ManagedServer
 
 POLL_SECONDS = 0.5
+READABLE = [Path("/usr/share/zoneinfo"), Path("/etc/localtime"), Path("/proc/self"), Path("/proc/meminfo"), Path("/proc/stat"), Path("/proc/loadavg"), Path("/proc/cpuinfo"), Path("/sys/fs/cgroup"), Path("/sys/devices/system/cpu")]
 
 
-def serve(root: Path, data_path: Path, idle_stop_seconds: float) -> None:
-    os.chdir(root)
+def serve(root: Path, data_path: Path, idle_stop_seconds: float, allow_unconfined: bool) -> None:
+    server = ManagedServer.at(root)
+    os.chdir(server.run_dir)
     from chdb import _chdb
 
-    threading.Thread(target=_watch_idle, args=(root, idle_stop_seconds), daemon=True).start()
+    threading.Thread(target=_watch_idle, args=(server, idle_stop_seconds), daemon=True).start()  # before the confinement: it reads the credentials
+    endpoint = server.endpoint
+    try:
+        confinement.confine(read=READABLE, write=[server.run_dir, data_path], ports=[endpoint.tcp_port, endpoint.http_port])
+    except confinement.ConfinementUnavailable as error:
+        if not allow_unconfined:
+            sys.exit(f"{error}: the warehouse server will not run unconfined, where any query could read any file this user can "
+                     "(set warehouse.embedded.allow_unconfined = true on a machine only you use, or use your own ClickHouse server)")
+        print(f"warning: {error}; running unconfined (warehouse.embedded.allow_unconfined)", file=sys.stderr)
     try:
         _chdb.query(
             "SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; "
-            f"SELECT getServerPort('tcp_port'), getServerPort('http_port') INTO OUTFILE '{root / 'listening'}' TRUNCATE FORMAT CSV; "
+            f"SELECT getServerPort('tcp_port'), getServerPort('http_port') INTO OUTFILE '{server.run_dir / 'listening'}' TRUNCATE FORMAT CSV; "
             f"{BLOCKER} SETTINGS max_block_size = 1",
-            "CSV",
+            "TabSeparated",  # also the HTTP interface's default format, which clients such as clickhouse-connect expect
             path=str(data_path),
         )
     except RuntimeError as error:  # the blocker killed: the way this server stops
@@ -42,9 +53,8 @@ def serve(root: Path, data_path: Path, idle_stop_seconds: float) -> None:
             sys.exit(1)
 
 
-def _watch_idle(root: Path, idle_stop_seconds: float) -> None:
-    server = ManagedServer.at(root)
-    while not (root / "listening").exists():
+def _watch_idle(server: ManagedServer, idle_stop_seconds: float) -> None:
+    while not (server.run_dir / "listening").exists():
         time.sleep(POLL_SECONDS)
     idle_since = time.monotonic()
     client = server.writer_client()
@@ -63,4 +73,4 @@ def _watch_idle(root: Path, idle_stop_seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]))
+    serve(Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "unconfined")

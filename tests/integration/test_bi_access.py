@@ -1,0 +1,152 @@
+"""BI tools on the default install (docs/bi.md): the read-only BI user of the managed warehouse
+server, with a real client of each protocol — clickhouse-connect over HTTP (what Superset uses)
+and clickhouse-driver over the native protocol. Reads work; writes, files, URLs, other servers,
+other users' queries and raised limits are refused."""
+
+import re
+from pathlib import Path
+
+import clickhouse_connect
+import orjson
+import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError
+from clickhouse_driver import Client
+from clickhouse_driver.errors import ServerException
+
+from cdp.config import load_settings
+from cdp.warehouse.managed import BI, ManagedServer
+from cdp.workload import generate
+from tests.cli import cdp
+
+CANARY = b"canary-not-for-bi\n"
+REFUSED_READS = {
+    "file table function": "SELECT * FROM file('{canary}', 'LineAsString')",
+    "file function": "SELECT file('{canary}')",
+    "url": "SELECT * FROM url('http://127.0.0.1:9/x', 'LineAsString')",
+    "remote": "SELECT * FROM remote('127.0.0.1:{tcp}', system.one)",
+    "other users' queries": "SELECT query FROM system.processes",
+    "the users": "SELECT name FROM system.users",
+    "settings beyond the limits": "SELECT 1 SETTINGS max_execution_time = 100000",
+    "readonly off": "SELECT 1 SETTINGS readonly = 0",
+}
+REFUSED_WRITES = {
+    "insert": "INSERT INTO cdp.profiles (customer_id) VALUES ('x')",
+    "create": "CREATE TABLE cdp.mine (a Int32) ENGINE = Memory",
+    "drop": "DROP TABLE cdp.profiles",
+    "truncate": "TRUNCATE TABLE cdp.events",
+    "alter": "ALTER TABLE cdp.events DELETE WHERE 1",
+    "database": "CREATE DATABASE mine",
+    "file table": "CREATE TABLE cdp.f (a String) ENGINE = File(LineAsString, '/etc/passwd')",
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    """A data directory with the demo's first customers processed, and its server running (pinned)."""
+    data = tmp_path_factory.mktemp("bi") / "data"
+    workload = data.parent / "events.jsonl"
+    workload.write_bytes(b"\n".join(orjson.dumps(e) for e in generate(200, seed=5)) + b"\n")
+    for command in (["ingest", str(workload)], ["run"], ["warehouse", "start"]):
+        result = cdp(*command, data_dir=data)
+        assert result.returncode == 0, result.stderr.decode()
+    server = ManagedServer.of(load_settings(data_dir=data))
+    canary = data.parent / "canary.txt"
+    canary.write_bytes(CANARY)
+    yield server, canary
+    server.stop()
+
+
+def native(server: ManagedServer) -> Client:
+    return Client("127.0.0.1", port=server.endpoint.tcp_port, user=BI, password=server.password(BI), database="cdp")
+
+
+def http(server: ManagedServer):
+    return clickhouse_connect.get_client(host="127.0.0.1", port=server.endpoint.http_port, username=BI, password=server.password(BI), database="cdp")
+
+
+def test_bi_reads_the_platform_tables_over_both_protocols(served):
+    server, _ = served
+    native_count = native(server).execute("SELECT count() FROM cdp.profiles_current")[0][0]
+    http_count = http(server).query("SELECT count() FROM cdp.profiles_current").result_rows[0][0]
+    assert native_count == http_count > 0
+    tables = {row[0] for row in native(server).execute("SELECT name FROM system.tables WHERE database = 'cdp'")}
+    assert {"events", "profiles", "profiles_current", "daily_sales"} <= tables  # what a BI tool lists to pick from
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_READS))
+def test_bi_cannot_reach_files_urls_or_other_users_over_native(served, name: str):
+    server, canary = served
+    with pytest.raises(ServerException) as refused:
+        native(server).execute(REFUSED_READS[name].format(canary=canary, tcp=server.endpoint.tcp_port))
+    assert CANARY.decode().strip() not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_READS))
+def test_bi_cannot_reach_files_urls_or_other_users_over_http(served, name: str):
+    server, canary = served
+    with pytest.raises(DatabaseError) as refused:
+        http(server).query(REFUSED_READS[name].format(canary=canary, tcp=server.endpoint.tcp_port))
+    assert CANARY.decode().strip() not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_WRITES))
+def test_bi_cannot_write_over_either_protocol(served, name: str):
+    server, _ = served
+    with pytest.raises(ServerException):
+        native(server).execute(REFUSED_WRITES[name])
+    with pytest.raises(DatabaseError):
+        http(server).command(REFUSED_WRITES[name])
+    assert native(server).execute("SELECT count() > 0 FROM cdp.profiles")[0][0] == 1
+
+
+def test_into_outfile_writes_no_file_on_the_server(served, tmp_path: Path):
+    server, _ = served
+    target = tmp_path / "leak.csv"
+    native(server).execute(f"SELECT customer_id FROM cdp.profiles INTO OUTFILE '{target}'")  # a client-side clause: the server only answers rows
+    with pytest.raises(DatabaseError):
+        http(server).query(f"SELECT customer_id FROM cdp.profiles INTO OUTFILE '{target}'")
+    assert not target.exists()
+
+
+def test_the_passwordless_default_user_reads_nothing(served):
+    server, canary = served
+    default = Client("127.0.0.1", port=server.endpoint.tcp_port)
+    for query in ("SELECT count() FROM cdp.profiles", f"SELECT * FROM file('{canary}', 'LineAsString')", "CREATE DATABASE mine"):
+        with pytest.raises(ServerException, match="Not enough privileges"):
+            default.execute(query)
+    with pytest.raises(ServerException, match="Permission denied"):  # the scalar file(): no grant covers it; the confinement does
+        default.execute(f"SELECT file('{canary}')")
+    assert default.execute("SELECT name FROM system.tables WHERE database = 'cdp'") == []
+
+
+def test_the_server_cannot_read_the_credentials_or_other_processes(served):
+    server, _ = served
+    client = native(server)
+    for path in (server.root / "credentials.json", Path("/proc/1/environ"), Path("/etc/hostname")):
+        with pytest.raises(ServerException, match="Permission denied"):
+            client.execute(f"SELECT file('{path}')")
+    environment = client.execute("SELECT file('/proc/self/environ')")[0][0]
+    assert "CDP_" not in environment  # no secret passed down (CDP_PRIVACY__MASTER_KEY, ...)
+
+
+def test_a_wrong_password_is_refused(served):
+    server, _ = served
+    with pytest.raises(ServerException, match="Authentication failed|password is incorrect"):
+        Client("127.0.0.1", port=server.endpoint.tcp_port, user=BI, password="guess").execute("SELECT 1")
+
+
+def test_cdp_warehouse_connect_prints_what_works(served):
+    server, _ = served
+    data = server.root.parent
+    printed = cdp("warehouse", "connect", "clickhouse-connect", data_dir=data)
+    assert printed.returncode == 0, printed.stderr.decode()
+    call = re.search(r"host='([^']+)', port=(\d+), username='([^']+)', password='([^']+)', database='([^']+)'", printed.stdout.decode().replace("\n", ""))
+    assert call is not None, printed.stdout.decode()
+    host, port, user, password, database = call.groups()
+    client = clickhouse_connect.get_client(host=host, port=int(port), username=user, password=password, database=database)
+    assert client.query("SELECT count() FROM profiles").result_rows[0][0] > 0
+    every = cdp("warehouse", "connect", data_dir=data).stdout.decode()
+    for tool in ("superset", "metabase", "grafana", "clickhouse-driver", "clickhouse-client"):
+        assert tool in every
+    unknown = cdp("warehouse", "connect", "excel", data_dir=data)
+    assert unknown.returncode != 0 and "unknown tool 'excel'" in unknown.stderr.decode()
