@@ -18,10 +18,10 @@ some customers later withdraw, unsubscribe (suppressed) or their address bounces
 
 The period ends at the start of the ``end`` day (today by default), so the demo's customers are
 judged as of now: events sent by hand after it (the ``cdp start`` curl, the README's tour) are the
-latest, not two years late. Each customer has its own ``random.Random``, so the stream depends only
-on the arguments (pass ``end`` for the same bytes on every day). The
-person behind every event is the customer index in its message id (``{seed}-{index}-{n}``), the
-ground truth against which identity resolution can be checked.
+latest, not a year late. Each customer has its own ``random.Random``, so the stream depends only
+on the arguments (pass ``end`` for the same bytes on every day). The person behind every event is
+the customer index in its message id (``{seed}-{index}-{n}``), the ground truth against which
+identity resolution can be checked.
 """
 
 import math

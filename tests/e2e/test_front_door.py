@@ -6,12 +6,13 @@ customers are two different people, each `new` after one purchase, as the README
 import re
 import signal
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import orjson
 
+from cdp.workload import generate
 from tests.cli import CDP, cdp, environment
 from tests.services.ports import free_port
 from tests.waiting import wait_until
@@ -81,3 +82,11 @@ def test_the_readme_order_gives_what_the_readme_says(tmp_path: Path):
     counts = {row["stage"]: row["n"] for row in stages}
     assert {"prospect", "new", "repeat", "at_risk", "churned"} <= set(counts), counts  # a realistic mix, judged as of now
     assert counts["churned"] < sum(counts.values()) / 4, counts
+
+
+def test_cdp_generate_end_gives_the_same_bytes_on_any_day(tmp_path: Path):
+    written = cdp("generate", "--customers", "20", "--end", "2026-12-06", data_dir=tmp_path)
+    assert written.returncode == 0, written.stderr.decode()
+    assert written.stdout == b"".join(orjson.dumps(e) + b"\n" for e in generate(20, end=date(2026, 12, 6)))
+    refused = cdp("generate", "--customers", "20", "--end", "2026-13-01", data_dir=tmp_path)
+    assert refused.returncode == 2 and b"--end" in refused.stderr and b"Traceback" not in refused.stderr
