@@ -1,7 +1,9 @@
 # Three commands do all the set-up on a fresh machine:
-#   make start  creates .venv, installs, and starts the platform: demo data, collector, runner following new events
-#   make demo   creates .venv, installs the platform, and runs the demo on the embedded default
-#   make test   creates .venv, installs the platform with its test tools, and runs every test
+#   make start  creates .venv, installs, and starts the platform: demo data (a year up to today), collector, runner following new events
+#   make demo   creates .venv, installs the platform, and runs the demo on the embedded default (a year up to today)
+#   make test   creates .venv, installs the platform with its test tools, PostgreSQL (Debian's package, as root:
+#               infra/install-test-services.sh) and, when npm is present, the Node clients of tests/node; runs every test
+# The venv is not activated: afterwards run `. .venv/bin/activate`, or call .venv/bin/cdp.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -2,7 +2,7 @@
 
 Precedence, highest first: command-line options, environment variables (``CDP_DATA_DIR``,
 ``CDP_LIFECYCLE__CHURN_INACTIVE_DAYS``, ...), the config file (``--config``, ``CDP_CONFIG``, or
-``cdp.toml`` in the data directory), then the defaults below, which follow DOMAIN.md.
+``cdp.toml`` in the data directory), then the defaults below, which follow docs/domain.md.
 """
 
 import os

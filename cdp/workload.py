@@ -1,4 +1,4 @@
-"""Synthetic multi-channel touchpoints (DOMAIN.md §1-§9) for the demo, the tests and the benchmarks.
+"""Synthetic multi-channel touchpoints (docs/domain.md §1-§9) for the demo, the tests and the benchmarks.
 
 ``generate`` streams envelope dicts (the JSON form of ``schemas.Envelope``) for people who browse
 the website and app, buy online, in store and through sales reps, follow the brand on social
@@ -11,20 +11,23 @@ knows only the phone, and social events carry only a handle unless a message or 
 also names the phone; some handles are never linked. Over-merge traps are included: households sharing one email
 and a placeholder phone typed in at the till for unrelated customers.
 
-Consent (DOMAIN.md §13) comes from every channel: a cookie banner on the first visit (analytics,
+Consent (docs/domain.md §13) comes from every channel: a cookie banner on the first visit (analytics,
 personalisation; some expire after a year), opt-in boxes at sign-up (email ~55 %, SMS ~25 %),
 B2B contacts in the CRM, survey forms (third-party sharing), "do not call" requests on the phone;
 some customers later withdraw, unsubscribe (suppressed) or their address bounces.
 
-Each customer has its own ``random.Random``, so the stream depends only on the arguments. The
-person behind every event is the customer index in its message id (``{seed}-{index}-{n}``), the
-ground truth against which identity resolution can be checked.
+The period ends at the start of the ``end`` day (today by default), so the demo's customers are
+judged as of now: events sent by hand after it (the ``cdp start`` curl, the README's tour) are the
+latest, not a year late. Each customer has its own ``random.Random``, so the stream depends only
+on the arguments (pass ``end`` for the same bytes on every day). The person behind every event is
+the customer index in its message id (``{seed}-{index}-{n}``), the ground truth against which
+identity resolution can be checked.
 """
 
 import math
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from operator import itemgetter
 
@@ -198,7 +201,7 @@ class _Customer:
 
     def emit(self, t: float, event_type: str, source: str, ids: dict, props: dict, traits: dict | None = None, kind: str | None = None) -> None:
         """Records one envelope, unless it falls outside the period; ``kind`` overrides the event type's usual source kind."""
-        if not 0 <= t <= self.horizon:
+        if not 0 <= t < self.horizon:
             return
         self.n += 1
         if self.account is not None and event_type in ACCOUNT_EVENT_TYPES:
@@ -416,13 +419,16 @@ class _Customer:
             self.emit(t, action, handle["platform"], ids, props)
 
 
-def generate(customers: int, *, seed: int = 7, start: datetime = datetime(2025, 1, 1, tzinfo=UTC), days: int = 365) -> Iterator[dict]:
-    """Yields envelope dicts (the JSON form of ``schemas.Envelope``) for ``customers`` people over ``days`` days from ``start``.
+def generate(customers: int, *, seed: int = 7, end: date | None = None, days: int = 365) -> Iterator[dict]:
+    """Yields envelope dicts (the JSON form of ``schemas.Envelope``) for ``customers`` people over the ``days`` days before ``end``.
 
-    Customers are simulated ``GROUP_SIZE`` at a time and each group's events are yielded in time
-    order, so memory does not grow with ``customers``; the same arguments give the same events.
+    ``end`` (default: today, UTC) is the first day with no event: the period ends at its midnight,
+    so nothing happens in the future. Customers are simulated ``GROUP_SIZE`` at a time and each
+    group's events are yielded in time order, so memory does not grow with ``customers``; the same
+    arguments give the same events.
     """
-    clock, horizon = _Clock(start), days * DAY
+    last = datetime.combine(end or datetime.now(UTC).date(), time(), UTC)
+    clock, horizon = _Clock(last - timedelta(days=days)), days * DAY
     for group in range(0, customers, GROUP_SIZE):
         events = [e for index in range(group, min(group + GROUP_SIZE, customers)) for e in _Customer(index, seed, horizon, clock).simulate()]
         events.sort(key=itemgetter(0))
@@ -430,6 +436,6 @@ def generate(customers: int, *, seed: int = 7, start: datetime = datetime(2025, 
             yield event
 
 
-def generate_events(count: int, *, seed: int = 7) -> Iterator[dict]:
+def generate_events(count: int, *, seed: int = 7, end: date | None = None) -> Iterator[dict]:
     """Exactly ``count`` events: the first ``count`` of a population large enough to give them (~12 events a customer)."""
-    return islice(generate(max(GROUP_SIZE, count // 8), seed=seed), count)
+    return islice(generate(max(GROUP_SIZE, count // 8), seed=seed, end=end), count)

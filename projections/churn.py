@@ -1,4 +1,4 @@
-"""Churn early warning (客户流失预警): an explainable risk score with its reasons (DOMAIN.md §11).
+"""Churn early warning (客户流失预警): an explainable risk score with its reasons (docs/domain.md §11).
 
 The score is the sum of the weights of the warning signs present as of ``as_of`` (capped at
 100); every sign present is listed as a reason, so a score is never a black box. Signs: a purchase

@@ -1,4 +1,4 @@
-"""Consent per purpose and suppressed identifiers (DOMAIN.md §13): pure, keyed by customer.
+"""Consent per purpose and suppressed identifiers (docs/domain.md §13): pure, keyed by customer.
 
 A customer's state (``empty()``, kept in the profile under ``consent``) holds every consent decision
 and every suppression fact, sorted by event time then log position. From them:

@@ -5,7 +5,7 @@ or on the order late events arrived in: a late purchase rewrites history as if i
 time. Time-driven changes (no purchase for a while, no interaction, a complaint past its SLA) fire
 at the moment they become true, never later than ``as_of`` — no wall clock is read here.
 
-Every known customer has a stage. "Known" (DOMAIN.md §7, prospect: "known, no purchase yet") means
+Every known customer has a stage. "Known" (docs/domain.md §7, prospect: "known, no purchase yet") means
 the platform holds at least one event of the customer, whatever its type: an ``identify`` call, a
 consent change or a page view by an anonymous visitor all make a profile, and its owner is a
 ``prospect`` from that first event (``Facts.first_seen``, the transition's cause names its type)
@@ -31,7 +31,7 @@ HOUR_MS = 3_600_000
 
 
 class LifecycleRules(BaseModel):
-    """Thresholds of DOMAIN.md §7; every one can be changed in configuration."""
+    """Thresholds of docs/domain.md §7; every one can be changed in configuration."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,4 +1,4 @@
-"""Every projection's rules in one object, with DOMAIN.md's defaults. ``cdp.config.Settings`` holds
+"""Every projection's rules in one object, with the defaults of docs/domain.md. ``cdp.config.Settings`` holds
 the same sections (read from the config file); this model serves pure code and tests."""
 
 from pydantic import BaseModel, ConfigDict

@@ -1,7 +1,7 @@
 """Service (客户投诉处理): each ticket's SLA state, response and resolution times, escalations.
 
 Pure: a function of a customer's ticket facts and an explicit ``as_of``. A ticket's first response
-is due ``first_response_hours`` after it opened (24 h by default, DOMAIN.md §9); its resolution
+is due ``first_response_hours`` after it opened (24 h by default, docs/domain.md §9); its resolution
 ``resolution_hours`` after. SLA states: ``met`` (answered in time), ``breached`` (answered late, or
 still unanswered past the due time), ``pending`` (unanswered, not yet due).
 """

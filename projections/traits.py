@@ -1,5 +1,5 @@
 """Computed traits of the unified profile: counts per source and event type, preferred channel,
-last activity per channel, consent state and enterprise account link (DOMAIN.md §2, §12, §13)."""
+last activity per channel, consent state and enterprise account link (docs/domain.md §2, §12, §13)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +12,7 @@ from schemas import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS
 class ComputedTraits:
     events_by_type: dict[str, int]
     events_by_source: dict[str, int]
-    preferred_channel: str  # the source kind with most meaningful interactions (ties: DOMAIN.md order)
+    preferred_channel: str  # the source kind with most meaningful interactions (ties: docs/domain.md §1 order)
     last_activity_by_channel: dict[str, int]  # source kind → ms
     consent: dict[str, Any]  # purpose or channel → latest value by event time
     account_ids: list[str]

@@ -20,7 +20,7 @@ TIERS = ("ordinary", "vip", "super")
 
 
 class ValueRules(BaseModel):
-    """Thresholds for RFM scores, the CLV estimate and tiers (DOMAIN.md §6)."""
+    """Thresholds for RFM scores, the CLV estimate and tiers (docs/domain.md §6)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

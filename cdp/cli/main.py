@@ -2,6 +2,7 @@
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -124,25 +125,34 @@ def sql(
     print_rows(out, rows, fmt)
 
 
+EndDate = Annotated[
+    Optional[datetime],
+    typer.Option("--end", formats=["%Y-%m-%d"], help="The first day after the data (YYYY-MM-DD): a given day gives the same data every time [default: today, UTC].", show_default=False),
+]
+
+
 @app.command()
 def demo(
     customers: Annotated[int, typer.Option(help="How many synthetic customers.", min=1)] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    end: EndDate = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Generate a multi-channel dataset, ingest and process it like real data, and summarise."""
+    """Generate a year of multi-channel data up to today, ingest and process it like real data, and summarise."""
+    from cdp.frontdoor import cdp_command, reaching_cdp
     from cdp.workload import generate
 
     settings = _settings(data_dir, config)
     with Platform(settings) as platform:
-        lines = (orjson.dumps(event) for event in generate(customers, seed=seed))
+        lines = (orjson.dumps(event) for event in generate(customers, seed=seed, end=end and end.date()))
         with _ProgressBar("generate + ingest", None, bytes_=True) as (progress, task):
             report = import_lines(lines, platform, "demo", settings.batch_size, lambda n: progress.advance(task, n))
         _print_import(report, "demo")
         _process(platform, follow=False)
         _print_summary(platform)
-    out.print(f"\nData is in {settings.data_dir}/. Try: cdp sql \"SELECT lifecycle_stage, count() FROM cdp.profiles FINAL GROUP BY 1\"")
+    command = cdp_command()
+    sys.stdout.write(f"\nData is in {settings.data_dir}/. Try: {command} sql \"SELECT lifecycle_stage, count() FROM cdp.profiles FINAL GROUP BY 1\"\n{reaching_cdp(command)}")  # unwrapped, so it copies and pastes
 
 
 @app.command()
@@ -150,15 +160,17 @@ def generate(
     events: Annotated[Optional[int], typer.Option(help="Exactly this many events (e.g. 100000, 1000000, 10000000).", min=1)] = None,
     customers: Annotated[Optional[int], typer.Option(help="Instead of --events: every event of this many customers.", min=1)] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same events.")] = 7,
+    end: EndDate = None,
     output: Annotated[str, typer.Option("--out", help="JSON Lines file to write, or - for standard output.")] = "-",
 ) -> None:
-    """Write a synthetic multi-channel workload as JSON Lines (the demo's generator)."""
+    """Write a synthetic multi-channel workload (a year up to --end) as JSON Lines (the demo's generator)."""
     from cdp.workload import generate as generate_customers
     from cdp.workload import generate_events
 
     if (events is None) == (customers is None):
         raise CdpError("give exactly one of --events N or --customers N")
-    stream = generate_events(events, seed=seed) if events is not None else generate_customers(customers, seed=seed)
+    last = end and end.date()
+    stream = generate_events(events, seed=seed, end=last) if events is not None else generate_customers(customers, seed=seed, end=last)
     handle = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115
     written = 0
     with handle:
@@ -194,7 +206,7 @@ def start(
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Start the platform: demo data, a demo source, the collector and the runner following new events."""
+    """Start the platform: demo data (a year up to today), a demo source, the collector and the runner following new events."""
     from cdp import frontdoor
     from cdp.api.server import serve as run_server
 

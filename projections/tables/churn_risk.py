@@ -5,7 +5,7 @@ from projections.tables.table import Column, customer_table
 
 TABLE = customer_table(
     "churn_risk",
-    "Churn early warning (DOMAIN.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.",
+    "Churn early warning (docs/domain.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.",
     (
         Column("score", "UInt8", "0-100."),
         Column("level", "LowCardinality(String)", "low, medium or high."),

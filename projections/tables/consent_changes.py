@@ -6,7 +6,7 @@ from projections.tables.table import Column, Table
 
 TABLE = Table(
     name="consent_changes",
-    doc="Consent history (DOMAIN.md §13): one row per interval [valid_from, valid_to) in which a customer's consent to a purpose stood "
+    doc="Consent history (docs/domain.md §13): one row per interval [valid_from, valid_to) in which a customer's consent to a purpose stood "
     "unchanged, so any event joins the consent in force at its time: e.occurred_at >= valid_from AND e.occurred_at < valid_to. The "
     "last interval is open (valid_to = 2100-01-01). Outside every interval the configured default applies. Read with FINAL: an "
     "interval later reshaped (a late event, a merge) is retracted or rewritten.",

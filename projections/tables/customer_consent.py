@@ -6,7 +6,7 @@ from projections.tables.table import Column, customer_table
 
 TABLE = customer_table(
     "customer_consent",
-    "The latest consent decision per customer and purpose (DOMAIN.md §13): the latest by event time wins, also across merged customers. "
+    "The latest consent decision per customer and purpose (docs/domain.md §13): the latest by event time wins, also across merged customers. "
     "A purpose without a row follows the configured default ([consent] defaults). For consent at a past time, or at an event's time, "
     "join consent_changes.",
     (

@@ -5,7 +5,7 @@ from projections.tables.table import Column, customer_table, fields_of
 
 TABLE = customer_table(
     "customer_loyalty",
-    "Loyalty programme (DOMAIN.md §10): points from purchases and referrals, minus refunds; tier by points or spend.",
+    "Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds; tier by points or spend.",
     (
         Column("points", "Int64", "Points balance."),
         Column("points_from_purchases", "Int64", "Points earned by purchases."),

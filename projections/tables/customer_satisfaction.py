@@ -5,7 +5,7 @@ from projections.tables.table import Column, customer_table, fields_of
 
 TABLE = customer_table(
     "customer_satisfaction",
-    "Satisfaction per customer (DOMAIN.md §8). Overall figures per period come from survey_answers.",
+    "Satisfaction per customer (docs/domain.md §8). Overall figures per period come from survey_answers.",
     (
         Column("nps_answers", "UInt32", "NPS answers given."),
         Column("last_nps", "Nullable(UInt8)", "Latest NPS answer (0-10)."),

@@ -5,7 +5,7 @@ from projections.value import Value
 
 TABLE = customer_table(
     "customer_value",
-    "Customer value (DOMAIN.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), "
+    "Customer value (docs/domain.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), "
     "tier ordinary / vip / super.",
     (
         Column("recency_score", "UInt8", "R: 5 = bought within 30 days ... 1 = over 365 days ago; 0 = never bought."),

@@ -6,7 +6,7 @@ from projections.tables.table import Column, customer_table
 
 TABLE = customer_table(
     "suppressions",
-    "The suppression list (DOMAIN.md §13): per identifier and purpose (or all), the latest suppress or unsuppress by event time, from "
+    "The suppression list (docs/domain.md §13): per identifier and purpose (or all), the latest suppress or unsuppress by event time, from "
     "unsubscribes, bounces, complaints and operators (cdp suppress). A customer holding a suppressed identifier is left out of exports "
     "for that purpose whatever their consent. Personal data (identifier values).",
     (

@@ -6,7 +6,7 @@ from projections.tables.table import Column, customer_table
 
 TABLE = customer_table(
     "tickets",
-    "One row per service ticket (DOMAIN.md §9): SLA state of first response and resolution, escalations, response and resolution "
+    "One row per service ticket (docs/domain.md §9): SLA state of first response and resolution, escalations, response and resolution "
     "minutes. Overall figures: aggregate this table, e.g. countIf(response_sla = 'breached') / count().",
     (
         Column("ticket_id", "String", "The helpdesk's ticket id."),

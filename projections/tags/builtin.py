@@ -1,4 +1,4 @@
-"""The built-in tags (DOMAIN.md §3 data quality and activity, §5 tags, §6 classification).
+"""The built-in tags (docs/domain.md §3 data quality and activity, §5 tags, §6 classification).
 
 They are ordinary rules, built from the thresholds in ``TagRules`` and ``LifecycleRules`` so a
 number is configured in one place; a rule of your own with the same tag name replaces one.

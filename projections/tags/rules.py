@@ -60,7 +60,7 @@ class TagRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    builtin: bool = Field(True, description="Include the built-in tags of DOMAIN.md §3, §5, §6 (projections/tags/builtin.py).")
+    builtin: bool = Field(True, description="Include the built-in tags of docs/domain.md §3, §5, §6 (projections/tags/builtin.py).")
     rules: list[TagRule] = Field(default=[], description="Your own tag rules, added to (or replacing, by tag name) the built-in ones.")
     active_days: int = Field(90, gt=0, description="Active: a meaningful interaction within this many days; inactive after (活跃/非活跃).")
     spend_levels: tuple[float, float] = Field((500.0, 2000.0), description="Spend level bounds (low below the first, high from the second) over the spend window.")

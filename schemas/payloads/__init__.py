@@ -1,4 +1,4 @@
-"""Typed payloads for every event type, by source kind (DOMAIN.md §1), and consent (§13)."""
+"""Typed payloads for every event type, by source kind (docs/domain.md §1), and consent (§13)."""
 
 from schemas.payloads import consent, privacy, sales, service, social, survey, website
 from schemas.payloads.base import SOURCE_KINDS, Payload, SourceKind

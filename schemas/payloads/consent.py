@@ -1,4 +1,4 @@
-"""Consent and suppression touchpoints (DOMAIN.md §13; GDPR, PIPL).
+"""Consent and suppression touchpoints (docs/domain.md §13; GDPR, PIPL).
 
 A customer gives or withdraws consent per purpose; an identifier (email, phone, user id) is
 suppressed for a purpose, or for ``all``, after an unsubscribe, a bounce, a complaint, or by an

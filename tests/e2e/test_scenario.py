@@ -1,4 +1,4 @@
-"""A hand-made scenario of four customers, each answer worked out by hand (DOMAIN.md §7 defaults).
+"""A hand-made scenario of four customers, each answer worked out by hand (docs/domain.md §7 defaults).
 
 The log ends on 2025-11-25, so stages are as of then (the latest event time seen).
 

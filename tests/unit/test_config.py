@@ -1,4 +1,4 @@
-"""Settings: defaults from DOMAIN.md, then file, then environment, then command line."""
+"""Settings: defaults from docs/domain.md, then file, then environment, then command line."""
 
 from pathlib import Path
 

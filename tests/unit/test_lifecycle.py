@@ -1,4 +1,4 @@
-"""Lifecycle stages with answers worked out by hand from DOMAIN.md §7's defaults."""
+"""Lifecycle stages with answers worked out by hand from the defaults of docs/domain.md §7."""
 
 from datetime import UTC, datetime
 

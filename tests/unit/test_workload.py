@@ -1,5 +1,6 @@
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+import hashlib
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from statistics import mean, median
 
@@ -10,6 +11,8 @@ from cdp.workload import PLACEHOLDER_PHONE, generate
 from schemas import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, parse_envelope
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
+
+PINNED_SHA256 = "c1406fc801b7477d683780d2b60b2195384c1ab1d2d01595280a5f1889c4ed8a"  # generate(200, seed=7, end=date(2026, 12, 6)), one event a line
 
 
 def person(event: dict) -> str:
@@ -31,11 +34,18 @@ def test_a_sample_validates_and_covers_every_event_type(events: list[dict]):
 
 
 def test_same_arguments_give_the_same_bytes():
-    def run(seed: int) -> bytes:
-        return b"\n".join(orjson.dumps(e) for e in generate(300, seed=seed))
+    def run(seed: int, end: date = date(2026, 12, 6)) -> bytes:
+        return b"\n".join(orjson.dumps(e) for e in generate(300, seed=seed, end=end))
 
     assert run(3) == run(3)
     assert run(3) != run(4)
+    assert run(3) != run(3, date(2026, 12, 7))
+
+
+def test_a_fixed_end_date_pins_the_workload():
+    """The bytes for a given end date never change: a change to the generator shows up here."""
+    workload = b"\n".join(orjson.dumps(e) for e in generate(200, seed=7, end=date(2026, 12, 6)))
+    assert hashlib.sha256(workload).hexdigest() == PINNED_SHA256
 
 
 def test_message_ids_are_unique(events: list[dict]):
@@ -55,11 +65,19 @@ def test_volume_and_a_skewed_activity_distribution():
     assert median(counts) < mean(counts) and max(counts) > 10 * median(counts)
 
 
-def test_time_stays_within_the_period():
-    start, days = datetime(2024, 3, 1, 6, 30, tzinfo=UTC), 90
-    times = [parse_envelope(e).occurred_at for e in generate(300, start=start, days=days)]
-    assert start <= min(times) and max(times) <= start + timedelta(days=days)
+def test_time_stays_within_the_period_before_the_end_day():
+    end, days = date(2024, 3, 1), 90
+    midnight = datetime.combine(end, time(), UTC)
+    times = [parse_envelope(e).occurred_at for e in generate(300, end=end, days=days)]
+    assert midnight - timedelta(days=days) <= min(times) and max(times) < midnight
     assert max(times) - min(times) > timedelta(days=days - 5)
+
+
+def test_by_default_the_period_ends_today():
+    """The demo's customers are judged as of now: its last events are from the last days, none from the future."""
+    today = datetime.combine(datetime.now(UTC).date(), time(), UTC)
+    times = [parse_envelope(e).occurred_at for e in generate(300)]
+    assert today - timedelta(days=2) < max(times) < today
 
 
 def test_identities_are_fragmented_across_channels(events: list[dict]):

@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_value`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Customer value (DOMAIN.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), tier ordinary / vip / super. Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'Customer value (docs/domain.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), tier ordinary / vip / super. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_satisfaction`
 (
@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_satisfaction`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Satisfaction per customer (DOMAIN.md §8). Overall figures per period come from survey_answers. Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'Satisfaction per customer (docs/domain.md §8). Overall figures per period come from survey_answers. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`survey_answers`
 (
@@ -147,7 +147,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`tickets`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, ticket_id)
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'One row per service ticket (DOMAIN.md §9): SLA state of first response and resolution, escalations, response and resolution minutes. Overall figures: aggregate this table, e.g. countIf(response_sla = \'breached\') / count(). Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'One row per service ticket (docs/domain.md §9): SLA state of first response and resolution, escalations, response and resolution minutes. Overall figures: aggregate this table, e.g. countIf(response_sla = \'breached\') / count(). Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_service`
 (
@@ -181,7 +181,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`churn_risk`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Churn early warning (DOMAIN.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason. Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'Churn early warning (docs/domain.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_loyalty`
 (
@@ -199,5 +199,5 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_loyalty`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Loyalty programme (DOMAIN.md §10): points from purchases and referrals, minus refunds; tier by points or spend. Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds; tier by points or spend. Read with FINAL: older versions and customers merged into another are dropped.';
 

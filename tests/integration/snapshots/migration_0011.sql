@@ -46,12 +46,12 @@ COMMENT 'Current rows of tag_changes: FINAL applied, retracted rows and bookkeep
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_value_current`
 AS SELECT `customer_id`, `recency_score`, `frequency_score`, `monetary_score`, `rfm`, `clv`, `tier`, `repurchase_count`, `purchase_amount`, `net_amount`, `average_order_value`, `referral_count`
 FROM `cdp`.`customer_value` FINAL
-COMMENT 'Current rows of customer_value: FINAL applied, retracted rows and bookkeeping columns dropped. Customer value (DOMAIN.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), tier ordinary / vip / super.';
+COMMENT 'Current rows of customer_value: FINAL applied, retracted rows and bookkeeping columns dropped. Customer value (docs/domain.md §6): RFM scores from fixed thresholds, historic CLV (AOV × purchases per year × lifetime years × margin), tier ordinary / vip / super.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_satisfaction_current`
 AS SELECT `customer_id`, `nps_answers`, `last_nps`, `nps_category`, `nps`, `csat_answers`, `csat_average`, `csat_satisfied_pct`, `csi_answers`, `last_csi`, `csi_average`, `texts_positive`, `texts_neutral`, `texts_negative`, `last_sentiment`, `last_sentiment_terms`
 FROM `cdp`.`customer_satisfaction` FINAL
-COMMENT 'Current rows of customer_satisfaction: FINAL applied, retracted rows and bookkeeping columns dropped. Satisfaction per customer (DOMAIN.md §8). Overall figures per period come from survey_answers.';
+COMMENT 'Current rows of customer_satisfaction: FINAL applied, retracted rows and bookkeeping columns dropped. Satisfaction per customer (docs/domain.md §8). Overall figures per period come from survey_answers.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`survey_answers_current`
 AS SELECT `position`, `customer_id`, `at`, `kind`, `event_type`, `score`, `category`, `terms`
@@ -61,7 +61,7 @@ COMMENT 'Current rows of survey_answers: FINAL applied, retracted rows and bookk
 CREATE VIEW IF NOT EXISTS `cdp`.`tickets_current`
 AS SELECT `customer_id`, `ticket_id`, `opened_at`, `channel`, `category`, `priority`, `is_complaint`, `status`, `first_response_at`, `resolved_at`, `response_minutes`, `resolution_minutes`, `escalations`, `reopens`, `response_due`, `response_sla`, `resolution_due`, `resolution_sla`
 FROM `cdp`.`tickets` FINAL
-COMMENT 'Current rows of tickets: FINAL applied, retracted rows and bookkeeping columns dropped. One row per service ticket (DOMAIN.md §9): SLA state of first response and resolution, escalations, response and resolution minutes. Overall figures: aggregate this table, e.g. countIf(response_sla = \'breached\') / count().';
+COMMENT 'Current rows of tickets: FINAL applied, retracted rows and bookkeeping columns dropped. One row per service ticket (docs/domain.md §9): SLA state of first response and resolution, escalations, response and resolution minutes. Overall figures: aggregate this table, e.g. countIf(response_sla = \'breached\') / count().';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_service_current`
 AS SELECT `customer_id`, `tickets`, `complaints`, `open_tickets`, `response_breaches`, `resolution_breaches`, `escalations`, `avg_response_minutes`, `avg_resolution_minutes`, `sla_state`
@@ -71,12 +71,12 @@ COMMENT 'Current rows of customer_service: FINAL applied, retracted rows and boo
 CREATE VIEW IF NOT EXISTS `cdp`.`churn_risk_current`
 AS SELECT `customer_id`, `score`, `level`, `reasons`
 FROM `cdp`.`churn_risk` FINAL
-COMMENT 'Current rows of churn_risk: FINAL applied, retracted rows and bookkeeping columns dropped. Churn early warning (DOMAIN.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.';
+COMMENT 'Current rows of churn_risk: FINAL applied, retracted rows and bookkeeping columns dropped. Churn early warning (docs/domain.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_loyalty_current`
 AS SELECT `customer_id`, `points`, `points_from_purchases`, `points_from_referrals`, `points_refunded`, `tier`, `next_tier`, `to_next_tier`
 FROM `cdp`.`customer_loyalty` FINAL
-COMMENT 'Current rows of customer_loyalty: FINAL applied, retracted rows and bookkeeping columns dropped. Loyalty programme (DOMAIN.md §10): points from purchases and referrals, minus refunds; tier by points or spend.';
+COMMENT 'Current rows of customer_loyalty: FINAL applied, retracted rows and bookkeeping columns dropped. Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds; tier by points or spend.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`daily_events_state`
 (

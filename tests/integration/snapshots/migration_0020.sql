@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_consent`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, purpose)
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'The latest consent decision per customer and purpose (DOMAIN.md §13): the latest by event time wins, also across merged customers. A purpose without a row follows the configured default ([consent] defaults). For consent at a past time, or at an event\'s time, join consent_changes. Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'The latest consent decision per customer and purpose (docs/domain.md §13): the latest by event time wins, also across merged customers. A purpose without a row follows the configured default ([consent] defaults). For consent at a past time, or at an event\'s time, join consent_changes. Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`consent_changes`
 (
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`consent_changes`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, purpose, valid_from, position)
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Consent history (DOMAIN.md §13): one row per interval [valid_from, valid_to) in which a customer\'s consent to a purpose stood unchanged, so any event joins the consent in force at its time: e.occurred_at >= valid_from AND e.occurred_at < valid_to. The last interval is open (valid_to = 2100-01-01). Outside every interval the configured default applies. Read with FINAL: an interval later reshaped (a late event, a merge) is retracted or rewritten.';
+COMMENT 'Consent history (docs/domain.md §13): one row per interval [valid_from, valid_to) in which a customer\'s consent to a purpose stood unchanged, so any event joins the consent in force at its time: e.occurred_at >= valid_from AND e.occurred_at < valid_to. The last interval is open (valid_to = 2100-01-01). Outside every interval the configured default applies. Read with FINAL: an interval later reshaped (a late event, a merge) is retracted or rewritten.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`suppressions`
 (
@@ -59,20 +59,20 @@ CREATE TABLE IF NOT EXISTS `cdp`.`suppressions`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (customer_id, identifier, purpose)
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'The suppression list (DOMAIN.md §13): per identifier and purpose (or all), the latest suppress or unsuppress by event time, from unsubscribes, bounces, complaints and operators (cdp suppress). A customer holding a suppressed identifier is left out of exports for that purpose whatever their consent. Personal data (identifier values). Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'The suppression list (docs/domain.md §13): per identifier and purpose (or all), the latest suppress or unsuppress by event time, from unsubscribes, bounces, complaints and operators (cdp suppress). A customer holding a suppressed identifier is left out of exports for that purpose whatever their consent. Personal data (identifier values). Read with FINAL: older versions and customers merged into another are dropped.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_consent_current`
 AS SELECT `customer_id`, `purpose`, `granted`, `decided_at`, `cause`, `position`, `source_kind`, `source_name`, `channel`, `legal_basis`, `wording_version`, `expires_at`
 FROM `cdp`.`customer_consent` FINAL
-COMMENT 'Current rows of customer_consent: FINAL applied, retracted rows and bookkeeping columns dropped. The latest consent decision per customer and purpose (DOMAIN.md §13): the latest by event time wins, also across merged customers. A purpose without a row follows the configured default ([consent] defaults). For consent at a past time, or at an event\'s time, join consent_changes.';
+COMMENT 'Current rows of customer_consent: FINAL applied, retracted rows and bookkeeping columns dropped. The latest consent decision per customer and purpose (docs/domain.md §13): the latest by event time wins, also across merged customers. A purpose without a row follows the configured default ([consent] defaults). For consent at a past time, or at an event\'s time, join consent_changes.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`consent_changes_current`
 AS SELECT `customer_id`, `purpose`, `valid_from`, `valid_to`, `granted`, `cause`, `position`, `source_kind`, `source_name`, `channel`, `legal_basis`, `wording_version`
 FROM `cdp`.`consent_changes` FINAL
-COMMENT 'Current rows of consent_changes: FINAL applied, retracted rows and bookkeeping columns dropped. Consent history (DOMAIN.md §13): one row per interval [valid_from, valid_to) in which a customer\'s consent to a purpose stood unchanged, so any event joins the consent in force at its time: e.occurred_at >= valid_from AND e.occurred_at < valid_to. The last interval is open (valid_to = 2100-01-01). Outside every interval the configured default applies.';
+COMMENT 'Current rows of consent_changes: FINAL applied, retracted rows and bookkeeping columns dropped. Consent history (docs/domain.md §13): one row per interval [valid_from, valid_to) in which a customer\'s consent to a purpose stood unchanged, so any event joins the consent in force at its time: e.occurred_at >= valid_from AND e.occurred_at < valid_to. The last interval is open (valid_to = 2100-01-01). Outside every interval the configured default applies.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`suppressions_current`
 AS SELECT `customer_id`, `identifier`, `purpose`, `suppressed`, `since`, `reason`, `source_name`, `note`, `position`
 FROM `cdp`.`suppressions` FINAL
-COMMENT 'Current rows of suppressions: FINAL applied, retracted rows and bookkeeping columns dropped. The suppression list (DOMAIN.md §13): per identifier and purpose (or all), the latest suppress or unsuppress by event time, from unsubscribes, bounces, complaints and operators (cdp suppress). A customer holding a suppressed identifier is left out of exports for that purpose whatever their consent. Personal data (identifier values).';
+COMMENT 'Current rows of suppressions: FINAL applied, retracted rows and bookkeeping columns dropped. The suppression list (docs/domain.md §13): per identifier and purpose (or all), the latest suppress or unsuppress by event time, from unsubscribes, bounces, complaints and operators (cdp suppress). A customer holding a suppressed identifier is left out of exports for that purpose whatever their consent. Personal data (identifier values).';
 
