@@ -1,26 +1,21 @@
-"""Read-side queries the CLI and API share: profiles by any identifier, summaries."""
+"""Read-side queries the services share: a profile row, a timeline page, summaries, and events counted
+for the customer they belong to now."""
 
 from typing import Any
 
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import survivors
-from projections.tables import customer_merges, events, identities, lifecycle_transitions, profiles
+from projections.tables import events, lifecycle_transitions, profiles
 
 IDENTIFIER_TYPES = ("user_id", "email", "phone", "anonymous_id", "social")
 
 
 def find_customers(warehouse: Warehouse, identifier: str) -> list[str]:
-    """Customers matching a customer id or any identifier value (email, phone, user id, anonymous id, platform:handle)."""
-    text = identifier.strip()
-    candidates = [f"{t}:{text.lower() if t == 'email' else text}" for t in IDENTIFIER_TYPES]
-    rows = warehouse.query(
-        f"SELECT DISTINCT customer_id FROM `{warehouse.database}`.`{identities.TABLE.name}` FINAL "
-        "WHERE identifier IN {candidates:Array(String)} "
-        f"UNION DISTINCT SELECT survivor FROM `{warehouse.database}`.`{customer_merges.TABLE.name}` WHERE absorbed = {{text:String}} "
-        f"UNION DISTINCT SELECT customer_id FROM `{warehouse.database}`.`{profiles.TABLE.name}` FINAL WHERE customer_id = {{text:String}}",
-        {"candidates": candidates, "text": text},
-    )
-    return sorted(row["customer_id"] for row in rows)
+    """Every current customer ``identifier`` names (merge chains followed to their end). Kept for
+    ``cdp.privacy.forget`` until it calls ``cdp.services.customers.Customers`` itself."""
+    from cdp.services.customers import Customers  # it reads IDENTIFIER_TYPES from here
+
+    return Customers(warehouse).resolve_all(identifier)
 
 
 def profile(warehouse: Warehouse, customer_id: str) -> dict[str, Any] | None:
@@ -37,15 +32,14 @@ def profile(warehouse: Warehouse, customer_id: str) -> dict[str, Any] | None:
     return {**rows[0], "lifecycle_history": transitions}
 
 
-def timeline(warehouse: Warehouse, customer_id: str, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
-    """The customer's events (and those of customers merged into it), latest in the log first; page with ``before`` (a log position)."""
-    from cdp.timetravel import merged_customers
-
+def timeline(warehouse: Warehouse, customer_ids: list[str], limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+    """The events of ``customer_ids`` (a customer and those merged into it), latest in the log first;
+    page with ``before`` (a log position)."""
     return warehouse.query(
         "SELECT position, occurred_at, event_type, source_kind, source_name, customer_id, properties "
         f"FROM `{warehouse.database}`.`{events.TABLE.name}` FINAL WHERE customer_id IN {{ids:Array(String)}} AND position < {{before:UInt64}} "
         "ORDER BY position DESC LIMIT {limit:UInt64}",
-        {"ids": merged_customers(warehouse, customer_id), "limit": limit, "before": before if before is not None else 2**63},
+        {"ids": customer_ids, "limit": limit, "before": before if before is not None else 2**63},
     )
 
 
