@@ -67,18 +67,30 @@ def most_connected_customer(warehouse: Warehouse) -> str | None:
 
 def customer_events_sql(database: str, columns: str, where: str) -> str:
     """A subquery of ``customer_id`` and ``columns`` of the events matching ``where``, where the customer
-    is the one the event belongs to now: events of a customer merged into another count for the survivor.
-
-    Merges are followed one step (a customer merged into one that was merged again keeps the middle id).
-    """
+    is the one the event belongs to now: events of a customer merged into another count for the
+    survivor, and for the survivor's survivor (merge chains, up to ``MERGE_DEPTH`` merges)."""
     return current_customers_sql(database, f"(SELECT customer_id, {columns} FROM `{database}`.`{events.TABLE.name}` FINAL WHERE {where})", columns)
 
 
 def current_customers_sql(database: str, source: str, columns: str) -> str:
     """``source`` (a subquery of ``customer_id`` and ``columns``) with each customer id replaced by the
-    customer it belongs to now (merges followed one step, as in ``customer_events_sql``), through the
-    in-memory join table ``customer_survivors`` (``cdp.warehouse.views.survivors``)."""
-    return (
-        f"(SELECT if(m.survivor = '', e.customer_id, m.survivor) AS customer_id, {columns} "
-        f"FROM {source} AS e ANY LEFT JOIN `{database}`.`{survivors.NAME}` AS m ON m.absorbed = e.customer_id)"
-    )
+    customer it belongs to now, through the in-memory join table ``customer_survivors``
+    (``cdp.warehouse.views.survivors``)."""
+    return f"(SELECT {survivor_sql(database, 'e.customer_id')} AS customer_id, {columns} FROM {source} AS e)"
+
+
+MERGE_DEPTH = 8
+
+
+def survivor_sql(database: str, customer: str) -> str:
+    """The customer the SQL expression ``customer`` belongs to now: merges followed through
+    ``customer_survivors`` one ``joinGet`` (a hash lookup) per merge of a chain, A → B → C giving C,
+    up to ``MERGE_DEPTH`` merges (``cdp.services.customers`` follows chains of any length). An id
+    that was never merged costs one lookup: ``if`` evaluates a branch only for the rows that take it."""
+    table = f"'{database}.{survivors.NAME}'"
+    expression, previous = "", customer
+    for level in range(1, MERGE_DEPTH + 1):
+        found = f"_survivor{level}"
+        expression += f"if((joinGet({table}, 'survivor', {previous}) AS {found}) = '', {previous}, "
+        previous = found
+    return expression + previous + ")" * MERGE_DEPTH
