@@ -174,3 +174,23 @@ def test_the_timeline_pages_newest_first(loaded: Platform):
         before = page[-1]["position"]
     assert [len(p) for p in pages] == [7, 7, 7, 1] and [p for page in pages for p in page] == positions
     assert isinstance(orjson.loads(everything[0]["properties"]), dict)
+
+
+def test_cdp_timeline_pages_as_json_and_names_the_next_page(loaded: Platform):
+    data_dir = loaded.settings.data_dir
+    newest = [r["position"] for r in ProfileService(loaded, operator()).timeline("ann-dev")]
+    loaded.close()
+    first = cdp("timeline", "ann-dev", "--limit", "3", "--format", "json", data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    rows = orjson.loads(first.stdout)
+    assert [r["position"] for r in rows] == newest[:3] and isinstance(orjson.loads(rows[0]["properties"]), dict)
+    assert f"next page: --before {newest[2]}" in first.stderr.decode()
+    rest = cdp("timeline", "ann-dev", "--before", str(newest[2]), "--format", "json", data_dir=data_dir)
+    assert [r["position"] for r in orjson.loads(rest.stdout)] == newest[3:] and b"next page" not in rest.stderr
+    refused = cdp("timeline", "ann-dev", "--limit", "0", data_dir=data_dir)
+    assert refused.returncode == 2 and b"--limit" in refused.stderr and b"Traceback" not in refused.stderr
+    unknown = cdp("timeline", "nobody@example.com", data_dir=data_dir)
+    assert (unknown.returncode, unknown.stderr.decode().strip()) == (2, "error: no customer has the identifier 'nobody@example.com' (has `cdp run` processed its events?)")
+    explained = cdp("identity", "explain", "ann-dev", "--json", data_dir=data_dir)
+    (chain,) = orjson.loads(explained.stdout)
+    assert len(chain["customers_merged_in"]) == 2 and len(chain["merges"]) == 2  # Ann's device names Cy, with Bea and Ann merged in
