@@ -8,7 +8,7 @@ joins the limits refused.
 
 from typing import Any
 
-from cdp.services.customers import Customers
+from cdp.customers import Customers
 from cdp.timetravel import touchpoints
 from cdp.warehouse import Warehouse
 from projections.identity import IdentityRules

@@ -3,18 +3,15 @@ for the customer they belong to now."""
 
 from typing import Any
 
+from cdp.customers import Customers
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import survivors
 from projections.tables import events, lifecycle_transitions, profiles
 
-IDENTIFIER_TYPES = ("user_id", "email", "phone", "anonymous_id", "social")
-
 
 def find_customers(warehouse: Warehouse, identifier: str) -> list[str]:
     """Every current customer ``identifier`` names (merge chains followed to their end). Kept for
-    ``cdp.privacy.forget`` until it calls ``cdp.services.customers.Customers`` itself."""
-    from cdp.services.customers import Customers  # it reads IDENTIFIER_TYPES from here
-
+    ``cdp.privacy.forget`` until it calls ``cdp.customers.Customers`` itself."""
     return Customers(warehouse).resolve_all(identifier)
 
 
@@ -85,7 +82,7 @@ MERGE_DEPTH = 8
 def survivor_sql(database: str, customer: str) -> str:
     """The customer the SQL expression ``customer`` belongs to now: merges followed through
     ``customer_survivors`` one ``joinGet`` (a hash lookup) per merge of a chain, A → B → C giving C,
-    up to ``MERGE_DEPTH`` merges (``cdp.services.customers`` follows chains of any length). ``if``
+    up to ``MERGE_DEPTH`` merges (``cdp.customers`` follows chains of any length). ``if``
     evaluates a branch only for the rows that take it: over 10 million events, eight levels took
     what one did."""
     table = f"'{database}.{survivors.NAME}'"

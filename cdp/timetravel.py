@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time
 import orjson
 
 from cdp.errors import CdpError
-from cdp.services.customers import Customers
+from cdp.customers import Customers
 from cdp.warehouse import Warehouse
 from projections.pipeline import Pipeline, Rules
 from projections.replay import Replay
@@ -31,7 +31,7 @@ def end_of_day(day: str) -> datetime:
 
 def merged_customers(warehouse: Warehouse, customer_id: str) -> list[str]:
     """The customer and every customer merged into it. Kept for ``cdp.privacy.forget`` until it calls
-    ``cdp.services.customers.Customers`` itself."""
+    ``cdp.customers.Customers`` itself."""
     return Customers(warehouse).merged_into(customer_id)
 
 

@@ -18,9 +18,9 @@ from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
 from cdp.cli.consent import suppress_app
 from cdp.errors import CdpError
+from cdp.customers import Customers
 from cdp.platform import Platform
 from cdp.services import operator
-from cdp.services.customers import Customers
 from cdp.services.profiles import MAX_TIMELINE, ProfileService
 from cdp.cli.privacy import forget_command
 from cdp.cli.quarantine import quarantine_app

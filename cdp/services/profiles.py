@@ -1,6 +1,6 @@
 """The 360° profile and the timeline: one view of every projection of one customer, for every door.
 
-An identifier resolves to the customer it belongs to now (``cdp.services.customers``: merge chains
+An identifier resolves to the customer it belongs to now (``cdp.customers``: merge chains
 followed to their end); the view reads that customer's row of each projection table, and the
 rows still written under the ids merged into it (events, survey answers). Consent in force is read
 as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval holding now, else
@@ -17,14 +17,14 @@ import orjson
 
 from cdp import queries
 from cdp.audit import identifier_digest
+from cdp.customers import Customers
 from cdp.errors import CdpError
 from cdp.masking import mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
 from cdp.services import Caller, NotFound
-from cdp.services.auditing import audited
-from cdp.services.customers import Customers
+from cdp.services.audited import audited
 from cdp.timetravel import profile_as_of
 from projections.tables import (
     churn_risk,
@@ -62,18 +62,16 @@ class ProfileService:
 
     def profile(self, identifier: str) -> dict[str, Any]:
         """The 360° view of the customer ``identifier`` names now; ``NotFound`` when none does."""
-        with self._audited("profile.read", identifier) as record:
-            customer = record.target = self.customers.resolve(identifier)
-            return self._view(customer)
+        with self._audited("profile.read", identifier) as detail:
+            return self._view(self._customer(identifier, detail))
 
     def profile_as_of(self, identifier: str, day: str) -> list[dict[str, Any]]:
         """The customer as they stood at the end of ``day``, replayed from their events (usually one
         profile; identity is re-resolved on those events alone). Not masked: the CLI's, whose
         operator reads every scope; ``pii:read`` is required."""
-        with self._audited("profile.read", identifier, {"as_of": day[:40]}) as record:
+        with self._audited("profile.read", identifier, {"as_of": day[:40]}) as detail:
             self.caller.require("pii:read")
-            customer = record.target = self.customers.resolve(identifier)
-            found = profile_as_of(self.warehouse, customer, day, self.platform.settings)
+            found = profile_as_of(self.warehouse, self._customer(identifier, detail), day, self.platform.settings)
             if not found:
                 raise NotFound(f"the customer had no events by {day}")
             return found
@@ -81,14 +79,23 @@ class ProfileService:
     def timeline(self, identifier: str, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
         """The customer's events and those of the customers merged into it, latest in the log first;
         the next page is ``before`` the last position of this one."""
-        with self._audited("profile.timeline", identifier, {"limit": limit}) as record:
+        with self._audited("profile.timeline", identifier, {"limit": limit}) as detail:
             if not 1 <= limit <= MAX_TIMELINE:
                 raise CdpError(f"limit: expected 1 to {MAX_TIMELINE}, got {limit}")
             if before is not None and not 0 <= before < 2**63:
                 raise CdpError(f"before: expected a log position (0 or more), got {before}")
-            customer = record.target = self.customers.resolve(identifier)
+            customer = self._customer(identifier, detail)
             rows = queries.timeline(self.warehouse, self.customers.merged_into(customer), limit, before)
             return rows if self.caller.sees_personal_data else [mask_event(row) for row in rows]
+
+    def _customer(self, identifier: str, detail: dict[str, Any]) -> str:
+        """The current customer ``identifier`` names (the first by id, should a value name several:
+        a user id equal to another's phone), named as the audit record's target."""
+        found = self.customers.resolve_all(identifier)
+        if not found:
+            raise NotFound(f"no customer has the identifier {identifier[:200]!r} (has `cdp run` processed its events?)")
+        detail["target"] = found[0]
+        return found[0]
 
     def _audited(self, action: str, identifier: str, detail: dict[str, Any] | None = None):
         digest = identifier_digest(identifier)

@@ -5,13 +5,14 @@ absorbed customer into its survivor (``customer_merges``), and the survivor may 
 later. So a customer id, or an identifier, names the customer at the end of that chain: with A
 merged into B and B into C, A, B, C and every identifier of theirs resolve to C, and C's history
 is that of A, B and C together (``merged_into``). Chains are followed one level per query: a
-lookup by ``absorbed`` uses the table's sort key, and chains are short.
+lookup by ``absorbed`` uses the table's sort key, and chains are short. Queries that count events
+for their current customer inside the warehouse follow the same chains (``cdp.queries.survivor_sql``).
 """
 
-from cdp.queries import IDENTIFIER_TYPES
-from cdp.services import NotFound
 from cdp.warehouse import Warehouse
 from projections.tables import customer_merges, identities, profiles
+
+IDENTIFIER_TYPES = ("user_id", "email", "phone", "anonymous_id", "social")
 
 
 class Customers:
@@ -25,14 +26,6 @@ class Customers:
         """Every current customer ``identifier`` names (a customer id, or an email, phone, user id,
         anonymous id or platform:handle of theirs); usually one, none when unknown."""
         return sorted({self.current(c) for c in self._named(identifier)})
-
-    def resolve(self, identifier: str) -> str:
-        """The one current customer ``identifier`` names; ``NotFound`` naming it when none does.
-        Should a value name several (a user id equal to another's phone), the first by id."""
-        found = self.resolve_all(identifier)
-        if not found:
-            raise NotFound(f"no customer has the identifier {identifier[:200]!r} (has `cdp run` processed its events?)")
-        return found[0]
 
     def current(self, customer_id: str) -> str:
         """The customer ``customer_id`` was merged into, following the chain to its end (itself if never merged)."""
