@@ -117,7 +117,7 @@ def timeline(
     """Show a customer's events (and those of customers merged into it), newest first, properties as JSON."""
     with Platform(_settings(data_dir, config)) as platform:
         rows = ProfileService(platform, operator()).timeline(identifier, limit, before)
-    print_rows(out, rows, fmt, title=f"timeline of {identifier}")
+    print_rows(out, rows, fmt, title="timeline, newest first")
     if len(rows) == limit:
         err.print(f"next page: --before {rows[-1]['position']}", markup=False, highlight=False)
 
