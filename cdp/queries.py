@@ -5,8 +5,11 @@ from typing import Any
 
 from cdp.customers import Customers
 from cdp.warehouse import Warehouse
+from cdp.warehouse.statements import quote_string
 from cdp.warehouse.views import survivors
 from projections.tables import events, lifecycle_transitions, profiles
+
+MERGE_DEPTH = 8  # merges of a chain the warehouse-side lookup follows (``survivor_sql``)
 
 
 def find_customers(warehouse: Warehouse, identifier: str) -> list[str]:
@@ -76,16 +79,13 @@ def current_customers_sql(database: str, source: str, columns: str) -> str:
     return f"(SELECT {survivor_sql(database, 'e.customer_id')} AS customer_id, {columns} FROM {source} AS e)"
 
 
-MERGE_DEPTH = 8
-
-
 def survivor_sql(database: str, customer: str) -> str:
     """The customer the SQL expression ``customer`` belongs to now: merges followed through
     ``customer_survivors`` one ``joinGet`` (a hash lookup) per merge of a chain, A → B → C giving C,
     up to ``MERGE_DEPTH`` merges (``cdp.customers`` follows chains of any length). ``if``
     evaluates a branch only for the rows that take it: over 10 million events, eight levels took
     what one did."""
-    table = f"'{database}.{survivors.NAME}'"
+    table = quote_string(f"{database}.{survivors.NAME}")
     expression, previous = "", customer
     for level in range(1, MERGE_DEPTH + 1):
         found = f"_survivor{level}"

@@ -41,18 +41,18 @@ from projections.tables import (
     tickets,
 )
 from projections.tables.table import Table
-from schemas.payloads.consent import PURPOSES
+from schemas.payloads.consent import PURPOSES, SUPPRESSED_IDENTIFIERS
 
 MAX_TIMELINE = 1000
 _BOOKKEEPING = ("customer_id", "version", "is_deleted")
 _OPEN_ENDED = "2100-01-01"  # consent_changes' valid_to of an interval still in force
 # identifier type → the profile column listing the customer's identifiers of that type
 IDENTIFIER_COLUMNS = {"user_id": "user_ids", "email": "emails", "phone": "phones", "social": "social_handles", "anonymous_id": "anonymous_ids", "account_id": "account_ids"}
-# identifier types a suppression can name (``suppressions.identifier``)
-SUPPRESSIBLE = ("email", "phone", "user_id")
 
 
 class ProfileService:
+    """A caller's reads of customers: ``profile`` (now), ``profile_as_of`` (a past day), ``timeline``."""
+
     def __init__(self, platform: Platform, caller: Caller):
         self.platform = platform
         self.caller = caller
@@ -195,7 +195,7 @@ class ProfileService:
 
     def _suppressions(self, customer: str, profile: dict[str, Any]) -> list[dict[str, Any]]:
         """Suppressions in force naming the customer or one of their identifiers (as ``cdp.segments.consent`` reads them)."""
-        held = [f"{kind}:{value}" for kind in SUPPRESSIBLE for value in profile[IDENTIFIER_COLUMNS[kind]]]
+        held = [f"{kind}:{value}" for kind in SUPPRESSED_IDENTIFIERS for value in profile[IDENTIFIER_COLUMNS[kind]]]
         rows = self.warehouse.query(
             f"SELECT identifier, purpose, since, reason, source_name, note FROM {self._table(suppressions.TABLE)} FINAL "
             "WHERE suppressed = 1 AND (customer_id = {id:String} OR identifier IN {held:Array(String)}) ORDER BY since, identifier, purpose",
