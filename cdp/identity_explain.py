@@ -8,7 +8,8 @@ joins the limits refused.
 
 from typing import Any
 
-from cdp.timetravel import merged_customers, touchpoints
+from cdp.customers import Customers
+from cdp.timetravel import touchpoints
 from cdp.warehouse import Warehouse
 from projections.identity import IdentityRules
 from projections.tables import customer_merges, identity_refusals
@@ -16,7 +17,7 @@ from schemas import person_keys
 
 
 def explain(warehouse: Warehouse, customer_id: str, rules: IdentityRules) -> dict[str, Any]:
-    customers = merged_customers(warehouse, customer_id)
+    customers = Customers(warehouse).merged_into(customer_id)
     seen: set[str] = set()
     steps = []
     for tp in touchpoints(warehouse, customers):

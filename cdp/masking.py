@@ -46,6 +46,21 @@ def mask_event(row: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
+def mask_suppression(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``suppressions`` row with its identifier's value (the table holds identifier values:
+    personal data) and its free-text note masked; the identifier keeps its type (``email:***``)."""
+    kind, _, value = row["identifier"].partition(":")
+    return {**row, "identifier": f"{kind}:{mask(value)}", "note": mask(row["note"])}
+
+
+SENTIMENT_TERMS = frozenset({"terms", "last_sentiment_terms"})  # lexicon terms found in a person's free text quote it
+
+
+def mask_sentiment_terms(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``survey_answers`` or ``customer_satisfaction`` row with the terms quoted from free text masked."""
+    return {name: mask(value) if name in SENTIMENT_TERMS else value for name, value in row.items()}
+
+
 def mask(value: Any) -> Any:
     if value is None or value == "":
         return value

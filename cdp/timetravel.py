@@ -11,10 +11,11 @@ from datetime import UTC, datetime, time
 import orjson
 
 from cdp.errors import CdpError
+from cdp.customers import Customers
 from cdp.warehouse import Warehouse
 from projections.pipeline import Pipeline, Rules
 from projections.replay import Replay
-from projections.tables import customer_merges, events
+from projections.tables import events
 from projections.touchpoint import Touchpoint
 
 
@@ -29,17 +30,9 @@ def end_of_day(day: str) -> datetime:
 
 
 def merged_customers(warehouse: Warehouse, customer_id: str) -> list[str]:
-    """The customer and every customer merged into it, directly or not."""
-    rows = warehouse.query(f"SELECT absorbed, survivor FROM `{warehouse.database}`.`{customer_merges.TABLE.name}` FINAL")
-    into: dict[str, list[str]] = {}
-    for row in rows:
-        into.setdefault(row["survivor"], []).append(row["absorbed"])
-    found, todo = [], [customer_id]
-    while todo:
-        customer = todo.pop()
-        found.append(customer)
-        todo.extend(into.get(customer, ()))
-    return sorted(found)
+    """The customer and every customer merged into it. Kept for ``cdp.privacy.forget`` until it calls
+    ``cdp.customers.Customers`` itself."""
+    return Customers(warehouse).merged_into(customer_id)
 
 
 def touchpoints(warehouse: Warehouse, customers: list[str], until: datetime | None = None) -> list[Touchpoint]:
@@ -55,7 +48,7 @@ def touchpoints(warehouse: Warehouse, customers: list[str], until: datetime | No
 def profile_as_of(warehouse: Warehouse, customer_id: str, day: str, rules: Rules) -> list[dict]:
     """Every customer the replay gives (usually one): its profile row and its rows in the other tables."""
     until = end_of_day(day)
-    tps = touchpoints(warehouse, merged_customers(warehouse, customer_id), until)
+    tps = touchpoints(warehouse, Customers(warehouse).merged_into(customer_id), until)
     if not tps:
         return []
     as_of = int(until.timestamp() * 1000)

@@ -1,4 +1,4 @@
-"""Read endpoints for the HTTP server: profiles, timelines, segments, analytics (a FastAPI router).
+"""Read endpoints for the HTTP server: segments, analytics (a FastAPI router; profiles: ``cdp.api.profiles``).
 
 Every endpoint declares the read-key scope it needs (``x-scope`` in OpenAPI); the server's
 ``ReadAccess`` lets a request through only with such a key. Personal data is masked for keys
@@ -13,15 +13,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from cdp import queries
 from cdp.analytics import channels, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
 from cdp.analytics.window import Period, window
 from cdp.api.auth import ReadAccess
 from cdp.api.body import expect_object, parse_json, read_body
-from cdp.audit import AuditLog, identifier_digest
+from cdp.audit import AuditLog
 from cdp.errors import STORE_FAULTS, CdpError
 from cdp.keys import ReadKey
-from cdp.masking import mask_event, mask_profile
+from cdp.masking import mask_profile
 from cdp.segments import evaluate
 from cdp.segments.model import parse_segment
 from cdp.segments.store import SegmentStore
@@ -74,39 +73,8 @@ def read_router(
         finally:
             audit().record(key.actor, action, detail.pop("target", target), outcome, detail)
 
-    def customer(w: Warehouse, identifier: str, detail: dict[str, Any]) -> str:
-        found = queries.find_customers(w, identifier)
-        if not found:
-            raise _Outcome(404, "not_found", f"no customer has the identifier {identifier[:200]!r}")
-        detail["target"] = found[0]
-        return found[0]
-
-    def existing(profile_row: dict[str, Any] | None) -> dict[str, Any]:
-        if profile_row is None:
-            raise _Outcome(404, "not_found", "the customer has no profile yet (its events are not processed)")
-        return profile_row
-
     def can_see_pii(request: Request) -> bool:
         return request.state.read_key.allows(PII)
-
-    @get("/profiles/{identifier}", "profiles:read", tags=["profiles"], summary="A customer's unified profile, by any identifier (personal data needs pii:read)")
-    def profile(identifier: str, request: Request) -> dict[str, Any]:
-        pii = can_see_pii(request)
-        detail = {"identifier": identifier_digest(identifier), "pii": pii}
-        found = answer(request, "profile.read", identifier_digest(identifier), lambda w: existing(queries.profile(w, customer(w, identifier, detail))), detail)
-        return found if pii else mask_profile(found)
-
-    @get("/profiles/{identifier}/timeline", "profiles:read", tags=["profiles"], summary="A customer's events, newest first (personal data needs pii:read)")
-    def timeline(
-        identifier: str,
-        request: Request,
-        limit: int = Query(100, ge=1, le=1000),
-        before: int | None = Query(None, ge=0, lt=2**63, description="Only events before this log position (paging)."),
-    ) -> list[dict[str, Any]]:
-        pii = can_see_pii(request)
-        detail = {"identifier": identifier_digest(identifier), "pii": pii, "limit": limit}
-        rows = answer(request, "profile.timeline", identifier_digest(identifier), lambda w: queries.timeline(w, customer(w, identifier, detail), limit, before), detail)
-        return rows if pii else [mask_event(row) for row in rows]
 
     @get("/segments", "segments:read", tags=["segments"], summary="Saved segments")
     def segment_list(request: Request) -> list[dict[str, Any]]:

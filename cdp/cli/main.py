@@ -19,10 +19,13 @@ from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.config import Settings, load_settings
 from cdp.cli.consent import suppress_app
 from cdp.errors import CdpError
+from cdp.customers import Customers
 from cdp.platform import Platform
+from cdp.services import operator
+from cdp.services.profiles import MAX_TIMELINE, ProfileService
 from cdp.cli.privacy import forget_command
 from cdp.cli.quarantine import quarantine_app
-from cdp.cli.render import print_profile, print_rows
+from cdp.cli.render import ViewFormat, print_profile, print_rows
 from cdp.runner import Progress as RunProgress
 from cdp.cli.scaleout import scaleout_app
 from cdp.cli.segments import segment_app
@@ -87,29 +90,38 @@ def run(
 @app.command()
 def profile(
     identifier: Annotated[str, typer.Argument(help="Customer id, email, phone, user id, anonymous id, or platform:handle.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    fmt: Annotated[ViewFormat, typer.Option("--format", help="table, or json: the whole view.")] = ViewFormat.table,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the profile as it stood at the end of this date (e.g. 2025-10-31), replayed from its events.")] = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Show a customer's unified profile (now, or --as-of a past date)."""
-    from cdp.timetravel import profile_as_of
-
-    settings = _settings(data_dir, config)
-    with Platform(settings) as platform:
-        found = _customers(platform, identifier)
-        if as_of:
-            profiles = [p for customer in found for p in profile_as_of(platform.warehouse, customer, as_of, settings)]
-            if not profiles:
-                raise CdpError(f"the customer had no events by {as_of}")
-        else:
-            profiles = [queries.profile(platform.warehouse, customer) for customer in found]
-        platform.audit.record(cli_actor(), "profile.read", ",".join(found), "ok", {"as_of": as_of})
-    if as_json:
-        sys.stdout.write(orjson.dumps(profiles[0] if len(profiles) == 1 else profiles, option=orjson.OPT_INDENT_2).decode() + "\n")
+    """Show a customer's 360° profile: identifiers, traits, lifecycle, tags, value, satisfaction, tickets, churn risk, loyalty, consent, segments (now, or --as-of a past date)."""
+    with Platform(_settings(data_dir, config)) as platform:
+        service = ProfileService(platform, operator())
+        views = service.profile_as_of(identifier, as_of) if as_of else [service.profile(identifier)]
+    if as_json or fmt == ViewFormat.json:
+        sys.stdout.write(orjson.dumps(views[0] if len(views) == 1 else views, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    for p in profiles:
-        print_profile(out, p)
+    for view in views:
+        print_profile(out, view)
+
+
+@app.command()
+def timeline(
+    identifier: Annotated[str, typer.Argument(help="Customer id, email, phone, user id, anonymous id, or platform:handle.")],
+    limit: Annotated[int, typer.Option(help="How many events, newest first.", min=1, max=MAX_TIMELINE)] = 100,
+    before: Annotated[Optional[int], typer.Option(help="Only events before this log position (the next page: the last position shown).", min=0, max=2**63 - 1)] = None,
+    fmt: RowFormat = "table",
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Show a customer's events (and those of customers merged into it), newest first, properties as JSON."""
+    with Platform(_settings(data_dir, config)) as platform:
+        rows = ProfileService(platform, operator()).timeline(identifier, limit, before)
+    print_rows(out, rows, fmt, title="timeline, newest first")
+    if len(rows) == limit:
+        err.print(f"next page: --before {rows[-1]['position']}", markup=False, highlight=False)
 
 
 @app.command()
@@ -368,7 +380,9 @@ def identity_explain(
 
     settings = _settings(data_dir, config)
     with Platform(settings) as platform:
-        found = _customers(platform, identifier)
+        found = Customers(platform.warehouse).resolve_all(identifier)
+        if not found:
+            raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
         explained = [explain(platform.warehouse, customer, settings.identity) for customer in found]
     if as_json:
         sys.stdout.write(orjson.dumps(explained, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -380,13 +394,6 @@ def identity_explain(
             print_rows(out, e["merges"], "table", title="merges")
         if e["refusals"]:
             print_rows(out, e["refusals"], "table", title="joins refused by the identity limits")
-
-
-def _customers(platform: Platform, identifier: str) -> list[str]:
-    found = queries.find_customers(platform.warehouse, identifier)
-    if not found:
-        raise CdpError(f"no customer has the identifier {identifier!r} (has `cdp run` processed the events?)")
-    return found
 
 
 def _process(platform: Platform, follow: bool) -> int:

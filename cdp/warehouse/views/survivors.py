@@ -1,9 +1,9 @@
 """``customer_survivors``: absorbed customer → survivor, held in memory for the queries that follow merges.
 
 Events keep the customer id they were written with; a query that counts them for the customer they
-belong to now joins ``customer_merges`` (``cdp.queries.current_customers_sql``). Building that join's
-hash table from the table costs every such query a pass over every merge. This table is the hash
-table itself (engine Join, ANY LEFT on ``absorbed``, kept on disk and loaded at start), filled by a
+belong to now looks each id up in ``customer_merges``, once per merge of a chain (``cdp.queries.survivor_sql``).
+Building a hash table from that table costs every such query a pass over every merge. This table is
+the hash table itself (engine Join, ANY LEFT on ``absorbed``, kept on disk and loaded at start), filled by a
 materialized view as merges are written. ANY keeps the first survivor written for a customer; a
 customer is absorbed once, so a merge written twice names the same one. It is emptied with
 ``customer_merges`` (``cdp.rebuild``).

@@ -1,0 +1,40 @@
+"""Profile endpoints of the read API: the 360° profile and the timeline (a FastAPI router).
+
+Each route parses, calls ``cdp.services.profiles.ProfileService`` as the read key's caller and
+answers (``cdp.api.calls``); the service resolves the customer, masks without ``pii:read`` and
+audits every read.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from cdp.api.auth import ReadAccess
+from cdp.api.calls import answered, request_caller
+from cdp.platform import Platform
+from cdp.services.profiles import MAX_TIMELINE, ProfileService
+
+SCOPE = "profiles:read"
+
+
+def profiles_router(platform: Callable[[], Platform], access: ReadAccess) -> APIRouter:
+    """E.g. ``app.include_router(profiles_router(lambda: platform, access))``."""
+    router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(access.require(SCOPE))])
+
+    @router.get("/profiles/{identifier}", openapi_extra={"x-scope": SCOPE}, summary="A customer's 360° profile, by any identifier (personal data needs pii:read)")
+    def profile(identifier: str, request: Request) -> dict[str, Any]:
+        with answered():
+            return ProfileService(platform(), request_caller(request)).profile(identifier)
+
+    @router.get("/profiles/{identifier}/timeline", openapi_extra={"x-scope": SCOPE}, summary="A customer's events, newest first (personal data needs pii:read)")
+    def timeline(
+        identifier: str,
+        request: Request,
+        limit: int = Query(100, ge=1, le=MAX_TIMELINE),
+        before: int | None = Query(None, ge=0, lt=2**63, description="Only events before this log position (paging)."),
+    ) -> list[dict[str, Any]]:
+        with answered():
+            return ProfileService(platform(), request_caller(request)).timeline(identifier, limit, before)
+
+    return router
