@@ -12,9 +12,10 @@ from pathlib import Path
 
 import orjson
 
-from cdp.config import load_settings
+from cdp.config import Settings, load_settings
 from cdp.platform import Platform
-from cdp.warehouse.chdb_backend import ChdbWarehouse
+from cdp.warehouse.backends import open_warehouse
+from cdp.warehouse.managed import ManagedServer
 from cdp.warehouse.migrations import migrate
 from cdp.workload import generate_events
 from ingestion.jsonl import import_lines
@@ -54,23 +55,26 @@ def workload(workdir: Path, events: int, seed: int = 7) -> dict:
 
 
 def floor(workdir: Path) -> dict:
-    """The same events straight into chDB: one JSONEachRow insert from the file, no validation, no projections."""
+    """The same events straight into ClickHouse's engine (chDB in this process): one JSONEachRow insert
+    from the file, no validation, no projections, no network."""
+    from chdb import session
+
     target = workdir / "floor"
     shutil.rmtree(target, ignore_errors=True)
-    warehouse = ChdbWarehouse(target, "floor")
-    warehouse.execute(
-        "CREATE TABLE floor.events (message_id String, event_type LowCardinality(String), source_kind LowCardinality(String), "
+    engine = session.Session(str(target))
+    engine.query(
+        "CREATE DATABASE floor; CREATE TABLE floor.events (message_id String, event_type LowCardinality(String), source_kind LowCardinality(String), "
         "source_name LowCardinality(String), occurred_at DateTime64(3, 'UTC'), identifiers String, traits String, properties String, context String) "
         "ENGINE = MergeTree PARTITION BY toYYYYMM(occurred_at) ORDER BY (event_type, occurred_at)"
     )
     started = time.perf_counter()
-    warehouse.execute(
+    engine.query(
         f"INSERT INTO floor.events FROM INFILE '{workdir / WORKLOAD}' SETTINGS input_format_json_read_objects_as_strings = 1, "
         "date_time_input_format = 'best_effort' FORMAT JSONEachRow"
     )
     seconds = time.perf_counter() - started
-    rows = warehouse.query("SELECT count() AS n FROM floor.events")[0]["n"]
-    warehouse.close()
+    rows = int(engine.query("SELECT count() FROM floor.events", "CSV").bytes())
+    engine.close()
     return {"events": rows, "seconds": seconds}
 
 
@@ -100,10 +104,12 @@ def rebuild(workdir: Path) -> dict:
 
 
 def warehouse_load(workdir: Path, batch: int = 10_000) -> dict:
-    """Rows/s the warehouse accepts through the backend interface (the `events` table's rows, prebuilt)."""
+    """Rows/s the warehouse accepts through its interface (the `events` table's rows, prebuilt): the
+    managed server of a fresh data directory, over the native protocol."""
     target = workdir / "load"
     shutil.rmtree(target, ignore_errors=True)
-    warehouse = ChdbWarehouse(target, "cdp")
+    settings = Settings(data_dir=target)
+    warehouse = open_warehouse(settings)
     migrate(warehouse)
     rows, seconds = 0, 0.0
     with (workdir / WORKLOAD).open("rb") as handle:
@@ -119,6 +125,7 @@ def warehouse_load(workdir: Path, batch: int = 10_000) -> dict:
             seconds += _timed(warehouse.insert, events_table.TABLE.name, chunk)
             rows += len(chunk)
     warehouse.close()
+    ManagedServer.of(settings).stop()
     return {"rows": rows, "seconds": seconds}
 
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import orjson
-import pytest
 
 from cdp.config import load_settings
 from cdp.platform import Platform
