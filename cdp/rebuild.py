@@ -34,11 +34,11 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
         tables |= {rollup.state_table for rollup in EVENT_ROLLUPS}
     if customer_merges.TABLE.name in tables:
         tables.add(survivors.NAME)  # kept from customer_merges by a materialized view, as the rollups from events
-    warehouse = platform.warehouse
-    for table in sorted(tables):
-        warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")
-    platform.state.reset()
-    platform.quarantine.clear()
-    settings = platform.settings
+    warehouse, settings = platform.warehouse, platform.settings
     runner = EmbeddedRunner(platform.events, platform.state, warehouse, settings, settings.batch_size, platform.quarantine, tables=None if not names else tables)
-    return runner.run(on_progress=on_progress)
+    with runner.lock:  # a runner following the log elsewhere (`cdp serve`) waits for the whole rebuild
+        for table in sorted(tables):
+            warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")
+        platform.state.reset()
+        platform.quarantine.clear()
+        return runner.run(on_progress=on_progress)

@@ -2,7 +2,8 @@
 
 Per batch: read events after the tracked position, resolve identities, apply the projections,
 write their rows to the warehouse, then commit state and position together. Killed anywhere, it
-resumes after the last committed batch, and a batch that had begun writing rows is processed again
+resumes after the last committed batch (several runners on one data directory, in different
+processes, take turns batch by batch: ``lock``), and a batch that had begun writing rows is processed again
 up to the same position (``StateStore.record_unconfirmed``): the same rows with the same keys and
 versions, which the warehouse's ReplacingMergeTree tables collapse.
 
@@ -10,7 +11,6 @@ An event that cannot be opened, decoded or projected is quarantined (``cdp.quara
 batch goes on without it; ``retry`` processes quarantined events again after a fix.
 """
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification
 from cdp.errors import CdpError
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import SealedEventStore
+from cdp.process_lock import ProcessLock
 from cdp.quarantine import Quarantined, QuarantineStore, poisoned
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
@@ -57,7 +58,9 @@ class EmbeddedRunner:
         self._pipeline = Pipeline(rules)
         self._batch_size = batch_size
         self._tables = tables
-        self.lock = threading.RLock()  # held per batch; whoever rewrites projection state (a forget) takes it too
+        # held per batch, by every runner on this data directory (`cdp serve`'s, `cdp run`, a forget's):
+        # whoever rewrites projection state (a forget, a rebuild) takes it too
+        self.lock = ProcessLock(rules.data_dir / "runner.lock")
 
     def pending(self) -> tuple[int, int]:
         """``(tracked position, last position in the log)``."""

@@ -23,7 +23,6 @@ another server. ``default`` stays passwordless (the server's own blocking query 
 only the right to start and stop listeners and read ``system.numbers``.
 """
 
-import fcntl
 import hashlib
 import os
 import secrets
@@ -33,8 +32,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +40,7 @@ from clickhouse_driver import Client
 
 from cdp.config import EmbeddedServerSettings, Settings
 from cdp.errors import WarehouseUnavailable
+from cdp.process_lock import ProcessLock
 
 HOST = "127.0.0.1"
 WRITER, QUERY, BI = "cdp", "cdp_query", "cdp_bi"
@@ -162,15 +160,9 @@ class ManagedServer:
 
     # --- internals
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> ProcessLock:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with (self.root / "lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        return ProcessLock(self.root / "lock")
 
     def _answers(self) -> bool:
         pid = self.pid
