@@ -6,7 +6,7 @@ from cdp.warehouse import Warehouse
 from cdp.warehouse.views import survivors
 from projections.tables import customer_merges, events, identities, lifecycle_transitions, profiles
 
-IDENTIFIER_TYPES = ("user_id", "email", "phone", "anonymous_id", "social")
+from schemas import PERSON_ID_TYPES as IDENTIFIER_TYPES
 
 
 def find_customers(warehouse: Warehouse, identifier: str) -> list[str]:
