@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
-from cdp.api.reads import read_router
+from cdp.api.reads import analytics_router, read_router
 from cdp.api import docs
 from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
@@ -76,6 +76,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         return _json(collector.health(_admin(access, request)))
     if reads:
         app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit, lambda: known_values(platform.settings)))
+        app.include_router(analytics_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
 

@@ -1,0 +1,36 @@
+"""Every service call a door makes is written to the audit log with its outcome, whatever happens:
+``ok``, ``not_found``, ``refused`` (the caller lacks a scope), ``invalid`` (bad input) or ``error``
+(a store failed, or anything unexpected). Doors never record reads themselves, so no door can forget.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from cdp.audit import AuditLog
+from cdp.errors import STORE_FAULTS, CdpError
+from cdp.services import Caller, Forbidden, NotFound
+
+
+@contextmanager
+def audited(audit: AuditLog, caller: Caller, action: str, target: str, detail: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """E.g. ``with audited(platform.audit, caller, "analytics.read", "funnel", {...}) as detail:``; the
+    block may set ``detail["target"]`` to the target it found (a customer id for an identifier)."""
+    detail = {} if detail is None else detail
+    outcome = "error"  # until the block ends well: an unexpected failure is audited as such
+    try:
+        yield detail
+        outcome = "ok"
+    except NotFound:
+        outcome = "not_found"
+        raise
+    except Forbidden:
+        outcome = "refused"
+        raise
+    except STORE_FAULTS:
+        raise
+    except CdpError:
+        outcome = "invalid"
+        raise
+    finally:
+        audit.record(caller.actor, action, detail.pop("target", target), outcome, detail)
