@@ -15,9 +15,10 @@ from cdp.backup.restore import restore_backup
 from cdp.backup.take import take_backup
 from cdp.cli.options import ConfigFile, DataDir, err, out
 from cdp.config import load_settings
-from cdp.privacy.forget import AlreadyForgotten, forget
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
+from cdp.services import Caller, Conflict
+from cdp.services.privacy import PrivacyService
 
 BackupDir = Annotated[Path, typer.Argument(help="The backup directory.", show_default=False)]
 
@@ -87,8 +88,8 @@ def restore(
 def _forget_again(platform: Platform, customer_id: str) -> None:
     """Re-applies a journaled erasure to the restored events (a customer forgotten twice is fine)."""
     try:
-        forget(platform, customer_id, "cli:cdp-restore")
-    except AlreadyForgotten:
+        PrivacyService(platform, Caller("cli:cdp-restore")).forget(customer_id)
+    except Conflict:
         pass
 
 
