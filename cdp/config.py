@@ -2,7 +2,9 @@
 
 Precedence, highest first: command-line options, environment variables (``CDP_DATA_DIR``,
 ``CDP_LIFECYCLE__CHURN_INACTIVE_DAYS``, ...), the config file (``--config``, ``CDP_CONFIG``, or
-``cdp.toml`` in the data directory), then the defaults below, which follow docs/domain.md.
+``cdp.toml`` in the data directory), then the defaults, which follow docs/domain.md. The
+projections' rules (identity, lifecycle, tags, value, ...) are their own pydantic models, embedded
+here as they are: each is defined and documented once, next to its projection.
 """
 
 import os

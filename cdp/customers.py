@@ -10,9 +10,9 @@ for their current customer inside the warehouse follow the same chains (``cdp.qu
 """
 
 from cdp.warehouse import Warehouse
+from schemas import PERSON_ID_TYPES as IDENTIFIER_TYPES
 from projections.tables import customer_merges, identities, profiles
 
-IDENTIFIER_TYPES = ("user_id", "email", "phone", "anonymous_id", "social")
 
 
 class Customers:

@@ -12,17 +12,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from projections.touchpoint import Touchpoint
-from schemas import person_keys
+from schemas import PERSON_ID_TYPES, PersonIdType, person_keys
 
 CUSTOMER_NAMESPACE = uuid.UUID("5b1e0c59-2a43-4e0b-9d8e-3c4f1f6f0a11")
-
-
-ID_TYPES = ("user_id", "phone", "email", "social", "anonymous_id")
 
 
 class IdentityRules(BaseModel):
@@ -43,20 +39,20 @@ class IdentityRules(BaseModel):
             "email": [r"^(test|tests|noreply|no-reply|donotreply|do-not-reply|null|none|unknown|anonymous|nobody)@", r"@(test\.com|mailinator\.com|example\.invalid)$"],
             "user_id": [r"^(0|null|none|undefined|anonymous|guest|test)$"],
         },
-        description="Identifier type (user_id, email, phone, social, anonymous_id) → regular expressions of values that never join customers.",
+        description=f"Identifier type ({', '.join(PERSON_ID_TYPES)}) → regular expressions of values that never join customers.",
     )
     blocked_values: list[str] = Field(
         default=[],
         description="Exact identifiers as type:value (e.g. email:family@example.com, social:wechat:shop_helper) that never join customers; "
         "add the identifier behind a wrong merge here and rebuild to undo it.",
     )
-    max_per_customer: dict[Literal["user_id", "phone", "email", "social", "anonymous_id"], int] = Field(
+    max_per_customer: dict[PersonIdType, int] = Field(
         default={"user_id": 1, "phone": 1, "email": 3, "social": 10, "anonymous_id": 50},
         description="At most this many identifiers of a type on one customer; a merge or a new identifier that would exceed it is refused "
         "and recorded (identity_refusals). Types not listed are unlimited.",
     )
-    priority: list[Literal["user_id", "phone", "email", "social", "anonymous_id"]] = Field(
-        default=list(ID_TYPES),
+    priority: list[PersonIdType] = Field(
+        default=["user_id", "phone", "email", "social", "anonymous_id"],
         description="Identifier types from most to least trusted: an event belongs to the customer of its most trusted identifier, "
         "and its other identifiers join that customer only within the limits.",
     )
@@ -72,8 +68,8 @@ class IdentityRules(BaseModel):
     @field_validator("priority")
     @classmethod
     def _every_type_once(cls, order: list[str]) -> list[str]:
-        if sorted(order) != sorted(ID_TYPES):
-            raise ValueError(f"must list each of {', '.join(ID_TYPES)} exactly once")
+        if sorted(order) != sorted(PERSON_ID_TYPES):
+            raise ValueError(f"must list each of {', '.join(PERSON_ID_TYPES)} exactly once")
         return order
 
     @cached_property

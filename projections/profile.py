@@ -15,14 +15,14 @@ from projections import consent
 from projections.lifecycle import Facts
 from projections.sentiment import SentimentRules, sentiment
 from projections.touchpoint import Touchpoint, to_ms
-from schemas import SOURCE_KINDS
+from schemas import ID_TYPES, SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 
 Profile = dict[str, Any]
+_ONE_VALUED = tuple(t for t in ID_TYPES if t != "social")  # one value per event; social is a list of handles
 
-ID_TYPES = ("anonymous_id", "user_id", "email", "phone", "social", "account_id")
 PASSIVE_EVENT_TYPES = frozenset({"identified", "grouped", "aliased", *CONSENT_EVENT_TYPES})  # identity and consent plumbing, not interactions by the customer
 TICKET_ACTIONS = {
     "ticket_opened": "opened",
@@ -199,7 +199,7 @@ def current_traits(profile: Profile) -> dict[str, Any]:
 
 
 def _add_identifiers(ids: dict[str, list], identifiers: dict) -> None:
-    for id_type in ("anonymous_id", "user_id", "email", "phone", "account_id"):
+    for id_type in _ONE_VALUED:
         value = identifiers.get(id_type)
         if value is not None:
             _insert_unique(ids[id_type], value)
@@ -208,7 +208,7 @@ def _add_identifiers(ids: dict[str, list], identifiers: dict) -> None:
 
 
 def _note_identifiers(seen: dict[str, int], identifiers: dict, ms: int) -> None:
-    for kind in ("user_id", "email", "phone", "anonymous_id", "account_id"):
+    for kind in _ONE_VALUED:
         value = identifiers.get(kind)
         if value is not None:
             _first_seen(seen, f"{kind}:{value}", ms)

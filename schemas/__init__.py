@@ -12,19 +12,22 @@ from schemas.envelope import (
     parse_envelope_json,
 )
 from schemas.errors import describe, field_path
-from schemas.identifiers import Identifiers, SocialHandle, person_keys
+from schemas.identifiers import ID_TYPES, PERSON_ID_TYPES, Identifiers, PersonIdType, SocialHandle, person_keys
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, Payload, SourceKind
 from schemas.personal import Personal, personal_fields
 
 __all__ = [
     "ENVELOPE_ADAPTER",
     "ENVELOPE_BY_EVENT_TYPE",
+    "ID_TYPES",
     "PAYLOAD_BY_EVENT_TYPE",
+    "PERSON_ID_TYPES",
     "SCHEMA_VERSION",
     "SOURCE_KINDS",
     "Envelope",
     "Identifiers",
     "Payload",
+    "PersonIdType",
     "Personal",
     "SocialHandle",
     "SourceKind",

@@ -2,11 +2,16 @@
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from schemas.personal import Personal
+
+PersonIdType = Literal["user_id", "email", "phone", "social", "anonymous_id"]
+# The identifier types that name a person (and can join customers), in the order of ``person_keys``:
+# the one list identity rules, lookups by identifier and the profile's identifier sets are built from.
+PERSON_ID_TYPES: tuple[str, ...] = get_args(PersonIdType)
 
 IdentifierText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 
@@ -66,6 +71,10 @@ class Identifiers(BaseModel):
     def person_keys(self) -> Iterator[str]:
         """The identifiers that name a person, as ``type:value`` keys, in a fixed order (lazily: a caller after the first that joins stops early)."""
         return _person_keys(self.user_id, self.email, self.phone, ((s.platform, s.handle) for s in self.social), self.anonymous_id)
+
+
+# Every identifier type a touchpoint can carry: the person's, then the account (``Identifiers``' fields).
+ID_TYPES: tuple[str, ...] = tuple(Identifiers.model_fields)
 
 
 def person_keys(identifiers: dict) -> list[str]:

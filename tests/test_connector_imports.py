@@ -63,4 +63,4 @@ def test_wrong_connector_or_source_is_a_clear_error(tmp_path: Path):
     unknown = cdp("import", "nope", str(path), "--source", "x", data_dir=tmp_path / "data")
     assert unknown.returncode == 2 and b"unknown connector 'nope'" in unknown.stderr
     no_source = cdp("import", "delighted-nps", str(path), "--source", "x", data_dir=tmp_path / "data")
-    assert no_source.returncode == 2 and b"--source: no source is named 'x'" in no_source.stderr
+    assert no_source.returncode == 2 and b"error: source: no source is named 'x'" in no_source.stderr

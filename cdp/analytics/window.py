@@ -28,27 +28,27 @@ class Window:
 
 def window(start: str | date | None, end: str | date | None) -> Window:
     """``[start, end)``; dates mean midnight UTC. Defaults: all time."""
-    return Window(_at(start, datetime(1970, 1, 1, tzinfo=UTC)), _at(end, datetime(2100, 1, 1, tzinfo=UTC)))
+    return Window(_at("start", start, datetime(1970, 1, 1, tzinfo=UTC)), _at("end", end, datetime(2100, 1, 1, tzinfo=UTC)))
 
 
 def truncate(period: str, column: str) -> str:
     if period not in TRUNCATE:
-        raise CdpError(f"period: expected day, week or month, got {period!r}")
+        raise CdpError(f"period: expected day, week or month, got {period[:50]!r}")
     return TRUNCATE[period].format(column)
 
 
-def _at(value: str | date | None, default: datetime) -> datetime:
+def _at(field: str, value: str | date | None, default: datetime) -> datetime:
     if value is None:
         return default
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise CdpError(f"expected a date like 2025-10-01, got {value!r}") from None
+            raise CdpError(f"{field}: expected a date like 2025-10-01, got {value[:50]!r}") from None
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise CdpError(f"expected a date between {FIRST_YEAR} and {LAST_YEAR}, got {value.date()}")
+        raise CdpError(f"{field}: expected a date between {FIRST_YEAR} and {LAST_YEAR}, got {value.date()}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

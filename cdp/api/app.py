@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
 from cdp.api.profiles import profiles_router
-from cdp.api.reads import read_router
+from cdp.api.reads import analytics_router, read_router
 from cdp.api import docs
 from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
@@ -78,6 +78,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
     if reads:
         app.include_router(profiles_router(lambda: platform, access))
         app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit, lambda: known_values(platform.settings)))
+        app.include_router(analytics_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
 

@@ -1,22 +1,24 @@
-"""`POST /v1/customers/{identifier}/forget`: forgetting over HTTP (a FastAPI router).
+"""`POST /v1/customers/{identifier}/forget`: forgetting over HTTP (a FastAPI router over ``cdp.services.privacy``).
 
-The caller passes how to reach the platform and the authentication dependency that guards it
-(forgetting is an administrator's act). The server's own runner processes the erasure event.
+The caller passes how to reach the platform and the authentication dependency that guards it (it
+returns the caller's read key; forgetting is an administrator's act). The server's own runner
+processes the erasure event.
 """
 
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 
-from cdp.errors import STORE_FAULTS, CdpError
+from cdp.api.calls import answered, caller_of
+from cdp.keys import ReadKey
 from cdp.platform import Platform
-from cdp.privacy.forget import AlreadyForgotten, NoSuchCustomer, forget
+from cdp.services.privacy import PrivacyService
 
 
-def forget_router(platform: Callable[[], Platform], auth: Callable[..., Any]) -> APIRouter:
-    """E.g. ``app.include_router(forget_router(lambda: platform, access.require("admin")))``; ``auth`` returns the caller (with an ``actor``)."""
+def forget_router(platform: Callable[[], Platform], auth: Callable[..., ReadKey]) -> APIRouter:
+    """E.g. ``app.include_router(forget_router(lambda: platform, access.require("admin")))``."""
     router = APIRouter(prefix="/v1")
     lock = threading.Lock()
 
@@ -26,17 +28,8 @@ def forget_router(platform: Callable[[], Platform], auth: Callable[..., Any]) ->
         summary="Forget a customer (right to erasure); returns the erasure receipts",
         openapi_extra={"x-scope": getattr(auth, "scope", "admin")},
     )
-    def forget_customer(identifier: str, caller: Any = Depends(auth)) -> dict[str, Any]:
-        with lock:
-            try:
-                return {"receipts": forget(platform(), identifier, caller.actor, process=False)}
-            except NoSuchCustomer as error:
-                raise HTTPException(status_code=404, detail=str(error)) from None
-            except AlreadyForgotten as error:
-                raise HTTPException(status_code=409, detail=str(error)) from None
-            except STORE_FAULTS:
-                raise
-            except CdpError as error:
-                raise HTTPException(status_code=422, detail=str(error)) from None
+    def forget_customer(identifier: str, key: ReadKey = Depends(auth)) -> dict[str, Any]:
+        with lock, answered():
+            return {"receipts": PrivacyService(platform(), caller_of(key)).forget(identifier, process=False)}
 
     return router

@@ -1,4 +1,4 @@
-"""Read endpoints for the HTTP server: segments, analytics (a FastAPI router; profiles: ``cdp.api.profiles``).
+"""Read endpoints for the HTTP server: segments and analytics (FastAPI routers; profiles: ``cdp.api.profiles``).
 
 Every endpoint declares the read-key scope it needs (``x-scope`` in OpenAPI); the server's
 ``ReadAccess`` lets a request through only with such a key. Personal data is masked for keys
@@ -13,18 +13,20 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from cdp.analytics import channels, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
-from cdp.analytics.window import Period, window
+from cdp.analytics.window import Period
 from cdp.api.auth import ReadAccess
+from cdp.api.calls import answered, request_caller
 from cdp.api.body import expect_object, parse_json, read_body
 from cdp.audit import AuditLog
 from cdp.errors import STORE_FAULTS, CdpError
 from cdp.keys import ReadKey
 from cdp.masking import mask_profile
+from cdp.platform import Platform
 from cdp.segments import evaluate
 from cdp.segments.model import parse_segment
 from cdp.segments.store import SegmentStore
 from cdp.segments.values import KnownValues, check_values
+from cdp.services.analytics import AnalyticsService
 from cdp.warehouse import Warehouse
 
 PII = "pii:read"
@@ -105,36 +107,55 @@ def read_router(
         """The segment, if its condition values are known ones (a refusal is answered 422)."""
         return segment if known is None else check_values(segment, known())
 
-    def analysis(request: Request, name: str, work: Callable[[Warehouse], Any]) -> Any:
-        return answer(request, "analytics.read", name, work, {"query": {k[:64]: v[:200] for k, v in request.query_params.items()}})
+    return router
 
-    @get("/analytics/funnel", "analytics:read", tags=["analytics"])
+
+def analytics_router(platform: Callable[[], Platform], access: ReadAccess) -> APIRouter:
+    """The marketer's analyses (``cdp.services.analytics``), behind read keys with ``analytics:read``,
+    e.g. ``app.include_router(analytics_router(lambda: platform, access))``."""
+    router = APIRouter(prefix="/v1", tags=["analytics"])
+    scope = "analytics:read"
+
+    def get(path: str):
+        return router.get(path, dependencies=[Depends(access.require(scope))], openapi_extra={"x-scope": scope})
+
+    def service(request: Request) -> AnalyticsService:
+        return AnalyticsService(platform(), request_caller(request))
+
+    @get("/analytics/funnel")
     def funnel_(request: Request, steps: str = Query(..., description="Comma-separated event types, in order."), window_days: float = Query(7, gt=0, le=3660), start: date | None = None, end: date | None = None):
-        return analysis(request, "funnel", lambda w: funnel.funnel(w, [s for s in steps.split(",") if s], window_days, window(start, end)))
+        with answered():
+            return service(request).funnel(steps, window_days, start, end).rows
 
-    @get("/analytics/retention", "analytics:read", tags=["analytics"])
+    @get("/analytics/retention")
     def retention_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
-        return analysis(request, "retention", lambda w: retention.retention(w, period, window(start, end)))
+        with answered():
+            return service(request).retention(period, start, end).rows
 
-    @get("/analytics/lifecycle-flow", "analytics:read", tags=["analytics"])
+    @get("/analytics/lifecycle-flow")
     def lifecycle_flow_(request: Request, start: date | None = None, end: date | None = None):
-        return analysis(request, "lifecycle-flow", lambda w: lifecycle_flow.lifecycle_flow(w, window(start, end)))
+        with answered():
+            return service(request).lifecycle_flow(start, end).rows
 
-    @get("/analytics/satisfaction", "analytics:read", tags=["analytics"])
+    @get("/analytics/satisfaction")
     def satisfaction_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
-        return analysis(request, "satisfaction", lambda w: satisfaction.satisfaction_trend(w, period, window(start, end)))
+        with answered():
+            return service(request).satisfaction(period, start, end).rows
 
-    @get("/analytics/revenue", "analytics:read", tags=["analytics"])
+    @get("/analytics/revenue")
     def revenue_(request: Request):
-        return analysis(request, "revenue", revenue.revenue_by_stage_and_tier)
+        with answered():
+            return service(request).revenue().rows
 
-    @get("/analytics/channels", "analytics:read", tags=["analytics"])
+    @get("/analytics/channels")
     def channels_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
-        return analysis(request, "channels", lambda w: channels.channel_mix(w, period, window(start, end)))
+        with answered():
+            return service(request).channels(period, start, end).rows
 
-    @get("/analytics/sla", "analytics:read", tags=["analytics"])
+    @get("/analytics/sla")
     def sla_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
-        return analysis(request, "sla", lambda w: sla.sla_compliance(w, period, window(start, end)))
+        with answered():
+            return service(request).sla(period, start, end).rows
 
     return router
 

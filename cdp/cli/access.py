@@ -1,39 +1,36 @@
-"""``cdp keys ...``, ``cdp sources rotate|revoke`` and ``cdp audit``: who may read or write, and what they did.
+"""``cdp keys ...`` and ``cdp audit``: who may read, and what they did (``cdp.services.access``).
 
 Every key change is written to the audit log as ``cli:<os user>``. A key's secret is printed once,
 on its own line on stdout (so scripts can capture it), and never stored or listed.
 """
 
-import re
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 
 import orjson
 import typer
 
-from cdp.audit import cli_actor
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
+from cdp.cli.render import print_rows
 from cdp.config import load_settings
-from cdp.errors import CdpError
 from cdp.keys import SCOPES, ReadKey
 from cdp.platform import Platform
-from cdp.cli.render import print_rows
+from cdp.services import operator
+from cdp.services.access import AccessService
 
 keys_app = typer.Typer(help="Read keys for the HTTP read API, with scopes: " + ", ".join(SCOPES) + ".", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: reads, exports, key changes, forgetting, refused requests.", invoke_without_command=True)
 
 KeyName = Annotated[str, typer.Argument(help="The key's name, e.g. bi-dashboard.")]
-SourceName = Annotated[str, typer.Argument(help="The source's name (see `cdp sources list`).")]
-_DURATION = re.compile(r"^(\d+)([mhd])$")
 
 
 def _platform(data_dir: Path | None, config: Path | None) -> Platform:
     return Platform(load_settings(config, data_dir=data_dir))
 
 
-def _print_secret(intro: str, secret: str) -> None:
+def print_secret(intro: str, secret: str) -> None:
+    """``intro`` on the console, then the secret alone on its own stdout line (for scripts)."""
     out.print(intro, markup=False, highlight=False)
     sys.stdout.write(secret + "\n")
 
@@ -47,16 +44,15 @@ def keys_create(
 ) -> None:
     """Create a read key and print it (shown only now)."""
     with _platform(data_dir, config) as platform:
-        key, token = platform.read_keys.create(name, scopes)
-        platform.audit.record(cli_actor(), "key.create", key.name, "ok", {"id": key.id, "scopes": list(key.scopes)})
-    _print_secret(f"read key {key.name} ({', '.join(key.scopes)}) created. Send it as 'Authorization: Bearer <key>'; shown only now:", token)
+        key, token = AccessService(platform, operator()).create_key(name, scopes)
+    print_secret(f"read key {key.name} ({', '.join(key.scopes)}) created. Send it as 'Authorization: Bearer <key>'; shown only now:", token)
 
 
 @keys_app.command("list")
 def keys_list(fmt: RowFormat = "table", data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List read keys (their secrets are stored hashed and cannot be shown)."""
     with _platform(data_dir, config) as platform:
-        rows = [_key_row(k) for k in platform.read_keys.list()]
+        rows = [_key_row(k) for k in AccessService(platform, operator()).keys()]
     print_rows(out, rows, fmt, title="Read keys")
 
 
@@ -64,34 +60,16 @@ def keys_list(fmt: RowFormat = "table", data_dir: DataDir = None, config: Config
 def keys_rotate(name: KeyName, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Give a read key a new secret (printed once); the old secret stops working now."""
     with _platform(data_dir, config) as platform:
-        key, token = platform.read_keys.rotate(name)
-        platform.audit.record(cli_actor(), "key.rotate", key.name, "ok", {"id": key.id})
-    _print_secret(f"read key {key.name} rotated; the old secret no longer works. The new key, shown only now:", token)
+        key, token = AccessService(platform, operator()).rotate_key(name)
+    print_secret(f"read key {key.name} rotated; the old secret no longer works. The new key, shown only now:", token)
 
 
 @keys_app.command("revoke")
 def keys_revoke(name: KeyName, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Revoke a read key for good."""
     with _platform(data_dir, config) as platform:
-        key = platform.read_keys.revoke(name)
-        platform.audit.record(cli_actor(), "key.revoke", key.name, "ok", {"id": key.id})
+        key = AccessService(platform, operator()).revoke_key(name)
     out.print(f"read key {key.name} revoked at {key.revoked_at}", markup=False, highlight=False)
-
-
-def sources_rotate(name: SourceName, data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """Give a source a new write key (printed once); the old key stops working now."""
-    with _platform(data_dir, config) as platform:
-        source, key = platform.sources.rotate(name)
-        platform.audit.record(cli_actor(), "source.rotate", source.name, "ok")
-    _print_secret(f"source {source.name}: write key rotated; the old key no longer works. The new key, shown only now:", key)
-
-
-def sources_revoke(name: SourceName, data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """Revoke a source's write key (and forget its webhook signing secret); its events stay."""
-    with _platform(data_dir, config) as platform:
-        source = platform.sources.revoke(name)
-        platform.audit.record(cli_actor(), "source.revoke", source.name, "ok")
-    out.print(f"source {source.name}: write key revoked at {source.revoked_at}; nothing from it is accepted any more", markup=False, highlight=False)
 
 
 @audit_app.callback()
@@ -109,7 +87,7 @@ def audit_list(
     if ctx.invoked_subcommand is not None:
         return
     with _platform(data_dir, config) as platform:
-        records = platform.audit.query(_since(since), actor, action, limit)
+        records = AccessService(platform, operator()).audit_records(since, actor, action, limit)
     if as_json:
         sys.stdout.write("".join(orjson.dumps(r.as_dict()).decode() + "\n" for r in records))
         return
@@ -121,25 +99,11 @@ def audit_list(
 def audit_verify(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Check the hash chain: exit 1 and name the first record that was changed, removed or reordered."""
     with _platform(data_dir, config) as platform:
-        result = platform.audit.verify()
+        result = AccessService(platform, operator()).verify_audit()
     if not result.ok:
         err.print(f"audit log BROKEN at record {result.broken_at}: {result.problem}", markup=False, highlight=False)
         raise typer.Exit(1)
     out.print(f"audit log intact: {result.records:,} records; head hash {result.head} (keep it elsewhere to detect a rewritten chain)", markup=False, highlight=False)
-
-
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    duration = _DURATION.match(text.strip())
-    if duration:
-        amount, unit = int(duration.group(1)), duration.group(2)
-        return datetime.now(UTC) - timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise CdpError(f"--since: expected a date or time like 2025-10-01 or 2025-10-01T12:00, or 30m / 12h / 7d, got {text!r}") from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def _key_row(key: ReadKey) -> dict[str, str]:

@@ -9,15 +9,12 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cdp.backup.erasures import ErasureJournal, journal_path
 from cdp.backup.manifest import Manifest, verify
-from cdp.backup.restore import restore_backup
-from cdp.backup.take import take_backup
 from cdp.cli.options import ConfigFile, DataDir, err, out
 from cdp.config import load_settings
-from cdp.privacy.forget import AlreadyForgotten, forget
 from cdp.platform import Platform
-from cdp.rebuild import rebuild
+from cdp.services import backup as backups
+from cdp.services import operator
 
 BackupDir = Annotated[Path, typer.Argument(help="The backup directory.", show_default=False)]
 
@@ -37,10 +34,10 @@ backup_app = typer.Typer(cls=_DefaultCreate, help="Consistent online backups: `c
 @backup_app.command("create")
 def create(target: BackupDir, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Copy every durable store into DIR (new or empty) while the platform keeps running."""
-    settings = load_settings(config, data_dir=data_dir)
     began = time.monotonic()
     in_use = config or (Path(os.environ["CDP_CONFIG"]) if os.environ.get("CDP_CONFIG") else None)  # else DATA_DIR/cdp.toml
-    manifest = take_backup(settings, target, in_use)
+    with Platform(load_settings(config, data_dir=data_dir)) as platform:
+        manifest = backups.take(platform, operator(), target, in_use)
     _print_manifest(target, manifest)
     out.print(f"backed up in {time.monotonic() - began:.1f} s", markup=False, highlight=False)
 
@@ -61,11 +58,10 @@ def restore(
     data_dir: DataDir = None,
 ) -> None:
     """Restore a verified backup into an empty data directory; the warehouse is then rebuilt from the events."""
-    target = data_dir or load_settings(None).data_dir
-    journal = ErasureJournal(erasure_journal or journal_path(load_settings(None, data_dir=target)))
-    if not journal.path.is_file():
-        err.print(f"warning: no erasure journal at {journal.path}: customers forgotten after the backup was taken cannot be re-applied; pass --erasure-journal", markup=False, highlight=False)
-    restored = restore_backup(backup, target, journal, replace=force, forget=_forget_again)
+    result = backups.restore(backup, data_dir or load_settings(None).data_dir, erasure_journal, force, rebuild_after)
+    restored = result.restored
+    if not result.journal_found:
+        err.print(f"warning: no erasure journal at {result.journal}: customers forgotten after the backup was taken cannot be re-applied; pass --erasure-journal", markup=False, highlight=False)
     position = restored.manifest.event_store.last_position
     out.print(f"restored {len(restored.manifest.files)} files into {restored.settings.data_dir} (events up to position {position:,})", markup=False, highlight=False)
     if restored.reapplied:
@@ -76,20 +72,10 @@ def restore(
             err.print(f"  cdp forget {erasure.customer_id} --data-dir {restored.settings.data_dir}   # erased at {erasure.erased_at.isoformat()}", markup=False, highlight=False)
         err.print("then: cdp projections rebuild" + ("" if not rebuild_after else " (not run now: forget them first)"), markup=False, highlight=False)
         raise typer.Exit(3)
-    if not rebuild_after:
+    if result.rebuilt is None:
         out.print(f"next: cdp projections rebuild --data-dir {restored.settings.data_dir}", markup=False, highlight=False)
         return
-    with Platform(restored.settings) as platform:
-        processed = rebuild(platform, [])
-    out.print(f"rebuilt the projections from {processed:,} events", markup=False, highlight=False)
-
-
-def _forget_again(platform: Platform, customer_id: str) -> None:
-    """Re-applies a journaled erasure to the restored events (a customer forgotten twice is fine)."""
-    try:
-        forget(platform, customer_id, "cli:cdp-restore")
-    except AlreadyForgotten:
-        pass
+    out.print(f"rebuilt the projections from {result.rebuilt:,} events", markup=False, highlight=False)
 
 
 def _print_manifest(backup: Path, manifest: Manifest) -> None:

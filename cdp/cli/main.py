@@ -11,25 +11,26 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cdp import queries
-from cdp.cli.access import audit_app, keys_app, sources_revoke, sources_rotate
+from cdp.cli.access import audit_app, keys_app
 from cdp.cli.analytics import analytics_app
-from cdp.audit import cli_actor
 from cdp.cli.backup import backup_app, restore
-from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
-from cdp.config import Settings, load_settings
 from cdp.cli.consent import suppress_app
-from cdp.errors import CdpError
-from cdp.customers import Customers
-from cdp.platform import Platform
-from cdp.services import operator
-from cdp.services.profiles import MAX_TIMELINE, ProfileService
+from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.cli.privacy import forget_command
 from cdp.cli.quarantine import quarantine_app
 from cdp.cli.render import ViewFormat, print_profile, print_rows
-from cdp.runner import Progress as RunProgress
 from cdp.cli.scaleout import scaleout_app
 from cdp.cli.segments import segment_app
+from cdp.cli.sources import connectors_app, deadletter_app, sources_app
 from cdp.cli.warehouse import warehouse_app
+from cdp.config import Settings, load_settings
+from cdp.customers import Customers
+from cdp.errors import CdpError
+from cdp.platform import Platform
+from cdp.runner import Progress as RunProgress
+from cdp.services import operator
+from cdp.services.ingest import IngestService
+from cdp.services.profiles import MAX_TIMELINE, ProfileService
 from cdp.warehouse.sandbox import QuerySandbox
 from ingestion.jsonl import ImportReport, import_lines
 from schemas.export import export_json_schemas
@@ -37,11 +38,8 @@ from schemas.export import export_json_schemas
 app = typer.Typer(help="An event-sourced customer data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
-sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
-deadletter_app = typer.Typer(help="Input kept because it could not become an event.", no_args_is_help=True)
 app.add_typer(deadletter_app, name="deadletter")
-connectors_app = typer.Typer(help="Connectors (built in, or from installed packages).", no_args_is_help=True)
 app.add_typer(connectors_app, name="connectors")
 projections_app = typer.Typer(help="Projections: rebuild from the first event.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
@@ -59,16 +57,14 @@ def ingest(
     config: ConfigFile = None,
 ) -> None:
     """Store every valid line as an event; report each bad line (kept in the dead-letter store)."""
-    settings = _settings(data_dir, config)
-    with Platform(settings) as platform:
+    with Platform(_settings(data_dir, config)) as platform:
+        service = IngestService(platform, operator())
         if file == "-":
-            report = import_lines(sys.stdin.buffer, platform, "stdin", settings.batch_size)
+            report = service.ingest_lines(sys.stdin.buffer, "stdin")
         else:
             path = Path(file)
-            if not path.is_file():
-                raise CdpError(f"{file}: no such file")
-            with path.open("rb") as handle, _ProgressBar("ingest", path.stat().st_size, bytes_=True) as (progress, task):
-                report = import_lines(handle, platform, path.name, settings.batch_size, lambda n: progress.advance(task, n))
+            with _ProgressBar("ingest", path.stat().st_size if path.is_file() else None, bytes_=True) as (progress, task):
+                report = service.ingest_file(path, lambda n: progress.advance(task, n))
     _print_import(report, file)
     if report.rejected:
         raise typer.Exit(1)
@@ -246,104 +242,11 @@ def import_(
     config: ConfigFile = None,
 ) -> None:
     """Import a tool's export file through its connector; bad records are kept as dead letters."""
-    from cdp.connector_import import import_file
-
-    if not file.is_file():
-        raise CdpError(f"{file}: no such file")
     with Platform(_settings(data_dir, config)) as platform:
-        report = import_file(platform, connector, file, source)
+        report = IngestService(platform, operator()).import_file(connector, file, source)
     _print_import(report, file.name)
     if report.rejected:
         raise typer.Exit(1)
-
-
-@sources_app.command("add")
-def sources_add(
-    name: Annotated[str, typer.Argument(help="The source's name, e.g. web, shop, helpdesk.")],
-    kind: Annotated[str, typer.Option("--kind", help="website, social, sales, service or survey.")],
-    connector: Annotated[str, typer.Option("--connector", help="segment (the tracking API) or a webhook connector.")] = "segment",
-    signing_secret: Annotated[Optional[str], typer.Option("--signing-secret", help="The tool's webhook signing secret.")] = None,
-    data_dir: DataDir = None,
-    config: ConfigFile = None,
-) -> None:
-    """Register a source and print its write key (shown only once)."""
-    from ingestion.sdk import connectors
-
-    if connector != "segment" and connector not in connectors()[0]:
-        raise CdpError(f"--connector: unknown connector {connector!r} (see `cdp connectors list`)")
-    with Platform(_settings(data_dir, config)) as platform:
-        added, key = platform.sources.add(name, kind, connector, signing_secret)
-        platform.audit.record(cli_actor(), "source.add", added.name, "ok", {"kind": kind, "connector": connector})
-    out.print(f"source {added.name} ({added.kind}, {added.connector}) added. Its write key, shown only now:")
-    sys.stdout.write(key + "\n")
-
-
-@sources_app.command("list")
-def sources_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """List sources (write keys are stored hashed and cannot be shown)."""
-    with Platform(_settings(data_dir, config)) as platform:
-        rows = [{"name": s.name, "kind": s.kind, "connector": s.connector, "signed": bool(s.signing_secret), "created_at": s.created_at, "rotated_at": s.rotated_at or "", "revoked_at": s.revoked_at or ""} for s in platform.sources.list()]
-    print_rows(out, rows, "table", title="Sources")
-
-
-@deadletter_app.command("list")
-def deadletter_list(
-    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
-    source: Annotated[Optional[str], typer.Option(help="Only this source's.")] = None,
-    fmt: RowFormat = "table",
-    data_dir: DataDir = None,
-    config: ConfigFile = None,
-) -> None:
-    """List dead letters, newest first."""
-    with Platform(_settings(data_dir, config)) as platform:
-        letters = platform.dead_letters.list(limit=limit, source=source)
-        total = platform.dead_letters.count()
-    rows = [{"id": d.id, "received_at": d.received_at, "source": d.source, "origin": d.origin, "replayed": bool(d.replayed_at), "reason": d.reason} for d in letters]
-    print_rows(out, rows, fmt, title=f"Dead letters ({total:,} in all)")
-
-
-@deadletter_app.command("show")
-def deadletter_show(letter_id: Annotated[int, typer.Argument(help="The dead letter's id.")], data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """Show one dead letter: where it came from, why, and its payload as received."""
-    with Platform(_settings(data_dir, config)) as platform:
-        letter = platform.dead_letters.get(letter_id)
-    if letter is None:
-        raise CdpError(f"no dead letter has the id {letter_id}")
-    for label, value in (("id", letter.id), ("received_at", letter.received_at), ("source", letter.source), ("origin", letter.origin), ("reason", letter.reason), ("replayed_at", letter.replayed_at or "-")):
-        out.print(f"{label:>12}: {value}", markup=False, highlight=False)
-    sys.stdout.write("     payload:\n" + letter.payload.decode("utf-8", errors="backslashreplace") + "\n")
-
-
-@deadletter_app.command("replay")
-def deadletter_replay(
-    ids: Annotated[Optional[list[int]], typer.Argument(help="Dead letter ids; none means every kept one.", show_default=False)] = None,
-    source: Annotated[Optional[str], typer.Option(help="Only this source's.")] = None,
-    data_dir: DataDir = None,
-    config: ConfigFile = None,
-) -> None:
-    """Replay dead letters through the path that refused them (after a mapping or schema fix)."""
-    from cdp.replay import replay
-
-    with Platform(_settings(data_dir, config)) as platform:
-        report = replay(platform, ids or None, source)
-    for letter_id, reason in report.still_failing[:50]:
-        err.print(f"dead letter {letter_id}: {reason}", markup=False, highlight=False)
-    out.print(f"{len(report.replayed):,} replayed ({report.stored:,} events stored, {report.duplicates:,} already stored), {len(report.still_failing):,} still failing")
-    if report.still_failing:
-        raise typer.Exit(1)
-
-
-@connectors_app.command("list")
-def connectors_list() -> None:
-    """List installed connectors: the tool each mirrors, its source kind and formats."""
-    from ingestion.sdk import SignedConnector, connectors
-
-    found, broken = connectors()
-    rows = [{"name": "segment", "kind": "website (any)", "tool": "Segment HTTP Tracking API (/v1/track, /v1/batch, ...)", "formats": "http", "signed": False}]
-    rows += [{"name": c.name, "kind": c.source_kind, "tool": c.tool, "formats": ", ".join(c.formats), "signed": issubclass(c, SignedConnector)} for c in sorted(found.values(), key=lambda c: c.name)]
-    print_rows(out, rows, "table", title="Connectors")
-    for name, why in broken.items():
-        err.print(f"connector {name} failed to load: {why}", markup=False, highlight=False)
 
 
 @schemas_app.command("export")
@@ -463,8 +366,6 @@ app.add_typer(suppress_app, name="suppress")
 app.add_typer(warehouse_app, name="warehouse")
 app.command("forget")(forget_command)
 app.add_typer(keys_app, name="keys")
-sources_app.command("rotate")(sources_rotate)
-sources_app.command("revoke")(sources_revoke)
 app.add_typer(audit_app, name="audit")
 app.add_typer(scaleout_app)
 app.add_typer(quarantine_app, name="quarantine")

@@ -1,4 +1,4 @@
-"""`cdp forget IDENTIFIER`: forget a customer and print the erasure receipt."""
+"""`cdp forget IDENTIFIER`: forget a customer (``cdp.services.privacy``) and print the erasure receipt."""
 
 import sys
 from typing import Annotated
@@ -6,11 +6,11 @@ from typing import Annotated
 import orjson
 import typer
 
-from cdp.audit import cli_actor
 from cdp.cli.options import ConfigFile, DataDir, out
 from cdp.config import load_settings
 from cdp.platform import Platform
-from cdp.privacy.forget import forget
+from cdp.services import operator
+from cdp.services.privacy import PrivacyService
 
 
 def forget_command(
@@ -21,7 +21,7 @@ def forget_command(
 ) -> None:
     """Forget a customer (right to erasure): shred their keys, erase their personal data, print the receipt."""
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
-        receipts = forget(platform, identifier, cli_actor())
+        receipts = PrivacyService(platform, operator()).forget(identifier)
     if as_json:
         sys.stdout.write(orjson.dumps(receipts, option=orjson.OPT_INDENT_2).decode() + "\n")
         return

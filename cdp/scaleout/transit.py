@@ -15,16 +15,16 @@ from copy import deepcopy
 from cdp.privacy.keystore import Shredded
 from cdp.privacy.sealing import SEALED, Sealer, erased_user_id
 from projections.profile import Profile, erase
+from schemas import PERSON_ID_TYPES
 
 PERSONAL = ("ids", "id_seen", "traits", "trait_history")
-_PERSON_TYPES = ("user_id", "email", "phone", "social", "anonymous_id")  # the order of schemas.person_keys
 
 
 def seal(sealer: Sealer, profile: Profile) -> dict:
     """The profile as an absorb message carries it: personal part sealed, accounts and counts in clear."""
     state = {name: deepcopy(value) for name, value in profile.items() if name not in PERSONAL}
     ids, seen = profile["ids"], profile["id_seen"]
-    subjects = [f"{kind}:{value}" for kind in _PERSON_TYPES for value in ids[kind]]
+    subjects = [f"{kind}:{value}" for kind in PERSON_ID_TYPES for value in ids[kind]]
     state["ids"] = {"account_id": list(ids["account_id"])}
     state["id_seen"] = {key: ms for key, ms in seen.items() if key.startswith("account_id:")}
     state["first_id_seen"] = min(seen.values(), default=None)

@@ -1,6 +1,7 @@
 """Every service call a door makes is written to the audit log with its outcome, whatever happens:
-``ok``, ``not_found``, ``refused`` (the caller lacks a scope), ``invalid`` (bad input) or ``error``
-(a store failed, or anything unexpected). Doors never record reads themselves, so no door can forget.
+``ok``, ``not_found``, ``refused`` (the caller lacks a scope), ``conflict``, ``invalid`` (bad input)
+or ``error`` (a store failed, or anything unexpected). Doors never record reads themselves, so no
+door can forget to.
 """
 
 from collections.abc import Iterator
@@ -9,13 +10,14 @@ from typing import Any
 
 from cdp.audit import AuditLog
 from cdp.errors import STORE_FAULTS, CdpError
-from cdp.services import Caller, Forbidden, NotFound
+from cdp.services import Caller, Conflict, Forbidden, NotFound
 
 
 @contextmanager
-def audited(audit: AuditLog, caller: Caller, action: str, target: str, detail: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+def audited(audit: AuditLog, caller: Caller, action: str, target: str, detail: dict[str, Any] | None = None, success: bool = True) -> Iterator[dict[str, Any]]:
     """E.g. ``with audited(platform.audit, caller, "analytics.read", "funnel", {...}) as detail:``; the
-    block may set ``detail["target"]`` to the target it found (a customer id for an identifier)."""
+    block may set ``detail["target"]`` to the target it found (a customer id for an identifier).
+    ``success`` False: only a failure is recorded here (the block records its successes itself)."""
     detail = {} if detail is None else detail
     outcome = "error"  # until the block ends well: an unexpected failure is audited as such
     try:
@@ -27,10 +29,14 @@ def audited(audit: AuditLog, caller: Caller, action: str, target: str, detail: d
     except Forbidden:
         outcome = "refused"
         raise
+    except Conflict:
+        outcome = "conflict"
+        raise
     except STORE_FAULTS:
         raise
     except CdpError:
         outcome = "invalid"
         raise
     finally:
-        audit.record(caller.actor, action, detail.pop("target", target), outcome, detail)
+        if success or outcome != "ok":
+            audit.record(caller.actor, action, detail.pop("target", target), outcome, detail)

@@ -43,13 +43,14 @@ def test_key_lifecycle_and_audit_from_the_cli(tmp_path):
     sources = cdp("sources", "list", data_dir=data).stdout
     audit = cdp("audit", "--json", data_dir=data)
     records = [orjson.loads(line) for line in audit.stdout.splitlines()]
-    assert [(r["action"], r["target"]) for r in records] == [
-        ("key.create", "bi"), ("key.rotate", "bi"), ("source.add", "web"), ("source.rotate", "web"), ("source.revoke", "web"), ("key.revoke", "bi"),
+    assert [(r["action"], r["target"], r["outcome"]) for r in records] == [  # refusals too
+        ("key.create", "bi", "ok"), ("key.create", "x", "invalid"), ("key.rotate", "bi", "ok"), ("source.add", "web", "ok"), ("source.rotate", "web", "ok"),
+        ("source.revoke", "web", "ok"), ("source.rotate", "web", "invalid"), ("key.revoke", "bi", "ok"),
     ]
     assert all(r["actor"].startswith("cli:") for r in records)
-    assert [r["action"] for r in orjson.loads(b"[" + b",".join(cdp("audit", "--json", "--action", "source.*", "--limit", "2", data_dir=data).stdout.splitlines()) + b"]")] == ["source.rotate", "source.revoke"]
+    assert [r["action"] for r in orjson.loads(b"[" + b",".join(cdp("audit", "--json", "--action", "source.*", "--limit", "2", data_dir=data).stdout.splitlines()) + b"]")] == ["source.revoke", "source.rotate"]
     assert b"key.create" in cdp("audit", "--since", "1h", data_dir=data).stdout
-    assert b"--since: expected a date" in cdp("audit", "--since", "yesterday", data_dir=data).stderr
+    assert b"error: since: expected a date" in cdp("audit", "--since", "yesterday", data_dir=data).stderr
 
     everything = listed.stdout + listed.stderr + sources + audit.stdout + audit.stderr
     for secret in (token, rotated, write_key, new_write_key, PASSWORD):
@@ -57,7 +58,7 @@ def test_key_lifecycle_and_audit_from_the_cli(tmp_path):
         assert secret.encode() not in (data / "audit.sqlite").read_bytes()
 
     verified = cdp("audit", "verify", data_dir=data)
-    assert verified.returncode == 0 and b"audit log intact: 6 records" in verified.stdout
+    assert verified.returncode == 0 and b"audit log intact: 8 records" in verified.stdout
     db = sqlite3.connect(data / "audit.sqlite", isolation_level=None)
     db.execute("DROP TRIGGER audit_no_update")
     db.execute("UPDATE audit SET actor = 'cli:nobody' WHERE seq = 3")
