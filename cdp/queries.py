@@ -3,19 +3,12 @@ for the customer they belong to now."""
 
 from typing import Any
 
-from cdp.customers import Customers
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
 from cdp.warehouse.views import survivors
 from projections.tables import events, lifecycle_transitions, profiles
 
 MERGE_DEPTH = 8  # merges of a chain the warehouse-side lookup follows (``survivor_sql``)
-
-
-def find_customers(warehouse: Warehouse, identifier: str) -> list[str]:
-    """Every current customer ``identifier`` names (merge chains followed to their end). Kept for
-    ``cdp.privacy.forget`` until it calls ``cdp.customers.Customers`` itself."""
-    return Customers(warehouse).resolve_all(identifier)
 
 
 def profile(warehouse: Warehouse, customer_id: str) -> dict[str, Any] | None:

@@ -29,12 +29,6 @@ def end_of_day(day: str) -> datetime:
     return date.replace(tzinfo=date.tzinfo or UTC)
 
 
-def merged_customers(warehouse: Warehouse, customer_id: str) -> list[str]:
-    """The customer and every customer merged into it. Kept for ``cdp.privacy.forget`` until it calls
-    ``cdp.customers.Customers`` itself."""
-    return Customers(warehouse).merged_into(customer_id)
-
-
 def touchpoints(warehouse: Warehouse, customers: list[str], until: datetime | None = None) -> list[Touchpoint]:
     """The customers' events back as touchpoints, in log order (those that occurred by ``until``)."""
     limit = "AND occurred_at <= {until:DateTime64(3, 'UTC')}" if until else ""

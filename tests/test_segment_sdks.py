@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from cdp.config import Settings
+from cdp.customers import Customers
 from cdp.platform import Platform
 from tests.collector_server import RunningCollector, running_collector
 
@@ -122,7 +123,7 @@ def test_a_customer_known_by_a_segment_identify_alone_is_a_prospect_until_the_fi
     platform = collector.platform
 
     def stage_and_history() -> tuple[str, list[tuple[str, str, str]]]:
-        (customer,) = queries.find_customers(platform.warehouse, "u-7")
+        (customer,) = Customers(platform.warehouse).resolve_all("u-7")
         found = queries.profile(platform.warehouse, customer)
         return found["lifecycle_stage"], [(t["from_stage"], t["to_stage"], t["cause"]) for t in found["lifecycle_history"]]
 

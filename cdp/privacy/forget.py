@@ -32,14 +32,13 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 from cdp.backup.erasures import ErasureJournal, journal_path
+from cdp.customers import Customers
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.privacy.sealing import ERASED_PREFIX, erased_user_id
 from cdp.privacy.scrub import scrub
-from cdp.queries import find_customers
 from cdp.scaleout.state import ScaleoutErasure, relay_has_run
 from cdp.statestore import StateStore
-from cdp.timetravel import merged_customers
 from projections.tables import identity_refusals
 from schemas import Envelope, parse_envelope
 from schemas.payloads.privacy import CustomerErased
@@ -68,7 +67,7 @@ def forget(platform: Platform, identifier: str, actor: str, process: bool = True
     with platform.runner.lock:
         if process:
             platform.runner.run()
-        customers = find_customers(platform.warehouse, identifier)
+        customers = Customers(platform.warehouse).resolve_all(identifier)
         if not customers:
             hint = "have the relay and the workers processed the events?" if scaleout else "has `cdp run` processed the events?"
             raise NoSuchCustomer(f"no customer has the identifier {identifier!r} ({hint})")
@@ -96,7 +95,7 @@ def _projection_state(platform: Platform, scaleout: bool) -> AbstractContextMana
 def _forget_customer(platform: Platform, state: StateStore | ScaleoutErasure, customer: str) -> dict:
     warehouse, keys = platform.warehouse, platform.data_keys
     started = datetime.now(UTC)
-    group = merged_customers(warehouse, customer)
+    group = Customers(warehouse).merged_into(customer)
     identifiers = sorted(set(state.identifiers_of(group)) | _unattached(platform, group))
     if identifiers and all(key.startswith(f"user_id:{ERASED_PREFIX}") for key in identifiers):
         raise AlreadyForgotten(f"customer {customer} was forgotten already (erasure token {identifiers[0].rsplit(':', 1)[1]})")

@@ -16,7 +16,7 @@ one referral; consent_email true, later false; acts for account acme.
 import orjson
 import pytest
 
-from cdp import queries
+from cdp.customers import Customers
 from cdp.config import load_settings
 from cdp.identity_explain import explain
 from cdp.platform import Platform
@@ -61,7 +61,7 @@ def processed(platform: Platform) -> Platform:
 
 
 def customer(platform: Platform, identifier: str) -> str:
-    (found,) = queries.find_customers(platform.warehouse, identifier)
+    (found,) = Customers(platform.warehouse).resolve_all(identifier)
     return found
 
 

@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from cdp import queries
+from cdp.customers import Customers
 from cdp.platform import Platform
 from ingestion.jsonl import import_lines
 from tests.events import event, order
@@ -44,7 +45,7 @@ def processed(platform: Platform) -> Platform:
 
 
 def profile_of(platform: Platform, identifier: str) -> dict:
-    (customer,) = queries.find_customers(platform.warehouse, identifier)
+    (customer,) = Customers(platform.warehouse).resolve_all(identifier)
     return queries.profile(platform.warehouse, customer)
 
 
