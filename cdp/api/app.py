@@ -29,7 +29,7 @@ from cdp.audit import AuditLog
 from cdp.keys import ADMIN
 from cdp.platform import Platform
 from cdp.api.forget import forget_router
-from cdp.segments.values import known_values
+from cdp.api.segments import segment_router
 from ingestion.segment import CALL_TYPES
 
 import orjson
@@ -75,7 +75,8 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
     async def health(request: Request) -> Response:
         return _json(collector.health(_admin(access, request)))
     if reads:
-        app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit, lambda: known_values(platform.settings)))
+        app.include_router(read_router(lambda: platform.warehouse, access, lambda: platform.audit))
+        app.include_router(segment_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
 

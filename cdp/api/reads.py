@@ -1,9 +1,10 @@
-"""Read endpoints for the HTTP server: profiles, timelines, segments, analytics (a FastAPI router).
+"""Read endpoints for the HTTP server: profiles, timelines, analytics (a FastAPI router; segments
+have their own, ``cdp.api.segments``).
 
 Every endpoint declares the read-key scope it needs (``x-scope`` in OpenAPI); the server's
 ``ReadAccess`` lets a request through only with such a key. Personal data is masked for keys
-without ``pii:read``. Every read is written to the audit log (who, what, which customer or
-segment, outcome). The warehouse backends run one statement at a time, so the server's runner
+without ``pii:read``. Every read is written to the audit log (who, what, which customer,
+outcome). The warehouse backends run one statement at a time, so the server's runner
 and these reads can share one.
 """
 
@@ -17,19 +18,13 @@ from cdp import queries
 from cdp.analytics import channels, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
 from cdp.analytics.window import Period, window
 from cdp.api.auth import ReadAccess
-from cdp.api.body import expect_object, parse_json, read_body
 from cdp.audit import AuditLog, identifier_digest
 from cdp.errors import STORE_FAULTS, CdpError
 from cdp.keys import ReadKey
 from cdp.masking import mask_event, mask_profile
-from cdp.segments import evaluate
-from cdp.segments.model import parse_segment
-from cdp.segments.store import SegmentStore
-from cdp.segments.values import KnownValues, check_values
 from cdp.warehouse import Warehouse
 
 PII = "pii:read"
-MAX_DEFINITION_BYTES = 256 * 1024
 
 
 class _Outcome(Exception):
@@ -40,19 +35,12 @@ class _Outcome(Exception):
         self.status, self.outcome = status, outcome
 
 
-def read_router(
-    warehouse: Callable[[], Warehouse], segments: Callable[[], SegmentStore], access: ReadAccess, audit: Callable[[], AuditLog], known: Callable[[], KnownValues] | None = None
-) -> APIRouter:
-    """E.g. ``app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit, lambda: known_values(settings)))``;
-    ``known``: the values segment conditions are checked against (``cdp.segments.values``)."""
+def read_router(warehouse: Callable[[], Warehouse], access: ReadAccess, audit: Callable[[], AuditLog]) -> APIRouter:
+    """E.g. ``app.include_router(read_router(lambda: platform.warehouse, access, lambda: platform.audit))``."""
     router = APIRouter(prefix="/v1")
 
     def get(path: str, scope: str, **docs: Any):
         return router.get(path, dependencies=[Depends(access.require(scope))], openapi_extra={"x-scope": scope}, **docs)
-
-    def post(path: str, scope: str, **docs: Any):
-        body = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
-        return router.post(path, dependencies=[Depends(access.require(scope))], openapi_extra={"x-scope": scope, **body}, **docs)
 
     def answer(request: Request, action: str, target: str, work: Callable[[Warehouse], Any], detail: dict[str, Any] | None = None) -> Any:
         """Runs ``work`` on the warehouse and audits it; ``work`` may name the target it found in ``detail['target']``."""
@@ -108,35 +96,6 @@ def read_router(
         rows = answer(request, "profile.timeline", identifier_digest(identifier), lambda w: queries.timeline(w, customer(w, identifier, detail), limit, before), detail)
         return rows if pii else [mask_event(row) for row in rows]
 
-    @get("/segments", "segments:read", tags=["segments"], summary="Saved segments")
-    def segment_list(request: Request) -> list[dict[str, Any]]:
-        return answer(request, "segment.list", "*", lambda w: segments().list())
-
-    @get("/segments/{name}/count", "segments:read", tags=["segments"], summary="A saved segment's size now")
-    def segment_count(name: str, request: Request) -> dict[str, Any]:
-        return answer(request, "segment.count", name[:200], lambda w: {"segment": name, "customers": evaluate.count(w, saved(name))})
-
-    @post("/segments/count", "segments:read", tags=["segments"], summary="The size of a definition sent in the body (not saved)")
-    def definition_count(request: Request, definition: dict[str, Any] = Depends(_definition)) -> dict[str, Any]:
-        return answer(request, "segment.count", "(definition)", lambda w: {"segment": definition.get("name"), "customers": evaluate.count(w, checked(parse_segment(definition)))})
-
-    @get("/segments/{name}/members", "segments:read", tags=["segments"], summary="A saved segment's customers, by customer id (personal data needs pii:read)")
-    def segment_members(name: str, request: Request, limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0, lt=2**63)) -> list[dict[str, Any]]:
-        pii = can_see_pii(request)
-        rows = answer(request, "segment.members", name[:200], lambda w: evaluate.members(w, saved(name), limit, offset), {"pii": pii, "limit": limit, "offset": offset})
-        return rows if pii else [mask_profile(row) for row in rows]
-
-    def saved(name: str):
-        try:
-            segment = segments().get(name)
-        except CdpError as error:
-            raise _Outcome(404, "not_found", str(error)) from None
-        return checked(segment)
-
-    def checked(segment):
-        """The segment, if its condition values are known ones (a refusal is answered 422)."""
-        return segment if known is None else check_values(segment, known())
-
     def analysis(request: Request, name: str, work: Callable[[Warehouse], Any]) -> Any:
         return answer(request, "analytics.read", name, work, {"query": {k[:64]: v[:200] for k, v in request.query_params.items()}})
 
@@ -169,9 +128,3 @@ def read_router(
         return analysis(request, "sla", lambda w: sla.sla_compliance(w, period, window(start, end)))
 
     return router
-
-
-async def _definition(request: Request) -> dict[str, Any]:
-    """A segment definition from the body, read only after the key was checked (a body FastAPI parses
-    itself is read first, so a stranger's malformed body would get 400 instead of 401)."""
-    return expect_object(parse_json(await read_body(request, MAX_DEFINITION_BYTES)))
