@@ -10,6 +10,8 @@ personal columns read masked for a caller without ``pii:read`` (for whom no purp
 get no contact data); every read and write is audited with its outcome. See docs/architecture.md.
 """
 
+from __future__ import annotations  # the method ``list`` would shadow the type in the annotations after it
+
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
