@@ -1,6 +1,9 @@
 """Segments through both doors: the real ``cdp`` command and the HTTP server (uvicorn on a loopback
 socket) over one data directory give the same consent-aware answers, and HTTP saves, versions,
-previews and deletes segments with the CLI's validation messages."""
+previews and deletes segments with the CLI's validation messages.
+
+In-process chDB lets one process open the warehouse: a test closes the server's platform before
+it runs the CLI."""
 
 import csv
 import io
@@ -16,6 +19,9 @@ import pytest
 from cdp.config import Settings
 from cdp.masking import MASK
 from cdp.platform import Platform
+from cdp.services import operator
+from cdp.services.segments import SegmentService
+from ingestion.jsonl import import_lines
 from tests.cli import cdp
 from tests.collector_server import RunningCollector, running_collector
 from tests.events import event
@@ -50,17 +56,15 @@ def csv_emails(text: str) -> list[str]:
 
 
 @pytest.fixture
-def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[RunningCollector, dict[str, str]]]:
-    """The log ingested, processed and the segment saved with the CLI; then the server over the same data directory."""
-    data, log, definition = settings.data_dir, tmp_path / "log.jsonl", tmp_path / "everyone.json"
-    log.write_bytes(b"\n".join(map(orjson.dumps, LOG)) + b"\n")
-    definition.write_bytes(orjson.dumps(EVERYONE))
-    ok("ingest", str(log), data_dir=data)
-    ok("run", data_dir=data)
-    assert ok("segment", "create", str(definition), data_dir=data) == "saved segment everyone: 5 customers now"
-    with Platform(settings) as platform, running_collector(platform) as running:
-        keys = {scope: platform.read_keys.create(scope.replace(":", "-"), [scope])[1] for scope in ("admin", "segments:read", "segments:write")}
-        yield running, keys
+def served(settings: Settings) -> Iterator[tuple[RunningCollector, dict[str, str]]]:
+    """The log ingested and processed, the segment saved by an operator, and the server over that data directory."""
+    with Platform(settings) as platform:
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, LOG))), platform, "log", settings.batch_size)
+        platform.runner.run()
+        assert SegmentService(platform, operator()).create(EVERYONE)["customers"] == 5
+        with running_collector(platform) as running:
+            keys = {scope: platform.read_keys.create(scope.replace(":", "-"), [scope])[1] for scope in ("admin", "segments:read", "segments:write")}
+            yield running, keys
 
 
 def client(running: RunningCollector, key: str) -> httpx.Client:
