@@ -203,3 +203,21 @@ def test_hostile_segment_names_are_refused_with_a_clear_error(served, api: dict[
         assert refusal("segment", "create", str(definition), "--name", name, data_dir=settings.data_dir) == NAME_RULE
         shown = refusal("segment", "show", name, data_dir=settings.data_dir)
         assert shown == f"no segment named {name[:100]!r}" + ("…" if len(name) > 100 else "")
+
+
+def test_the_cli_saves_versions_and_shows_them(settings: Settings, tmp_path: Path):
+    data, definition = settings.data_dir, tmp_path / "everyone.yaml"
+    definition.write_text('name: everyone\nwhere: {field: events_total, op: ">=", value: 1}\n')
+    assert ok("segment", "create", str(definition), data_dir=data) == "saved segment everyone: 0 customers now"
+    assert refusal("segment", "create", str(definition), data_dir=data).startswith("a segment named 'everyone' exists; update it")
+    definition.write_text('name: everyone\ndescription: all of them\nwhere: {field: events_total, op: ">=", value: 0}\n')
+    assert ok("segment", "create", str(definition), "--replace", data_dir=data) == "saved segment everyone (version 2): 0 customers now"
+    assert refusal("segment", "create", str(definition), "--name", "nope", "--replace", data_dir=data) == "no segment named 'nope'"
+
+    shown = orjson.loads(cdp("segment", "show", "everyone", "--format", "json", data_dir=data).stdout)
+    assert (shown["version"], shown["description"], [v["definition"]["where"]["value"] for v in shown["history"]]) == (2, "all of them", [1, 0])
+    assert {v["actor"] for v in shown["history"]} == {shown["history"][0]["actor"]} and shown["history"][0]["actor"].startswith("cli:")
+    table = ok("segment", "show", "everyone", data_dir=data)
+    assert table.startswith("everyone (version 2, created ") and "all of them" in table and "versions" in table
+    assert ok("segment", "delete", "everyone", data_dir=data) == "deleted segment everyone"
+    assert refusal("segment", "show", "everyone", data_dir=data) == "no segment named 'everyone'"
