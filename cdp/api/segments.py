@@ -24,7 +24,7 @@ from cdp.keys import ReadKey
 from cdp.platform import Platform
 from cdp.segments.store import SegmentExists
 from cdp.services import Caller, Forbidden, NotFound
-from cdp.services.segments import MAX_PAGE, MAX_SAMPLE, READ, WRITE, SegmentService
+from cdp.services.segments import MAX_PAGE, MAX_SAMPLE, READ, WRITE, SegmentService, columns_from
 
 MAX_DEFINITION_BYTES = 256 * 1024
 _SPOOLED = 16 * 1024 * 1024  # an export up to this size stays in memory, a larger one goes to a temporary file
@@ -66,7 +66,7 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         sample: int = Query(10, ge=0, le=MAX_SAMPLE),
         columns: str | None = Columns,
     ) -> dict[str, Any]:
-        return _answered(lambda: service(request).preview(definition, purpose, sample, _columns(columns)))
+        return _answered(lambda: service(request).preview(definition, purpose, sample, columns_from(columns)))
 
     @route("POST", "/count", READ, body=True, summary="The size of a definition sent in the body (not saved)")
     def count_definition(request: Request, definition: dict[str, Any] = Depends(_definition), purpose: str | None = Purpose) -> dict[str, Any]:
@@ -98,13 +98,13 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         limit: int = Query(100, ge=1, le=MAX_PAGE),
         offset: int = Query(0, ge=0, lt=2**63),
     ) -> list[dict[str, Any]]:
-        return _answered(lambda: service(request).members(name, limit, offset, _columns(columns), purpose))
+        return _answered(lambda: service(request).members(name, limit, offset, columns_from(columns), purpose))
 
     @route("GET", "/{name}/export", READ, response_class=StreamingResponse, summary="Every member as a CSV or Parquet file (personal data needs pii:read)")
     def export(name: str, request: Request, fmt: str = Query("csv", alias="format", max_length=20, description="csv or parquet"), purpose: str | None = Purpose, columns: str | None = Columns) -> Response:
         spooled = tempfile.SpooledTemporaryFile(_SPOOLED)
         try:
-            _answered(lambda: service(request).export(name, spooled, fmt, purpose, _columns(columns)))
+            _answered(lambda: service(request).export(name, spooled, fmt, purpose, columns_from(columns)))
         except BaseException:
             spooled.close()
             raise
@@ -129,10 +129,6 @@ def _answered(work: Callable[[], T]) -> T:
         raise
     except CdpError as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
-
-
-def _columns(text: str | None) -> list[str] | None:
-    return [c.strip() for c in text.split(",") if c.strip()] or None if text else None
 
 
 def _chunks(file: BinaryIO) -> Iterator[bytes]:

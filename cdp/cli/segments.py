@@ -18,7 +18,7 @@ from cdp.platform import Platform
 from cdp.segments.consent import NO_PURPOSE
 from cdp.segments.definition import read_definition
 from cdp.services import operator
-from cdp.services.segments import MAX_PAGE, SegmentService, Subject
+from cdp.services.segments import MAX_PAGE, SegmentService, Subject, columns_from
 
 segment_app = typer.Typer(help="Segments: customer groups defined without SQL (YAML or JSON), sized at once, exported.", no_args_is_help=True)
 
@@ -44,10 +44,6 @@ def _subject(name: str | None, file: str | None) -> Subject:
     if (name is None) == (file is None):
         raise CdpError("give a saved segment's name or --file DEFINITION, not both")
     return read_definition(file) if file else name
-
-
-def _columns(text: str | None) -> list[str] | None:
-    return text.split(",") if text else None
 
 
 @segment_app.command("create")
@@ -121,7 +117,7 @@ def members(
     """The segment's customers, by customer id."""
     subject = _subject(name, file)
     with _service(data_dir, config) as segments:
-        rows = segments.members(subject, limit, offset, _columns(columns), purpose)
+        rows = segments.members(subject, limit, offset, columns_from(columns), purpose)
     print_rows(out, rows, fmt, title=f"{name or subject.name} (from {offset + 1:,})")
 
 
@@ -138,7 +134,7 @@ def export(
     """Write every member to CSV or Parquet (by the file's extension); contact data needs --purpose."""
     subject = _subject(name, file)
     with _service(data_dir, config) as segments:
-        written = segments.export(subject, output, output.suffix.lstrip(".").lower(), purpose, _columns(columns))
+        written = segments.export(subject, output, output.suffix.lstrip(".").lower(), purpose, columns_from(columns))
     consented = f" with consent to {purpose} in force and not suppressed" if purpose not in (None, NO_PURPOSE) else ""
     out.print(f"wrote {written:,} customers of {name or subject.name}{consented} to {output}")
 

@@ -12,10 +12,10 @@ get no contact data); every read and write is audited with its outcome. See docs
 
 from __future__ import annotations  # the method ``list`` would shadow the type in the annotations after it
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from cdp.errors import CdpError, SegmentInvalid
 from cdp.masking import mask_profile
@@ -35,6 +35,7 @@ MAX_SAMPLE = 100  # members a preview shows
 
 Definition = Segment | Mapping[str, Any]  # parsed (the CLI read a file) or as sent (an HTTP body)
 Subject = str | Definition  # a saved segment's name, or a definition not saved
+T = TypeVar("T")
 
 
 class SegmentService:
@@ -48,7 +49,7 @@ class SegmentService:
 
     def get(self, name: str) -> dict[str, Any]:
         """The segment now (definition, version, times) and every saved version, oldest first."""
-        with self._audited(READ, "segment.read", name):
+        with self._audited(READ, "segment.read", _name_of(name)):
             history = self._saved(lambda: self.platform.segments.history(name))
             now = history[-1]
             return {
@@ -68,7 +69,7 @@ class SegmentService:
 
     def update(self, name: str, definition: Definition) -> dict[str, Any]:
         """Saves ``definition`` as the newest version of the segment ``name`` (the earlier ones are kept)."""
-        with self._audited(WRITE, "segment.update", name) as record:
+        with self._audited(WRITE, "segment.update", _name_of(name)) as record:
             self._saved(lambda: self.platform.segments.get(name))
             segment = self._checked(_named(definition, name))
             customers = self._count(segment, None)
@@ -78,7 +79,7 @@ class SegmentService:
 
     def delete(self, name: str) -> None:
         """Forgets the segment and its history."""
-        with self._audited(WRITE, "segment.delete", name):
+        with self._audited(WRITE, "segment.delete", _name_of(name)):
             self._saved(lambda: self.platform.segments.delete(name))
 
     def count(self, subject: Subject, purpose: str | None = None) -> dict[str, Any]:
@@ -159,12 +160,18 @@ class SegmentService:
         return rows if self.caller.sees_personal_data else [mask_profile(row) for row in rows]
 
     @staticmethod
-    def _saved(work):
+    def _saved(work: Callable[[], T]) -> T:
         """``work`` on the store, its ``NoSuchSegment`` as ``NotFound``."""
         try:
             return work()
         except NoSuchSegment as missing:
             raise NotFound(str(missing)) from None
+
+
+def columns_from(text: str | None) -> list[str] | None:
+    """Profile columns as every door takes them: comma-separated (``customer_id,emails``); none: the default ones."""
+    chosen = [c.strip() for c in (text or "").split(",") if c.strip()]
+    return chosen or None
 
 
 def _named(definition: Definition, name: str) -> Definition:
