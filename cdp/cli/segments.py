@@ -71,15 +71,16 @@ def list_(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 
 @segment_app.command("show")
 def show(name: Annotated[str, typer.Argument(help="A saved segment's name.")], fmt: RowFormat = "table", data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """A saved segment's definition now and every saved version (when, by whom)."""
+    """A saved segment's definition now and every saved version (when, by whom; --format json: whole)."""
     with _service(data_dir, config) as segments:
         found = segments.get(name)
     if fmt == "json":
         out.file.write(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    out.print(f"{found['name']} (version {found['version']}, created {found['created_at']}, updated {found['updated_at']}) {found['description']}".rstrip(), markup=False, highlight=False)
-    out.print(orjson.dumps(found["definition"], option=orjson.OPT_INDENT_2).decode(), markup=False, highlight=False)
-    history = [{"version": v["version"], "saved_at": v["saved_at"], "actor": v["actor"], "definition": orjson.dumps(v["definition"]["where"]).decode()} for v in found["history"]]
+    if fmt == "table":  # csv: the versions alone
+        out.print(f"{found['name']} (version {found['version']}, created {found['created_at']}, updated {found['updated_at']}) {found['description']}".rstrip(), markup=False, highlight=False)
+        out.print(orjson.dumps(found["definition"], option=orjson.OPT_INDENT_2).decode(), markup=False, highlight=False)
+    history = [{"version": v["version"], "saved_at": v["saved_at"], "actor": v["actor"], "where": orjson.dumps(v["definition"]["where"]).decode()} for v in found["history"]]
     print_rows(out, history, fmt, title="versions")
 
 
