@@ -3,27 +3,24 @@ update, delete, preview, count, members and export.
 
 Each route parses the request, calls one ``SegmentService`` method as the read key's holder and
 answers; the service holds every rule (validation, consent purposes, masking without
-``pii:read``, scopes, the audit record), so the answers are the CLI's. Its errors become 404 (no
+``pii:read``, scopes, the audit record), so the answers are the CLI's. Its refusals become 404 (no
 such segment), 403 (a scope missing), 409 (the name is taken) or 422 (the request is wrong, with
-the CLI's message naming the field or the path in the definition). Every route declares its scope
+the CLI's message naming the field or the path in the definition; ``cdp.api.calls``). Every route declares its scope
 (``x-scope`` in OpenAPI); a body is read, within ``MAX_DEFINITION_BYTES``, only after the key
 was checked.
 """
 
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from cdp.api.auth import ReadAccess
 from cdp.api.body import expect_object, parse_json, read_body
-from cdp.errors import STORE_FAULTS, CdpError
-from cdp.keys import ReadKey
+from cdp.api.calls import answered, request_caller
 from cdp.platform import Platform
-from cdp.segments.store import SegmentExists
-from cdp.services import Caller, Forbidden, NotFound
 from cdp.services.segments import MAX_PAGE, MAX_SAMPLE, READ, WRITE, SegmentService, columns_from
 
 MAX_DEFINITION_BYTES = 256 * 1024
@@ -31,7 +28,6 @@ _SPOOLED = 16 * 1024 * 1024  # an export up to this size stays in memory, a larg
 _CHUNK = 64 * 1024
 _MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
-T = TypeVar("T")
 
 Purpose = Query(None, max_length=100, description="Only customers with consent to this purpose in force and not suppressed for it (email_marketing, ...); "
                 "required to list or export contact data with pii:read; none = internal analysis, no consent filter.")  # fmt: skip
@@ -47,16 +43,17 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         return router.api_route(path, methods=[method], dependencies=[Depends(access.require(scope))], openapi_extra=extra, **docs)
 
     def service(request: Request) -> SegmentService:
-        key: ReadKey = request.state.read_key  # set by the scope check
-        return SegmentService(platform(), Caller(key.actor, frozenset(key.scopes)))
+        return SegmentService(platform(), request_caller(request))
 
     @route("GET", "", READ, summary="Saved segments")
     def list_segments(request: Request) -> list[dict[str, Any]]:
-        return _answered(service(request).list)
+        with answered():
+            return service(request).list()
 
     @route("POST", "", WRITE, body=True, status_code=201, summary="Save a new segment (body: its definition); answers its version and size now")
     def create(request: Request, definition: dict[str, Any] = Depends(_definition)) -> dict[str, Any]:
-        return _answered(lambda: service(request).create(definition))
+        with answered():
+            return service(request).create(definition)
 
     @route("POST", "/preview", READ, body=True, summary="A definition's size and a sample of its members, not saved (personal data needs pii:read)")
     def preview(
@@ -66,28 +63,34 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         sample: int = Query(10, ge=0, le=MAX_SAMPLE),
         columns: str | None = Columns,
     ) -> dict[str, Any]:
-        return _answered(lambda: service(request).preview(definition, purpose, sample, columns_from(columns)))
+        with answered():
+            return service(request).preview(definition, purpose, sample, columns_from(columns))
 
     @route("POST", "/count", READ, body=True, summary="The size of a definition sent in the body (not saved)")
     def count_definition(request: Request, definition: dict[str, Any] = Depends(_definition), purpose: str | None = Purpose) -> dict[str, Any]:
-        return _answered(lambda: service(request).count(definition, purpose))
+        with answered():
+            return service(request).count(definition, purpose)
 
     @route("GET", "/{name}", READ, summary="A saved segment: its definition now and every saved version")
     def read(name: str, request: Request) -> dict[str, Any]:
-        return _answered(lambda: service(request).get(name))
+        with answered():
+            return service(request).get(name)
 
     @route("PUT", "/{name}", WRITE, body=True, summary="Save a new version of a segment (body: its definition); earlier versions are kept")
     def update(name: str, request: Request, definition: dict[str, Any] = Depends(_definition)) -> dict[str, Any]:
-        return _answered(lambda: service(request).update(name, definition))
+        with answered():
+            return service(request).update(name, definition)
 
     @route("DELETE", "/{name}", WRITE, status_code=204, response_class=Response, summary="Forget a segment and its history")
     def delete(name: str, request: Request) -> Response:
-        _answered(lambda: service(request).delete(name))
+        with answered():
+            service(request).delete(name)
         return Response(status_code=204)
 
     @route("GET", "/{name}/count", READ, summary="A saved segment's size now (with purpose: how many may be contacted for it)")
     def count(name: str, request: Request, purpose: str | None = Purpose) -> dict[str, Any]:
-        return _answered(lambda: service(request).count(name, purpose))
+        with answered():
+            return service(request).count(name, purpose)
 
     @route("GET", "/{name}/members", READ, summary="A saved segment's customers, by customer id (personal data needs pii:read)")
     def members(
@@ -98,13 +101,15 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         limit: int = Query(100, ge=1, le=MAX_PAGE),
         offset: int = Query(0, ge=0, lt=2**63),
     ) -> list[dict[str, Any]]:
-        return _answered(lambda: service(request).members(name, limit, offset, columns_from(columns), purpose))
+        with answered():
+            return service(request).members(name, limit, offset, columns_from(columns), purpose)
 
     @route("GET", "/{name}/export", READ, response_class=StreamingResponse, summary="Every member as a CSV or Parquet file (personal data needs pii:read)")
     def export(name: str, request: Request, fmt: str = Query("csv", alias="format", max_length=20, description="csv or parquet"), purpose: str | None = Purpose, columns: str | None = Columns) -> Response:
         spooled = tempfile.SpooledTemporaryFile(_SPOOLED)
         try:
-            _answered(lambda: service(request).export(name, spooled, fmt, purpose, columns_from(columns)))
+            with answered():
+                service(request).export(name, spooled, fmt, purpose, columns_from(columns))
         except BaseException:
             spooled.close()
             raise
@@ -113,22 +118,6 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         return StreamingResponse(_chunks(spooled), media_type=_MEDIA[fmt], headers={"Content-Disposition": disposition})
 
     return router
-
-
-def _answered(work: Callable[[], T]) -> T:
-    """The service's answer, or its refusal as the HTTP status that says why (the service audited it)."""
-    try:
-        return work()
-    except NotFound as error:
-        raise HTTPException(status_code=404, detail=str(error)) from None
-    except Forbidden as error:
-        raise HTTPException(status_code=403, detail=str(error)) from None
-    except SegmentExists as error:
-        raise HTTPException(status_code=409, detail=str(error)) from None
-    except STORE_FAULTS:
-        raise
-    except CdpError as error:
-        raise HTTPException(status_code=422, detail=str(error)) from None
 
 
 def _chunks(file: BinaryIO) -> Iterator[bytes]:

@@ -22,6 +22,10 @@ class Forbidden(CdpError):
     """The caller's scopes do not allow it (HTTP 403)."""
 
 
+class Conflict(CdpError):
+    """The state of things forbids it (e.g. a customer already forgotten; HTTP 409)."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who asks, for the audit log and for what they may see. ``scopes`` None: every scope (an

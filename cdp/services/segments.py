@@ -24,10 +24,10 @@ from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope, scope_for
 from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.model import Segment, parse_segment
-from cdp.segments.store import NoSuchSegment, definition_of
+from cdp.segments.store import NoSuchSegment, SegmentExists, definition_of
 from cdp.segments.values import check_values, known_values
-from cdp.services import Caller, NotFound
-from cdp.services.auditing import Audited, audited
+from cdp.services import Caller, Conflict, NotFound
+from cdp.services.audited import audited
 
 READ, WRITE = "segments:read", "segments:write"
 MAX_PAGE = 10_000  # members per call; an export has no limit
@@ -50,7 +50,7 @@ class SegmentService:
     def get(self, name: str) -> dict[str, Any]:
         """The segment now (definition, version, times) and every saved version, oldest first."""
         with self._audited(READ, "segment.read", _name_of(name)):
-            history = self._saved(lambda: self.platform.segments.history(name))
+            history = _stored(lambda: self.platform.segments.history(name))
             now = history[-1]
             return {
                 "name": now.segment.name, "description": now.segment.description, "version": now.version, "created_at": history[0].saved_at,
@@ -58,67 +58,67 @@ class SegmentService:
             }  # fmt: skip
 
     def create(self, definition: Definition) -> dict[str, Any]:
-        """Saves a new segment (refused with ``SegmentExists`` if the name is taken); returns its version and size now."""
-        with self._audited(WRITE, "segment.create", _name_of(definition)) as record:
+        """Saves a new segment (``Conflict`` if the name is taken); returns its version and size now."""
+        with self._audited(WRITE, "segment.create", _name_of(definition)) as detail:
             segment = self._checked(definition)
-            record.target = segment.name
+            detail["target"] = segment.name
             customers = self._count(segment, None)
-            saved = self.platform.segments.create(segment, self.caller.actor)
-            record.detail["version"] = saved.version
+            saved = _stored(lambda: self.platform.segments.create(segment, self.caller.actor))
+            detail["version"] = saved.version
             return {"name": segment.name, "version": saved.version, "saved_at": saved.saved_at, "customers": customers}
 
     def update(self, name: str, definition: Definition) -> dict[str, Any]:
         """Saves ``definition`` as the newest version of the segment ``name`` (the earlier ones are kept)."""
-        with self._audited(WRITE, "segment.update", _name_of(name)) as record:
-            self._saved(lambda: self.platform.segments.get(name))
+        with self._audited(WRITE, "segment.update", _name_of(name)) as detail:
+            _stored(lambda: self.platform.segments.get(name))
             segment = self._checked(_named(definition, name))
             customers = self._count(segment, None)
-            saved = self._saved(lambda: self.platform.segments.update(segment, self.caller.actor))
-            record.detail["version"] = saved.version
+            saved = _stored(lambda: self.platform.segments.update(segment, self.caller.actor))
+            detail["version"] = saved.version
             return {"name": segment.name, "version": saved.version, "saved_at": saved.saved_at, "customers": customers}
 
     def delete(self, name: str) -> None:
         """Forgets the segment and its history."""
         with self._audited(WRITE, "segment.delete", _name_of(name)):
-            self._saved(lambda: self.platform.segments.delete(name))
+            _stored(lambda: self.platform.segments.delete(name))
 
     def count(self, subject: Subject, purpose: str | None = None) -> dict[str, Any]:
         """How many customers are in it now; with ``purpose``, how many may be contacted for it."""
-        with self._audited(READ, "segment.count", _name_of(subject), {"purpose": purpose}) as record:
-            segment = self._segment(subject, record)
+        with self._audited(READ, "segment.count", _name_of(subject), {"purpose": purpose}) as detail:
+            segment = self._segment(subject, detail)
             return {"segment": segment.name, "customers": self._count(segment, purpose)}
 
     def preview(self, definition: Definition, purpose: str | None = None, sample: int = 10, columns: list[str] | None = None) -> dict[str, Any]:
         """A definition's size and its first ``sample`` members (by customer id), without saving it."""
-        with self._audited(READ, "segment.preview", _name_of(definition), {"purpose": purpose, "sample": sample}) as record:
+        with self._audited(READ, "segment.preview", _name_of(definition), {"purpose": purpose, "sample": sample}) as detail:
             _within("sample", sample, 0, MAX_SAMPLE)
-            segment = self._segment(definition, record)
-            chosen, scope = self._scope(purpose, columns, record)
+            segment = self._segment(definition, detail)
+            chosen, scope = self._scope(purpose, columns, detail)
             rows = evaluate.members(self.platform.warehouse, segment, sample, 0, chosen, consent=scope) if sample else []
             return {"segment": segment.name, "customers": evaluate.count(self.platform.warehouse, segment, consent=scope), "sample": self._shown(rows)}
 
     def members(self, subject: Subject, limit: int = 100, offset: int = 0, columns: list[str] | None = None, purpose: str | None = None) -> list[dict[str, Any]]:
         """A page of the members, by customer id; only those contactable for ``purpose`` when one is given."""
-        with self._audited(READ, "segment.members", _name_of(subject), {"limit": limit, "offset": offset, "purpose": purpose}) as record:
+        with self._audited(READ, "segment.members", _name_of(subject), {"limit": limit, "offset": offset, "purpose": purpose}) as detail:
             _within("limit", limit, 1, MAX_PAGE)
             _within("offset", offset, 0, 2**63 - 1)
-            segment = self._segment(subject, record)
-            chosen, scope = self._scope(purpose, columns, record)
+            segment = self._segment(subject, detail)
+            chosen, scope = self._scope(purpose, columns, detail)
             rows = evaluate.members(self.platform.warehouse, segment, limit, offset, chosen, consent=scope)
-            record.detail["returned"] = len(rows)
+            detail["returned"] = len(rows)
             return self._shown(rows)
 
     def export(self, subject: Subject, target: Path | BinaryIO, fmt: str, purpose: str | None = None, columns: list[str] | None = None) -> int:
         """Writes every member to ``target`` as ``csv`` or ``parquet``; returns how many. A path is created
         only once the request is found valid."""
-        with self._audited(READ, "segment.export", _name_of(subject), {"format": fmt, "purpose": purpose}) as record:
-            segment = self._segment(subject, record)
-            chosen, scope = self._scope(purpose, columns, record)
+        with self._audited(READ, "segment.export", _name_of(subject), {"format": fmt, "purpose": purpose}) as detail:
+            segment = self._segment(subject, detail)
+            chosen, scope = self._scope(purpose, columns, detail)
             if isinstance(target, Path):
-                record.detail["file"] = target.name
+                detail["file"] = target.name
             shown = None if self.caller.sees_personal_data else mask_profile
             written = evaluate.export(self.platform.warehouse, segment, target, fmt, scope, chosen, shown)
-            record.detail["customers"] = written
+            detail["customers"] = written
             return written
 
     def fields(self) -> list[dict[str, Any]]:
@@ -128,29 +128,29 @@ class SegmentService:
         return [{"field": name, "kind": f.kind, "table": f.table.name, "operators": list(OPERATORS[f.kind]), "values": list(known.fields.get(name, ()))} for name, f in FIELDS.items()]
 
     @contextmanager
-    def _audited(self, scope: str, action: str, target: str, detail: dict[str, Any] | None = None) -> Iterator[Audited]:
-        """The audit record of one call; the scope check is inside it, so a refusal is audited too."""
-        with audited(self.platform.audit, self.caller, action, target, detail) as record:
+    def _audited(self, scope: str, action: str, target: str, detail: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """The audit record's detail for one call; the scope check is inside it, so a refusal is audited too."""
+        with audited(self.platform.audit, self.caller, action, target, detail) as found:
             self.caller.require(scope)
-            yield record
+            yield found
 
-    def _segment(self, subject: Subject, record: Audited) -> Segment:
-        """The saved segment or the definition, checked; the record names it and says which it was."""
-        record.detail["saved"] = isinstance(subject, str)
-        segment = self._saved(lambda: self.platform.segments.get(subject)) if isinstance(subject, str) else subject
+    def _segment(self, subject: Subject, detail: dict[str, Any]) -> Segment:
+        """The saved segment or the definition, checked; the audit record names it and says which it was."""
+        detail["saved"] = isinstance(subject, str)
+        segment = _stored(lambda: self.platform.segments.get(subject)) if isinstance(subject, str) else subject
         segment = self._checked(segment)
-        record.target = segment.name
+        detail["target"] = segment.name
         return segment
 
     def _checked(self, definition: Definition) -> Segment:
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
         return check_values(segment, known_values(self.platform.settings))
 
-    def _scope(self, purpose: str | None, columns: list[str] | None, record: Audited) -> tuple[list[str], ConsentScope]:
+    def _scope(self, purpose: str | None, columns: list[str] | None, detail: dict[str, Any]) -> tuple[list[str], ConsentScope]:
         """The columns and the consent scope of a member list: contact data needs a purpose, unless
         the caller sees it masked anyway."""
         chosen = columns or evaluate.MEMBER_COLUMNS
-        record.detail["pii"] = pii = self.caller.sees_personal_data
+        detail["pii"] = pii = self.caller.sees_personal_data
         return chosen, scope_for(self.platform.settings.consent, purpose, chosen if pii else [])
 
     def _count(self, segment: Segment, purpose: str | None) -> int:
@@ -159,13 +159,16 @@ class SegmentService:
     def _shown(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return rows if self.caller.sees_personal_data else [mask_profile(row) for row in rows]
 
-    @staticmethod
-    def _saved(work: Callable[[], T]) -> T:
-        """``work`` on the store, its ``NoSuchSegment`` as ``NotFound``."""
-        try:
-            return work()
-        except NoSuchSegment as missing:
-            raise NotFound(str(missing)) from None
+
+
+def _stored(work: Callable[[], T]) -> T:
+    """``work`` on the store, its refusals as the service's: ``NoSuchSegment`` is ``NotFound``, ``SegmentExists`` a ``Conflict``."""
+    try:
+        return work()
+    except NoSuchSegment as missing:
+        raise NotFound(str(missing)) from None
+    except SegmentExists as taken:
+        raise Conflict(str(taken)) from None
 
 
 def columns_from(text: str | None) -> list[str] | None:

@@ -17,8 +17,8 @@ from cdp.masking import MASK
 from cdp.platform import Platform
 from cdp.segments.evaluate import csv_cell
 from cdp.segments.model import parse_segment
-from cdp.segments.store import SegmentExists, SegmentStore
-from cdp.services import Caller, Forbidden, NotFound, operator
+from cdp.segments.store import SegmentStore
+from cdp.services import Caller, Conflict, Forbidden, NotFound, operator
 from cdp.services.segments import SegmentService
 from ingestion.jsonl import import_lines
 from tests.events import event
@@ -47,7 +47,7 @@ def records(platform: Platform) -> list[tuple[str, str, str, str]]:
 def test_versions_keep_the_history_and_every_write_is_audited(platform: Platform):
     ops = SegmentService(platform, operator())
     assert ops.create(EVERYONE)["customers"] == 3
-    with pytest.raises(SegmentExists, match="a segment named 'everyone' exists"):
+    with pytest.raises(Conflict, match="a segment named 'everyone' exists"):
         ops.create(EVERYONE)
     updated = SegmentService(platform, Caller("key:ann", frozenset({"segments:write", "segments:read"}))).update("everyone", {"where": {"consent": "email_marketing"}})
     assert (updated["version"], updated["customers"]) == (2, 1)
@@ -65,7 +65,7 @@ def test_versions_keep_the_history_and_every_write_is_audited(platform: Platform
     assert ops.create(EVERYONE)["version"] == 1  # a new segment: the deleted one's history went with it
     me = operator().actor
     assert records(platform) == [
-        (me, "segment.create", "everyone", "ok"), (me, "segment.create", "everyone", "invalid"), ("key:ann", "segment.update", "everyone", "ok"),
+        (me, "segment.create", "everyone", "ok"), (me, "segment.create", "everyone", "conflict"), ("key:ann", "segment.update", "everyone", "ok"),
         (me, "segment.read", "everyone", "ok"), (me, "segment.list", "*", "ok"), (me, "segment.delete", "everyone", "ok"),
         (me, "segment.read", "everyone", "not_found"), (me, "segment.update", "everyone", "not_found"), (me, "segment.create", "everyone", "ok"),
     ]  # fmt: skip
@@ -77,7 +77,7 @@ def test_writes_need_segments_write_and_the_refusal_is_audited(platform: Platfor
     with pytest.raises(Forbidden, match="this needs the segments:read scope"):
         SegmentService(platform, Caller("key:w", frozenset({"segments:write"}))).count(EVERYONE)
     assert SegmentService(platform, Caller("key:root", frozenset({"admin"}))).create(EVERYONE)["version"] == 1
-    assert records(platform) == [("key:reader", "segment.create", "(definition)", "forbidden"), ("key:w", "segment.count", "(definition)", "forbidden"), ("key:root", "segment.create", "everyone", "ok")]
+    assert records(platform) == [("key:reader", "segment.create", "(definition)", "refused"), ("key:w", "segment.count", "(definition)", "refused"), ("key:root", "segment.create", "everyone", "ok")]
 
 
 def test_contact_data_needs_a_purpose_unless_the_caller_sees_it_masked(platform: Platform):
