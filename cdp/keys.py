@@ -1,4 +1,5 @@
-"""Read keys: who may read what through the HTTP API, by scope.
+"""Read keys: who may read what through the HTTP API, by scope (``segments:write`` also lets a key
+save and delete segments; a read key never sends events).
 
 A key looks like ``cdp_rk_<id>_<secret>``. The id (not secret) finds the key; the secret is kept
 only as its SHA-256 and compared in constant time. A key is shown once, when created or rotated.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from cdp.errors import CdpError
 
-SCOPES = ("profiles:read", "pii:read", "segments:read", "analytics:read", "admin")
+SCOPES = ("profiles:read", "pii:read", "segments:read", "segments:write", "analytics:read", "admin")
 ADMIN = "admin"
 PREFIX = "cdp_rk_"
 _TOKEN = re.compile(r"^cdp_rk_([a-f0-9]{16})_([A-Za-z0-9_-]{32})$")

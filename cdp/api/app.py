@@ -20,19 +20,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
-from cdp.api.profiles import profiles_router
-from cdp.api.reads import analytics_router, read_router
 from cdp.api import docs
+from cdp.api.analytics import analytics_router
 from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
+from cdp.api.forget import forget_router
+from cdp.api.profiles import profiles_router
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
+from cdp.api.segments import segment_router
 from cdp.audit import AuditLog
 from cdp.keys import ADMIN
 from cdp.platform import Platform
-from cdp.api.forget import forget_router
-from cdp.segments.values import known_values
 from ingestion.segment import CALL_TYPES
-
 import orjson
 
 log = logging.getLogger("cdp.serve")
@@ -77,7 +76,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         return _json(collector.health(_admin(access, request)))
     if reads:
         app.include_router(profiles_router(lambda: platform, access))
-        app.include_router(read_router(lambda: platform.warehouse, lambda: platform.segments, access, lambda: platform.audit, lambda: known_values(platform.settings)))
+        app.include_router(segment_router(lambda: platform, access))
         app.include_router(analytics_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))

@@ -62,14 +62,15 @@ CONTACT_COLUMNS = frozenset({"emails", "phones", "social_handles", "user_ids", "
 
 
 def scope_for(settings: ConsentSettings, purpose: str | None, columns: list[str]) -> ConsentScope:
-    """The scope of an export or member list: contact data needs a purpose (or ``none``, said on purpose)."""
+    """The scope of an export or member list: contact data needs a purpose (or ``none``, said on purpose).
+    Errors name the field ``purpose`` as every door calls it (the CLI's ``--purpose``, HTTP's ``?purpose=``)."""
     if purpose is None:
         contact = sorted(CONTACT_COLUMNS.intersection(columns))
         if contact:
             raise CdpError(
-                f"--purpose: required to export contact data ({', '.join(contact)}); give the purpose you will contact them for "
-                f"({', '.join(PURPOSES)}), which leaves out customers without consent or suppressed, or --purpose {NO_PURPOSE} for internal analysis"
+                f"purpose: required to export contact data ({', '.join(contact)}); give the purpose you will contact them for "
+                f"({', '.join(PURPOSES)}), which leaves out customers without consent or suppressed, or the purpose {NO_PURPOSE} for internal analysis"
             )
     elif purpose != NO_PURPOSE and purpose not in PURPOSES:
-        raise CdpError(f"--purpose: {purpose!r} is not one of {', '.join(PURPOSES)} or {NO_PURPOSE}")
+        raise CdpError(f"purpose: {purpose[:100]!r} is not one of {', '.join(PURPOSES)} or {NO_PURPOSE}")
     return ConsentScope(settings, purpose=None if purpose in (None, NO_PURPOSE) else purpose)

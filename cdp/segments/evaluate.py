@@ -1,9 +1,13 @@
 """Runs a segment on the warehouse: its size, its members, an export to CSV or Parquet."""
 
 import csv
+import io
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cdp.errors import CdpError
 from cdp.segments.compiler import Compiled, compile_segment
@@ -14,6 +18,7 @@ from projections.tables import profiles
 
 MEMBER_COLUMNS = ["customer_id", "emails", "phones", "lifecycle_stage", "orders", "revenue", "last_seen"]
 EXPORT_BATCH = 50_000
+EXPORT_FORMATS = ("csv", "parquet")
 
 
 def data_as_of(warehouse: Warehouse) -> datetime:
@@ -38,14 +43,26 @@ def members(
     columns = columns or MEMBER_COLUMNS
     unknown = sorted(set(columns) - set(profiles.TABLE.column_names))
     if unknown:
-        raise CdpError(f"unknown profile column {', '.join(unknown)}; known: {', '.join(profiles.TABLE.column_names)}")
+        shown = ", ".join(repr(c[:100]) for c in unknown[:5])
+        raise CdpError(f"columns: no profile column {shown}; known: {', '.join(profiles.TABLE.column_names)}")
     c = compiled(warehouse, segment, as_of, consent)
     return warehouse.query(c.members_sql(columns), {**c.params, "limit": limit, "offset": offset})
 
 
-def export(warehouse: Warehouse, segment: Segment, path: Path, fmt: str, consent: ConsentScope, columns: list[str] | None = None) -> int:
-    """Writes every member to ``path`` as ``csv`` or ``parquet``; returns how many. ``consent``: whose
-    consent the export needs, read once for the whole export (``consent.scope_for``)."""
+def export(
+    warehouse: Warehouse,
+    segment: Segment,
+    target: Path | BinaryIO,
+    fmt: str,
+    consent: ConsentScope,
+    columns: list[str] | None = None,
+    shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> int:
+    """Writes every member to ``target`` (a path, created only once the members are read, or a binary
+    file) as ``csv`` or ``parquet``; returns how many. ``consent``: whose consent the export needs,
+    read once for the whole export (``consent.scope_for``); ``shown``: how each row is written (masked)."""
+    if fmt not in EXPORT_FORMATS:
+        raise CdpError(f"format: expected csv or parquet, got {fmt[:20]!r}")
     as_of = data_as_of(warehouse)
     batches, offset = [], 0
     while True:
@@ -54,24 +71,52 @@ def export(warehouse: Warehouse, segment: Segment, path: Path, fmt: str, consent
         offset += len(rows)
         if len(rows) < EXPORT_BATCH:
             break
-    rows = [row for batch in batches for row in batch]
+    rows = [shown(row) if shown else row for batch in batches for row in batch]
     names = columns or MEMBER_COLUMNS
-    if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        types = {c.name: _arrow_type(pa, c.type) for c in profiles.TABLE.columns}
-        times = {n for n, t in types.items() if pa.types.is_timestamp(t)}
-        table = {n: pa.array([_timestamp(r[n]) if n in times else r[n] for r in rows], type=types[n]) for n in names}
-        pq.write_table(pa.table(table), path)
-    elif fmt == "csv":
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(names)
-            writer.writerows([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v) for v in row.values()] for row in rows)
-    else:
-        raise CdpError(f"export format: expected csv or parquet, got {fmt!r}")
+    with target.open("wb") if isinstance(target, Path) else nullcontext(target) as handle:
+        if fmt == "parquet":
+            _write_parquet(rows, names, handle)
+        else:
+            _write_csv(rows, names, handle)
     return len(rows)
+
+
+def _write_parquet(rows: list[dict[str, Any]], names: list[str], handle: BinaryIO) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {c.name: _arrow_type(pa, c.type) for c in profiles.TABLE.columns}
+    times = {n for n, t in types.items() if pa.types.is_timestamp(t)}
+    table = {n: pa.array([_timestamp(r[n]) if n in times else r[n] for r in rows], type=types[n]) for n in names}
+    pq.write_table(pa.table(table), handle)
+
+
+def _write_csv(rows: list[dict[str, Any]], names: list[str], handle: BinaryIO) -> None:
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerow(names)
+    writer.writerows([csv_cell(row[n]) for n in names] for row in rows)
+    text.flush()
+    text.detach()  # the caller closes ``handle``
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+([.][0-9]+)?$")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell a spreadsheet will not run: customer data comes from the internet, and a
+    text starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) is a formula to Excel,
+    LibreOffice and Google Sheets, so it gets a leading ``'`` (OWASP's advice). A plain number such as
+    a phone in E.164 (``+8613800138000``) or ``-5`` is left as it is: it cannot run anything, and
+    the tools the export feeds need it whole. Lists are joined with ``;``."""
+    if isinstance(value, list):
+        value = ";".join(map(str, value))
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def _arrow_type(pa, column_type: str):

@@ -1,51 +1,138 @@
-"""Saved segments: a small SQLite file under the data directory, one row per segment name."""
+"""Saved segments: a small SQLite file under the data directory holding every saved version of each
+segment's definition, with when and by whom it was saved. The newest version is the segment; the
+earlier ones are its history (what a campaign was sent to last month). Deleting a segment forgets
+its history too."""
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from cdp.errors import CdpError
 from cdp.segments.model import Segment, parse_segment
 
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS segment_versions (name TEXT NOT NULL, version INTEGER NOT NULL, definition BLOB NOT NULL, "
+    f"saved_at TEXT NOT NULL DEFAULT ({_NOW}), actor TEXT NOT NULL, PRIMARY KEY (name, version))"
+)
+
+
+class SegmentExists(CdpError):
+    """A segment of that name is saved already."""
+
+
+class NoSuchSegment(CdpError):
+    """No segment of that name is saved."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One saved version of a segment's definition."""
+
+    version: int
+    saved_at: str
+    actor: str
+    segment: Segment
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "saved_at": self.saved_at, "actor": self.actor, "definition": definition_of(self.segment)}
+
+
+def definition_of(segment: Segment) -> dict[str, Any]:
+    """The definition as its author would write it (JSON types, no defaults spelled out)."""
+    return segment.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
 
 class SegmentStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        # the HTTP router serves from worker threads; collector processes open it at once (busy timeout as every store)
+        # the HTTP router serves from worker threads; CLI processes open it at once (busy timeout as every store)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, definition BLOB NOT NULL, "
-            "created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
-        )
+        self._lock = threading.Lock()
+        with self._transaction():
+            self._db.execute(_SCHEMA)
+            self._adopt_unversioned()
 
-    def save(self, segment: Segment, replace: bool = False) -> None:
-        definition = orjson.dumps(segment.model_dump(mode="json", by_alias=True, exclude_defaults=True))
-        try:
-            if replace:
-                self._db.execute(
-                    "INSERT INTO segments (name, definition) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, "
-                    "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                    (segment.name, definition),
-                )
-            else:
-                self._db.execute("INSERT INTO segments (name, definition) VALUES (?, ?)", (segment.name, definition))
-        except sqlite3.IntegrityError:
-            raise CdpError(f"a segment named {segment.name!r} exists; use --replace to change it") from None
+    def create(self, segment: Segment, actor: str) -> Version:
+        """Saves the first version; raises ``SegmentExists`` if the name is taken."""
+        with self._transaction():
+            if self._latest(segment.name) is not None:
+                raise SegmentExists(f"a segment named {segment.name!r} exists; update it to change it (its earlier versions are kept)")
+            return self._append(segment, 1, actor)
+
+    def update(self, segment: Segment, actor: str) -> Version:
+        """Saves a new version; raises ``NoSuchSegment`` if none of that name is saved."""
+        with self._transaction():
+            latest = self._latest(segment.name)
+            if latest is None:
+                raise _missing(segment.name)
+            return self._append(segment, latest + 1, actor)
 
     def get(self, name: str) -> Segment:
-        row = self._db.execute("SELECT definition FROM segments WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise CdpError(f"no segment named {name!r} (see `cdp segment list`)")
-        return parse_segment(orjson.loads(row[0]))
+        return self.history(name)[-1].segment
 
-    def list(self) -> list[dict]:
-        rows = self._db.execute("SELECT name, definition, created_at, updated_at FROM segments ORDER BY name").fetchall()
-        return [{"name": n, "description": orjson.loads(d).get("description", ""), "created_at": c, "updated_at": u} for n, d, c, u in rows]
+    def history(self, name: str) -> list[Version]:
+        """Every saved version, oldest first; raises ``NoSuchSegment``."""
+        with self._lock:
+            rows = self._db.execute("SELECT version, saved_at, actor, definition FROM segment_versions WHERE name = ? ORDER BY version", (name,)).fetchall()
+        if not rows:
+            raise _missing(name)
+        return [Version(v, at, actor, parse_segment(orjson.loads(d))) for v, at, actor, d in rows]
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, definition, version, first, saved_at FROM (SELECT *, min(saved_at) OVER (PARTITION BY name) AS first, "
+                "row_number() OVER (PARTITION BY name ORDER BY version DESC) AS n FROM segment_versions) WHERE n = 1 ORDER BY name"
+            ).fetchall()
+        return [
+            {"name": n, "description": orjson.loads(d).get("description", ""), "version": v, "created_at": c, "updated_at": u} for n, d, v, c, u in rows
+        ]
 
     def delete(self, name: str) -> None:
-        if self._db.execute("DELETE FROM segments WHERE name = ?", (name,)).rowcount == 0:
-            raise CdpError(f"no segment named {name!r}")
+        """Forgets the segment and its history; raises ``NoSuchSegment``."""
+        with self._transaction():
+            if self._db.execute("DELETE FROM segment_versions WHERE name = ?", (name,)).rowcount == 0:
+                raise _missing(name)
 
     def close(self) -> None:
         self._db.close()
+
+    def _latest(self, name: str) -> int | None:
+        return self._db.execute("SELECT max(version) FROM segment_versions WHERE name = ?", (name,)).fetchone()[0]
+
+    def _append(self, segment: Segment, version: int, actor: str) -> Version:
+        (saved_at,) = self._db.execute(
+            "INSERT INTO segment_versions (name, version, definition, actor) VALUES (?, ?, ?, ?) RETURNING saved_at",
+            (segment.name, version, orjson.dumps(definition_of(segment)), actor),
+        ).fetchone()
+        return Version(version, saved_at, actor, segment)
+
+    def _adopt_unversioned(self) -> None:
+        """A data directory from before versions kept one row per segment (table ``segments``): each
+        becomes its segment's version 1, saved when it was last updated, by an unknown actor."""
+        if self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'").fetchone():
+            self._db.execute("INSERT OR IGNORE INTO segment_versions (name, version, definition, saved_at, actor) SELECT name, 1, definition, updated_at, '' FROM segments")
+            self._db.execute("DROP TABLE segments")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One writer at a time: this process's threads by the lock, other processes by ``BEGIN IMMEDIATE``."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+
+def _missing(name: str) -> NoSuchSegment:
+    return NoSuchSegment(f"no segment named {name[:100]!r}" + ("…" if len(name) > 100 else ""))

@@ -41,7 +41,7 @@ def test_consent_suppression_exports_and_rebuild(tmp_path: Path):
     assert [(r["identifier"], r["purpose"], r["reason"], r["source"], r["note"]) for r in listed] == [("email:cat@example.com", "email_marketing", "operator", "operator", "ticket 7")]
 
     refused = cdp("segment", "export", "-f", str(segment), "--out", str(tmp_path / "x.csv"), data_dir=data)
-    assert refused.returncode == 2 and "--purpose: required to export contact data (emails, phones)" in refused.stderr.decode()
+    assert refused.returncode == 2 and "purpose: required to export contact data (emails, phones)" in refused.stderr.decode()
     assert "Traceback" not in refused.stderr.decode() and not (tmp_path / "x.csv").exists()
 
     out = ok("segment", "export", "-f", str(segment), "--purpose", "email_marketing", "--out", str(tmp_path / "mail.csv"), data_dir=data)

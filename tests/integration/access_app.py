@@ -18,6 +18,7 @@ from projections.tables.table import blank_row
 from tests.integration.wh_contract import event_row
 
 EMAIL, PHONE, NAME, COMMENT = "ana.li@example.cn", "+8613800138000", "Ana Li", "my order never came, call me"
+BIG = parse_segment({"name": "big", "where": {"field": "revenue", "op": ">=", "value": 500}})
 
 
 @dataclass
@@ -42,7 +43,7 @@ def load_sample(platform: Platform) -> None:
     w.insert("customer_merges", [{"absorbed": "c0", "survivor": "c1", "position": 2, "occurred_at": datetime(2025, 1, 1, tzinfo=UTC), "reason": "r"}])
     comment = event_row(4, "commented", customer="c1") | {"source_kind": "social", "properties": f'{{"text": "{COMMENT}", "sentiment": "negative", "extra": "{PHONE}"}}'}
     w.insert("events", [event_row(1, customer="c0"), event_row(2, "page_viewed", customer="c1"), event_row(3, customer="c2"), comment])
-    platform.segments.save(parse_segment({"name": "big", "where": {"field": "revenue", "op": ">=", "value": 500}}))
+    platform.segments.create(BIG, "test")
 
 
 @contextmanager

@@ -1,0 +1,145 @@
+"""The segment service on a real data directory: versions and their history, scopes, consent purposes
+with the configured defaults, masking without pii:read, audit records, and exports a spreadsheet
+will not run."""
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+
+import orjson
+import pytest
+
+from cdp.config import ConsentSettings, Settings
+from cdp.errors import CdpError, SegmentInvalid
+from cdp.masking import MASK
+from cdp.platform import Platform
+from cdp.segments.evaluate import csv_cell
+from cdp.segments.model import parse_segment
+from cdp.segments.store import SegmentStore
+from cdp.services import Caller, Conflict, Forbidden, NotFound, operator
+from cdp.services.segments import SegmentService
+from ingestion.jsonl import import_lines
+from tests.events import event
+
+LOG = [
+    event("consent_given", "2025-01-01", properties={"purpose": "email_marketing"}, email="ann@example.com", user_id="=HYPERLINK(\"http://evil.example\")"),
+    event("consent_given", "2025-01-01", properties={"purpose": "analytics"}, email="bob@example.com", user_id="@SUM(1+1)"),
+    event("page_viewed", "2025-01-02", email="cat@example.com", phone="+8613800138000", user_id="-2+3"),
+]
+EVERYONE = {"name": "everyone", "where": {"field": "events_total", "op": ">=", "value": 1}}
+READER = Caller("key:reader", frozenset({"segments:read"}))
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    with Platform(settings) as p:
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, LOG))), p, "log", settings.batch_size)
+        p.runner.run()
+        yield p
+
+
+def records(platform: Platform) -> list[tuple[str, str, str, str]]:
+    return [(r.actor, r.action, r.target, r.outcome) for r in platform.audit.query(action="segment.*")]
+
+
+def test_versions_keep_the_history_and_every_write_is_audited(platform: Platform):
+    ops = SegmentService(platform, operator())
+    assert ops.create(EVERYONE)["customers"] == 3
+    with pytest.raises(Conflict, match="a segment named 'everyone' exists"):
+        ops.create(EVERYONE)
+    updated = SegmentService(platform, Caller("key:ann", frozenset({"segments:write", "segments:read"}))).update("everyone", {"where": {"consent": "email_marketing"}})
+    assert (updated["version"], updated["customers"]) == (2, 1)
+    shown = ops.get("everyone")
+    assert [(v["version"], v["actor"]) for v in shown["history"]] == [(1, operator().actor), (2, "key:ann")]
+    assert shown["definition"] == {"name": "everyone", "where": {"consent": "email_marketing"}}
+    assert shown["history"][0]["definition"] == EVERYONE
+    assert [(s["name"], s["version"]) for s in ops.list()] == [("everyone", 2)]
+
+    ops.delete("everyone")
+    with pytest.raises(NotFound, match="no segment named 'everyone'"):
+        ops.get("everyone")
+    with pytest.raises(NotFound):
+        ops.update("everyone", EVERYONE)
+    assert ops.create(EVERYONE)["version"] == 1  # a new segment: the deleted one's history went with it
+    me = operator().actor
+    assert records(platform) == [
+        (me, "segment.create", "everyone", "ok"), (me, "segment.create", "everyone", "conflict"), ("key:ann", "segment.update", "everyone", "ok"),
+        (me, "segment.read", "everyone", "ok"), (me, "segment.list", "*", "ok"), (me, "segment.delete", "everyone", "ok"),
+        (me, "segment.read", "everyone", "not_found"), (me, "segment.update", "everyone", "not_found"), (me, "segment.create", "everyone", "ok"),
+    ]  # fmt: skip
+
+
+def test_writes_need_segments_write_and_the_refusal_is_audited(platform: Platform):
+    with pytest.raises(Forbidden, match="this needs the segments:write scope"):
+        SegmentService(platform, READER).create(EVERYONE)
+    with pytest.raises(Forbidden, match="this needs the segments:read scope"):
+        SegmentService(platform, Caller("key:w", frozenset({"segments:write"}))).count(EVERYONE)
+    assert SegmentService(platform, Caller("key:root", frozenset({"admin"}))).create(EVERYONE)["version"] == 1
+    assert records(platform) == [("key:reader", "segment.create", "(definition)", "refused"), ("key:w", "segment.count", "(definition)", "refused"), ("key:root", "segment.create", "everyone", "ok")]
+
+
+def test_contact_data_needs_a_purpose_unless_the_caller_sees_it_masked(platform: Platform):
+    ops, reader = SegmentService(platform, operator()), SegmentService(platform, READER)
+    with pytest.raises(CdpError, match=r"^purpose: required to export contact data \(emails, phones\)"):
+        ops.members(EVERYONE)
+    masked = reader.members(EVERYONE)
+    assert len(masked) == 3 and {m["emails"][0] for m in masked} == {MASK}
+    assert [m["emails"] for m in ops.members(EVERYONE, purpose="email_marketing")] == [["ann@example.com"]]
+    assert [m["emails"] for m in reader.members(EVERYONE, purpose="email_marketing")] == [[MASK]]
+    assert ops.count(EVERYONE, "email_marketing")["customers"] == 1
+    assert ops.count(EVERYONE, "analytics")["customers"] == 3  # granted without a decision by default; bob granted it
+    detail = platform.audit.query(action="segment.members")[0].detail
+    assert detail == {"limit": 100, "offset": 0, "purpose": None, "saved": False, "pii": True}
+
+
+def test_the_configured_consent_defaults_apply(settings: Settings, platform: Platform):
+    platform.close()
+    opt_out = settings.model_copy(update={"consent": ConsentSettings(defaults={"email_marketing": True})})
+    with Platform(opt_out) as configured:
+        assert SegmentService(configured, operator()).count(EVERYONE, "email_marketing")["customers"] == 3
+
+
+def test_invalid_requests_name_the_field(platform: Platform):
+    ops = SegmentService(platform, operator())
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where\.all\[1\]\.value: tier has no value 'VIP'"):
+        ops.preview({"name": "x", "where": {"all": [{"tag": "promoter"}, {"field": "tier", "op": "=", "value": "VIP"}]}})
+    with pytest.raises(CdpError, match="^columns: no profile column 'passwords'; known: customer_id"):
+        ops.members(EVERYONE, columns=["customer_id", "passwords"], purpose="none")
+    with pytest.raises(CdpError, match="^limit: 0 is not between 1 and 10,000"):
+        ops.members(EVERYONE, limit=0)
+    with pytest.raises(CdpError, match="^format: expected csv or parquet, got 'xlsx'"):
+        ops.export(EVERYONE, io.BytesIO(), "xlsx", "none")
+    ops.create(EVERYONE)
+    with pytest.raises(SegmentInvalid, match="^invalid segment: name: 'other' differs from the segment being updated, 'everyone'"):
+        ops.update("everyone", EVERYONE | {"name": "other"})
+    assert [r[3] for r in records(platform)] == ["invalid", "invalid", "invalid", "invalid", "ok", "invalid"]
+
+
+def test_csv_exports_neutralise_formulas_and_keep_plain_numbers(platform: Platform):
+    exported = io.BytesIO()
+    assert SegmentService(platform, operator()).export(EVERYONE, exported, "csv", "none", ["customer_id", "user_ids", "phones", "revenue"]) == 3
+    rows = list(csv.DictReader(io.StringIO(exported.getvalue().decode())))
+    user_ids = sorted(r["user_ids"] for r in rows)
+    assert user_ids == sorted(["'=HYPERLINK(\"http://evil.example\")", "'@SUM(1+1)", "'-2+3"])
+    assert sorted(r["phones"] for r in rows) == ["", "", "+8613800138000"]  # a number runs nothing, and the tools need it whole
+    assert [csv_cell(v) for v in ("+1-555", "\tx", "\r=1", "-5", "-5.5", 3, None, ["=a", "b"], "a=b")] == ["'+1-555", "'\tx", "'\r=1", "-5", "-5.5", 3, "", "'=a;b", "a=b"]
+
+
+def test_a_data_directory_from_before_versions_is_adopted(settings: Settings):
+    path = settings.data_dir / "old-segments.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE segments (name TEXT PRIMARY KEY, definition BLOB NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+        old.execute("INSERT INTO segments VALUES ('everyone', ?, '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z')", (orjson.dumps(EVERYONE),))
+    old.close()
+    store = SegmentStore(path)
+    try:
+        [version] = store.history("everyone")
+        assert (version.version, version.saved_at, version.actor, version.segment) == (1, "2025-02-01T00:00:00Z", "", parse_segment(EVERYONE))
+        assert store.update(parse_segment(EVERYONE), "cli:ann").version == 2
+    finally:
+        store.close()
+    with closing(SegmentStore(path)) as reopened:
+        assert reopened.list()[0]["version"] == 2  # adopted once
