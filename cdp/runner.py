@@ -164,14 +164,17 @@ class EmbeddedRunner:
         should_stop: Callable[[], bool] = lambda: False,
         poll_seconds: float = 0.5,
     ) -> int:
-        """Processes everything pending; with ``follow``, keeps polling for new events until told to stop."""
-        processed = 0
+        """Processes the events stored when it starts (not those arriving meanwhile, so it ends while
+        another process keeps appending); with ``follow``, keeps polling for new events until told to stop."""
+        processed, end = 0, None if follow else self._events.last_position()
         while not should_stop():
             n = self.run_batch()
             processed += n
             if n:
                 position, last = self.pending()
                 on_progress(Progress(position, last, processed))
+                if end is not None and position >= end:
+                    break
             elif follow:
                 time.sleep(poll_seconds)
             else:

@@ -47,6 +47,7 @@ WRITER, QUERY, BI = "cdp", "cdp_query", "cdp_bi"
 ENGINES = ("MergeTree", "ReplacingMergeTree", "AggregatingMergeTree", "Join", "MaterializedView", "View")  # what the migrations create
 BLOCKER = "SELECT sleepEachRow(1) FROM system.numbers"  # the server's blocking query (cdp.warehouse.server_process): killing it stops the server
 START_TIMEOUT_SECONDS = 60
+MAX_LOG_BYTES = 10 * 1024 * 1024  # then server.log becomes server.log.1
 STOP_TIMEOUT_SECONDS = 15
 
 
@@ -177,6 +178,8 @@ class ManagedServer:
     def _kill_unanswering(self) -> None:
         pid = self.pid
         if pid is not None and _alive(pid) and _is_server(pid):
+            with (self.root / "server.log").open("ab") as log:
+                log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} server {pid} does not answer: killed (process {os.getpid()})\n".encode())
             _kill(pid)
         (self.root / "pid").unlink(missing_ok=True)
 
@@ -189,7 +192,12 @@ class ManagedServer:
         _write_private(self.run_dir / "config.xml", self._config(credentials))
         _write_private(self.run_dir / "users.xml", self._users(credentials))
         (self.run_dir / "listening").unlink(missing_ok=True)
-        with (self.root / "server.log").open("wb") as log:
+        log_path = self.root / "server.log"
+        if log_path.exists() and log_path.stat().st_size > MAX_LOG_BYTES:
+            log_path.replace(log_path.with_suffix(".log.1"))
+        with log_path.open("ab") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting for {self._data_path} (process {os.getpid()})\n".encode())
+            log.flush()
             process = subprocess.Popen(
                 [sys.executable, "-m", "cdp.warehouse.server_process", str(self.root), str(self._data_path), str(self._embedded.idle_stop_seconds),
                  "unconfined" if self._embedded.allow_unconfined else "confined"],

@@ -68,6 +68,7 @@ def _watch_idle(server: ManagedServer, idle_stop_seconds: float) -> None:
         if others > 0 or server.pinned:
             idle_since = time.monotonic()
         elif time.monotonic() - idle_since >= idle_stop_seconds:
+            print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} no client for {idle_stop_seconds:g} s: stopping", flush=True)
             server.kill_blocker(client)
             return
 
