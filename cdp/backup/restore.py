@@ -17,6 +17,7 @@ from cdp.backup.stores import STORES, derived_paths, store_of
 from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
+from cdp.warehouse.managed import ManagedServer
 
 Forget = Callable[[Platform, str], object]
 
@@ -82,7 +83,10 @@ def _check_target(settings: Settings, manifest: Manifest, replace: bool) -> None
 
 
 def _clear(settings: Settings, keep: Path) -> None:
-    """Removes the stores a restore replaces and the projections it leaves to be rebuilt; nothing else."""
+    """Removes the stores a restore replaces and the projections it leaves to be rebuilt; nothing else.
+    The embedded warehouse's server is stopped first: its data is among what goes."""
+    if settings.warehouse.backend == "embedded":
+        ManagedServer.of(settings).stop()
     paths = [p for store in STORES for p in store.paths(settings)] + derived_paths(settings)
     for path in paths:
         if path.resolve() == keep.resolve():

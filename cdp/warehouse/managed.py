@@ -219,21 +219,22 @@ class ManagedServer:
         raise WarehouseUnavailable(f"the warehouse server for {self._data_path} did not start (its log, {self.root / 'server.log'}: {log_tail or 'empty'})")
 
     def _credentials(self) -> dict:
+        """The generated passwords and the ports, made on first use; ports set in the configuration win."""
         path = self.root / "credentials.json"
         try:
-            return orjson.loads(path.read_bytes())
+            credentials = orjson.loads(path.read_bytes())
         except FileNotFoundError:
-            pass
-        credentials = {
-            WRITER: secrets.token_urlsafe(24),
-            QUERY: secrets.token_urlsafe(24),
-            BI: secrets.token_urlsafe(24),
-            "tcp_port": self._embedded.tcp_port or _free_port(),
-            "http_port": self._embedded.http_port or _free_port(),
-        }
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_private(path, orjson.dumps(credentials, option=orjson.OPT_INDENT_2).decode())
-        return credentials
+            tcp_port = self._embedded.tcp_port or _free_port()
+            credentials = {
+                WRITER: secrets.token_urlsafe(24),
+                QUERY: secrets.token_urlsafe(24),
+                BI: secrets.token_urlsafe(24),
+                "tcp_port": tcp_port,
+                "http_port": self._embedded.http_port or _free_port(but=tcp_port),
+            }
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _write_private(path, orjson.dumps(credentials, option=orjson.OPT_INDENT_2).decode())
+        return credentials | {name: port for name in ("tcp_port", "http_port") if (port := getattr(self._embedded, name))}
 
     def _config(self, credentials: dict) -> str:
         return (
@@ -298,10 +299,13 @@ def _write_private(path: Path, text: str) -> None:
         file.write(text)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+def _free_port(but: int = 0) -> int:
+    while True:
+        with socket.socket() as sock:
+            sock.bind((HOST, 0))
+            port = sock.getsockname()[1]
+        if port != but:
+            return port
 
 
 def _alive(pid: int) -> bool:
