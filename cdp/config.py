@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from cdp.errors import ConfigError
@@ -25,6 +25,7 @@ from projections.service import ServiceRules
 from projections.tags.rules import TagRules
 from projections.value import ValueRules
 from schemas import describe
+from schemas.envelope import EARLIEST
 from schemas.payloads.consent import PURPOSES
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -192,6 +193,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".cdp")
     batch_size: PositiveInt = 5000
+    # `cdp ingest` of JSON Lines files (an old CRM history) accepts event times from here; live sources
+    # (collector, webhooks, connector imports) keep the envelope's 2000-01-01 (schemas/envelope.py)
+    earliest_imported_event_time: AwareDatetime = EARLIEST
     event_store: EventStoreSettings = EventStoreSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     identity: IdentityRules = IdentityRules()

@@ -5,12 +5,14 @@ already there) or the dead-letter store with its line number and reason.
 """
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ingestion.deadletter import DeadLetter
 from ingestion.validation import Invalid, decode_json, now, validate
 from schemas import Envelope
+from schemas.envelope import EARLIEST
 
 
 class Sink(Protocol):
@@ -35,10 +37,12 @@ def import_lines(
     origin: str,
     batch_size: int = 2000,
     on_batch: Callable[[int], None] = lambda n: None,
+    earliest: datetime = EARLIEST,
 ) -> ImportReport:
-    """Validates and stores ``lines``; ``on_batch`` is told how many bytes each batch consumed."""
+    """Validates and stores ``lines``; ``on_batch`` is told how many bytes each batch consumed;
+    event times before ``earliest`` are refused."""
     report = ImportReport()
-    for good, bad, consumed in _batches(lines, origin, batch_size):
+    for good, bad, consumed in _batches(lines, origin, batch_size, earliest):
         report.lines += len(good) + len(bad)
         sink.dead_letter([letter for _, letter in bad])
         stored, duplicates = sink.append(good) if good else (0, 0)
@@ -49,7 +53,7 @@ def import_lines(
     return report
 
 
-def _batches(lines: Iterable[bytes], origin: str, batch_size: int) -> Iterator[tuple[list, list, int]]:
+def _batches(lines: Iterable[bytes], origin: str, batch_size: int, earliest: datetime) -> Iterator[tuple[list, list, int]]:
     good: list[Envelope] = []
     bad: list[tuple[int, DeadLetter]] = []
     consumed = 0
@@ -60,7 +64,7 @@ def _batches(lines: Iterable[bytes], origin: str, batch_size: int) -> Iterator[t
         if not raw:
             continue
         try:
-            good.append(validate(decode_json(raw), received_at))
+            good.append(validate(decode_json(raw), received_at, earliest=earliest))
         except Invalid as error:
             bad.append((number, DeadLetter(source=_claimed_source(raw), origin=f"{origin}:{number}", reason=str(error), payload=raw)))
         if len(good) + len(bad) >= batch_size:

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from ingestion.jsontext import deeper_than, nests_at_most
 from schemas import Envelope, describe, parse_envelope
+from schemas.envelope import EARLIEST
 
 MAX_EVENT_BYTES = 1_048_576
 MAX_DEPTH = 32  # levels of objects and arrays in one field of an event (``context``, ``properties``, ...)
@@ -41,15 +42,16 @@ def decode_json(raw: bytes, max_bytes: int = MAX_EVENT_BYTES) -> Any:
         raise Invalid(f"malformed JSON: {error}") from None
 
 
-def validate(data: Any, received_at: datetime, max_bytes: int = MAX_EVENT_BYTES) -> Envelope:
+def validate(data: Any, received_at: datetime, max_bytes: int = MAX_EVENT_BYTES, earliest: datetime = EARLIEST) -> Envelope:
     """Validates an envelope and stamps when it was received. Every door passes here, so the
-    depth and size limits hold for every event stored, whatever it was mapped from."""
+    depth and size limits hold for every event stored, whatever it was mapped from. ``earliest``:
+    the first event time accepted (``Settings.earliest_imported_event_time`` for file imports)."""
     if not isinstance(data, dict):
         raise Invalid(f"(event): expected a JSON object, got {json_kind(data)}")
     _check_limits(data, max_bytes)
     data = {**data, "received_at": received_at}
     try:
-        envelope = parse_envelope(data)
+        envelope = parse_envelope(data, earliest)
     except ValidationError as error:
         raise Invalid(describe(error)) from None
     if envelope.occurred_at - received_at > MAX_FUTURE:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from projections.predictive.rules import PredictionRules
+
 DAY_MS = 86_400_000
 TIERS = ("ordinary", "vip", "super")
 
@@ -36,6 +38,7 @@ class ValueRules(BaseModel):
     super_min_repurchases: int = Field(10, ge=0, description="Repurchases that make a customer super (超级客户).")
     super_min_amount: float = Field(10000, ge=0, description="Purchase amount that makes a customer super.")
     super_min_referrals: int = Field(5, ge=0, description="Referrals that make a customer super.")
+    predictions: PredictionRules = Field(PredictionRules(), description="BG/NBD + Gamma-Gamma predictions, fitted in batch (`cdp value fit`).")
 
     @field_validator("recency_days", "frequency_orders", "monetary_amounts")
     @classmethod

@@ -9,14 +9,14 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationInfo, create_model
 
 from schemas.identifiers import Identifiers
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE, Payload, SourceKind
 from schemas.personal import Personal
 
 SCHEMA_VERSION = 1
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # live sources; an import may set an earlier one (``parse_envelope``)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 MessageId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -39,9 +39,10 @@ def _has_zone(time_part: str) -> bool:
     return time_part.endswith(("Z", "z")) or "+" in time_part or "-" in time_part
 
 
-def _in_range(value: datetime) -> datetime:
-    if not EARLIEST <= value < LATEST:
-        raise ValueError(f"must be between {EARLIEST.date()} and {LATEST.date()}")
+def _in_range(value: datetime, info: ValidationInfo) -> datetime:
+    earliest = (info.context or {}).get("earliest", EARLIEST)
+    if not earliest <= value < LATEST:
+        raise ValueError(f"must be between {earliest.date()} and {LATEST.date()}")
     return value.astimezone(UTC)
 
 
@@ -87,9 +88,10 @@ AnyEnvelope = Annotated[Union[tuple(ENVELOPE_BY_EVENT_TYPE.values())], Field(dis
 ENVELOPE_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(AnyEnvelope)
 
 
-def parse_envelope(data: dict[str, Any]) -> Envelope:
-    """Validates one envelope given as a decoded JSON object; raises ``pydantic.ValidationError``."""
-    return ENVELOPE_ADAPTER.validate_python(data)
+def parse_envelope(data: dict[str, Any], earliest: datetime = EARLIEST) -> Envelope:
+    """Validates one envelope given as a decoded JSON object; raises ``pydantic.ValidationError``.
+    ``earliest``: the first time accepted (an import of an old CRM history may go further back)."""
+    return ENVELOPE_ADAPTER.validate_python(data, context={"earliest": earliest})
 
 
 def parse_envelope_json(data: bytes | str) -> Envelope:

@@ -7,7 +7,7 @@ Kinds decide the operators allowed and the parameter type: ``number`` (Float64),
 from dataclasses import dataclass
 from typing import Literal
 
-from projections.tables import churn_risk, customer_loyalty, customer_satisfaction, customer_service, customer_tags, customer_traits, customer_value, profiles
+from projections.tables import churn_risk, customer_loyalty, customer_satisfaction, customer_service, customer_tags, customer_predictions, customer_traits, customer_value, profiles
 from projections.tables.table import Table
 from schemas import SOURCE_KINDS
 
@@ -52,6 +52,11 @@ FIELDS: dict[str, Field] = {
     "net_amount": Field(customer_value.TABLE, "net_amount", "number"),
     "average_order_value": Field(customer_value.TABLE, "average_order_value", "number"),
     "referral_count": Field(customer_value.TABLE, "referral_count", "number"),
+    # predicted value (`cdp value fit`; customers without a purchase have no row)
+    "p_alive": Field(customer_predictions.TABLE, "p_alive", "number"),
+    "expected_purchases": Field(customer_predictions.TABLE, "expected_purchases", "number"),
+    "expected_revenue": Field(customer_predictions.TABLE, "expected_revenue", "number"),
+    "predicted_clv": Field(customer_predictions.TABLE, "predicted_clv", "number"),
     # satisfaction
     "nps_category": Field(customer_satisfaction.TABLE, "nps_category", "text"),
     "nps": Field(customer_satisfaction.TABLE, "nps", "number"),

@@ -27,7 +27,8 @@ class IngestService:
         """Stores every valid line (an event envelope as JSON) of ``lines``; ``origin`` names them in dead letters."""
         with audited(self.platform.audit, self.caller, "events.ingest", origin[:MAX_NAME]) as detail:
             self.caller.require(ADMIN)
-            report = import_lines(lines, self.platform, origin, self.platform.settings.batch_size, on_batch)
+            settings = self.platform.settings
+            report = import_lines(lines, self.platform, origin, settings.batch_size, on_batch, settings.earliest_imported_event_time)
             detail.update(_counts(report))
             return report
 

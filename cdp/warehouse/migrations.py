@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
-from projections.tables import CONSENT_TABLES, PROJECTION_TABLES, TABLES, events
+from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events
 from projections.tables.table import DEDUPLICATION_WINDOW
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
@@ -43,6 +43,10 @@ MIGRATIONS: list[Migration] = [
         *(current.create_sql(db, t) for t in CONSENT_TABLES),
     ]),
     (21, "customer_survivors: customer_merges as an in-memory join table (absorbed → survivor), kept by a materialized view", survivors.create_sql),
+    (25, "predictions: customer_predictions (BG/NBD + Gamma-Gamma, written by `cdp value fit`), value_models and customer_predictions_current", lambda db: [
+        *(t.create_sql(db) for t in PREDICTION_TABLES),
+        current.create_sql(db, customer_predictions.TABLE),
+    ]),
 ]
 
 

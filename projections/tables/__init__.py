@@ -4,6 +4,7 @@ from projections.tables import (
     churn_risk,
     consent_changes,
     customer_consent,
+    customer_predictions,
     customer_loyalty,
     customer_merges,
     customer_satisfaction,
@@ -20,6 +21,7 @@ from projections.tables import (
     survey_answers,
     tag_changes,
     tickets,
+    value_models,
 )
 from projections.tables.table import Column, Table
 
@@ -43,9 +45,12 @@ PROJECTION_TABLES: tuple[Table, ...] = (
 # added by warehouse migration 20
 CONSENT_TABLES: tuple[Table, ...] = (customer_consent.TABLE, consent_changes.TABLE, suppressions.TABLE)
 
+# added by warehouse migration 25; written in batch by `cdp value fit`, not by the projections
+PREDICTION_TABLES: tuple[Table, ...] = (customer_predictions.TABLE, value_models.TABLE)
+
 WAREHOUSE_TABLES: tuple[Table, ...] = (*TABLES, *PROJECTION_TABLES, *CONSENT_TABLES)
 
-__all__ = ["BY_PROJECTION", "CONSENT_TABLES", "PROJECTION_TABLES", "TABLES", "WAREHOUSE_TABLES", "Column", "Table"]
+__all__ = ["BY_PROJECTION", "CONSENT_TABLES", "PREDICTION_TABLES", "PROJECTION_TABLES", "TABLES", "WAREHOUSE_TABLES", "Column", "Table"]
 
 # what `cdp projections rebuild NAME` rewrites
 BY_PROJECTION: dict[str, tuple[Table, ...]] = {
