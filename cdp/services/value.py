@@ -17,7 +17,7 @@ import numpy as np
 from cdp.customers import Customers
 from cdp.errors import CdpError
 from cdp.platform import Platform
-from cdp.queries import customer_events_sql
+from cdp.queries import current_customers_sql
 from cdp.segments.evaluate import compiled, data_as_of
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
@@ -27,7 +27,7 @@ from projections.predictive.bgnbd import BgNbd
 from projections.predictive.gamma_gamma import GammaGamma
 from projections.predictive.model import Facts, Model
 from projections.predictive.optimise import FitError
-from projections.tables import customer_predictions, value_models
+from projections.tables import customer_predictions, events, value_models
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 
 READ, WRITE = "profiles:read", "admin"
@@ -108,8 +108,9 @@ class ValueService:
         by purchase day as the models count them: several purchases on one day are one repeat
         purchase of their total amount. Refunds are not subtracted."""
         types = ", ".join(f"'{t}'" for t in sorted(PURCHASE_EVENT_TYPES))
-        source = customer_events_sql(self.db, "occurred_at, JSONExtractFloat(properties, 'amount') AS amount",
-                                     f"event_type IN ({types}) AND occurred_at <= {{as_of:DateTime64(3, 'UTC')}}")
+        purchases = (f"(SELECT customer_id, occurred_at, JSONExtractFloat(properties, 'amount') AS amount FROM `{self.db}`.`{events.TABLE.name}` FINAL "
+                     f"WHERE event_type IN ({types}) AND occurred_at <= {{as_of:DateTime64(3, 'UTC')}})")
+        source = current_customers_sql(self.db, purchases, "occurred_at, amount")
         rows = self.warehouse.query(
             "SELECT customer_id, toUInt32(count() - 1) AS x, toUInt32(dateDiff('day', min(day), max(day))) AS t_x, "
             "toUInt32(dateDiff('day', min(day), toDate({as_of:DateTime64(3, 'UTC')}))) AS T, "
