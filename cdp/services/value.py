@@ -154,11 +154,12 @@ class ValueService:
         return rows[0]
 
     def _latest_model(self) -> Model | None:
-        rows = self.warehouse.query(f"SELECT * FROM `{self.db}`.`{value_models.TABLE.name}` FINAL ORDER BY as_of DESC, model_version LIMIT 1")
+        rows = self.warehouse.query(f"SELECT *, toUnixTimestamp64Milli(as_of) AS as_of_ms FROM `{self.db}`.`{value_models.TABLE.name}` FINAL "
+                                    "ORDER BY as_of DESC, model_version LIMIT 1")
         if not rows:
             return None
         r = rows[0]
-        return Model(_ms(r["as_of"]), BgNbd(r["r"], r["alpha"], r["a"], r["b"]), GammaGamma(r["p"], r["q"], r["gamma"]),
+        return Model(r["as_of_ms"], BgNbd(r["r"], r["alpha"], r["a"], r["b"]), GammaGamma(r["p"], r["q"], r["gamma"]),
                      r["horizon_days"], r["annual_discount_rate"], r["gross_margin"])
 
 
