@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from projections.predictive.optimise import FitError, fit_positive
+from projections.predictive.optimise import FitError, compressed, fit_positive
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,13 @@ def fit(x: np.ndarray, m: np.ndarray) -> GammaGamma:
     usable = (x > 0) & (m > 0)
     if usable.sum() < 2:
         raise FitError("Gamma-Gamma needs at least two customers with repeat purchases of a positive amount")
-    xs, ms = x[usable].astype(float), m[usable].astype(float)
+    (xs, ms), weight = compressed(x[usable].astype(float), m[usable].astype(float))  # sorted: the customers' order cannot change a sum
+    total = weight.sum()
 
     def negative(params: np.ndarray) -> float:
-        return -float(np.mean(log_likelihood(GammaGamma(*params), xs, ms)))
+        return -float(np.dot(weight, log_likelihood(GammaGamma(*params), xs, ms))) / total
 
-    fitted = GammaGamma(*(float(v) for v in fit_positive(negative, np.array([1.0, 2.0, float(np.mean(ms))]))))
+    fitted = GammaGamma(*(float(v) for v in fit_positive(negative, np.array([1.0, 2.0, float(np.dot(weight, ms) / total)]))))
     if fitted.q <= 1:  # the population's mean spend would be infinite
         raise FitError(f"Gamma-Gamma: spend too dispersed to predict (q = {fitted.q:.3g} ≤ 1)")
     return fitted

@@ -12,6 +12,8 @@ from projections.predictive.bgnbd import BgNbd
 from projections.predictive.clv import discounted_purchases
 from projections.predictive.gamma_gamma import GammaGamma
 
+SIGNIFICANT = 8  # digits of a fitted parameter kept (``fit``)
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -35,16 +37,22 @@ class Model:
 
     @property
     def version(self) -> str:
-        """Same as-of, parameters and settings → same version (parameters to 12 significant digits,
-        so the float noise of another machine's BLAS does not make a new one)."""
+        """Same as-of, parameters and settings → same version."""
         text = "|".join([str(self.as_of_ms), *(f"{v:.12g}" for v in (*vars(self.purchases).values(), *vars(self.spend).values())),
                          str(self.horizon_days), f"{self.annual_discount_rate:.12g}", f"{self.gross_margin:.12g}"])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def fit(facts: Facts, as_of_ms: int, horizon_days: int, annual_discount_rate: float, gross_margin: float) -> Model:
-    return Model(as_of_ms, bgnbd.fit(facts.x, facts.t_x, facts.T), gamma_gamma.fit(facts.x, facts.m),
+    """Parameters kept to ``SIGNIFICANT`` digits: the fit's last digits are float noise (summation
+    order, another machine's libm), and the stored, versioned parameters are exactly those predicting."""
+    purchases, spend = bgnbd.fit(facts.x, facts.t_x, facts.T), gamma_gamma.fit(facts.x, facts.m)
+    return Model(as_of_ms, BgNbd(*map(_kept, vars(purchases).values())), GammaGamma(*map(_kept, vars(spend).values())),
                  horizon_days, annual_discount_rate, gross_margin)
+
+
+def _kept(value: float) -> float:
+    return float(f"{value:.{SIGNIFICANT}g}")
 
 
 def predict(model: Model, facts: Facts, horizon_days: int | None = None) -> dict[str, np.ndarray]:

@@ -80,6 +80,8 @@ def test_predictions_and_version_are_reproducible():
     facts = Facts(s["x"], s["t_x"] * 7, s["T"] * 7, s["zbar"])
     first, again = fit(facts, 875_663_999_999, 273, 0.1, 0.3), fit(facts, 875_663_999_999, 273, 0.1, 0.3)
     assert first.version == again.version
+    shuffled = np.random.default_rng(1).permutation(len(facts.x))  # customers come in another order after a rebuild
+    assert fit(Facts(*(v[shuffled] for v in vars(facts).values())), 875_663_999_999, 273, 0.1, 0.3).version == first.version
     assert all(np.array_equal(a, b) for a, b in zip(predict(first, facts).values(), predict(again, facts).values(), strict=True))
     assert Model(**{**vars(first), "gross_margin": 0.4}).version != first.version
     revenue = predict(first, facts)
