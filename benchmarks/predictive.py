@@ -157,7 +157,8 @@ def synthetic(customers: int, seed: int = 7) -> Facts:
         x[active] += 1
         t_x[active] = np.floor(t[active])
         active &= rng.random(customers) >= dropout
-    spend = np.where(x > 0, rng.gamma(6.25, 1 / rng.gamma(3.74, 1 / 15.44, customers)), 0.0)
+    scale = rng.gamma(3.74, 1 / 15.44, customers)  # each customer's spend rate ν; a purchase ~ Gamma(p, ν), the mean of x ~ Gamma(p x, x ν)
+    spend = np.where(x > 0, rng.gamma(6.25 * np.maximum(x, 1), 1 / (np.maximum(x, 1) * scale)), 0.0)
     return Facts(x, t_x, T, spend)
 
 

@@ -106,7 +106,8 @@ class ValueService:
     def facts(self, as_of: datetime) -> tuple[list[str], Facts]:
         """Every customer with a purchase by ``as_of`` (merged customers counted for their survivor),
         by purchase day as the models count them: several purchases on one day are one repeat
-        purchase of their total amount. Refunds are not subtracted."""
+        purchase of their total amount. Refunds are not subtracted. The average is rounded to 6
+        decimals: the warehouse sums in any order, and the fit must see the same inputs every time."""
         types = ", ".join(f"'{t}'" for t in sorted(PURCHASE_EVENT_TYPES))
         purchases = (f"(SELECT customer_id, occurred_at, JSONExtractFloat(properties, 'amount') AS amount FROM `{self.db}`.`{events.TABLE.name}` FINAL "
                      f"WHERE event_type IN ({types}) AND occurred_at <= {{as_of:DateTime64(3, 'UTC')}})")
@@ -114,7 +115,7 @@ class ValueService:
         rows = self.warehouse.query(
             "SELECT customer_id, toUInt32(count() - 1) AS x, toUInt32(dateDiff('day', min(day), max(day))) AS t_x, "
             "toUInt32(dateDiff('day', min(day), toDate({as_of:DateTime64(3, 'UTC')}))) AS T, "
-            "if(count() > 1, (sum(spent) - argMin(spent, day)) / (count() - 1), 0) AS m "
+            "round(if(count() > 1, (sum(spent) - argMin(spent, day)) / (count() - 1), 0), 6) AS m "
             f"FROM (SELECT customer_id, toDate(occurred_at) AS day, sum(amount) AS spent FROM {source} GROUP BY customer_id, day) "
             "GROUP BY customer_id ORDER BY customer_id", {"as_of": as_of})
         facts = Facts(*(np.array([r[c] for r in rows], dtype=float) for c in ("x", "t_x", "T", "m")))

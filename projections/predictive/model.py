@@ -12,7 +12,7 @@ from projections.predictive.bgnbd import BgNbd
 from projections.predictive.clv import discounted_purchases
 from projections.predictive.gamma_gamma import GammaGamma
 
-SIGNIFICANT = 8  # digits of a fitted parameter kept (``fit``)
+SIGNIFICANT = 6  # digits of a fitted parameter kept (``fit``): the optimiser's own precision is about 1e-6
 
 
 @dataclass(frozen=True)
