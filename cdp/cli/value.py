@@ -2,7 +2,7 @@
 Each command calls ``cdp.services.value`` as the operator and prints the answer."""
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -13,7 +13,18 @@ from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.services import operator
-from cdp.services.value import ValueService
+
+if TYPE_CHECKING:
+    from cdp.services.value import ValueService
+
+
+def _service(platform: Platform) -> "ValueService":
+    """The service, imported when a command runs: it brings scipy, half a second that every other
+    ``cdp`` command would pay at start."""
+    from cdp.services.value import ValueService
+
+    return ValueService(platform, operator())
+
 
 value_app = typer.Typer(help="Predicted value: P(alive), expected purchases and revenue, predicted CLV (BG/NBD + Gamma-Gamma).", no_args_is_help=True)
 
@@ -28,7 +39,7 @@ def fit(
     """Fit the models on every customer's purchases, store the model (value_models) and each buyer's predictions (customer_predictions)."""
     when = _end_of_day(as_of) if as_of else None
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
-        model = ValueService(platform, operator()).fit(when)
+        model = _service(platform).fit(when)
     print_rows(out, [model], fmt, title=f"Model {model['model_version']}")
 
 
@@ -41,7 +52,7 @@ def explain(
 ) -> None:
     """A customer's prediction with its inputs (frequency, recency, age, average order) and the model it comes from."""
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
-        found = ValueService(platform, operator()).explain(identifier)
+        found = _service(platform).explain(identifier)
     model = found.pop("model")
     if fmt != "table":
         print_rows(out, [{**found, "model": model}], fmt)
@@ -62,7 +73,7 @@ def forecast(
     """Expected purchases, revenue and active customers of a segment over the next N days (latest model)."""
     subject = _subject(name, file)
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
-        found = ValueService(platform, operator()).forecast(subject, horizon_days)
+        found = _service(platform).forecast(subject, horizon_days)
     print_rows(out, [found], fmt, title=f"Forecast for {found['segment']}")
 
 
