@@ -32,6 +32,7 @@ from cdp.platform import Platform
 from cdp.services import operator
 from cdp.services.ingest import IngestService
 from cdp.services.value import ValueService
+from projections.predictive import gamma_gamma, mbgnbd
 from projections.predictive import model as models
 from projections.predictive.model import Facts
 from projections.tables import customer_predictions, events
@@ -110,6 +111,26 @@ def measured(purchases: list[tuple[str, date, float]]) -> tuple[dict, dict, dict
     return {c: len(d) for c, d in days.items()}, spend, {"heuristic": heuristic, "past": past_spend}
 
 
+def modified(predicted: dict[str, dict], customers: list[str]) -> dict[str, np.ndarray]:
+    """MBG/NBD + Gamma-Gamma on the same inputs the platform stored: the alternative that lets a
+    customer drop out after the first purchase (P(alive) < 1 without a repeat purchase)."""
+    x, t_x, T, m = (np.array([predicted[c][k] for c in customers], dtype=float) for k in ("frequency", "recency_days", "age_days", "average_order"))
+    params = mbgnbd.fit(x, t_x, T)
+    purchases = mbgnbd.expected_purchases(params, HORIZON_DAYS, x, t_x, T)
+    print(f"MBG/NBD: r {params.r:.4g}, alpha {params.alpha / 7:.4g} weeks, a {params.a:.4g}, b {params.b:.4g}; "
+          f"holdout purchase days predicted {purchases.sum():,.0f}")
+    return {"p_alive": mbgnbd.p_alive(params, x, t_x, T), "expected_purchases": purchases,
+            "expected_revenue": purchases * gamma_gamma.expected_average(gamma_gamma.fit(x, m), x, m)}
+
+
+def calibration(title: str, p_alive: np.ndarray, bought: np.ndarray, expected_n: np.ndarray, actual_n: np.ndarray) -> None:
+    print(f"\n{title} (base rate of a holdout purchase {bought.mean() * 100:.1f}%)")
+    print(f"{'decile':>6} {'P(alive) mean':>14} {'bought in holdout':>18} {'E[purchases]':>13} {'actual':>7}")
+    order = np.argsort(p_alive, kind="stable")
+    for k, part in enumerate(np.array_split(order, 10), start=1):
+        print(f"{k:6} {p_alive[part].mean():14.3f} {bought[part].mean():18.3f} {expected_n[part].mean():13.3f} {actual_n[part].mean():7.3f}")
+
+
 def top_decile_capture(score: np.ndarray, outcome: np.ndarray) -> float:
     top = np.argsort(-score, kind="stable")[: len(score) // 10]
     return float(outcome[top].sum() / outcome.sum())
@@ -123,8 +144,10 @@ def report_cdnow(predicted: dict[str, dict], holdout_days: dict, holdout_spend: 
     print(f"\ncustomers: {len(customers):,}; holdout purchase days: actual {actual_n.sum():,.0f}, predicted {expected_n.sum():,.0f} "
           f"({(expected_n.sum() / actual_n.sum() - 1) * 100:+.1f}%)")
     print(f"holdout spend: actual {actual_spend.sum():,.0f}, predicted revenue {sum(predicted[c]['expected_revenue'] for c in customers):,.0f}")
+    alternative = modified(predicted, customers)
     rankings = {
         "BG/NBD + Gamma-Gamma expected revenue": np.array([predicted[c]["expected_revenue"] for c in customers]),
+        "MBG/NBD + Gamma-Gamma expected revenue": alternative["expected_revenue"],
         "BG/NBD + Gamma-Gamma predicted CLV": np.array([predicted[c]["predicted_clv"] for c in customers]),
         "BG/NBD expected purchases": expected_n,
         "historic CLV (value projection)": np.array([baselines["heuristic"].get(c, 0.0) for c in customers]),
@@ -135,12 +158,8 @@ def report_cdnow(predicted: dict[str, dict], holdout_days: dict, holdout_spend: 
         rho = spearmanr(score, actual_spend).statistic
         print(f"{name:40} {rho:9.3f} {top_decile_capture(score, actual_spend) * 100:15.1f}%")
     p_alive = np.array([predicted[c]["p_alive"] for c in customers])
-    bought = actual_n > 0
-    print(f"\nP(alive) calibration (base rate of a holdout purchase {bought.mean() * 100:.1f}%)")
-    print(f"{'decile':>6} {'P(alive) mean':>14} {'bought in holdout':>18} {'E[purchases]':>13} {'actual':>7}")
-    order = np.argsort(p_alive, kind="stable")
-    for k, part in enumerate(np.array_split(order, 10), start=1):
-        print(f"{k:6} {p_alive[part].mean():14.3f} {bought[part].mean():18.3f} {expected_n[part].mean():13.3f} {actual_n[part].mean():7.3f}")
+    calibration("BG/NBD P(alive) calibration", p_alive, actual_n > 0, expected_n, actual_n)
+    calibration("MBG/NBD P(alive) calibration", alternative["p_alive"], actual_n > 0, alternative["expected_purchases"], actual_n)
 
 
 def synthetic(customers: int, seed: int = 7) -> Facts:

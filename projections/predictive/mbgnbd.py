@@ -1,0 +1,41 @@
+"""MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a customer may also drop out right
+after their first purchase, so P(alive) falls below 1 for a customer who never came back. Same
+inputs and units as ``bgnbd``; compared with it in benchmarks/predictive.py."""
+
+import numpy as np
+from scipy.special import betaln, gammaln, hyp2f1
+
+from projections.predictive.bgnbd import BgNbd
+from projections.predictive.optimise import FitError, compressed, fit_positive
+
+
+def log_likelihood(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b)
+    still = -(r + x) * np.log(alpha + T)
+    dropped = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+    return common + np.logaddexp(still, dropped)
+
+
+def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
+    if len(x) < 2 or not np.any(x > 0):
+        raise FitError("MBG/NBD needs at least two customers and one repeat purchase")
+    (ux, ut, uT), weight = compressed(x, t_x, T)
+    total = weight.sum()
+
+    def negative(p: np.ndarray) -> float:
+        return -float(np.dot(weight, log_likelihood(BgNbd(*p), ux, ut, uT))) / total
+
+    return BgNbd(*(float(v) for v in fit_positive(negative, np.array([1.0, float(np.mean(T)) or 1.0, 1.0, 1.0]))))
+
+
+def p_alive(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    return 1.0 / (1.0 + a / (b + x) * ((alpha + T) / (alpha + t_x)) ** (r + x))
+
+
+def expected_purchases(params: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    ratio = (alpha + T) / (alpha + T + t)
+    growth = (a + b + x) / (a - 1) * (1 - ratio ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t)))
+    return growth * p_alive(params, x, t_x, T)
