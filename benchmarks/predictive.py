@@ -32,7 +32,6 @@ from cdp.platform import Platform
 from cdp.services import operator
 from cdp.services.ingest import IngestService
 from cdp.services.value import ValueService
-from projections.predictive import gamma_gamma, mbgnbd
 from projections.predictive import model as models
 from projections.predictive.model import Facts
 from projections.tables import customer_predictions, events
@@ -112,15 +111,14 @@ def measured(purchases: list[tuple[str, date, float]]) -> tuple[dict, dict, dict
 
 
 def modified(predicted: dict[str, dict], customers: list[str]) -> dict[str, np.ndarray]:
-    """MBG/NBD + Gamma-Gamma on the same inputs the platform stored: the alternative that lets a
-    customer drop out after the first purchase (P(alive) < 1 without a repeat purchase)."""
-    x, t_x, T, m = (np.array([predicted[c][k] for c in customers], dtype=float) for k in ("frequency", "recency_days", "age_days", "average_order"))
-    params = mbgnbd.fit(x, t_x, T)
-    purchases = mbgnbd.expected_purchases(params, HORIZON_DAYS, x, t_x, T)
-    print(f"MBG/NBD: r {params.r:.4g}, alpha {params.alpha / 7:.4g} weeks, a {params.a:.4g}, b {params.b:.4g}; "
-          f"holdout purchase days predicted {purchases.sum():,.0f}")
-    return {"p_alive": mbgnbd.p_alive(params, x, t_x, T), "expected_purchases": purchases,
-            "expected_revenue": purchases * gamma_gamma.expected_average(gamma_gamma.fit(x, m), x, m)}
+    """MBG/NBD + Gamma-Gamma (``value.predictions.purchase_model = "mbgnbd"``) on the inputs the
+    platform stored: a customer may drop out after the first purchase (P(alive) < 1 without a repeat)."""
+    facts = Facts(*(np.array([predicted[c][k] for c in customers], dtype=float) for k in ("frequency", "recency_days", "age_days", "average_order")))
+    fitted = models.fit(facts, 0, HORIZON_DAYS, 0.10, 1.0, "mbgnbd")
+    found = models.predict(fitted, facts)
+    p = fitted.purchases
+    print(f"MBG/NBD: r {p.r:.4g}, alpha {p.alpha / 7:.4g} weeks, a {p.a:.4g}, b {p.b:.4g}; holdout purchase days predicted {found['expected_purchases'].sum():,.0f}")
+    return found
 
 
 def calibration(title: str, p_alive: np.ndarray, bought: np.ndarray, expected_n: np.ndarray, actual_n: np.ndarray) -> None:

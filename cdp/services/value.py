@@ -52,7 +52,8 @@ class ValueService:
                 raise CdpError(f"as_of: {len(ids):,} customers had a purchase by {when.isoformat()}; a fit needs "
                                f"value.predictions.min_customers = {rules.predictions.min_customers}")
             try:
-                fitted = models.fit(facts, _ms(when), rules.predictions.horizon_days, rules.predictions.annual_discount_rate, rules.clv_gross_margin)
+                settings = rules.predictions
+                fitted = models.fit(facts, _ms(when), settings.horizon_days, settings.annual_discount_rate, rules.clv_gross_margin, settings.purchase_model)
             except FitError as e:
                 raise CdpError(f"as_of: {e}") from None
             self._store(fitted, ids, facts)
@@ -144,7 +145,7 @@ class ValueService:
                  "expected_purchases": 0.0, "expected_revenue": 0.0, "predicted_clv": 0.0, "is_deleted": 1} for c in gone])
 
     def _model_row(self, fitted: Model, facts: Facts) -> dict[str, Any]:
-        return {"model_version": fitted.version, "as_of": _time(fitted.as_of_ms), "customers": len(facts.x),
+        return {"model_version": fitted.version, "as_of": _time(fitted.as_of_ms), "purchase_model": fitted.purchase_model, "customers": len(facts.x),
                 "repeat_customers": int((facts.x > 0).sum()), **vars(fitted.purchases), **vars(fitted.spend),
                 "horizon_days": fitted.horizon_days, "annual_discount_rate": fitted.annual_discount_rate, "gross_margin": fitted.gross_margin}
 
@@ -160,7 +161,7 @@ class ValueService:
         if not rows:
             return None
         r = rows[0]
-        return Model(r["as_of_ms"], BgNbd(r["r"], r["alpha"], r["a"], r["b"]), GammaGamma(r["p"], r["q"], r["gamma"]),
+        return Model(r["as_of_ms"], r["purchase_model"], BgNbd(r["r"], r["alpha"], r["a"], r["b"]), GammaGamma(r["p"], r["q"], r["gamma"]),
                      r["horizon_days"], r["annual_discount_rate"], r["gross_margin"])
 
 

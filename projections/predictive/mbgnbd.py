@@ -36,6 +36,8 @@ def p_alive(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.
 
 def expected_purchases(params: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    if t <= 0:
+        return np.zeros_like(np.asarray(T, dtype=float))
     ratio = (alpha + T) / (alpha + T + t)
     growth = (a + b + x) / (a - 1) * (1 - ratio ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t)))
     return growth * p_alive(params, x, t_x, T)

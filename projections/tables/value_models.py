@@ -7,11 +7,12 @@ from projections.tables.table import Column, Table
 
 TABLE = Table(
     name="value_models",
-    doc="Fitted predictive value models (README \"Predictions\"): BG/NBD (r, alpha, a, b; time in days) and Gamma-Gamma "
+    doc="Fitted predictive value models (README \"Predictions\"): BG/NBD or MBG/NBD (r, alpha, a, b; time in days) and Gamma-Gamma "
     "(p, q, gamma), the as-of time of their inputs and the settings the predictions used.",
     columns=(
         Column("model_version", "String", "Hash of as_of, parameters and settings."),
         Column("as_of", "DateTime64(3, 'UTC')", "Purchases up to this time were fitted."),
+        Column("purchase_model", "LowCardinality(String)", "bgnbd (BG/NBD) or mbgnbd (MBG/NBD): the purchase-count model r, alpha, a, b belong to."),
         Column("customers", "UInt64", "Customers with a purchase (BG/NBD's data)."),
         Column("repeat_customers", "UInt64", "Customers with a repeat purchase (Gamma-Gamma's data)."),
         Column("r", "Float64", "BG/NBD: shape of the purchase-rate Gamma."),

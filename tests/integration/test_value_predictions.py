@@ -126,3 +126,15 @@ def test_an_import_may_reach_further_back_than_live_sources(tmp_path):
         assert refused.stored == 0 and "occurred_at" in refused.rejected[0][1] and "2000-01-01" in refused.rejected[0][1]
     with Platform(load_settings(data_dir=tmp_path / "crm", earliest_imported_event_time="1990-01-01T00:00:00Z")) as crm:
         assert IngestService(crm, operator()).ingest_lines(io.BytesIO(old), "old.jsonl").stored == 1
+
+
+def test_mbgnbd_lets_a_one_time_buyer_have_left(tmp_path):
+    settings = load_settings(data_dir=tmp_path / "data", value={"predictions": {"min_customers": 20, "purchase_model": "mbgnbd"}})
+    with Platform(settings) as platform:
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, history()))), platform, "orders", settings.batch_size)
+        platform.runner.run()
+        values = ValueService(platform, operator())
+        assert values.fit(AS_OF)["purchase_model"] == "mbgnbd"
+        one_off = values.explain("c2@example.com")
+        assert one_off["frequency"] == 0 and 0 < one_off["p_alive"] < 1
+        assert one_off["model"]["purchase_model"] == "mbgnbd"

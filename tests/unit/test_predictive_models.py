@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projections.predictive import bgnbd, gamma_gamma
+from projections.predictive import bgnbd, gamma_gamma, mbgnbd
 from projections.predictive.bgnbd import BgNbd
 from projections.predictive.clv import discounted_purchases
 from projections.predictive.gamma_gamma import GammaGamma
@@ -44,6 +44,18 @@ def test_gamma_gamma_fit_finds_the_published_cdnow_parameters():
         assert getattr(found, name) == pytest.approx(published, rel=0.01), name
 
 
+def test_mbgnbd_fit_finds_lifetimes_parameters_and_one_time_buyers_may_have_left():
+    """lifetimes' ModifiedBetaGeoFitter on the same summary: r 0.5248, alpha 6.183, a 0.8914, b 1.614;
+    for its first customers 1.2627, 0.1888, 0.1540 purchases in 39 weeks, P(alive) 0.7061, 0.1708, 0.3897."""
+    s = cdnow("cdnow_customers_summary.csv")
+    found = mbgnbd.fit(s["frequency"], s["recency"], s["T"])
+    assert [found.r, found.alpha, found.a, found.b] == pytest.approx([0.5248, 6.183, 0.8914, 1.614], rel=0.001)
+    first = (s["frequency"][:3], s["recency"][:3], s["T"][:3])
+    assert mbgnbd.expected_purchases(found, 39, *first) == pytest.approx([1.2627, 0.1888, 0.1540], abs=0.0005)
+    assert mbgnbd.p_alive(found, *first) == pytest.approx([0.7061, 0.1708, 0.3897], abs=0.0005)
+    assert mbgnbd.p_alive(found, np.array([0.0]), np.array([0.0]), np.array([30.0]))[0] < 1
+
+
 def test_the_papers_worked_customer():
     """x = 2, t_x = 30.43, T = 38.86 weeks: 1.226 purchases expected in the next 39 weeks (the paper's example)."""
     one = (np.array([2.0]), np.array([30.43]), np.array([38.86]))
@@ -70,9 +82,12 @@ def test_expected_spend_shrinks_towards_the_population_mean():
 def test_discounted_clv_without_discounting_is_expected_purchases():
     x, t_x, T = np.array([0.0, 2.0, 5.0]), np.array([0.0, 10.0, 200.0]), np.array([30.0, 100.0, 210.0])
     params = BgNbd(0.243, 4.414 * 7, 0.793, 2.426)
-    undiscounted = discounted_purchases(params, 365, 0.0, x, t_x, T)
-    assert undiscounted == pytest.approx(bgnbd.expected_purchases(params, 365, x, t_x, T))
-    assert np.all(discounted_purchases(params, 365, 0.2, x, t_x, T) < undiscounted)
+    def within(days: float) -> np.ndarray:
+        return bgnbd.expected_purchases(params, days, x, t_x, T)
+
+    undiscounted = discounted_purchases(within, 365, 0.0)
+    assert undiscounted == pytest.approx(within(365))
+    assert np.all(discounted_purchases(within, 365, 0.2) < undiscounted)
 
 
 def test_predictions_and_version_are_reproducible():
@@ -84,6 +99,7 @@ def test_predictions_and_version_are_reproducible():
     assert fit(Facts(*(v[shuffled] for v in vars(facts).values())), 875_663_999_999, 273, 0.1, 0.3).version == first.version
     assert all(np.array_equal(a, b) for a, b in zip(predict(first, facts).values(), predict(again, facts).values(), strict=True))
     assert Model(**{**vars(first), "gross_margin": 0.4}).version != first.version
+    assert fit(facts, 875_663_999_999, 273, 0.1, 0.3, "mbgnbd").version != first.version
     revenue = predict(first, facts)
     assert revenue["predicted_clv"] == pytest.approx(0.3 * revenue["expected_revenue"], rel=0.1)  # 10% a year, over 9 months
 

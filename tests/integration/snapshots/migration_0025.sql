@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`value_models`
 (
     `model_version` String COMMENT 'Hash of as_of, parameters and settings.',
     `as_of` DateTime64(3, 'UTC') COMMENT 'Purchases up to this time were fitted.',
+    `purchase_model` LowCardinality(String) COMMENT 'bgnbd (BG/NBD) or mbgnbd (MBG/NBD): the purchase-count model r, alpha, a, b belong to.',
     `customers` UInt64 COMMENT 'Customers with a purchase (BG/NBD\'s data).',
     `repeat_customers` UInt64 COMMENT 'Customers with a repeat purchase (Gamma-Gamma\'s data).',
     `r` Float64 COMMENT 'BG/NBD: shape of the purchase-rate Gamma.',
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`value_models`
 ENGINE = ReplacingMergeTree
 ORDER BY model_version
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Fitted predictive value models (README "Predictions"): BG/NBD (r, alpha, a, b; time in days) and Gamma-Gamma (p, q, gamma), the as-of time of their inputs and the settings the predictions used.';
+COMMENT 'Fitted predictive value models (README "Predictions"): BG/NBD or MBG/NBD (r, alpha, a, b; time in days) and Gamma-Gamma (p, q, gamma), the as-of time of their inputs and the settings the predictions used.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_predictions_current`
 AS SELECT `customer_id`, `model_version`, `as_of`, `frequency`, `recency_days`, `age_days`, `average_order`, `horizon_days`, `p_alive`, `expected_purchases`, `expected_revenue`, `predicted_clv`
