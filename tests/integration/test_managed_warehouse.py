@@ -65,7 +65,7 @@ def test_it_stops_when_idle_and_starts_again_when_needed(tmp_path: Path):
 
 
 def test_warehouse_commands_start_pin_and_stop_it(tmp_path: Path):
-    data = tmp_path / "data"
+    data = tmp_path / "it's & <data>"  # a path that is neither plain XML nor plain SQL
     write_config(data, "[warehouse.embedded]\nidle_stop_seconds = 1\n")
     assert cdp("warehouse", "status", data_dir=data).stdout.decode().startswith("not running")
     started = cdp("warehouse", "start", data_dir=data)
