@@ -48,7 +48,7 @@ def assert_untouched(places: dict[str, Path], *outputs: bytes) -> None:
             assert secret not in output
 
 
-# Through the real CLI, one form of each kind (a CLI run costs ~1.5 s); every form runs in-process on both backends below.
+# Through the real CLI, one form of each kind (a CLI run costs ~1.5 s); every form runs in-process below.
 THROUGH_THE_CLI = ("outfile-truncate", "outfile-append", "file-master-key", "file-shadow", "file-in-lambda", "url", "executable", "system-tables-paths", "settings-clause", "insert", "set", "multi-statement-after-string")
 
 
@@ -125,7 +125,7 @@ def sandbox(any_warehouse) -> QuerySandbox:
 
 
 @pytest.mark.parametrize("query", [q for _, q in HOSTILE], ids=[name for name, _ in HOSTILE])
-def test_the_sandbox_refuses_on_both_backends(sandbox: QuerySandbox, any_warehouse, tmp_path: Path, query: str):
+def test_the_sandbox_refuses_each_form(sandbox: QuerySandbox, any_warehouse, tmp_path: Path, query: str):
     canary, new = tmp_path / "canary.txt", tmp_path / "written.txt"
     canary.write_bytes(CANARY)
     places = {"canary": canary, "new": new, "key": canary}
@@ -136,7 +136,7 @@ def test_the_sandbox_refuses_on_both_backends(sandbox: QuerySandbox, any_warehou
 
 
 @pytest.mark.parametrize("query", ORDINARY)
-def test_the_sandbox_answers_ordinary_analytics_on_both_backends(sandbox: QuerySandbox, any_warehouse, query: str):
+def test_the_sandbox_answers_ordinary_analytics(sandbox: QuerySandbox, any_warehouse, query: str):
     assert isinstance(sandbox.query(forms(query, {}, any_warehouse.database)), list)
 
 
