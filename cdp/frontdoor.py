@@ -78,5 +78,5 @@ Send events to {base_url} (write key of source {DEMO_SOURCE!r}: {key})
   analytics.track("{CURL_USER_ID}", "Product Viewed", {{"product_id": "p-1", "price": 59.9, "currency": "CNY"}})
 
 The embedded runner processes new events as they arrive. API docs: {base_url}/docs.
-Stop with Ctrl-C, then look the customer up: {command} profile {CURL_USER_ID}
+Stop with Ctrl-C. While it runs, in another terminal, look the customer up: {command} profile {CURL_USER_ID}
 {reaching_cdp(command)}"""

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cdp.spreadsheet import csv_cell
+
 HISTORY_ROWS = 12
 _SKIP = {"version", "is_deleted", "merged_into", "lifecycle_history"}
 _EMPTY = ([], "", None, "{}", {})
@@ -51,7 +53,7 @@ def print_rows(console: Console, rows: list[dict[str, Any]], fmt: str, title: st
         if rows:
             writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
             writer.writeheader()
-            writer.writerows({k: _plain(v) for k, v in row.items()} for row in rows)
+            writer.writerows({k: csv_cell(_plain(v)) for k, v in row.items()} for row in rows)
         console.file.write(buffer.getvalue())
         return
     table = Table(title=title, title_justify="left")

@@ -53,4 +53,5 @@ def connect(
     if None in chosen.values():
         raise CdpError(f"unknown tool {tool!r}: one of all, {', '.join(details.instructions())}")
     for name, text in chosen.items():
-        out.print(f"[bold]{name}[/bold]\n{text}\n", highlight=False)
+        out.print(name, style="bold", markup=False, highlight=False)
+        out.print(f"{text}\n", markup=False, highlight=False, soft_wrap=True)  # unwrapped: a URI must paste whole

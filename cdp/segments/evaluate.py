@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from cdp.errors import CdpError
 from cdp.segments.compiler import Compiled, compile_segment
 from cdp.segments.consent import ConsentScope
 from cdp.segments.model import Segment
+from cdp.spreadsheet import csv_cell
 from cdp.warehouse import Warehouse
 from projections.tables import profiles
 
@@ -100,23 +100,6 @@ def _write_csv(rows: list[dict[str, Any]], names: list[str], handle: BinaryIO) -
     text.detach()  # the caller closes ``handle``
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+([.][0-9]+)?$")
-
-
-def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell a spreadsheet will not run: customer data comes from the internet, and a
-    text starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) is a formula to Excel,
-    LibreOffice and Google Sheets, so it gets a leading ``'`` (OWASP's advice). A plain number such as
-    a phone in E.164 (``+8613800138000``) or ``-5`` is left as it is: it cannot run anything, and
-    the tools the export feeds need it whole. Lists are joined with ``;``."""
-    if isinstance(value, list):
-        value = ";".join(map(str, value))
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 def _arrow_type(pa, column_type: str):

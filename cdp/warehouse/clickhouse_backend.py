@@ -2,7 +2,8 @@
 embedded default's managed server (``cdp.warehouse.managed``) or your own.
 
 Inserts are columnar and compressed. A failed network round trip is retried on a fresh
-connection (made by ``connect``, which starts the managed server again if it stopped), and a transient server error (overload, too many parts, ...) after a pause. Each
+connection (made by ``connect``, which starts the managed server again if it stopped), and a
+transient server error (overload, too many parts, ...) after a pause. Each
 insert carries a deduplication token derived from its rows, the same on every attempt, so a
 retried batch whose first attempt did land is dropped by the server instead of being stored twice
 (tables set ``non_replicated_deduplication_window``, see migration 10). Results come back as JSON

@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 from pathlib import Path
 
 import orjson
@@ -241,7 +242,7 @@ class ManagedServer:
             "<clickhouse>"
             f"<tcp_port>{credentials['tcp_port']}</tcp_port><http_port>{credentials['http_port']}</http_port>"
             f"<listen_host>{HOST}</listen_host><users_config>users.xml</users_config>"
-            f"<user_files_path>{self.run_dir / 'user_files'}/</user_files_path><tmp_path>{self.run_dir / 'tmp'}/</tmp_path>"
+            f"<user_files_path>{escape(str(self.run_dir / 'user_files'))}/</user_files_path><tmp_path>{escape(str(self.run_dir / 'tmp'))}/</tmp_path>"
             "<logger><level>warning</level><console>1</console></logger>"
             "<shutdown_wait_unfinished>2</shutdown_wait_unfinished>"
             "<access_control_improvements><select_from_system_db_requires_grant>true</select_from_system_db_requires_grant></access_control_improvements>"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cdp.warehouse import confinement
 from cdp.warehouse.managed import BLOCKER, ManagedServer
+from cdp.warehouse.statements import quote_string
 
 POLL_SECONDS = 0.5
 READABLE = [Path("/usr/share/zoneinfo"), Path("/etc/localtime"), Path("/proc/self"), Path("/proc/meminfo"), Path("/proc/stat"), Path("/proc/loadavg"), Path("/proc/cpuinfo"), Path("/sys/fs/cgroup"), Path("/sys/devices/system/cpu")]
@@ -42,7 +43,7 @@ def serve(root: Path, data_path: Path, idle_stop_seconds: float, allow_unconfine
     try:
         _chdb.query(
             "SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; "
-            f"SELECT getServerPort('tcp_port'), getServerPort('http_port') INTO OUTFILE '{server.run_dir / 'listening'}' TRUNCATE FORMAT CSV; "
+            f"SELECT getServerPort('tcp_port'), getServerPort('http_port') INTO OUTFILE {quote_string(str(server.run_dir / 'listening'))} TRUNCATE FORMAT CSV; "
             f"{BLOCKER} SETTINGS max_block_size = 1",
             "TabSeparated",  # also the HTTP interface's default format, which clients such as clickhouse-connect expect
             path=str(data_path),

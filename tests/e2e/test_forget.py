@@ -82,7 +82,7 @@ def readable(path: Path) -> bytes:
 
 
 def files_holding(data_dir: Path) -> dict[str, list[str]]:
-    """Every file under the data directory (SQLite files and their -wal/-shm, key store, chDB parts,
+    """Every file under the data directory (SQLite files and their -wal/-shm, key store, warehouse parts,
     logs, ...) that holds any of the person's values, with the values found."""
     found: dict[str, list[str]] = {}
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and not p.is_symlink()):

@@ -53,9 +53,9 @@ def loaded(platform: Platform) -> Platform:
         report = import_lines((orjson.dumps(e) for e in events), platform, "scenario")
         assert (report.stored, report.rejected) == (len(events), [])
         platform.runner.run()
-    platform.segments.save(parse_segment({"name": "complainers", "where": {"field": "complaints", "op": ">=", "value": 1}}))
-    platform.segments.save(parse_segment({"name": "big_spenders", "where": {"field": "revenue", "op": ">=", "value": 5000}}))
-    platform.segments.save(parse_segment({"name": "ordered", "where": {"event": "order_placed", "at_least": 1}}))
+    platform.segments.create(parse_segment({"name": "complainers", "where": {"field": "complaints", "op": ">=", "value": 1}}), "test")
+    platform.segments.create(parse_segment({"name": "big_spenders", "where": {"field": "revenue", "op": ">=", "value": 5000}}), "test")
+    platform.segments.create(parse_segment({"name": "ordered", "where": {"event": "order_placed", "at_least": 1}}), "test")
     return platform
 
 

@@ -1,5 +1,5 @@
 """Hostile text passed as a query parameter comes back unchanged on every backend: never parsed as
-SQL, never altered by the engine's escaping (a backslash, tab or newline once changed or failed on chDB)."""
+SQL, never altered by the engine's escaping (a backslash, tab or newline once changed or failed on in-process chDB)."""
 
 import threading
 

@@ -1,5 +1,5 @@
 """The fast funnel and retention give exactly what the straightforward SQL gives (events read with FINAL,
-every event joined to its customer), on both backends, on random data with what makes them differ
+every event joined to its customer), on random data with what makes them differ
 if done carelessly: replayed batches written twice, merged customers (one chain of two merges),
 profiles with older versions and retracted rows, windows that cut through the data."""
 

@@ -1,4 +1,4 @@
-"""The read endpoints, mounted in the server app, on a real chDB warehouse, with an admin read key."""
+"""The read endpoints, mounted in the server app, on the real managed warehouse, with an admin read key."""
 
 import pytest
 from fastapi.testclient import TestClient

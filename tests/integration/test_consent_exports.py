@@ -1,4 +1,4 @@
-"""Consent-aware segments on both warehouse backends (chDB and the ClickHouse server), on rows the
+"""Consent-aware segments on the warehouse, on rows the
 projections wrote from consent and suppression events."""
 
 import csv

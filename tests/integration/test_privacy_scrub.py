@@ -1,4 +1,4 @@
-"""Scrubbing a forgotten customer's rows from the warehouse, on chDB and on a ClickHouse server: the
+"""Scrubbing a forgotten customer's rows from the warehouse, on the managed ClickHouse server: the
 rows keep their counts, other customers are untouched, and no part on disk keeps the old values."""
 
 import os

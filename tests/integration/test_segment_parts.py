@@ -1,5 +1,5 @@
 """Segment answers do not depend on how the warehouse's parts are merged (migration 13 merges them in the
-background), and the trait text search gives the answers the JSON alone gives. On both backends, over
+background), and the trait text search gives the answers the JSON alone gives. Over
 superseded versions, tombstones of merged customers and events of customers merged away."""
 
 

@@ -1,4 +1,4 @@
-"""The faster segment SQL gives the answers the earlier SQL gave, on both backends.
+"""The faster segment SQL gives the answers the earlier SQL gave.
 
 Earlier, every tag or field of another customer table was a LEFT JOIN of that table's current rows
 (a customer without a row compared as the column's zero value), and events reached their current

@@ -1,9 +1,7 @@
 """Segments through both doors: the real ``cdp`` command and the HTTP server (uvicorn on a loopback
 socket) over one data directory give the same consent-aware answers, and HTTP saves, versions,
-previews and deletes segments with the CLI's validation messages.
-
-In-process chDB lets one process open the warehouse: a test closes the server's platform before
-it runs the CLI."""
+previews and deletes segments with the CLI's validation messages. The CLI runs while the HTTP
+server's platform stays open, as on a serving platform."""
 
 import csv
 import io
@@ -93,7 +91,6 @@ def test_consent_applies_alike_through_the_cli_and_http(served, settings: Settin
         masked = reader.get("/v1/segments/everyone/members", params={"purpose": EMAIL_ONLY}).json()  # no pii:read: masked, and still consent-aware
         assert len(masked) == 2 and {m["emails"][0] for m in masked} == {MASK}
         assert reader.get("/v1/segments/everyone/count", params={"purpose": "spam"}).json()["message"].startswith("purpose: 'spam' is not one of email_marketing")
-    running.platform.close()  # the CLI opens the warehouse next
 
     data = settings.data_dir
     assert ok("segment", "count", "everyone", "--purpose", EMAIL_ONLY, data_dir=data).startswith("everyone: 2 customers")
@@ -155,7 +152,6 @@ def test_invalid_definitions_are_refused_naming_the_path_as_the_cli_does(served,
     assert messages["vip"].startswith("invalid segment: where.all[0].value: tier has no value 'VIP'; did you mean 'vip'?")
     assert [s["name"] for s in admin.get("/v1/segments").json()] == ["everyone"]
     assert admin.get("/v1/segments/everyone").json()["version"] == 1  # no refused update was saved
-    served[0].platform.close()  # the CLI opens the warehouse next
 
     for name, definition in (("bad", bad_value), ("vip", unknown)):
         (tmp_path / f"{name}.json").write_bytes(orjson.dumps(definition))
@@ -195,7 +191,6 @@ def test_hostile_segment_names_are_refused_with_a_clear_error(served, api: dict[
             missing = admin.request(method, "/v1/segments/" + path.format(quote(name, safe="")), json={"where": {"tag": "promoter"}} if method == "PUT" else None)
             assert missing.status_code == 404 and len(missing.text) < 1000, (name[:20], method, path, missing.text[:200])
     assert [s["name"] for s in admin.get("/v1/segments").json()] == ["everyone"]
-    served[0].platform.close()  # the CLI opens the warehouse next
 
     definition = tmp_path / "d.json"
     definition.write_bytes(orjson.dumps({"name": "ok", "where": {"tag": "promoter"}}))

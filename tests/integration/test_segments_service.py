@@ -15,7 +15,7 @@ from cdp.config import ConsentSettings, Settings
 from cdp.errors import CdpError, SegmentInvalid
 from cdp.masking import MASK
 from cdp.platform import Platform
-from cdp.segments.evaluate import csv_cell
+from cdp.spreadsheet import csv_cell
 from cdp.segments.model import parse_segment
 from cdp.segments.store import SegmentStore
 from cdp.services import Caller, Conflict, Forbidden, NotFound, operator

@@ -48,7 +48,7 @@ def assert_untouched(places: dict[str, Path], *outputs: bytes) -> None:
             assert secret not in output
 
 
-# Through the real CLI, one form of each kind (a CLI run costs ~1.5 s); every form runs in-process on both backends below.
+# Through the real CLI, one form of each kind (a CLI run costs ~1.5 s); every form runs in-process below.
 THROUGH_THE_CLI = ("outfile-truncate", "outfile-append", "file-master-key", "file-shadow", "file-in-lambda", "url", "executable", "system-tables-paths", "settings-clause", "insert", "set", "multi-statement-after-string")
 
 
@@ -125,7 +125,7 @@ def sandbox(any_warehouse) -> QuerySandbox:
 
 
 @pytest.mark.parametrize("query", [q for _, q in HOSTILE], ids=[name for name, _ in HOSTILE])
-def test_the_sandbox_refuses_on_both_backends(sandbox: QuerySandbox, any_warehouse, tmp_path: Path, query: str):
+def test_the_sandbox_refuses_each_form(sandbox: QuerySandbox, any_warehouse, tmp_path: Path, query: str):
     canary, new = tmp_path / "canary.txt", tmp_path / "written.txt"
     canary.write_bytes(CANARY)
     places = {"canary": canary, "new": new, "key": canary}
@@ -136,7 +136,7 @@ def test_the_sandbox_refuses_on_both_backends(sandbox: QuerySandbox, any_warehou
 
 
 @pytest.mark.parametrize("query", ORDINARY)
-def test_the_sandbox_answers_ordinary_analytics_on_both_backends(sandbox: QuerySandbox, any_warehouse, query: str):
+def test_the_sandbox_answers_ordinary_analytics(sandbox: QuerySandbox, any_warehouse, query: str):
     assert isinstance(sandbox.query(forms(query, {}, any_warehouse.database)), list)
 
 
@@ -152,12 +152,23 @@ def test_a_syntax_error_is_one_line_without_the_sandbox_around_it(sandbox: Query
     assert message.startswith("refused: ") and "Syntax error" in message and "parseQueryToJSON" not in message and "\n" not in message
 
 
-def test_without_the_sandbox_readonly_still_reads_a_file(any_warehouse, tmp_path: Path):
-    """The threat is real on both backends: with readonly = 1 alone, the file() function reads any file."""
+def test_without_the_sandbox_readonly_still_reads_a_file_on_an_unconfined_server(clickhouse: ClickHouseServer, tmp_path: Path):
+    """The threat is real: on a server in clickhouse-local's mode, readonly = 1 alone lets file() read any file."""
+    canary = tmp_path / "canary.txt"
+    canary.write_bytes(CANARY)
+    reader = open_warehouse(Settings(data_dir=tmp_path, warehouse=WarehouseSettings(backend="clickhouse", host=clickhouse.host, port=clickhouse.port)))
+    reader.make_read_only()
+    assert reader.query(f"SELECT file('{canary}') AS x") == [{"x": CANARY.decode()}]
+    reader.close()
+
+
+def test_without_the_sandbox_the_managed_server_still_reads_no_file(any_warehouse, tmp_path: Path):
+    """The managed server's second wall: the kernel confines it to its own files (cdp.warehouse.confinement)."""
     canary = tmp_path / "canary.txt"
     canary.write_bytes(CANARY)
     any_warehouse.make_read_only()
-    assert any_warehouse.query(f"SELECT file('{canary}') AS x") == [{"x": CANARY.decode()}]
+    with pytest.raises(QueryRefused, match="Permission denied"):
+        any_warehouse.query(f"SELECT file('{canary}') AS x")
 
 
 @pytest.mark.parametrize("depth", [300, 600, 3000])

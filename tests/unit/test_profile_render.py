@@ -5,7 +5,7 @@ import io
 
 from rich.console import Console
 
-from cdp.cli.render import print_profile
+from cdp.cli.render import print_profile, print_rows
 
 HOSTILE = "[link=https://evil.example]click[/link] [bold red]x[/bold red]"
 VIEW = {
@@ -45,3 +45,10 @@ def test_every_section_with_something_is_shown_and_customer_data_is_literal():
 def test_a_bare_profile_row_prints_as_before():
     text = printed({"customer_id": "c2", "lifecycle_stage": "prospect", "emails": []})
     assert "customer c2" in text and "prospect" in text and "emails" not in text
+
+
+def test_csv_rows_open_as_text_in_a_spreadsheet():
+    """`--format csv` of any command: a name from the internet starting with = is a formula to Excel."""
+    console = Console(file=io.StringIO())
+    print_rows(console, [{"name": '=HYPERLINK("http://evil/","x")', "phone": "+8613800138000", "tags": ["@a", "b"]}], "csv")
+    assert console.file.getvalue().splitlines()[1] == '"\'=HYPERLINK(""http://evil/"",""x"")",+8613800138000,"\'@a, b"'
