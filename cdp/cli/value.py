@@ -40,7 +40,7 @@ def fit(
     when = _end_of_day(as_of) if as_of else None
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
         model = _service(platform).fit(when)
-    print_rows(out, [model], fmt, title=f"Model {model['model_version']}")
+    _print_fields(model, fmt, f"Model {model['model_version']}")
 
 
 @value_app.command("explain")
@@ -57,8 +57,8 @@ def explain(
     if fmt != "table":
         print_rows(out, [{**found, "model": model}], fmt)
         return
-    print_rows(out, [{"field": k, "value": v} for k, v in found.items()], fmt, title=f"Prediction for {found['customer_id']}")
-    print_rows(out, [{"parameter": k, "value": v} for k, v in model.items()], fmt, title="Model")
+    _print_fields(found, fmt, f"Prediction for {found['customer_id']}")
+    _print_fields(model, fmt, "Model")
 
 
 @value_app.command("forecast")
@@ -74,7 +74,12 @@ def forecast(
     subject = _subject(name, file)
     with Platform(load_settings(config, data_dir=data_dir)) as platform:
         found = _service(platform).forecast(subject, horizon_days)
-    print_rows(out, [found], fmt, title=f"Forecast for {found['segment']}")
+    _print_fields(found, fmt, f"Forecast for {found['segment']}")
+
+
+def _print_fields(row: dict, fmt: str, title: str) -> None:
+    """One record: as a field/value table (too many columns for one row on a terminal), else as is."""
+    print_rows(out, [{"field": k, "value": v} for k, v in row.items()] if fmt == "table" else [row], fmt, title=title)
 
 
 def _end_of_day(text: str) -> datetime:
