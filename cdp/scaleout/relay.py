@@ -82,29 +82,49 @@ class Relay:
         for n in notifications:  # in log order: each event's merges, then the event
             merges = merges_at.get(n.id, ())
             for sub, m in enumerate(merges):
-                pending.append(await send(self._topic, messages.merge_out(m.position, sub, m.absorbed, m.survivor), key=m.absorbed.encode()))
+                pending.append(await send(self._topic, messages.merge_out(position, m.position, sub, m.absorbed, m.survivor), key=m.absorbed.encode()))
             customer = resolution.assignments[n.id]
-            pending.append(await send(self._topic, messages.event(n.id, len(merges), watermark, customer, n.state), key=customer.encode()))
-        tick = messages.tick(last, watermark)
-        for partition in sorted(await self._producer.partitions_for(self._topic)):
-            pending.append(await send(self._topic, tick, partition=partition))
+            pending.append(await send(self._topic, messages.event(position, n.id, len(merges), watermark, customer, n.state), key=customer.encode()))
+        tick = messages.tick(position, last, watermark)
+        ticks = [await send(self._topic, tick, partition=partition) for partition in sorted(await self._producer.partitions_for(self._topic))]
         await asyncio.gather(*pending)  # every message acknowledged before the position moves on
+        offsets = {meta.partition: meta.offset for meta in await asyncio.gather(*ticks)}
+        self._refuse_lost_log(offsets)
         rows: dict[str, list[dict]] = defaultdict(list)
         identity_rows(resolution, rows)
         for table, table_rows in rows.items():
             self._warehouse.insert(table, table_rows)
-        self._state.commit(graph, resolution, last, watermark, unreadable)
+        self._state.commit(graph, resolution, last, watermark, unreadable, self._topic, offsets)
         return len(notifications) + len(unreadable)
+
+    def _refuse_lost_log(self, offsets: dict[int, int]) -> None:
+        """Offsets only grow along a partition: a tick acknowledged at or below the previous batch's
+        means the broker lost what it had acknowledged (its data was not on a kept volume, or the
+        topic was deleted), and the workers never applied the messages that were lost. Stops loudly
+        rather than carry on past them; docs/operations.md, "Recover from a broker that lost its data"."""
+        before = self._state.published_offsets(self._topic)
+        behind = sorted(p for p, offset in offsets.items() if p in before and offset <= before[p])
+        if behind:
+            raise CdpError(
+                f"the Kafka broker lost messages it had acknowledged on topic {self._topic} (partitions {', '.join(map(str, behind))} restarted below the offsets "
+                "already published): the workers would skip them. Stopped; rebuild the scale-out projections (docs/operations.md, \"Recover from a broker that lost its data\")"
+            )
 
     def _readable(self, notifications: Sequence[Notification]) -> tuple[Sequence[Notification], list[Touchpoint], list[Quarantined]]:
         """The events that open, as touchpoints, and those that do not: the batch is opened at once,
-        and only if that fails, event by event (an event failing alone is quarantined, not published)."""
+        and only if that fails, event by event (an event failing alone is quarantined, not published).
+        An event too large for a message (``messages.MAX_EVENT_BYTES``) is quarantined unopened."""
+        unreadable = [
+            sealed_errors.of(self._sealer, n, messages.MessageTooLarge(f"{len(n.state):,} bytes stored, at most {messages.MAX_EVENT_BYTES:,} fit a message"))
+            for n in notifications if len(n.state) > messages.MAX_EVENT_BYTES
+        ]
+        notifications = [n for n in notifications if len(n.state) <= messages.MAX_EVENT_BYTES]
         try:
-            return notifications, self._touchpoints(notifications), []
+            return notifications, self._touchpoints(notifications), unreadable
         except Exception as error:
             if not poisoned(error, INFRASTRUCTURE):
                 raise
-        readable, touchpoints, unreadable = [], [], []
+        readable, touchpoints = [], []
         for n in notifications:
             try:
                 touchpoints.extend(self._touchpoints([n]))
@@ -161,22 +181,35 @@ class Relay:
         return relayed
 
 
+TOPIC_CONFIGS = {"max.message.bytes": str(messages.MAX_REQUEST_BYTES)}
+
+
 async def ensure_topic(kafka: KafkaSettings) -> None:
-    """Creates the touchpoints topic with the configured partition count unless it exists."""
+    """Creates the touchpoints topic with the configured partition count unless it exists, and
+    refuses a topic with another count: customers are placed by key hash, so the count cannot change
+    once events flowed, and a topic a client or broker created on its own (often 1 partition) would
+    leave all the work to one worker, forever (docs/operations.md, "Topics, keys, partitioning")."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
     await admin.start()
     try:
-        response = await admin.create_topics([NewTopic(kafka.topic, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor)])
+        response = await admin.create_topics([NewTopic(kafka.topic, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor, topic_configs=TOPIC_CONFIGS)])
+        for topic, code, *_ in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise CdpError(f"cannot create Kafka topic {topic}: {errors.for_code(code).__name__}")
+        described = await admin.describe_topics([kafka.topic])
     finally:
         await admin.close()
-    for topic, code, *_ in response.topic_errors:
-        if code not in (0, TopicAlreadyExistsError.errno):
-            raise CdpError(f"cannot create Kafka topic {topic}: {errors.for_code(code).__name__}")
+    found = len(described[0]["partitions"]) if described else 0
+    if found != kafka.partitions:
+        raise CdpError(
+            f"Kafka topic {kafka.topic} has {found} partitions, kafka.partitions is {kafka.partitions}: the count cannot change once events flowed. "
+            "Set kafka.partitions (CDP_KAFKA__PARTITIONS) to the topic's count, or, before any event was relayed, delete the topic and start the relay again"
+        )
 
 
 def producer(kafka: KafkaSettings) -> AIOKafkaProducer:
     """acks from all in-sync replicas; order within a partition is kept (one request in flight per partition)."""
-    return AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5, max_batch_size=1 << 20, max_request_size=8 << 20)
+    return AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5, max_batch_size=1 << 20, max_request_size=messages.MAX_REQUEST_BYTES)
 
 
 async def wait_for_partitions(client: AIOKafkaProducer, topic: str, timeout: float = 30) -> None:

@@ -25,6 +25,7 @@ from projections.profile import Profile, erase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scaleout_relay (name TEXT PRIMARY KEY, position BIGINT NOT NULL, watermark BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_relay_offsets (topic TEXT NOT NULL, partition INT NOT NULL, "offset" BIGINT NOT NULL, PRIMARY KEY (topic, partition));
 CREATE TABLE IF NOT EXISTS scaleout_relay_unconfirmed (name TEXT PRIMARY KEY, until BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_identity_index (identifier TEXT PRIMARY KEY, customer_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_identity_customers (customer_id TEXT PRIMARY KEY, created_at_position BIGINT NOT NULL, keys BYTEA NOT NULL);
@@ -116,10 +117,23 @@ class RelayState:
         db.commit()
         return IdentityGraph(index, {cid: CustomerIdentity(created, orjson.loads(keys)) for cid, created, keys in rows})
 
-    def commit(self, graph: IdentityGraph, resolution: Resolution, position: int, watermark: int, quarantined: Sequence[Quarantined] = ()) -> None:
-        """Saves one batch's identity changes, the events it quarantined and the position published up to, atomically."""
+    def published_offsets(self, topic: str) -> dict[int, int]:
+        """partition → the offset the broker acknowledged for the last committed batch's tick."""
+        rows = self._db.execute('SELECT partition, "offset" FROM scaleout_relay_offsets WHERE topic = %s', (topic,)).fetchall()
+        self._db.commit()
+        return dict(rows)
+
+    def commit(
+        self, graph: IdentityGraph, resolution: Resolution, position: int, watermark: int, quarantined: Sequence[Quarantined], topic: str, offsets: dict[int, int]
+    ) -> None:
+        """Saves one batch's identity changes, the events it quarantined, the position published up to
+        and its ticks' offsets on ``topic`` (by partition), atomically."""
         with self._db.transaction(), self._db.cursor() as cur:
             _quarantine(cur, "relay", quarantined)
+            cur.executemany(
+                'INSERT INTO scaleout_relay_offsets (topic, partition, "offset") VALUES (%s, %s, %s) ON CONFLICT (topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset"',
+                [(topic, partition, offset) for partition, offset in offsets.items()],
+            )
             cur.executemany(
                 "INSERT INTO scaleout_identity_index (identifier, customer_id) VALUES (%s, %s) ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
                 [(key, customer) for key, (customer, _) in resolution.changed_keys.items()],

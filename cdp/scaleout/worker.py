@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import faust
 
 from cdp.config import Settings
+from cdp.errors import CdpError
 from cdp.eventstore import event_id
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
@@ -144,8 +145,9 @@ class PartitionProcessor:
         fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
         if not fresh:
             return None
-        unreadable = self._open(partition, fresh) | skipped
         relayed = [m for m in fresh if m.kind != "absorb"]
+        _refuse_gap(partition, tracked[0], relayed)
+        unreadable = self._open(partition, fresh) | skipped
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
         due = self._state.due_checks(partition, as_of)
         named = {m.body["customer"] for m in relayed if m.kind == "event"}
@@ -224,6 +226,21 @@ class PartitionProcessor:
         touched.add(survivor)
 
 
+def _refuse_gap(partition: int, tracked: int, relayed: list[Message]) -> None:
+    """Stops at a relay message whose batch starts after a position the partition never reached
+    (``since``, ``cdp.scaleout.messages``): the broker lost the messages between, and applying the
+    rest would skip them for good (docs/operations.md, "Recover from a broker that lost its data")."""
+    reached = tracked
+    for m in relayed:
+        since = m.body.get("since", 0)  # messages published before ``since`` existed carry none
+        if since > reached:
+            raise CdpError(
+                f"partition {partition}: the relay's messages after position {reached} up to {since} are missing from the topic (the broker lost them): "
+                "stopped rather than skip them; see docs/operations.md, \"Recover from a broker that lost its data\""
+            )
+        reached = max(reached, m.position)
+
+
 def _event_id(event: object) -> str:
     source, message = (event.get("source_name"), event.get("message_id")) if isinstance(event, dict) else (None, None)
     return event_id(source, message) if isinstance(source, str) and isinstance(message, str) else ""
@@ -243,6 +260,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=kafka.partitions,
         topic_replication_factor=kafka.replication_factor,
         producer_acks=-1,
+        producer_max_request_size=messages.MAX_REQUEST_BYTES,  # absorb messages carry a customer's whole state
+        consumer_max_fetch_size=messages.MAX_REQUEST_BYTES,  # per partition: the largest message fits one fetch
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=kafka.session_timeout_seconds,
     )
