@@ -298,7 +298,7 @@ BUSY_WAREHOUSE_RETRIES = 10
 def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     patient = settings.warehouse.model_copy(update={"retries": max(settings.warehouse.retries, BUSY_WAREHOUSE_RETRIES)})
     warehouse = open_warehouse(settings.model_copy(update={"warehouse": patient}))
-    migrate(warehouse)
+    migrate(warehouse, settings.data_dir)
     sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
     postgres = settings.event_store.postgres
     return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(settings), sealer)
