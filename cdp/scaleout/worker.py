@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import faust
 
 from cdp.config import Settings
-from cdp.errors import CdpError
 from cdp.eventstore import event_id
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
@@ -60,8 +59,9 @@ class Planned:
     tracked: tuple[int, int]  # (position, sub) of the last relay message applied
     watermark: int
     confirmed: list[int]  # unconfirmed-write records this batch sets right
-    outgoing: list[tuple[str, bytes]] = field(default_factory=list)  # (key, absorb message)
+    outgoing: list[tuple[str, str, bytes]] = field(default_factory=list)  # (absorbed, survivor: the key, absorb message)
     quarantined: list[Quarantined] = field(default_factory=list)  # events it skips
+    delivered: list[str] = field(default_factory=list)  # the absorbed customers of the absorbs it folds in or passes on
 
 
 class PartitionProcessor:
@@ -97,7 +97,7 @@ class PartitionProcessor:
             for table, table_rows in rows.items():
                 self._warehouse.insert(table, table_rows)
             for p, record in zip(planned, records, strict=True):
-                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined)
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered, p.outgoing)
         except BaseException:
             self._state.rollback()
             raise
@@ -142,11 +142,10 @@ class PartitionProcessor:
 
     def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
-        fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
+        fresh = _continuing(partition, tracked[0], [m for m in batch if m.kind == "absorb" or m.order > tracked])
         if not fresh:
             return None
         relayed = [m for m in fresh if m.kind != "absorb"]
-        _refuse_gap(partition, tracked[0], relayed)
         unreadable = self._open(partition, fresh) | skipped
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
         due = self._state.due_checks(partition, as_of)
@@ -172,7 +171,7 @@ class PartitionProcessor:
             elif m.kind == "tick":
                 version = m.position
             elif m.kind == "absorb":
-                self._absorb(body, customers, touched, planned.outgoing)
+                self._absorb(body, customers, touched, planned)
             else:  # merge_out: the absorbed customer's events so far come first, then it leaves
                 pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
                 touchpoints, touched, version = [], set(), m.position
@@ -181,7 +180,7 @@ class PartitionProcessor:
                 customers.forwards[gone] = survivor
                 absorbed_ids = customers.absorbed.pop(gone, set())
                 if profile is not None:
-                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
+                    planned.outgoing.append((gone, survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
         if unsure:  # version is reach's position: at least that of every leftover's rows
             log.warning("partition %d: writing again the rows of %d customers of a batch written but never committed", partition, len(unsure))
@@ -210,11 +209,12 @@ class PartitionProcessor:
                 log.warning("partition %d: event at position %d quarantined: %s (cdp quarantine list)", partition, m.position, type(error).__name__)
         return unreadable
 
-    def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
+    def _absorb(self, body: dict, customers: Customers, touched: set[str], planned: Planned) -> None:
         survivor, gone = body["survivor"], body["absorbed"]
+        planned.delivered.append(gone)
         onward = customers.forwards.get(survivor)
         if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain
-            outgoing.append((onward, messages.absorb(body["position"], onward, gone, body["state"], set(body["absorbed_ids"]))))
+            planned.outgoing.append((gone, onward, messages.absorb(body["position"], onward, gone, body["state"], set(body["absorbed_ids"]))))
             return
         seen = customers.absorbed.setdefault(survivor, set())
         if gone in seen:  # a repeated absorb (redelivery, or re-sent by a worker that died before committing)
@@ -226,19 +226,24 @@ class PartitionProcessor:
         touched.add(survivor)
 
 
-def _refuse_gap(partition: int, tracked: int, relayed: list[Message]) -> None:
-    """Stops at a relay message whose batch starts after a position the partition never reached
-    (``since``, ``cdp.scaleout.messages``): the broker lost the messages between, and applying the
-    rest would skip them for good (docs/operations.md, "Recover from a broker that lost its data")."""
-    reached = tracked
-    for m in relayed:
-        since = m.body.get("since", 0)  # messages published before ``since`` existed carry none
-        if since > reached:
-            raise CdpError(
-                f"partition {partition}: the relay's messages after position {reached} up to {since} are missing from the topic (the broker lost them): "
-                "stopped rather than skip them; see docs/operations.md, \"Recover from a broker that lost its data\""
-            )
-        reached = max(reached, m.position)
+def _continuing(partition: int, tracked: int, batch: list[Message]) -> list[Message]:
+    """The batch without the relay messages whose relay batch starts after a position the partition
+    never reached (``since``, ``cdp.scaleout.messages``): the broker lost the messages between. They
+    are left unapplied, the partition's position stays, and the relay, which detects the loss,
+    publishes the lost batches again followed by these (docs/operations.md, "A broker that lost its
+    data"); applying them now would skip the lost ones for good."""
+    reached, kept, waiting = tracked, [], 0
+    for m in batch:
+        if m.kind == "absorb":
+            kept.append(m)
+        elif m.body.get("since", 0) > reached:  # messages published before ``since`` existed carry none
+            waiting += 1
+        else:
+            kept.append(m)
+            reached = max(reached, m.position)
+    if waiting:
+        log.warning("partition %d: %d messages start after position %d, which it never reached (the broker lost messages): waiting for the relay to publish them again", partition, waiting, reached)
+    return kept
 
 
 def _event_id(event: object) -> str:
@@ -277,7 +282,7 @@ def create_app(settings: Settings) -> faust.App:
                     by_partition[event.message.partition].append(messages.decode(event.message.value))
                 planned = await asyncio.to_thread(processor.plan, by_partition)
                 if planned:
-                    sent = [await topic.send(key=key.encode(), value=value) for p in planned for key, value in p.outgoing]
+                    sent = [await topic.send(key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
                     await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
                     await asyncio.to_thread(processor.commit, planned)
         except Exception:

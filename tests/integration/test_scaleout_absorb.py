@@ -79,18 +79,18 @@ def test_an_absorb_counts_once_and_follows_a_chain(processor: PartitionProcessor
     run(processor, {0: [purchase(1, a, 10)], 1: [purchase(2, s, 100)], 2: [purchase(3, t, 1000)]})
     # a merged into s: a's partition retires it and sends its state to s
     [planned] = run(processor, {0: [messages.decode(messages.merge_out(0, 4, 0, a, s))]})
-    [(key, absorb_a)] = planned.outgoing
-    assert key == s and revenue(processor, a) == -1
+    [(gone, key, absorb_a)] = planned.outgoing
+    assert (gone, key) == (a, s) and revenue(processor, a) == -1
     run(processor, {1: [messages.decode(absorb_a)]})
     run(processor, {1: [messages.decode(absorb_a)]})  # redelivered
     assert revenue(processor, s) == 110
     # s merged into t; an old copy of a's absorb reaches s afterwards: forwarded to t, where it is known
     [planned] = run(processor, {1: [messages.decode(messages.merge_out(0, 5, 0, s, t))]})
-    [(key, absorb_s)] = planned.outgoing
-    assert key == t and orjson.loads(absorb_s)["absorbed_ids"] == [a]
+    [(gone, key, absorb_s)] = planned.outgoing
+    assert (gone, key) == (s, t) and orjson.loads(absorb_s)["absorbed_ids"] == [a]
     [planned] = run(processor, {1: [messages.decode(absorb_a)]})
-    [(key, forwarded)] = planned.outgoing
-    assert key == t and orjson.loads(forwarded)["survivor"] == t
+    [(gone, key, forwarded)] = planned.outgoing
+    assert (gone, key) == (a, t) and orjson.loads(forwarded)["survivor"] == t
     run(processor, {2: [messages.decode(absorb_s)]})
     run(processor, {2: [messages.decode(forwarded)]})
     assert revenue(processor, t) == 1110
