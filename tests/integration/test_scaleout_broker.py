@@ -1,13 +1,15 @@
 """The scale-out deployment against what a real broker does on a first start (issue 24), on Tansu:
 a topic made with another partition count is refused; a broker restarted empty while the relay
-runs is detected by the relay and by the workers, which stop rather than skip what was lost; an
-event near the collector's size limit passes the relay and a worker."""
+runs is detected and recovered, every event projected exactly once; an event near the collector's
+size limit passes the relay and a worker."""
 
 import asyncio
 import uuid
 from pathlib import Path
 
 import pytest
+import orjson
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from cdp.errors import CdpError
@@ -15,7 +17,7 @@ from cdp.platform import Platform
 from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
-from cdp.scaleout.worker import open_processor
+from cdp.scaleout.worker import PartitionProcessor, open_processor
 from tests.events import event
 from tests.integration.scaleout_harness import PARTITIONS, Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, wait_until
 from tests.integration.test_scaleout_relay import published
@@ -47,8 +49,35 @@ def test_a_topic_with_another_partition_count_is_refused(kafka: KafkaBroker, pos
     asyncio.run(ensure_topic(settings.kafka.model_copy(update={"topic": topic, "partitions": 1})))  # the count it has: accepted
 
 
-def test_a_broker_restarted_empty_is_detected_by_the_relay_and_the_workers(postgres: PostgresServer, clickhouse: ClickHouseServer, tmp_path: Path):
+def apply(processor: PartitionProcessor, found: list[tuple[int, bytes]], only: set[int] | None = None) -> list[tuple[str, bytes]]:
+    """Applies messages as the workers would (each partition's in topic order; ``only`` those
+    partitions); returns the absorbs to send, as ``(key, message)``."""
+    by_partition: dict[int, list[messages.Message]] = {}
+    for partition, value in found:
+        if only is None or partition in only:
+            by_partition.setdefault(partition, []).append(messages.decode(value))
+    planned = processor.plan(by_partition)
+    if planned:
+        processor.commit(planned)
+    return [(survivor, value) for p in planned for _, survivor, value in p.outgoing]
+
+
+async def send_absorbs(bootstrap_servers: str, topic: str, absorbs: list[tuple[str, bytes]]) -> None:
+    client = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await client.start()
+    try:
+        await asyncio.gather(*[await client.send(topic, value, key=key.encode()) for key, value in absorbs])
+    finally:
+        await client.stop()
+
+
+def test_a_broker_restarted_empty_is_recovered_with_every_event_projected_once(postgres: PostgresServer, clickhouse: ClickHouseServer, tmp_path: Path):
+    """Batch 1 is applied everywhere; batch 2 merges customer a into s, and only a's partition applies
+    it (its absorb to s is sent); then the broker restarts empty, losing batch 2 on the other
+    partitions and the absorb. Batch 3 reveals the loss to the relay, which publishes batch 2 and the
+    absorb again, then batch 3; the workers skip what they applied and wait for what was lost."""
     port = free_port()
+    ticks = PARTITIONS
     with kafka_broker(port=port) as broker:
         env = environment(tmp_path / "data", fresh_database(postgres, "lost"), clickhouse, broker, f"lost_{uuid.uuid4().hex[:12]}", batch_size=10)
         settings = settings_from(env)
@@ -66,32 +95,42 @@ def test_a_broker_restarted_empty_is_detected_by_the_relay_and_the_workers(postg
                 await client.stop()
 
         with Platform(settings) as platform:
-            append(platform, visits("first", 10))
-            assert asyncio.run(relay_batch(platform)) == 10
-            # the workers apply the first batch: every partition reaches its tick
+            append(platform, [event("page_viewed", "2026-01-01", email="a@example.com"), event("page_viewed", "2026-01-01", user_id="s"), *visits("first", 2)])
+            assert asyncio.run(relay_batch(platform)) == 4
             processor = open_processor(settings, kafka.topic)
-            first = asyncio.run(published(broker.bootstrap_servers, kafka.topic, 10 + PARTITIONS))
-            by_partition: dict[int, list[messages.Message]] = {}
-            for partition, value in first:
-                by_partition.setdefault(partition, []).append(messages.decode(value))
-            processor.commit(processor.plan(by_partition))
+            first = asyncio.run(published(broker.bootstrap_servers, kafka.topic, 4 + ticks))
+            assert apply(processor, first) == []
             db = connect(settings.event_store.postgres)
-            assert partition_positions(db, kafka.topic) == [10] * PARTITIONS
+            assert partition_positions(db, kafka.topic) == [4] * PARTITIONS
 
-            append(platform, visits("lost", 10))
-            assert asyncio.run(relay_batch(platform)) == 10  # published, then lost with the broker: never applied
-    with kafka_broker(port=port) as broker:  # the same address, empty, as a Kafka container recreated without its volume
+            append(platform, [event("page_viewed", "2026-01-02", email="a@example.com", user_id="s"), *visits("second", 1)])  # merges a into s
+            assert asyncio.run(relay_batch(platform)) == 2
+            second = [(p, value) for p, value in asyncio.run(published(broker.bootstrap_servers, kafka.topic, 4 + ticks + 1 + 2 + ticks)) if messages.decode(value).position > 4]
+            merge = next(messages.decode(value) for _, value in second if messages.decode(value).kind == "merge_out")
+            absorbed, survivor = merge.body["absorbed"], merge.body["survivor"]
+            [absorbed_partition] = {p for p, value in second if messages.decode(value).kind == "merge_out"}
+            absorbs = apply(processor, second, only={absorbed_partition})
+            assert [key for key, _ in absorbs] == [survivor]
+            asyncio.run(send_absorbs(broker.bootstrap_servers, kafka.topic, absorbs))  # acknowledged, then lost with the broker
+    with kafka_broker(port=port) as broker:  # the same address, empty: a Kafka container recreated without its volume
         with Platform(settings) as platform:
-            append(platform, visits("after", 10))
-            with pytest.raises(CdpError, match=rf"the Kafka broker lost messages it had acknowledged on topic {kafka.topic} .* Stopped"):
-                asyncio.run(relay_batch(platform))
-        assert relay_position(db) == 20  # the position does not move past what was lost
-        # what the relay published on the empty broker before it stopped starts after position 20, which no partition reached
-        after = asyncio.run(published(broker.bootstrap_servers, kafka.topic, 10 + PARTITIONS))
-        batch = {partition: [messages.decode(value) for p, value in after if p == partition] for partition, _ in after}
-        with pytest.raises(CdpError, match=r"partition \d+: the relay's messages after position 10 up to 20 are missing from the topic"):
-            processor.plan(batch)
-        assert partition_positions(db, kafka.topic) == [10] * PARTITIONS
+            append(platform, visits("third", 3))
+            assert asyncio.run(relay_batch(platform)) == 3
+            assert relay_position(db) == 9
+        # batch 3, then batch 2 and the absorb again, then batch 3 again
+        found = asyncio.run(published(broker.bootstrap_servers, kafka.topic, (3 + ticks) + (3 + ticks) + 1 + (3 + ticks)))
+        assert [messages.decode(value).kind for _, value in found].count("absorb") == 1
+        for message in found:  # one at a time, in topic order: a live worker sees batch 3 before the relay republishes
+            assert apply(processor, [message]) == []
+        assert partition_positions(db, kafka.topic) == [9] * PARTITIONS
+        warehouse = Platform(settings).warehouse
+        copies = warehouse.query(f"SELECT position, count() AS copies FROM `{warehouse.database}`.events GROUP BY position ORDER BY position")  # raw rows, no FINAL
+        assert copies == [{"position": p, "copies": 1} for p in range(1, 10)]
+        state = db.execute("SELECT state FROM scaleout_profiles WHERE customer_id = %s", (survivor,)).fetchone()[0]
+        assert orjson.loads(state)["by_event_type"] == {"page_viewed": 3}  # a's event (absorbed), s's, and the merging one
+        assert db.execute("SELECT count(*) FROM scaleout_profiles WHERE customer_id = %s", (absorbed,)).fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM scaleout_absorbs").fetchone()[0] == 0  # the absorb was folded in
+        assert db.execute("SELECT max(until) FROM scaleout_relay_batches").fetchone()[0] == 9  # applied batches forgotten but the last
         db.close()
 
 
