@@ -276,6 +276,17 @@ class PartitionState:
                 for partition, version, customers in writes
             ]
 
+    def record_absorbs(self, sent: Sequence[tuple[str, str, bytes]]) -> None:
+        """Commits ``(absorbed, survivor, message)`` of the absorbs about to be sent to the outbox
+        (on the second connection, so before any survivor can fold one in and delete it), for the
+        relay to send again if the broker loses them (``RelayState.undelivered_absorbs``)."""
+        with self._journal.transaction(), self._journal.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO scaleout_absorbs (topic, absorbed, survivor, message) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (topic, absorbed) DO UPDATE SET survivor = EXCLUDED.survivor, message = EXCLUDED.message",
+                [(self.topic, absorbed, survivor, message) for absorbed, survivor, message in sent],
+            )
+
     def load(self, customer_ids: Iterable[str]) -> Customers:
         ids = sorted(set(customer_ids))
         found = Customers()
@@ -295,21 +306,13 @@ class PartitionState:
         confirmed: list[int],
         quarantined: Sequence[Quarantined] = (),
         delivered: Sequence[str] = (),
-        sent: Sequence[tuple[str, str, bytes]] = (),
     ) -> None:
-        """Stages a partition's state changes, its new position, the events it quarantined and the
-        deletion of the ``confirmed`` unconfirmed-write records in the open transaction; and the
-        absorbs outbox: the absorbs folded in or passed on (by absorbed customer) leave it, those
-        ``sent`` ``(absorbed, survivor, message)`` enter it, so the relay can send them again if
-        the broker loses them (``RelayState.undelivered_absorbs``)."""
+        """Stages a partition's state changes, its new position, the events it quarantined, the
+        deletion of the ``confirmed`` unconfirmed-write records and of the ``delivered`` absorbs
+        (folded in: by absorbed customer) from the outbox, in the open transaction."""
         with self._db.cursor() as cur:
             _quarantine(cur, "worker", quarantined)
             cur.execute("DELETE FROM scaleout_absorbs WHERE topic = %s AND absorbed = ANY(%s)", (self.topic, list(delivered)))
-            cur.executemany(
-                "INSERT INTO scaleout_absorbs (topic, absorbed, survivor, message) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (topic, absorbed) DO UPDATE SET survivor = EXCLUDED.survivor, message = EXCLUDED.message",
-                [(self.topic, absorbed, survivor, message) for absorbed, survivor, message in sent],
-            )
             cur.execute("DELETE FROM scaleout_unconfirmed WHERE id = ANY(%s)", (confirmed,))
             gone = sorted(output.removed)
             cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))

@@ -61,7 +61,7 @@ class Planned:
     confirmed: list[int]  # unconfirmed-write records this batch sets right
     outgoing: list[tuple[str, str, bytes]] = field(default_factory=list)  # (absorbed, survivor: the key, absorb message)
     quarantined: list[Quarantined] = field(default_factory=list)  # events it skips
-    delivered: list[str] = field(default_factory=list)  # the absorbed customers of the absorbs it folds in or passes on
+    delivered: list[str] = field(default_factory=list)  # the absorbed customers of the absorbs it folds in
 
 
 class PartitionProcessor:
@@ -97,11 +97,15 @@ class PartitionProcessor:
             for table, table_rows in rows.items():
                 self._warehouse.insert(table, table_rows)
             for p, record in zip(planned, records, strict=True):
-                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered, p.outgoing)
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered)
         except BaseException:
             self._state.rollback()
             raise
         self._state.commit()
+
+    def hold_absorbs(self, planned: list[Planned]) -> None:
+        """Puts the batch's absorbs in the outbox before they are sent (``PartitionState.record_absorbs``)."""
+        self._state.record_absorbs([absorb for p in planned for absorb in p.outgoing])
 
     def _plan_isolating(self, partition: int, batch: list[Message]) -> Planned | None:
         """``_plan``; if it fails because of an event, that event (the last of the shortest failing
@@ -211,11 +215,11 @@ class PartitionProcessor:
 
     def _absorb(self, body: dict, customers: Customers, touched: set[str], planned: Planned) -> None:
         survivor, gone = body["survivor"], body["absorbed"]
-        planned.delivered.append(gone)
         onward = customers.forwards.get(survivor)
-        if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain
+        if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain (its outbox entry goes with it)
             planned.outgoing.append((gone, onward, messages.absorb(body["position"], onward, gone, body["state"], set(body["absorbed_ids"]))))
             return
+        planned.delivered.append(gone)
         seen = customers.absorbed.setdefault(survivor, set())
         if gone in seen:  # a repeated absorb (redelivery, or re-sent by a worker that died before committing)
             return
@@ -282,6 +286,7 @@ def create_app(settings: Settings) -> faust.App:
                     by_partition[event.message.partition].append(messages.decode(event.message.value))
                 planned = await asyncio.to_thread(processor.plan, by_partition)
                 if planned:
+                    await asyncio.to_thread(processor.hold_absorbs, planned)
                     sent = [await topic.send(key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
                     await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
                     await asyncio.to_thread(processor.commit, planned)

@@ -58,6 +58,7 @@ def apply(processor: PartitionProcessor, found: list[tuple[int, bytes]], only: s
             by_partition.setdefault(partition, []).append(messages.decode(value))
     planned = processor.plan(by_partition)
     if planned:
+        processor.hold_absorbs(planned)  # as the worker's agent does, before sending them
         processor.commit(planned)
     return [(survivor, value) for p in planned for _, survivor, value in p.outgoing]
 
