@@ -12,11 +12,12 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from cdp.config import Settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
-from cdp.scaleout.state import RelayState, connect
+from cdp.scaleout.state import RelayState, connect, quarantined
 from cdp.scaleout.worker import PartitionProcessor, open_processor
 from tests.events import event
 from tests.integration.scaleout_harness import PARTITIONS, Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, wait_until
@@ -47,6 +48,20 @@ def test_a_topic_with_another_partition_count_is_refused(kafka: KafkaBroker, pos
     with pytest.raises(CdpError, match=rf"Kafka topic {topic} has 1 partitions, kafka.partitions is {PARTITIONS}: the count cannot change"):
         asyncio.run(ensure_topic(settings.kafka.model_copy(update={"topic": topic})))
     asyncio.run(ensure_topic(settings.kafka.model_copy(update={"topic": topic, "partitions": 1})))  # the count it has: accepted
+
+
+async def relay_batch(platform: Platform, settings: Settings) -> int:
+    """One relay batch, as ``cdp relay`` runs it."""
+    kafka = settings.kafka
+    await ensure_topic(kafka)
+    client = producer(kafka)
+    await client.start()
+    try:
+        await wait_for_partitions(client, kafka.topic)
+        relay = Relay(platform.events.store, platform.events.sealer, RelayState(connect(settings.event_store.postgres)), platform.warehouse, settings.identity, settings.batch_size, client, kafka.topic)
+        return await relay.run_batch()
+    finally:
+        await client.stop()
 
 
 def apply(processor: PartitionProcessor, found: list[tuple[int, bytes]], only: set[int] | None = None) -> list[tuple[str, bytes]]:
@@ -84,20 +99,9 @@ def test_a_broker_restarted_empty_is_recovered_with_every_event_projected_once(p
         settings = settings_from(env)
         kafka = settings.kafka
 
-        async def relay_batch(platform: Platform) -> int:
-            await ensure_topic(kafka)
-            client = producer(kafka)
-            await client.start()
-            try:
-                await wait_for_partitions(client, kafka.topic)
-                relay = Relay(platform.events.store, platform.events.sealer, RelayState(connect(settings.event_store.postgres)), platform.warehouse, settings.identity, 10, client, kafka.topic)
-                return await relay.run_batch()
-            finally:
-                await client.stop()
-
         with Platform(settings) as platform:
             append(platform, [event("page_viewed", "2026-01-01", email="a@example.com"), event("page_viewed", "2026-01-01", user_id="s"), *visits("first", 2)])
-            assert asyncio.run(relay_batch(platform)) == 4
+            assert asyncio.run(relay_batch(platform, settings)) == 4
             processor = open_processor(settings, kafka.topic)
             first = asyncio.run(published(broker.bootstrap_servers, kafka.topic, 4 + ticks))
             assert apply(processor, first) == []
@@ -105,7 +109,7 @@ def test_a_broker_restarted_empty_is_recovered_with_every_event_projected_once(p
             assert partition_positions(db, kafka.topic) == [4] * PARTITIONS
 
             append(platform, [event("page_viewed", "2026-01-02", email="a@example.com", user_id="s"), *visits("second", 1)])  # merges a into s
-            assert asyncio.run(relay_batch(platform)) == 2
+            assert asyncio.run(relay_batch(platform, settings)) == 2
             second = [(p, value) for p, value in asyncio.run(published(broker.bootstrap_servers, kafka.topic, 4 + ticks + 1 + 2 + ticks)) if messages.decode(value).position > 4]
             merge = next(messages.decode(value) for _, value in second if messages.decode(value).kind == "merge_out")
             absorbed, survivor = merge.body["absorbed"], merge.body["survivor"]
@@ -116,7 +120,7 @@ def test_a_broker_restarted_empty_is_recovered_with_every_event_projected_once(p
     with kafka_broker(port=port) as broker:  # the same address, empty: a Kafka container recreated without its volume
         with Platform(settings) as platform:
             append(platform, visits("third", 3))
-            assert asyncio.run(relay_batch(platform)) == 3
+            assert asyncio.run(relay_batch(platform, settings)) == 3
             assert relay_position(db) == 9
         # batch 3, then batch 2 and the absorb again, then batch 3 again
         found = asyncio.run(published(broker.bootstrap_servers, kafka.topic, (3 + ticks) + (3 + ticks) + 1 + (3 + ticks)))
@@ -152,3 +156,24 @@ def test_an_event_near_the_size_limit_passes_the_relay_and_a_worker(postgres: Po
             db.close()
         rows = warehouse.query(f"SELECT position, length(properties) > 1000000 AS large FROM `{warehouse.database}`.events FINAL ORDER BY position")
         assert rows == [{"position": p, "large": int(p == 4)} for p in (1, 2, 3, 4)]
+
+
+def test_a_stored_event_too_large_for_any_message_is_quarantined_by_the_relay(
+    postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    env = environment(tmp_path / "data", fresh_database(postgres, "huge"), clickhouse, kafka, f"huge_{uuid.uuid4().hex[:12]}", batch_size=100)
+    settings = settings_from(env | {"CDP_KAFKA__TOPIC": f"huge-{uuid.uuid4().hex[:8]}"})  # the module's broker: a topic of its own
+    # validation keeps events under 1 MiB, far below a message's 16 MiB: a lower limit stands for an event stored larger
+    monkeypatch.setattr(messages, "MAX_EVENT_BYTES", 256 * 1024)
+    huge = event("page_viewed", "2026-01-02", email="huge@example.com", properties={"page_text": "x" * (512 * 1024)})
+    with Platform(settings) as platform:
+        append(platform, [*visits("before", 1), huge, *visits("after", 1)])
+        assert asyncio.run(relay_batch(platform, settings)) == 3
+    db = connect(settings.event_store.postgres)
+    try:
+        [kept] = quarantined(db)
+        assert kept.position == 2 and kept.error.startswith("relay: ")  # sealed: its message names the sizes
+    finally:
+        db.close()
+    found = asyncio.run(published(kafka.bootstrap_servers, settings.kafka.topic, 2 + PARTITIONS))
+    assert sorted(messages.decode(value).position for _, value in found if messages.decode(value).kind == "event") == [1, 3]
