@@ -14,6 +14,12 @@ is recorded before its first message is sent (``RelayState.record_unconfirmed``)
 resuming after a crash publishes exactly that batch again, with the same identities and watermark,
 even if events were appended meanwhile (a larger batch could resolve some identities otherwise,
 and the workers have applied the first publication).
+
+A broker that loses what it acknowledged (its data not on a kept volume, a topic deleted) is
+recognised by the ticks' offsets, which only grow along a partition: the relay then publishes
+again every batch it keeps (``RelayState.retained``: until every partition applied it) and every
+absorb the workers sent that no survivor folded in, then the batch (docs/operations.md, "A broker
+that lost its data").
 """
 
 import asyncio

@@ -19,6 +19,11 @@ their history rows the state does not hold (``Pipeline.rewrite``).
 
 An event that cannot be opened or projected is skipped and quarantined (``cdp.quarantine``) with
 its batch.
+
+If the broker loses messages (docs/operations.md, "A broker that lost its data"), relay messages
+whose batch starts after a position the partition never reached wait unapplied until the relay
+publishes the lost batches again; absorbs stay in an outbox (``scaleout_absorbs``) from before
+they are sent until the survivor folds them in, for the relay to send again.
 """
 
 import asyncio
