@@ -48,6 +48,8 @@ def test_the_data_directorys_own_master_key_is_replaced(tmp_path: Path):
     assert new != old and (settings.master_key_path.stat().st_mode & 0o777) == 0o600
     assert_opens_as_before(settings.key_store_path, new, before)
     assert not unwraps(settings.key_store_path, old)
+    audit = cdp("audit", "--json", "--action", "master_key.rotate", data_dir=tmp_path)
+    assert b'"master_key.rotate"' in audit.stdout and b'"data_keys":3' in audit.stdout.replace(b" ", b""), audit.stdout
 
 
 def test_a_configured_master_key_is_rotated_to_the_one_given(tmp_path: Path):

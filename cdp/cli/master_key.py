@@ -8,9 +8,11 @@ import os
 
 import typer
 
+from cdp.audit import cli_actor
 from cdp.cli.options import ConfigFile, DataDir, out
 from cdp.config import load_settings
 from cdp.errors import CdpError
+from cdp.platform import Platform
 from cdp.privacy.keystore import rotate_master_key
 
 master_key_app = typer.Typer(help="The master key that wraps every person's data key (DATA_DIR/keys.sqlite).", no_args_is_help=True)
@@ -31,6 +33,8 @@ def rotate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     if new is not None and len(new) < MIN_LENGTH:
         raise CdpError(f"{NEW_KEY_VARIABLE} must be at least {MIN_LENGTH} characters (e.g. python -c \"import secrets; print(secrets.token_urlsafe(32))\")")
     rewrapped = rotate_master_key(settings, new.encode() if new else None)
+    with Platform(settings) as platform:  # recorded as every key change is (``cdp audit``); no key material in it
+        platform.audit.record(cli_actor(), "master_key.rotate", "keys.sqlite", "done", {"data_keys": rewrapped})
     where = "configure it as privacy.master_key (CDP_PRIVACY__MASTER_KEY) in every process" if settings.privacy.master_key is not None else f"it is in {settings.master_key_path}"
     done = f"{rewrapped:,} data keys wrapped with the new master key" if rewrapped else "an interrupted rotation finished: the key store opens with the new master key"
     out.print(f"{done}; {where}")
