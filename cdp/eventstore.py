@@ -16,11 +16,13 @@ import fcntl
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError, Notification, StoredEvent
 
 from cdp.config import Settings
@@ -155,6 +157,23 @@ class RecorderInsert:
         return found
 
 
+_SCHEMA_LOCK = 0x63647045  # PostgreSQL advisory lock: processes starting together create the tables once
+
+
+@contextmanager
+def _creating_alone(settings: Settings) -> Iterator[None]:
+    """On PostgreSQL, holds an advisory lock while the recorder creates its tables: concurrent
+    ``CREATE TABLE IF NOT EXISTS`` of one table fails in all but one session (the collector and the
+    relay of the compose deployment start together). SQLite serialises them itself."""
+    if settings.event_store.backend != "postgres":
+        yield
+        return
+    pg = settings.event_store.postgres
+    with psycopg.connect(host=pg.host, port=pg.port, dbname=pg.dbname, user=pg.user, password=pg.password.get_secret_value(), autocommit=True) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        yield  # unlocked as the session ends
+
+
 def open_event_store(settings: Settings) -> EventStore:
     """Opens (creating if need be) the event store that the settings select."""
     config = settings.event_store
@@ -172,8 +191,9 @@ def open_event_store(settings: Settings) -> EventStore:
             "POSTGRES_PASSWORD": pg.password.get_secret_value(),
         }
     try:
-        factory = InfrastructureFactory.construct(env=env)
-        recorder = factory.application_recorder()
+        with _creating_alone(settings):
+            factory = InfrastructureFactory.construct(env=env)
+            recorder = factory.application_recorder()
     except Exception as error:  # the driver's own errors differ per backend
         raise StoreUnavailable(f"cannot open the {config.backend} event store: {error}") from None
     if config.backend == "postgres":

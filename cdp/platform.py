@@ -68,7 +68,7 @@ class Platform:
     @cached_property
     def warehouse(self) -> Warehouse:
         warehouse = open_warehouse(self.settings)
-        migrate(warehouse)
+        migrate(warehouse, self.settings.data_dir)
         return warehouse
 
     @cached_property

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cdp import queries
 from cdp.cli.access import audit_app, keys_app
+from cdp.cli.master_key import master_key_app
 from cdp.cli.analytics import analytics_app
 from cdp.cli.backup import backup_app, restore
 from cdp.cli.consent import suppress_app
@@ -367,6 +368,7 @@ app.add_typer(suppress_app, name="suppress")
 app.add_typer(warehouse_app, name="warehouse")
 app.command("forget")(forget_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(master_key_app, name="master-key")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scaleout_app)
 app.add_typer(quarantine_app, name="quarantine")

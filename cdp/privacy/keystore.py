@@ -9,6 +9,9 @@ Tables:
 - ``shredded``: key id → erasure token, for keys deleted by forgetting. Data sealed with such a key
   opens as "erased" under that token; the key id is random, so this reveals nobody.
 - ``erasures``: the receipts of forgetting (no identifiers in them).
+- ``index_secret``: the blind index's secret, wrapped like a data key, once the master key was
+  rotated (``rewrap``): until then it is derived from the master key. Blind indexes cannot be
+  recomputed (the store holds no identifier), so a new master key keeps the first one's secret.
 - ``shred_generation``: one counter, raised by every shredding. Each key store remembers the keys
   of the subjects it served last (most events come from people seen minutes before) and forgets
   them all when the counter moved, so a key shredded by another process (``cdp forget`` beside
@@ -49,10 +52,12 @@ CREATE INDEX IF NOT EXISTS subjects_key ON subjects (key_id);
 CREATE TABLE IF NOT EXISTS shredded (key_id TEXT PRIMARY KEY, token TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS erasures (token TEXT PRIMARY KEY, at TEXT NOT NULL, receipt BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS shred_generation (n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS index_secret (wrapped BLOB NOT NULL);
 INSERT INTO shred_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM shred_generation);
 """
 _REMEMBERED_SUBJECTS = 100_000  # ~250 bytes each in memory
 _NONCE = 12
+_INDEX_SECRET = "index secret"  # the associated data its wrapping is bound to
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,12 @@ class KeyStore:
     def __init__(self, path: Path, master: bytes):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._wrap = AESGCM(_derive(master, b"key wrapping"))
-        self._index_secret = _derive(master, b"blind index")
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
+        stored = self._db.execute("SELECT wrapped FROM index_secret").fetchone()
+        self._index_secret = self._unwrapped_bytes(_INDEX_SECRET, stored[0]) if stored else _derive(master, b"blind index")
         self._lock = threading.Lock()  # the collector's writer and the runner share the connection
         self._remembered: OrderedDict[str, tuple[str, AESGCM]] = OrderedDict()  # subject → key, least recently used first
         self._remembered_generation = -1
@@ -201,6 +207,28 @@ class KeyStore:
             self._db.execute("BEGIN")
             self._db.execute("INSERT INTO erasures (token, at, receipt) VALUES (?, ?, ?)", (token, at, orjson.dumps(receipt)))
 
+    def rewrap(self, new_master: bytes) -> int:
+        """Wraps every data key, and the blind index's secret, with ``new_master`` instead, in one
+        transaction; returns how many data keys. Every other process must be stopped: one still
+        running would wrap new keys with the old master key."""
+        with self._lock:
+            new_wrap = AESGCM(_derive(new_master, b"key wrapping"))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute("SELECT key_id, wrapped FROM data_keys").fetchall()
+                rewrapped = [(_wrapped_with(new_wrap, kid, self._unwrapped_bytes(kid, wrapped)), kid) for kid, wrapped in rows]
+                self._db.executemany("UPDATE data_keys SET wrapped = ? WHERE key_id = ?", rewrapped)
+                self._db.execute("DELETE FROM index_secret")
+                self._db.execute("INSERT INTO index_secret (wrapped) VALUES (?)", (_wrapped_with(new_wrap, _INDEX_SECRET, self._index_secret),))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self._wrap = new_wrap
+            self._remembered.clear()
+        self.checkpoint()  # no page wrapped with the old master key left in the WAL
+        return len(rewrapped)
+
     def checkpoint(self) -> None:
         """Moves the WAL into the database file and empties it, so deleted pages leave no copy there."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -216,12 +244,85 @@ class KeyStore:
         return secrets.token_hex(16), AESGCM.generate_key(bit_length=256)
 
     def _wrapped(self, key_id: str, key: bytes) -> bytes:
-        nonce = os.urandom(_NONCE)
-        return nonce + self._wrap.encrypt(nonce, key, key_id.encode())
+        return _wrapped_with(self._wrap, key_id, key)
 
     def _unwrapped(self, key_id: str, wrapped: bytes) -> AESGCM:
-        try:
-            return AESGCM(self._wrap.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], key_id.encode()))
-        except Exception:  # InvalidTag: never echo key material
-            raise CdpError(f"cannot unwrap data key {key_id}: the master key differs from the one that wrapped it") from None
+        return AESGCM(self._unwrapped_bytes(key_id, wrapped))
 
+    def _unwrapped_bytes(self, key_id: str, wrapped: bytes) -> bytes:
+        return _unwrapped_with(self._wrap, key_id, wrapped)
+
+
+def _wrapped_with(wrap: AESGCM, key_id: str, key: bytes) -> bytes:
+    nonce = os.urandom(_NONCE)
+    return nonce + wrap.encrypt(nonce, key, key_id.encode())
+
+
+def _unwrapped_with(wrap: AESGCM, key_id: str, wrapped: bytes) -> bytes:
+    try:
+        return wrap.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], key_id.encode())
+    except Exception:  # InvalidTag: never echo key material
+        raise CdpError(
+            f"cannot unwrap data key {key_id}: the master key differs from the one that wrapped it (after an interrupted `cdp master-key rotate`, run it again)"
+        ) from None
+
+
+
+def unwraps(path: Path, master: bytes) -> bool:
+    """Whether ``master`` opens the key store at ``path`` (a data key and the stored index secret;
+    true of a store holding neither), without changing it."""
+    wrap = AESGCM(_derive(master, b"key wrapping"))
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(_SCHEMA)
+        samples = db.execute("SELECT key_id, wrapped FROM data_keys LIMIT 1").fetchall()
+        samples += [(_INDEX_SECRET, wrapped) for (wrapped,) in db.execute("SELECT wrapped FROM index_secret")]
+    finally:
+        db.close()
+    try:
+        for key_id, wrapped in samples:
+            _unwrapped_with(wrap, key_id, wrapped)
+    except CdpError:
+        return False
+    return True
+
+
+def rotate_master_key(settings: Settings, new: bytes | None) -> int:
+    """Wraps the key store's keys with a new master key; returns how many data keys (0: an
+    interrupted rotation finished). Every other cdp process must be stopped.
+
+    A configured master key (``privacy.master_key``, from a secret store) needs ``new``: configure it
+    everywhere afterwards. The data directory's own key (``master.key``) is replaced by ``new``, or a
+    generated one: written to ``master.key.new`` first, renamed over ``master.key`` once the store is
+    rewrapped, so running it again after an interruption finishes that rotation."""
+    path = settings.key_store_path
+    old = master_key(settings)
+    if settings.privacy.master_key is not None:
+        if new is None:
+            raise CdpError("the master key is configured (privacy.master_key): give the new one in CDP_NEW_MASTER_KEY, then configure it in its place")
+        if not unwraps(path, old) and unwraps(path, new):
+            return 0  # rewrapped already: only the configuration is left to change
+        return _rewrapped(path, old, new)
+    own, pending = settings.master_key_path, settings.master_key_path.with_name(settings.master_key_path.name + ".new")
+    if pending.exists():
+        if unwraps(path, pending.read_bytes().strip()) and not unwraps(path, old):
+            os.replace(pending, own)
+            return 0
+        pending.unlink()
+    new = new or base64.urlsafe_b64encode(secrets.token_bytes(32))
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(new + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    rewrapped = _rewrapped(path, old, new)
+    os.replace(pending, own)
+    return rewrapped
+
+
+def _rewrapped(path: Path, old: bytes, new: bytes) -> int:
+    store = KeyStore(path, old)
+    try:
+        return store.rewrap(new)
+    finally:
+        store.close()

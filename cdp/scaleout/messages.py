@@ -3,12 +3,15 @@
 From the relay, in log order, each with the log ``position`` it stands for and a ``sub`` ordering
 messages of one position: ``(position, sub)`` increases along every partition, so a worker skips
 what it has applied (redelivery, a relay republishing) by comparing it with its tracked pair.
-- ``event`` {position, sub, watermark, customer, event}: a touchpoint and the customer identity
+Each also carries ``since``, the position the relay's batch starts after (the previous batch's
+tick on every partition): a partition whose next message starts after a position it never reached
+lost messages on the broker, and its worker stops rather than skip them.
+- ``event`` {since, position, sub, watermark, customer, event}: a touchpoint and the customer identity
   resolution assigned it to; keyed by that customer.
-- ``merge_out`` {position, sub, absorbed, survivor}: ``absorbed`` was merged into ``survivor`` by
+- ``merge_out`` {since, position, sub, absorbed, survivor}: ``absorbed`` was merged into ``survivor`` by
   the event at ``position``; keyed by the absorbed customer, so it follows all of that customer's
   events on its partition. Sent just before that event (``sub`` 0, 1, ... per merge).
-- ``tick`` {position, sub, watermark}: the end of a relay batch, sent to every partition, so each
+- ``tick`` {since, position, sub, watermark}: the end of a relay batch, sent to every partition, so each
   partition sees the same watermark (latest event time so far: the "as of" of time-driven
   projections) as the embedded runner.
 From a worker:
@@ -24,6 +27,19 @@ import orjson
 
 
 TICK_SUB = 1 << 30  # after every message of its position
+# The largest message the relay or a worker sends. The broker (message.max.bytes), the topic
+# (max.message.bytes), the producers and the consumers' fetches are all sized for it
+# (infra/docker-compose.yml, tests/test_compose.py): a message the broker refused would be sent
+# again on every restart, and its partition would never move past it. An event is at most 1 MiB as
+# collected (collector.sources' max_event_bytes); sealed, it grows by a third at most.
+MAX_BYTES = 16 << 20
+MAX_REQUEST_BYTES = MAX_BYTES + (1 << 20)  # a produce request's or record batch's framing on top of it
+EVENT_HEAD_BYTES = 1024  # an event message's fields besides the stored event: numbers and a customer id
+MAX_EVENT_BYTES = MAX_BYTES - EVENT_HEAD_BYTES  # a stored event larger than this is quarantined by the relay
+
+
+class MessageTooLarge(ValueError):
+    """A stored event too large for any message on the topic (the relay quarantines it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +54,18 @@ class Message:
         return self.position, self.sub
 
 
-def event(position: int, sub: int, watermark: int, customer: str, envelope_json: bytes) -> bytes:
+def event(since: int, position: int, sub: int, watermark: int, customer: str, envelope_json: bytes) -> bytes:
     """Splices the stored envelope JSON in as it is: no decode and encode per event."""
-    head = orjson.dumps({"kind": "event", "position": position, "sub": sub, "watermark": watermark, "customer": customer})
+    head = orjson.dumps({"kind": "event", "since": since, "position": position, "sub": sub, "watermark": watermark, "customer": customer})
     return head[:-1] + b',"event":' + envelope_json + b"}"
 
 
-def merge_out(position: int, sub: int, absorbed: str, survivor: str) -> bytes:
-    return orjson.dumps({"kind": "merge_out", "position": position, "sub": sub, "absorbed": absorbed, "survivor": survivor})
+def merge_out(since: int, position: int, sub: int, absorbed: str, survivor: str) -> bytes:
+    return orjson.dumps({"kind": "merge_out", "since": since, "position": position, "sub": sub, "absorbed": absorbed, "survivor": survivor})
 
 
-def tick(position: int, watermark: int) -> bytes:
-    return orjson.dumps({"kind": "tick", "position": position, "sub": TICK_SUB, "watermark": watermark})
+def tick(since: int, position: int, watermark: int) -> bytes:
+    return orjson.dumps({"kind": "tick", "since": since, "position": position, "sub": TICK_SUB, "watermark": watermark})
 
 
 def absorb(position: int, survivor: str, absorbed: str, state: dict, absorbed_ids: set[str]) -> bytes:

@@ -14,12 +14,18 @@ is recorded before its first message is sent (``RelayState.record_unconfirmed``)
 resuming after a crash publishes exactly that batch again, with the same identities and watermark,
 even if events were appended meanwhile (a larger batch could resolve some identities otherwise,
 and the workers have applied the first publication).
+
+A broker that loses what it acknowledged (its data not on a kept volume, a topic deleted) is
+recognised by the ticks' offsets, which only grow along a partition: the relay then publishes
+again every batch it keeps (``RelayState.retained``: until every partition applied it) and every
+absorb the workers sent that no survivor folded in, then the batch (docs/operations.md, "A broker
+that lost its data").
 """
 
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 import orjson
@@ -36,7 +42,7 @@ from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages
-from cdp.scaleout.state import INFRASTRUCTURE, RelayState
+from cdp.scaleout.state import INFRASTRUCTURE, Published, RelayState
 from cdp.warehouse import Warehouse
 from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, resolve
 from projections.pipeline import identity_rows
@@ -73,38 +79,93 @@ class Relay:
         if failed:
             unreadable += [sealed_errors.of(self._sealer, n, failed[n.id]) for n in notifications if n.id in failed]
             notifications = [n for n in notifications if n.id not in failed]
-        merges_at: dict[int, list] = {}
-        for merge in resolution.merges:
-            merges_at.setdefault(merge.position, []).append(merge)
+        merges = [(m.position, sub, m.absorbed, m.survivor) for merge_list in _by_position(resolution.merges).values() for sub, m in enumerate(merge_list)]
+        batch = Published(position, last, watermark, {n.id: resolution.assignments[n.id] for n in notifications}, merges)
         self._state.record_unconfirmed(last)
-        send = self._producer.send
-        pending = []
-        for n in notifications:  # in log order: each event's merges, then the event
-            merges = merges_at.get(n.id, ())
-            for sub, m in enumerate(merges):
-                pending.append(await send(self._topic, messages.merge_out(m.position, sub, m.absorbed, m.survivor), key=m.absorbed.encode()))
-            customer = resolution.assignments[n.id]
-            pending.append(await send(self._topic, messages.event(n.id, len(merges), watermark, customer, n.state), key=customer.encode()))
-        tick = messages.tick(last, watermark)
-        for partition in sorted(await self._producer.partitions_for(self._topic)):
-            pending.append(await send(self._topic, tick, partition=partition))
-        await asyncio.gather(*pending)  # every message acknowledged before the position moves on
+        offsets = await self._publish(batch, notifications)
+        if offsets is None:  # the broker lost messages: what the workers may miss goes again, then this batch
+            await self._publish_retained()
+            offsets = await self._publish(batch, notifications)
+            if offsets is None:
+                raise self._still_losing()
         rows: dict[str, list[dict]] = defaultdict(list)
         identity_rows(resolution, rows)
         for table, table_rows in rows.items():
             self._warehouse.insert(table, table_rows)
-        self._state.commit(graph, resolution, last, watermark, unreadable)
+        self._state.commit(graph, resolution, batch, unreadable, self._topic, offsets, len(offsets))
         return len(notifications) + len(unreadable)
+
+    async def _publish(self, batch: Published, notifications: Sequence[Notification]) -> dict[int, int] | None:
+        """Publishes a batch (its events in log order, each after the merges it caused, then a tick to
+        every partition) and waits for every ack; returns the ticks' offsets by partition, or None if
+        the broker lost messages it had acknowledged.
+
+        Offsets only grow along a partition, by at least what is sent to it: a tick acknowledged
+        below the previous batch's tick plus what this batch sent to its partition means the topic
+        restarted (a broker whose data was not on a kept volume, a deleted topic), and the workers
+        will never receive what was lost (docs/operations.md, "A broker that lost its data")."""
+        send = self._producer.send
+        merges_at: dict[int, list[tuple[int, int, str, str]]] = {}
+        for merge in batch.merges:
+            merges_at.setdefault(merge[0], []).append(merge)
+        pending = []
+        for n in notifications:
+            customer = batch.assignments.get(n.id)
+            if customer is None:  # quarantined when first published
+                continue
+            merges = merges_at.get(n.id, ())
+            for position, sub, absorbed, survivor in merges:
+                pending.append(await send(self._topic, messages.merge_out(batch.since, position, sub, absorbed, survivor), key=absorbed.encode()))
+            pending.append(await send(self._topic, messages.event(batch.since, n.id, len(merges), batch.watermark, customer, n.state), key=customer.encode()))
+        tick = messages.tick(batch.since, batch.until, batch.watermark)
+        pending += [await send(self._topic, tick, partition=partition) for partition in sorted(await self._producer.partitions_for(self._topic))]
+        acks = await asyncio.gather(*pending)  # every message acknowledged before the position moves on
+        sent = Counter(meta.partition for meta in acks)
+        offsets = {meta.partition: meta.offset for meta in acks[-len(sent):]}  # the ticks, one per partition, last
+        before = self._state.published_offsets(self._topic)
+        lost = sorted(p for p, offset in offsets.items() if p in before and offset < before[p] + sent[p])
+        if lost:
+            log.error(
+                "relay: the Kafka broker lost messages it had acknowledged on topic %s (partitions %s restarted below the offsets published): publishing again what the workers have not applied",
+                self._topic, ", ".join(map(str, lost)),
+            )
+            return None
+        return offsets
+
+    def _still_losing(self) -> CdpError:
+        return CdpError(f"the Kafka broker keeps losing the messages it acknowledges on topic {self._topic}: stopped (docs/operations.md, \"A broker that lost its data\")")
+
+    async def _publish_retained(self) -> None:
+        """Publishes again, in log order, every batch some partition has not applied (the workers
+        skip what they applied by position) and every absorb no survivor has folded in yet (folding
+        one twice changes nothing), then records where the topic now stands."""
+        retained = self._state.retained(self._topic)
+        self._state.replace_offsets(self._topic, {})  # the lost topic's offsets say nothing of the new one
+        for batch in retained:
+            notifications = self._events.read(batch.since, batch.until - batch.since, until=batch.until)
+            offsets = await self._publish(batch, notifications)
+            if offsets is None:
+                raise self._still_losing()
+            self._state.replace_offsets(self._topic, offsets)
+        absorbs = [await self._producer.send(self._topic, message, key=survivor.encode()) for survivor, message in self._state.undelivered_absorbs(self._topic)]
+        await asyncio.gather(*absorbs)
+        log.warning("relay: published %d batches and %d absorbs again after the broker lost messages", len(retained), len(absorbs))
 
     def _readable(self, notifications: Sequence[Notification]) -> tuple[Sequence[Notification], list[Touchpoint], list[Quarantined]]:
         """The events that open, as touchpoints, and those that do not: the batch is opened at once,
-        and only if that fails, event by event (an event failing alone is quarantined, not published)."""
+        and only if that fails, event by event (an event failing alone is quarantined, not published).
+        An event too large for a message (``messages.MAX_EVENT_BYTES``) is quarantined unopened."""
+        unreadable = [
+            sealed_errors.of(self._sealer, n, messages.MessageTooLarge(f"{len(n.state):,} bytes stored, at most {messages.MAX_EVENT_BYTES:,} fit a message"))
+            for n in notifications if len(n.state) > messages.MAX_EVENT_BYTES
+        ]
+        notifications = [n for n in notifications if len(n.state) <= messages.MAX_EVENT_BYTES]
         try:
-            return notifications, self._touchpoints(notifications), []
+            return notifications, self._touchpoints(notifications), unreadable
         except Exception as error:
             if not poisoned(error, INFRASTRUCTURE):
                 raise
-        readable, touchpoints, unreadable = [], [], []
+        readable, touchpoints = [], []
         for n in notifications:
             try:
                 touchpoints.extend(self._touchpoints([n]))
@@ -161,22 +222,43 @@ class Relay:
         return relayed
 
 
+TOPIC_CONFIGS = {"max.message.bytes": str(messages.MAX_REQUEST_BYTES)}
+
+
 async def ensure_topic(kafka: KafkaSettings) -> None:
-    """Creates the touchpoints topic with the configured partition count unless it exists."""
+    """Creates the touchpoints topic with the configured partition count unless it exists, and
+    refuses a topic with another count: customers are placed by key hash, so the count cannot change
+    once events flowed, and a topic a client or broker created on its own (often 1 partition) would
+    leave all the work to one worker, forever (docs/operations.md, "Topics, keys, partitioning")."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
     await admin.start()
     try:
-        response = await admin.create_topics([NewTopic(kafka.topic, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor)])
+        response = await admin.create_topics([NewTopic(kafka.topic, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor, topic_configs=TOPIC_CONFIGS)])
+        for topic, code, *_ in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise CdpError(f"cannot create Kafka topic {topic}: {errors.for_code(code).__name__}")
+        described = await admin.describe_topics([kafka.topic])
     finally:
         await admin.close()
-    for topic, code, *_ in response.topic_errors:
-        if code not in (0, TopicAlreadyExistsError.errno):
-            raise CdpError(f"cannot create Kafka topic {topic}: {errors.for_code(code).__name__}")
+    found = len(described[0]["partitions"]) if described else 0
+    if found != kafka.partitions:
+        raise CdpError(
+            f"Kafka topic {kafka.topic} has {found} partitions, kafka.partitions is {kafka.partitions}: the count cannot change once events flowed. "
+            "Set kafka.partitions (CDP_KAFKA__PARTITIONS) to the topic's count, or, before any event was relayed, delete the topic and start the relay again"
+        )
+
+
+def _by_position(merges: Sequence) -> dict[int, list]:
+    """Merges by the position of the event that caused them, in resolution order."""
+    found: dict[int, list] = {}
+    for merge in merges:
+        found.setdefault(merge.position, []).append(merge)
+    return found
 
 
 def producer(kafka: KafkaSettings) -> AIOKafkaProducer:
     """acks from all in-sync replicas; order within a partition is kept (one request in flight per partition)."""
-    return AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5, max_batch_size=1 << 20, max_request_size=8 << 20)
+    return AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5, max_batch_size=1 << 20, max_request_size=messages.MAX_REQUEST_BYTES)
 
 
 async def wait_for_partitions(client: AIOKafkaProducer, topic: str, timeout: float = 30) -> None:

@@ -25,6 +25,9 @@ from projections.profile import Profile, erase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scaleout_relay (name TEXT PRIMARY KEY, position BIGINT NOT NULL, watermark BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS scaleout_relay_offsets (topic TEXT NOT NULL, partition INT NOT NULL, "offset" BIGINT NOT NULL, PRIMARY KEY (topic, partition));
+CREATE TABLE IF NOT EXISTS scaleout_relay_batches (topic TEXT NOT NULL, since BIGINT NOT NULL, until BIGINT NOT NULL, watermark BIGINT NOT NULL, assignments BYTEA NOT NULL, merges BYTEA NOT NULL, PRIMARY KEY (topic, since));
+CREATE TABLE IF NOT EXISTS scaleout_absorbs (topic TEXT NOT NULL, absorbed TEXT NOT NULL, survivor TEXT NOT NULL, message BYTEA NOT NULL, PRIMARY KEY (topic, absorbed));
 CREATE TABLE IF NOT EXISTS scaleout_relay_unconfirmed (name TEXT PRIMARY KEY, until BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_identity_index (identifier TEXT PRIMARY KEY, customer_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scaleout_identity_customers (customer_id TEXT PRIMARY KEY, created_at_position BIGINT NOT NULL, keys BYTEA NOT NULL);
@@ -63,6 +66,19 @@ def relay_has_run(settings: PostgresSettings) -> bool:
         if not db.execute("SELECT to_regclass('scaleout_relay') IS NOT NULL").fetchone()[0]:
             return False
         return db.execute("SELECT EXISTS (SELECT 1 FROM scaleout_relay)").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A relay batch as published: after ``since`` up to ``until``, each published event's customer
+    (by position) and the merges it announced, ``(position, sub, absorbed, survivor)``. Kept until
+    every partition applied it, to publish it again if the broker loses it."""
+
+    since: int
+    until: int
+    watermark: int
+    assignments: dict[int, str]
+    merges: list[tuple[int, int, str, str]]
 
 
 class RelayState:
@@ -116,10 +132,48 @@ class RelayState:
         db.commit()
         return IdentityGraph(index, {cid: CustomerIdentity(created, orjson.loads(keys)) for cid, created, keys in rows})
 
-    def commit(self, graph: IdentityGraph, resolution: Resolution, position: int, watermark: int, quarantined: Sequence[Quarantined] = ()) -> None:
-        """Saves one batch's identity changes, the events it quarantined and the position published up to, atomically."""
+    def published_offsets(self, topic: str) -> dict[int, int]:
+        """partition → the offset the broker acknowledged for the last committed batch's tick."""
+        rows = self._db.execute('SELECT partition, "offset" FROM scaleout_relay_offsets WHERE topic = %s', (topic,)).fetchall()
+        self._db.commit()
+        return dict(rows)
+
+    def retained(self, topic: str) -> list[Published]:
+        """The batches published on ``topic`` that some partition has not applied yet, in log order."""
+        rows = self._db.execute("SELECT since, until, watermark, assignments, merges FROM scaleout_relay_batches WHERE topic = %s ORDER BY since", (topic,)).fetchall()
+        self._db.commit()
+        return [Published(since, until, watermark, {int(p): c for p, c in orjson.loads(assignments).items()}, [tuple(m) for m in orjson.loads(merges)]) for since, until, watermark, assignments, merges in rows]
+
+    def undelivered_absorbs(self, topic: str) -> list[tuple[str, bytes]]:
+        """``(survivor, absorb message)`` the workers sent on ``topic`` and no survivor has folded in yet."""
+        rows = self._db.execute("SELECT survivor, message FROM scaleout_absorbs WHERE topic = %s ORDER BY absorbed", (topic,)).fetchall()
+        self._db.commit()
+        return rows
+
+    def replace_offsets(self, topic: str, offsets: dict[int, int]) -> None:
+        """Records these ticks' offsets on ``topic`` as the only ones (after the broker lost the topic)."""
+        with self._db.transaction(), self._db.cursor() as cur:
+            cur.execute("DELETE FROM scaleout_relay_offsets WHERE topic = %s", (topic,))
+            _record_offsets(cur, topic, offsets)
+
+    def commit(
+        self, graph: IdentityGraph, resolution: Resolution, batch: Published, quarantined: Sequence[Quarantined], topic: str, offsets: dict[int, int], partitions: int
+    ) -> None:
+        """Saves one batch's identity changes, the events it quarantined, the position published up
+        to, its ticks' offsets on ``topic`` (by partition) and what it published, atomically; forgets
+        the published batches every one of the ``partitions`` has applied."""
+        position, watermark = batch.until, batch.watermark
         with self._db.transaction(), self._db.cursor() as cur:
             _quarantine(cur, "relay", quarantined)
+            _record_offsets(cur, topic, offsets)
+            cur.execute(
+                "INSERT INTO scaleout_relay_batches (topic, since, until, watermark, assignments, merges) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (topic, since) DO NOTHING",
+                (topic, batch.since, batch.until, batch.watermark, orjson.dumps(batch.assignments, option=orjson.OPT_NON_STR_KEYS), orjson.dumps(batch.merges)),
+            )
+            cur.execute(
+                "DELETE FROM scaleout_relay_batches WHERE topic = %s AND until <= (SELECT CASE WHEN count(*) >= %s THEN min(position) ELSE 0 END FROM scaleout_partitions WHERE topic = %s)",
+                (topic, partitions, topic),
+            )
             cur.executemany(
                 "INSERT INTO scaleout_identity_index (identifier, customer_id) VALUES (%s, %s) ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
                 [(key, customer) for key, (customer, _) in resolution.changed_keys.items()],
@@ -136,6 +190,13 @@ class RelayState:
                 (self.name, position, watermark),
             )
             cur.execute("DELETE FROM scaleout_relay_unconfirmed WHERE name = %s", (self.name,))
+
+
+def _record_offsets(cur: psycopg.Cursor, topic: str, offsets: dict[int, int]) -> None:
+    cur.executemany(
+        'INSERT INTO scaleout_relay_offsets (topic, partition, "offset") VALUES (%s, %s, %s) ON CONFLICT (topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset"',
+        [(topic, partition, offset) for partition, offset in offsets.items()],
+    )
 
 
 def _quarantine(cur: psycopg.Cursor, stage: str, entries: Sequence[Quarantined]) -> None:
@@ -215,6 +276,17 @@ class PartitionState:
                 for partition, version, customers in writes
             ]
 
+    def record_absorbs(self, sent: Sequence[tuple[str, str, bytes]]) -> None:
+        """Commits ``(absorbed, survivor, message)`` of the absorbs about to be sent to the outbox
+        (on the second connection, so before any survivor can fold one in and delete it), for the
+        relay to send again if the broker loses them (``RelayState.undelivered_absorbs``)."""
+        with self._journal.transaction(), self._journal.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO scaleout_absorbs (topic, absorbed, survivor, message) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (topic, absorbed) DO UPDATE SET survivor = EXCLUDED.survivor, message = EXCLUDED.message",
+                [(self.topic, absorbed, survivor, message) for absorbed, survivor, message in sent],
+            )
+
     def load(self, customer_ids: Iterable[str]) -> Customers:
         ids = sorted(set(customer_ids))
         found = Customers()
@@ -225,12 +297,22 @@ class PartitionState:
         return found
 
     def save(
-        self, partition: int, customers: Customers, output: Output, tracked: tuple[int, int], watermark: int, confirmed: list[int], quarantined: Sequence[Quarantined] = ()
+        self,
+        partition: int,
+        customers: Customers,
+        output: Output,
+        tracked: tuple[int, int],
+        watermark: int,
+        confirmed: list[int],
+        quarantined: Sequence[Quarantined] = (),
+        delivered: Sequence[str] = (),
     ) -> None:
-        """Stages a partition's state changes, its new position, the events it quarantined and the
-        deletion of the ``confirmed`` unconfirmed-write records in the open transaction."""
+        """Stages a partition's state changes, its new position, the events it quarantined, the
+        deletion of the ``confirmed`` unconfirmed-write records and of the ``delivered`` absorbs
+        (folded in: by absorbed customer) from the outbox, in the open transaction."""
         with self._db.cursor() as cur:
             _quarantine(cur, "worker", quarantined)
+            cur.execute("DELETE FROM scaleout_absorbs WHERE topic = %s AND absorbed = ANY(%s)", (self.topic, list(delivered)))
             cur.execute("DELETE FROM scaleout_unconfirmed WHERE id = ANY(%s)", (confirmed,))
             gone = sorted(output.removed)
             cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))

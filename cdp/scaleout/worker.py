@@ -19,6 +19,11 @@ their history rows the state does not hold (``Pipeline.rewrite``).
 
 An event that cannot be opened or projected is skipped and quarantined (``cdp.quarantine``) with
 its batch.
+
+If the broker loses messages (docs/operations.md, "A broker that lost its data"), relay messages
+whose batch starts after a position the partition never reached wait unapplied until the relay
+publishes the lost batches again; absorbs stay in an outbox (``scaleout_absorbs``) from before
+they are sent until the survivor folds them in, for the relay to send again.
 """
 
 import asyncio
@@ -59,8 +64,9 @@ class Planned:
     tracked: tuple[int, int]  # (position, sub) of the last relay message applied
     watermark: int
     confirmed: list[int]  # unconfirmed-write records this batch sets right
-    outgoing: list[tuple[str, bytes]] = field(default_factory=list)  # (key, absorb message)
+    outgoing: list[tuple[str, str, bytes]] = field(default_factory=list)  # (absorbed, survivor: the key, absorb message)
     quarantined: list[Quarantined] = field(default_factory=list)  # events it skips
+    delivered: list[str] = field(default_factory=list)  # the absorbed customers of the absorbs it folds in
 
 
 class PartitionProcessor:
@@ -96,11 +102,15 @@ class PartitionProcessor:
             for table, table_rows in rows.items():
                 self._warehouse.insert(table, table_rows)
             for p, record in zip(planned, records, strict=True):
-                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined)
+                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered)
         except BaseException:
             self._state.rollback()
             raise
         self._state.commit()
+
+    def hold_absorbs(self, planned: list[Planned]) -> None:
+        """Puts the batch's absorbs in the outbox before they are sent (``PartitionState.record_absorbs``)."""
+        self._state.record_absorbs([absorb for p in planned for absorb in p.outgoing])
 
     def _plan_isolating(self, partition: int, batch: list[Message]) -> Planned | None:
         """``_plan``; if it fails because of an event, that event (the last of the shortest failing
@@ -141,11 +151,11 @@ class PartitionProcessor:
 
     def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
-        fresh = [m for m in batch if m.kind == "absorb" or m.order > tracked]
+        fresh = _continuing(partition, tracked[0], [m for m in batch if m.kind == "absorb" or m.order > tracked])
         if not fresh:
             return None
-        unreadable = self._open(partition, fresh) | skipped
         relayed = [m for m in fresh if m.kind != "absorb"]
+        unreadable = self._open(partition, fresh) | skipped
         as_of = max([watermark, *(m.body["watermark"] for m in relayed if "watermark" in m.body)])
         due = self._state.due_checks(partition, as_of)
         named = {m.body["customer"] for m in relayed if m.kind == "event"}
@@ -170,7 +180,7 @@ class PartitionProcessor:
             elif m.kind == "tick":
                 version = m.position
             elif m.kind == "absorb":
-                self._absorb(body, customers, touched, planned.outgoing)
+                self._absorb(body, customers, touched, planned)
             else:  # merge_out: the absorbed customer's events so far come first, then it leaves
                 pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
                 touchpoints, touched, version = [], set(), m.position
@@ -179,7 +189,7 @@ class PartitionProcessor:
                 customers.forwards[gone] = survivor
                 absorbed_ids = customers.absorbed.pop(gone, set())
                 if profile is not None:
-                    planned.outgoing.append((survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
+                    planned.outgoing.append((gone, survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
         pipeline.update(state, touchpoints, customer_of, touched, as_of, version, out)
         if unsure:  # version is reach's position: at least that of every leftover's rows
             log.warning("partition %d: writing again the rows of %d customers of a batch written but never committed", partition, len(unsure))
@@ -208,12 +218,13 @@ class PartitionProcessor:
                 log.warning("partition %d: event at position %d quarantined: %s (cdp quarantine list)", partition, m.position, type(error).__name__)
         return unreadable
 
-    def _absorb(self, body: dict, customers: Customers, touched: set[str], outgoing: list[tuple[str, bytes]]) -> None:
+    def _absorb(self, body: dict, customers: Customers, touched: set[str], planned: Planned) -> None:
         survivor, gone = body["survivor"], body["absorbed"]
         onward = customers.forwards.get(survivor)
-        if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain
-            outgoing.append((onward, messages.absorb(body["position"], onward, gone, body["state"], set(body["absorbed_ids"]))))
+        if onward is not None:  # the survivor was itself merged away meanwhile: follow the chain (its outbox entry goes with it)
+            planned.outgoing.append((gone, onward, messages.absorb(body["position"], onward, gone, body["state"], set(body["absorbed_ids"]))))
             return
+        planned.delivered.append(gone)
         seen = customers.absorbed.setdefault(survivor, set())
         if gone in seen:  # a repeated absorb (redelivery, or re-sent by a worker that died before committing)
             return
@@ -222,6 +233,26 @@ class PartitionProcessor:
             customers.profiles[survivor] = empty_profile(survivor)
         absorb(customers.profiles[survivor], transit.open_state(self._sealer, body["state"]))
         touched.add(survivor)
+
+
+def _continuing(partition: int, tracked: int, batch: list[Message]) -> list[Message]:
+    """The batch without the relay messages whose relay batch starts after a position the partition
+    never reached (``since``, ``cdp.scaleout.messages``): the broker lost the messages between. They
+    are left unapplied, the partition's position stays, and the relay, which detects the loss,
+    publishes the lost batches again followed by these (docs/operations.md, "A broker that lost its
+    data"); applying them now would skip the lost ones for good."""
+    reached, kept, waiting = tracked, [], 0
+    for m in batch:
+        if m.kind == "absorb":
+            kept.append(m)
+        elif m.body.get("since", 0) > reached:  # messages published before ``since`` existed carry none
+            waiting += 1
+        else:
+            kept.append(m)
+            reached = max(reached, m.position)
+    if waiting:
+        log.warning("partition %d: %d messages start after position %d, which it never reached (the broker lost messages): waiting for the relay to publish them again", partition, waiting, reached)
+    return kept
 
 
 def _event_id(event: object) -> str:
@@ -243,6 +274,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=kafka.partitions,
         topic_replication_factor=kafka.replication_factor,
         producer_acks=-1,
+        producer_max_request_size=messages.MAX_REQUEST_BYTES,  # absorb messages carry a customer's whole state
+        consumer_max_fetch_size=messages.MAX_REQUEST_BYTES,  # per partition: the largest message fits one fetch
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=kafka.session_timeout_seconds,
     )
@@ -258,7 +291,8 @@ def create_app(settings: Settings) -> faust.App:
                     by_partition[event.message.partition].append(messages.decode(event.message.value))
                 planned = await asyncio.to_thread(processor.plan, by_partition)
                 if planned:
-                    sent = [await topic.send(key=key.encode(), value=value) for p in planned for key, value in p.outgoing]
+                    await asyncio.to_thread(processor.hold_absorbs, planned)
+                    sent = [await topic.send(key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
                     await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
                     await asyncio.to_thread(processor.commit, planned)
         except Exception:
@@ -271,9 +305,15 @@ def create_app(settings: Settings) -> faust.App:
     return app
 
 
+# A worker whose insert meets an overloaded server (too many parts, memory) waits for the merges to
+# catch up (0.2 s doubling: about 3.5 minutes over these retries) instead of exiting after ~1.4 s.
+BUSY_WAREHOUSE_RETRIES = 10
+
+
 def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
-    warehouse = open_warehouse(settings)
-    migrate(warehouse)
+    patient = settings.warehouse.model_copy(update={"retries": max(settings.warehouse.retries, BUSY_WAREHOUSE_RETRIES)})
+    warehouse = open_warehouse(settings.model_copy(update={"warehouse": patient}))
+    migrate(warehouse, settings.data_dir)
     sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
     postgres = settings.event_store.postgres
     return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(settings), sealer)

@@ -4,10 +4,19 @@ Each migration is a number and a list of SQL steps built for a database name. Ap
 recorded in ``schema_migrations``; a migration runs once. Add a migration, never edit one that
 has shipped. Every step is safe to run again (IF NOT EXISTS, idempotent backfills), so a
 migration interrupted part-way simply runs again in full.
+
+Processes sharing a data directory (the embedded default's processes; on the compose deployment
+the collector, the relay and the workers, whose ``/data`` is one volume) migrate one at a time:
+``migrate`` holds an ``flock`` on ``migrations.lock`` there, so two first starts never run a
+rollup's backfill ``INSERT ... SELECT`` together (it would count twice). The kernel releases it
+when a process dies, so it is never left stale. Processes on other hosts do not share it:
+docs/operations.md says to start the relay first there.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 
+from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
 from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events
@@ -50,8 +59,20 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
-def migrate(warehouse: Warehouse) -> list[int]:
-    """Applies pending migrations in order; returns the numbers applied."""
+LOCK_FILE = "migrations.lock"
+
+
+def migrate(warehouse: Warehouse, data_dir: Path | None = None) -> list[int]:
+    """Applies pending migrations in order, holding ``data_dir``'s migrations lock if given (every
+    process of a deployment passes it; a test migrating a database of its own needs none); returns
+    the numbers applied."""
+    if data_dir is None:
+        return _migrate(warehouse)
+    with ProcessLock(data_dir / LOCK_FILE):
+        return _migrate(warehouse)
+
+
+def _migrate(warehouse: Warehouse) -> list[int]:
     db = warehouse.database
     warehouse.execute(
         f"CREATE TABLE IF NOT EXISTS `{db}`.`schema_migrations` (number UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "

@@ -47,7 +47,7 @@ def processor(postgres: PostgresServer, tmp_path) -> PartitionProcessor:
 
 def purchase(position: int, customer: str, amount: float) -> messages.Message:
     envelope = ENVELOPE_ADAPTER.dump_json(validate(order("2025-12-01", amount, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
-    return messages.decode(messages.event(position, 0, WATERMARK, customer, envelope))
+    return messages.decode(messages.event(0, position, 0, WATERMARK, customer, envelope))
 
 
 def new_id() -> str:
@@ -78,19 +78,19 @@ def test_an_absorb_counts_once_and_follows_a_chain(processor: PartitionProcessor
     a, s, t = new_id(), new_id(), new_id()
     run(processor, {0: [purchase(1, a, 10)], 1: [purchase(2, s, 100)], 2: [purchase(3, t, 1000)]})
     # a merged into s: a's partition retires it and sends its state to s
-    [planned] = run(processor, {0: [messages.decode(messages.merge_out(4, 0, a, s))]})
-    [(key, absorb_a)] = planned.outgoing
-    assert key == s and revenue(processor, a) == -1
+    [planned] = run(processor, {0: [messages.decode(messages.merge_out(0, 4, 0, a, s))]})
+    [(gone, key, absorb_a)] = planned.outgoing
+    assert (gone, key) == (a, s) and revenue(processor, a) == -1
     run(processor, {1: [messages.decode(absorb_a)]})
     run(processor, {1: [messages.decode(absorb_a)]})  # redelivered
     assert revenue(processor, s) == 110
     # s merged into t; an old copy of a's absorb reaches s afterwards: forwarded to t, where it is known
-    [planned] = run(processor, {1: [messages.decode(messages.merge_out(5, 0, s, t))]})
-    [(key, absorb_s)] = planned.outgoing
-    assert key == t and orjson.loads(absorb_s)["absorbed_ids"] == [a]
+    [planned] = run(processor, {1: [messages.decode(messages.merge_out(0, 5, 0, s, t))]})
+    [(gone, key, absorb_s)] = planned.outgoing
+    assert (gone, key) == (s, t) and orjson.loads(absorb_s)["absorbed_ids"] == [a]
     [planned] = run(processor, {1: [messages.decode(absorb_a)]})
-    [(key, forwarded)] = planned.outgoing
-    assert key == t and orjson.loads(forwarded)["survivor"] == t
+    [(gone, key, forwarded)] = planned.outgoing
+    assert (gone, key) == (a, t) and orjson.loads(forwarded)["survivor"] == t
     run(processor, {2: [messages.decode(absorb_s)]})
     run(processor, {2: [messages.decode(forwarded)]})
     assert revenue(processor, t) == 1110

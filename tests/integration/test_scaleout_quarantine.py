@@ -86,7 +86,7 @@ def test_a_worker_skips_events_it_cannot_open_or_project_and_processes_the_rest(
         platform.append([good(n) for n in range(2, 8)])
         stored = platform.events.store.read(0, 10)
     watermark = 1767268800000
-    batch = [messages.decode(messages.event(n.id, 0, watermark, f"customer-{n.id}", n.state)) for n in stored] + [messages.decode(messages.tick(8, watermark))]
+    batch = [messages.decode(messages.event(0, n.id, 0, watermark, f"customer-{n.id}", n.state)) for n in stored] + [messages.decode(messages.tick(0, 8, watermark))]
     warehouse = open_warehouse(settings)
     migrate(warehouse)
     postgres_settings = settings.event_store.postgres

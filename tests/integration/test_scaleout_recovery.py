@@ -36,11 +36,11 @@ def ms(day: str) -> int:
 
 def purchase(position: int, customer: str, day: str, watermark: str) -> messages.Message:
     envelope = ENVELOPE_ADAPTER.dump_json(validate(order(day, 40.0, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
-    return messages.decode(messages.event(position, 0, ms(watermark), customer, envelope))
+    return messages.decode(messages.event(0, position, 0, ms(watermark), customer, envelope))
 
 
 def tick(position: int, watermark: str) -> messages.Message:
-    return messages.decode(messages.tick(position, ms(watermark)))
+    return messages.decode(messages.tick(0, position, ms(watermark)))
 
 
 @dataclass

@@ -19,6 +19,7 @@ from tests.integration.scaleout_harness import append, environment, fresh_databa
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
+from tests.waiting import wait_until
 
 
 def test_a_second_relay_is_refused_until_the_first_is_gone(postgres: PostgresServer):
@@ -27,7 +28,11 @@ def test_a_second_relay_is_refused_until_the_first_is_gone(postgres: PostgresSer
     assert RelayState(first).claim()
     second = connect(settings)
     assert not RelayState(second).claim()
+    backend = first.info.backend_pid
     first.close()  # a relay that dies (even SIGKILLed) drops its connection, and the lock with it
+    # the server releases it as the session's backend exits, just after the disconnect
+    wait_until(lambda: second.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s", (backend,)).fetchone()[0] == 0, seconds=30)
+    second.commit()
     assert RelayState(second).claim()
     second.close()
 

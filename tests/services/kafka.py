@@ -35,8 +35,9 @@ def _binary() -> Path:
 
 
 @contextmanager
-def kafka_broker(start_timeout: float = 30) -> Iterator[KafkaBroker]:
-    port = free_port()
+def kafka_broker(start_timeout: float = 30, port: int | None = None) -> Iterator[KafkaBroker]:
+    """A broker on ``port`` (a free one if None): the same port again gives a broker restarted empty."""
+    port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     command = [str(_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
     with tempfile.TemporaryFile() as log:
