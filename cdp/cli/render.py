@@ -22,6 +22,7 @@ SECTIONS = {
     "computed_traits": "computed traits",
     "tags": "tags",
     "value": "value",
+    "predictions": "predicted value",
     "satisfaction": "satisfaction",
     "service": "service",
     "tickets": "tickets",

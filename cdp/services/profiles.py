@@ -30,6 +30,7 @@ from projections.tables import (
     churn_risk,
     consent_changes,
     customer_loyalty,
+    customer_predictions,
     customer_satisfaction,
     customer_service,
     customer_tags,
@@ -115,6 +116,7 @@ class ProfileService:
             "computed_traits": self._one(customer_traits.TABLE, customer),
             "tags": self._tags(customer),
             "value": self._one(customer_value.TABLE, customer),
+            "predictions": self._one(customer_predictions.TABLE, customer),  # after `cdp value fit` (README "Predictions")
             "satisfaction": None if satisfaction is None else {**self._private(satisfaction), "answers": self._answers(group)},
             "service": self._one(customer_service.TABLE, customer),
             "tickets": self._tickets(customer, group),

@@ -13,6 +13,7 @@ from cdp.config import Settings, load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.services import NotFound, operator
+from cdp.services.profiles import ProfileService
 from cdp.services.segments import SegmentService
 from cdp.services.value import ValueService
 from ingestion.jsonl import import_lines
@@ -138,3 +139,13 @@ def test_mbgnbd_lets_a_one_time_buyer_have_left(tmp_path):
         one_off = values.explain("c2@example.com")
         assert one_off["frequency"] == 0 and 0 < one_off["p_alive"] < 1
         assert one_off["model"]["purchase_model"] == "mbgnbd"
+
+
+def test_the_360_profile_shows_the_predictions_with_their_model(platform: Platform):
+    profiles = ProfileService(platform, operator())
+    assert profiles.profile("c0@example.com")["predictions"] is None  # before a fit: nothing guessed
+    model = ValueService(platform, operator()).fit(AS_OF)
+    shown = profiles.profile("c0@example.com")["predictions"]
+    explained = ValueService(platform, operator()).explain("c0@example.com")
+    assert shown["model_version"] == model["model_version"]
+    assert (shown["frequency"], shown["p_alive"], shown["predicted_clv"]) == (explained["frequency"], explained["p_alive"], explained["predicted_clv"])
