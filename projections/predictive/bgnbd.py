@@ -3,6 +3,7 @@ buys as a Poisson process (rate ~ Gamma(r, α)); after each purchase they drop o
 (p ~ Beta(a, b)). Inputs per customer: ``x`` repeat purchases, ``t_x`` time of the last purchase and
 ``T`` age, both measured from the first purchase, in one time unit (the platform uses days)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +33,14 @@ def log_likelihood(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray)
 
 def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     """Maximum-likelihood parameters over the whole customer base."""
+    return fit_by(log_likelihood, x, t_x, T, "BG/NBD")
+
+
+def fit_by(log_likelihood: Callable[[BgNbd, np.ndarray, np.ndarray, np.ndarray], np.ndarray], x: np.ndarray, t_x: np.ndarray, T: np.ndarray, name: str) -> BgNbd:
+    """The four parameters that maximise ``log_likelihood`` (BG/NBD's, or a variant's such as
+    MBG/NBD's) summed over the customer base."""
     if len(x) < 2 or not np.any(x > 0):
-        raise FitError("BG/NBD needs at least two customers and one repeat purchase")
+        raise FitError(f"{name} needs at least two customers and one repeat purchase")
     (ux, ut, uT), weight = compressed(x, t_x, T)
     total = weight.sum()
 

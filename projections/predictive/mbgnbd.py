@@ -5,8 +5,7 @@ inputs and units as ``bgnbd``; compared with it in benchmarks/predictive.py."""
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1
 
-from projections.predictive.bgnbd import BgNbd
-from projections.predictive.optimise import FitError, compressed, fit_positive
+from projections.predictive.bgnbd import BgNbd, fit_by
 
 
 def log_likelihood(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -18,15 +17,7 @@ def log_likelihood(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray)
 
 
 def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
-    if len(x) < 2 or not np.any(x > 0):
-        raise FitError("MBG/NBD needs at least two customers and one repeat purchase")
-    (ux, ut, uT), weight = compressed(x, t_x, T)
-    total = weight.sum()
-
-    def negative(p: np.ndarray) -> float:
-        return -float(np.dot(weight, log_likelihood(BgNbd(*p), ux, ut, uT))) / total
-
-    return BgNbd(*(float(v) for v in fit_positive(negative, np.array([1.0, float(np.mean(T)) or 1.0, 1.0, 1.0]))))
+    return fit_by(log_likelihood, x, t_x, T, "MBG/NBD")
 
 
 def p_alive(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
