@@ -9,7 +9,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-out = Console()
+# soft_wrap: a long line (a file path, a URI, a key) is never cut into lines where a terminal or
+# a script would not expect it; tables still fit the terminal's width
+out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory [env: CDP_DATA_DIR; default: ./.cdp]", show_default=False)]

@@ -54,4 +54,4 @@ def connect(
         raise CdpError(f"unknown tool {tool!r}: one of all, {', '.join(details.instructions())}")
     for name, text in chosen.items():
         out.print(name, style="bold", markup=False, highlight=False)
-        out.print(f"{text}\n", markup=False, highlight=False, soft_wrap=True)  # unwrapped: a URI must paste whole
+        out.print(f"{text}\n", markup=False, highlight=False)
