@@ -82,14 +82,12 @@ def load(root: Path, batches: list[list[dict]]) -> None:
         warehouse = open_warehouse(settings)
         if migrated:
             migrate(warehouse)
+            print(f"server RSS idle: {rss_mib(server.pid):,.0f} MiB")
         else:
             warehouse.execute(events_table.TABLE.create_sql(warehouse.database))
-        if migrated:
-            print(f"server RSS idle: {rss_mib(server.pid):,.0f} MiB")
         seconds = sum(timed(lambda b=b: warehouse.insert(events_table.TABLE.name, b)) for b in batches)
         print(f"load through the managed server (native, columnar), {name}: {total / seconds:,.0f} rows/s ({total:,} rows)")
-        if migrated:
-            print(f"server RSS after the load: {rss_mib(server.pid):,.0f} MiB")
+        print(f"server RSS after the load: {rss_mib(server.pid):,.0f} MiB")
         warehouse.close()
         server.stop()
 

@@ -202,10 +202,10 @@ def serve(
     from cdp.api.server import serve as run_server
 
     settings = _settings(data_dir, config)
-    host, port = host or settings.collector.host, settings.collector.port if port is None else port
+    host, port = _listen_address(settings, host, port)
     with Platform(settings) as platform:
         _print_endpoints(platform, host, port)
-        run_server(platform, host, port, follow, on_error=lambda message: err.print(f"error: {message}", markup=False, highlight=False))
+        run_server(platform, host, port, follow, on_error=_print_error)
 
 
 @app.command()
@@ -221,7 +221,7 @@ def start(
     from cdp.api.server import serve as run_server
 
     settings = _settings(data_dir, config)
-    host, port = host or settings.collector.host, settings.collector.port if port is None else port
+    host, port = _listen_address(settings, host, port)
     with Platform(settings) as platform:
         loaded = frontdoor.load_demo_data(platform, customers, seed=7)
         if loaded is not None:
@@ -232,7 +232,16 @@ def start(
             raise CdpError(str(error)) from None
         sys.stdout.write(frontdoor.instructions(f"http://{host}:{port}", key))  # unwrapped, so it copies and pastes
         sys.stdout.flush()
-        run_server(platform, host, port, follow=True, on_error=lambda message: err.print(f"error: {message}", markup=False, highlight=False))
+        run_server(platform, host, port, follow=True, on_error=_print_error)
+
+
+def _listen_address(settings: Settings, host: str | None, port: int | None) -> tuple[str, int]:
+    """The collector's address: the options, else the configured ones."""
+    return host or settings.collector.host, settings.collector.port if port is None else port
+
+
+def _print_error(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False)
 
 
 @app.command("import")

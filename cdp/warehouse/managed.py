@@ -179,8 +179,7 @@ class ManagedServer:
     def _kill_unanswering(self) -> None:
         pid = self.pid
         if pid is not None and _alive(pid) and _is_server(pid):
-            with (self.root / "server.log").open("ab") as log:
-                log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} server {pid} does not answer: killed (process {os.getpid()})\n".encode())
+            self._log(f"server {pid} does not answer: killed")
             _kill(pid)
         (self.root / "pid").unlink(missing_ok=True)
 
@@ -196,9 +195,8 @@ class ManagedServer:
         log_path = self.root / "server.log"
         if log_path.exists() and log_path.stat().st_size > MAX_LOG_BYTES:
             log_path.replace(log_path.with_suffix(".log.1"))
+        self._log(f"starting for {self._data_path}")
         with log_path.open("ab") as log:
-            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting for {self._data_path} (process {os.getpid()})\n".encode())
-            log.flush()
             process = subprocess.Popen(
                 [sys.executable, "-m", "cdp.warehouse.server_process", str(self.root), str(self._data_path), str(self._embedded.idle_stop_seconds),
                  "unconfined" if self._embedded.allow_unconfined else "confined"],
@@ -218,6 +216,11 @@ class ManagedServer:
             _kill(process.pid)
         log_tail = (self.root / "server.log").read_text(errors="replace")[-1500:].strip()
         raise WarehouseUnavailable(f"the warehouse server for {self._data_path} did not start (its log, {self.root / 'server.log'}: {log_tail or 'empty'})")
+
+    def _log(self, event: str) -> None:
+        """A line in ``server.log`` saying what this process did to the server, and when."""
+        with (self.root / "server.log").open("ab") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {event} (process {os.getpid()})\n".encode())
 
     def _credentials(self) -> dict:
         """The generated passwords and the ports, made on first use; ports set in the configuration win."""
