@@ -118,7 +118,8 @@ class ValueService:
             "toUInt32(dateDiff('day', min(day), toDate({as_of:DateTime64(3, 'UTC')}))) AS T, "
             "round(if(count() > 1, (sum(spent) - argMin(spent, day)) / (count() - 1), 0), 6) AS m "
             f"FROM (SELECT customer_id, toDate(occurred_at) AS day, sum(amount) AS spent FROM {source} GROUP BY customer_id, day) "
-            "GROUP BY customer_id ORDER BY customer_id", {"as_of": as_of})
+            "GROUP BY customer_id ORDER BY customer_id",
+            {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]})  # with its milliseconds: a datetime parameter loses them, and the latest purchase with them
         facts = Facts(*(np.array([r[c] for r in rows], dtype=float) for c in ("x", "t_x", "T", "m")))
         return [r["customer_id"] for r in rows], facts
 

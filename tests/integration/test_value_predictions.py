@@ -149,3 +149,14 @@ def test_the_360_profile_shows_the_predictions_with_their_model(platform: Platfo
     explained = ValueService(platform, operator()).explain("c0@example.com")
     assert shown["model_version"] == model["model_version"]
     assert (shown["frequency"], shown["p_alive"], shown["predicted_clv"]) == (explained["frequency"], explained["p_alive"], explained["predicted_clv"])
+
+
+def test_the_default_fit_counts_the_latest_purchase_to_the_millisecond(settings: Settings):
+    """The default as-of time is the latest event's, milliseconds included: its purchase is an input."""
+    with Platform(settings) as p:
+        latest = order("2025-08-01T10:00:00.750Z", 80.0, "latest", email="late@example.com")
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, [*history(), latest]))), p, "orders", settings.batch_size)
+        p.runner.run()
+        values = ValueService(p, operator())
+        values.fit()
+        assert values.explain("late@example.com")["frequency"] == 0
