@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from projections.predictive import alive
 
 Stage = Literal["prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back"]
 STAGES: tuple[Stage, ...] = ("prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back")
@@ -28,6 +30,53 @@ PROSPECT_CAUSE = "known, no purchase yet"
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+
+
+class PAliveStages(BaseModel):
+    """Optional stages from predicted value (README "Predictions"): a customer is also ``at_risk``, or
+    ``churned``, once the pinned model's P(alive) falls below a threshold. The model's parameters
+    are pinned here, copied from ``cdp value fit``, so the stages depend only on the events and this
+    configuration: a refit changes nothing until its parameters are pinned (then rebuild)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_version: str = Field(min_length=1, max_length=64, description="The fit's model_version (shown in each stage's cause).")
+    purchase_model: Literal["bgnbd", "mbgnbd"] = Field(description="The fit's purchase_model.")
+    r: float = Field(gt=0, description="The fit's r.")
+    alpha: float = Field(gt=0, description="The fit's alpha.")
+    a: float = Field(gt=0, description="The fit's a.")
+    b: float = Field(gt=0, description="The fit's b.")
+    at_risk_below: float = Field(0.5, gt=0, lt=1, description="At risk while P(alive) is below this.")
+    churned_below: float = Field(0.2, gt=0, lt=1, description="Churned while P(alive) is below this.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PAliveStages":
+        if self.churned_below > self.at_risk_below:
+            raise ValueError(f"churned_below ({self.churned_below}) must not exceed at_risk_below ({self.at_risk_below})")
+        return self
+
+    def p_alive(self, purchase_days: list[int], today: int) -> float:
+        """P(alive) on day ``today`` of a customer who bought on ``purchase_days`` (sorted, distinct,
+        days since the epoch, UTC), counted as the value service counts them for a fit."""
+        x, t_x, age = len(purchase_days) - 1, purchase_days[-1] - purchase_days[0], today - purchase_days[0]
+        try:
+            return alive.BY_MODEL[self.purchase_model](self.r, self.alpha, self.a, self.b, x, t_x, age)
+        except OverflowError:  # the odds of having dropped out outgrow a float: as good as gone
+            return 0.0
+
+    def day_below(self, threshold: float, purchase_days: list[int], after: int) -> int | None:
+        """The first day after ``after`` on which P(alive) is below ``threshold``, within a century;
+        P(alive) only falls as days pass without a purchase, so a binary search finds it."""
+        low, high = after + 1, after + 36_500
+        if self.p_alive(purchase_days, high) >= threshold:
+            return None
+        while low < high:
+            middle = (low + high) // 2
+            if self.p_alive(purchase_days, middle) < threshold:
+                high = middle
+            else:
+                low = middle + 1
+        return low
 
 
 class LifecycleRules(BaseModel):
@@ -43,6 +92,7 @@ class LifecycleRules(BaseModel):
     at_risk_default_days: int = Field(90, gt=0, description="At risk after this many days without a purchase when no usual interval is known (one purchase).")
     complaint_sla_hours: int = Field(24, gt=0, description="A complaint still unresolved this long after it opened puts its customer at risk.")
     churn_inactive_days: int = Field(180, gt=0, description="Churned after this many days with no meaningful interaction.")
+    p_alive: PAliveStages | None = Field(None, description="Off by default: stages stay rule-based. When set, P(alive) thresholds of a pinned model also make a customer at risk or churned.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +169,8 @@ class _Replay:
             return "prospect", PROSPECT_CAUSE + (f" (first event: {', '.join(self.first_event)})" if self.first_event else "")
         if self.last_activity is not None and now - self.last_activity >= rules.churn_inactive_days * DAY_MS:
             return "churned", f"no interaction for {rules.churn_inactive_days} days"
+        if rules.p_alive is not None and (below := self.alive_below(rules.p_alive.churned_below, now)):
+            return "churned", below
         risk = self.risk(now)
         if risk:
             return "at_risk", risk
@@ -138,6 +190,8 @@ class _Replay:
         gap = self.purchase_gap_limit()
         if now - self.purchases[-1] >= gap:
             return f"no purchase for {gap // DAY_MS} days"
+        if rules.p_alive is not None and (below := self.alive_below(rules.p_alive.at_risk_below, now)):
+            return below
         if self.last_nps is not None and self.last_nps <= rules.detractor_max_score:
             return f"detractor (NPS {self.last_nps})"
         sla = rules.complaint_sla_hours * HOUR_MS
@@ -145,6 +199,15 @@ class _Replay:
         if late:
             return f"complaint {late[0]} unresolved past {rules.complaint_sla_hours}h SLA"
         return ""
+
+    def alive_below(self, threshold: float, now: int) -> str:
+        """The cause when P(alive) is below ``threshold`` at ``now``, else ""."""
+        pinned = self.rules.p_alive
+        probability = pinned.p_alive(self.purchase_days(), now // DAY_MS)
+        return f"P(alive) {probability:.3f} below {threshold} (model {pinned.model_version})" if probability < threshold else ""
+
+    def purchase_days(self) -> list[int]:
+        return sorted({ms // DAY_MS for ms in self.purchases})
 
     def purchases_in_window(self, now: int) -> int:
         start = now - self.rules.loyal_window_days * DAY_MS
@@ -162,6 +225,12 @@ class _Replay:
         moments.extend(opened + sla for opened in self.open_complaints.values())
         window = rules.loyal_window_days * DAY_MS
         moments.extend(p + window for p in self.purchases if p + window > now)
+        if rules.p_alive is not None:
+            days = self.purchase_days()
+            for threshold in (rules.p_alive.at_risk_below, rules.p_alive.churned_below):
+                day = rules.p_alive.day_below(threshold, days, now // DAY_MS)
+                if day is not None:
+                    moments.append(day * DAY_MS)
         return [m for m in moments if m > now]
 
 

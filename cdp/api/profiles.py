@@ -27,6 +27,13 @@ def profiles_router(platform: Callable[[], Platform], access: ReadAccess) -> API
         with answered():
             return ProfileService(platform(), request_caller(request)).profile(identifier)
 
+    @router.get("/profiles/{identifier}/prediction", openapi_extra={"x-scope": SCOPE}, summary="A customer's predicted value with its inputs and model (`cdp value explain`)")
+    def prediction(identifier: str, request: Request) -> dict[str, Any]:
+        from cdp.services.value import ValueService  # scipy: imported by the first prediction asked, not by every server start
+
+        with answered():
+            return ValueService(platform(), request_caller(request)).explain(identifier)
+
     @router.get("/profiles/{identifier}/timeline", openapi_extra={"x-scope": SCOPE}, summary="A customer's events, newest first (personal data needs pii:read)")
     def timeline(
         identifier: str,

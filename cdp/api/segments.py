@@ -31,6 +31,7 @@ _BODY = {"requestBody": {"required": True, "content": {"application/json": {"sch
 
 Purpose = Query(None, max_length=100, description="Only customers with consent to this purpose in force and not suppressed for it (email_marketing, ...); "
                 "required to list or export contact data with pii:read; none = internal analysis, no consent filter.")  # fmt: skip
+HorizonDays = Query(90, description="Days ahead of the value model's as-of time (1 to 3650; the service checks).")
 Columns = Query(None, max_length=2000, description="Comma-separated profile columns (default: customer_id, emails, phones, lifecycle_stage, orders, revenue, last_seen).")
 
 
@@ -70,6 +71,20 @@ def segment_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
     def count_definition(request: Request, definition: dict[str, Any] = Depends(_definition), purpose: str | None = Purpose) -> dict[str, Any]:
         with answered():
             return service(request).count(definition, purpose)
+
+    @route("POST", "/forecast", READ, body=True, summary="Expected purchases, revenue and active customers of a definition's members over the next N days (latest value model)")
+    def forecast_definition(request: Request, definition: dict[str, Any] = Depends(_definition), horizon_days: int = HorizonDays) -> dict[str, Any]:
+        from cdp.services.value import ValueService  # scipy: imported by the first prediction asked, not by every server start
+
+        with answered():
+            return ValueService(platform(), request_caller(request)).forecast(definition, horizon_days)
+
+    @route("GET", "/{name}/forecast", READ, summary="Expected purchases, revenue and active customers of a saved segment's members over the next N days (latest value model)")
+    def forecast(name: str, request: Request, horizon_days: int = HorizonDays) -> dict[str, Any]:
+        from cdp.services.value import ValueService  # scipy: imported by the first prediction asked, not by every server start
+
+        with answered():
+            return ValueService(platform(), request_caller(request)).forecast(name, horizon_days)
 
     @route("GET", "/{name}", READ, summary="A saved segment: its definition now and every saved version")
     def read(name: str, request: Request) -> dict[str, Any]:

@@ -85,14 +85,14 @@ class SegmentService:
     def count(self, subject: Subject, purpose: str | None = None) -> dict[str, Any]:
         """How many customers are in it now; with ``purpose``, how many may be contacted for it."""
         with self._audited(READ, "segment.count", _name_of(subject), {"purpose": purpose}) as detail:
-            segment = self._segment(subject, detail)
+            segment = self.resolve(subject, detail)
             return {"segment": segment.name, "customers": self._count(segment, purpose)}
 
     def preview(self, definition: Definition, purpose: str | None = None, sample: int = 10, columns: list[str] | None = None) -> dict[str, Any]:
         """A definition's size and its first ``sample`` members (by customer id), without saving it."""
         with self._audited(READ, "segment.preview", _name_of(definition), {"purpose": purpose, "sample": sample}) as detail:
             _within("sample", sample, 0, MAX_SAMPLE)
-            segment = self._segment(definition, detail)
+            segment = self.resolve(definition, detail)
             chosen, scope = self._scope(purpose, columns, detail)
             rows = evaluate.members(self.platform.warehouse, segment, sample, 0, chosen, consent=scope) if sample else []
             return {"segment": segment.name, "customers": evaluate.count(self.platform.warehouse, segment, consent=scope), "sample": self._shown(rows)}
@@ -102,7 +102,7 @@ class SegmentService:
         with self._audited(READ, "segment.members", _name_of(subject), {"limit": limit, "offset": offset, "purpose": purpose}) as detail:
             _within("limit", limit, 1, MAX_PAGE)
             _within("offset", offset, 0, 2**63 - 1)
-            segment = self._segment(subject, detail)
+            segment = self.resolve(subject, detail)
             chosen, scope = self._scope(purpose, columns, detail)
             rows = evaluate.members(self.platform.warehouse, segment, limit, offset, chosen, consent=scope)
             detail["returned"] = len(rows)
@@ -112,7 +112,7 @@ class SegmentService:
         """Writes every member to ``target`` as ``csv`` or ``parquet``; returns how many. A path is created
         only once the request is found valid."""
         with self._audited(READ, "segment.export", _name_of(subject), {"format": fmt, "purpose": purpose}) as detail:
-            segment = self._segment(subject, detail)
+            segment = self.resolve(subject, detail)
             chosen, scope = self._scope(purpose, columns, detail)
             if isinstance(target, Path):
                 detail["file"] = target.name
@@ -134,8 +134,9 @@ class SegmentService:
             self.caller.require(scope)
             yield found
 
-    def _segment(self, subject: Subject, detail: dict[str, Any]) -> Segment:
-        """The saved segment or the definition, checked; the audit record names it and says which it was."""
+    def resolve(self, subject: Subject, detail: dict[str, Any]) -> Segment:
+        """The saved segment or the definition, checked; ``detail`` (the caller's audit record) names
+        it and says which it was. For services that work on a segment's members (value forecasts)."""
         detail["saved"] = isinstance(subject, str)
         segment = _stored(lambda: self.platform.segments.get(subject)) if isinstance(subject, str) else subject
         segment = self._checked(segment)

@@ -83,7 +83,7 @@ class ValueService:
             self.caller.require("segments:read")
             if not 1 <= horizon_days <= MAX_HORIZON_DAYS:
                 raise CdpError(f"horizon_days: expected 1 to {MAX_HORIZON_DAYS}, got {horizon_days}")
-            segment = SegmentService(self.platform, self.caller)._segment(subject, detail)
+            segment = SegmentService(self.platform, self.caller).resolve(subject, detail)
             members = compiled(self.warehouse, segment)
             rows = self.warehouse.query(
                 f"SELECT model_version, frequency, recency_days, age_days, average_order FROM `{self.db}`.`{customer_predictions.TABLE.name}` FINAL "

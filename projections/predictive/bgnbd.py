@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1
 
+from projections.predictive import alive
 from projections.predictive.optimise import FitError, compressed, fit_positive
 
 
@@ -53,11 +54,7 @@ def fit_by(log_likelihood: Callable[[BgNbd, np.ndarray, np.ndarray, np.ndarray],
 
 def p_alive(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Probability the customer has not dropped out by ``T`` (1 for customers with no repeat purchase)."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    odds = np.zeros_like(np.asarray(T, dtype=float))
-    repeat = x > 0
-    odds[repeat] = a / (b + x[repeat] - 1) * ((alpha + T[repeat]) / (alpha + t_x[repeat])) ** (r + x[repeat])
-    return 1.0 / (1.0 + odds)
+    return alive.bgnbd(params.r, params.alpha, params.a, params.b, x, t_x, T)
 
 
 def expected_purchases(params: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

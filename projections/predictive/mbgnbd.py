@@ -5,6 +5,7 @@ inputs and units as ``bgnbd``; compared with it in benchmarks/predictive.py."""
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1
 
+from projections.predictive import alive
 from projections.predictive.bgnbd import BgNbd, fit_by
 
 
@@ -21,8 +22,7 @@ def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
 
 
 def p_alive(params: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    return 1.0 / (1.0 + a / (b + x) * ((alpha + T) / (alpha + t_x)) ** (r + x))
+    return alive.mbgnbd(params.r, params.alpha, params.a, params.b, x, t_x, T)
 
 
 def expected_purchases(params: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

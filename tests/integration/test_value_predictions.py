@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import orjson
 import pytest
 
@@ -19,6 +20,7 @@ from cdp.services.value import ValueService
 from ingestion.jsonl import import_lines
 from projections.tables import customer_predictions
 from tests.cli import cdp
+from tests.collector_server import running_collector
 from tests.events import order
 
 AS_OF = datetime(2025, 6, 30, 23, 59, 59, 999_000, tzinfo=UTC)
@@ -160,3 +162,39 @@ def test_the_default_fit_counts_the_latest_purchase_to_the_millisecond(settings:
         values = ValueService(p, operator())
         values.fit()
         assert values.explain("late@example.com")["frequency"] == 0
+
+
+def test_http_prediction_and_forecast_answer_as_the_service(platform: Platform):
+    model = ValueService(platform, operator()).fit(AS_OF)
+    everyone = {"name": "everyone", "where": {"field": "orders", "op": ">=", "value": 1}}
+    SegmentService(platform, operator()).create(everyone)
+    with running_collector(platform) as running:
+        key = platform.read_keys.create("reader", ["profiles:read", "segments:read"])[1]
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
+            shown = http.get("/v1/profiles/c0@example.com/prediction").json()
+            assert (shown["model_version"], shown["frequency"]) == (model["model_version"], 16)
+            saved = http.get("/v1/segments/everyone/forecast", params={"horizon_days": 30}).json()
+            posted = http.post("/v1/segments/forecast", params={"horizon_days": 30}, content=orjson.dumps(everyone)).json()
+            direct = ValueService(platform, operator()).forecast("everyone", 30)
+            assert saved == posted == {**direct, "as_of": direct["as_of"].isoformat().replace("+00:00", "Z")}
+            bad = http.get("/v1/segments/everyone/forecast", params={"horizon_days": 0})
+            assert bad.status_code == 422 and bad.json()["message"] == "horizon_days: expected 1 to 3650, got 0"
+            assert http.get("/v1/profiles/nobody@example.com/prediction").status_code == 404
+
+
+def test_lifecycle_stages_may_use_a_pinned_models_p_alive(tmp_path):
+    """Pinned (``lifecycle.p_alive``), the model's P(alive) makes the regular who stopped buying at risk
+    or churned with the model named in the cause; the rule-based stages are the same otherwise."""
+    base = {"value": {"predictions": {"min_customers": 20}}}
+    with Platform(load_settings(data_dir=tmp_path / "rules", **base)) as p:
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, history()))), p, "orders", 500)
+        p.runner.run()
+        model = ValueService(p, operator()).fit(AS_OF)
+    pinned = {k: model[k] for k in ("model_version", "purchase_model", "r", "alpha", "a", "b")}
+    lifecycle = {"p_alive": {**pinned, "at_risk_below": 0.9, "churned_below": 0.5}, "at_risk_interval_multiplier": 50, "churn_inactive_days": 3650}
+    with Platform(load_settings(data_dir=tmp_path / "alive", lifecycle=lifecycle, **base)) as p:
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, history()))), p, "orders", 500)
+        p.runner.run()
+        history_of_c3 = ProfileService(p, operator()).profile("c3@example.com")["lifecycle_history"]
+    by_model = [t for t in history_of_c3 if t["cause"].endswith(f"(model {model['model_version']})")]
+    assert by_model and by_model[0]["to_stage"] == "at_risk" and by_model[0]["cause"].startswith("P(alive) 0."), history_of_c3

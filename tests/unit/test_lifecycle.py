@@ -2,7 +2,10 @@
 
 from datetime import UTC, datetime
 
-from projections.lifecycle import DAY_MS, Facts, LifecycleRules, lifecycle
+import pytest
+from pydantic import ValidationError
+
+from projections.lifecycle import DAY_MS, Facts, LifecycleRules, PAliveStages, lifecycle
 
 RULES = LifecycleRules()
 
@@ -102,3 +105,30 @@ def test_thresholds_come_from_configuration():
     rules = LifecycleRules(at_risk_default_days=30, churn_inactive_days=60)
     result = lifecycle(facts(purchases=["2025-01-01"]), ms("2025-03-15"), rules)
     assert result.stage == "churned" and result.cause == "no interaction for 60 days"
+
+
+def test_p_alive_thresholds_make_at_risk_then_churned_on_the_day_they_are_crossed():
+    # The BG/NBD CDNOW parameters (r, alpha, a, b); purchases on days 0, 10 and 20: x = 2, t_x = 20.
+    # odds(T) = a / (b + 1) * ((alpha + T) / (alpha + 20)) ** (r + 2) = 0.23146 * ((4.414 + T) / 24.414) ** 2.243;
+    # P(alive) < 0.5 once odds > 1: T > 42.46, day 43 (2025-02-13); < 0.2 once odds > 4: T > 82.56, day 83 (2025-03-25).
+    pinned = PAliveStages(model_version="m1", purchase_model="bgnbd", r=0.243, alpha=4.414, a=0.793, b=2.426, at_risk_below=0.5, churned_below=0.2)
+    rules = LifecycleRules(at_risk_interval_multiplier=100, churn_inactive_days=1000, p_alive=pinned)  # only P(alive) can act
+    bought = facts(purchases=["2025-01-01", "2025-01-11", "2025-01-21", "2025-04-01"])
+    result = lifecycle(bought, ms("2025-04-02"), rules)
+    days = [(datetime.fromtimestamp(t.at / 1000, UTC).date().isoformat(), t.to_stage) for t in result.transitions]
+    assert days == [("2025-01-01", "new"), ("2025-01-11", "repeat"), ("2025-02-13", "at_risk"), ("2025-03-25", "churned"), ("2025-04-01", "won_back")]
+    causes = {t.to_stage: t.cause for t in result.transitions}
+    assert causes["at_risk"].startswith("P(alive) 0.49") and causes["at_risk"].endswith("below 0.5 (model m1)")
+    assert causes["churned"].startswith("P(alive) 0.19") and causes["churned"].endswith("below 0.2 (model m1)")
+
+
+def test_p_alive_stages_are_off_by_default_and_a_bgnbd_one_time_buyer_stays_alive():
+    assert RULES.p_alive is None
+    pinned = PAliveStages(model_version="m1", purchase_model="bgnbd", r=0.243, alpha=4.414, a=0.793, b=2.426)
+    result = lifecycle(facts(purchases=["2025-01-01"]), ms("2025-03-01"), LifecycleRules(at_risk_default_days=1000, churn_inactive_days=1000, p_alive=pinned))
+    assert result.stage == "new"
+
+
+def test_p_alive_thresholds_are_checked():
+    with pytest.raises(ValidationError, match="churned_below"):
+        PAliveStages(model_version="m1", purchase_model="bgnbd", r=1, alpha=1, a=1, b=1, at_risk_below=0.2, churned_below=0.5)
