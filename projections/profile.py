@@ -15,6 +15,7 @@ from projections import consent
 from projections.lifecycle import Facts
 from projections.sentiment import SentimentRules, sentiment
 from projections.touchpoint import Touchpoint, to_ms
+from projections.trait_values import TraitNormalisation, default_trait_values
 from schemas import ID_TYPES, SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
@@ -49,6 +50,10 @@ class ProfileRules(BaseModel):
         description="Traits named with this prefix are consent flags per purpose or channel (consent_email = true); the latest by event time counts.",
     )
     sentiment: SentimentRules = SentimentRules()
+    trait_values: TraitNormalisation = Field(
+        default_factory=default_trait_values,
+        description="Trait name → its canonical values (synonyms, shipped place tables, case folding); see projections.trait_values.",
+    )
 
 
 def empty_profile(customer_id: str) -> Profile:
@@ -90,7 +95,8 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     if event["event_type"] == CustomerErased.event_type:  # the customer was forgotten: a mark, not an interaction
         _set_trait(profile["traits"], "erased", [True, ms, tp.position])
         return
-    for name, value in event["traits"].items():
+    for name, sent in event["traits"].items():
+        value = rules.trait_values.canonical(name, sent)
         _set_trait(profile["traits"], name, [value, ms, tp.position])
         bisect.insort(profile["trait_history"].setdefault(name, []), [ms, tp.position, value], key=_ms_pos)
     profile["first_seen"] = ms if profile["first_seen"] is None else min(profile["first_seen"], ms)
