@@ -267,6 +267,10 @@ class Settings(BaseSettings):
         return self.data_dir / "master.key"
 
     @property
+    def rates_path(self) -> Path:
+        return self.data_dir / "rates.sqlite"
+
+    @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse"
 
