@@ -10,16 +10,17 @@ amount and currency, and ``daily_sales`` keeps revenue per currency as sent.
 A purchase in a currency with no rate for its date is never guessed: it still counts as a
 purchase (recency, frequency, lifecycle), with no amount, and ``cdp rates missing`` reports it.
 Rates are an explicit input, like configuration: a rebuild with the same table gives the same
-rows; loading rates changes nothing already projected until ``cdp rebuild``.
+rows; loading rates changes nothing already projected until ``cdp projections rebuild``.
 
 Unset ``reporting`` (the default) takes amounts as sent: right for a shop with one currency.
 """
 
 import bisect
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.payloads.base import Currency
 
@@ -34,20 +35,20 @@ class CurrencyRules(BaseModel):
 
     reporting: Currency | None = Field(default=None, description="ISO 4217 code amounts are converted to (e.g. CNY); unset: amounts as sent.")
     rates: dict[Currency, dict[date, Rate]] = Field(default={}, description="Currency → day → units of the reporting currency per unit; loaded with `cdp rates load`.")
-    _days: dict[str, tuple[list[int], list[float]]] = PrivateAttr()
-
-    def model_post_init(self, context: object) -> None:
+    @cached_property
+    def days(self) -> dict[str, tuple[list[int], list[float]]]:
+        """Per currency, its rates' day numbers (days since 1970-01-01) and rates, by day; for ``converted``."""
         days = {}
         for currency, by_day in self.rates.items():
             ordered = sorted(by_day.items())
             days[currency] = ([_day_number(d) for d, _ in ordered], [rate for _, rate in ordered])
-        self._days = days
+        return days
 
     def converted(self, amount: float, currency: str, ms: int) -> float | None:
         """``amount`` of ``currency`` at the time ``ms`` in the reporting currency; None without a rate."""
         if self.reporting is None or currency == self.reporting:
             return amount
-        found = self._days.get(currency)
+        found = self.days.get(currency)
         if found is None:
             return None
         days, rates = found

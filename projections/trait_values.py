@@ -11,9 +11,10 @@ Only text values are normalised; numbers and booleans are kept as sent.
 """
 
 import re
+from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from projections.places_cn import CITIES, PROVINCES, synonyms
 
@@ -38,7 +39,6 @@ class TraitValues(BaseModel):
     tables: list[Table] = Field(default=[], description="Shipped synonym tables: china_provinces, china_cities (canonical: the short simplified-Chinese name, 上海).")
     synonyms: dict[str, list[str]] = Field(default={}, description="Canonical value → values meaning it (matched case- and space-folded); wins over the tables.")
     fold_case: bool = Field(default=False, description="Values outside the synonyms are lower-cased too (else only trimmed, with inner runs of space made one).")
-    _canonical: dict[str, str] = PrivateAttr()
 
     @model_validator(mode="after")
     def _one_meaning_per_value(self) -> "TraitValues":
@@ -50,17 +50,19 @@ class TraitValues(BaseModel):
                     raise ValueError(f"synonyms: {name!r} is given for both {earlier!r} and {canonical!r}")
         return self
 
-    def model_post_init(self, context: Any) -> None:
+    @cached_property
+    def lookup(self) -> dict[str, str]:
+        """Folded value → canonical value, from the tables then the synonyms."""
         canonical: dict[str, str] = {}
         for table in self.tables:
             canonical.update(_lookup(TABLES[table]))
-        self._canonical = canonical | _lookup(self.synonyms)
+        return canonical | _lookup(self.synonyms)
 
     def canonical(self, value: Any) -> Any:
         if not isinstance(value, str):
             return value
         key = folded(value)
-        found = self._canonical.get(key)
+        found = self.lookup.get(key)
         if found is not None:
             return found
         return key if self.fold_case else _SPACES.sub(" ", value).strip()
@@ -92,9 +94,13 @@ class TraitNormalisation(RootModel[dict[str, TraitValues]]):
     def _with_defaults(cls, given: Any) -> Any:
         return {**DEFAULT_TRAIT_VALUES, **given} if isinstance(given, dict) else given
 
+    @cached_property
+    def by_trait(self) -> dict[str, TraitValues]:
+        return dict(self.root)  # a plain dict: the profile asks once per trait of every event
+
     def canonical(self, name: str, value: Any) -> Any:
         """``value`` of the trait ``name`` in its canonical form (as sent for a trait not configured)."""
-        rules = self.root.get(name)
+        rules = self.by_trait.get(name)
         return value if rules is None else rules.canonical(value)
 
 

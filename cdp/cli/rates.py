@@ -1,7 +1,7 @@
 """``cdp rates load|missing``: exchange rates to the reporting currency (``cdp.services.rates``).
 
 Loading rates changes how amounts convert, not what is already projected: the command says when
-``cdp rebuild`` is due (docs/operations.md, "Currencies").
+``cdp projections rebuild`` is due (docs/operations.md, "Currencies").
 """
 
 from pathlib import Path
@@ -30,7 +30,7 @@ def load(
         report = RateService(platform, operator()).load(file)
     out.print(f"{report.rows:,} rates to {report.reporting} read, {report.changed:,} new or changed")
     if report.rebuild_needed:
-        out.print("Events already projected keep their old conversion: restart `cdp serve` if it runs, then run `cdp rebuild`.")
+        out.print("Events already projected keep their old conversion: restart `cdp serve` if it runs, then run `cdp projections rebuild`.")
 
 
 @rates_app.command("missing")

@@ -68,7 +68,7 @@ def test_cny_and_usd_orders_in_one_currency(data_dir, tmp_path):
     rates.write_text(RATES)
     loaded = cdp("rates", "load", str(rates), data_dir=data_dir)
     assert loaded.returncode == 0, loaded.stderr.decode()
-    assert "2 rates to CNY read, 2 new or changed" in loaded.stdout.decode() and "cdp rebuild" in loaded.stdout.decode()
+    assert "2 rates to CNY read, 2 new or changed" in loaded.stdout.decode() and "cdp projections rebuild" in loaded.stdout.decode()
 
     with Platform(load_settings(data_dir=data_dir)) as platform:
         assert customer_row(platform, "profiles", WANG)["revenue"] == 1000  # projected before the rates: unchanged until the rebuild
