@@ -17,12 +17,13 @@ is kept in the event's context as ``tracked_as``. Configured rules are added to 
 """
 
 import re
+from functools import cached_property
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
-from schemas import PAYLOAD_BY_EVENT_TYPE, SourceKind
+from schemas import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, SourceKind
 from schemas.payloads import privacy
 
 TRACKED = "event_tracked"
@@ -111,7 +112,6 @@ class TrackMapping(RootModel[dict[Annotated[str, Field(min_length=1, max_length=
     rules are added to ``DEFAULT_RULES`` (a given name replaces the default of that name)."""
 
     model_config = ConfigDict(frozen=True)
-    _by_name: dict[str, TrackRule] = PrivateAttr()
 
     @model_validator(mode="before")
     @classmethod
@@ -129,8 +129,10 @@ class TrackMapping(RootModel[dict[Annotated[str, Field(min_length=1, max_length=
             raise ValueError(f"{twice!r}: named twice (names match whatever their case and spacing)")
         return self
 
-    def model_post_init(self, context: Any) -> None:
-        self._by_name = {_folded(name): rule for name, rule in self.root.items()}
+    @cached_property
+    def by_name(self) -> dict[str, TrackRule]:
+        """Folded name → rule."""
+        return {_folded(name): rule for name, rule in self.root.items()}
 
     def mapped(self, envelope: dict[str, Any]) -> dict[str, Any]:
         """The envelope as its typed event, if it is an ``event_tracked`` whose name has a rule;
@@ -138,14 +140,14 @@ class TrackMapping(RootModel[dict[Annotated[str, Field(min_length=1, max_length=
         properties = envelope.get("properties")
         if envelope.get("event_type") != TRACKED or not isinstance(properties, dict) or not isinstance(properties.get("name"), str):
             return envelope
-        rule = self._by_name.get(_folded(properties["name"]))
+        rule = self.by_name.get(_folded(properties["name"]))
         if rule is None or (rule.event_type == TRACKED and not rule.constants and not rule.rename and not rule.when):
             return envelope
         sent = {k: v for k, v in properties.items() if k != "name"} if rule.event_type != TRACKED else properties
         context = envelope.get("context")
         sender = envelope.get("source_kind")
         payload = PAYLOAD_BY_EVENT_TYPE[rule.event_type]
-        kind = rule.source_kind or (payload.source_kind_from(sender) if isinstance(sender, str) else payload.source_kind)
+        kind = rule.source_kind or (payload.source_kind_from(sender) if sender in SOURCE_KINDS else sender)  # a bad kind is left for validation to report
         return {
             **envelope,
             "event_type": rule.event_type,
