@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from pydantic import BaseModel
 
-from cdp.config import Settings, load_settings
+from cdp.config import Settings, SourceLimits, load_settings
 from cdp.customers import Customers
 from cdp.errors import ConfigError
 from cdp.platform import Platform
 from cdp.replay import replay
+from ingestion.sdk import Connector, Touch, sort_records
 from ingestion.track_mapping import IngestionRules, TrackMapping
 from tests.collector_server import RunningCollector, running_collector
 
@@ -111,3 +113,31 @@ def test_the_mapping_is_configuration_added_to_the_documented_defaults(tmp_path)
         TrackMapping.model_validate({"X": {"event_type": "nps_answered", "source_kind": "sales"}})
     with pytest.raises(ValueError, match="named twice"):
         TrackMapping.model_validate({"X y": {"event_type": "nps_answered"}, "x  Y": {"event_type": "csat_answered"}})
+
+
+class Widget(BaseModel):
+    """A product-analytics tool's record: an event name and its properties."""
+
+    user: str
+    event: str
+    properties: dict = {}
+
+
+class WidgetTool(Connector):
+    """A connector that yields untyped ``event_tracked`` events, as a generic analytics tool's would."""
+
+    name = "widget"
+    tool = "tests"
+    source_kind = "website"
+    Record = Widget
+
+    def map(self, record: Widget):
+        yield Touch(f"{record.user}:{record.event}", "event_tracked", "2026-03-01T10:00:00Z", {"user_id": record.user}, properties={"name": record.event, **record.properties})
+
+
+def test_webhook_and_import_records_are_mapped_too():
+    mapping = IngestionRules().track_mapping
+    records = [{"user": "u-3", "event": "CSAT Submitted", "properties": {"score": 2}}, {"user": "u-3", "event": "Clicked"}]
+    for origin in ("webhook:widget", "import:widget:export.jsonl"):
+        result = sort_records(WidgetTool(), [orjson.dumps(r) for r in records], "tool", datetime.now(UTC), origin, SourceLimits(), track_mapping=mapping)
+        assert [(e.event_type, e.source_kind) for e in result.events] == [("csat_answered", "survey"), ("event_tracked", "website")] and result.rejected == []
