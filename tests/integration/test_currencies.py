@@ -7,8 +7,11 @@ Wang: 1,000 CNY (01-10), 100 USD (01-15: 700 CNY), 200 USD (02-10: 1,440 CNY), 5
 1,000 + 700 + 1,440 − 360 = 2,780: silver. Summed as sent she had 1,300 and was ordinary.
 Müller: 150 EUR (01-20), no EUR rate: one purchase of no known amount, reported, not guessed.
 Early: 100 USD on 2025-12-31, before the first USD rate: the same.
+The predictive fit's inputs use the same conversion: Wang's repeat purchases average 1,070 CNY.
 The rates are loaded after the events were projected: nothing changes until the rebuild.
 """
+
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -17,6 +20,8 @@ from cdp.config import load_settings
 from cdp.customers import Customers
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
+from cdp.services import operator
+from cdp.services.value import ValueService
 from ingestion.jsonl import import_lines
 from tests.cli import cdp
 from tests.events import event
@@ -85,6 +90,9 @@ def test_cny_and_usd_orders_in_one_currency(data_dir, tmp_path):
         assert kept == [{"amount": 100, "currency": "USD"}]  # the event keeps what was sent
         by_currency = platform.warehouse.query("SELECT currency, sum(purchases) AS purchases, sum(revenue) AS revenue FROM cdp.daily_sales GROUP BY currency ORDER BY currency")
         assert by_currency == [{"currency": "CNY", "purchases": 1, "revenue": 1000}, {"currency": "EUR", "purchases": 1, "revenue": 150}, {"currency": "USD", "purchases": 3, "revenue": 400}]
+        ids, facts = ValueService(platform, operator()).facts(datetime(2026, 3, 1, tzinfo=UTC))  # what `cdp value fit` fits on
+        (wang_id,) = Customers(platform.warehouse).resolve_all(WANG)
+        assert dict(zip(ids, facts.m.tolist()))[wang_id] == 1070  # her repeat purchases converted: (700 + 1,440) / 2
 
     missing = cdp("rates", "missing", "--format", "json", data_dir=data_dir)
     assert missing.returncode == 1  # sales no rate converts: reported
