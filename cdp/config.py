@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, Val
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from cdp.errors import ConfigError
+from ingestion.track_mapping import IngestionRules
 from projections.churn import ChurnRules
 from projections.identity import IdentityRules
 from projections.lifecycle import LifecycleRules
@@ -212,6 +213,7 @@ class Settings(BaseSettings):
     churn: ChurnRules = ChurnRules()
     loyalty: LoyaltyRules = LoyaltyRules()
     consent: ConsentSettings = ConsentSettings()
+    ingestion: IngestionRules = IngestionRules()  # Segment track names → typed events (ingestion.track_mapping)
 
     @classmethod
     def settings_customise_sources(
@@ -263,6 +265,10 @@ class Settings(BaseSettings):
     @property
     def master_key_path(self) -> Path:
         return self.data_dir / "master.key"
+
+    @property
+    def rates_path(self) -> Path:
+        return self.data_dir / "rates.sqlite"
 
     @property
     def warehouse_path(self) -> Path:

@@ -10,6 +10,7 @@ from cdp.keys import KeyRegistry
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy.sealing import SealedEventStore, Sealer, Serialised
 from cdp.quarantine import QuarantineStore
+from cdp.rates import RateStore, with_rates
 from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
@@ -82,8 +83,18 @@ class Platform:
         return self.warehouse
 
     @cached_property
+    def rates(self) -> RateStore:
+        """Exchange rates to the reporting currency, loaded by the operator (``cdp rates load``)."""
+        return RateStore(self.settings.rates_path)
+
+    @cached_property
+    def rules(self) -> Settings:
+        """What the projections run with: the settings, with the loaded exchange rates (read once per process)."""
+        return with_rates(self.settings, self.rates.table())
+
+    @cached_property
     def runner(self) -> EmbeddedRunner:
-        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size, self.quarantine)
+        return EmbeddedRunner(self.events, self.state, self.warehouse, self.rules, self.settings.batch_size, self.quarantine)
 
     # the ingestion sink
     def append(self, events: list[Envelope]) -> tuple[int, int]:
@@ -104,7 +115,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
+        for part in ("warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

@@ -25,13 +25,14 @@ def replay(platform: Platform, ids: list[int] | None = None, source: str | None 
     else:
         letters = [letter for letter in map(store.get, ids) if letter is not None and letter.replayed_at is None]
     installed = connectors()[0]
+    mapping = platform.settings.ingestion.track_mapping  # the current one: a letter refused before a mapping fix fits now
     report = ReplayReport()
     events = []
     for letter in letters:
         received_at = datetime.fromisoformat(letter.received_at)
         limits = platform.settings.collector.limits_for(letter.source)  # as the door that refused it
         try:
-            found = [validate(e, received_at, limits.max_event_bytes) for e in replay_envelopes(letter.origin, letter.source, letter.payload, received_at, installed, limits)]
+            found = [validate(e, received_at, limits.max_event_bytes) for e in replay_envelopes(letter.origin, letter.source, letter.payload, received_at, installed, limits, mapping)]
         except Invalid as error:
             report.still_failing.append((letter.id, str(error)))
             continue

@@ -13,22 +13,27 @@ from typing import Any
 from ingestion.sdk import Connector, envelopes
 from ingestion.segment import CALL_TYPES, batch_of, to_envelope
 from ingestion.segment import Request as SegmentRequest
+from ingestion.track_mapping import TrackMapping
 from ingestion.validation import Invalid, Limits, decode_json, max_item_bytes
 
 
-def replay_envelopes(origin: str, source: str, payload: bytes, received_at: datetime, connectors: Mapping[str, type[Connector]], limits: Limits) -> list[dict[str, Any]]:
+def replay_envelopes(
+    origin: str, source: str, payload: bytes, received_at: datetime, connectors: Mapping[str, type[Connector]], limits: Limits, track_mapping: TrackMapping | None = None
+) -> list[dict[str, Any]]:
     """The envelope dicts the dead letter gives now, held to its source's ``limits`` as the path
-    that refused it holds them; raises ``Invalid`` if it still does not fit. The caller validates
-    each (to ``limits.max_event_bytes``)."""
+    that refused it holds them, and typed by the current ``track_mapping`` as that path types
+    them (JSON Lines envelopes are taken as typed); raises ``Invalid`` if it still does not fit.
+    The caller validates each (to ``limits.max_event_bytes``)."""
     route, _, rest = origin.partition(":")
     max_bytes = max_item_bytes(origin, limits)
+    typed = (lambda found: found) if track_mapping is None else (lambda found: [track_mapping.mapped(e) for e in found])
     if route == "segment":
-        return _segment(rest, source, payload, received_at, max_bytes)
+        return typed(_segment(rest, source, payload, received_at, max_bytes))
     if route in ("webhook", "import"):
         name = rest.partition("#")[0].partition(":")[0]
         if name not in connectors:
             raise Invalid(f"connector {name!r} is not installed")
-        return list(envelopes(connectors[name](), payload, source, max_bytes))
+        return typed(list(envelopes(connectors[name](), payload, source, max_bytes)))
     data = decode_json(payload, max_bytes)
     return [data]  # an envelope
 

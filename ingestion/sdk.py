@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from ingestion.sorting import Sorted, sort_items
+from ingestion.track_mapping import TrackMapping
 from ingestion.validation import Invalid, Limits, decode_json, max_item_bytes
 from schemas import PAYLOAD_BY_EVENT_TYPE, Envelope, SourceKind, describe
 
@@ -114,7 +115,7 @@ def envelopes(connector: Connector, item: Any, source_name: str, max_bytes: int,
             yield {
                 "message_id": f"{connector.name}:{touch.key}",
                 "event_type": touch.event_type,
-                "source_kind": connector.source_kind if payload is None or connector.source_kind in payload.accepted_source_kinds() else payload.source_kind,
+                "source_kind": connector.source_kind if payload is None else payload.source_kind_from(connector.source_kind),
                 "source_name": source_name,
                 "occurred_at": touch.occurred_at,
                 "identifiers": {k: v for k, v in touch.identifiers.items() if v not in (None, "")},
@@ -143,12 +144,13 @@ def sort_records(
     headers: Mapping[str, str] = {},
     start: int = 0,
     check: Callable[[Envelope], object] | None = None,
+    track_mapping: TrackMapping | None = None,
 ) -> Sorted:
-    """Webhook bodies or file lines → validated (and ``check``ed, see ``sort_items``) events and
-    dead letters, each item and event held to the source's ``limits`` (see ``max_item_bytes``)."""
+    """Webhook bodies or file lines → validated (and ``check``ed, and mapped, see ``sort_items``)
+    events and dead letters, each item and event held to the source's ``limits`` (see ``max_item_bytes``)."""
     max_bytes = max_item_bytes(origin, limits)
     to_envelopes = lambda item: list(envelopes(connector, item, source_name, max_bytes, headers))  # noqa: E731
-    return sort_items(items, to_envelopes, received_at, source_name, origin, limits.max_event_bytes, start, check)
+    return sort_items(items, to_envelopes, received_at, source_name, origin, limits.max_event_bytes, start, check, track_mapping)
 
 
 def read_file_items(data: bytes, filename: str) -> list[Any]:

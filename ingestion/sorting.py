@@ -12,6 +12,7 @@ import orjson
 
 from ingestion.deadletter import DeadLetter
 from ingestion.jsontext import cut
+from ingestion.track_mapping import TrackMapping
 from ingestion.validation import MAX_DEPTH, Invalid, validate
 from schemas import Envelope
 
@@ -41,8 +42,10 @@ def sort_items(
     max_event_bytes: int,
     start: int = 0,
     check: Callable[[Envelope], object] | None = None,
+    track_mapping: TrackMapping | None = None,
 ) -> Sorted:
-    """Maps each item to envelopes and validates them (an event bigger than ``max_event_bytes``
+    """Maps each item to envelopes (an ``event_tracked`` through ``track_mapping``, see
+    ``ingestion.track_mapping``) and validates them (an event bigger than ``max_event_bytes``
     is invalid) and ``check``s them (which raises ``Invalid`` too); an item that fails, or reuses
     the message id of a different event, is dead-lettered whole with the reason (``origin#index``,
     counting from ``start``)."""
@@ -50,7 +53,8 @@ def sort_items(
     seen: dict[tuple[str, str], Envelope] = {}
     for index, item in enumerate(items, start):
         try:
-            events = [validate(envelope, received_at, max_event_bytes) for envelope in to_envelopes(item)]
+            envelopes = to_envelopes(item) if track_mapping is None else map(track_mapping.mapped, to_envelopes(item))
+            events = [validate(envelope, received_at, max_event_bytes) for envelope in envelopes]
             if check is not None:
                 for event in events:
                     check(event)

@@ -12,9 +12,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections import consent
+from projections.currency import CurrencyRules
 from projections.lifecycle import Facts
 from projections.sentiment import SentimentRules, sentiment
 from projections.touchpoint import Touchpoint, to_ms
+from projections.trait_values import TraitNormalisation, default_trait_values
 from schemas import ID_TYPES, SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
@@ -49,6 +51,11 @@ class ProfileRules(BaseModel):
         description="Traits named with this prefix are consent flags per purpose or channel (consent_email = true); the latest by event time counts.",
     )
     sentiment: SentimentRules = SentimentRules()
+    currency: CurrencyRules = Field(default=CurrencyRules(), description="The reporting currency purchases and refunds are converted to, and the loaded rates (projections.currency).")
+    trait_values: TraitNormalisation = Field(
+        default_factory=default_trait_values,
+        description="Trait name → its canonical values (synonyms, shipped place tables, case folding); see projections.trait_values.",
+    )
 
 
 def empty_profile(customer_id: str) -> Profile:
@@ -90,7 +97,8 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     if event["event_type"] == CustomerErased.event_type:  # the customer was forgotten: a mark, not an interaction
         _set_trait(profile["traits"], "erased", [True, ms, tp.position])
         return
-    for name, value in event["traits"].items():
+    for name, sent in event["traits"].items():
+        value = rules.trait_values.canonical(name, sent)
         _set_trait(profile["traits"], name, [value, ms, tp.position])
         bisect.insort(profile["trait_history"].setdefault(name, []), [ms, tp.position, value], key=_ms_pos)
     profile["first_seen"] = ms if profile["first_seen"] is None else min(profile["first_seen"], ms)
@@ -105,10 +113,11 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     if event_type not in PASSIVE_EVENT_TYPES:
         _insert_unique(profile["activity"], ms)
     if event_type in PURCHASE_EVENT_TYPES:
-        profile["revenue"] += props["amount"]
-        bisect.insort(profile["purchases"], [ms, tp.position, props["amount"]])
+        amount = rules.currency.converted(props["amount"], props["currency"], ms) or 0.0  # no rate: a purchase of no known amount (projections.currency)
+        profile["revenue"] += amount
+        bisect.insort(profile["purchases"], [ms, tp.position, amount])
     elif event_type == "order_refunded":
-        profile["refunds"] += props["amount"]
+        profile["refunds"] += rules.currency.converted(props["amount"], props["currency"], ms) or 0.0
     elif event_type == "nps_answered":
         bisect.insort(profile["nps"], [ms, tp.position, props["score"]])
     elif event_type in TICKET_ACTIONS:

@@ -21,6 +21,7 @@ from ingestion.jsontext import nests_at_most
 from ingestion.segment import batch_of, to_envelope
 from ingestion.segment import Request as SegmentRequest
 from ingestion.sorting import Sorted, sort_items
+from ingestion.track_mapping import TrackMapping, default_mapping
 from ingestion.validation import MAX_DEPTH, Invalid, now
 from schemas import Envelope
 
@@ -38,6 +39,7 @@ class Collector:
     connectors: dict[str, type[Connector]]
     runner: Mapping[str, Any] = field(default_factory=dict)  # the embedded runner's progress, when it follows
     quarantined: Callable[[], int] = lambda: 0  # how many events the runner has quarantined (read from the store)
+    track_mapping: TrackMapping = field(default_factory=default_mapping)  # Segment track names → typed events (settings.ingestion)
     _accepted_keys: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
     _keys_generation: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
 
@@ -61,7 +63,7 @@ class Collector:
             messages, single = [text], SegmentRequest(source.name, received_at, shallow=shallow)  # a dead letter keeps the text as sent
             to_envelopes = lambda _: [to_envelope(body, single, call_type)]  # noqa: E731
         limit = self.settings.limits_for(source.name).max_event_bytes
-        result = await self._sort_and_write(lambda check: sort_items(messages, to_envelopes, received_at, source.name, f"segment:{request.url.path}", limit, check=check))
+        result = await self._sort_and_write(lambda check: sort_items(messages, to_envelopes, received_at, source.name, f"segment:{request.url.path}", limit, check=check, track_mapping=self.track_mapping))
         if call_type is not None and result.rejected:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
         return _answer(result)
@@ -79,7 +81,7 @@ class Collector:
         limits = self.settings.limits_for(source.name)
         if len(data) > limits.max_batch_bytes:
             raise too_large(f"body: {len(data):,} bytes; this source's limit is {limits.max_batch_bytes:,}")
-        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits, request.headers, check=check))
+        result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits, request.headers, check=check, track_mapping=self.track_mapping))
         return _answer(result)
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:

@@ -41,7 +41,7 @@ def build_collector(platform: Platform, runner: Mapping[str, Any] | None = None)
     settings = platform.settings.collector
     platform.events, platform.dead_letters, platform.quarantine  # opened now, before the writer and runner threads share them
     writer = GroupWriter(platform, settings.max_pending_events, settings.max_write_events)
-    return Collector(settings, platform.sources, writer, connectors()[0], {} if runner is None else runner, platform.quarantine.count)
+    return Collector(settings, platform.sources, writer, connectors()[0], {} if runner is None else runner, platform.quarantine.count, platform.settings.ingestion.track_mapping)
 
 
 def serve(platform: Platform, host: str, port: int, follow: bool = True, on_error: Callable[[str], None] = log.error) -> None:

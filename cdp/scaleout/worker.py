@@ -40,6 +40,7 @@ from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
+from cdp.rates import RateStore, with_rates
 from cdp.scaleout import messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
@@ -316,7 +317,10 @@ def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     migrate(warehouse, settings.data_dir)
     sealer = Sealer(KeyStore(settings.key_store_path, master_key(settings)), settings.identity)
     postgres = settings.event_store.postgres
-    return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(settings), sealer)
+    rates = RateStore(settings.rates_path)  # the worker's data directory's copy (docs/operations.md, "Currencies")
+    rules = with_rates(settings, rates.table())
+    rates.close()
+    return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(rules), sealer)
 
 
 def run_worker(settings: Settings, loglevel: str = "warning") -> None:

@@ -66,7 +66,7 @@ class IngestService:
         report = ImportReport(lines=len(items))
         step = platform.settings.batch_size
         for start in range(0, len(items), step):
-            result = sort_records(connector, items[start : start + step], source, now(), origin, limits, start=start)
+            result = sort_records(connector, items[start : start + step], source, now(), origin, limits, start=start, track_mapping=platform.settings.ingestion.track_mapping)
             platform.dead_letter(result.letters)
             stored, duplicates = platform.append(result.events) if result.events else (0, 0)
             report.stored += stored

@@ -22,6 +22,7 @@ from cdp.segments.evaluate import compiled, data_as_of
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.services.segments import SegmentService, Subject
+from projections.currency import CurrencyRules
 from projections.predictive import model as models
 from projections.predictive.bgnbd import BgNbd
 from projections.predictive.gamma_gamma import GammaGamma
@@ -107,19 +108,21 @@ class ValueService:
     def facts(self, as_of: datetime) -> tuple[list[str], Facts]:
         """Every customer with a purchase by ``as_of`` (merged customers counted for their survivor),
         by purchase day as the models count them: several purchases on one day are one repeat
-        purchase of their total amount. Refunds are not subtracted. The average is rounded to 6
+        purchase of their total amount. Refunds are not subtracted. Amounts are in the reporting
+        currency, as the profile converts them (``_converted_sql``). The average is rounded to 6
         decimals: the warehouse sums in any order, and the fit must see the same inputs every time."""
         types = ", ".join(f"'{t}'" for t in sorted(PURCHASE_EVENT_TYPES))
-        purchases = (f"(SELECT customer_id, occurred_at, JSONExtractFloat(properties, 'amount') AS amount FROM `{self.db}`.`{events.TABLE.name}` FINAL "
-                     f"WHERE event_type IN ({types}) AND occurred_at <= {{as_of:DateTime64(3, 'UTC')}})")
-        source = current_customers_sql(self.db, purchases, "occurred_at, amount")
+        purchases = (f"(SELECT customer_id, occurred_at, JSONExtractFloat(properties, 'amount') AS amount, JSONExtractString(properties, 'currency') AS currency "
+                     f"FROM `{self.db}`.`{events.TABLE.name}` FINAL WHERE event_type IN ({types}) AND occurred_at <= {{as_of:DateTime64(3, 'UTC')}})")
+        converted, rate_params = _converted_sql(purchases, self.platform.rules.profile.currency)
+        source = current_customers_sql(self.db, converted, "occurred_at, amount")
         rows = self.warehouse.query(
             "SELECT customer_id, toUInt32(count() - 1) AS x, toUInt32(dateDiff('day', min(day), max(day))) AS t_x, "
             "toUInt32(dateDiff('day', min(day), toDate({as_of:DateTime64(3, 'UTC')}))) AS T, "
             "round(if(count() > 1, (sum(spent) - argMin(spent, day)) / (count() - 1), 0), 6) AS m "
             f"FROM (SELECT customer_id, toDate(occurred_at) AS day, sum(amount) AS spent FROM {source} GROUP BY customer_id, day) "
             "GROUP BY customer_id ORDER BY customer_id",
-            {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]})  # with its milliseconds: a datetime parameter loses them, and the latest purchase with them
+            {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], **rate_params})  # with its milliseconds: a datetime parameter loses them, and the latest purchase with them
         facts = Facts(*(np.array([r[c] for r in rows], dtype=float) for c in ("x", "t_x", "T", "m")))
         return [r["customer_id"] for r in rows], facts
 
@@ -172,3 +175,20 @@ def _ms(when: datetime) -> int:
 
 def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _converted_sql(purchases: str, currency: CurrencyRules) -> tuple[str, dict[str, Any]]:
+    """``purchases`` (customer_id, occurred_at, amount, currency) with each amount in the reporting
+    currency at the latest rate of its currency dated on or before its day, as the profile converts
+    it (``projections.currency``): an ASOF join on the rates, passed as parameters. A purchase with
+    no rate counts with no amount; without a reporting currency amounts are taken as sent."""
+    if currency.reporting is None:
+        return purchases, {}
+    rates = [(code, day, rate) for code, (days, by_day) in sorted(currency.days.items()) for day, rate in zip(days, by_day, strict=True)]
+    day = "dateDiff('day', toDate('1970-01-01'), toDate(p.occurred_at))"
+    table = ("(SELECT tupleElement(t, 1) AS currency, tupleElement(t, 2) AS day, tupleElement(t, 3) AS rate "
+             "FROM (SELECT arrayJoin(arrayZip({rate_currencies:Array(String)}, {rate_days:Array(Int64)}, {rate_values:Array(Float64)})) AS t))")
+    sql = (f"(SELECT p.customer_id AS customer_id, p.occurred_at AS occurred_at, "
+           f"round(p.amount * if(p.currency = {{reporting:String}}, 1, r.rate), 6) AS amount "
+           f"FROM (SELECT *, {day} AS day FROM {purchases} AS p) AS p ASOF LEFT JOIN {table} AS r ON p.currency = r.currency AND p.day >= r.day)")
+    return sql, {"reporting": currency.reporting, "rate_currencies": [r[0] for r in rates], "rate_days": [r[1] for r in rates], "rate_values": [r[2] for r in rates]}

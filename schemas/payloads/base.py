@@ -37,3 +37,10 @@ class Payload(Extensible):
     @classmethod
     def accepted_source_kinds(cls) -> tuple[SourceKind, ...]:
         return cls.source_kinds or (cls.source_kind,)
+
+    @classmethod
+    def source_kind_from(cls, sender: SourceKind) -> SourceKind:
+        """The kind an event of this type sent by a ``sender`` source is recorded as: the sender's,
+        where this type accepts it, else the type's home kind (an NPS answer from a website widget
+        is a survey touchpoint)."""
+        return sender if sender in cls.accepted_source_kinds() else cls.source_kind

@@ -58,7 +58,7 @@ def test_prospect(processed: Platform):
     pat = profile_of(processed, "pat@example.com")
     assert pat["lifecycle_stage"] == "prospect"
     assert pat["anonymous_ids"] == ["pat-device"] and pat["emails"] == ["pat@example.com"]
-    assert orjson.loads(pat["traits"]) == {"city": "Hangzhou", "name": "Pat"}
+    assert orjson.loads(pat["traits"]) == {"city": "杭州", "name": "Pat"}  # Hangzhou, canonical (projections.trait_values)
     assert (pat["events_total"], pat["orders"], pat["first_seen"], pat["last_seen"]) == (3, 0, "2025-06-01 09:00:00.000", "2025-11-25 09:00:00.000")
     assert profile_of(processed, "pat-device")["customer_id"] == pat["customer_id"]
 

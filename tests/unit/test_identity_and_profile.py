@@ -110,7 +110,7 @@ def test_a_late_event_never_overwrites_a_newer_trait():
         event("identified", "2025-01-01", email="a@example.com", traits={"city": "Beijing", "gender": "f"}),
     )
     (profile,) = run_in_batches(tps, 1).values()
-    assert {k: v[0] for k, v in profile["traits"].items()} == {"city": "Shanghai", "gender": "f"}
+    assert {k: v[0] for k, v in profile["traits"].items()} == {"city": "上海", "gender": "female"}  # Shanghai and f, canonical (projections.trait_values)
 
 
 def test_erasing_a_profile_keeps_counts_and_drops_every_identifier_value():
