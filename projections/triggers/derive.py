@@ -1,0 +1,252 @@
+"""The trigger projection: (a customer's state, the batch's events, as of) → actions.
+
+Each enabled trigger lists the causes its rule sees in the customer's state and the batch's
+events: an event's log position ("p:<position>"), or for what happens in time the day and what
+happened ("d:<date>:birthday", "d:<date>:lifecycle:loyal>at_risk", "d:<date>:tag:+vip"). A cause
+fires when it is at or after the trigger's start, has happened by ``as_of`` and is not stale
+(``late_days``); the action's id is ``derive_action_id`` of the rule, the customer and the cause,
+so a rebuild derives the same ids and the outbox keeps one of each (docs/triggers.md).
+
+What was decided is kept in the customer's state (``profile["triggers"]``): the ids seen (sent,
+capped, or refused by the conditions, each decided once) and what was sent per channel (for the
+frequency caps), both pruned once no cause can reach back so far. Conditions are judged on the
+state as of ``as_of``; quiet hours at the cause's own time in the customer's zone. Nothing here
+reads a clock.
+"""
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from functools import cached_property
+from typing import Any, Protocol
+
+from projections.actions import Action, derive_action_id
+from projections.churn import LEVELS, ChurnRules, churn_risk
+from projections.lifecycle import LifecycleRules
+from projections.profile import Profile, ProfileRules
+from projections.service import ServiceRules, tickets
+from projections.touchpoint import Touchpoint
+from projections.traits import computed_traits
+from projections.triggers import calendar
+from projections.triggers.calendar import DAY_MS, day_of
+from projections.triggers.rules import (
+    STAFF, BirthdayCause, ChurnCause, ComplaintCause, Conditions, EventCause, HolidayCause, LifecycleCause, RevisitCause, TagCause, TriggerRule, TriggerRules,
+)  # fmt: skip
+from projections.value import ValueRules, value
+
+
+class Rules(Protocol):
+    """The rules the triggers read (``projections.rules.ProjectionRules``, ``cdp.config.Settings``)."""
+
+    triggers: TriggerRules
+    lifecycle: LifecycleRules
+    profile: ProfileRules
+    value: ValueRules
+    churn: ChurnRules
+    service: ServiceRules
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """An enabled rule: causes before ``start`` (ms) never fire."""
+
+    name: str
+    rule: TriggerRule
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    actions: list[Action]
+    next_check: int | None  # the next moment a time-driven cause may fire with no new event
+
+
+@dataclass(frozen=True, slots=True)
+class _Cause:
+    at: int  # ms
+    trigger: Trigger
+    cause: str
+    detail: dict[str, Any]
+
+
+def empty_state() -> dict:
+    return {"seen": {}, "sent": []}  # action id → cause ms; [cause ms, channel] of actions sent
+
+
+def derive(profile: Profile, triggers: Sequence[Trigger], events: Sequence[Touchpoint], as_of: int, rules: Rules) -> Derived:
+    """The actions ``triggers`` call for on this customer, whose ``events`` this batch folded in."""
+    settings = rules.triggers
+    state = profile.setdefault("triggers", empty_state())
+    zone = calendar.customer_zone(profile["traits"], settings)
+    view = _View(profile, as_of, rules)
+    horizon = as_of - settings.late_days * DAY_MS
+    found: list[_Cause] = []
+    checks: list[int] = []
+    for trigger in triggers:
+        causes, check = _causes(trigger, profile, events, as_of, zone, view, rules)
+        found.extend(c for c in causes if max(trigger.start, horizon) <= c.at <= as_of)
+        if check is not None:
+            checks.append(check)
+    actions = [a for c in sorted(found, key=lambda c: (c.at, c.trigger.name, c.cause)) if (a := _decide(c, profile, state, zone, view, settings)) is not None]
+    _prune(state, horizon, settings)
+    return Derived(actions, min(checks, default=None))
+
+
+def _decide(found: _Cause, profile: Profile, state: dict, zone: tzinfo, view: "_View", settings: TriggerRules) -> Action | None:
+    """The action for one cause, or None (seen before, conditions unmet, or over the channel's cap); decided once."""
+    rule_name = f"trigger:{found.trigger.name}"
+    customer = profile["customer_id"]
+    cause = found.cause
+    action_id = derive_action_id(rule_name, customer, cause)
+    if action_id in state["seen"]:
+        return None
+    state["seen"][action_id] = found.at
+    rule = found.trigger.rule
+    if not view.holds(rule.where):
+        return None
+    send = rule.then
+    route = send.by_preferred_channel.get(view.preferred_channel) if send.by_preferred_channel else None
+    destination, channel = (route.destination, route.channel) if route else (send.destination, send.channel)
+    cap = settings.frequency_caps.get(channel)
+    if cap is not None and sum(1 for at, ch in state["sent"] if ch == channel and found.at - cap.days * DAY_MS < at <= found.at) >= cap.count:
+        return None
+    bisect.insort(state["sent"], [found.at, channel])
+    not_before = None if channel == STAFF else calendar.quiet_until(found.at, zone, settings.quiet_hours)
+    payload = {"trigger": found.trigger.name, "when": rule.when.kind, **found.detail}
+    if rule.where.segment:
+        payload["segment"] = rule.where.segment  # membership is checked at send time (and by a dry-run)
+    return Action(
+        action_id=action_id, rule=rule_name, customer_id=customer, destination=destination, template=send.template, channel=channel, purpose=send.purpose,
+        cause=cause, cause_time=datetime.fromtimestamp(found.at / 1000, UTC), not_before=not_before, payload=payload,
+    )  # fmt: skip
+
+
+def _causes(trigger: Trigger, profile: Profile, events: Sequence[Touchpoint], as_of: int, zone: tzinfo, view: "_View", rules: Rules) -> tuple[list[_Cause], int | None]:
+    """What the trigger's cause kind finds in the state, and when a time-driven one is next due."""
+    when = trigger.rule.when
+
+    def cause(at: int, text: str, **detail: Any) -> _Cause:
+        return _Cause(at, trigger, text, detail)
+
+    if isinstance(when, EventCause):
+        return [cause(tp.occurred_ms, f"p:{tp.position}", event_type=when.event_type, position=tp.position) for tp in events if tp.event["event_type"] == when.event_type], None
+    if isinstance(when, LifecycleCause):
+        return [
+            cause(at, f"d:{day_of(at)}:lifecycle:{before or ''}>{after}", from_stage=before, to_stage=after)
+            for at, before, after, _ in profile["lifecycle"]["transitions"]
+            if after == when.to_stage and (when.from_stage is None or before == when.from_stage)
+        ], None
+    if isinstance(when, TagCause):
+        added = when.change == "gained"
+        sign = "+" if added else "-"
+        return [cause(at, f"d:{day_of(at)}:tag:{sign}{tag}", tag=tag, change=when.change) for at, tag, flag in profile["derived"]["tag_history"] if tag == when.tag and bool(flag) == added], None
+    if isinstance(when, RevisitCause):
+        times = [(p[0] + when.days_after * DAY_MS, p[1]) for p in profile["purchases"]]
+        return [cause(at, f"d:{day_of(at)}:revisit", purchase_position=pos, days_after=when.days_after) for at, pos in times], _next((at for at, _ in times), as_of)
+    if isinstance(when, BirthdayCause | HolidayCause):
+        if isinstance(when, BirthdayCause):
+            born = calendar.birthday(profile["traits"], rules.triggers)
+            days, part = (calendar.yearly_days(*born, when.days_before, as_of) if born else []), "birthday"
+        else:
+            days, part = calendar.holiday_days(rules.triggers.holidays[when.holiday], when.days_before, as_of), f"holiday:{when.holiday}"
+        moments = [(calendar.local_midnight(day, zone), day) for day in days]
+        return [cause(at, f"d:{day.isoformat()}:{part}", day=day.isoformat(), days_before=when.days_before) for at, day in moments], _next((at for at, _ in moments), as_of)
+    if isinstance(when, ComplaintCause):
+        return _past_sla(when, profile, as_of, rules, cause)
+    if isinstance(when, ChurnCause):
+        return _churn_raised(when, view, as_of, rules, cause)
+    raise AssertionError(f"unhandled cause kind {when.kind}")
+
+
+def _past_sla(when: ComplaintCause, profile: Profile, as_of: int, rules: Rules, cause) -> tuple[list[_Cause], int | None]:
+    found, pending = [], []
+    for ticket in tickets(profile, as_of, rules.service):
+        if not ticket.is_complaint:
+            continue
+        due, done = (ticket.response_due, ticket.first_response_at) if when.sla == "response" else (ticket.resolution_due, ticket.resolved_at)
+        if due <= as_of and (done is None or done > due):
+            found.append(cause(due, f"d:{day_of(due)}:complaint:{ticket.ticket_id}:{when.sla}", ticket_id=ticket.ticket_id, sla=when.sla, priority=ticket.priority))
+        elif done is None:
+            pending.append(due)
+    return found, min(pending, default=None)
+
+
+def _churn_raised(when: ChurnCause, view: "_View", as_of: int, rules: Rules, cause) -> tuple[list[_Cause], int | None]:
+    """Rises to ``to_level`` between consecutive day ends (UTC) within the last ``late_days``;
+    each day end is judged on the facts up to it, so the result does not depend on batching."""
+    target = LEVELS.index(when.to_level)
+    last_end = (as_of + 1) // DAY_MS * DAY_MS - 1
+    ends = [last_end - k * DAY_MS for k in range(rules.triggers.late_days + 1, -1, -1)]
+    levels = [view.churn_level_at(end) for end in ends]
+    found = [
+        cause(end, f"d:{day_of(end)}:churn:{when.to_level}", level=LEVELS[after])
+        for end, before, after in zip(ends[1:], levels, levels[1:], strict=False)
+        if before < target <= after
+    ]
+    changes = view.churn_next_change
+    moving = view.churn_level_at(as_of) != levels[-1]  # today's end may differ from yesterday's
+    check = last_end + DAY_MS if moving else (None if changes is None else changes - changes % DAY_MS + DAY_MS - 1)
+    return found, check
+
+
+class _View:
+    """The customer's state as of ``as_of``, what the conditions ask computed only when asked."""
+
+    def __init__(self, profile: Profile, as_of: int, rules: Rules):
+        self.profile, self.as_of, self.rules = profile, as_of, rules
+        self._levels: dict[int, int] = {}
+
+    @cached_property
+    def tier(self) -> str:
+        p = self.profile
+        return value(p["purchases"], p["refunds"], len(p["referrals"]), self.as_of, self.rules.value).tier
+
+    @cached_property
+    def churn_next_change(self) -> int | None:
+        return churn_risk(self.profile, self.as_of, self.rules.churn, self.rules.lifecycle).next_change
+
+    @cached_property
+    def preferred_channel(self) -> str:
+        return computed_traits(self.profile, self.rules.profile).preferred_channel
+
+    def churn_level_at(self, t: int) -> int:
+        """The churn level's index in ``LEVELS`` at ``t``, from the facts up to ``t``."""
+        if t not in self._levels:
+            self._levels[t] = LEVELS.index(churn_risk(_facts_until(self.profile, t), t, self.rules.churn, self.rules.lifecycle).level)
+        return self._levels[t]
+
+    def holds(self, where: Conditions) -> bool:
+        p = self.profile
+        tags = p["derived"]["tags"]
+        if where.stages and p["lifecycle"]["stage"] not in where.stages:
+            return False
+        if where.tiers and self.tier not in where.tiers:
+            return False
+        if where.churn_levels and LEVELS[self.churn_level_at(self.as_of)] not in where.churn_levels:
+            return False
+        if not all(t in tags for t in where.tags_all) or (where.tags_any and not any(t in tags for t in where.tags_any)) or any(t in tags for t in where.tags_none):
+            return False
+        for name, wanted in where.traits.items():
+            have = p["traits"].get(name, [None])[0]
+            if have not in (wanted if isinstance(wanted, list) else [wanted]):
+                return False
+        return True
+
+
+def _facts_until(profile: Profile, t: int) -> Profile:
+    """The facts churn risk reads, as they stood at ``t`` (each list is sorted by time)."""
+    cut = {name: profile[name][: bisect.bisect_right(profile[name], t, key=lambda fact: fact[0])] for name in ("purchases", "nps", "tickets", "sentiments")}
+    return {**profile, **cut, "activity": profile["activity"][: bisect.bisect_right(profile["activity"], t)]}
+
+
+def _next(moments: Iterable[int], as_of: int) -> int | None:
+    """The first of these moments after ``as_of``: when to look again."""
+    return min((m for m in moments if m > as_of), default=None)
+
+
+def _prune(state: dict, horizon: int, settings: TriggerRules) -> None:
+    """Forgets what no cause can reach any more: ids older than the stale horizon, sends older than the longest cap."""
+    state["seen"] = {k: at for k, at in state["seen"].items() if at >= horizon - DAY_MS}
+    longest = max((cap.days for cap in settings.frequency_caps.values()), default=0) * DAY_MS
+    state["sent"] = [s for s in state["sent"] if s[0] > horizon - longest]
