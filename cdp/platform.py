@@ -15,6 +15,7 @@ from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
 from cdp.triggers import TriggerStore, enabled_triggers, log_sink
+from projections.triggers import Trigger
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
@@ -87,7 +88,7 @@ class Platform:
         """Which trigger rules are enabled, since when."""
         return TriggerStore(self.settings.triggers_path)
 
-    def enabled_triggers(self) -> tuple:
+    def enabled_triggers(self) -> tuple[Trigger, ...]:
         return enabled_triggers(self.settings.triggers, self.triggers)
 
     # where the actions the triggers derive go: the outbox once activation's delivery half is configured

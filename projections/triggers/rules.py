@@ -11,7 +11,7 @@ from datetime import time
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from projections.lifecycle import Stage
 from schemas import PAYLOAD_BY_EVENT_TYPE, SourceKind
@@ -94,11 +94,18 @@ class RevisitCause(_Strict):
     days_after: int = Field(gt=0, le=730)
 
 
+_CAUSES = (EventCause, LifecycleCause, TagCause, ComplaintCause, ChurnCause, BirthdayCause, HolidayCause, RevisitCause)
+KINDS = tuple(c.model_fields["kind"].annotation.__args__[0] for c in _CAUSES)
+
+
+def _kind(value: object) -> str | None:
+    return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+
+
 Cause = Annotated[
-    Union[EventCause, LifecycleCause, TagCause, ComplaintCause, ChurnCause, BirthdayCause, HolidayCause, RevisitCause],  # noqa: UP007
-    Field(discriminator="kind"),
+    Union[tuple(Annotated[c, Tag(k)] for c, k in zip(_CAUSES, KINDS, strict=True))],  # noqa: UP007
+    Discriminator(_kind, custom_error_type="trigger_kind", custom_error_message=f"kind must be one of {', '.join(KINDS)}"),
 ]
-TIME_DRIVEN = ("complaint_past_sla", "churn_raised", "birthday", "holiday", "revisit")
 
 
 class Conditions(_Strict):
@@ -166,8 +173,8 @@ class QuietHours(_Strict):
 class TriggerRules(_Strict):
     """The ``[triggers]`` section: the rules (none by default) and what they share."""
 
-    rules: dict[Name, TriggerRule] = Field(default={}, description="Trigger rules by name; each does nothing until enabled (`cdp triggers enable NAME`).")
     holidays: dict[Name, Holiday] = Field(default={}, description="Holidays a rule may name (when.kind = holiday).")
+    rules: dict[Name, TriggerRule] = Field(default={}, description="Trigger rules by name; each does nothing until enabled (`cdp triggers enable NAME`).")
     frequency_caps: dict[Channel, Cap] = Field(default={}, description="At most count actions per customer per channel in any days-long window; a channel not listed has no cap.")
     quiet_hours: QuietHours | None = Field(default=QuietHours(), description="Quiet hours in the customer's zone (none: send at any hour); never for the staff channel.")
     default_time_zone: str = Field(default="UTC", description="The zone of a customer without a valid time-zone trait (an IANA name, e.g. Asia/Shanghai).")
@@ -182,12 +189,14 @@ class TriggerRules(_Strict):
             raise ValueError(f"unknown time zone {value!r}")
         return value
 
-    @model_validator(mode="after")
-    def _holidays_known(self) -> "TriggerRules":
-        for name, rule in self.rules.items():
-            if isinstance(rule.when, HolidayCause) and rule.when.holiday not in self.holidays:
-                raise ValueError(f"rules.{name}.when.holiday: no holiday {rule.when.holiday!r} in holidays")
-        return self
+    @field_validator("rules")
+    @classmethod
+    def _holidays_known(cls, rules: dict[str, TriggerRule], info: ValidationInfo) -> dict[str, TriggerRule]:
+        holidays = info.data.get("holidays", {})
+        for name, rule in rules.items():
+            if isinstance(rule.when, HolidayCause) and rule.when.holiday not in holidays:
+                raise ValueError(f"{name}.when.holiday: no holiday {rule.when.holiday!r} in holidays")
+        return rules
 
 
 def zone_or_none(name: object) -> ZoneInfo | None:
