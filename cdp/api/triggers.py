@@ -46,7 +46,7 @@ def trigger_router(platform: Callable[[], Platform], access: ReadAccess) -> APIR
         request: Request,
         since: datetime = Query(description="From this time (ISO 8601; UTC unless it says)."),
         until: datetime = Query(description="To this time."),
-        sample: int = Query(10, ge=0, le=MAX_SAMPLE, description="Show this many of the actions (emails masked without pii:read)."),
+        sample: int = Query(10, ge=0, le=MAX_SAMPLE, description="Show this many of the actions (customer ids; no personal data)."),
         rules: dict[str, Any] = Depends(_rules),
     ) -> dict[str, Any]:
         with answered():

@@ -8,9 +8,11 @@ memory through the same pipeline the runner uses, with the rules given, as if ea
 enabled at the start of the period, and keeps the actions whose cause falls in it; a rule's
 ``where.segment`` is checked against the segment's members now. A backfill derives the actions
 of the period the same way and hands them to the platform's action sink: their ids are those the
-live projection derives, so the outbox keeps one of each. The sample shows each recipient's
-email, masked without ``pii:read``. Every call is audited with its outcome.
+live projection derives, so the outbox keeps one of each. The sample names customers by id and
+shows no personal data (whether they have an email, masked). Every call is audited with its outcome.
 """
+
+from __future__ import annotations  # the method ``list`` would shadow the type in the annotations after it
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -33,6 +35,7 @@ from projections.actions import Action
 from projections.pipeline import Pipeline
 from projections.replay import Replay
 from projections.touchpoint import Touchpoint
+from projections.triggers.calendar import DAY_MS
 from projections.triggers import Trigger, TriggerRules
 from schemas import describe
 
@@ -107,7 +110,7 @@ class TriggerService:
             return {
                 "since": since.isoformat(), "until": until.isoformat(), "actions": len(actions),
                 "rules": [{"name": name, "actions": per_rule[name], "customers": customers[name]} for name in sorted(rules.rules)],
-                "sample": [self._shown(a, replay) for a in actions[:sample]],
+                "sample": [TriggerService._shown(a, replay) for a in actions[:sample]],
             }  # fmt: skip
 
     def parse(self, definition: Mapping[str, Any]) -> TriggerRules:
@@ -140,10 +143,10 @@ class TriggerService:
             if len(page) < _MEMBER_PAGE:
                 return found
 
-    def _shown(self, action: Action, replay: Replay) -> dict[str, Any]:
+    @staticmethod
+    def _shown(action: Action, replay: Replay) -> dict[str, Any]:
         state = replay.profiles.get(action.customer_id)
-        emails = orjson.loads(state)["ids"]["email"] if state else []
-        to = ", ".join(emails) if self.caller.sees_personal_data else (MASK if emails else "")
+        to = MASK if state and orjson.loads(state)["ids"]["email"] else ""  # has an email: the sample never shows it
         return {
             "rule": action.rule.removeprefix("trigger:"), "customer_id": action.customer_id, "to": to, "destination": action.destination,
             "channel": action.channel, "template": action.template, "purpose": action.purpose, "cause": action.cause,
@@ -170,18 +173,26 @@ class TriggerService:
 def _derive(platform: Platform, rules: TriggerRules, start: int, end: int) -> tuple[Replay, list[Action]]:
     """The whole log through the pipeline in memory, every rule as if enabled at ``start``, and the
     actions of causes from ``start`` to ``end``; events that occurred after ``end`` are left out, so
-    time stops there."""
+    time stops there. A batch ends where the log's time moves on by a day, so that causes are seen
+    as the live runner sees them, not past ``late_days`` (stale)."""
     triggers = [Trigger(name, rule, start) for name, rule in rules.rules.items()]
     replay = Replay(Pipeline(platform.settings.model_copy(update={"triggers": rules}), triggers), keep_rows=False)
     position, size = 0, platform.settings.batch_size
+    pending: list[Touchpoint] = []
     while True:
         batch = platform.events.read_readable(position, size)
         if not batch.stored:
+            if pending:
+                replay.batch(pending)
             return replay, [a for a in replay.actions if start <= _ms(a.cause_time) <= end]
         position = batch.stored[-1].id
-        touchpoints = [tp for tp in (Touchpoint(n.id, orjson.loads(n.state)) for n in batch.opened) if tp.occurred_ms <= end]
-        if touchpoints:
-            replay.batch(touchpoints)
+        for tp in (Touchpoint(n.id, orjson.loads(n.state)) for n in batch.opened):
+            if tp.occurred_ms > end:
+                continue
+            if pending and (len(pending) >= size or tp.occurred_ms > max(replay.watermark, pending[0].occurred_ms) + DAY_MS):
+                replay.batch(pending)
+                pending = []
+            pending.append(tp)
 
 
 def _enablement(enabled) -> dict[str, Any]:
