@@ -173,21 +173,20 @@ def _past_sla(when: ComplaintCause, profile: Profile, as_of: int, rules: Rules, 
 
 
 def _churn_raised(when: ChurnCause, view: "_View", as_of: int, rules: Rules, cause) -> tuple[list[_Cause], int | None]:
-    """Rises to ``to_level`` between consecutive day ends (UTC) within the last ``late_days``;
-    each day end is judged on the facts up to it, so the result does not depend on batching."""
+    """Rises to ``to_level`` from one day end (UTC) to the next within the last ``late_days``; each
+    day end is judged on the facts up to it, so the result does not depend on batching. Only the
+    day ends where the level can move are judged: those after a new fact or a time-driven change."""
     target = LEVELS.index(when.to_level)
-    last_end = (as_of + 1) // DAY_MS * DAY_MS - 1
-    ends = [last_end - k * DAY_MS for k in range(rules.triggers.late_days + 1, -1, -1)]
-    levels = [view.churn_level_at(end) for end in ends]
-    found = [
-        cause(end, f"d:{day_of(end)}:churn:{when.to_level}", level=LEVELS[after])
-        for end, before, after in zip(ends[1:], levels, levels[1:], strict=False)
-        if before < target <= after
-    ]
-    changes = view.churn_next_change
-    moving = view.churn_level_at(as_of) != levels[-1]  # today's end may differ from yesterday's
-    check = last_end + DAY_MS if moving else (None if changes is None else changes - changes % DAY_MS + DAY_MS - 1)
-    return found, check
+    last_end = _day_end(as_of - DAY_MS + 1)  # the last day that has ended
+    end = last_end - (rules.triggers.late_days + 1) * DAY_MS
+    level, moves = view.churn_level_at(end)
+    found = []
+    while moves is not None and _day_end(moves) <= last_end:
+        end = _day_end(moves)
+        before, (level, moves) = level, view.churn_level_at(end)
+        if before < target <= level:
+            found.append(cause(end, f"d:{day_of(end)}:churn:{when.to_level}", level=LEVELS[level]))
+    return found, (None if moves is None else _day_end(moves))
 
 
 class _View:
@@ -195,7 +194,7 @@ class _View:
 
     def __init__(self, profile: Profile, as_of: int, rules: Rules):
         self.profile, self.as_of, self.rules = profile, as_of, rules
-        self._levels: dict[int, int] = {}
+        self._levels: dict[int, tuple[int, int | None]] = {}
 
     @cached_property
     def tier(self) -> str:
@@ -203,17 +202,18 @@ class _View:
         return value(p["purchases"], p["refunds"], len(p["referrals"]), self.as_of, self.rules.value).tier
 
     @cached_property
-    def churn_next_change(self) -> int | None:
-        return churn_risk(self.profile, self.as_of, self.rules.churn, self.rules.lifecycle).next_change
-
-    @cached_property
     def preferred_channel(self) -> str:
         return computed_traits(self.profile, self.rules.profile).preferred_channel
 
-    def churn_level_at(self, t: int) -> int:
-        """The churn level's index in ``LEVELS`` at ``t``, from the facts up to ``t``."""
+    def churn_level_at(self, t: int) -> tuple[int, int | None]:
+        """The churn level's index in ``LEVELS`` at ``t`` from the facts up to ``t``, and the next
+        moment it may move: its next time-driven change or the next fact, whichever comes first."""
         if t not in self._levels:
-            self._levels[t] = LEVELS.index(churn_risk(_facts_until(self.profile, t), t, self.rules.churn, self.rules.lifecycle).level)
+            facts = _facts_until(self.profile, t)
+            risk = churn_risk(facts, t, self.rules.churn, self.rules.lifecycle)
+            later = [self.profile[name][len(facts[name])] for name in _CHURN_FACTS if len(facts[name]) < len(self.profile[name])]
+            moments = [m for m in (risk.next_change, *(f if isinstance(f, int) else f[0] for f in later)) if m is not None]
+            self._levels[t] = (LEVELS.index(risk.level), min(moments, default=None))
         return self._levels[t]
 
     def holds(self, where: Conditions) -> bool:
@@ -223,7 +223,7 @@ class _View:
             return False
         if where.tiers and self.tier not in where.tiers:
             return False
-        if where.churn_levels and LEVELS[self.churn_level_at(self.as_of)] not in where.churn_levels:
+        if where.churn_levels and LEVELS[self.churn_level_at(self.as_of)[0]] not in where.churn_levels:
             return False
         if not all(t in tags for t in where.tags_all) or (where.tags_any and not any(t in tags for t in where.tags_any)) or any(t in tags for t in where.tags_none):
             return False
@@ -234,10 +234,18 @@ class _View:
         return True
 
 
+_CHURN_FACTS = ("purchases", "nps", "tickets", "sentiments", "activity")  # what churn risk reads, each sorted by time (activity: plain ms)
+
+
 def _facts_until(profile: Profile, t: int) -> Profile:
-    """The facts churn risk reads, as they stood at ``t`` (each list is sorted by time)."""
-    cut = {name: profile[name][: bisect.bisect_right(profile[name], t, key=lambda fact: fact[0])] for name in ("purchases", "nps", "tickets", "sentiments")}
+    """The facts churn risk reads, as they stood at ``t``."""
+    cut = {name: profile[name][: bisect.bisect_right(profile[name], t, key=lambda fact: fact[0])] for name in _CHURN_FACTS[:-1]}
     return {**profile, **cut, "activity": profile["activity"][: bisect.bisect_right(profile["activity"], t)]}
+
+
+def _day_end(ms: int) -> int:
+    """The last millisecond of ``ms``'s day (UTC)."""
+    return ms - ms % DAY_MS + DAY_MS - 1
 
 
 def _next(moments: Iterable[int], as_of: int) -> int | None:
