@@ -89,7 +89,8 @@ class Platform:
         return TriggerStore(self.settings.triggers_path)
 
     def enabled_triggers(self) -> tuple[Trigger, ...]:
-        return enabled_triggers(self.settings.triggers, self.triggers)
+        """The enabled trigger rules with their starts (none, and no store opened, when none is configured)."""
+        return enabled_triggers(self.settings.triggers, self.triggers) if self.settings.triggers.rules else ()
 
     # where the actions the triggers derive go: the outbox once activation's delivery half is configured
     action_sink = staticmethod(log_sink)

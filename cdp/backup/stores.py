@@ -5,8 +5,8 @@ write landing *between* two copies does to the backup. The order below makes eve
 harmless:
 
 1. ``cdp.toml``: configuration; changes by hand only.
-2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments) and
-   ``read_keys.sqlite`` (read keys, hashed): stand alone.
+2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments),
+   ``read_keys.sqlite`` (read keys, hashed) and ``triggers.sqlite`` (enabled triggers): stand alone.
 3. ``deadletters.sqlite`` BEFORE the event store: a dead letter replayed between the two copies is
    then still kept (not yet marked replayed) in the backup while its event may be in it too;
    replaying it again is harmless because the event store dedupes by message id. The reverse
@@ -124,6 +124,7 @@ STORES: tuple[Store, ...] = (
     DataFile("sources.sqlite"),
     DataFile("segments.sqlite"),
     DataFile("read_keys.sqlite"),  # read keys with scopes (hashed)
+    DataFile("triggers.sqlite"),  # enabled trigger rules and their starts (issue 21), when present
     DataFile("deadletters.sqlite"),
     EventStore(),
     DataFile("keys.sqlite"),  # the key store (issue 9 item 1), when present
