@@ -52,6 +52,7 @@ from projections.tags.rules import TagRules
 from projections.touchpoint import Touchpoint
 from projections.traits import computed_traits
 from projections.triggers import Trigger, TriggerRules, derive
+from projections.triggers.derive import absorb_state
 from projections.value import ValueRules, tier, value
 
 CUSTOMER_TABLES: tuple[Table, ...] = (
@@ -109,6 +110,7 @@ class Pipeline:
             survivor = state.setdefault(merge.survivor, empty_profile(merge.survivor))
             if absorbed is not None:
                 absorb(survivor, absorbed)
+                absorb_state(survivor, absorbed)  # the triggers' decisions (projections/triggers)
         identity_rows(resolution, rows)
         survivors = {m.survivor for m in resolution.merges}
         self.update(state, touchpoints, resolution.assignments, survivors | recheck, as_of, version, out)

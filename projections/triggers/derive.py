@@ -7,8 +7,8 @@ fires when it is at or after the trigger's start, has happened by ``as_of`` and 
 (``late_days``); the action's id is ``derive_action_id`` of the rule, the customer and the cause,
 so a rebuild derives the same ids and the outbox keeps one of each (docs/triggers.md).
 
-What was decided is kept in the customer's state (``profile["triggers"]``): the ids seen (sent,
-capped, or refused by the conditions, each decided once) and what was sent per channel (for the
+What was decided is kept in the customer's state (``profile["triggers"]``): the causes seen per
+trigger (sent, capped, or refused by the conditions, each decided once; a merge unites them) and what was sent per channel (for the
 frequency caps), both pruned once no cause can reach back so far. Conditions are judged on the
 state as of ``as_of``; quiet hours at the cause's own time in the customer's zone. Nothing here
 reads a clock.
@@ -71,7 +71,17 @@ class _Cause:
 
 
 def empty_state() -> dict:
-    return {"seen": {}, "sent": []}  # action id → cause ms; [cause ms, channel] of actions sent
+    return {"seen": {}, "sent": []}  # "<trigger>|<cause>" → cause ms; [cause ms, channel] of actions sent
+
+
+def absorb_state(survivor: Profile, absorbed: Profile) -> None:
+    """A merged-away customer's decisions become the survivor's: a cause decided for either (the
+    same birthday, the same event) is not decided again for the person they turned out to be."""
+    if "triggers" not in absorbed:
+        return
+    state = survivor.setdefault("triggers", empty_state())
+    state["seen"] = absorbed["triggers"]["seen"] | state["seen"]
+    state["sent"] = sorted(state["sent"] + absorbed["triggers"]["sent"])
 
 
 def derive(profile: Profile, triggers: Sequence[Trigger], events: Sequence[Touchpoint], as_of: int, rules: Rules) -> Derived:
@@ -98,10 +108,10 @@ def _decide(found: _Cause, profile: Profile, state: dict, zone: tzinfo, view: "_
     rule_name = f"trigger:{found.trigger.name}"
     customer = profile["customer_id"]
     cause = found.cause
-    action_id = derive_action_id(rule_name, customer, cause)
-    if action_id in state["seen"]:
+    decided = f"{found.trigger.name}|{cause}"
+    if decided in state["seen"]:
         return None
-    state["seen"][action_id] = found.at
+    state["seen"][decided] = found.at
     rule = found.trigger.rule
     if not view.holds(rule.where):
         return None
@@ -117,7 +127,7 @@ def _decide(found: _Cause, profile: Profile, state: dict, zone: tzinfo, view: "_
     if rule.where.segment:
         payload["segment"] = rule.where.segment  # membership is checked at send time (and by a dry-run)
     return Action(
-        action_id=action_id, rule=rule_name, customer_id=customer, destination=destination, template=send.template, channel=channel, purpose=send.purpose,
+        action_id=derive_action_id(rule_name, customer, cause), rule=rule_name, customer_id=customer, destination=destination, template=send.template, channel=channel, purpose=send.purpose,
         cause=cause, cause_time=datetime.fromtimestamp(found.at / 1000, UTC), not_before=not_before, payload=payload,
     )  # fmt: skip
 

@@ -69,6 +69,17 @@ def test_a_birthday_greeting_fires_once_and_a_full_rebuild_derives_the_same_id()
     assert len(incremental.actions) == 1
 
 
+def test_a_customer_greeted_before_a_merge_is_not_greeted_again_as_the_merged_customer():
+    log = [
+        event("page_viewed", "2026-02-20", properties={"url": "https://x.example/"}, phone="+8613800000001"),
+        *birthday_log()[:2],  # Alice (by email) is greeted on 7 March
+        event("identified", "2026-03-08", email="alice@example.com", phone="+8613800000001"),  # one person: the two merge
+        event("page_viewed", "2026-03-09", properties={"url": "https://x.example/"}, email="bob@example.com"),
+    ]
+    for batch_size in (1, 100):
+        assert [a.cause for a in replay(pipeline(BIRTHDAY), *log, batch_size=batch_size).actions] == ["d:2026-03-07:birthday"]
+
+
 def test_a_revisit_fires_days_after_each_purchase():
     pipe = pipeline({"revisit": {"when": {"kind": "revisit", "days_after": 7}, "then": {**EMAIL, "channel": "sms", "purpose": "sms_marketing"}}})
     result = replay(pipe, order("2026-02-01T10:00:00Z", 80, "o1", **ALICE), event("page_viewed", "2026-02-09", properties={"url": "https://x.example/"}, email="bob@example.com"))
