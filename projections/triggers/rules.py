@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from projections.lifecycle import Stage
 from schemas import PAYLOAD_BY_EVENT_TYPE, SourceKind
-from schemas.payloads.consent import Purpose
+from schemas.payloads.consent import PURPOSES
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
 STAFF = "staff"  # the channel of alerts to the team: no consent purpose, no quiet hours
 Tier = Literal["ordinary", "vip", "super"]
+PurposeOrNone = Literal[(*PURPOSES, "")]  # "" for staff alerts only
 Scalar = str | int | float | bool
 
 
@@ -133,7 +134,7 @@ class Send(_Strict):
     destination: Name = Field(description="A configured destination's name.")
     channel: Channel = Field(description=f"What the frequency cap counts (email, sms, wechat, ...); {STAFF!r} for an alert to the team.")
     template: str = Field(default="", max_length=128, description="The template's name at the destination; empty sends the payload as is.")
-    purpose: Purpose | Literal[""] = Field(description=f"The consent purpose checked at send time; empty only for the {STAFF!r} channel.")
+    purpose: PurposeOrNone = Field(description=f"The consent purpose checked at send time; empty only for the {STAFF!r} channel.")
     by_preferred_channel: dict[SourceKind, Route] = {}
 
     @model_validator(mode="after")

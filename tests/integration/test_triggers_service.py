@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from cdp.api.app import create_app
+from cdp.api.server import build_collector
 from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -107,3 +110,23 @@ def test_dry_run_refusals_name_the_field_and_the_scope(platform: Platform):
         TriggerService(platform, MARKETER).dry_run({"rules": {}}, at("2026-01-01"), at("2026-02-01"))
     assert [r["name"] for r in TriggerService(platform, MARKETER).list()] == ["greeting", "viewed"]
     assert [(r.action, r.outcome) for r in platform.audit.query(action=None)][-2:] == [("trigger.dry_run", "refused"), ("trigger.list", "ok")]
+
+
+def test_the_http_doors_answer_as_the_service(platform: Platform):
+    append(platform, *LOG)
+    platform.runner.run()
+    client = TestClient(create_app(build_collector(platform), platform))
+    admin = {"Authorization": f"Bearer {platform.read_keys.create('ops', ['admin'])[1]}"}
+    reader = {"Authorization": f"Bearer {platform.read_keys.create('marketing', ['triggers:read'])[1]}"}
+    assert [t["name"] for t in client.get("/v1/triggers", headers=reader).json()] == ["greeting", "viewed"]
+    assert client.get("/v1/triggers/greeting", headers=reader).json()["when"] == {"kind": "birthday", "days_before": 3}
+    assert client.get("/v1/triggers/nope", headers=reader).status_code == 404
+    period = {"since": "2026-03-01T00:00:00Z", "until": "2026-03-31T00:00:00Z"}
+    rules = {"rules": {"greeting": {"when": {"kind": "birthday", "days_before": 3}, "then": {"destination": "mail", "channel": "email", "purpose": "email_marketing"}}}}
+    assert client.post("/v1/triggers/dry-run", params=period, json=rules, headers=reader).status_code == 403
+    answer = client.post("/v1/triggers/dry-run", params=period, json=rules, headers=admin)
+    assert (answer.status_code, answer.json()["rules"], answer.json()["sample"][0]["cause"]) == (200, [{"name": "greeting", "actions": 1, "customers": 1}], "d:2026-03-07:birthday")
+    rules["rules"]["greeting"]["then"]["purpose"] = "newsletters"
+    refused = client.post("/v1/triggers/dry-run", params=period, json=rules, headers=admin)
+    assert refused.status_code == 422 and refused.json()["message"].startswith("rules.greeting.then.purpose: Input should be 'email_marketing'")
+    assert platform.sunk == []
