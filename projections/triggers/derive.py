@@ -85,7 +85,10 @@ def absorb_state(survivor: Profile, absorbed: Profile) -> None:
 
 
 def derive(profile: Profile, triggers: Sequence[Trigger], events: Sequence[Touchpoint], as_of: int, rules: Rules) -> Derived:
-    """The actions ``triggers`` call for on this customer, whose ``events`` this batch folded in."""
+    """The actions ``triggers`` call for on this customer, whose ``events`` this batch folded in.
+    A forgotten customer (``customer_erased``) is never the subject of one."""
+    if "erased" in profile["traits"]:
+        return Derived([], None)
     settings = rules.triggers
     state = profile.setdefault("triggers", empty_state())
     zone = calendar.customer_zone(profile["traits"], settings)

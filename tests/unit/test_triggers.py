@@ -80,6 +80,11 @@ def test_a_customer_greeted_before_a_merge_is_not_greeted_again_as_the_merged_cu
         assert [a.cause for a in replay(pipeline(BIRTHDAY), *log, batch_size=batch_size).actions] == ["d:2026-03-07:birthday"]
 
 
+def test_a_forgotten_customer_is_never_the_subject_of_an_action():
+    log = [*birthday_log()[:1], event("customer_erased", "2026-03-02", properties={"erasure_token": "0" * 32}, **ALICE), *birthday_log()[1:]]
+    assert replay(pipeline(BIRTHDAY), *log).actions == []
+
+
 def test_a_revisit_fires_days_after_each_purchase():
     pipe = pipeline({"revisit": {"when": {"kind": "revisit", "days_after": 7}, "then": {**EMAIL, "channel": "sms", "purpose": "sms_marketing"}}})
     result = replay(pipe, order("2026-02-01T10:00:00Z", 80, "o1", **ALICE), event("page_viewed", "2026-02-09", properties={"url": "https://x.example/"}, email="bob@example.com"))
