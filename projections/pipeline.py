@@ -51,8 +51,7 @@ from projections.tags.history import replay
 from projections.tags.rules import TagRules
 from projections.touchpoint import Touchpoint
 from projections.traits import computed_traits
-from projections.triggers import Trigger, TriggerRules, derive
-from projections.triggers.derive import absorb_state
+from projections.triggers import Trigger, TriggerRules, absorb_state, derive
 from projections.value import ValueRules, tier, value
 
 CUSTOMER_TABLES: tuple[Table, ...] = (
