@@ -15,7 +15,8 @@ from cdp.config import load_settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
-from cdp.services import Caller, Forbidden, operator
+from cdp.segments.model import parse_segment
+from cdp.services import Caller, Forbidden, NotFound, operator
 from cdp.services.triggers import TriggerService
 from schemas import parse_envelope
 from tests.events import event
@@ -130,3 +131,17 @@ def test_the_http_doors_answer_as_the_service(platform: Platform):
     refused = client.post("/v1/triggers/dry-run", params=period, json=rules, headers=admin)
     assert refused.status_code == 422 and refused.json()["message"].startswith("rules.greeting.then.purpose: Input should be 'email_marketing'")
     assert platform.sunk == []
+
+
+def test_a_dry_run_keeps_a_rules_segment_members_only(platform: Platform):
+    append(platform, *LOG, event("order_placed", "2026-03-02", properties={"order_id": "o1", "amount": 30.0, "currency": "CNY"}, email="bob@example.com"))
+    platform.runner.run()
+    platform.segments.create(parse_segment({"name": "buyers", "where": {"field": "revenue", "op": ">", "value": 0}}), "test")
+    viewed = {"when": {"kind": "event", "event_type": "page_viewed"}, "then": {"destination": "mail", "channel": "email", "purpose": "email_marketing"}}
+    everyone = TriggerService(platform, operator()).dry_run({"rules": {"viewed": viewed}}, at("2026-03-01"), at("2026-03-31"))
+    buyers = TriggerService(platform, operator()).dry_run({"rules": {"viewed": viewed | {"where": {"segment": "buyers"}}}}, at("2026-03-01"), at("2026-03-31"))
+    assert (everyone["actions"], buyers["actions"]) == (1, 1)  # Bob viewed a page and bought
+    alice_only = {"when": {"kind": "event", "event_type": "product_viewed"}, "then": viewed["then"], "where": {"segment": "buyers"}}
+    assert TriggerService(platform, operator()).dry_run({"rules": {"x": alice_only}}, at("2026-03-01"), at("2026-03-31"))["actions"] == 0  # Alice bought nothing
+    with pytest.raises(NotFound, match="where.segment: no segment named 'nobody'"):
+        TriggerService(platform, operator()).dry_run({"rules": {"x": alice_only | {"where": {"segment": "nobody"}}}}, at("2026-03-01"), at("2026-03-31"))
