@@ -31,12 +31,13 @@ from cdp.segments.consent import scope_for
 from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
+from cdp.triggers import Enabled
 from projections.actions import Action
 from projections.pipeline import Pipeline
 from projections.replay import Replay
 from projections.touchpoint import Touchpoint
 from projections.triggers.calendar import DAY_MS
-from projections.triggers import Trigger, TriggerRules
+from projections.triggers import Trigger, TriggerRule, TriggerRules
 from schemas import describe
 
 READ, ADMIN = "triggers:read", "admin"
@@ -69,9 +70,9 @@ class TriggerService:
         with self._audited(ADMIN, "trigger.enable", name, {"backfill_since": backfill_since and backfill_since.isoformat()}) as detail:
             rule = self._rule(name)
             moment = _ms(now or datetime.now(UTC))
-            start = _ms(backfill_since) if backfill_since is not None else moment
+            start = moment if backfill_since is None else _ms(backfill_since)
             if start > moment:
-                raise CdpError(f"--backfill: {backfill_since.isoformat()} is in the future")  # type: ignore[union-attr]
+                raise CdpError(f"backfill: {_iso(start)} is in the future")
             enabled = self.platform.triggers.enable(name, start, moment)
             backfilled = 0
             if backfill_since is not None:
@@ -156,7 +157,7 @@ class TriggerService:
     def _rules(self) -> TriggerRules:
         return self.platform.settings.triggers
 
-    def _rule(self, name: str):
+    def _rule(self, name: str) -> TriggerRule:
         rule = self._rules().rules.get(name)
         if rule is None:
             known = ", ".join(sorted(self._rules().rules)) or "none is configured ([triggers.rules] in cdp.toml)"
@@ -195,7 +196,7 @@ def _derive(platform: Platform, rules: TriggerRules, start: int, end: int) -> tu
             pending.append(tp)
 
 
-def _enablement(enabled) -> dict[str, Any]:
+def _enablement(enabled: Enabled | None) -> dict[str, Any]:
     if enabled is None:
         return {"enabled": False, "start": None, "backfill": False}
     return {"enabled": True, "start": _iso(enabled.start), "backfill": enabled.backfill}
