@@ -24,6 +24,7 @@ from projections.profile import ProfileRules
 from projections.satisfaction import SatisfactionRules
 from projections.service import ServiceRules
 from projections.tags.rules import TagRules
+from projections.triggers import TriggerRules
 from projections.value import ValueRules
 from schemas import describe
 from schemas.envelope import EARLIEST
@@ -214,6 +215,7 @@ class Settings(BaseSettings):
     loyalty: LoyaltyRules = LoyaltyRules()
     consent: ConsentSettings = ConsentSettings()
     ingestion: IngestionRules = IngestionRules()  # Segment track names → typed events (ingestion.track_mapping)
+    triggers: TriggerRules = TriggerRules()  # outbound trigger rules, none by default (docs/triggers.md); enabled one by one with `cdp triggers enable`
 
     @classmethod
     def settings_customise_sources(
@@ -249,6 +251,10 @@ class Settings(BaseSettings):
     @property
     def segments_path(self) -> Path:
         return self.data_dir / "segments.sqlite"
+
+    @property
+    def triggers_path(self) -> Path:
+        return self.data_dir / "triggers.sqlite"
 
     @property
     def read_keys_path(self) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cdp.errors import CdpError
 
-SCOPES = ("profiles:read", "pii:read", "segments:read", "segments:write", "analytics:read", "admin")
+SCOPES = ("profiles:read", "pii:read", "segments:read", "segments:write", "analytics:read", "triggers:read", "admin")
 ADMIN = "admin"
 PREFIX = "cdp_rk_"
 _TOKEN = re.compile(r"^cdp_rk_([a-f0-9]{16})_([A-Za-z0-9_-]{32})$")

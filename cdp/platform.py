@@ -15,6 +15,8 @@ from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
+from cdp.triggers import TriggerStore, enabled_triggers, log_sink
+from projections.triggers import Trigger
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
@@ -93,8 +95,22 @@ class Platform:
         return with_rates(self.settings, self.rates.table())
 
     @cached_property
+    def triggers(self) -> TriggerStore:
+        """Which trigger rules are enabled, since when."""
+        return TriggerStore(self.settings.triggers_path)
+
+    def enabled_triggers(self) -> tuple[Trigger, ...]:
+        """The enabled trigger rules with their starts (none, and no store opened, when none is configured)."""
+        return enabled_triggers(self.settings.triggers, self.triggers) if self.settings.triggers.rules else ()
+
+    # where the actions the triggers derive go: the outbox once activation's delivery half is configured
+    action_sink = staticmethod(log_sink)
+
+    @cached_property
     def runner(self) -> EmbeddedRunner:
-        return EmbeddedRunner(self.events, self.state, self.warehouse, self.rules, self.settings.batch_size, self.quarantine)
+        return EmbeddedRunner(
+            self.events, self.state, self.warehouse, self.rules, self.settings.batch_size, self.quarantine, triggers=self.enabled_triggers, sink=self.action_sink
+        )
 
     # the ingestion sink
     def append(self, events: list[Envelope]) -> tuple[int, int]:
@@ -115,7 +131,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
+        for part in ("warehouse", "segments", "triggers", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

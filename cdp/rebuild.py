@@ -35,7 +35,10 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
     if customer_merges.TABLE.name in tables:
         tables.add(survivors.NAME)  # kept from customer_merges by a materialized view, as the rollups from events
     warehouse, settings = platform.warehouse, platform.settings
-    runner = EmbeddedRunner(platform.events, platform.state, warehouse, platform.rules, settings.batch_size, platform.quarantine, tables=None if not names else tables)
+    runner = EmbeddedRunner(
+        platform.events, platform.state, warehouse, platform.rules, settings.batch_size, platform.quarantine, tables=None if not names else tables,
+        triggers=platform.enabled_triggers, sink=platform.action_sink,  # the same action ids again: the outbox keeps one of each
+    )
     with runner.lock:  # a runner following the log elsewhere (`cdp serve`) waits for the whole rebuild
         for table in sorted(tables):
             warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")

@@ -25,9 +25,11 @@ from cdp.process_lock import ProcessLock
 from cdp.quarantine import Quarantined, QuarantineStore, poisoned
 from cdp.statestore import StateStore
 from cdp.warehouse import Warehouse
+from projections.actions import Action
 from projections.identity import IdentityGraph, Resolution, batch_keys, resolve
 from projections.pipeline import Output, Pipeline, Rules
 from projections.touchpoint import Touchpoint
+from projections.triggers import Trigger
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,14 @@ class Progress:
 
 class EmbeddedRunner:
     def __init__(
-        self, events: SealedEventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int, quarantine: QuarantineStore, tables: set[str] | None = None
+        self, events: SealedEventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int, quarantine: QuarantineStore, tables: set[str] | None = None,
+        triggers: Callable[[], Sequence[Trigger]] = tuple, sink: Callable[[Sequence[Action]], int] = len,
     ):
-        """``tables``: write only these warehouse tables (a partial rebuild); all when None."""
+        """``tables``: write only these warehouse tables (a partial rebuild); all when None. ``triggers``:
+        the enabled trigger rules, read at every batch; ``sink``: takes each batch's actions (the
+        outbox) before the batch's position is committed, so none is lost (``projections/triggers``)."""
+        self._triggers = triggers
+        self._sink = sink
         self._events = events
         self._state = state
         self._quarantine = quarantine
@@ -113,6 +120,7 @@ class EmbeddedRunner:
         graph = self._state.load_identity(batch_keys(touchpoints, self._rules.identity))
         resolution = resolve(graph, touchpoints, self._rules.identity)
         recheck = self._state.due_checks(watermark)
+        self._pipeline.triggers = tuple(self._triggers())
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
         output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
@@ -122,6 +130,8 @@ class EmbeddedRunner:
         for table, rows in computed.output.rows.items():
             if self._tables is None or table in self._tables:
                 self._warehouse.insert(table, rows)
+        if computed.output.actions:
+            self._sink(computed.output.actions)
         self._state.commit(computed.graph, computed.resolution, computed.output, version, computed.watermark)
 
     def retry(self, positions: Iterable[int]) -> list[Quarantined]:

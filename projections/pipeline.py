@@ -8,6 +8,7 @@ time-driven change is due) is recomputed once, whatever the number of its events
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
@@ -15,6 +16,7 @@ from typing import Protocol
 import orjson
 
 from projections import consent_rows, history_tables
+from projections.actions import Action
 from projections.churn import ChurnRules, churn_risk
 from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
@@ -49,6 +51,7 @@ from projections.tags.history import replay
 from projections.tags.rules import TagRules
 from projections.touchpoint import Touchpoint
 from projections.traits import computed_traits
+from projections.triggers import Trigger, TriggerRules, absorb_state, derive
 from projections.value import ValueRules, tier, value
 
 CUSTOMER_TABLES: tuple[Table, ...] = (
@@ -69,6 +72,7 @@ class Rules(Protocol):
     service: ServiceRules
     churn: ChurnRules
     loyalty: LoyaltyRules
+    triggers: TriggerRules
 
 
 @dataclass
@@ -77,13 +81,16 @@ class Output:
     removed: set[str] = field(default_factory=set)  # customers merged away, to delete
     next_checks: dict[str, int | None] = field(default_factory=dict)  # when to re-evaluate each customer
     rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))  # table name → rows
+    actions: list[Action] = field(default_factory=list)  # what the enabled triggers call for (projections/triggers)
 
 
 class Pipeline:
-    """The projections with their rules; tag rules are compiled once, here."""
+    """The projections with their rules; tag rules are compiled once, here. ``triggers``: the
+    enabled trigger rules (a runner may replace them between batches)."""
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, triggers: Sequence[Trigger] = ()):
         self.rules = rules
+        self.triggers = tuple(triggers)
         self.tags = CompiledTags(rule_set(rules.tags, rules.lifecycle))
         self._tier_of = partial(tier, rules=rules.value)
 
@@ -102,6 +109,7 @@ class Pipeline:
             survivor = state.setdefault(merge.survivor, empty_profile(merge.survivor))
             if absorbed is not None:
                 absorb(survivor, absorbed)
+                absorb_state(survivor, absorbed)  # the triggers' decisions (projections/triggers)
         identity_rows(resolution, rows)
         survivors = {m.survivor for m in resolution.merges}
         self.update(state, touchpoints, resolution.assignments, survivors | recheck, as_of, version, out)
@@ -122,8 +130,11 @@ class Pipeline:
         time-driven check), as of ``as_of``."""
         rows = out.rows
         earliest: dict[str, int] = {}
+        batch_events: dict[str, list[Touchpoint]] = defaultdict(list)  # for the triggers
         for tp in touchpoints:
             customer = customer_of[tp.position]
+            if self.triggers:
+                batch_events[customer].append(tp)
             if customer not in state:
                 state[customer] = empty_profile(customer)
             apply(state[customer], tp, self.rules.profile)
@@ -136,8 +147,17 @@ class Pipeline:
         for customer in sorted(changed - out.removed):
             profile = state[customer]
             out.next_checks[customer] = self._update(profile, earliest.get(customer), as_of, version, rows)
+            if self.triggers:
+                self._derive_actions(profile, batch_events.get(customer, []), as_of, out)
             rows[profile_table.TABLE.name].append(profile_table.row(profile, version, as_of))
             out.profiles[customer] = profile
+
+    def _derive_actions(self, profile: Profile, batch_events: list[Touchpoint], as_of: int, out: Output) -> None:
+        """The triggers' actions for one customer; their next time-driven cause joins its next check."""
+        derived = derive(profile, self.triggers, batch_events, as_of, self.rules)
+        out.actions.extend(derived.actions)
+        due = [c for c in (out.next_checks[profile["customer_id"]], derived.next_check) if c is not None]
+        out.next_checks[profile["customer_id"]] = min(due) if due else None
 
     def rewrite(self, state: dict[str, Profile], stored: dict[str, history_tables.StoredKeys], as_of: int, version: int, out: Output) -> None:
         """Writes every row of ``stored``'s customers again at ``version`` and withdraws the history rows

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from projections.actions import Action
 from projections.identity import CustomerIdentity, IdentityGraph, resolve
 from projections.pipeline import Pipeline
 from projections.tables import WAREHOUSE_TABLES, Table
@@ -27,6 +28,8 @@ class Replay:
     checks: dict[str, int] = field(default_factory=dict)
     watermark: int = 0
     stored: dict[str, dict[tuple, dict]] = field(default_factory=dict)  # table → key → row
+    keep_rows: bool = True  # False: only state and actions are kept (a trigger dry-run)
+    actions: list[Action] = field(default_factory=list)  # every batch's, in order
 
     def run(self, touchpoints: list[Touchpoint], batch_size: int, as_of: int | None = None) -> "Replay":
         """Processes ``touchpoints`` in batches; ``as_of`` fixes the evaluation time (time travel)."""
@@ -44,9 +47,11 @@ class Replay:
         loaded = {c: orjson.loads(self.profiles[c]) for c in involved if c in self.profiles}
         output = self.pipeline.project(loaded, resolution, touchpoints, recheck, watermark, touchpoints[-1].position)
         for table, rows in output.rows.items():
-            self._write(ALL_TABLES[table], rows)
+            if self.keep_rows:
+                self._write(ALL_TABLES[table], rows)
         if not commit:
             return
+        self.actions.extend(output.actions)
         self.watermark = watermark
         self.index.update({key: customer for key, (customer, _) in resolution.changed_keys.items()})
         for customer in resolution.changed_customers:

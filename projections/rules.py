@@ -11,6 +11,7 @@ from projections.profile import ProfileRules
 from projections.satisfaction import SatisfactionRules
 from projections.service import ServiceRules
 from projections.tags.rules import TagRules
+from projections.triggers import TriggerRules
 from projections.value import ValueRules
 
 
@@ -26,3 +27,4 @@ class ProjectionRules(BaseModel):
     service: ServiceRules = ServiceRules()
     churn: ChurnRules = ChurnRules()
     loyalty: LoyaltyRules = LoyaltyRules()
+    triggers: TriggerRules = TriggerRules()

@@ -24,6 +24,7 @@ _KIND = {
     "consent_preferences_updated": ("website", "web"),
     "identifier_suppressed": ("website", "esp"),
     "identifier_unsuppressed": ("website", "operator"),
+    "customer_erased": ("service", "privacy"),
 }
 _counter = iter(range(1, 10**9))
 

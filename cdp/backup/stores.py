@@ -6,7 +6,8 @@ harmless:
 
 1. ``cdp.toml``: configuration; changes by hand only.
 2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments),
-   ``read_keys.sqlite`` (read keys, hashed) and ``rates.sqlite`` (exchange rates): stand alone.
+   ``read_keys.sqlite`` (read keys, hashed), ``rates.sqlite`` (exchange rates) and ``triggers.sqlite``
+   (enabled triggers): stand alone.
 3. ``deadletters.sqlite`` BEFORE the event store: a dead letter replayed between the two copies is
    then still kept (not yet marked replayed) in the backup while its event may be in it too;
    replaying it again is harmless because the event store dedupes by message id. The reverse
@@ -125,6 +126,7 @@ STORES: tuple[Store, ...] = (
     DataFile("segments.sqlite"),
     DataFile("read_keys.sqlite"),  # read keys with scopes (hashed)
     DataFile("rates.sqlite"),  # exchange rates the projections convert amounts with (cdp.rates), when present
+    DataFile("triggers.sqlite"),  # enabled trigger rules and their starts (issue 21), when present
     DataFile("deadletters.sqlite"),
     EventStore(),
     DataFile("keys.sqlite"),  # the key store (issue 9 item 1), when present
