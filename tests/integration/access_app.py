@@ -13,7 +13,7 @@ from cdp.api.server import build_collector
 from cdp.keys import SCOPES
 from cdp.platform import Platform
 from cdp.segments.model import parse_segment
-from projections.tables import profiles
+from projections.tables import customer_predictions, profiles, value_models
 from projections.tables.table import blank_row
 from tests.integration.wh_contract import event_row
 
@@ -43,6 +43,9 @@ def load_sample(platform: Platform) -> None:
     w.insert("customer_merges", [{"absorbed": "c0", "survivor": "c1", "position": 2, "occurred_at": datetime(2025, 1, 1, tzinfo=UTC), "reason": "r"}])
     comment = event_row(4, "commented", customer="c1") | {"source_kind": "social", "properties": f'{{"text": "{COMMENT}", "sentiment": "negative", "extra": "{PHONE}"}}'}
     w.insert("events", [event_row(1, customer="c0"), event_row(2, "page_viewed", customer="c1"), event_row(3, customer="c2"), comment])
+    model = {"model_version": "m1", "as_of": datetime(2025, 1, 1, tzinfo=UTC), "horizon_days": 365}
+    w.insert("value_models", [blank_row(value_models.TABLE) | model | {"purchase_model": "bgnbd", "r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "gamma": 15.44}])
+    w.insert("customer_predictions", [blank_row(customer_predictions.TABLE) | model | {"customer_id": "c1", "version": 1, "frequency": 2, "recency_days": 20, "age_days": 40, "average_order": 300.0}])
     platform.segments.create(BIG, "test")
 
 

@@ -21,7 +21,7 @@ from tests.integration.access_app import BIG, COMMENT, EMAIL, NAME, PHONE, Acces
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop"}
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
-SAMPLE_BODY = {"/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]}, "/v1/triggers/dry-run": {"rules": {}}}
+SAMPLE_BODY = {"/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]}, "/v1/triggers/dry-run": {"rules": {}}, "/v1/segments/forecast": ANY}
 NO_PURPOSE = {"purpose": "none"}  # contact data in clear (pii:read, admin) needs a purpose
 SAMPLE_QUERY = {"/v1/analytics/funnel": {"steps": "page_viewed,order_placed"}, "/v1/segments/preview": NO_PURPOSE, "/v1/segments/{name}/members": NO_PURPOSE, "/v1/segments/{name}/export": NO_PURPOSE,
                 "/v1/triggers/dry-run": {"since": "2025-01-01T00:00:00Z", "until": "2025-02-01T00:00:00Z"}}  # fmt: skip
@@ -107,7 +107,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 34  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 2 profile and 7 analytics reads + 10 segment routes + 3 trigger routes + forget (last: it erases the sample customer)
+    assert len(routes) == 37  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 7 analytics reads + 12 segment routes + 3 trigger routes + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:
@@ -131,7 +131,7 @@ def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: Acce
 
 def test_a_read_body_is_looked_at_only_after_the_key(app: AccessApp):
     sending = [r for r in api_routes(app) if declared_scope(r) in SCOPES and {"POST", "PUT"} & r.methods and not r.path.endswith("/forget")]  # forget has no body
-    assert len(sending) == 5  # segments: create, preview, count, update; triggers: dry-run
+    assert len(sending) == 6  # segments: create, preview, count, update, forecast; triggers: dry-run
     for route in sending:
         method, url = next(iter(route.methods)), route.path.format(name="big")
         for body in (b"{not json", b"[1]", b"x" * 300_000):
