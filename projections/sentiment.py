@@ -44,7 +44,7 @@ class SentimentRules(BaseModel):
     contrasts: list[str] = Field(default=[*lexicon.ENGLISH_CONTRASTS, *lexicon.CHINESE_CONTRASTS], description="Words after which what came before counts half (but, 但是).")
     negation_factor: float = Field(default=0.8, gt=0, le=1, description="A negated term scores minus this times its weight.")
     softened_factor: float = Field(default=0.6, gt=0, le=1, description="A term after a negator and then a degree word ('not very') scores minus this times its weight.")
-    threshold: float = Field(default=0.5, gt=0, description="The score at or above which a text is positive (at or below minus it, negative).")
+    threshold: float = Field(default=0.4, gt=0, description="The score at or above which a text is positive (at or below minus it, negative).")
 
     @cached_property
     def _terms(self) -> dict[str, float]:
