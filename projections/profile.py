@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from projections import consent
 from projections.lifecycle import Facts
 from projections.sentiment import SentimentRules, sentiment
+from projections.topics import TopicRules
 from projections.touchpoint import Touchpoint, to_ms
 from schemas import ID_TYPES, SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
@@ -49,6 +50,7 @@ class ProfileRules(BaseModel):
         description="Traits named with this prefix are consent flags per purpose or channel (consent_email = true); the latest by event time counts.",
     )
     sentiment: SentimentRules = SentimentRules()
+    topics: TopicRules = TopicRules()
 
 
 def empty_profile(customer_id: str) -> Profile:
