@@ -76,7 +76,7 @@ CHINESE = {
 NEGATED_ONLY = {
     "arrive": -1.5, "arrived": -1.5, "received": -1.5, "work": -1.5, "working": -1.5, "respond": -1.5, "responded": -1.5,
     "reply": -1.5, "replied": -1.5, "answer": -1.5, "answered": -1.5, "help": -1.5, "show up": -1.5, "showed up": -1.5, "load": -1.5,
-    "open": -1, "match": -1, "fit": -1, "fits": -1, "expected": -1.5, "described": -1.5, "refunded": -1.5, "shipped": -1.5, "wait": -1, "came": -1.5, "come": -1, "tell": -1, "telling": -1,
+    "open": -1, "match": -1, "fit": -1, "fits": -1, "expected": -1.5, "described": -1.5, "refunded": -1.5, "shipped": -1.5, "wait": -1, "came": -1.5, "processed": -1.5, "sent": -1, "come": -1, "tell": -1, "telling": -1,
     "到": -1.5, "收到": -1.5, "到货": -1.5, "回复": -1.5, "回应": -1.5, "理": -1.5, "理会": -1.5, "处理": -1, "发货": -1.5, "送到": -1.5,
     "打开": -1.5, "登录": -1.5, "登陆": -1.5, "动": -1, "退": -1, "联系上": -1.5, "接": -1.5, "打电话": -1, "通知": -1, "回": -1.5, "解决": -1.5, "符合": -1.5,
     "一样": -1, "匹配": -1, "更新": -1, "显示": -1, "到账": -1.5, "兑现": -1.5,
