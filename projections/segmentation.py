@@ -7,14 +7,18 @@ the same text, so projections stay deterministic (docs/architecture.md §2). The
 terms are added to the dictionary, so each comes out as one word.
 
 The dictionary is read from the installed package, once per process, and never through jieba's
-cache file in the shared temporary directory (which another user could plant).
+cache file in the shared temporary directory (which another user could plant). jieba itself is
+imported on first use: importing it costs about half a second, which a command that analyses no
+text should not pay.
 """
 
 import re
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
-import jieba
+if TYPE_CHECKING:
+    import jieba
 
 _TOKEN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+(?:'[a-z]+)?|[^\s\w]", re.IGNORECASE)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -23,12 +27,16 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 @cache
 def _dictionary() -> tuple[dict[str, int], int]:
     """jieba's word frequencies and their total, read from its package once."""
+    import jieba
+
     tokenizer = jieba.Tokenizer()
     return tokenizer.gen_pfdict(tokenizer.get_dict_file())
 
 
-def tokenizer(words: Iterable[str]) -> jieba.Tokenizer:
+def tokenizer(words: Iterable[str]) -> "jieba.Tokenizer":
     """A jieba tokenizer on its own dictionary plus ``words`` (each kept whole when cutting)."""
+    import jieba
+
     frequencies, total = _dictionary()
     cutter = jieba.Tokenizer()
     cutter.FREQ, cutter.total, cutter.initialized = dict(frequencies), total, True
@@ -38,7 +46,7 @@ def tokenizer(words: Iterable[str]) -> jieba.Tokenizer:
     return cutter
 
 
-def tokens(text: str, cutter: jieba.Tokenizer) -> list[str]:
+def tokens(text: str, cutter: "jieba.Tokenizer") -> list[str]:
     """Lower-case words (English words whole with their apostrophe, Chinese runs cut into words)
     and punctuation marks, in order; whitespace dropped."""
     found: list[str] = []

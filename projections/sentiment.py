@@ -17,12 +17,15 @@ Measured on a labelled set of feedback texts by ``benchmarks/sentiment.py`` (BEN
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import jieba
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections import sentiment_lexicon as lexicon
 from projections.segmentation import tokenizer, tokens
+
+if TYPE_CHECKING:
+    import jieba
 
 LABELS = ("positive", "neutral", "negative")
 _CLAUSE_ENDS = frozenset("，。！？；,.!?;：:、~～…\n")
@@ -63,7 +66,7 @@ class SentimentRules(BaseModel):
         return max((len(term.split()) for term in self._terms), default=1)
 
     @cached_property
-    def _cutter(self) -> jieba.Tokenizer:
+    def _cutter(self) -> "jieba.Tokenizer":
         return tokenizer([*self.chinese, *self.negated_only, *self.chinese_negators, *self.chinese_degree, *self.contrasts])
 
 

@@ -7,11 +7,14 @@ this project (docs/domain.md: feedback gets a sentiment label and topic, and is 
 """
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import jieba
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections.segmentation import tokenizer, tokens
+
+if TYPE_CHECKING:
+    import jieba
 
 DEFAULT_TOPICS = {
     "delivery": [
@@ -64,7 +67,7 @@ class TopicRules(BaseModel):
         return max((len(keyword.split()) for keyword in self._by_keyword), default=1)
 
     @cached_property
-    def _cutter(self) -> jieba.Tokenizer:
+    def _cutter(self) -> "jieba.Tokenizer":
         return tokenizer(self._by_keyword)
 
 

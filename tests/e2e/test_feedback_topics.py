@@ -1,6 +1,8 @@
 """Feedback sentiment and topics from events to the trend a marketer reads (issue 22): the answer
 rows carry each text's topics, and ``cdp analytics topics`` counts them per month, worked by hand."""
 
+from pathlib import Path
+
 import orjson
 import pytest
 
@@ -35,8 +37,10 @@ def test_each_text_is_scored_and_given_its_topics(processed: Platform):
     ]
 
 
-def test_topics_trend_by_month(processed: Platform):
-    rows = AnalyticsService(processed, operator()).topics("month").rows
+def test_topics_trend_by_month(processed: Platform, tmp_path: Path):
+    analysis = AnalyticsService(processed, operator()).topics("month", chart=tmp_path / "topics.png")
+    rows = analysis.rows
+    assert analysis.chart is not None and analysis.chart.stat().st_size > 0  # stacked bars of texts per topic
     assert [(r["period"], r["topic"], r["texts"], r["positive"], r["negative"], r["negative_pct"]) for r in rows] == [
         ("2025-09-01", "delivery", 2, 1, 1, 50.0), ("2025-09-01", "packaging", 1, 1, 0, 0.0), ("2025-09-01", "price", 1, 0, 1, 100.0), ("2025-09-01", "service", 1, 0, 1, 100.0),
         ("2025-10-01", "other", 1, 1, 0, 0.0), ("2025-10-01", "price", 1, 1, 0, 0.0), ("2025-10-01", "quality", 1, 1, 0, 0.0),
