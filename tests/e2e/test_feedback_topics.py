@@ -5,7 +5,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 
+from cdp.api.app import create_app
+from cdp.api.server import build_collector
 from cdp.platform import Platform
 from cdp.services import operator
 from cdp.services.analytics import AnalyticsService
@@ -55,3 +58,12 @@ def test_the_cli_prints_the_trend_and_refuses_a_bad_period(processed: Platform):
     assert {(r["topic"], r["texts"]) for r in orjson.loads(done.stdout) if r["period"] == "2025-09-01"} == {("delivery", 2), ("packaging", 1), ("price", 1), ("service", 1)}
     refused = cdp("analytics", "topics", "--period", "year", data_dir=processed.settings.data_dir)
     assert refused.returncode != 0 and b"period: expected day, week or month" in refused.stdout + refused.stderr and b"Traceback" not in refused.stderr
+
+
+def test_the_http_door_gives_the_same_rows_to_an_analytics_key(processed: Platform):
+    key = processed.read_keys.create("bi", ["analytics:read"])[1]
+    with TestClient(create_app(build_collector(processed), processed)) as client:
+        answer = client.get("/v1/analytics/topics", params={"period": "month"}, headers={"Authorization": f"Bearer {key}"})
+        unauthorised = client.get("/v1/analytics/topics")
+    assert answer.status_code == 200 and answer.json() == AnalyticsService(processed, operator()).topics("month").rows
+    assert unauthorised.status_code == 401
