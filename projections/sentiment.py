@@ -63,7 +63,7 @@ class SentimentRules(BaseModel):
 
     @cached_property
     def _longest_phrase(self) -> int:
-        return max((len(term.split()) for term in self._terms), default=1)
+        return max((len(term.split()) for term in (*self._terms, *self.negated_only)), default=1)
 
     @cached_property
     def _cutter(self) -> "jieba.Tokenizer":
@@ -84,7 +84,7 @@ def sentiment(text: str, rules: SentimentRules) -> Sentiment:
     i = 0
     while i < len(words):
         word = words[i]
-        term, length = _term(words, i, rules)
+        term, length = _term(words, i, rules, negated)
         if word in _CLAUSE_ENDS or reach > _WINDOW:
             negated, degree, softened, modifiers, reach = False, 1.0, False, [], 0
         if word in _CLAUSE_ENDS:
@@ -95,19 +95,18 @@ def sentiment(text: str, rules: SentimentRules) -> Sentiment:
             before_contrast /= 2
         elif term is None and word in rules._negators:
             negated, modifiers, reach = not negated, [*modifiers, word], 0
-        elif word in rules._degree and (term is None or _term(words, i + 1, rules)[0] is not None):
+        elif word in rules._degree and (term is None or _term(words, i + 1, rules, negated)[0] is not None):
             degree, softened, modifiers, reach = degree * rules._degree[word], negated, [*modifiers, word], 0
-        elif term is not None or (negated and word in rules.negated_only):
-            phrase = _joined(words[i : i + length]) if term is not None else word
-            if negated and phrase in rules.negated_only:
-                value = rules.negated_only[phrase]
+        elif term is not None:
+            if negated and term in rules.negated_only:
+                value = rules.negated_only[term]
             elif negated:
-                value = -rules._terms[phrase] * (rules.softened_factor if softened else rules.negation_factor * degree)
+                value = -rules._terms[term] * (rules.softened_factor if softened else rules.negation_factor * degree)
             else:
-                value = rules._terms[phrase] * degree
+                value = rules._terms[term] * degree
             if value:
                 score += value
-                terms.append(_joined([*modifiers, phrase]))
+                terms.append(_joined([*modifiers, term]))
             negated, degree, softened, modifiers, reach = False, 1.0, False, [], 0
             i += length
             continue
@@ -119,11 +118,12 @@ def sentiment(text: str, rules: SentimentRules) -> Sentiment:
     return Sentiment(label, score, tuple(terms))
 
 
-def _term(words: list[str], i: int, rules: SentimentRules) -> tuple[str | None, int]:
-    """The longest lexicon term starting at word ``i``, and how many words it spans."""
+def _term(words: list[str], i: int, rules: SentimentRules, negated: bool) -> tuple[str | None, int]:
+    """The longest lexicon term starting at word ``i`` (or, after a negator, ``negated_only`` term),
+    and how many words it spans."""
     for length in range(min(rules._longest_phrase, len(words) - i), 0, -1):
         phrase = _joined(words[i : i + length])
-        if phrase in rules._terms:
+        if phrase in rules._terms or (negated and phrase in rules.negated_only):
             return phrase, length
     return None, 1
 

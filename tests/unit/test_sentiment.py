@@ -28,7 +28,7 @@ def test_the_issues_examples():
     ("not good", "negative"), ("not bad", "positive"), ("I don't like it", "negative"), ("never again, terrible", "negative"),
     ("不好", "negative"), ("不错", "positive"), ("不满意", "negative"), ("没有问题", "positive"), ("从来没失望过", "positive"),
     ("The parcel never arrived", "negative"), ("The parcel arrived", "neutral"), ("还没发货", "negative"), ("已发货", "neutral"),
-    ("没人回复", "negative"),
+    ("没人回复", "negative"), ("The courier did not show up", "negative"), ("没有解决", "negative"), ("解决了", "positive"),
 ])  # fmt: skip
 def test_negation(text: str, expected: str):
     assert label(text) == expected
