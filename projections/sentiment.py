@@ -39,6 +39,7 @@ class SentimentRules(BaseModel):
 
     english: dict[str, float] = Field(default=lexicon.ENGLISH, description="English words and phrases (lower case, words separated by a space) and their weights.")
     chinese: dict[str, float] = Field(default=lexicon.CHINESE, description="Chinese words and phrases and their weights.")
+    added: dict[str, float] = Field(default={}, description="Terms of either language added to the lexicon or given another weight (0 mutes one), without restating the defaults: {'绝绝子' = 2}.")
     negated_only: dict[str, float] = Field(default=lexicon.NEGATED_ONLY, description="Terms that score only when negated (arrived, 发货), with the weight they then have.")
     english_negators: list[str] = Field(default=list(lexicon.ENGLISH_NEGATORS), description="Words that flip the next term in their clause.")
     chinese_negators: list[str] = Field(default=list(lexicon.CHINESE_NEGATORS), description="Words that flip the next term in their clause.")
@@ -51,7 +52,7 @@ class SentimentRules(BaseModel):
 
     @cached_property
     def _terms(self) -> dict[str, float]:
-        return {**self.english, **self.chinese}
+        return {**self.english, **self.chinese, **{term.lower(): weight for term, weight in self.added.items()}}
 
     @cached_property
     def _negators(self) -> frozenset[str]:
@@ -67,7 +68,7 @@ class SentimentRules(BaseModel):
 
     @cached_property
     def _cutter(self) -> "jieba.Tokenizer":
-        return tokenizer([*self.chinese, *self.negated_only, *self.chinese_negators, *self.chinese_degree, *self.contrasts])
+        return tokenizer([*self.chinese, *self.added, *self.negated_only, *self.chinese_negators, *self.chinese_degree, *self.contrasts])
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,10 @@ def test_the_lexicon_is_configuration_and_its_words_are_segmented_whole():
     rules = SentimentRules(chinese={"绝绝子": 2}, english={"meh": -1})
     assert sentiment("这款面霜绝绝子", rules).terms == ("绝绝子",)
     assert sentiment("这款面霜绝绝子", rules).label == "positive"
-    assert sentiment("meh", rules).label == "negative" and sentiment("满意", rules).label == "neutral"
+    assert sentiment("meh", rules).label == "negative" and sentiment("满意", rules).label == "neutral"  # a lexicon given replaces the default
+    added = SentimentRules(added={"绝绝子": 2, "Meh": 0})
+    assert sentiment("这款面霜绝绝子", added).label == "positive" and sentiment("满意", added).label == "positive"  # added to the defaults
+    assert sentiment("meh", added).label == "neutral"  # muted
 
 
 def test_at_least_85_percent_on_the_held_out_part_of_the_labelled_set():
