@@ -9,6 +9,7 @@ import pytest
 from cdp.api.collector import NO_SUBSCRIPTION_CHECK, WEBHOOK_REFUSED
 from cdp.config import Settings
 from cdp.platform import Platform
+from cdp.replay import replay
 from ingestion.connectors.wechat import WeChatOfficialAccount
 from tests.collector_server import RunningCollector, running_collector
 
@@ -128,6 +129,8 @@ def test_hostile_xml_is_refused_unexpanded_and_kept_as_sent(collector: RunningCo
     (letter,) = collector.platform.dead_letters.list()
     assert letter.payload == body and letter.origin == "webhook:wechat-official-account#0"
     assert letter.reason == "wechat-official-account body: refused, a document type declaration or entity (DTDForbidden); WeChat sends none"
+    report = replay(collector.platform)  # a replay reads the kept body as XML again, and refuses it again
+    assert (report.stored, report.still_failing) == (0, [(letter.id, letter.reason)])
 
 
 @pytest.mark.parametrize("body, reason", [
