@@ -48,7 +48,7 @@ class WeChatPush(BaseModel):
 
     account: str = Field(alias="ToUserName", min_length=1, max_length=64)
     openid: str = Field(alias="FromUserName", min_length=1, max_length=128)
-    created: int = Field(alias="CreateTime", ge=0)
+    created: int = Field(alias="CreateTime", ge=0, le=4_102_444_800)  # seconds, up to 2100
     msg_type: str = Field(alias="MsgType", min_length=1, max_length=32)
     event: str | None = Field(None, alias="Event")
     event_key: str | None = Field(None, alias="EventKey")
@@ -104,20 +104,9 @@ class WeChatOfficialAccount(QuerySignedConnector):
             text = {"text": record.content or ""} if record.msg_type == "text" else {"message_type": record.msg_type}
             yield Touch(f"msg:{record.msg_id or f'{record.openid}:{record.created}'}", "message_sent", at, who, common | text)
             return
-        if record.msg_type != "event" or not record.event:
-            return
-        event, key = record.event, record.event_key or ""
-        touch = lambda event_type, **properties: Touch(f"{event.lower()}:{record.openid}:{record.created}", event_type, at, who, common | properties)  # noqa: E731
-        if event == "subscribe":
-            yield touch("followed", scene=key.removeprefix(SCENE_PREFIX) if key.startswith(SCENE_PREFIX) else None)
-        elif event == "unsubscribe":
-            yield touch("unfollowed")
-        elif event == "SCAN":
-            yield touch("code_scanned", scene=key or None)
-        elif event == "CLICK":
-            yield touch("menu_clicked", key=key or None)
-        elif event == "VIEW":
-            yield touch("menu_clicked", url=key or None)
+        mapped = _event(record.event, record.event_key or "") if record.msg_type == "event" and record.event else None
+        if mapped is not None:  # WeChat's advice: an event is told apart by follower and time
+            yield Touch(f"{record.event.lower()}:{record.openid}:{record.created}", mapped[0], at, who, common | mapped[1])
 
     def challenge(self, query: Mapping[str, str]) -> tuple[str, str] | None:
         echo = query.get("echostr", "")
@@ -131,6 +120,21 @@ class WeChatOfficialAccount(QuerySignedConnector):
 
     def sign_query(self, secret: str, timestamp: str, nonce: str) -> dict[str, str]:
         return {"signature": _signature(secret, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+
+
+def _event(event: str, key: str) -> tuple[str, dict[str, Any]] | None:
+    """The event type and properties of an event push, or None for one that is not the follower's touchpoint."""
+    if event == "subscribe":
+        return "followed", {"scene": key.removeprefix(SCENE_PREFIX) if key.startswith(SCENE_PREFIX) else None}
+    if event == "unsubscribe":
+        return "unfollowed", {}
+    if event == "SCAN":
+        return "code_scanned", {"scene": key or None}
+    if event == "CLICK":
+        return "menu_clicked", {"key": key or None}
+    if event == "VIEW":
+        return "menu_clicked", {"url": key or None}
+    return None
 
 
 def _signature(token: str, timestamp: str, nonce: str) -> str:
