@@ -5,7 +5,8 @@
 It runs on the connector's ``examples`` (payloads of the tool's real shape) and checks that the
 connector declares itself, is registered, maps every example to valid events with
 deterministic, distinct message ids, refuses wrong shapes with a reason instead of raising,
-and, if the tool signs webhooks, accepts its own signature and refuses a forged one.
+and, if the tool signs webhooks (in the body's headers or in the query), accepts its own signature
+and refuses a forged one.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import BaseModel
 
-from ingestion.sdk import _NAME, Connector, SignedConnector, connectors, envelopes, sort_records
+from ingestion.sdk import _NAME, Connector, QuerySignedConnector, SignedConnector, connectors, envelopes, sort_records
 from ingestion.validation import validate
 from schemas import SOURCE_KINDS, Envelope
 
@@ -40,8 +41,13 @@ class ConnectorContract:
         if connector is not None:
             cls.connector = connector
 
+    @staticmethod
+    def _body(example: Any) -> bytes:
+        """An example as it arrives: bytes."""
+        return example if isinstance(example, bytes) else orjson.dumps(example)
+
     def _events(self, example: Any) -> list[Envelope]:
-        body = orjson.dumps(example)  # as it arrives: bytes
+        body = self._body(example)
         return [validate(e, RECEIVED_AT) for e in envelopes(self.connector(), body, "contract", LIMITS.max_batch_bytes, self.connector().sign(body, "s") if issubclass(self.connector, SignedConnector) else {})]
 
     def test_declares_itself(self):
@@ -77,9 +83,20 @@ class ConnectorContract:
         connector = self.connector()
         if not isinstance(connector, SignedConnector):
             return
-        body = orjson.dumps(self.connector.examples[0])
+        body = self._body(self.connector.examples[0])
         headers = connector.sign(body, "the-secret")
         assert connector.verify(body, headers, "the-secret")
         assert not connector.verify(body + b" ", headers, "the-secret"), "a changed body must fail"
         assert not connector.verify(body, headers, "another-secret"), "another secret must fail"
         assert not connector.verify(body, {}, "the-secret"), "a missing signature must fail"
+
+    def test_query_signatures_are_checked(self):
+        connector = self.connector()
+        if not isinstance(connector, QuerySignedConnector):
+            return
+        query = connector.sign_query("the-secret", "1763802000", "417093")
+        assert connector.verify_query(query, "the-secret")
+        assert not connector.verify_query(query | {"timestamp": "1763802001"}, "the-secret"), "a changed timestamp must fail"
+        assert not connector.verify_query(query | {"nonce": "417094"}, "the-secret"), "a changed nonce must fail"
+        assert not connector.verify_query(query, "another-secret"), "another secret must fail"
+        assert not connector.verify_query({}, "the-secret"), "a missing signature must fail"

@@ -55,7 +55,13 @@ class Connector(ABC):
     source_kind: ClassVar[SourceKind]
     Record: ClassVar[type[BaseModel]]  # one record of the tool's payload
     formats: ClassVar[tuple[str, ...]] = ("webhook", "jsonl")  # what it accepts: webhook, jsonl, csv
-    examples: ClassVar[tuple[Any, ...]] = ()  # payloads of the tool's real shape; the contract tests use them
+    examples: ClassVar[tuple[Any, ...]] = ()  # payloads of the tool's real shape (bytes: a body as sent); the contract tests use them
+    acknowledgement: ClassVar[str | None] = None  # the plain-text answer the tool expects to a delivery (WeChat's "success"); None: JSON
+
+    def decode(self, data: bytes, max_bytes: int) -> Any:
+        """One webhook body or file line (of at most ``max_bytes``) as a value for ``split``: JSON
+        unless the tool sends something else; raises ``Invalid`` saying what is wrong."""
+        return decode_json(data, max_bytes)
 
     def split(self, body: Any, headers: Mapping[str, str]) -> Iterable[Any]:
         """The records in one webhook body or file line (one, unless the tool batches)."""
@@ -83,6 +89,21 @@ class SignedConnector(Connector):
         """The headers the tool would send with ``body``; the contract tests check ``verify`` with it."""
 
 
+class QuerySignedConnector(Connector):
+    """A connector for a tool that signs its deliveries in the URL's query (WeChat: a hash of a
+    shared token, a timestamp and a nonce) rather than the body: implement ``verify_query`` and
+    ``sign_query``. The collector refuses its deliveries unless the source has the token as its
+    signing secret, and answers its ``GET`` subscription check only when the query is signed."""
+
+    @abstractmethod
+    def verify_query(self, query: Mapping[str, str], secret: str) -> bool:
+        """Whether the query carries a valid signature made with ``secret``."""
+
+    @abstractmethod
+    def sign_query(self, secret: str, timestamp: str, nonce: str) -> dict[str, str]:
+        """The query the tool would send; the contract tests check ``verify_query`` with it."""
+
+
 def hmac_digest(secret: str, message: bytes) -> bytes:
     """HMAC-SHA256, what most tools sign webhooks with."""
     return hmac.new(secret.encode(), message, hashlib.sha256).digest()
@@ -104,7 +125,7 @@ def envelopes(connector: Connector, item: Any, source_name: str, max_bytes: int,
     with the error, never answered with a 500.
     """
     if isinstance(item, bytes):
-        item = decode_json(item, max_bytes)
+        (item,) = _guarded(connector, "decode", lambda: [connector.decode(item, max_bytes)])
     for raw in _guarded(connector, "split", lambda: list(connector.split(item, headers))):
         try:
             record = connector.Record.model_validate(raw)

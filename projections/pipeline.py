@@ -49,6 +49,7 @@ from projections.tags.compiler import CompiledTags
 from projections.tags.features import context
 from projections.tags.history import replay
 from projections.tags.rules import TagRules
+from projections.topics import topics
 from projections.touchpoint import Touchpoint
 from projections.traits import computed_traits
 from projections.triggers import Trigger, TriggerRules, absorb_state, derive
@@ -239,7 +240,7 @@ class Pipeline:
         text = props.get(FREE_TEXT.get(event_type, ""))
         if text:
             found = sentiment(text, rules.profile.sentiment)
-            table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms))
+            table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms, topics(text, rules.profile.topics)))
 
 
 def identity_rows(resolution: Resolution, rows: dict) -> None:

@@ -15,6 +15,7 @@ from projections import consent
 from projections.currency import CurrencyRules
 from projections.lifecycle import Facts
 from projections.sentiment import SentimentRules, sentiment
+from projections.topics import TopicRules
 from projections.touchpoint import Touchpoint, to_ms
 from projections.trait_values import TraitNormalisation, default_trait_values
 from schemas import ID_TYPES, SOURCE_KINDS
@@ -56,6 +57,7 @@ class ProfileRules(BaseModel):
         default_factory=default_trait_values,
         description="Trait name → its canonical values (synonyms, shipped place tables, case folding); see projections.trait_values.",
     )
+    topics: TopicRules = TopicRules()
 
 
 def empty_profile(customer_id: str) -> Profile:

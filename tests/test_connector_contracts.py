@@ -6,6 +6,7 @@ from ingestion.connectors.hubspot import HubSpotDealExport
 from ingestion.connectors.meta import MetaPageFeed
 from ingestion.connectors.shopify import ShopifyOrders
 from ingestion.connectors.typeform import TypeformResponses
+from ingestion.connectors.wechat import WeChatOfficialAccount
 from ingestion.connectors.x_mentions import XMentions
 from ingestion.connectors.zendesk import ZendeskTicketEvents
 from ingestion.contract import ConnectorContract
@@ -19,3 +20,4 @@ class TestTypeform(ConnectorContract, connector=TypeformResponses): pass  # noqa
 class TestDelighted(ConnectorContract, connector=DelightedResponsesExport): pass  # noqa: E701
 class TestMeta(ConnectorContract, connector=MetaPageFeed): pass  # noqa: E701
 class TestXMentions(ConnectorContract, connector=XMentions): pass  # noqa: E701
+class TestWeChat(ConnectorContract, connector=WeChatOfficialAccount): pass  # noqa: E701

@@ -62,9 +62,13 @@ def sla(rows: list[dict[str, Any]]) -> Chart:
                   **{f"{c}: resolved in time %": v for c, v in resolved.series.items()}}, "period", "% of decided tickets")
 
 
+def topics(rows: list[dict[str, Any]]) -> Chart:
+    return _pivot("Feedback topics: free texts per topic", "stacked", rows, "period", "topic", "texts", "period", "texts")
+
+
 BUILDERS: dict[str, Callable[[list[dict[str, Any]]], Chart]] = {
     "funnel": funnel, "retention": retention, "lifecycle-flow": lifecycle_flow, "satisfaction": satisfaction,
-    "revenue": revenue, "channels": channels, "sla": sla,
+    "revenue": revenue, "channels": channels, "sla": sla, "topics": topics,
 }
 
 

@@ -47,6 +47,11 @@ def analytics_router(platform: Callable[[], Platform], access: ReadAccess) -> AP
         with answered():
             return service(request).satisfaction(period, start, end).rows
 
+    @get("/analytics/topics")
+    def topics_(request: Request, period: Period = "month", start: date | None = None, end: date | None = None):
+        with answered():
+            return service(request).topics(period, start, end).rows
+
     @get("/analytics/revenue")
     def revenue_(request: Request):
         with answered():

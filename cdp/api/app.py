@@ -64,9 +64,10 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
 
     @app.post("/v1/webhooks/{source_name}", **_declared(WRITE, docs.webhook()))
     async def webhook(source_name: str, request: Request) -> Response:
-        return _json(await collector.webhook(request, source_name))
+        answer = await collector.webhook(request, source_name)
+        return PlainTextResponse(answer) if isinstance(answer, str) else _json(answer)  # a tool's own acknowledgement (WeChat's "success")
 
-    @app.get("/v1/webhooks/{source_name}", summary="A tool's subscription check (Meta's hub.challenge), answered in plain text", response_class=PlainTextResponse, openapi_extra={"x-scope": PUBLIC})
+    @app.get("/v1/webhooks/{source_name}", summary="A tool's subscription check (Meta's hub.challenge, WeChat's echostr), answered in plain text", response_class=PlainTextResponse, openapi_extra={"x-scope": PUBLIC})
     async def webhook_challenge(source_name: str, request: Request) -> Response:
         return PlainTextResponse(collector.webhook_challenge(request, source_name))
 

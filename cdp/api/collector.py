@@ -16,7 +16,7 @@ from cdp.api.writer import GroupWriter, Overloaded
 from cdp.config import CollectorSettings
 from cdp.sources import Source, SourceRegistry
 from ingestion.deadletter import DeadLetter
-from ingestion.sdk import Connector, SignedConnector, sort_records
+from ingestion.sdk import Connector, QuerySignedConnector, SignedConnector, sort_records
 from ingestion.jsontext import nests_at_most
 from ingestion.segment import batch_of, to_envelope
 from ingestion.segment import Request as SegmentRequest
@@ -28,7 +28,10 @@ from schemas import Envelope
 log = logging.getLogger("cdp.collector")
 # one answer whether the source exists or not, so that source names cannot be found by trying them
 WEBHOOK_REFUSED = "webhook: refused; the source does not exist, or the write key or the signature is missing or wrong"
-NO_SUBSCRIPTION_CHECK = "query: no subscription check to answer; a tool's check (Meta's hub.challenge) needs the source's write key as its verify token"
+NO_SUBSCRIPTION_CHECK = (
+    "query: no subscription check to answer; a tool's check needs the source's write key as its verify token (Meta's hub.challenge), "
+    "or a query signed with the source's signing secret (WeChat's echostr, signed with the account's token)"
+)
 
 
 @dataclass
@@ -68,8 +71,9 @@ class Collector:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
         return _answer(result)
 
-    async def webhook(self, request: Request, source_name: str) -> dict[str, Any]:
-        """One webhook delivery to a connector source."""
+    async def webhook(self, request: Request, source_name: str) -> dict[str, Any] | str:
+        """One webhook delivery to a connector source; the answer is the connector's plain-text
+        acknowledgement if the tool expects one (WeChat's ``success``), else the JSON answer."""
         self._refuse_if_overloaded()
         received_at = now()
         data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), self.settings.max_body_bytes)
@@ -82,15 +86,22 @@ class Collector:
         if len(data) > limits.max_batch_bytes:
             raise too_large(f"body: {len(data):,} bytes; this source's limit is {limits.max_batch_bytes:,}")
         result = await self._sort_and_write(lambda check: sort_records(connector, [data], source.name, received_at, f"webhook:{connector.name}", limits, request.headers, check=check, track_mapping=self.track_mapping))
-        return _answer(result)
+        return _answer(result) if connector.acknowledgement is None else connector.acknowledgement
 
     def webhook_challenge(self, request: Request, source_name: str) -> str:
-        """The answer to a tool's ``GET`` subscription check (Meta's ``hub.challenge``), once its
-        verify token is shown to be this source's write key; else one answer for every name."""
+        """The answer to a tool's ``GET`` subscription check, once its verify token is shown to be
+        this source's write key (Meta's ``hub.challenge``) or its query is signed with the source's
+        signing secret (WeChat's ``echostr``); else one answer for every name."""
         source, connector = self._connector(source_name)
         challenge = connector.challenge(request.query_params) if connector else None
-        owner = self.sources.by_write_key(challenge[0]) if challenge and challenge[0] else None
-        if source is None or challenge is None or owner is None or owner.name != source.name:
+        if source is None or challenge is None:
+            raise Refused(404, "not_found", NO_SUBSCRIPTION_CHECK)
+        if isinstance(connector, QuerySignedConnector):
+            proven = bool(source.signing_secret) and connector.verify_query(request.query_params, source.signing_secret or "")
+        else:
+            owner = self.sources.by_write_key(challenge[0]) if challenge[0] else None
+            proven = owner is not None and owner.name == source.name
+        if not proven:
             raise Refused(404, "not_found", NO_SUBSCRIPTION_CHECK)
         return challenge[1]
 
@@ -130,6 +141,10 @@ class Collector:
         source, connector = self._connector(source_name)
         if source is None:
             raise _not_this_source(f"{source_name[:64]!r}: no such source")
+        if isinstance(connector, QuerySignedConnector):  # such a tool sends no write key: its token must be the source's signing secret
+            if not source.signing_secret or not connector.verify_query(request.query_params, source.signing_secret):
+                raise _not_this_source(f"{source.name!r}: the {connector.tool} signature in the query does not match the source's signing secret (or it has none)")
+            return source, connector
         if isinstance(connector, SignedConnector) and source.signing_secret:
             if not connector.verify(data, request.headers, source.signing_secret):
                 raise _not_this_source(f"{source.name!r}: the {connector.tool} signature does not match the body and the source's signing secret")

@@ -57,6 +57,12 @@ def satisfaction_(period: PeriodOption = "month", start: Start = None, end: End 
     _show(data_dir, config, f"satisfaction by {period}", fmt, lambda s: s.satisfaction(period, start, end, chart))
 
 
+@analytics_app.command("topics")
+def topics_(period: PeriodOption = "month", start: Start = None, end: End = None, fmt: RowFormat = "table", chart: ChartFile = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Free-text feedback per topic (delivery, price, quality, service, ...) and period: texts, positive, neutral, negative."""
+    _show(data_dir, config, f"feedback topics by {period}", fmt, lambda s: s.topics(period, start, end, chart))
+
+
 @analytics_app.command("revenue")
 def revenue_(fmt: RowFormat = "table", chart: ChartFile = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Revenue by lifecycle stage and value tier."""

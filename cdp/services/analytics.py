@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cdp.analytics import channels, charts, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
+from cdp.analytics import channels, charts, funnel, lifecycle_flow, retention, revenue, satisfaction, sla, topics
 from cdp.analytics.chart_files import check_path, write_chart
 from cdp.analytics.window import Window, window
 from cdp.errors import CdpError
@@ -60,6 +60,10 @@ class AnalyticsService:
 
     def satisfaction(self, period: str = "month", start: Day = None, end: Day = None, chart: Path | None = None) -> Analysis:
         return self._periodic("satisfaction", satisfaction.satisfaction_trend, period, start, end, chart)
+
+    def topics(self, period: str = "month", start: Day = None, end: Day = None, chart: Path | None = None) -> Analysis:
+        """Free-text feedback per topic (delivery, price, quality, ...) and period, with its sentiment."""
+        return self._periodic("topics", topics.topic_trend, period, start, end, chart)
 
     def revenue(self, chart: Path | None = None) -> Analysis:
         return self._analyse("revenue", {}, revenue.revenue_by_stage_and_tier, chart)

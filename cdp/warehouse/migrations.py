@@ -18,8 +18,9 @@ from pathlib import Path
 
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
+from cdp.warehouse.statements import quote_string
 from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
-from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events
+from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events, survey_answers
 from projections.tables.table import DEDUPLICATION_WINDOW
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
@@ -56,7 +57,21 @@ MIGRATIONS: list[Migration] = [
         *(t.create_sql(db) for t in PREDICTION_TABLES),
         current.create_sql(db, customer_predictions.TABLE),
     ]),
+    (26, "survey_answers.topics: what each free text is about (delivery, price, quality, ...); survey_answers_current shows it", lambda db: _survey_topics(db)),
 ]
+
+
+def _survey_topics(db: str) -> list[str]:
+    """Migration 26. A table created by migration 2 since has the column already (it builds the
+    table as defined now); the view is made again so it shows the column."""
+    table = survey_answers.TABLE
+    topics = next(c for c in table.columns if c.name == "topics")
+    return [
+        f"ALTER TABLE `{db}`.`{table.name}` ADD COLUMN IF NOT EXISTS `{topics.name}` {topics.type} COMMENT {quote_string(topics.doc)}",
+        f"ALTER TABLE `{db}`.`{table.name}` MODIFY COMMENT {quote_string(table.doc)}",
+        f"DROP VIEW IF EXISTS `{db}`.`{current.name(table)}`",
+        current.create_sql(db, table),
+    ]
 
 
 LOCK_FILE = "migrations.lock"

@@ -114,12 +114,13 @@ CREATE TABLE IF NOT EXISTS `cdp`.`survey_answers`
     `event_type` LowCardinality(String) COMMENT 'The event that carried it.',
     `score` Nullable(Float64) COMMENT 'NPS 0-10, CSAT 1-5, CSI 0-10 (weighted), or the text\'s lexicon score.',
     `category` LowCardinality(String) COMMENT 'promoter / passive / detractor, satisfied / unsatisfied, or positive / neutral / negative.',
-    `terms` Array(String) COMMENT 'For texts: the lexicon terms that matched.'
+    `terms` Array(String) COMMENT 'For texts: the lexicon terms that matched.',
+    `topics` Array(LowCardinality(String)) COMMENT 'For texts: what they are about (delivery, price, quality, service, ...; projections/topics.py).'
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (kind, at, position)
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'One row per satisfaction signal: NPS, CSAT, CSI answers and free texts with their sentiment. Overall NPS per month: SELECT toStartOfMonth(at) m, 100 * (countIf(category = \'promoter\') - countIf(category = \'detractor\')) / count() FROM cdp.survey_answers FINAL WHERE kind = \'nps\' GROUP BY m.';
+COMMENT 'One row per satisfaction signal: NPS, CSAT, CSI answers and free texts with their sentiment and topics. Overall NPS per month: SELECT toStartOfMonth(at) m, 100 * (countIf(category = \'promoter\') - countIf(category = \'detractor\')) / count() FROM cdp.survey_answers FINAL WHERE kind = \'nps\' GROUP BY m. Texts per topic and month: SELECT toStartOfMonth(at) m, arrayJoin(topics) topic, count() FROM cdp.survey_answers FINAL WHERE kind = \'text\' GROUP BY m, topic.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`tickets`
 (

@@ -54,9 +54,9 @@ FROM `cdp`.`customer_satisfaction` FINAL
 COMMENT 'Current rows of customer_satisfaction: FINAL applied, retracted rows and bookkeeping columns dropped. Satisfaction per customer (docs/domain.md §8). Overall figures per period come from survey_answers.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`survey_answers_current`
-AS SELECT `position`, `customer_id`, `at`, `kind`, `event_type`, `score`, `category`, `terms`
+AS SELECT `position`, `customer_id`, `at`, `kind`, `event_type`, `score`, `category`, `terms`, `topics`
 FROM `cdp`.`survey_answers` FINAL
-COMMENT 'Current rows of survey_answers: FINAL applied, retracted rows and bookkeeping columns dropped. One row per satisfaction signal: NPS, CSAT, CSI answers and free texts with their sentiment. Overall NPS per month: SELECT toStartOfMonth(at) m, 100 * (countIf(category = \'promoter\') - countIf(category = \'detractor\')) / count() FROM cdp.survey_answers FINAL WHERE kind = \'nps\' GROUP BY m.';
+COMMENT 'Current rows of survey_answers: FINAL applied, retracted rows and bookkeeping columns dropped. One row per satisfaction signal: NPS, CSAT, CSI answers and free texts with their sentiment and topics. Overall NPS per month: SELECT toStartOfMonth(at) m, 100 * (countIf(category = \'promoter\') - countIf(category = \'detractor\')) / count() FROM cdp.survey_answers FINAL WHERE kind = \'nps\' GROUP BY m. Texts per topic and month: SELECT toStartOfMonth(at) m, arrayJoin(topics) topic, count() FROM cdp.survey_answers FINAL WHERE kind = \'text\' GROUP BY m, topic.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`tickets_current`
 AS SELECT `customer_id`, `ticket_id`, `opened_at`, `channel`, `category`, `priority`, `is_complaint`, `status`, `first_response_at`, `resolved_at`, `response_minutes`, `resolution_minutes`, `escalations`, `reopens`, `response_due`, `response_sla`, `resolution_due`, `resolution_sla`
