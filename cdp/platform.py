@@ -2,6 +2,9 @@
 
 from functools import cached_property
 
+from cdp.activation.outbox import Outbox
+from cdp.activation.registry import DestinationRegistry
+from cdp.activation.secrets import SecretBox
 from cdp.audit import AuditLog
 from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
@@ -62,6 +65,16 @@ class Platform:
         return QuarantineStore(self.settings.quarantine_path)
 
     @cached_property
+    def outbox(self) -> Outbox:
+        """Outbound actions by their derived ids, their delivery log, and the audience bindings."""
+        return Outbox(self.settings.outbox_path)
+
+    @cached_property
+    def destinations(self) -> DestinationRegistry:
+        """Where messages may go, their secrets sealed with a key derived from the master key."""
+        return DestinationRegistry(self.settings.destinations_path, SecretBox(master_key(self.settings)))
+
+    @cached_property
     def state(self) -> StateStore:
         return StateStore(self.settings.state_path)
 
@@ -104,7 +117,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
+        for part in ("outbox", "destinations", "warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 
