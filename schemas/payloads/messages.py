@@ -1,5 +1,8 @@
 """Outbound messages: the platform's own record of contacting a customer (docs/activation.md).
 
+Named ``outbound_message_*`` because ``message_sent`` was taken first: a social direct message from
+the person to the brand (``social.py``), which the log already holds and must keep meaning that.
+
 The dispatcher appends one of these for every outcome of an action, so a delivery appears on the
 customer's timeline and in analytics (a purchase after a care message) like any touchpoint. Their
 source kind is ``service``: a message the platform sends on the business's behalf is customer care,
@@ -32,23 +35,23 @@ class MessagePayload(Payload):
 class MessageSent(MessagePayload):
     """The destination accepted the message (an SMTP server took the email, a webhook answered 2xx)."""
 
-    event_type = "message_sent"
+    event_type = "outbound_message_sent"
 
 
 class MessageDelivered(MessagePayload):
     """The destination confirmed it reached its recipient (a webhook's 2xx, a team chat's acceptance, a line written)."""
 
-    event_type = "message_delivered"
+    event_type = "outbound_message_delivered"
 
 
 class MessageFailed(MessagePayload):
     """The message was not sent, for good: skipped at send time (no consent, suppressed, erased) or
     given up on (merged into another customer, a permanent error, or the last attempt failed: a dead letter, replayable)."""
 
-    event_type = "message_failed"
+    event_type = "outbound_message_failed"
     reason: FailureReason
     detail: Annotated[str, Field(max_length=500)] = ""
 
 
 PAYLOADS = (MessageSent, MessageDelivered, MessageFailed)
-MESSAGE_EVENT_TYPES = frozenset(p.event_type for p in PAYLOADS)
+OUTBOUND_EVENT_TYPES = frozenset(p.event_type for p in PAYLOADS)
