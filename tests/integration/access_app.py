@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from cdp.api.app import create_app
+from cdp.activation.outbox import Binding
 from cdp.api.server import build_collector
 from cdp.keys import SCOPES
 from cdp.platform import Platform
@@ -44,6 +45,8 @@ def load_sample(platform: Platform) -> None:
     comment = event_row(4, "commented", customer="c1") | {"source_kind": "social", "properties": f'{{"text": "{COMMENT}", "sentiment": "negative", "extra": "{PHONE}"}}'}
     w.insert("events", [event_row(1, customer="c0"), event_row(2, "page_viewed", customer="c1"), event_row(3, customer="c2"), comment])
     platform.segments.create(BIG, "test")
+    platform.destinations.add("big", "file", {"file_name": "big.jsonl"}, None)
+    platform.outbox.bind(Binding("big", "big", "big", "", "audience", "none", (), 0, 0.0, None, None))
 
 
 @contextmanager
