@@ -118,3 +118,34 @@ class SmtpReceiver:
 
     def __exit__(self, *_) -> None:
         self.controller.stop()
+
+
+class JsonReceiver:
+    """A threaded HTTP server keeping the raw body of every POST (apprise's ``json://`` notifications)."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_):
+                pass
+
+            def do_POST(self):
+                receiver.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "JsonReceiver":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.server.shutdown()
+        self.server.server_close()
