@@ -171,3 +171,50 @@ def test_an_audience_resync_after_no_change_sends_nothing_and_a_change_sends_onl
     assert bodies == sorted([("entered", ann), ("entered", bob), ("left", bob)])
     entered = next(b for b in receiver.received.accepted.values() if b["customer_id"] == ann)
     assert entered["payload"]["fields"]["emails"] == ["ann@example.com"]
+
+
+def test_quiet_hours_hold_an_action_until_its_not_before(platform):
+    service = ActivationService(platform, operator())
+    now = time.time()
+    offset = {"seconds": 0.0}
+    dispatcher = Dispatcher(platform, clock=lambda: now + offset["seconds"])
+    with WebhookReceiver(SECRET) as receiver:
+        service.add_destination("hook", "webhook", {"url": receiver.url, "allow_private": True}, SECRET)
+        [action] = _actions(platform, ["bob@example.com"], 1, "hook")
+        platform.outbox.add([Action(**{**{f: getattr(action, f) for f in action.__slots__}, "not_before": datetime.fromtimestamp(now + 8 * 3600, UTC)})])
+        assert dispatcher.run_once().claimed == 0  # in the customer's quiet hours
+        offset["seconds"] = 8 * 3600
+        assert dispatcher.run_once().outcomes == {"delivered": 1}
+    assert list(receiver.received.accepted) == [action.action_id]
+
+
+def test_a_dead_letter_after_the_last_attempt_is_replayed_and_then_delivered(platform):
+    service = ActivationService(platform, operator())
+    platform.settings.activation.max_attempts = 3
+    with WebhookReceiver(SECRET, fail_rate=1.0) as receiver:
+        service.add_destination("hook", "webhook", {"url": receiver.url, "allow_private": True}, SECRET)
+        [action] = _actions(platform, ["bob@example.com"], 1, "hook")
+        platform.outbox.add([action])
+        _deliver_all(platform)
+        [dead] = service.deliveries(status="dead")
+        assert dead["attempts"] == 3 and dead["last_error"] == "dead_letter: HTTP 500 (attempt 3 of 3)"
+        assert [a["outcome"] for a in service.attempts(action.action_id)] == ["retry", "retry", "dead"]
+        receiver.fail_rate = 0.0
+        assert service.replay([action.action_id]) == 1
+        _deliver_all(platform)
+    assert list(receiver.received.accepted) == [action.action_id]
+    assert _event_counts(platform) == {"outbound_message_failed": 1, "outbound_message_sent": 1, "outbound_message_delivered": 1}
+
+
+def test_failures_in_a_row_open_the_destinations_circuit_and_what_is_left_waits_uncounted(platform):
+    service = ActivationService(platform, operator())
+    platform.settings.activation.breaker_failures = 2
+    platform.settings.activation.breaker_cooldown_seconds = 3600
+    with WebhookReceiver(SECRET, fail_rate=1.0) as receiver:
+        service.add_destination("hook", "webhook", {"url": receiver.url, "allow_private": True}, SECRET)
+        platform.outbox.add(_actions(platform, ["bob@example.com"], 5, "hook"))
+        dispatcher = Dispatcher(platform)
+        assert dispatcher.run_once().outcomes == {"retry": 2, "released": 3}
+        assert dispatcher.run_once().claimed == 0  # the circuit is open: nothing for this destination is claimed
+    assert receiver.received.requests == 2
+    assert sorted(row["attempts"] for row in service.deliveries()) == [0, 0, 0, 1, 1]
