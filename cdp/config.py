@@ -203,6 +203,7 @@ class ActivationSettings(BaseModel):
     breaker_cooldown_seconds: PositiveFloat = 60.0  # how long an open circuit sends nothing to the destination
     lease_seconds: PositiveFloat = 120.0  # a claimed action left unfinished (a dispatcher killed) is claimed again after this
     batch: PositiveInt = 100  # actions claimed at a time
+    concurrency: PositiveInt = 8  # sends of a batch in flight at once (each destination still within its rate)
     poll_seconds: PositiveFloat = 1.0  # the dispatcher's wait when nothing is due
     timeout_seconds: PositiveFloat = 10.0  # per send (connect and read)
 

@@ -45,6 +45,8 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps connections open, as a real receiver does
+
             def log_message(self, *_):
                 pass
 

@@ -17,9 +17,11 @@ row open a destination's circuit for ``breaker_cooldown_seconds``.
 """
 
 import random
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -56,17 +58,20 @@ class Breaker:
     def __init__(self, threshold: int, cooldown: float):
         self.threshold, self.cooldown = threshold, cooldown
         self.failures, self.open_until = 0, 0.0
+        self._lock = threading.Lock()
 
     def is_open(self, now: float) -> bool:
         return now < self.open_until
 
     def failed(self, now: float) -> None:
-        self.failures += 1
-        if self.failures >= self.threshold:
-            self.open_until, self.failures = now + self.cooldown, 0
+        with self._lock:
+            self.failures += 1
+            if self.failures >= self.threshold:
+                self.open_until, self.failures = now + self.cooldown, 0
 
     def succeeded(self) -> None:
-        self.failures = 0
+        with self._lock:
+            self.failures = 0
 
 
 class RateLimit:
@@ -74,15 +79,17 @@ class RateLimit:
 
     def __init__(self, rate: float):
         self.rate, self.tokens, self.at = rate, min(rate, 1.0), time.monotonic()
+        self._lock = threading.Lock()  # held while waiting: the senders of one destination queue up
 
     def wait(self, sleep: Callable[[float], None]) -> None:
-        now = time.monotonic()
-        self.tokens = min(max(self.rate, 1.0), self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            sleep((1 - self.tokens) / self.rate)
-            self.tokens, self.at = 1.0, time.monotonic()
-        self.tokens -= 1
+        with self._lock:
+            now = time.monotonic()
+            self.tokens = min(max(self.rate, 1.0), self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens < 1:
+                sleep((1 - self.tokens) / self.rate)
+                self.tokens, self.at = 1.0, time.monotonic()
+            self.tokens -= 1
 
 
 class Dispatcher:
@@ -93,6 +100,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.breakers: dict[str, Breaker] = {}
         self.limits: dict[str, RateLimit] = {}
+        self._lock = threading.Lock()  # the sends of a round run on ``activation.concurrency`` threads
 
     def run_once(self) -> Report:
         """One round over the actions due now; its report (``claimed`` 0: nothing was due)."""
@@ -104,12 +112,12 @@ class Dispatcher:
             return report
         deadline = now + settings.lease_seconds / 2  # what is not sent by then goes back, before another dispatcher may claim it
         contacts = self._reachability([c.action for c in claimed], datetime.fromtimestamp(now, UTC))
-        destinations: dict[str, Destination | CdpError] = {}
-        results: list[tuple[Claimed, Outcome, Reachable]] = []
+        destinations = {name: self._destination(name) for name in {c.action.destination for c in claimed}}
         try:
-            for item in claimed:
-                reach = contacts[(item.action.purpose, item.action.customer_id)]
-                results.append((item, self._attempt(item, reach, destinations, deadline), reach))
+            with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="cdp-dispatch") as pool:
+                reaches = [contacts[(item.action.purpose, item.action.customer_id)] for item in claimed]
+                outcomes = list(pool.map(lambda item, reach: self._attempt(item, reach, destinations, deadline), claimed, reaches))
+            results = list(zip(claimed, outcomes, reaches, strict=True))
         finally:
             for destination in destinations.values():
                 if isinstance(destination, Destination):
@@ -132,14 +140,16 @@ class Dispatcher:
         return found
 
     def _attempt(self, item: Claimed, reach: Reachable, destinations: dict[str, Destination | CdpError], deadline: float) -> Outcome:
+        """One send, on one of the round's threads."""
         action, now = item.action, self.clock()
         if reach.refusal:
             return Outcome(action.action_id, item.attempt, SKIPPED, reach.refusal)
-        breaker = self.breakers.setdefault(action.destination, Breaker(self.settings.breaker_failures, self.settings.breaker_cooldown_seconds))
+        with self._lock:
+            breaker = self.breakers.setdefault(action.destination, Breaker(self.settings.breaker_failures, self.settings.breaker_cooldown_seconds))
         if breaker.is_open(now) or now > deadline:
             later = breaker.open_until if breaker.is_open(now) else now
             return Outcome(action.action_id, item.attempt, PENDING, "circuit open" if breaker.is_open(now) else "batch ran long", later, released=True)
-        destination = self._destination(action.destination, destinations)
+        destination = destinations[action.destination]
         if isinstance(destination, CdpError):
             return Outcome(action.action_id, item.attempt, DEAD, f"permanent_error: {destination}"[:MAX_DETAIL])
         self._limit(action.destination, destination).wait(self.sleep)
@@ -167,18 +177,17 @@ class Dispatcher:
         delay = min(s.max_backoff_seconds, s.backoff_seconds * 2 ** (item.attempt - 1)) * self.rng.uniform(0.5, 1.5)
         return Outcome(item.action.action_id, item.attempt, PENDING, detail[:MAX_DETAIL], self.clock() + delay)
 
-    def _destination(self, name: str, opened: dict[str, Destination | CdpError]) -> Destination | CdpError:
-        if name not in opened:
-            try:
-                opened[name] = self.platform.destinations.open(name, self.settings.timeout_seconds, self.platform.settings.outbound_path)
-            except CdpError as error:  # removed, or its kind uninstalled: every action for it is a dead letter
-                opened[name] = error
-        return opened[name]
+    def _destination(self, name: str) -> Destination | CdpError:
+        try:
+            return self.platform.destinations.open(name, self.settings.timeout_seconds, self.platform.settings.outbound_path)
+        except CdpError as error:  # removed, or its kind uninstalled: every action for it is a dead letter
+            return error
 
-    def _limit(self, name: str, destination: Destination) -> RateLimit:
-        if name not in self.limits:
-            self.limits[name] = RateLimit(destination.settings.rate_per_second or self.settings.rate_per_second)
-        return self.limits[name]
+    def _limit(self, name: str, destination: Destination) -> "RateLimit":
+        with self._lock:
+            if name not in self.limits:
+                self.limits[name] = RateLimit(destination.settings.rate_per_second or self.settings.rate_per_second)
+            return self.limits[name]
 
 
 def _events(item: Claimed, outcome: Outcome, reach: Reachable, at: float) -> list[Envelope]:

@@ -210,6 +210,7 @@ def test_failures_in_a_row_open_the_destinations_circuit_and_what_is_left_waits_
     service = ActivationService(platform, operator())
     platform.settings.activation.breaker_failures = 2
     platform.settings.activation.breaker_cooldown_seconds = 3600
+    platform.settings.activation.concurrency = 1  # one send after another, so the circuit opens between two of them
     with WebhookReceiver(SECRET, fail_rate=1.0) as receiver:
         service.add_destination("hook", "webhook", {"url": receiver.url, "allow_private": True}, SECRET)
         platform.outbox.add(_actions(platform, ["bob@example.com"], 5, "hook"))

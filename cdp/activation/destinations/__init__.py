@@ -14,6 +14,7 @@ holds every built-in kind to this contract.
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
@@ -110,8 +111,10 @@ class Destination:
         """Releases connections the destination keeps between sends."""
 
 
+@cache
 def destination_kinds() -> tuple[dict[str, type[Destination]], dict[str, str]]:
-    """Every installed destination kind by name, and the entry points that failed to load with why."""
+    """Every installed destination kind by name, and the entry points that failed to load with why.
+    Read once per process: scanning the installed packages' entry points takes ~0.1 s."""
     found: dict[str, type[Destination]] = {}
     broken: dict[str, str] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
