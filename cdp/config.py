@@ -206,6 +206,7 @@ class ActivationSettings(BaseModel):
     concurrency: PositiveInt = 8  # sends of a batch in flight at once (each destination still within its rate)
     poll_seconds: PositiveFloat = 1.0  # the dispatcher's wait when nothing is due
     timeout_seconds: PositiveFloat = 10.0  # per send (connect and read)
+    dispatch_in_server: bool = True  # `cdp serve` and `cdp start` run the dispatcher beside the runner (else: `cdp activation dispatch`)
 
 
 class Settings(BaseSettings):
