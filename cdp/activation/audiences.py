@@ -5,8 +5,9 @@ An entered customer's action carries the binding's chosen profile fields (masked
 without personal data is, when the binding's purpose is ``none``); a left one only the change, and
 it needs no consent (telling a destination to drop someone never contacts them). Consent and
 suppression are checked by the dispatcher at send time, not here. An action's cause is the sync's
-place in the log (the runner's position) and the change, ``sync:POSITION:entered``, so a sync
-re-run at the same position, or one that finds nobody entered or left, adds nothing. The members
+place in the log (its last position, on either deployment) and the change, ``sync:POSITION:entered``,
+so a sync re-run at the same position, or one that finds nobody entered or left, adds nothing, and
+a customer who leaves and comes back (which takes new events) is sent again. The members
 sent and the sync's position are stored with the actions in one transaction
 (``Outbox.add_sync``), so a sync killed halfway sends its changes again, under the same ids.
 """
@@ -40,7 +41,7 @@ def plan(platform: Platform, binding: Binding, segment: Segment) -> SyncPlan:
     """What a sync of ``binding`` would send now."""
     warehouse = platform.warehouse
     as_of = evaluate.data_as_of(warehouse)
-    position = platform.state.tracked()[0]
+    position = platform.events.last_position()
     current = {row["customer_id"]: row for row in _members(platform, segment, ["customer_id", *binding.fields], as_of)}
     previous = platform.outbox.members(binding.name)
     entered, left = sorted(current.keys() - previous), sorted(previous - current.keys())
