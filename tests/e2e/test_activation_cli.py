@@ -10,9 +10,10 @@ from pathlib import Path
 
 import orjson
 
-from tests.cli import CDP, cdp, environment
+from tests.cli import CDP, cdp, environment, serve
 from tests.events import event
 from tests.receivers import WebhookReceiver
+from tests.waiting import wait_until
 
 SECRET = "an-e2e-webhook-secret-0123456789"
 CUSTOMERS = 30
@@ -72,3 +73,24 @@ def test_audience_to_a_webhook_survives_a_killed_dispatcher_without_duplicates(t
     assert counted == [{"event_type": "outbound_message_delivered", "n": CUSTOMERS, "actions": CUSTOMERS}, {"event_type": "outbound_message_sent", "n": CUSTOMERS, "actions": CUSTOMERS}]
     timeline = orjson.loads(ok("timeline", emails[0], "--format", "json", data_dir=data))
     assert sorted(row["event_type"] for row in timeline) == ["consent_given", "outbound_message_delivered", "outbound_message_sent"]
+
+
+def test_cdp_serve_delivers_a_synced_audience_and_stops_cleanly(tmp_path: Path):
+    data, log, segment = tmp_path / "data", tmp_path / "log.jsonl", tmp_path / "all.yaml"
+    events = [event("consent_given", "2025-01-01", properties={"purpose": "email_marketing"}, email=f"s{n}@example.com") for n in range(3)]
+    log.write_bytes(b"\n".join(map(orjson.dumps, events)) + b"\n")
+    segment.write_text('name: everyone\nwhere: {field: events_total, op: ">=", value: 1}\n')
+    ok("ingest", str(log), data_dir=data)
+    ok("run", data_dir=data)
+    ok("segment", "create", str(segment), data_dir=data)
+    with WebhookReceiver(SECRET) as receiver:
+        ok("destinations", "add", "crm", "--kind", "webhook", "--set", f"url={receiver.url}", "--allow-private", "--secret-env", "HOOK_SECRET", data_dir=data)
+        ok("audiences", "bind", "all", "--segment", "everyone", "--destination", "crm", "--purpose", "email_marketing", "--every-minutes", "1", data_dir=data)
+        server, _ = serve(data, env=ENV, stdout=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: len(receiver.received.accepted) == 3, seconds=120)  # the scheduled sync, then the dispatcher in the server
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, stderr = server.communicate(timeout=60)
+    assert server.returncode in (0, 130) and b"Traceback" not in stderr and b"error" not in stderr, stderr.decode()
+    assert len(receiver.received.accepted) == 3 and receiver.received.bad_signatures == []
