@@ -1,6 +1,7 @@
 """Activation end to end with the real ``cdp`` command: a destination added (a metadata URL refused),
 a segment bound and synced, and a dispatcher killed with SIGKILL mid-send, then restarted: the
-receiver gets every action, none twice by idempotency key, and the log records each delivery once."""
+receiver gets every action, none twice by idempotency key, the log records each delivery once, and
+a full rebuild queues nothing new. And ``cdp serve`` running the dispatcher itself."""
 
 import os
 import signal
@@ -73,6 +74,8 @@ def test_audience_to_a_webhook_survives_a_killed_dispatcher_without_duplicates(t
     assert counted == [{"event_type": "outbound_message_delivered", "n": CUSTOMERS, "actions": CUSTOMERS}, {"event_type": "outbound_message_sent", "n": CUSTOMERS, "actions": CUSTOMERS}]
     timeline = orjson.loads(ok("timeline", emails[0], "--format", "json", data_dir=data))
     assert sorted(row["event_type"] for row in timeline) == ["consent_given", "outbound_message_delivered", "outbound_message_sent"]
+    ok("projections", "rebuild", data_dir=data)  # every projection again from the first event, the delivery events included
+    assert "0 entered, 0 left; 0 actions queued" in ok("audiences", "sync", "crm-sync", data_dir=data)
 
 
 def test_cdp_serve_delivers_a_synced_audience_and_stops_cleanly(tmp_path: Path):
