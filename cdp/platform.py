@@ -71,8 +71,8 @@ class Platform:
 
     @cached_property
     def destinations(self) -> DestinationRegistry:
-        """Where messages may go, their secrets sealed with a key derived from the master key."""
-        return DestinationRegistry(self.settings.destinations_path, SecretBox(master_key(self.settings)))
+        """Where messages may go, their secrets sealed with data keys of the key store."""
+        return DestinationRegistry(self.settings.destinations_path, SecretBox(self.data_keys))
 
     @cached_property
     def state(self) -> StateStore:

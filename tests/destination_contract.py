@@ -15,6 +15,7 @@ from cdp.activation.destinations import Context, Destination, Message, Retryable
 from cdp.activation.registry import DestinationRegistry
 from cdp.activation.secrets import SecretBox
 from cdp.errors import CdpError
+from cdp.privacy.keystore import KeyStore
 
 SECRET = "contract-secret-0123456789abcdef"
 
@@ -85,7 +86,8 @@ class DestinationContract:
 
     def test_the_registry_keeps_the_secret_sealed_and_never_lists_it(self, tmp_path):
         with self.live(tmp_path) as live:
-            registry = DestinationRegistry(tmp_path / "destinations.sqlite", SecretBox(b"k" * 32))
+            keys = KeyStore(tmp_path / "keys.sqlite", b"k" * 32)
+            registry = DestinationRegistry(tmp_path / "destinations.sqlite", SecretBox(keys))
             try:
                 record = registry.add("contract", self.destination.kind, live.settings, live.secret)
                 assert record.as_dict()["secret"] == ("set" if live.secret else "none")
@@ -94,3 +96,4 @@ class DestinationContract:
                 assert live.secret is None or live.secret not in repr(registry.list())
             finally:
                 registry.close()
+                keys.close()

@@ -1,5 +1,6 @@
 """Configured destinations (``DATA_DIR/destinations.sqlite``): name, kind, validated settings and the
-secret, sealed (``cdp.activation.secrets``). Listings never include the secret, only whether one is set.
+secret, sealed with a data key of the key store (``cdp.activation.secrets``). Listings never include
+the secret, only whether one is set.
 """
 
 import re
@@ -22,6 +23,7 @@ CREATE TABLE IF NOT EXISTS destinations (
     name TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     settings TEXT NOT NULL,
+    key_id TEXT,
     secret BLOB,
     created_at TEXT NOT NULL
 )
@@ -72,8 +74,8 @@ class DestinationRegistry:
         try:
             with self._lock:
                 self._db.execute(
-                    "INSERT INTO destinations (name, kind, settings, secret, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (name, kind, orjson.dumps(record.settings).decode(), self._box.seal(name, secret) if secret is not None else None, record.created_at),
+                    "INSERT INTO destinations (name, kind, settings, key_id, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, kind, orjson.dumps(record.settings).decode(), *(self._box.seal(name, secret) if secret is not None else (None, None)), record.created_at),
                 )
         except sqlite3.IntegrityError:
             raise DestinationExists(f"name: a destination named {name!r} exists already (remove it first: `cdp destinations remove {name}`)") from None
@@ -97,7 +99,7 @@ class DestinationRegistry:
         """The destination ready to send: its plugin with its settings and its secret, opened."""
         row = self._row(name)
         plugin = destination_kind(row[1])
-        secret = self._box.open(name, row[3]) if row[3] is not None else None
+        secret = self._box.open(name, row[5], row[3]) if row[3] is not None else None
         return plugin(parse_settings(plugin, orjson.loads(row[2])), Context(name, secret, timeout_seconds, outbound_dir))
 
     def close(self) -> None:
@@ -105,7 +107,7 @@ class DestinationRegistry:
 
     def _row(self, name: str) -> tuple:
         with self._lock:
-            row = self._db.execute("SELECT name, kind, settings, secret, created_at FROM destinations WHERE name = ?", (name,)).fetchone()
+            row = self._db.execute("SELECT name, kind, settings, secret, created_at, key_id FROM destinations WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NoSuchDestination(f"destination: none is named {name[:70]!r} (see `cdp destinations list`)")
         return row
