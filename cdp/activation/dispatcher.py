@@ -30,6 +30,7 @@ from cdp.activation.destinations import Destination, Message, Permanent, Retryab
 from cdp.activation.outbox import DEAD, DELIVERED, PENDING, SENT, SKIPPED, Claimed, Outcome
 from cdp.config import ActivationSettings
 from cdp.errors import CdpError
+from cdp.platform import Platform
 from ingestion.validation import Invalid, validate
 from projections.actions import Action
 from schemas import Envelope
@@ -93,7 +94,7 @@ class RateLimit:
 
 
 class Dispatcher:
-    def __init__(self, platform, clock: Callable[[], float] = time.time, rng: random.Random | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, platform: Platform, clock: Callable[[], float] = time.time, rng: random.Random | None = None, sleep: Callable[[float], None] = time.sleep):
         self.platform = platform
         self.settings: ActivationSettings = platform.settings.activation
         self.clock, self.sleep = clock, sleep
