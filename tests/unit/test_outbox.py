@@ -7,7 +7,7 @@ from cdp.activation.outbox import DELIVERED, PENDING, Outbox, Outcome
 from projections.actions import Action, derive_action_id
 
 CAUSE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
-T = float(int(time.time()) + 10)  # claims are due from when they were added (wall-clock seconds)
+T = float(int(time.time()) + 86_400)  # a day ahead: actions are due from when they were added (wall-clock seconds), so all of them are due by then
 
 
 def action(customer: str, cause: str = "p:1", not_before: float | None = None) -> Action:
