@@ -190,6 +190,27 @@ class PrivacySettings(BaseModel):
     master_key: Annotated[SecretStr, Field(min_length=32)] | None = None
 
 
+class ActivationSettings(BaseModel):
+    """Delivery of outbound actions (``cdp activation dispatch``, docs/activation.md): retries with
+    exponential backoff and jitter, a per-destination rate limit and circuit breaker, dead letters
+    after ``max_attempts``. A destination may override ``rate_per_second``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: PositiveInt = 8  # then the action is a dead letter (`cdp deliveries replay`)
+    backoff_seconds: PositiveFloat = 2.0  # the first retry's delay; doubled per attempt, times a random 0.5-1.5
+    max_backoff_seconds: PositiveFloat = 3600.0
+    rate_per_second: PositiveFloat = 20.0  # per destination, unless the destination sets its own
+    breaker_failures: PositiveInt = 5  # consecutive failures that open a destination's circuit
+    breaker_cooldown_seconds: PositiveFloat = 60.0  # how long an open circuit sends nothing to the destination
+    lease_seconds: PositiveFloat = 120.0  # a claimed action left unfinished (a dispatcher killed) is claimed again after this
+    batch: PositiveInt = 100  # actions claimed at a time
+    concurrency: PositiveInt = 8  # sends of a batch in flight at once (each destination still within its rate)
+    poll_seconds: PositiveFloat = 1.0  # the dispatcher's wait when nothing is due
+    timeout_seconds: PositiveFloat = 10.0  # per send (connect and read)
+    dispatch_in_server: bool = True  # `cdp serve` and `cdp start` run the dispatcher beside the runner (else: `cdp activation dispatch`)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
@@ -216,6 +237,7 @@ class Settings(BaseSettings):
     consent: ConsentSettings = ConsentSettings()
     ingestion: IngestionRules = IngestionRules()  # Segment track names → typed events (ingestion.track_mapping)
     triggers: TriggerRules = TriggerRules()  # outbound trigger rules, none by default (docs/triggers.md); enabled one by one with `cdp triggers enable`
+    activation: ActivationSettings = ActivationSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -275,6 +297,19 @@ class Settings(BaseSettings):
     @property
     def rates_path(self) -> Path:
         return self.data_dir / "rates.sqlite"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def destinations_path(self) -> Path:
+        return self.data_dir / "destinations.sqlite"
+
+    @property
+    def outbound_path(self) -> Path:
+        """Where ``file`` destinations write (cdp/activation/destinations/file.py)."""
+        return self.data_dir / "outbound"
 
     @property
     def warehouse_path(self) -> Path:

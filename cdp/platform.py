@@ -1,7 +1,11 @@
 """The composition root: builds the platform's parts from settings, opening each only when used."""
 
+from collections.abc import Sequence
 from functools import cached_property
 
+from cdp.activation.outbox import Outbox
+from cdp.activation.registry import DestinationRegistry
+from cdp.activation.secrets import SecretBox
 from cdp.audit import AuditLog
 from cdp.config import Settings
 from cdp.deadletters import DeadLetterStore
@@ -15,12 +19,13 @@ from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
-from cdp.triggers import TriggerStore, enabled_triggers, log_sink
-from projections.triggers import Trigger
+from cdp.triggers import TriggerStore, enabled_triggers
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
 from ingestion.deadletter import DeadLetter
+from projections.actions import Action
+from projections.triggers import Trigger
 from schemas import Envelope
 
 
@@ -65,6 +70,16 @@ class Platform:
         return QuarantineStore(self.settings.quarantine_path)
 
     @cached_property
+    def outbox(self) -> Outbox:
+        """Outbound actions by their derived ids, their delivery log, and the audience bindings."""
+        return Outbox(self.settings.outbox_path)
+
+    @cached_property
+    def destinations(self) -> DestinationRegistry:
+        """Where messages may go, their secrets sealed with data keys of the key store."""
+        return DestinationRegistry(self.settings.destinations_path, SecretBox(self.data_keys))
+
+    @cached_property
     def state(self) -> StateStore:
         return StateStore(self.settings.state_path)
 
@@ -103,8 +118,10 @@ class Platform:
         """The enabled trigger rules with their starts (none, and no store opened, when none is configured)."""
         return enabled_triggers(self.settings.triggers, self.triggers) if self.settings.triggers.rules else ()
 
-    # where the actions the triggers derive go: the outbox once activation's delivery half is configured
-    action_sink = staticmethod(log_sink)
+    def action_sink(self, actions: Sequence[Action]) -> int:
+        """Where the triggers' actions go: the outbox keeps each id once, so a rebuild or a replay adds
+        none again (docs/architecture.md §2); the dispatcher delivers them."""
+        return self.outbox.add(actions) if actions else 0
 
     @cached_property
     def runner(self) -> EmbeddedRunner:
@@ -131,7 +148,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("warehouse", "segments", "triggers", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
+        for part in ("outbox", "destinations", "warehouse", "segments", "triggers", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

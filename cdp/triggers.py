@@ -7,18 +7,13 @@ starts it again. The runner reads the enabled set at every batch, so a change re
 ``cdp serve`` without a restart.
 """
 
-import logging
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from projections.actions import Action
 from projections.triggers import Trigger, TriggerRules
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS enabled (name TEXT PRIMARY KEY, start INTEGER NOT NULL, enabled_at INTEGER NOT NULL, backfill INTEGER NOT NULL) WITHOUT ROWID"
-log = logging.getLogger("cdp.triggers")
-
 
 @dataclass(frozen=True)
 class Enabled:
@@ -63,9 +58,3 @@ class TriggerStore:
 def enabled_triggers(rules: TriggerRules, store: TriggerStore) -> tuple[Trigger, ...]:
     """The enabled rules with their starts; a name enabled but no longer configured stays dormant."""
     return tuple(Trigger(name, rules.rules[name], e.start) for name, e in store.all().items() if name in rules.rules)
-
-
-def log_sink(actions: Sequence[Action]) -> int:
-    """Until an outbox is configured: the actions a batch derived are counted in the log, not kept."""
-    log.info("triggers derived %d action(s); no outbox is configured, none is kept", len(actions))
-    return 0

@@ -20,13 +20,14 @@ from projections.touchpoint import Touchpoint, to_ms
 from projections.trait_values import TraitNormalisation, default_trait_values
 from schemas import ID_TYPES, SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
+from schemas.payloads.messages import OUTBOUND_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 
 Profile = dict[str, Any]
 _ONE_VALUED = tuple(t for t in ID_TYPES if t != "social")  # one value per event; social is a list of handles
 
-PASSIVE_EVENT_TYPES = frozenset({"identified", "grouped", "aliased", *CONSENT_EVENT_TYPES})  # identity and consent plumbing, not interactions by the customer
+PASSIVE_EVENT_TYPES = frozenset({"identified", "grouped", "aliased", *CONSENT_EVENT_TYPES, *OUTBOUND_EVENT_TYPES})  # identity and consent plumbing, messages sent to them: not interactions by the customer
 TICKET_ACTIONS = {
     "ticket_opened": "opened",
     "ticket_first_responded": "responded",

@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 
 from cdp.api import docs
+from cdp.api.activation import activation_router
 from cdp.api.analytics import analytics_router
 from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
@@ -81,6 +82,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         app.include_router(segment_router(lambda: platform, access))
         app.include_router(analytics_router(lambda: platform, access))
         app.include_router(trigger_router(lambda: platform, access))
+        app.include_router(activation_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
 

@@ -8,6 +8,8 @@ runs the embedded runner. The runner's progress reaches every worker's ``/health
 shared memory, the number of quarantined events through the quarantine store each of them opens.
 Every process reads the warehouse server (docs/architecture.md, "What starts what"); forgetting
 over HTTP needs one worker, because a forget holds the runner's lock (``cdp forget`` otherwise).
+Beside the runner, the process that runs it (or the supervisor) also runs the activation
+dispatcher (``activation.dispatch_in_server``, docs/activation.md); both stop with the server.
 """
 
 import gc
@@ -30,6 +32,8 @@ from cdp.config import CollectorSettings, Settings
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.runner import Progress
+from cdp.services import Caller
+from cdp.services.activation import ActivationService
 from ingestion.sdk import connectors
 
 log = logging.getLogger("cdp.serve")
@@ -54,14 +58,19 @@ def serve(platform: Platform, host: str, port: int, follow: bool = True, on_erro
     server = uvicorn.Server(server_config(app, platform.settings.collector, host, port))
     stop = threading.Event()
     runner = threading.Thread(target=_follow, args=(platform, stop, status.update, on_error), name="cdp-runner", daemon=True)
+    dispatcher = _dispatcher(platform, stop, on_error)
     if follow:
         runner.start()
+    if dispatcher:
+        dispatcher.start()
     try:
         _run(server)
     finally:
         stop.set()
         if follow:
             runner.join()
+        if dispatcher:
+            dispatcher.join()
 
 
 def server_config(app: Any, settings: CollectorSettings, host: str, port: int) -> uvicorn.Config:
@@ -113,8 +122,11 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
         for worker in workers:
             worker.start()
         runner = threading.Thread(target=_follow, args=(platform, stop, progress.update, on_error), name="cdp-runner", daemon=True)
+        dispatcher = _dispatcher(platform, stop, on_error)
         if follow:
             runner.start()
+        if dispatcher:
+            dispatcher.start()
         while not stop.wait(0.5):
             dead = [w for w in workers if not w.is_alive()]
             if dead:
@@ -131,6 +143,8 @@ def _serve_workers(platform: Platform, host: str, port: int, follow: bool, on_er
                 worker.kill()
         if follow:
             runner.join()
+        if dispatcher:
+            dispatcher.join()
         for s, handler in previous.items():
             signal.signal(s, handler)
         reserved.close()
@@ -170,6 +184,20 @@ def _run(server: uvicorn.Server, **options: Any) -> None:
     gc.freeze()
     gc.set_threshold(100_000)
     server.run(**options)
+
+
+def _dispatcher(platform: Platform, stop: threading.Event, on_error: Callable[[str], None]) -> threading.Thread | None:
+    """The activation dispatcher beside the runner (``activation.dispatch_in_server``), stopped with the server."""
+    if not platform.settings.activation.dispatch_in_server:
+        return None
+
+    def dispatch() -> None:
+        try:
+            ActivationService(platform, Caller("server")).dispatch(False, stop.is_set, on_error)
+        except Exception as error:  # the collector keeps collecting; `cdp activation dispatch` can deliver later
+            on_error(f"the activation dispatcher stopped: {type(error).__name__}: {error}; actions wait in the outbox")
+
+    return threading.Thread(target=dispatch, name="cdp-dispatcher", daemon=True)
 
 
 def _follow(platform: Platform, stop: threading.Event, report: Callable[..., None], on_error: Callable[[str], None]) -> None:

@@ -8,7 +8,12 @@ harmless:
 2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments),
    ``read_keys.sqlite`` (read keys, hashed), ``rates.sqlite`` (exchange rates) and ``triggers.sqlite``
    (enabled triggers): stand alone.
-3. ``deadletters.sqlite`` BEFORE the event store: a dead letter replayed between the two copies is
+   ``destinations.sqlite`` (activation's destinations) before ``keys.sqlite``: a destination added
+   between the copies is missing, but never its secret's key.
+3. ``outbox.sqlite3`` (activation's actions) BEFORE the event store: an action delivered between
+   the copies is pending in the backup while its delivery event may be in it; after a restore it
+   is sent again under the same id (receivers deduplicate by it) and its event is stored once.
+   ``deadletters.sqlite`` BEFORE the event store: a dead letter replayed between the two copies is
    then still kept (not yet marked replayed) in the backup while its event may be in it too;
    replaying it again is harmless because the event store dedupes by message id. The reverse
    order could leave it marked replayed with its event missing: lost.
@@ -127,6 +132,8 @@ STORES: tuple[Store, ...] = (
     DataFile("read_keys.sqlite"),  # read keys with scopes (hashed)
     DataFile("rates.sqlite"),  # exchange rates the projections convert amounts with (cdp.rates), when present
     DataFile("triggers.sqlite"),  # enabled trigger rules and their starts (issue 21), when present
+    DataFile("destinations.sqlite"),  # activation's destinations, secrets sealed with data keys of keys.sqlite (copied later)
+    DataFile("outbox.sqlite3"),  # activation's actions and audience bindings, before the event store (see 3.)
     DataFile("deadletters.sqlite"),
     EventStore(),
     DataFile("keys.sqlite"),  # the key store (issue 9 item 1), when present

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cdp import queries
 from cdp.cli.access import audit_app, keys_app
+from cdp.cli.activation import activation_app, audiences_app, deliveries_app, destinations_app
 from cdp.cli.master_key import master_key_app
 from cdp.cli.analytics import analytics_app
 from cdp.cli.backup import backup_app, restore
@@ -386,6 +387,10 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(value_app, name="value")
 app.add_typer(rates_app, name="rates")
 app.add_typer(triggers_app, name="triggers")
+app.add_typer(destinations_app, name="destinations")
+app.add_typer(audiences_app, name="audiences")
+app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(activation_app, name="activation")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,17 @@ def members(
         raise CdpError(f"columns: no profile column {shown}; known: {', '.join(profiles.TABLE.column_names)}")
     c = compiled(warehouse, segment, as_of, consent)
     return warehouse.query(c.members_sql(columns), {**c.params, "limit": limit, "offset": offset})
+
+
+def members_among(warehouse: Warehouse, segment: Segment, customer_ids: Iterable[str]) -> set[str]:
+    """Which of ``customer_ids`` are members now: the check a send makes for an action whose rule
+    names a segment (``cdp.activation.dispatcher``, a trigger dry-run)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return set()
+    c = compiled(warehouse, segment)
+    rows = warehouse.query(f"SELECT p.customer_id AS customer_id {c.from_sql} WHERE ({c.where_sql}) AND p.customer_id IN {{among_ids:Array(String)}}", {**c.params, "among_ids": ids})
+    return {row["customer_id"] for row in rows}
 
 
 def export(

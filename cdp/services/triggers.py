@@ -27,7 +27,7 @@ from cdp.errors import CdpError
 from cdp.masking import MASK
 from cdp.platform import Platform
 from cdp.segments import evaluate
-from cdp.segments.consent import scope_for
+from cdp.segments.model import Segment
 from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
@@ -42,7 +42,6 @@ from schemas import describe
 
 READ, ADMIN = "triggers:read", "admin"
 MAX_SAMPLE = 100
-_MEMBER_PAGE = 10_000
 
 
 class TriggerService:
@@ -126,23 +125,19 @@ class TriggerService:
             raise CdpError(describe(error)) from None
 
     def _members_only(self, rules: TriggerRules, actions: list[Action]) -> list[Action]:
-        """The actions whose rule names a segment kept only for its members now."""
-        segments = {rule.where.segment for rule in rules.rules.values() if rule.where.segment}
-        members = {name: self._members(name) for name in sorted(segments)}
+        """The actions whose rule names a segment kept only for its members now, as a send keeps them."""
+        wanted: dict[str, set[str]] = {}
+        for a in actions:
+            if "segment" in a.payload:
+                wanted.setdefault(a.payload["segment"], set()).add(a.customer_id)
+        members = {name: evaluate.members_among(self.platform.warehouse, self._segment(name), customers) for name, customers in sorted(wanted.items())}
         return [a for a in actions if "segment" not in a.payload or a.customer_id in members[a.payload["segment"]]]
 
-    def _members(self, name: str) -> set[str]:
+    def _segment(self, name: str) -> Segment:
         try:
-            segment = self.platform.segments.get(name)
+            return self.platform.segments.get(name)
         except NoSuchSegment:
             raise NotFound(f"where.segment: no segment named {name!r}") from None
-        found: set[str] = set()
-        scope = scope_for(self.platform.settings.consent, None, [])
-        while True:
-            page = evaluate.members(self.platform.warehouse, segment, _MEMBER_PAGE, len(found), ["customer_id"], consent=scope)
-            found.update(row["customer_id"] for row in page)
-            if len(page) < _MEMBER_PAGE:
-                return found
 
     @staticmethod
     def _shown(action: Action, replay: Replay) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from cdp.api.app import create_app
+from cdp.activation.outbox import Binding
 from cdp.api.server import build_collector
 from cdp.keys import SCOPES
 from cdp.platform import Platform
@@ -47,6 +48,8 @@ def load_sample(platform: Platform) -> None:
     w.insert("value_models", [blank_row(value_models.TABLE) | model | {"purchase_model": "bgnbd", "r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "gamma": 15.44}])
     w.insert("customer_predictions", [blank_row(customer_predictions.TABLE) | model | {"customer_id": "c1", "version": 1, "frequency": 2, "recency_days": 20, "age_days": 40, "average_order": 300.0}])
     platform.segments.create(BIG, "test")
+    platform.destinations.add("big", "file", {"file_name": "big.jsonl"}, None)
+    platform.outbox.bind(Binding("big", "big", "big", "", "audience", "none", (), 0, 0.0, None, None))
 
 
 @contextmanager

@@ -21,7 +21,12 @@ from tests.integration.access_app import BIG, COMMENT, EMAIL, NAME, PHONE, Acces
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop"}
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
-SAMPLE_BODY = {"/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]}, "/v1/triggers/dry-run": {"rules": {}}, "/v1/segments/forecast": ANY}
+SAMPLE_BODY = {
+    "/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]},
+    "/v1/destinations": {"name": "made", "kind": "file", "settings": {"file_name": "made.jsonl"}},
+    "/v1/audiences": {"name": "made", "segment": "big", "destination": "big", "purpose": "none"}, "/v1/deliveries/replay": {"all": True},
+    "/v1/triggers/dry-run": {"rules": {}}, "/v1/segments/forecast": ANY,
+}  # fmt: skip
 NO_PURPOSE = {"purpose": "none"}  # contact data in clear (pii:read, admin) needs a purpose
 SAMPLE_QUERY = {"/v1/analytics/funnel": {"steps": "page_viewed,order_placed"}, "/v1/segments/preview": NO_PURPOSE, "/v1/segments/{name}/members": NO_PURPOSE, "/v1/segments/{name}/export": NO_PURPOSE,
                 "/v1/triggers/dry-run": {"since": "2025-01-01T00:00:00Z", "until": "2025-02-01T00:00:00Z"}}  # fmt: skip
@@ -83,6 +88,7 @@ def call(app: AccessApp, route: APIRoute, headers: dict[str, str], path: dict[st
     url = route.path.format(**{name: quote(values[name], safe="") for name in route.param_convertors})
     body = SAMPLE_BODY.get(route.path, {}) if method in ("POST", "PUT") else None
     reset_segments(app.platform)
+    reset_activation(app.platform)
     return app.client.request(method, url, headers=headers, params=SAMPLE_QUERY.get(route.path), json=body)
 
 
@@ -93,6 +99,13 @@ def reset_segments(platform: Platform) -> None:
         platform.segments.delete("made")
     if "big" not in saved:
         platform.segments.create(BIG, "test")
+
+
+def reset_activation(platform: Platform) -> None:
+    """The sample's destination and audience (``big``) only, whatever an earlier call added."""
+    platform.outbox.unbind("made")
+    if "made" in {d.name for d in platform.destinations.list()}:
+        platform.destinations.remove("made")
 
 
 def all_routes(app: AccessApp) -> list:
@@ -107,7 +120,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 37  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 7 analytics reads + 12 segment routes + 3 trigger routes + forget (last: it erases the sample customer)
+    assert len(routes) == 46  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 7 analytics reads + 12 segment routes + 3 trigger routes + 9 activation routes + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:
@@ -130,8 +143,8 @@ def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: Acce
 
 
 def test_a_read_body_is_looked_at_only_after_the_key(app: AccessApp):
-    sending = [r for r in api_routes(app) if declared_scope(r) in SCOPES and {"POST", "PUT"} & r.methods and not r.path.endswith("/forget")]  # forget has no body
-    assert len(sending) == 6  # segments: create, preview, count, update, forecast; triggers: dry-run
+    sending = [r for r in api_routes(app) if declared_scope(r) in SCOPES and "requestBody" in (r.openapi_extra or {})]  # forget, a test send, a sync: no body
+    assert len(sending) == 9  # segments: create, preview, count, update, forecast; triggers: dry-run; destinations, audiences, deliveries replay
     for route in sending:
         method, url = next(iter(route.methods)), route.path.format(name="big")
         for body in (b"{not json", b"[1]", b"x" * 300_000):

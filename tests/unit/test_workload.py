@@ -10,6 +10,7 @@ import pytest
 from cdp.workload import PLACEHOLDER_PHONE, generate
 from schemas import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, parse_envelope
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
+from schemas.payloads.messages import OUTBOUND_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
 from schemas.payloads.social import CodeScanned, MenuClicked, Unfollowed
 
@@ -32,6 +33,7 @@ def test_a_sample_validates_and_covers_every_event_type(events: list[dict]):
         assert parsed.received_at is None
     not_generated = {
         CustomerErased.event_type,  # written by the platform when forgetting
+        *OUTBOUND_EVENT_TYPES,  # written by the platform when delivering
         *(p.event_type for p in (Unfollowed, CodeScanned, MenuClicked)),  # WeChat Official Account pushes, added after the demo's stream was pinned
     }
     assert {e["event_type"] for e in events} == set(PAYLOAD_BY_EVENT_TYPE) - not_generated
