@@ -144,22 +144,20 @@ class Dispatcher:
         return found
 
     def _outside_segments(self, actions: list[Action]) -> dict[str, Reachable]:
-        """The actions whose trigger names a segment (``payload["segment"]``) for a customer not in it
-        now: refused at send time, as a withdrawn consent is (docs/triggers.md)."""
+        """The actions whose trigger names a segment (``payload["segment"]`` of a ``trigger:`` rule; an
+        audience's payload names its segment too, but its "left" actions go to those outside) for a
+        customer not in it now: refused at send time, as a withdrawn consent is (docs/triggers.md)."""
+        conditional = [a for a in actions if a.rule.startswith("trigger:") and "segment" in a.payload]
         wanted: dict[str, set[str]] = defaultdict(set)
-        for action in actions:
-            if "segment" in action.payload:
-                wanted[action.payload["segment"]].add(action.customer_id)
+        for action in conditional:
+            wanted[action.payload["segment"]].add(action.customer_id)
         members: dict[str, set[str]] = {}
         for name, customers in wanted.items():
             try:
                 members[name] = members_among(self.platform.warehouse, self.platform.segments.get(name), customers)
             except NoSuchSegment:
                 members[name] = set()
-        return {
-            a.action_id: Reachable(a.customer_id, f"not_in_segment: {a.payload['segment']}")
-            for a in actions if "segment" in a.payload and a.customer_id not in members[a.payload["segment"]]
-        }  # fmt: skip
+        return {a.action_id: Reachable(a.customer_id, f"not_in_segment: {a.payload['segment']}") for a in conditional if a.customer_id not in members[a.payload["segment"]]}
 
     def _attempt(self, item: Claimed, reach: Reachable, destinations: dict[str, Destination | CdpError], deadline: float) -> Outcome:
         """One send, on one of the round's threads."""
