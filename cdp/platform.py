@@ -14,6 +14,7 @@ from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
+from cdp.tag_definitions import TagDefinitionStore
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
@@ -57,6 +58,11 @@ class Platform:
         return SegmentStore(self.settings.segments_path)
 
     @cached_property
+    def tag_definitions(self) -> TagDefinitionStore:
+        """Tag definitions applied as data (`cdp tags apply`), on top of the configured ``[tags]``."""
+        return TagDefinitionStore(self.settings.tag_definitions_path)
+
+    @cached_property
     def quarantine(self) -> QuarantineStore:
         """Events the embedded runner could not read or project."""
         return QuarantineStore(self.settings.quarantine_path)
@@ -83,7 +89,7 @@ class Platform:
 
     @cached_property
     def runner(self) -> EmbeddedRunner:
-        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size, self.quarantine)
+        return EmbeddedRunner(self.events, self.state, self.warehouse, self.settings, self.settings.batch_size, self.quarantine, tag_definitions=self.tag_definitions)
 
     # the ingestion sink
     def append(self, events: list[Envelope]) -> tuple[int, int]:
@@ -104,7 +110,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("warehouse", "segments", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
+        for part in ("warehouse", "segments", "state", "tag_definitions", "quarantine", "sources", "read_keys", "audit", "dead_letters", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

@@ -35,7 +35,7 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
     if customer_merges.TABLE.name in tables:
         tables.add(survivors.NAME)  # kept from customer_merges by a materialized view, as the rollups from events
     warehouse, settings = platform.warehouse, platform.settings
-    runner = EmbeddedRunner(platform.events, platform.state, warehouse, settings, settings.batch_size, platform.quarantine, tables=None if not names else tables)
+    runner = EmbeddedRunner(platform.events, platform.state, warehouse, settings, settings.batch_size, platform.quarantine, tables=None if not names else tables, tag_definitions=platform.tag_definitions)
     with runner.lock:  # a runner following the log elsewhere (`cdp serve`) waits for the whole rebuild
         for table in sorted(tables):
             warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")

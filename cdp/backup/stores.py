@@ -5,8 +5,8 @@ write landing *between* two copies does to the backup. The order below makes eve
 harmless:
 
 1. ``cdp.toml``: configuration; changes by hand only.
-2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments) and
-   ``read_keys.sqlite`` (read keys, hashed): stand alone.
+2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments),
+   ``tag_definitions.sqlite`` (tag definitions) and ``read_keys.sqlite`` (read keys, hashed): stand alone.
 3. ``deadletters.sqlite`` BEFORE the event store: a dead letter replayed between the two copies is
    then still kept (not yet marked replayed) in the backup while its event may be in it too;
    replaying it again is harmless because the event store dedupes by message id. The reverse
@@ -123,6 +123,7 @@ STORES: tuple[Store, ...] = (
     ConfigFile("cdp.toml", sqlite=False),
     DataFile("sources.sqlite"),
     DataFile("segments.sqlite"),
+    DataFile("tag_definitions.sqlite"),  # tag definitions applied with `cdp tags apply`, versioned
     DataFile("read_keys.sqlite"),  # read keys with scopes (hashed)
     DataFile("deadletters.sqlite"),
     EventStore(),

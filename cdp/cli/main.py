@@ -23,6 +23,7 @@ from cdp.cli.render import ViewFormat, print_profile, print_rows
 from cdp.cli.scaleout import scaleout_app
 from cdp.cli.segments import segment_app
 from cdp.cli.sources import connectors_app, deadletter_app, sources_app
+from cdp.cli.tags import tags_app
 from cdp.cli.value import value_app
 from cdp.cli.warehouse import warehouse_app
 from cdp.config import Settings, load_settings
@@ -382,6 +383,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(scaleout_app)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(value_app, name="value")
+app.add_typer(tags_app, name="tags")
 
 
 def main() -> None:
