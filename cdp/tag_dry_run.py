@@ -79,7 +79,7 @@ def compare(state: StateStore, rules: Rules, proposed: TagRules, sample: int) ->
                         samples[cid] = {"customer_id": cid, "emails": sorted(k.split(":", 1)[1] for k in profile["id_seen"] if k.startswith("email:"))}
     old = {rule.tag: rule for rule in before_rules}
     return {
-        "as_of": from_ms(as_of) if as_of else None,
+        "as_of": from_ms(as_of).isoformat(timespec="milliseconds").replace("+00:00", "Z") if as_of else None,
         "customers": customers,
         "tags": [
             {
