@@ -19,6 +19,7 @@ from cdp.cli.consent import suppress_app
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.cli.privacy import forget_command
 from cdp.cli.quarantine import quarantine_app
+from cdp.cli.recommend import recommend_command
 from cdp.cli.render import ViewFormat, print_profile, print_rows
 from cdp.cli.scaleout import scaleout_app
 from cdp.cli.segments import segment_app
@@ -384,6 +385,7 @@ app.add_typer(scaleout_app)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(value_app, name="value")
 app.add_typer(tags_app, name="tags")
+app.command("recommend")(recommend_command)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from cdp.customers import Customers
 from cdp.errors import CdpError
 from cdp.masking import mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
+from cdp.recommendations import for_customer as recommended
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
 from cdp.services import Caller, NotFound
@@ -45,6 +46,7 @@ from projections.tables.table import Table
 from schemas.payloads.consent import PURPOSES, SUPPRESSED_IDENTIFIERS
 
 MAX_TIMELINE = 1000
+RECOMMENDED = 5  # products the 360° view recommends (`cdp recommend` gives more)
 _BOOKKEEPING = ("customer_id", "version", "is_deleted")
 _OPEN_ENDED = "2100-01-01"  # consent_changes' valid_to of an interval still in force
 # identifier type → the profile column listing the customer's identifiers of that type
@@ -125,6 +127,7 @@ class ProfileService:
             "consent": self._consent(customer),
             "suppressions": self._suppressions(customer, row),
             "segments": self._segments(customer),
+            "recommendations": recommended(self.warehouse, customer, RECOMMENDED),
         }
 
     def _table(self, table: Table) -> str:

@@ -1,0 +1,113 @@
+"""Recommendations: products bought or viewed together, computed in the warehouse from ``events``.
+
+A customer *touched* a product when they bought it (an item of ``order_placed`` or
+``store_purchase_made``) or looked at it (``product_viewed``, ``product_added_to_cart``), their
+events counted for the customer they belong to now (merges followed, ``cdp.queries``). Two products
+co-occur for every customer who touched both; a candidate's score for a customer is, over each
+product the customer touched, the co-occurrence normalised by both products' reach (cosine:
+``together / sqrt(touched q * touched p)``, so a product everybody touches does not win by being
+everywhere). What the customer already bought is never recommended; when co-occurrence gives fewer
+than N, the most bought products fill the list (``because`` says ``popular``). Ties go to the
+product id, so the answer is the same every time.
+
+Every value a caller gives (the customer, N) is a server-side query parameter; only the database
+name and this module's constants are written into the SQL.
+
+``held_out`` is the offline evaluation's view of the data (benchmarks/recommendations.py): each
+customer's last purchase day is held out, with everything from that day on, and the score computed
+on what came before.
+"""
+
+from typing import Any
+
+from cdp.queries import customer_events_sql
+from cdp.warehouse import Warehouse
+from schemas.payloads.sales import PURCHASE_EVENT_TYPES
+
+VIEW_EVENT_TYPES = ("product_viewed", "product_added_to_cart")
+EVENT_TYPES = (*sorted(PURCHASE_EVENT_TYPES), *VIEW_EVENT_TYPES)
+POPULAR = "popular"
+
+
+def _events(database: str) -> str:
+    """One row per (event, product): ``customer_id`` (now), ``event_at``, ``is_purchase``, ``product``, ``item_name``."""
+    events = customer_events_sql(database, "occurred_at, event_type, properties", "event_type IN {event_types:Array(String)}")
+    return (
+        "(SELECT customer_id, event_at, is_purchase, JSONExtractString(item, 'product_id') AS product, JSONExtractString(item, 'name') AS item_name FROM "
+        f"(SELECT customer_id, occurred_at AS event_at, event_type IN {{purchases:Array(String)}} AS is_purchase, "
+        f"arrayJoin(if(is_purchase, JSONExtractArrayRaw(properties, 'items'), [properties])) AS item FROM {events}) WHERE product != '')"
+    )
+
+
+def touched_sql(database: str) -> str:
+    """Every (customer, product) touched, with ``bought`` and the product's ``name`` as last seen."""
+    return _touched(_events(database))
+
+
+def _touched(rows: str) -> str:
+    return f"(SELECT customer_id, product, max(is_purchase) AS bought, argMax(item_name, event_at) AS name, max(event_at) AS at FROM {rows} GROUP BY customer_id, product)"
+
+
+def held_out_sql(database: str) -> tuple[str, str]:
+    """``(history, held out)`` for the offline evaluation. Of each customer who bought on two days or
+    more, the last purchase day is held out: the history keeps what they touched before it (and
+    everything of the other customers); held out are the products bought that day that they had not
+    bought before."""
+    rows = _events(database)
+    last = f"(SELECT customer_id, max(toDate(event_at)) AS day FROM {rows} WHERE is_purchase GROUP BY customer_id HAVING uniqExact(toDate(event_at)) >= 2)"
+    before = f"(SELECT r.* FROM {rows} AS r LEFT JOIN {last} AS l ON l.customer_id = r.customer_id WHERE l.customer_id = '' OR toDate(r.event_at) < l.day)"
+    history = _touched(before)
+    held = (
+        f"(SELECT DISTINCT r.customer_id AS customer_id, r.product AS product FROM {rows} AS r INNER JOIN {last} AS l ON l.customer_id = r.customer_id "
+        f"WHERE r.is_purchase AND toDate(r.event_at) = l.day AND (r.customer_id, r.product) NOT IN (SELECT customer_id, product FROM {history} WHERE bought))"
+    )
+    return history, held
+
+
+def scored_sql(touched: str, one_customer: bool) -> str:
+    """Each customer's top ``{n:UInt32}`` co-occurring products (only ``{customer:String}``'s when
+    ``one_customer``), best first: ``customer_id, product, name, score, because`` (the customer's
+    product that contributed most)."""
+    mine = "(SELECT customer_id, product FROM t" + (" WHERE customer_id = {customer:String})" if one_customer else ")")
+    return (
+        f"WITH t AS {touched}, "
+        "reach AS (SELECT product, count() AS n, argMax(name, at) AS name FROM t GROUP BY product), "
+        f"mine AS (SELECT customer_id, product AS q FROM {mine}), "
+        "pairs AS (SELECT a.product AS q, b.product AS p, count() AS together FROM t AS a INNER JOIN t AS b ON a.customer_id = b.customer_id "
+        "WHERE a.product != b.product AND a.product IN (SELECT q FROM mine) GROUP BY q, p), "
+        "scored AS (SELECT m.customer_id AS customer_id, pr.p AS product, pr.q AS q, pr.together / sqrt(rq.n * rp.n) AS part "
+        "FROM mine AS m INNER JOIN pairs AS pr ON pr.q = m.q INNER JOIN reach AS rq ON rq.product = pr.q INNER JOIN reach AS rp ON rp.product = pr.p) "
+        "SELECT s.customer_id AS customer_id, s.product AS product, any(r.name) AS name, round(sum(s.part), 6) AS score, argMax(s.q, (s.part, s.q)) AS because "
+        "FROM scored AS s INNER JOIN reach AS r ON r.product = s.product "
+        "WHERE (s.customer_id, s.product) NOT IN (SELECT customer_id, product FROM t WHERE bought) "
+        "GROUP BY s.customer_id, s.product ORDER BY customer_id, score DESC, product LIMIT {n:UInt32} BY customer_id"
+    )
+
+
+def popular_sql(touched: str) -> str:
+    """Products by how many customers bought them, most first: ``product, name, buyers``."""
+    return f"SELECT product, argMax(name, at) AS name, countIf(bought) AS buyers FROM {touched} GROUP BY product HAVING buyers > 0 ORDER BY buyers DESC, product"
+
+
+def params(n: int, customer: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"event_types": list(EVENT_TYPES), "purchases": sorted(PURCHASE_EVENT_TYPES), "n": n}
+    if customer is not None:
+        found["customer"] = customer
+    return found
+
+
+def for_customer(warehouse: Warehouse, customer: str, n: int) -> list[dict[str, Any]]:
+    """``customer``'s top ``n``: ``product, name, score, because``, co-occurrence first, then the most bought."""
+    touched = touched_sql(warehouse.database)
+    found = [{k: r[k] for k in ("product", "name", "score", "because")} for r in warehouse.query(scored_sql(touched, True), params(n, customer))]
+    if len(found) < n:
+        bought = {r["product"] for r in warehouse.query(f"SELECT product FROM {touched} WHERE customer_id = {{customer:String}} AND bought", params(n, customer))}
+        found += fill(found, bought, warehouse.query(popular_sql(touched), params(n)), n)
+    return found
+
+
+def fill(found: list[dict[str, Any]], bought: set[str], popular: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The most bought products not bought by the customer nor recommended already, up to ``n`` in all."""
+    taken = bought | {r["product"] for r in found}
+    extra = [{"product": p["product"], "name": p["name"], "score": 0.0, "because": POPULAR} for p in popular if p["product"] not in taken]
+    return extra[: max(n - len(found), 0)]
