@@ -62,6 +62,12 @@ class Platform:
         """Tag definitions applied as data (`cdp tags apply`), on top of the configured ``[tags]``."""
         return TagDefinitionStore(self.settings.tag_definitions_path)
 
+    @property
+    def rules(self) -> Settings:
+        """The settings with the tag rules in force (the configured ``[tags]`` and every applied
+        definition): what the projections compute with, for whoever reads or replays them."""
+        return self.tag_definitions.applied_to(self.settings)
+
     @cached_property
     def quarantine(self) -> QuarantineStore:
         """Events the embedded runner could not read or project."""

@@ -74,7 +74,7 @@ class ProfileService:
         operator reads every scope; ``pii:read`` is required."""
         with self._audited("profile.read", identifier, {"as_of": day[:40]}) as detail:
             self.caller.require("pii:read")
-            found = profile_as_of(self.warehouse, self._customer(identifier, detail), day, self.platform.settings)
+            found = profile_as_of(self.warehouse, self._customer(identifier, detail), day, self.platform.rules)
             if not found:
                 raise NotFound(f"the customer had no events by {day}")
             return found

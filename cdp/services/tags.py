@@ -80,7 +80,7 @@ class TagService:
             if not 0 <= sample <= MAX_SAMPLE:
                 raise CdpError(f"sample: {sample} is not between 0 and {MAX_SAMPLE}")
             parsed = parse_change(change)
-            rules = self.platform.tag_definitions.applied_to(self.platform.settings)
+            rules = self.platform.rules
             proposed = _proposed(rules.tags, parsed)
             _changes_something(rules.tags, proposed, rules)
             found = compare(self.platform.state, rules, proposed, sample)
@@ -98,12 +98,12 @@ class TagService:
             parsed = parse_change(change)
             platform = self.platform
             with platform.runner.lock:
-                rules = platform.tag_definitions.applied_to(platform.settings)
+                rules = platform.rules
                 proposed = _proposed(rules.tags, parsed)
                 tags = _changes_something(rules.tags, proposed, rules)
                 saved = platform.tag_definitions.append(parsed, self.caller.actor)
                 started = time.perf_counter()
-                customers = retag(platform, platform.tag_definitions.applied_to(platform.settings))
+                customers = retag(platform, platform.rules)
                 seconds = round(time.perf_counter() - started, 3)
             detail.update(version=saved.version, tags=tags)
             return {"version": saved.version, "applied_at": saved.applied_at, "tags": tags, "customers": customers, "seconds": seconds}

@@ -15,6 +15,7 @@ import pytest
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from cdp.services import Caller, Forbidden, operator
+from cdp.services.segments import SegmentService
 from cdp.services.tags import TagDefinitionInvalid, TagService
 from ingestion.jsonl import import_lines
 from tests.events import event, order
@@ -95,6 +96,7 @@ def test_apply_recomputes_the_tags_alone_and_a_full_rebuild_gives_the_same_rows(
     assert (shown["origin"], shown["customers"], shown["conditions"], [v["version"] for v in shown["versions"]]) == ("version 1", 1, "revenue >= 500", [1])
     assert [h["change"] for h in service.history()] == [CHANGE]
     assert {"tag": "big_spender", "origin": "version 1", "description": "Spent 500 or more.", "conditions": "revenue >= 500"} in service.list()
+    assert SegmentService(loaded, operator()).count({"name": "big", "where": {"tag": "big_spender"}})["customers"] == 1  # segments know the new tag
 
     applied_rows = tag_rows(loaded)
     assert rebuild(loaded, []) == len(LOG)  # the whole log again, under the rules in force
