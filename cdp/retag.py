@@ -12,7 +12,6 @@ ones and `cdp projections rebuild tags` (or another apply) completes the tag tab
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -20,11 +19,16 @@ from cdp.sqlite_batches import chunks
 from projections.pipeline import Pipeline, Rules
 from projections.tables import BY_PROJECTION
 
-def retag(platform: Platform, rules: Rules, on_progress: Callable[[int], None] = lambda n: None) -> int:
-    """Recomputes every customer's tags under ``rules`` (hold ``platform.runner.lock``); returns how many customers."""
-    state, warehouse = platform.state, platform.warehouse
-    if state.unconfirmed_until() is not None:
+def ensure_settled(platform: Platform) -> None:
+    """Refuses while a runner died writing a batch: its state is behind its rows until `cdp run` ends it."""
+    if platform.state.unconfirmed_until() is not None:
         raise CdpError("the runner has a batch to finish first: run `cdp run`, then apply")
+
+
+def retag(platform: Platform, rules: Rules) -> int:
+    """Recomputes every customer's tags under ``rules`` (hold ``platform.runner.lock``); returns how many customers."""
+    ensure_settled(platform)
+    state, warehouse = platform.state, platform.warehouse
     position, watermark = state.tracked()
     for table in BY_PROJECTION["tags"]:
         warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table.name}`")
@@ -37,5 +41,4 @@ def retag(platform: Platform, rules: Rules, on_progress: Callable[[int], None] =
         for table, table_rows in rows.items():
             warehouse.insert(table, table_rows)
         state.save_retagged(profiles, checks)
-        on_progress(len(profiles))
     return len(ids)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from cdp.errors import CdpError
 from cdp.masking import mask_profile
 from cdp.platform import Platform
-from cdp.retag import retag
+from cdp.retag import ensure_settled, retag
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.tag_dry_run import compare
@@ -101,6 +101,7 @@ class TagService:
                 rules = platform.rules
                 proposed = _proposed(rules.tags, parsed)
                 tags = _changes_something(rules.tags, proposed, rules)
+                ensure_settled(platform)  # before the version is recorded: recorded means recomputed
                 saved = platform.tag_definitions.append(parsed, self.caller.actor)
                 started = time.perf_counter()
                 customers = retag(platform, platform.rules)

@@ -12,6 +12,7 @@ their last interaction, B not yet seen) A and C lose ``active``; at the end of F
 import orjson
 import pytest
 
+from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from cdp.services import Caller, Forbidden, operator
@@ -127,7 +128,10 @@ def test_definitions_are_validated_naming_the_field(loaded: Platform):
         service.apply({"extra_field": 1})
     with pytest.raises(TagDefinitionInvalid, match="the definitions change no tag"):
         service.apply({"active_days": 90})
-    assert service.history() == []
+    loaded.state.record_unconfirmed(loaded.state.tracked()[0])  # a runner died writing a batch
+    with pytest.raises(CdpError, match="the runner has a batch to finish first"):
+        service.apply(CHANGE)
+    assert service.history() == []  # nothing recorded that was not recomputed
 
 
 def test_applying_needs_admin(loaded: Platform):
