@@ -5,7 +5,8 @@ followed to their end); the view reads that customer's row of each projection ta
 rows still written under the ids merged into it (events, survey answers). Consent in force is read
 as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval holding now, else
 the configured default. The segments the customer is in are the saved segments evaluated with the
-customer's id added to their condition, one small query per segment. Without ``pii:read`` every
+customer's id added to their condition, one small query per segment; the recommended products are
+``cdp.recommendations``' (products, not personal data). Without ``pii:read`` every
 personal field reads masked (``cdp.masking``). Every read is audited (``profile.read``,
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
