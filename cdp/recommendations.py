@@ -1,14 +1,15 @@
-"""Recommendations: products bought or viewed together, computed in the warehouse from ``events``.
+"""Recommendations: products bought or viewed together, computed in the warehouse from the events.
 
 A customer *touched* a product when they bought it (an item of ``order_placed`` or
-``store_purchase_made``) or looked at it (``product_viewed``, ``product_added_to_cart``), their
-events counted for the customer they belong to now (merges followed, ``cdp.queries``). Two products
-co-occur for every customer who touched both; a candidate's score for a customer is, over each
-product the customer touched, the co-occurrence normalised by both products' reach (cosine:
-``together / sqrt(touched q * touched p)``, so a product everybody touches does not win by being
-everywhere). What the customer already bought is never recommended; when co-occurrence gives fewer
-than N, the most bought products fill the list (``because`` says ``popular``), in the same query. Ties go to the
-product id, so the answer is the same every time.
+``store_purchase_made``) or looked at it (``product_viewed``, ``product_added_to_cart``), as the
+``customer_products`` rollup keeps them, counted for the customer they belong to now (merges
+followed, ``cdp.queries``). Two products co-occur for every customer who touched both; a
+candidate's score for a customer is, over each product the customer touched, the co-occurrence
+normalised by both products' reach (cosine: ``together / sqrt(touched q * touched p)``, so a
+product everybody touches does not win by being everywhere). What the customer already bought is
+never recommended; when co-occurrence gives fewer than N, the most bought products fill the list
+(``because`` says ``popular``), in the same query. Ties go to the product id, so the answer is the
+same every time.
 
 Every value a caller gives (the customer, N) is a server-side query parameter; only the database
 name and this module's constants are written into the SQL.
@@ -22,17 +23,18 @@ from typing import Any
 
 from cdp.queries import current_customers_sql
 from cdp.warehouse import Warehouse
+from cdp.warehouse.views import customer_products
+from cdp.warehouse.views.customer_products import VIEW_EVENT_TYPES
 from projections.tables import events as events_table
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
 
-VIEW_EVENT_TYPES = ("product_viewed", "product_added_to_cart")
 EVENT_TYPES = (*sorted(PURCHASE_EVENT_TYPES), *VIEW_EVENT_TYPES)
 POPULAR = "popular"
 
 
 def _events(database: str) -> str:
-    """One row per (event, product): ``customer_id`` (as written), ``event_at``, ``is_purchase``,
-    ``product``, ``item_name``. Read without FINAL: an event written twice (until merged) touches the
+    """The offline evaluation's rows, one per (event, product): ``customer_id`` (as written),
+    ``event_at``, ``is_purchase``, ``product``, ``item_name``. Read without FINAL: an event written twice (until merged) touches the
     same product at the same time, which every use below counts once."""
     events = f"(SELECT customer_id, occurred_at, event_type, properties FROM `{database}`.`{events_table.TABLE.name}` WHERE event_type IN {{event_types:Array(String)}})"
     return (
@@ -48,10 +50,11 @@ def _touched(rows: str) -> str:
 
 
 def touched_sql(database: str) -> str:
-    """Every (customer, product) touched, for the customer it belongs to now: grouped per customer id
-    as written first, so the merge lookup runs once per customer and product, not per event."""
-    current = current_customers_sql(database, _touched(_events(database)), "product, bought AS is_purchase, name AS item_name, at AS event_at")
-    return _touched(current)
+    """Every (customer, product) touched, for the customer it belongs to now, from the
+    ``customer_products`` rollup (``cdp.warehouse.views.customer_products``: kept as events arrive,
+    so no event is parsed here): merges are followed once per customer id and product."""
+    rows = f"(SELECT customer_id, product, bought AS is_purchase, name AS item_name, at AS event_at FROM `{database}`.`{customer_products.ROLLUP.name}` WHERE product != '')"
+    return _touched(current_customers_sql(database, rows, "product, is_purchase, item_name, event_at"))
 
 
 def held_out_sql(database: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
-from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
+from cdp.warehouse.views import current, customer_days, customer_products, daily_events, daily_sales, survivors
 from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events
 from projections.tables.table import DEDUPLICATION_WINDOW
 
@@ -56,6 +56,7 @@ MIGRATIONS: list[Migration] = [
         *(t.create_sql(db) for t in PREDICTION_TABLES),
         current.create_sql(db, customer_predictions.TABLE),
     ]),
+    (26, "customer_products rollup: the products each customer bought or viewed (recommendations read it instead of every event)", lambda db: customer_products.ROLLUP.create_sql(db)),
 ]
 
 

@@ -66,6 +66,9 @@ def test_products_bought_or_viewed_together_worked_by_hand(loaded: Platform):
     assert top(loaded, "e@example.com") == [("P1", 0.0, "popular"), ("P2", 0.0, "popular"), ("P3", 0.0, "popular")]
     assert top(loaded, "d@example.com", 1) == [("P2", 0.408248, "P1")]
     assert RecommendationService(loaded, operator()).for_customer("d@example.com", 1)[0]["name"] == "Product 2"
+    rolled = loaded.warehouse.query("SELECT product, name, bought FROM cdp.customer_products ORDER BY customer_id, product")
+    assert len(rolled) == 8 and all(r["name"] == f"Product {r['product'][1:]}" for r in rolled)  # each item's name stays with it
+    assert sum(r["bought"] for r in rolled) == 6  # A 2, B 2, C 1, D 1 bought; C's P3 and E's P4 viewed
 
 
 def test_the_360_view_has_recommendations_and_the_rules_hold(loaded: Platform):
