@@ -279,6 +279,10 @@ class Settings(BaseSettings):
         return self.data_dir / "triggers.sqlite"
 
     @property
+    def tag_definitions_path(self) -> Path:
+        return self.data_dir / "tag_definitions.sqlite"
+
+    @property
     def read_keys_path(self) -> Path:
         return self.data_dir / "read_keys.sqlite"
 

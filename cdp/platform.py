@@ -19,6 +19,7 @@ from cdp.runner import EmbeddedRunner
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
+from cdp.tag_definitions import TagDefinitionStore
 from cdp.triggers import TriggerStore, enabled_triggers
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
@@ -65,6 +66,11 @@ class Platform:
         return SegmentStore(self.settings.segments_path)
 
     @cached_property
+    def tag_definitions(self) -> TagDefinitionStore:
+        """Tag definitions applied as data (`cdp tags apply`), on top of the configured ``[tags]``."""
+        return TagDefinitionStore(self.settings.tag_definitions_path)
+
+    @cached_property
     def quarantine(self) -> QuarantineStore:
         """Events the embedded runner could not read or project."""
         return QuarantineStore(self.settings.quarantine_path)
@@ -105,9 +111,16 @@ class Platform:
         return RateStore(self.settings.rates_path)
 
     @cached_property
-    def rules(self) -> Settings:
-        """What the projections run with: the settings, with the loaded exchange rates (read once per process)."""
+    def configured_rules(self) -> Settings:
+        """The settings with the loaded exchange rates (read once per process): what the projections
+        compute with before the applied tag definitions, which the runner follows batch by batch."""
         return with_rates(self.settings, self.rates.table())
+
+    @property
+    def rules(self) -> Settings:
+        """What the projections compute with now, for whoever reads or replays them: the settings with
+        the exchange rates and the tag rules in force (the configured ``[tags]`` and every applied definition)."""
+        return self.tag_definitions.applied_to(self.configured_rules)
 
     @cached_property
     def triggers(self) -> TriggerStore:
@@ -126,7 +139,8 @@ class Platform:
     @cached_property
     def runner(self) -> EmbeddedRunner:
         return EmbeddedRunner(
-            self.events, self.state, self.warehouse, self.rules, self.settings.batch_size, self.quarantine, triggers=self.enabled_triggers, sink=self.action_sink
+            self.events, self.state, self.warehouse, self.configured_rules, self.settings.batch_size, self.quarantine,
+            tag_definitions=self.tag_definitions, triggers=self.enabled_triggers, sink=self.action_sink,
         )
 
     # the ingestion sink
@@ -148,7 +162,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("outbox", "destinations", "warehouse", "segments", "triggers", "state", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
+        for part in ("outbox", "destinations", "warehouse", "segments", "triggers", "state", "tag_definitions", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

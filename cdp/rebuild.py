@@ -17,12 +17,12 @@ from collections.abc import Callable
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.runner import EmbeddedRunner, Progress
-from cdp.warehouse.views import customer_days, daily_events, daily_sales, survivors
+from cdp.warehouse.views import customer_days, customer_products, daily_events, daily_sales, survivors
 from projections.tables import BY_PROJECTION, customer_merges, events
 
 # kept from events by materialized views: emptied with events, refilled as the replay rewrites them
-# (customer_days is keyed by customer ids, which an identity change can alter)
-EVENT_ROLLUPS = (daily_events.ROLLUP, daily_sales.ROLLUP, customer_days.ROLLUP)
+# (customer_days and customer_products are keyed by customer ids, which an identity change can alter)
+EVENT_ROLLUPS = (daily_events.ROLLUP, daily_sales.ROLLUP, customer_days.ROLLUP, customer_products.ROLLUP)
 
 
 def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progress], None] = lambda p: None) -> int:
@@ -36,7 +36,8 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
         tables.add(survivors.NAME)  # kept from customer_merges by a materialized view, as the rollups from events
     warehouse, settings = platform.warehouse, platform.settings
     runner = EmbeddedRunner(
-        platform.events, platform.state, warehouse, platform.rules, settings.batch_size, platform.quarantine, tables=None if not names else tables,
+        platform.events, platform.state, warehouse, platform.configured_rules, settings.batch_size, platform.quarantine, tables=None if not names else tables,
+        tag_definitions=platform.tag_definitions,
         triggers=platform.enabled_triggers, sink=platform.action_sink,  # the same action ids again: the outbox keeps one of each
     )
     with runner.lock:  # a runner following the log elsewhere (`cdp serve`) waits for the whole rebuild

@@ -24,6 +24,7 @@ from cdp.privacy.sealing import SealedEventStore
 from cdp.process_lock import ProcessLock
 from cdp.quarantine import Quarantined, QuarantineStore, poisoned
 from cdp.statestore import StateStore
+from cdp.tag_definitions import TagDefinitionStore
 from cdp.warehouse import Warehouse
 from projections.actions import Action
 from projections.identity import IdentityGraph, Resolution, batch_keys, resolve
@@ -49,11 +50,21 @@ class Progress:
 
 class EmbeddedRunner:
     def __init__(
-        self, events: SealedEventStore, state: StateStore, warehouse: Warehouse, rules: Rules, batch_size: int, quarantine: QuarantineStore, tables: set[str] | None = None,
-        triggers: Callable[[], Sequence[Trigger]] = tuple, sink: Callable[[Sequence[Action]], int] = len,
+        self,
+        events: SealedEventStore,
+        state: StateStore,
+        warehouse: Warehouse,
+        rules: Rules,
+        batch_size: int,
+        quarantine: QuarantineStore,
+        tables: set[str] | None = None,
+        tag_definitions: TagDefinitionStore | None = None,
+        triggers: Callable[[], Sequence[Trigger]] = tuple,
+        sink: Callable[[Sequence[Action]], int] = len,
     ):
-        """``tables``: write only these warehouse tables (a partial rebuild); all when None. ``triggers``:
-        the enabled trigger rules, read at every batch; ``sink``: takes each batch's actions (the
+        """``tables``: write only these warehouse tables (a partial rebuild); all when None.
+        ``tag_definitions``: tag definitions applied as data, followed batch by batch (``_follow_tag_definitions``).
+        ``triggers``: the enabled trigger rules, read at every batch; ``sink``: takes each batch's actions (the
         outbox) before the batch's position is committed, so none is lost (``projections/triggers``)."""
         self._triggers = triggers
         self._sink = sink
@@ -61,10 +72,12 @@ class EmbeddedRunner:
         self._state = state
         self._quarantine = quarantine
         self._warehouse = warehouse
-        self._rules = rules
+        self._rules = self._configured = rules
         self._pipeline = Pipeline(rules)
         self._batch_size = batch_size
         self._tables = tables
+        self._tag_definitions = tag_definitions
+        self._tag_version = 0
         # held per batch, by every runner on this data directory (`cdp serve`'s, `cdp run`, a forget's):
         # whoever rewrites projection state (a forget, a rebuild) takes it too
         self.lock = ProcessLock(rules.data_dir / "runner.lock")
@@ -79,6 +92,7 @@ class EmbeddedRunner:
             return self._run_batch()
 
     def _run_batch(self) -> int:
+        self._follow_tag_definitions()
         position = self._state.tracked()[0]
         # after a runner died writing the batch that ends at unconfirmed_until(): the same batch again
         batch = self._events.read_readable(position, self._batch_size, until=self._state.unconfirmed_until())
@@ -87,6 +101,16 @@ class EmbeddedRunner:
         self._quarantine.add(self._quarantined(batch.unreadable))
         self._process(batch.opened, batch.stored[-1].id, {n.id: n for n in batch.stored})
         return len(batch.stored)
+
+    def _follow_tag_definitions(self) -> None:
+        """Tag definitions applied since the last batch (`cdp tags apply`, in any process, under this
+        lock) reach the pipeline before the next batch: the rules in force are the configured ones
+        followed by every applied version (``cdp.tag_definitions``)."""
+        if self._tag_definitions is None or self._tag_definitions.version() == self._tag_version:
+            return
+        self._tag_version = self._tag_definitions.version()
+        self._rules = self._tag_definitions.applied_to(self._configured)
+        self._pipeline = Pipeline(self._rules)
 
     def _process(self, notifications: Sequence[Notification], end: int, stored: dict[int, Notification]) -> None:
         """Processes these events as one batch ending at position ``end``. If decoding or projecting
@@ -139,6 +163,7 @@ class EmbeddedRunner:
         late event at the tracked position, so its rows replace those of the last batch. Those
         processed leave the quarantine; the others stay (with their new error) and are returned."""
         with self.lock:
+            self._follow_tag_definitions()
             if self._state.unconfirmed_until() is not None:
                 raise CdpError("the runner has a batch to finish first: run `cdp run`, then replay")
             position = self._state.tracked()[0]

@@ -64,6 +64,27 @@ class StateStore:
         rows = select_in(self._db, "SELECT customer_id, state FROM profiles WHERE customer_id IN ({})", sorted(set(customer_ids)))
         return {cid: orjson.loads(state) for cid, state in rows}
 
+    def profile_ids(self) -> list[str]:
+        """Every customer with projection state (those merged into another have none)."""
+        return [row[0] for row in self._db.execute("SELECT customer_id FROM profiles ORDER BY customer_id")]
+
+    def save_retagged(self, profiles: dict[str, Profile], tag_checks: dict[str, int | None]) -> None:
+        """Saves profiles whose tags alone were recomputed (`cdp tags apply`), the position unmoved: each
+        customer's next check becomes its tag check when that comes first (the other projections' own
+        checks stand; an early check only recomputes what did not change)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("UPDATE profiles SET state = ? WHERE customer_id = ?", [(orjson.dumps(p), cid) for cid, p in profiles.items()])
+            db.executemany(
+                "INSERT INTO lifecycle_checks (customer_id, due) VALUES (?, ?) ON CONFLICT (customer_id) DO UPDATE SET due = min(due, excluded.due)",
+                [(cid, due) for cid, due in tag_checks.items() if due is not None],
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
     def due_checks(self, as_of: int) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT customer_id FROM lifecycle_checks WHERE due <= ?", (as_of,))}
 

@@ -46,7 +46,7 @@ from projections.tables import tickets as ticket_table
 from projections.tables.table import Table, blank_row
 from projections.tags.builtin import rule_set
 from projections.tags.compiler import CompiledTags
-from projections.tags.features import context
+from projections.tags.features import Context, context
 from projections.tags.history import replay
 from projections.tags.rules import TagRules
 from projections.topics import topics
@@ -205,15 +205,29 @@ class Pipeline:
         if profile["first_seen"] is None:
             return None
         start = profile["first_seen"] if until is None else min(until + 1, earliest if earliest is not None else until + 1)
-        transitions = profile["lifecycle"]["transitions"]
-        ctx = context(profile, [t[0] for t in transitions], [t[2] for t in transitions], self.rules.identity.joins, self._tier_of)
-        result = replay(derived["tag_history"], start, list(profile["times"].values()), ctx, self.tags, as_of)
+        result = replay(derived["tag_history"], start, list(profile["times"].values()), self.tag_context(profile), self.tags, as_of)
         customer = profile["customer_id"]
         table = rows[tag_changes.TABLE.name]
         table.extend(tag_changes.row(customer, e, version, deleted=True) for e in result.retracted)
         table.extend(tag_changes.row(customer, e, version) for e in result.written)
         derived.update(tags=result.current, tag_history=result.history, tags_until=as_of)
         return result.next_check
+
+    def tag_context(self, profile: Profile) -> Context:
+        """The facts tag rules read, of one customer (lifecycle stages as last computed)."""
+        transitions = profile["lifecycle"]["transitions"]
+        return context(profile, [t[0] for t in transitions], [t[2] for t in transitions], self.rules.identity.joins, self._tier_of)
+
+    def retag(self, profile: Profile, as_of: int, version: int, rows: dict) -> int | None:
+        """Recomputes one customer's tags from their first event under this pipeline's tag rules, as
+        if none had been recorded, and writes their ``customer_tags`` row: for `cdp tags apply`
+        (``cdp.retag``), which empties the tag tables first. Returns the next time-driven tag check."""
+        derived = profile["derived"]
+        derived.update(tags={}, tag_history=[], tags_until=None)
+        derived["digests"].pop(f"{customer_tags.TABLE.name}:{profile['customer_id']}", None)
+        check = self._update_tags(profile, None, as_of, version, rows)
+        _emit_if_changed(derived["digests"], version, rows, customer_tags.TABLE, profile["customer_id"], customer_tags.row(profile["customer_id"], derived["tags"]))
+        return check
 
     def _retract(self, absorbed: Profile, customer: str, version: int, rows: dict) -> None:
         """Withdraws every row of a customer merged into another."""

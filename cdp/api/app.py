@@ -30,6 +30,7 @@ from cdp.api.profiles import profiles_router
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.api.segments import segment_router
 from cdp.api.triggers import trigger_router
+from cdp.api.tags import tags_router
 from cdp.audit import AuditLog
 from cdp.keys import ADMIN
 from cdp.platform import Platform
@@ -83,6 +84,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         app.include_router(analytics_router(lambda: platform, access))
         app.include_router(trigger_router(lambda: platform, access))
         app.include_router(activation_router(lambda: platform, access))
+        app.include_router(tags_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
 

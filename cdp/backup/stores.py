@@ -6,7 +6,7 @@ harmless:
 
 1. ``cdp.toml``: configuration; changes by hand only.
 2. ``sources.sqlite`` (write keys, hashed), ``segments.sqlite`` (saved segments),
-   ``read_keys.sqlite`` (read keys, hashed), ``rates.sqlite`` (exchange rates) and ``triggers.sqlite``
+   ``tag_definitions.sqlite`` (tag definitions), ``read_keys.sqlite`` (read keys, hashed), ``rates.sqlite`` (exchange rates) and ``triggers.sqlite``
    (enabled triggers): stand alone.
    ``destinations.sqlite`` (activation's destinations) before ``keys.sqlite``: a destination added
    between the copies is missing, but never its secret's key.
@@ -129,6 +129,7 @@ STORES: tuple[Store, ...] = (
     ConfigFile("cdp.toml", sqlite=False),
     DataFile("sources.sqlite"),
     DataFile("segments.sqlite"),
+    DataFile("tag_definitions.sqlite"),  # tag definitions applied with `cdp tags apply`, versioned
     DataFile("read_keys.sqlite"),  # read keys with scopes (hashed)
     DataFile("rates.sqlite"),  # exchange rates the projections convert amounts with (cdp.rates), when present
     DataFile("triggers.sqlite"),  # enabled trigger rules and their starts (issue 21), when present

@@ -21,11 +21,13 @@ from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.cli.privacy import forget_command
 from cdp.cli.quarantine import quarantine_app
 from cdp.cli.rates import rates_app
+from cdp.cli.recommend import recommend_command
 from cdp.cli.render import ViewFormat, print_profile, print_rows
 from cdp.cli.scaleout import scaleout_app
 from cdp.cli.segments import segment_app
 from cdp.cli.sources import connectors_app, deadletter_app, sources_app
 from cdp.cli.triggers import triggers_app
+from cdp.cli.tags import tags_app
 from cdp.cli.value import value_app
 from cdp.cli.warehouse import warehouse_app
 from cdp.config import Settings, load_settings
@@ -391,6 +393,8 @@ app.add_typer(destinations_app, name="destinations")
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(activation_app, name="activation")
+app.add_typer(tags_app, name="tags")
+app.command("recommend")(recommend_command)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ SECTIONS = {
     "consent": "consent in force",
     "suppressions": "suppressions",
     "segments": "segments",
+    "recommendations": "recommended products",
 }
 
 

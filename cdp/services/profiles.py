@@ -5,7 +5,8 @@ followed to their end); the view reads that customer's row of each projection ta
 rows still written under the ids merged into it (events, survey answers). Consent in force is read
 as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval holding now, else
 the configured default. The segments the customer is in are the saved segments evaluated with the
-customer's id added to their condition, one small query per segment. Without ``pii:read`` every
+customer's id added to their condition, one small query per segment; the recommended products are
+``cdp.recommendations``' (products, not personal data). Without ``pii:read`` every
 personal field reads masked (``cdp.masking``). Every read is audited (``profile.read``,
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
@@ -21,6 +22,7 @@ from cdp.customers import Customers
 from cdp.errors import CdpError
 from cdp.masking import mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
+from cdp.recommendations import for_customer as recommended
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
 from cdp.services import Caller, NotFound
@@ -45,6 +47,7 @@ from projections.tables.table import Table
 from schemas.payloads.consent import PURPOSES, SUPPRESSED_IDENTIFIERS
 
 MAX_TIMELINE = 1000
+RECOMMENDED = 5  # products the 360° view recommends (`cdp recommend` gives more)
 _BOOKKEEPING = ("customer_id", "version", "is_deleted")
 _OPEN_ENDED = "2100-01-01"  # consent_changes' valid_to of an interval still in force
 # identifier type → the profile column listing the customer's identifiers of that type
@@ -125,6 +128,7 @@ class ProfileService:
             "consent": self._consent(customer),
             "suppressions": self._suppressions(customer, row),
             "segments": self._segments(customer),
+            "recommendations": recommended(self.warehouse, customer, RECOMMENDED),
         }
 
     def _table(self, table: Table) -> str:

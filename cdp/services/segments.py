@@ -124,7 +124,7 @@ class SegmentService:
     def fields(self) -> list[dict[str, Any]]:
         """The fields conditions may name, with their operators and, where they are known, their values."""
         self.caller.require(READ)
-        known = known_values(self.platform.settings)
+        known = known_values(self.platform.rules)
         return [{"field": name, "kind": f.kind, "table": f.table.name, "operators": list(OPERATORS[f.kind]), "values": list(known.fields.get(name, ()))} for name, f in FIELDS.items()]
 
     @contextmanager
@@ -145,7 +145,7 @@ class SegmentService:
 
     def _checked(self, definition: Definition) -> Segment:
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
-        return check_values(segment, known_values(self.platform.settings))
+        return check_values(segment, known_values(self.platform.rules))
 
     def _scope(self, purpose: str | None, columns: list[str] | None, detail: dict[str, Any]) -> tuple[list[str], ConsentScope]:
         """The columns and the consent scope of a member list: contact data needs a purpose, unless

@@ -19,7 +19,7 @@ from pathlib import Path
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
-from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
+from cdp.warehouse.views import current, customer_days, customer_products, daily_events, daily_sales, survivors
 from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events, survey_answers
 from projections.tables.table import DEDUPLICATION_WINDOW
 
@@ -58,6 +58,7 @@ MIGRATIONS: list[Migration] = [
         current.create_sql(db, customer_predictions.TABLE),
     ]),
     (26, "survey_answers.topics: what each free text is about (delivery, price, quality, ...); survey_answers_current shows it", lambda db: _survey_topics(db)),
+    (27, "customer_products rollup: the products each customer bought or viewed (recommendations read it instead of every event)", lambda db: customer_products.ROLLUP.create_sql(db)),
 ]
 
 

@@ -19,13 +19,13 @@ from cdp.platform import Platform
 from tests.integration.access_app import BIG, COMMENT, EMAIL, NAME, PHONE, AccessApp, access_app
 
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop"}
+SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop", "tag": "valid"}
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
 SAMPLE_BODY = {
     "/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]},
     "/v1/destinations": {"name": "made", "kind": "file", "settings": {"file_name": "made.jsonl"}},
     "/v1/audiences": {"name": "made", "segment": "big", "destination": "big", "purpose": "none"}, "/v1/deliveries/replay": {"all": True},
-    "/v1/triggers/dry-run": {"rules": {}}, "/v1/segments/forecast": ANY,
+    "/v1/triggers/dry-run": {"rules": {}}, "/v1/segments/forecast": ANY, "/v1/tags/_dry-run": {"active_days": 30}, "/v1/tags/_apply": {"active_days": 30},
 }  # fmt: skip
 NO_PURPOSE = {"purpose": "none"}  # contact data in clear (pii:read, admin) needs a purpose
 SAMPLE_QUERY = {"/v1/analytics/funnel": {"steps": "page_viewed,order_placed"}, "/v1/segments/preview": NO_PURPOSE, "/v1/segments/{name}/members": NO_PURPOSE, "/v1/segments/{name}/export": NO_PURPOSE,
@@ -120,7 +120,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 47  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 8 analytics reads + 12 segment routes + 3 trigger routes + 9 activation routes + forget (last: it erases the sample customer)
+    assert len(routes) == 52  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 8 analytics reads + 12 segment routes + 3 trigger routes + 9 activation routes + 5 tag routes + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:
@@ -144,7 +144,7 @@ def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: Acce
 
 def test_a_read_body_is_looked_at_only_after_the_key(app: AccessApp):
     sending = [r for r in api_routes(app) if declared_scope(r) in SCOPES and "requestBody" in (r.openapi_extra or {})]  # forget, a test send, a sync: no body
-    assert len(sending) == 9  # segments: create, preview, count, update, forecast; triggers: dry-run; destinations, audiences, deliveries replay
+    assert len(sending) == 11  # segments: create, preview, count, update, forecast; triggers: dry-run; destinations, audiences, deliveries replay; tags: dry-run, apply
     for route in sending:
         method, url = next(iter(route.methods)), route.path.format(name="big")
         for body in (b"{not json", b"[1]", b"x" * 300_000):

@@ -38,6 +38,7 @@ def source(settings: Settings) -> Settings:
         ingest(platform, EVENTS)
         platform.sources.add("web", "website", "segment", None)
         platform.segments  # created empty
+        platform.tag_definitions
         platform.dead_letters
         platform.read_keys.create("bi", ["analytics:read"])
         platform.triggers.enable("birthday_greeting", 0, 0)
@@ -50,7 +51,7 @@ def source(settings: Settings) -> Settings:
 def test_every_store_is_copied_in_the_registry_order_with_the_last_position(source: Settings, tmp_path: Path):
     manifest = take_backup(source, tmp_path / "backup")
     names = [f.name for f in manifest.files]
-    assert names == ["cdp.toml", "sources.sqlite", "segments.sqlite", "read_keys.sqlite", "triggers.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"]
+    assert names == ["cdp.toml", "sources.sqlite", "segments.sqlite", "tag_definitions.sqlite", "read_keys.sqlite", "triggers.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"]
     assert names.index("deadletters.sqlite") < names.index("events.sqlite") < names.index("keys.sqlite") < names.index("master.key")
     assert manifest.event_store.last_position == EVENTS and manifest.event_store.backend == "sqlite"
     assert manifest.started_at <= manifest.created_at
@@ -63,7 +64,7 @@ def test_restore_gives_back_every_store_and_leaves_the_projections_to_rebuild(so
     restored = restore_backup(tmp_path / "backup", tmp_path / "restored", ErasureJournal(tmp_path / "none.jsonl"))
     data = restored.settings.data_dir
     assert restored.settings.batch_size == 123  # the backed-up config file is in use
-    assert sorted(p.name for p in data.iterdir()) == sorted(["cdp.toml", "sources.sqlite", "segments.sqlite", "read_keys.sqlite", "triggers.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"])
+    assert sorted(p.name for p in data.iterdir()) == sorted(["cdp.toml", "sources.sqlite", "segments.sqlite", "tag_definitions.sqlite", "read_keys.sqlite", "triggers.sqlite", "deadletters.sqlite", "events.sqlite", "keys.sqlite", "master.key", "audit.sqlite"])
     with Platform(restored.settings) as platform:
         assert [orjson.loads(n.state)["message_id"] for n in platform.events.read(0, 10_000)] == [e["message_id"] for e in generate_events(EVENTS, seed=3)]
         assert [s.name for s in platform.sources.list()] == ["web"]

@@ -1,0 +1,69 @@
+"""Offline evaluation of the recommendations (``cdp.recommendations``): hit rate on held-out last purchases.
+
+    python -m benchmarks.recommendations [--data-dir /tmp/bench-tags]
+
+On a loaded data directory (``python -m benchmarks.tags`` or ``cdp demo`` loads the demo), every
+customer who bought on two days or more has their last purchase day held out; co-occurrence is
+computed in the warehouse on everything else, and each such customer whose held-out day brought a
+product they had not bought before counts a hit at N when one of those products is in their top N.
+Printed for N = 5 and 10, for the recommendations as served (co-occurrence, topped up with the most
+bought, one query) and for the popularity baseline (the most bought products the customer has not bought),
+with the time of the evaluation's queries and of one customer's recommendations (median of 50, as
+the 360° view and `cdp recommend` ask).
+"""
+
+import argparse
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from cdp.config import load_settings
+from cdp.platform import Platform
+from cdp.recommendations import for_customer, held_out_sql, params, popular_sql, scored_sql
+
+NS = (5, 10)
+
+
+def hit_rate(recommended: dict[str, list[str]], held: dict[str, set[str]], n: int) -> float:
+    return sum(bool(held[c] & set(recommended.get(c, [])[:n])) for c in held) / len(held)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/bench-tags"))
+    args = parser.parse_args()
+    with Platform(load_settings(data_dir=args.data_dir)) as platform:
+        w = platform.warehouse
+        history, held_sql = held_out_sql(w.database)
+        started = time.perf_counter()
+        held: dict[str, set[str]] = defaultdict(set)
+        for row in w.query(f"SELECT customer_id, product FROM {held_sql}", params(max(NS))):
+            held[row["customer_id"]].add(row["product"])
+        bought: dict[str, set[str]] = defaultdict(set)
+        for row in w.query(f"SELECT customer_id, product FROM {history} WHERE bought", params(max(NS))):
+            bought[row["customer_id"]].add(row["product"])
+        popular = w.query(popular_sql(history), params(max(NS)))
+        together: dict[str, list[dict]] = defaultdict(list)
+        for row in w.query(scored_sql(history, False), params(max(NS))):
+            together[row["customer_id"]].append(row)
+        seconds = time.perf_counter() - started
+        if not held:
+            raise SystemExit("no customer bought on two days: load the demo first (python -m benchmarks.tags)")
+        served = {c: [r["product"] for r in together[c]] for c in held}
+        baseline = {c: [p["product"] for p in popular if p["product"] not in bought[c]][: max(NS)] for c in held}
+        sample = sorted(held)[:50]
+        latencies = []
+        for customer in sample:
+            one = time.perf_counter()
+            for_customer(w, customer, 10)
+            latencies.append(time.perf_counter() - one)
+        products = len(popular)
+    print(f"held out: the last purchase day of {len(held):,} customers (a product new to them that day); {products} products bought; evaluation queries {seconds:.1f} s")
+    for n in NS:
+        print(f"hit rate@{n:<2}  co-occurrence (as served): {hit_rate(served, held, n):6.1%}   popularity baseline: {hit_rate(baseline, held, n):6.1%}")
+    print(f"one customer's top 10 (the 360° view, `cdp recommend`): median {statistics.median(latencies) * 1000:.0f} ms over {len(sample)} customers")
+
+
+if __name__ == "__main__":
+    main()
