@@ -23,8 +23,8 @@ class Chart:
 
 
 def funnel(rows: list[dict[str, Any]]) -> Chart:
-    return Chart("Funnel: customers reaching each step", "bars", [f"{r['step']}. {r['event_type']}" for r in rows],
-                 {"customers": [r["customers"] for r in rows]}, "step", "customers")
+    named = [r | {"label": f"{r['step']}. {r['event_type']}", "group": r.get("breakdown", "customers") or "(none)"} for r in rows]
+    return _pivot("Funnel: customers reaching each step", "bars", named, "label", "group", "customers", "step", "customers")
 
 
 def retention(rows: list[dict[str, Any]]) -> Chart:
@@ -50,8 +50,14 @@ def revenue(rows: list[dict[str, Any]]) -> Chart:
     return _pivot("Revenue by lifecycle stage and value tier", "bars", rows, "lifecycle_stage", "tier", "revenue", "lifecycle stage", "revenue")
 
 
+def revenue_trend(rows: list[dict[str, Any]]) -> Chart:
+    named = [r | {"series": " · ".join(str(r[k]) or "(none)" for k in ("breakdown", "currency") if k in r)} for r in rows]
+    return _pivot("Revenue over time (per currency, as sent)", "lines", named, "period", "series", "revenue", "period", "revenue")
+
+
 def channels(rows: list[dict[str, Any]]) -> Chart:
-    return _pivot("Channel mix: events per source kind", "stacked", rows, "period", "source_kind", "events", "period", "events")
+    named = [r | {"series": " · ".join(str(r[k]) or "(none)" for k in ("source_kind", "breakdown") if k in r)} for r in rows]
+    return _pivot("Channel mix: events per source kind", "stacked", named, "period", "series", "events", "period", "events")
 
 
 def sla(rows: list[dict[str, Any]]) -> Chart:
@@ -64,7 +70,7 @@ def sla(rows: list[dict[str, Any]]) -> Chart:
 
 BUILDERS: dict[str, Callable[[list[dict[str, Any]]], Chart]] = {
     "funnel": funnel, "retention": retention, "lifecycle-flow": lifecycle_flow, "satisfaction": satisfaction,
-    "revenue": revenue, "channels": channels, "sla": sla,
+    "revenue": revenue, "revenue-trend": revenue_trend, "channels": channels, "sla": sla,
 }
 
 

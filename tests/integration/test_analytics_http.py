@@ -41,3 +41,16 @@ def test_analytics_endpoints_answer(client: TestClient):
         assert client.get(f"/v1/analytics/{path}").status_code == 200, path
     assert client.get("/v1/analytics/sla", params={"period": "year"}).status_code == 400  # the server answers invalid parameters with 400
     assert "/v1/analytics/funnel" in client.get("/openapi.json").json()["paths"]
+
+
+def test_analytics_take_a_saved_segment_and_a_breakdown(client: TestClient):
+    everyone = client.get("/v1/analytics/funnel", params={"steps": "page_viewed,order_placed"}).json()
+    big = client.get("/v1/analytics/funnel", params={"steps": "page_viewed,order_placed", "segment": "big", "breakdown": "channel"}).json()
+    assert [(s["breakdown"], s["customers"]) for s in big] == [("sales", c["customers"]) for c in everyone]  # c1 is big; its page view came from a sales source
+    for path in ("retention", "lifecycle-flow", "satisfaction", "revenue", "revenue-trend", "channels", "sla"):
+        assert client.get(f"/v1/analytics/{path}", params={"segment": "big"}).status_code == 200, path
+    assert client.get("/v1/analytics/revenue-trend", params={"breakdown": "campaign", "period": "week"}).status_code == 200
+    missing = client.get("/v1/analytics/sla", params={"segment": "nope"})
+    assert missing.status_code == 404 and missing.json()["message"] == "segment: no segment named 'nope'"
+    refused = client.get("/v1/analytics/channels", params={"breakdown": "channel"})
+    assert refused.status_code == 422 and refused.json()["message"] == "breakdown: expected one of source, campaign; got 'channel'"
