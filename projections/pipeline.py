@@ -19,7 +19,7 @@ from projections.churn import ChurnRules, churn_risk
 from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
 from projections.loyalty import LoyaltyRules, loyalty
-from projections.profile import FREE_TEXT, Profile, ProfileRules, absorb, apply, empty_profile, lifecycle_facts
+from projections.profile import FREE_TEXT, Profile, ProfileRules, absorb, apply, empty_profile, lifecycle_facts, redemptions
 from projections.satisfaction import SatisfactionRules, csi, nps_category, satisfaction
 from projections.sentiment import sentiment
 from projections.service import ServiceRules, tickets
@@ -171,7 +171,7 @@ class Pipeline:
         emit(customer_satisfaction.TABLE, customer, customer_satisfaction.row(customer, satisfaction(profile, rules.satisfaction, rules.lifecycle)))
         emit(customer_service.TABLE, customer, customer_service.row(customer, ticket_list))
         emit(churn_table.TABLE, customer, churn_table.row(customer, risk))
-        emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), rules.loyalty)))
+        emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), redemptions(profile), rules.loyalty)))
         for ticket in ticket_list:
             emit(ticket_table.TABLE, f"{customer}/{ticket.ticket_id}", ticket_table.row(customer, ticket))
         consent_rows.write(profile["consent"], customer, version, emit, rows)

@@ -19,8 +19,9 @@ from pathlib import Path
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
-from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events
-from projections.tables.table import DEDUPLICATION_WINDOW
+from cdp.warehouse.statements import quote_string
+from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_loyalty, customer_predictions, events
+from projections.tables.table import DEDUPLICATION_WINDOW, Table
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
 # merged table skips the replacing merge, which was most of a segment count on 1M+ profiles
@@ -56,7 +57,24 @@ MIGRATIONS: list[Migration] = [
         *(t.create_sql(db) for t in PREDICTION_TABLES),
         current.create_sql(db, customer_predictions.TABLE),
     ]),
+    (26, "loyalty redemption: customer_loyalty gains lifetime_points, points_redeemed, redemptions and overdrawn", lambda db: added_columns(
+        db, customer_loyalty.TABLE, ("lifetime_points", "points_redeemed", "redemptions", "overdrawn"), redocumented=("points",))),
 ]
+
+
+def added_columns(db: str, table: Table, names: tuple[str, ...], redocumented: tuple[str, ...] = ()) -> list[str]:
+    """Adds ``names`` (columns of ``table``, each after the column before it), sets the comments of the
+    table and of the ``redocumented`` columns again, and rebuilds the table's ``_current`` view to show them."""
+    columns = table.columns
+    view = f"`{db}`.`{current.name(table)}`"
+    return [
+        *(f"ALTER TABLE `{db}`.`{table.name}` ADD COLUMN IF NOT EXISTS `{c.name}` {c.type} COMMENT {quote_string(c.doc)} AFTER `{columns[i - 1].name}`"
+          for i, c in enumerate(columns) if c.name in names),
+        *(f"ALTER TABLE `{db}`.`{table.name}` COMMENT COLUMN `{c.name}` {quote_string(c.doc)}" for c in columns if c.name in redocumented),
+        f"ALTER TABLE `{db}`.`{table.name}` MODIFY COMMENT {quote_string(table.doc)}",
+        f"DROP VIEW IF EXISTS {view}",
+        current.create_sql(db, table),
+    ]
 
 
 LOCK_FILE = "migrations.lock"
