@@ -68,9 +68,15 @@ def sla(rows: list[dict[str, Any]]) -> Chart:
                   **{f"{c}: resolved in time %": v for c, v in resolved.series.items()}}, "period", "% of decided tickets")
 
 
+def churn_backtest(rows: list[dict[str, Any]]) -> Chart:
+    return Chart("Churn warnings backtest: precision and recall per sign", "bars", [r["reason"] for r in rows],
+                 {"precision %": [r["precision_pct"] for r in rows], "recall %": [r["recall_pct"] for r in rows],
+                  "base rate %": [r["base_rate_pct"] for r in rows]}, "warning sign", "%")
+
+
 BUILDERS: dict[str, Callable[[list[dict[str, Any]]], Chart]] = {
     "funnel": funnel, "retention": retention, "lifecycle-flow": lifecycle_flow, "satisfaction": satisfaction,
-    "revenue": revenue, "revenue-trend": revenue_trend, "channels": channels, "sla": sla,
+    "revenue": revenue, "revenue-trend": revenue_trend, "channels": channels, "sla": sla, "churn-backtest": churn_backtest,
 }
 
 

@@ -74,4 +74,10 @@ def analytics_router(platform: Callable[[], Platform], access: ReadAccess) -> AP
         with answered():
             return service(request).sla(period, start, end, segment=segment).rows
 
+    @get("/churn/backtest")
+    def churn_backtest_(request: Request, start: date | None = None, end: date | None = None, within_days: int = Query(90, ge=1, le=3660),
+                        level: str = Query("medium", description="medium (rises to medium and high) or high")):
+        with answered():
+            return service(request).churn_backtest(start, end, within_days, level).rows
+
     return router

@@ -15,6 +15,7 @@ from cdp.cli.access import audit_app, keys_app
 from cdp.cli.master_key import master_key_app
 from cdp.cli.analytics import analytics_app
 from cdp.cli.backup import backup_app, restore
+from cdp.cli.churn import churn_app
 from cdp.cli.consent import suppress_app
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.cli.privacy import forget_command
@@ -371,6 +372,7 @@ class _ProgressBar:
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(churn_app, name="churn")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
 app.add_typer(suppress_app, name="suppress")

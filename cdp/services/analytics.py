@@ -6,14 +6,15 @@ a CLI caller may ask for.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from cdp.analytics import channels, charts, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
+from cdp.analytics import channels, charts, churn_backtest, funnel, lifecycle_flow, retention, revenue, satisfaction, sla
 from cdp.analytics.chart_files import check_path, write_chart
 from cdp.analytics.filters import Members
 from cdp.analytics.window import window
+from projections.churn import LEVELS
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.segments import evaluate
@@ -25,6 +26,7 @@ from cdp.warehouse import Warehouse
 
 SCOPE = "analytics:read"
 MAX_WINDOW_DAYS = 3660
+BACKTEST_DAYS = 90  # the default period of a churn backtest
 MAX_TEXT = 200  # of a parameter kept in the audit log, and of one funnel step
 Day = str | date | None  # a date, or its ISO text (``2025-10-01``); None: unbounded
 Rows = list[dict[str, Any]]
@@ -95,6 +97,25 @@ class AnalyticsService:
     def sla(self, period: str = "month", start: Day = None, end: Day = None, chart: Path | None = None, *, segment: str | None = None) -> Analysis:
         """Per the ticket's channel already (phone, email, chat, ...)."""
         return self._periodic("sla", sla.sla_compliance, period, start, end, chart, segment)
+
+    def churn_backtest(self, start: Day = None, end: Day = None, within_days: int = 90, level: str = "medium", chart: Path | None = None) -> Analysis:
+        """The warnings raised from ``start`` to ``end`` checked against who churned within ``within_days``
+        (``cdp.analytics.churn_backtest``). Their outcome must be in the data: ``end`` defaults to
+        ``within_days`` before the latest event time, ``start`` to ``BACKTEST_DAYS`` before ``end``."""
+        def work(w: Warehouse) -> Rows:
+            if not 1 <= within_days <= MAX_WINDOW_DAYS:
+                raise CdpError(f"within_days: expected 1 to {MAX_WINDOW_DAYS}, got {within_days}")
+            if level not in LEVELS[1:]:
+                raise CdpError(f"level: expected medium or high, got {level[:50]!r}")
+            latest = evaluate.data_as_of(w) - timedelta(days=within_days)  # the last warning whose outcome is known
+            until = window(None, end).end if end is not None else latest.replace(hour=0, minute=0, second=0, microsecond=0)
+            period = window(start if start is not None else until - timedelta(days=BACKTEST_DAYS), until)
+            if period.end > latest:
+                raise CdpError(f"end: the warnings up to {period.end.date()} need {within_days} days of outcome, but the data ends "
+                               f"{within_days} days after {latest.date()}; choose an earlier end or fewer within_days")
+            return churn_backtest.backtest(w, period, within_days, level)
+
+        return self._analyse("churn-backtest", {"start": start, "end": end, "within_days": within_days, "level": level}, work, chart)
 
     def _periodic(self, name: str, analysis: Callable[..., Rows], period: str, start: Day, end: Day, chart: Path | None,
                   segment: str | None, breakdown: str | None = None) -> Analysis:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
-from cdp.warehouse.views import current, customer_days, daily_events, daily_sales, survivors
+from cdp.warehouse.views import churn_warnings, current, customer_days, daily_events, daily_sales, survivors
 from cdp.warehouse.statements import quote_string
-from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_loyalty, customer_predictions, events
+from projections.tables import CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_loyalty, customer_predictions, events
 from projections.tables.table import DEDUPLICATION_WINDOW, Table
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
@@ -59,6 +59,11 @@ MIGRATIONS: list[Migration] = [
     ]),
     (26, "loyalty redemption: customer_loyalty gains lifetime_points, points_redeemed, redemptions and overdrawn", lambda db: added_columns(
         db, customer_loyalty.TABLE, ("lifetime_points", "points_redeemed", "redemptions", "overdrawn"), redocumented=("points",))),
+    (27, "churn warnings: churn_level_changes (every churn-risk level change in event time), its _current view, and churn_warnings", lambda db: [
+        *(t.create_sql(db) for t in CHURN_HISTORY_TABLES),
+        *(current.create_sql(db, t) for t in CHURN_HISTORY_TABLES),
+        churn_warnings.create_sql(db),
+    ]),
 ]
 
 
