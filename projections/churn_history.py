@@ -5,7 +5,10 @@ The level at a moment is ``churn_risk`` on the facts known by then, never on lat
 change only when a fact arrives (a purchase, a ticket action, an NPS answer, negative feedback, an
 interaction after a quiet spell) or when time passes a moment ``churn_risk`` names (its
 ``next_change``), so the replay evaluates exactly those moments, up to ``as_of``. Like the lifecycle
-history it depends on the facts only, not on how they were batched: a late event rewrites it.
+history it depends on the facts only, not on how they were batched: a late event rewrites it from
+its time on. The level being constant between those moments, a replay may start at any moment
+(``since``) from the changes before it: each batch replays only from its earliest event, or from
+where the last replay stopped.
 
 Every customer starts ``low`` (no sign present); a change is stored as
 ``[at ms, from level, to level, score, [signs], [reasons]]``. A rise to ``medium`` or ``high`` is a
@@ -22,11 +25,12 @@ INITIAL_LEVEL = "low"
 _MS = itemgetter(0)
 
 
-def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules) -> list[list]:
-    """Every level change of the customer up to ``as_of`` (ms), oldest first."""
-    moments = sorted(m for m in _fact_moments(profile, rules) if m <= as_of)
-    changes: list[list] = []
-    level, pending = INITIAL_LEVEL, None
+def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules, written: list[list] = (), since: int | None = None) -> list[list]:
+    """Every level change of the customer up to ``as_of`` (ms), oldest first. ``written``: the changes
+    a replay gave before, still true before ``since`` (ms, at most ``as_of``); None: replay from the first fact."""
+    changes = [c for c in written if c[0] < since] if since is not None else []
+    moments = sorted(m for m in _fact_moments(profile, rules) if (since is None or m > since) and m <= as_of)
+    level, pending = changes[-1][2] if changes else INITIAL_LEVEL, None
 
     def settle(now: int) -> int | None:
         nonlocal level
@@ -36,6 +40,8 @@ def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifec
             level = risk.level
         return risk.next_change
 
+    if since is not None:
+        pending = settle(since)
     for moment in moments:
         while pending is not None and pending < moment:
             pending = settle(pending)

@@ -173,7 +173,7 @@ class Pipeline:
         emit(customer_satisfaction.TABLE, customer, customer_satisfaction.row(customer, satisfaction(profile, rules.satisfaction, rules.lifecycle)))
         emit(customer_service.TABLE, customer, customer_service.row(customer, ticket_list))
         emit(churn_table.TABLE, customer, churn_table.row(customer, risk))
-        _update_churn_history(profile, as_of, version, rules, rows)
+        _update_churn_history(profile, earliest, as_of, version, rules, rows)
         emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), redemptions(profile), rules.loyalty)))
         for ticket in ticket_list:
             emit(ticket_table.TABLE, f"{customer}/{ticket.ticket_id}", ticket_table.row(customer, ticket))
@@ -247,15 +247,18 @@ def _tombstone(table: Table, customer: str, version: int) -> dict:
     return blank_row(table) | {"customer_id": customer, "version": version, "is_deleted": 1}
 
 
-def _update_churn_history(profile: Profile, as_of: int, version: int, rules: Rules, rows: dict) -> None:
-    """Writes the churn-level changes that differ from those written before, and retracts those no longer true."""
-    before = {churn_level_changes.key(c): c for c in churn_changes(profile)}
-    after = {churn_level_changes.key(c): c for c in level_changes(profile, as_of, rules.churn, rules.lifecycle)}
+def _update_churn_history(profile: Profile, earliest: int | None, as_of: int, version: int, rules: Rules, rows: dict) -> None:
+    """Replays the churn level from the earliest new event (or from where the last replay stopped), writes
+    the changes that differ from those written before, and retracts those no longer true."""
+    written, until = churn_changes(profile), profile["derived"].get("churn_until")
+    since = None if until is None else min(until, earliest) if earliest is not None else until
+    before = {churn_level_changes.key(c): c for c in written}
+    after = {churn_level_changes.key(c): c for c in level_changes(profile, as_of, rules.churn, rules.lifecycle, written, since)}
     customer = profile["customer_id"]
     table = rows[churn_level_changes.TABLE.name]
     table.extend(churn_level_changes.row(customer, c, version, deleted=True) for k, c in before.items() if k not in after)
     table.extend(churn_level_changes.row(customer, c, version) for k, c in after.items() if before.get(k) != c)
-    profile["derived"]["churn_changes"] = list(after.values())
+    profile["derived"].update(churn_changes=list(after.values()), churn_until=as_of)
 
 
 def _update_lifecycle(profile: Profile, as_of: int, version: int, rules: LifecycleRules, rows: dict) -> int | None:

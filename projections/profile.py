@@ -78,7 +78,7 @@ def empty_profile(customer_id: str) -> Profile:
         "redemptions": [],  # [ms, position, points] of loyalty points redeemed
         "ticket_info": {},  # ticket id → [position opened, channel, category, priority, is complaint]
         "consent": consent.empty(),  # decisions per purpose, suppressed identifiers (projections.consent)
-        "derived": {"tags": {}, "tag_history": [], "tags_until": None, "digests": {}, "churn_changes": []},  # outputs kept to diff against
+        "derived": {"tags": {}, "tag_history": [], "tags_until": None, "digests": {}, "churn_changes": [], "churn_until": None},  # outputs kept to diff against
     }
 
 
@@ -162,7 +162,7 @@ def absorb(survivor: Profile, absorbed: Profile) -> None:
     for ticket, info in absorbed["ticket_info"].items():
         _set_ticket_info(survivor["ticket_info"], ticket, info)
     consent.combine(survivor["consent"], absorbed["consent"])
-    survivor["derived"]["tags_until"] = None  # the merged history is replayed from the first event
+    survivor["derived"].update(tags_until=None, churn_until=None)  # the merged histories are replayed from the first event
 
 
 def churn_changes(profile: Profile) -> list[list]:

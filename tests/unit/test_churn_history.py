@@ -1,12 +1,16 @@
 """The churn-risk level over event time, worked out by hand through the projection pipeline: when
 warnings are raised and when they end (default rules: medium from 30, high from 60)."""
 
+from projections.churn import ChurnRules
+from projections.churn_history import level_changes
 from projections.identity import IdentityGraph, IdentityRules, resolve
+from projections.lifecycle import LifecycleRules
 from projections.pipeline import Pipeline
 from projections.rules import ProjectionRules
 from projections.touchpoint import Touchpoint
 from schemas import parse_envelope
 from tests.events import event, order
+from tests.unit.test_identity_and_profile import run_in_batches, scrambled_scenario
 
 BEA = {"email": "bea@example.com"}
 LATER = event("page_viewed", "2025-04-01", anonymous_id="someone-else")  # moves the data's "as of" on
@@ -65,3 +69,14 @@ def test_the_history_does_not_depend_on_batches_or_on_late_events():
     first, until_may = order("2025-01-10", 100, "o1", **BEA), event("page_viewed", "2025-05-01", anonymous_id="someone-else")
     assert changes(first, until_may, batch=2) == [("04-10 12", "low", "medium", 45, ["purchase_gap", "quiet"])]
     assert changes(first, until_may, order("2025-03-01", 100, "o2", **BEA), batch=2) == []  # at risk only after 2 × 50 days now
+
+
+def test_replaying_from_each_batch_gives_what_one_replay_from_the_first_fact_gives():
+    for seed in (3, 4, 5):
+        tps = scrambled_scenario(seed)  # late events everywhere
+        as_of = max(tp.occurred_ms for tp in tps)
+        for size in (1, 7, 50):
+            state = run_in_batches(tps, size)
+            whole = {cid: level_changes(p, as_of, ChurnRules(), LifecycleRules()) for cid, p in state.items()}
+            assert {cid: p["derived"]["churn_changes"] for cid, p in state.items()} == whole
+            assert sum(map(len, whole.values())) > 10
