@@ -107,12 +107,13 @@ class AnalyticsService:
                 raise CdpError(f"within_days: expected 1 to {MAX_WINDOW_DAYS}, got {within_days}")
             if level not in LEVELS[1:]:
                 raise CdpError(f"level: expected medium or high, got {level[:50]!r}")
-            latest = evaluate.data_as_of(w) - timedelta(days=within_days)  # the last warning whose outcome is known
+            data_end = evaluate.data_as_of(w)
+            latest = data_end - timedelta(days=within_days)  # the last warning whose outcome is known
             until = window(None, end).end if end is not None else latest.replace(hour=0, minute=0, second=0, microsecond=0)
             period = window(start if start is not None else until - timedelta(days=BACKTEST_DAYS), until)
             if period.end > latest:
-                raise CdpError(f"end: the warnings up to {period.end.date()} need {within_days} days of outcome, but the data ends "
-                               f"{within_days} days after {latest.date()}; choose an earlier end or fewer within_days")
+                raise CdpError(f"end: the warnings up to {period.end.date()} need {within_days} days of outcome, but the data ends at "
+                               f"{data_end:%Y-%m-%d %H:%M}; choose an end on or before {latest.date()}, or fewer within_days")
             return churn_backtest.backtest(w, period, within_days, level)
 
         return self._analyse("churn-backtest", {"start": start, "end": end, "within_days": within_days, "level": level}, work, chart)

@@ -53,7 +53,7 @@ def test_backtest_and_filtered_analytics(tmp_path: Path):
                         {"to_level": "medium", "day": "2025-07-29", "days_to_churn": None},  # Carl: 2 × 50 days without a purchase, and quiet
                         {"to_level": "high", "day": "2025-08-28", "days_to_churn": None}]  # and his purchases fell from 2 to 1 per 180 days
     too_late = refused("churn", "backtest", "--from", "2025-06-01", "--to", "2025-07-01", "--within-days", "100", data_dir=data)
-    assert "end: the warnings up to 2025-07-01 need 100 days of outcome, but the data ends 100 days after 2025-05-24" in too_late
+    assert "end: the warnings up to 2025-07-01 need 100 days of outcome, but the data ends at 2025-09-01 12:00; choose an end on or before 2025-05-24" in too_late
     assert "level: expected medium or high, got 'low'" in refused("churn", "backtest", "--level", "low", data_dir=data)
 
     segment.write_text('name: bea\nwhere: {field: orders, op: "=", value: 1}\n')  # Carl has 3
