@@ -103,7 +103,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 31  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 2 profile and 7 analytics reads + 10 segment routes + forget (last: it erases the sample customer)
+    assert len(routes) == 33  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 2 profile and 9 analytics reads (revenue trend, churn backtest) + 10 segment routes + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:
