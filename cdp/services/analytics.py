@@ -14,7 +14,6 @@ from cdp.analytics import channels, charts, churn_backtest, funnel, lifecycle_fl
 from cdp.analytics.chart_files import check_path, write_chart
 from cdp.analytics.filters import Members
 from cdp.analytics.window import window
-from projections.churn import LEVELS
 from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.segments import evaluate
@@ -23,6 +22,7 @@ from cdp.segments.values import check_values, known_values
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.warehouse import Warehouse
+from projections.churn import LEVELS
 
 SCOPE = "analytics:read"
 MAX_WINDOW_DAYS = 3660
