@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from projections.consent import Interval, interval_key
-from projections.profile import Profile
-from projections.tables import consent_changes, lifecycle_transitions, tag_changes
+from projections.profile import Profile, churn_changes
+from projections.tables import churn_level_changes, consent_changes, lifecycle_transitions, tag_changes
 from projections.tables.profiles import from_ms
 from projections.tables.table import Table, blank_row
 
@@ -30,6 +30,7 @@ HISTORIES: tuple[History, ...] = (
     History(lifecycle_transitions.TABLE, lambda p: p["lifecycle"]["transitions"], lifecycle_transitions.key, lifecycle_transitions.row),
     History(tag_changes.TABLE, lambda p: p["derived"]["tag_history"], lambda e: (e[1], e[0]), tag_changes.row),
     History(consent_changes.TABLE, lambda p: p["consent"]["intervals"], lambda i: interval_key(Interval._make(i)), lambda c, i, v: consent_changes.row(c, Interval._make(i), v)),
+    History(churn_level_changes.TABLE, churn_changes, churn_level_changes.key, churn_level_changes.row),
 )
 
 StoredKeys = dict[str, set[tuple]]  # table name → the keys of a customer's live rows in the warehouse

@@ -18,14 +18,16 @@ import orjson
 from projections import consent_rows, history_tables
 from projections.actions import Action
 from projections.churn import ChurnRules, churn_risk
+from projections.churn_history import level_changes
 from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
 from projections.loyalty import LoyaltyRules, loyalty
-from projections.profile import FREE_TEXT, Profile, ProfileRules, absorb, apply, empty_profile, lifecycle_facts
+from projections.profile import FREE_TEXT, Profile, ProfileRules, absorb, apply, churn_changes, empty_profile, lifecycle_facts, redemptions
 from projections.satisfaction import SatisfactionRules, csi, nps_category, satisfaction
 from projections.sentiment import sentiment
 from projections.service import ServiceRules, tickets
 from projections.tables import (
+    churn_level_changes,
     churn_risk as churn_table,
     customer_loyalty,
     customer_merges,
@@ -192,7 +194,8 @@ class Pipeline:
         emit(customer_satisfaction.TABLE, customer, customer_satisfaction.row(customer, satisfaction(profile, rules.satisfaction, rules.lifecycle)))
         emit(customer_service.TABLE, customer, customer_service.row(customer, ticket_list))
         emit(churn_table.TABLE, customer, churn_table.row(customer, risk))
-        emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), rules.loyalty)))
+        _update_churn_history(profile, earliest, as_of, version, rules, rows)
+        emit(customer_loyalty.TABLE, customer, customer_loyalty.row(customer, loyalty(profile["purchases"], profile["refunds"], len(profile["referrals"]), redemptions(profile), rules.loyalty)))
         for ticket in ticket_list:
             emit(ticket_table.TABLE, f"{customer}/{ticket.ticket_id}", ticket_table.row(customer, ticket))
         consent_rows.write(profile["consent"], customer, version, emit, rows)
@@ -233,6 +236,7 @@ class Pipeline:
         """Withdraws every row of a customer merged into another."""
         rows[lifecycle_transitions.TABLE.name].extend(lifecycle_transitions.row(customer, t, version, deleted=True) for t in absorbed["lifecycle"]["transitions"])
         rows[tag_changes.TABLE.name].extend(tag_changes.row(customer, e, version, deleted=True) for e in absorbed["derived"]["tag_history"])
+        rows[churn_level_changes.TABLE.name].extend(churn_level_changes.row(customer, c, version, deleted=True) for c in churn_changes(absorbed))
         for table in CUSTOMER_TABLES:
             rows[table.name].append(_tombstone(table, customer, version))
         for ticket in absorbed["ticket_info"].keys() | {t[2] for t in absorbed["tickets"]}:
@@ -276,6 +280,20 @@ def _emit_if_changed(digests: dict[str, int], version: int, rows: dict, table: T
 
 def _tombstone(table: Table, customer: str, version: int) -> dict:
     return blank_row(table) | {"customer_id": customer, "version": version, "is_deleted": 1}
+
+
+def _update_churn_history(profile: Profile, earliest: int | None, as_of: int, version: int, rules: Rules, rows: dict) -> None:
+    """Replays the churn level from the earliest new event (or from where the last replay stopped), writes
+    the changes that differ from those written before, and retracts those no longer true."""
+    written, until = churn_changes(profile), profile["derived"].get("churn_until")
+    since = None if until is None else min(until, earliest) if earliest is not None else until
+    before = {churn_level_changes.key(c): c for c in written}
+    after = {churn_level_changes.key(c): c for c in level_changes(profile, as_of, rules.churn, rules.lifecycle, written, since)}
+    customer = profile["customer_id"]
+    table = rows[churn_level_changes.TABLE.name]
+    table.extend(churn_level_changes.row(customer, c, version, deleted=True) for k, c in before.items() if k not in after)
+    table.extend(churn_level_changes.row(customer, c, version) for k, c in after.items() if before.get(k) != c)
+    profile["derived"].update(churn_changes=list(after.values()), churn_until=as_of)
 
 
 def _update_lifecycle(profile: Profile, as_of: int, version: int, rules: LifecycleRules, rows: dict) -> int | None:

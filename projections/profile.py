@@ -22,7 +22,7 @@ from schemas import ID_TYPES, SOURCE_KINDS
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.messages import OUTBOUND_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
-from schemas.payloads.sales import PURCHASE_EVENT_TYPES
+from schemas.payloads.sales import PURCHASE_EVENT_TYPES, PointsRedeemed
 
 Profile = dict[str, Any]
 _ONE_VALUED = tuple(t for t in ID_TYPES if t != "social")  # one value per event; social is a list of handles
@@ -85,9 +85,10 @@ def empty_profile(customer_id: str) -> Profile:
         "csi": [],  # [ms, position, {factor: score}]
         "sentiments": [],  # [ms, position, event type, label, score, [terms]] of free text
         "referrals": [],  # [ms, position]
+        "redemptions": [],  # [ms, position, points] of loyalty points redeemed
         "ticket_info": {},  # ticket id → [position opened, channel, category, priority, is complaint]
         "consent": consent.empty(),  # decisions per purpose, suppressed identifiers (projections.consent)
-        "derived": {"tags": {}, "tag_history": [], "tags_until": None, "digests": {}},  # outputs kept to diff against
+        "derived": {"tags": {}, "tag_history": [], "tags_until": None, "digests": {}, "churn_changes": [], "churn_until": None},  # outputs kept to diff against
     }
 
 
@@ -121,6 +122,8 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
         bisect.insort(profile["purchases"], [ms, tp.position, amount])
     elif event_type == "order_refunded":
         profile["refunds"] += rules.currency.converted(props["amount"], props["currency"], ms) or 0.0
+    elif event_type == PointsRedeemed.event_type:
+        bisect.insort(redemptions(profile), [ms, tp.position, props["points"]])
     elif event_type == "nps_answered":
         bisect.insort(profile["nps"], [ms, tp.position, props["score"]])
     elif event_type in TICKET_ACTIONS:
@@ -158,6 +161,7 @@ def absorb(survivor: Profile, absorbed: Profile) -> None:
     survivor["refunds"] += absorbed["refunds"]
     for facts in ("purchases", "nps", "tickets", "csat", "referrals"):
         survivor[facts] = sorted(survivor[facts] + absorbed[facts])
+    survivor["redemptions"] = sorted(redemptions(survivor) + redemptions(absorbed))
     for facts in ("csi", "sentiments"):
         survivor[facts] = sorted(survivor[facts] + absorbed[facts], key=_ms_pos)
     survivor["activity"] = sorted(set(survivor["activity"]).union(absorbed["activity"]))
@@ -170,7 +174,17 @@ def absorb(survivor: Profile, absorbed: Profile) -> None:
     for ticket, info in absorbed["ticket_info"].items():
         _set_ticket_info(survivor["ticket_info"], ticket, info)
     consent.combine(survivor["consent"], absorbed["consent"])
-    survivor["derived"]["tags_until"] = None  # the merged history is replayed from the first event
+    survivor["derived"].update(tags_until=None, churn_until=None)  # the merged histories are replayed from the first event
+
+
+def churn_changes(profile: Profile) -> list[list]:
+    """The churn-level changes written for the customer (``projections.churn_history``; none yet in a state saved before they were)."""
+    return profile["derived"].setdefault("churn_changes", [])
+
+
+def redemptions(profile: Profile) -> list[list]:
+    """The profile's redemptions (a state saved before redemptions were kept has none yet)."""
+    return profile.setdefault("redemptions", [])
 
 
 def erase(profile: Profile, user_id: str) -> None:

@@ -9,6 +9,7 @@ _KIND = {
     "order_placed": ("sales", "shop"),
     "store_purchase_made": ("sales", "pos"),
     "order_refunded": ("sales", "shop"),
+    "points_redeemed": ("sales", "loyalty"),
     "message_sent": ("social", "wechat"),
     "ticket_opened": ("service", "helpdesk"),
     "ticket_resolved": ("service", "helpdesk"),

@@ -23,8 +23,8 @@ class Chart:
 
 
 def funnel(rows: list[dict[str, Any]]) -> Chart:
-    return Chart("Funnel: customers reaching each step", "bars", [f"{r['step']}. {r['event_type']}" for r in rows],
-                 {"customers": [r["customers"] for r in rows]}, "step", "customers")
+    named = [r | {"label": f"{r['step']}. {r['event_type']}", "group": r.get("breakdown", "customers") or "(none)"} for r in rows]
+    return _pivot("Funnel: customers reaching each step", "bars", named, "label", "group", "customers", "step", "customers")
 
 
 def retention(rows: list[dict[str, Any]]) -> Chart:
@@ -50,8 +50,14 @@ def revenue(rows: list[dict[str, Any]]) -> Chart:
     return _pivot("Revenue by lifecycle stage and value tier", "bars", rows, "lifecycle_stage", "tier", "revenue", "lifecycle stage", "revenue")
 
 
+def revenue_trend(rows: list[dict[str, Any]]) -> Chart:
+    named = [r | {"series": " · ".join(str(r[k]) or "(none)" for k in ("breakdown", "currency") if k in r)} for r in rows]
+    return _pivot("Revenue over time (per currency, as sent)", "lines", named, "period", "series", "revenue", "period", "revenue")
+
+
 def channels(rows: list[dict[str, Any]]) -> Chart:
-    return _pivot("Channel mix: events per source kind", "stacked", rows, "period", "source_kind", "events", "period", "events")
+    named = [r | {"series": " · ".join(str(r[k]) or "(none)" for k in ("source_kind", "breakdown") if k in r)} for r in rows]
+    return _pivot("Channel mix: events per source kind", "stacked", named, "period", "series", "events", "period", "events")
 
 
 def sla(rows: list[dict[str, Any]]) -> Chart:
@@ -66,9 +72,15 @@ def topics(rows: list[dict[str, Any]]) -> Chart:
     return _pivot("Feedback topics: free texts per topic", "stacked", rows, "period", "topic", "texts", "period", "texts")
 
 
+def churn_backtest(rows: list[dict[str, Any]]) -> Chart:
+    return Chart("Churn warnings backtest: precision and recall per sign", "bars", [r["reason"] for r in rows],
+                 {"precision %": [r["precision_pct"] for r in rows], "recall %": [r["recall_pct"] for r in rows],
+                  "base rate %": [r["base_rate_pct"] for r in rows]}, "warning sign", "%")
+
+
 BUILDERS: dict[str, Callable[[list[dict[str, Any]]], Chart]] = {
     "funnel": funnel, "retention": retention, "lifecycle-flow": lifecycle_flow, "satisfaction": satisfaction,
-    "revenue": revenue, "channels": channels, "sla": sla, "topics": topics,
+    "revenue": revenue, "revenue-trend": revenue_trend, "channels": channels, "sla": sla, "topics": topics, "churn-backtest": churn_backtest,
 }
 
 

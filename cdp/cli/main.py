@@ -16,6 +16,7 @@ from cdp.cli.activation import activation_app, audiences_app, deliveries_app, de
 from cdp.cli.master_key import master_key_app
 from cdp.cli.analytics import analytics_app
 from cdp.cli.backup import backup_app, restore
+from cdp.cli.churn import churn_app
 from cdp.cli.consent import suppress_app
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
 from cdp.cli.privacy import forget_command
@@ -376,6 +377,7 @@ class _ProgressBar:
 
 app.add_typer(segment_app, name="segment")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(churn_app, name="churn")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
 app.add_typer(suppress_app, name="suppress")

@@ -74,6 +74,9 @@ FIELDS: dict[str, Field] = {
     "churn_level": Field(churn_risk.TABLE, "level", "text"),
     "loyalty_tier": Field(customer_loyalty.TABLE, "tier", "text"),
     "loyalty_points": Field(customer_loyalty.TABLE, "points", "number"),
+    "loyalty_lifetime_points": Field(customer_loyalty.TABLE, "lifetime_points", "number"),
+    "loyalty_points_redeemed": Field(customer_loyalty.TABLE, "points_redeemed", "number"),
+    "loyalty_overdrawn": Field(customer_loyalty.TABLE, "overdrawn", "number"),
 }
 
 OPERATORS: dict[Kind, tuple[str, ...]] = {

@@ -19,9 +19,9 @@ from pathlib import Path
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
-from cdp.warehouse.views import current, customer_days, customer_products, daily_events, daily_sales, survivors
-from projections.tables import CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_predictions, events, survey_answers
-from projections.tables.table import DEDUPLICATION_WINDOW
+from cdp.warehouse.views import churn_warnings, current, customer_days, customer_products, daily_events, daily_sales, survivors
+from projections.tables import CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_loyalty, customer_predictions, events, survey_answers
+from projections.tables.table import DEDUPLICATION_WINDOW, Table
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
 # merged table skips the replacing merge, which was most of a segment count on 1M+ profiles
@@ -57,20 +57,29 @@ MIGRATIONS: list[Migration] = [
         *(t.create_sql(db) for t in PREDICTION_TABLES),
         current.create_sql(db, customer_predictions.TABLE),
     ]),
-    (26, "survey_answers.topics: what each free text is about (delivery, price, quality, ...); survey_answers_current shows it", lambda db: _survey_topics(db)),
+    (26, "survey_answers.topics: what each free text is about (delivery, price, quality, ...); survey_answers_current shows it", lambda db: added_columns(db, survey_answers.TABLE, ("topics",))),
     (27, "customer_products rollup: the products each customer bought or viewed (recommendations read it instead of every event)", lambda db: customer_products.ROLLUP.create_sql(db)),
+    (28, "loyalty redemption: customer_loyalty gains lifetime_points, points_redeemed, redemptions and overdrawn", lambda db: added_columns(
+        db, customer_loyalty.TABLE, ("lifetime_points", "points_redeemed", "redemptions", "overdrawn"), redocumented=("points",))),
+    (29, "churn warnings: churn_level_changes (every churn-risk level change in event time), its _current view, and churn_warnings", lambda db: [
+        *(t.create_sql(db) for t in CHURN_HISTORY_TABLES),
+        *(current.create_sql(db, t) for t in CHURN_HISTORY_TABLES),
+        churn_warnings.create_sql(db),
+    ]),
 ]
 
 
-def _survey_topics(db: str) -> list[str]:
-    """Migration 26. A table created by migration 2 since has the column already (it builds the
-    table as defined now); the view is made again so it shows the column."""
-    table = survey_answers.TABLE
-    topics = next(c for c in table.columns if c.name == "topics")
+def added_columns(db: str, table: Table, names: tuple[str, ...], redocumented: tuple[str, ...] = ()) -> list[str]:
+    """Adds ``names`` (columns of ``table``, each after the column before it), sets the comments of the
+    table and of the ``redocumented`` columns again, and rebuilds the table's ``_current`` view to show them."""
+    columns = table.columns
+    view = f"`{db}`.`{current.name(table)}`"
     return [
-        f"ALTER TABLE `{db}`.`{table.name}` ADD COLUMN IF NOT EXISTS `{topics.name}` {topics.type} COMMENT {quote_string(topics.doc)}",
+        *(f"ALTER TABLE `{db}`.`{table.name}` ADD COLUMN IF NOT EXISTS `{c.name}` {c.type} COMMENT {quote_string(c.doc)} AFTER `{columns[i - 1].name}`"
+          for i, c in enumerate(columns) if c.name in names),
+        *(f"ALTER TABLE `{db}`.`{table.name}` COMMENT COLUMN `{c.name}` {quote_string(c.doc)}" for c in columns if c.name in redocumented),
         f"ALTER TABLE `{db}`.`{table.name}` MODIFY COMMENT {quote_string(table.doc)}",
-        f"DROP VIEW IF EXISTS `{db}`.`{current.name(table)}`",
+        f"DROP VIEW IF EXISTS {view}",
         current.create_sql(db, table),
     ]
 

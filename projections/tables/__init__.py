@@ -1,6 +1,7 @@
 """The warehouse tables the projections write, one module per table."""
 
 from projections.tables import (
+    churn_level_changes,
     churn_risk,
     consent_changes,
     customer_consent,
@@ -48,9 +49,12 @@ CONSENT_TABLES: tuple[Table, ...] = (customer_consent.TABLE, consent_changes.TAB
 # added by warehouse migration 25; written in batch by `cdp value fit`, not by the projections
 PREDICTION_TABLES: tuple[Table, ...] = (customer_predictions.TABLE, value_models.TABLE)
 
-WAREHOUSE_TABLES: tuple[Table, ...] = (*TABLES, *PROJECTION_TABLES, *CONSENT_TABLES)
+# added by warehouse migration 27
+CHURN_HISTORY_TABLES: tuple[Table, ...] = (churn_level_changes.TABLE,)
 
-__all__ = ["BY_PROJECTION", "CONSENT_TABLES", "PREDICTION_TABLES", "PROJECTION_TABLES", "TABLES", "WAREHOUSE_TABLES", "Column", "Table"]
+WAREHOUSE_TABLES: tuple[Table, ...] = (*TABLES, *PROJECTION_TABLES, *CONSENT_TABLES, *CHURN_HISTORY_TABLES)
+
+__all__ = ["BY_PROJECTION", "CHURN_HISTORY_TABLES", "CONSENT_TABLES", "PREDICTION_TABLES", "PROJECTION_TABLES", "TABLES", "WAREHOUSE_TABLES", "Column", "Table"]
 
 # what `cdp projections rebuild NAME` rewrites
 BY_PROJECTION: dict[str, tuple[Table, ...]] = {
@@ -61,7 +65,7 @@ BY_PROJECTION: dict[str, tuple[Table, ...]] = {
     "value": (customer_value.TABLE,),
     "satisfaction": (customer_satisfaction.TABLE, survey_answers.TABLE),
     "service": (tickets.TABLE, customer_service.TABLE),
-    "churn": (churn_risk.TABLE,),
+    "churn": (churn_risk.TABLE, churn_level_changes.TABLE),
     "loyalty": (customer_loyalty.TABLE,),
     "consent": CONSENT_TABLES,
 }

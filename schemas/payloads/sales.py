@@ -1,4 +1,4 @@
-"""Sales touchpoints (销售互动): leads, deals, orders, refunds, in-store purchases."""
+"""Sales touchpoints (销售互动): leads, deals, orders, refunds, in-store purchases, loyalty points redeemed."""
 
 from typing import Annotated
 
@@ -67,5 +67,18 @@ class OrderRefunded(Payload):
     reason: Name | None = None
 
 
+class PointsRedeemed(Payload):
+    """Loyalty points (积分) the customer spent, as the loyalty system, shop or POS recorded it
+    (docs/domain.md §10): the balance falls by ``points``."""
+
+    event_type = "points_redeemed"
+    source_kind = "sales"
+    source_kinds = ("sales", "website", "service")  # at the till, in the web shop or app, or by an agent
+    redemption_id: Code
+    points: Annotated[int, Field(ge=1, le=1_000_000_000)]
+    reward: Name | None = None  # what they were spent on: a voucher, a gift, a discount
+    order_id: Code | None = None
+
+
 PURCHASE_EVENT_TYPES = frozenset({OrderPlaced.event_type, StorePurchaseMade.event_type})
-PAYLOADS = (LeadCreated, DealStageChanged, OrderPlaced, StorePurchaseMade, OrderRefunded)
+PAYLOADS = (LeadCreated, DealStageChanged, OrderPlaced, StorePurchaseMade, OrderRefunded, PointsRedeemed)

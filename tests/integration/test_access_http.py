@@ -120,7 +120,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 52  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 8 analytics reads + 12 segment routes + 3 trigger routes + 9 activation routes + 5 tag routes + forget (last: it erases the sample customer)
+    assert len(routes) == 54  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 10 analytics reads (topics, revenue trend, churn backtest) + 12 segment routes + 3 trigger routes + 9 activation routes + 5 tag routes + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:

@@ -41,3 +41,31 @@ def test_analytics_endpoints_answer(client: TestClient):
         assert client.get(f"/v1/analytics/{path}").status_code == 200, path
     assert client.get("/v1/analytics/sla", params={"period": "year"}).status_code == 400  # the server answers invalid parameters with 400
     assert "/v1/analytics/funnel" in client.get("/openapi.json").json()["paths"]
+
+
+def test_analytics_take_a_saved_segment_and_a_breakdown(client: TestClient):
+    everyone = client.get("/v1/analytics/funnel", params={"steps": "page_viewed,order_placed"}).json()
+    big = client.get("/v1/analytics/funnel", params={"steps": "page_viewed,order_placed", "segment": "big", "breakdown": "channel"}).json()
+    assert [(s["breakdown"], s["customers"]) for s in big] == [("sales", c["customers"]) for c in everyone]  # c1 is big; its page view came from a sales source
+    for path in ("retention", "lifecycle-flow", "satisfaction", "revenue", "revenue-trend", "channels", "sla"):
+        assert client.get(f"/v1/analytics/{path}", params={"segment": "big"}).status_code == 200, path
+    assert client.get("/v1/analytics/revenue-trend", params={"breakdown": "campaign", "period": "week"}).status_code == 200
+    missing = client.get("/v1/analytics/sla", params={"segment": "nope"})
+    assert missing.status_code == 404 and missing.json()["message"] == "segment: no segment named 'nope'"
+    refused = client.get("/v1/analytics/channels", params={"breakdown": "channel"})
+    assert refused.status_code == 422 and refused.json()["message"] == "breakdown: expected one of source, campaign; got 'channel'"
+
+
+def test_the_churn_backtest_over_http(client: TestClient):
+    # this app's hand-written profiles carry no as_of: to the backtest its data ends on 1970-01-01
+    answer = client.get("/v1/churn/backtest", params={"start": "1969-10-01", "end": "1969-11-01", "within_days": 30})
+    assert answer.status_code == 200, answer.text
+    (overall,) = answer.json()
+    assert (overall["reason"], overall["population"], overall["warned"], overall["precision_pct"]) == ("(all)", 0, 0, None)
+    refused = client.get("/v1/churn/backtest", params={"level": "low"})
+    assert refused.status_code == 422 and refused.json()["message"] == "level: expected medium or high, got 'low'"
+    too_late = client.get("/v1/churn/backtest", params={"end": "2025-01-01"})
+    assert too_late.status_code == 422 and too_late.json()["message"] == (
+        "end: the warnings up to 2025-01-01 need 90 days of outcome, but the data ends at 1970-01-01 00:00; choose an end on or before 1969-10-03, or fewer within_days")
+    assert client.get("/v1/churn/backtest", params={"within_days": 0}).status_code == 400
+    assert client.get("/openapi.json").json()["paths"]["/v1/churn/backtest"]["get"]["x-scope"] == "analytics:read"

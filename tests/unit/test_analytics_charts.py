@@ -54,8 +54,22 @@ def test_trends_and_mixes_pivot_one_series_per_name():
                                       "phone: resolved in time %": [50.0], "email: resolved in time %": [0.0]}
 
 
+REVENUE_TREND = [{"period": "2025-01-06", "currency": "CNY", "purchases": 1, "revenue": 100.0, "refunds": 0, "refunded": 0.0, "net_revenue": 100.0},
+                 {"period": "2025-01-06", "currency": "USD", "purchases": 1, "revenue": 50.0, "refunds": 0, "refunded": 0.0, "net_revenue": 50.0},
+                 {"period": "2025-01-13", "currency": "CNY", "purchases": 2, "revenue": 80.0, "refunds": 1, "refunded": 20.0, "net_revenue": 60.0}]
+
+
+def test_broken_down_rows_draw_one_series_per_value():
+    funnel = charts.funnel([r | {"breakdown": b} for b in ("spring", "") for r in FUNNEL])
+    assert funnel.x == ["1. page_viewed", "2. product_viewed", "3. order_placed"]
+    assert funnel.series == {"spring": [3120, 1456, 377], "(none)": [3120, 1456, 377]}
+    mix = charts.channels([r | {"breakdown": "wechat"} for r in CHANNELS])
+    assert mix.series == {"website · wechat": [812, 97], "sales · wechat": [101, None]}
+    assert charts.revenue_trend(REVENUE_TREND).series == {"CNY": [100.0, 80.0], "USD": [50.0, None]}
+
+
 ALL = [("funnel", FUNNEL), ("retention", RETENTION), ("lifecycle-flow", FLOW), ("satisfaction", SATISFACTION),
-       ("revenue", REVENUE), ("channels", CHANNELS), ("sla", SLA)]
+       ("revenue", REVENUE), ("revenue-trend", REVENUE_TREND), ("channels", CHANNELS), ("sla", SLA)]
 
 
 @pytest.mark.parametrize("name, rows", ALL, ids=[name for name, _ in ALL])

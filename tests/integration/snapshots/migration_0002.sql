@@ -187,18 +187,22 @@ COMMENT 'Churn early warning (docs/domain.md §11): score 0-100 = sum of the wei
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_loyalty`
 (
     `customer_id` String COMMENT 'The customer.',
-    `points` Int64 COMMENT 'Points balance.',
+    `points` Int64 COMMENT 'Points balance: lifetime points minus points redeemed (negative when overdrawn).',
     `points_from_purchases` Int64 COMMENT 'Points earned by purchases.',
     `points_from_referrals` Int64 COMMENT 'Points earned by referrals.',
     `points_refunded` Int64 COMMENT 'Points taken back for refunds.',
     `tier` LowCardinality(String) COMMENT 'Membership tier, e.g. member, silver, gold, platinum.',
     `next_tier` LowCardinality(String) COMMENT 'The next tier up, or empty at the top.',
     `to_next_tier` Float64 COMMENT 'Points (or spend) still needed for it.',
+    `lifetime_points` Int64 COMMENT 'Points earned (purchases and referrals, minus refunds), redemptions not subtracted.',
+    `points_redeemed` Int64 COMMENT 'Points redeemed (points_redeemed events).',
+    `redemptions` UInt32 COMMENT 'Number of redemptions.',
+    `overdrawn` UInt8 COMMENT '1 when more points were redeemed than earned: the balance (points) is negative.',
     `version` UInt64 COMMENT 'Event-log position at which this row was computed; the highest wins.',
     `is_deleted` UInt8 COMMENT '1 when retracted (the customer was merged into another).'
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY customer_id
 SETTINGS non_replicated_deduplication_window = 1000
-COMMENT 'Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds; tier by points or spend. Read with FINAL: older versions and customers merged into another are dropped.';
+COMMENT 'Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds, minus redemptions; tier by the balance, lifetime points or spend. Read with FINAL: older versions and customers merged into another are dropped.';
 

@@ -74,9 +74,9 @@ FROM `cdp`.`churn_risk` FINAL
 COMMENT 'Current rows of churn_risk: FINAL applied, retracted rows and bookkeeping columns dropped. Churn early warning (docs/domain.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_loyalty_current`
-AS SELECT `customer_id`, `points`, `points_from_purchases`, `points_from_referrals`, `points_refunded`, `tier`, `next_tier`, `to_next_tier`
+AS SELECT `customer_id`, `points`, `points_from_purchases`, `points_from_referrals`, `points_refunded`, `tier`, `next_tier`, `to_next_tier`, `lifetime_points`, `points_redeemed`, `redemptions`, `overdrawn`
 FROM `cdp`.`customer_loyalty` FINAL
-COMMENT 'Current rows of customer_loyalty: FINAL applied, retracted rows and bookkeeping columns dropped. Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds; tier by points or spend.';
+COMMENT 'Current rows of customer_loyalty: FINAL applied, retracted rows and bookkeeping columns dropped. Loyalty programme (docs/domain.md §10): points from purchases and referrals, minus refunds, minus redemptions; tier by the balance, lifetime points or spend.';
 
 CREATE TABLE IF NOT EXISTS `cdp`.`daily_events_state`
 (

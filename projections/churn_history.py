@@ -1,0 +1,80 @@
+"""Churn warnings over time: every change of a customer's churn-risk level, replayed in event time,
+so that warnings can be checked afterwards against who churned (docs/domain.md §11).
+
+The level at a moment is ``churn_risk`` on the facts known by then, never on later ones. It can
+change only when a fact arrives (a purchase, a ticket action, an NPS answer, negative feedback, an
+interaction after a quiet spell) or when time passes a moment ``churn_risk`` names (its
+``next_change``), so the replay evaluates exactly those moments, up to ``as_of``. Like the lifecycle
+history it depends on the facts only, not on how they were batched: a late event rewrites it from
+its time on. The level being constant between those moments, a replay may start at any moment
+(``since``) from the changes before it: each batch replays only from its earliest event, or from
+where the last replay stopped.
+
+Every customer starts ``low`` (no sign present); a change is stored as
+``[at ms, from level, to level, score, [signs], [reasons]]``. A rise to ``medium`` or ``high`` is a
+warning raised.
+"""
+
+import bisect
+from operator import itemgetter
+
+from projections.churn import LEVELS, ChurnRules, churn_risk
+from projections.lifecycle import DAY_MS, LifecycleRules
+
+INITIAL_LEVEL = "low"
+_MS = itemgetter(0)
+
+
+def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules, written: list[list] = (), since: int | None = None) -> list[list]:
+    """Every level change of the customer up to ``as_of`` (ms), oldest first. ``written``: the changes
+    a replay gave before, still true before ``since`` (ms, at most ``as_of``); None: replay from the first fact."""
+    changes = [c for c in written if c[0] < since] if since is not None else []
+    moments = sorted(m for m in _fact_moments(profile, rules) if (since is None or m > since) and m <= as_of)
+    level, pending = changes[-1][2] if changes else INITIAL_LEVEL, None
+
+    def settle(now: int) -> int | None:
+        nonlocal level
+        risk = churn_risk(_known_at(profile, now), now, rules, lifecycle)
+        if risk.level != level:
+            changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons])
+            level = risk.level
+        return risk.next_change
+
+    if since is not None:
+        pending = settle(since)
+    for moment in moments:
+        while pending is not None and pending < moment:
+            pending = settle(pending)
+        pending = settle(moment)
+    while pending is not None and pending <= as_of:
+        pending = settle(pending)
+    return changes
+
+
+def is_warning(change: list) -> bool:
+    """A rise of the level (to medium or high)."""
+    return LEVELS.index(change[2]) > LEVELS.index(change[1])
+
+
+def _fact_moments(profile: dict, rules: ChurnRules) -> set[int]:
+    """When a fact may change the level: each purchase, ticket action, NPS answer and negative text,
+    and each interaction that ends a quiet spell (or is the first); the times after them come from
+    ``churn_risk``'s ``next_change``."""
+    quiet = rules.quiet_days * DAY_MS
+    activity = profile["activity"]
+    moments = {ms for i, ms in enumerate(activity) if i == 0 or ms - activity[i - 1] >= quiet}
+    moments.update(fact[0] for key in ("purchases", "tickets", "nps") for fact in profile[key])
+    moments.update(s[0] for s in profile["sentiments"] if s[3] == "negative")
+    return moments
+
+
+def _known_at(profile: dict, now: int) -> dict:
+    """The facts ``churn_risk`` reads, as known at ``now`` (each list is sorted by time)."""
+    return {
+        "purchases": profile["purchases"][: bisect.bisect_right(profile["purchases"], now, key=_MS)],
+        "activity": profile["activity"][: bisect.bisect_right(profile["activity"], now)],
+        "tickets": profile["tickets"][: bisect.bisect_right(profile["tickets"], now, key=_MS)],
+        "ticket_info": profile["ticket_info"],
+        "nps": profile["nps"][: bisect.bisect_right(profile["nps"], now, key=_MS)],
+        "sentiments": profile["sentiments"][: bisect.bisect_right(profile["sentiments"], now, key=_MS)],
+    }
