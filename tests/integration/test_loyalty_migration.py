@@ -1,4 +1,4 @@
-"""Warehouse migration 26 on a warehouse made before it: customer_loyalty gains the redemption
+"""Warehouse migration 28 on a warehouse made before it: customer_loyalty gains the redemption
 columns where the table definition has them, and its _current view shows them."""
 
 from cdp.warehouse.migrations import MIGRATIONS
@@ -15,7 +15,7 @@ def columns(warehouse, table: str) -> list[tuple[str, str]]:
     return [(r["name"], r["type"]) for r in rows]
 
 
-def test_migration_26_adds_the_redemption_columns_to_a_table_made_before_it(any_warehouse):
+def test_migration_28_adds_the_redemption_columns_to_a_table_made_before_it(any_warehouse):
     w, table = any_warehouse, customer_loyalty.TABLE
     before = Table(table.name, table.doc, tuple(c for c in table.columns if c.name not in NEW), table.engine, table.order_by)
     w.execute(f"DROP VIEW IF EXISTS `{w.database}`.`{current.name(table)}`")
@@ -24,7 +24,7 @@ def test_migration_26_adds_the_redemption_columns_to_a_table_made_before_it(any_
     w.execute(current.create_sql(w.database, before))
     w.insert(table.name, [{"customer_id": "c1", "points": 5, "points_from_purchases": 5, "points_from_referrals": 0, "points_refunded": 0,
                            "tier": "member", "next_tier": "silver", "to_next_tier": 995.0, "version": 1, "is_deleted": 0}])
-    (steps,) = [steps for number, _, steps in MIGRATIONS if number == 26]
+    (steps,) = [steps for number, _, steps in MIGRATIONS if number == 28]
     for _ in range(2):  # a migration interrupted part-way runs again in full
         for sql in steps(w.database):
             w.execute(sql)

@@ -12,6 +12,7 @@ from schemas import PAYLOAD_BY_EVENT_TYPE, SOURCE_KINDS, parse_envelope
 from schemas.payloads.consent import CONSENT_EVENT_TYPES
 from schemas.payloads.messages import OUTBOUND_EVENT_TYPES
 from schemas.payloads.privacy import CustomerErased
+from schemas.payloads.sales import PointsRedeemed
 from schemas.payloads.social import CodeScanned, MenuClicked, Unfollowed
 
 PINNED_SHA256 = "c1406fc801b7477d683780d2b60b2195384c1ab1d2d01595280a5f1889c4ed8a"  # generate(200, seed=7, end=date(2026, 12, 6)), one event a line
@@ -34,7 +35,7 @@ def test_a_sample_validates_and_covers_every_event_type(events: list[dict]):
     not_generated = {
         CustomerErased.event_type,  # written by the platform when forgetting
         *OUTBOUND_EVENT_TYPES,  # written by the platform when delivering
-        *(p.event_type for p in (Unfollowed, CodeScanned, MenuClicked)),  # WeChat Official Account pushes, added after the demo's stream was pinned
+        *(p.event_type for p in (Unfollowed, CodeScanned, MenuClicked, PointsRedeemed)),  # WeChat Official Account pushes and loyalty redemptions, added after the demo's stream was pinned
     }
     assert {e["event_type"] for e in events} == set(PAYLOAD_BY_EVENT_TYPE) - not_generated
     assert {e["source_kind"] for e in events} == set(SOURCE_KINDS)
