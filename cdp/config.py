@@ -188,6 +188,15 @@ class PrivacySettings(BaseModel):
     master_key: Annotated[SecretStr, Field(min_length=32)] | None = None
 
 
+class ConsoleSettings(BaseModel):
+    """The marketer console ``cdp serve`` serves at ``/`` (docs/console.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12  # a sign-in lasts this long; the key's revocation ends it at once
+    secure_cookies: bool = False  # true behind HTTPS: the session cookie is then never sent in clear
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
@@ -212,6 +221,7 @@ class Settings(BaseSettings):
     churn: ChurnRules = ChurnRules()
     loyalty: LoyaltyRules = LoyaltyRules()
     consent: ConsentSettings = ConsentSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @classmethod
     def settings_customise_sources(

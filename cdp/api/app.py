@@ -29,6 +29,7 @@ from cdp.api.profiles import profiles_router
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.api.segments import segment_router
 from cdp.audit import AuditLog
+from cdp.console.app import console_app
 from cdp.keys import ADMIN
 from cdp.platform import Platform
 from ingestion.segment import CALL_TYPES
@@ -80,6 +81,8 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         app.include_router(analytics_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
+    if reads:  # the marketer console (docs/console.md), last: it answers every path the API does not
+        app.mount("/", console_app(lambda: platform))
 
     return app
 

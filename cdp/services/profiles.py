@@ -19,7 +19,8 @@ from cdp import queries
 from cdp.audit import identifier_digest
 from cdp.customers import Customers
 from cdp.errors import CdpError
-from cdp.masking import mask_event, mask_profile, mask_sentiment_terms, mask_suppression
+from cdp.identity_explain import explain
+from cdp.masking import MASK, mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
@@ -88,6 +89,13 @@ class ProfileService:
             customer = self._customer(identifier, detail)
             rows = queries.timeline(self.warehouse, self.customers.merged_into(customer), limit, before)
             return rows if self.caller.sees_personal_data else [mask_event(row) for row in rows]
+
+    def identity(self, identifier: str) -> dict[str, Any]:
+        """Why each identifier joined the customer, the merges and the joins refused (``cdp identity
+        explain``); without ``pii:read`` each identifier shows its kind only (``email:***``)."""
+        with self._audited("profile.identity", identifier) as detail:
+            explained = explain(self.warehouse, self._customer(identifier, detail), self.platform.settings.identity)
+            return explained if self.caller.sees_personal_data else _masked_identity(explained)
 
     def _customer(self, identifier: str, detail: dict[str, Any]) -> str:
         """The current customer ``identifier`` names (the first by id, should a value name several:
@@ -216,3 +224,14 @@ class ProfileService:
             if self.warehouse.query(sql, {**c.params, "profile_customer": customer})[0]["n"]:
                 found.append(saved["name"])
         return found
+
+
+def _masked_key(key: str) -> str:
+    """``email:li@example.com`` as ``email:***``: the kind of identifier shows, never its value."""
+    return f"{key.partition(':')[0]}:{MASK}"
+
+
+def _masked_identity(explained: dict[str, Any]) -> dict[str, Any]:
+    steps = [{**s, **{part: [_masked_key(k) for k in s[part]] for part in ("joined", "blocked", "with")}} for s in explained["identifiers"]]
+    refusals = [{**r, "identifier": _masked_key(r["identifier"])} for r in explained["refusals"]]
+    return {**explained, "identifiers": steps, "refusals": refusals}
