@@ -89,13 +89,13 @@ class Console:
         if not self.sealer.csrf_matches(nonce, sent):
             raise BadForm(403, "csrf: the form's token is missing or stale; reload the page and try again")
 
-    def render(self, t: Translator, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = self.templates.get_template(name).render(t=t, **context)
+    def render(self, t: Translator, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = self.templates.get_template(template).render(t=t, **context)
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
-    def page(self, visit: Visit, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(self, visit: Visit, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page for the signed-in visitor (the navigation shows what their key's scopes reach)."""
-        return self.render(visit.t, name, status, visit=visit, key=visit.key, caller=visit.caller, csrf=visit.csrf, path=visit.request.url.path, **context)
+        return self.render(visit.t, template, status, visit=visit, key=visit.key, caller=visit.caller, csrf=visit.csrf, path=visit.request.url.path, **context)
 
 
 async def form(request: Request) -> dict[str, str]:
