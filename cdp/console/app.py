@@ -60,7 +60,11 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
         return RedirectResponse("/customers", status_code=303)
 
     def refused(request: Request, status: int, message: str) -> Response:
-        return console.render(console.translator(request), "error.html", status, status_code=status, message=message)
+        """The refusal as a page; a signed-in visitor keeps the navigation."""
+        visit = console.visitor(request)
+        if visit is None:
+            return console.render(console.translator(request), "error.html", status, status_code=status, message=message)
+        return console.page(visit, "error.html", status, status_code=status, message=message)
 
     app.add_exception_handler(SignInNeeded, lambda request, _: to_signin(request))
     app.add_exception_handler(BadForm, lambda request, e: refused(request, e.status, str(e)))

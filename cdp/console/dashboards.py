@@ -97,7 +97,7 @@ def router(console: Console) -> APIRouter:
         query = visit.request.url.query
         return console.page(visit, "dashboard.html", name=name, dashboards=DASHBOARDS, rows=rows, chart=chart(visit.t, name, rows),
                             params={"period": period, "start": start or "", "end": end or "", "steps": steps, "window_days": window_days},
-                            periodic=name in PERIODIC, dated=name in DATED, csv_url=f"/dashboards/{name}.csv" + (f"?{query}" if query else ""))
+                            periodic=name in PERIODIC, dated=name in DATED, label=lambda text: label(visit.t, text), csv_url=f"/dashboards/{name}.csv" + (f"?{query}" if query else ""))
 
     return routes
 

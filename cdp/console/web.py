@@ -6,6 +6,7 @@ A page handler takes a ``Visit`` (``visit = Depends(console.visit)``), calls one
 is a 403 page, ``NotFound`` a 404 page, another ``CdpError`` its message (it names the field).
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class Console:
         self._sealer = sealer
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
         self.templates.filters["json_object"] = json_object
+        self.templates.filters["pretty_json"] = pretty_json
 
     @property
     def sealer(self) -> Sealer:
@@ -72,16 +74,23 @@ class Console:
 
     async def visit(self, request: Request) -> Visit:
         """The signed-in visitor (a route dependency); a POST must carry the session's CSRF token."""
+        visit = self.visitor(request)
+        if visit is None:
+            raise SignInNeeded()
+        if request.method == "POST":
+            await self.check_csrf(request, visit.session.nonce)
+        return visit
+
+    def visitor(self, request: Request) -> Visit | None:
+        """Who the session cookie names, if it is whole, not expired and its key still valid."""
         session = self.sealer.open(request.cookies.get(SESSION_COOKIE))
         if session is None:
-            raise SignInNeeded()
+            return None
         platform = self.platform()
         try:
             key = platform.read_keys.authenticate(session.token)
         except KeyRefused:
-            raise SignInNeeded() from None
-        if request.method == "POST":
-            await self.check_csrf(request, session.nonce)
+            return None
         return Visit(request, platform, key, session, self.translator(request), self.sealer.csrf(session.nonce))
 
     async def check_csrf(self, request: Request, nonce: str | None) -> None:
@@ -129,6 +138,11 @@ def json_object(text: Any) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def pretty_json(value: Any, indent: int | None = 2) -> str:
+    """A value as JSON to read (escaped by the template like any text, never marked safe)."""
+    return json.dumps(value, ensure_ascii=False, indent=indent)
 
 
 def to_signin(request: Request) -> Response:

@@ -6,10 +6,12 @@ rows still written under the ids merged into it (events, survey answers). Consen
 as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval holding now, else
 the configured default. The segments the customer is in are the saved segments evaluated with the
 customer's id added to their condition, one small query per segment. Without ``pii:read`` every
-personal field reads masked (``cdp.masking``). Every read is audited (``profile.read``,
+personal field reads masked (``cdp.masking``). Reading needs ``profiles:read``. Every read is audited (``profile.read``,
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +47,7 @@ from projections.tables import (
 from projections.tables.table import Table
 from schemas.payloads.consent import PURPOSES, SUPPRESSED_IDENTIFIERS
 
+READ = "profiles:read"
 MAX_TIMELINE = 1000
 _BOOKKEEPING = ("customer_id", "version", "is_deleted")
 _OPEN_ENDED = "2100-01-01"  # consent_changes' valid_to of an interval still in force
@@ -106,9 +109,13 @@ class ProfileService:
         detail["target"] = found[0]
         return found[0]
 
-    def _audited(self, action: str, identifier: str, detail: dict[str, Any] | None = None):
+    @contextmanager
+    def _audited(self, action: str, identifier: str, detail: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """The audit record of one read; the ``profiles:read`` check is inside it, so a refusal is audited too."""
         digest = identifier_digest(identifier)
-        return audited(self.platform.audit, self.caller, action, digest, {"identifier": digest, "pii": self.caller.sees_personal_data, **(detail or {})})
+        with audited(self.platform.audit, self.caller, action, digest, {"identifier": digest, "pii": self.caller.sees_personal_data, **(detail or {})}) as found:
+            self.caller.require(READ)
+            yield found
 
     def _view(self, customer: str) -> dict[str, Any]:
         row = queries.profile(self.warehouse, customer)

@@ -53,7 +53,7 @@ def prepared(data_dir: Path) -> Site:
         db = platform.warehouse.database
         found = platform.warehouse.query(
             f"SELECT p.emails[1] AS email, p.lifecycle_stage AS stage FROM `{db}`.profiles AS p FINAL JOIN `{db}`.churn_risk AS c FINAL ON c.customer_id = p.customer_id "
-            "WHERE length(c.reasons) > 0 AND length(p.emails) > 0 ORDER BY p.customer_id LIMIT 1"
+            "WHERE length(c.reasons) > 0 AND length(p.emails) > 0 AND p.emails[1] != {hostile:String} ORDER BY p.customer_id LIMIT 1", {"hostile": HOSTILE_EMAIL},
         )
         site.email, site.stage = found[0]["email"], found[0]["stage"]
     return site

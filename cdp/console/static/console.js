@@ -8,7 +8,7 @@
     return {
       animation: false,
       tooltip: { trigger: spec.kind === "heatmap" ? "item" : "axis" },
-      grid: { left: 24, right: 24, top: 48, bottom: 56, containLabel: true },
+      grid: { left: 24, right: 24, top: 72, bottom: 56, containLabel: true },
       xAxis: { type: "category", data: spec.x, name: spec.x_title, nameLocation: "middle", nameGap: 32 },
     };
   }
@@ -21,8 +21,8 @@
       });
     });
     option.yAxis = { type: "category", data: spec.series.map(function (s) { return s.name; }), name: spec.y_title };
-    option.visualMap = { min: 0, max: highest || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#eef4fb", "#2b6cb0"] } };
-    option.grid.bottom = 72;
+    option.visualMap = { min: 0, max: highest || 1, calculable: true, orient: "vertical", right: 0, top: "middle", inRange: { color: ["#eef4fb", "#2b6cb0"] } };
+    option.grid.right = 96;
     option.series = [{ type: "heatmap", data: cells, label: { show: true } }];
     return option;
   }
