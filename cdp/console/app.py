@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import orjson
 from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
@@ -28,6 +29,7 @@ from cdp.services import Forbidden, NotFound
 
 log = logging.getLogger("cdp.console")
 STATIC = Path(__file__).parent / "static"
+API = "/v1/"  # the HTTP API's paths (cdp.api), before the console in the server app
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -70,7 +72,7 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
     app.add_exception_handler(BadForm, lambda request, e: refused(request, e.status, str(e)))
     app.add_exception_handler(Forbidden, lambda request, e: refused(request, 403, str(e)))
     app.add_exception_handler(NotFound, lambda request, e: refused(request, 404, str(e)))
-    app.add_exception_handler(HTTPException, lambda request, e: refused(request, e.status_code, str(e.detail)))
+    app.add_exception_handler(HTTPException, lambda request, e: _api_miss(e) if request.url.path.startswith(API) else refused(request, e.status_code, str(e.detail)))
 
     def unavailable(request: Request, error: Exception) -> Response:
         """A store failed: the server's fault, its text only in the log (under an error id)."""
@@ -82,6 +84,11 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
     for fault in STORE_FAULTS:
         app.add_exception_handler(fault, unavailable)
     return _Secured(app)
+
+
+def _api_miss(error: HTTPException) -> Response:
+    """A path under /v1/ the API does not have: answered in the API's shape (docs/architecture.md), not as a page."""
+    return Response(orjson.dumps({"success": False, "code": "http_error", "message": str(error.detail)}), error.status_code, media_type="application/json")
 
 
 class _Secured:

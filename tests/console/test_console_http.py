@@ -133,3 +133,9 @@ def test_saving_twice_keeps_the_history_and_the_export_is_csv(app: AccessApp):
     assert "500" in page and "100" in page  # the definition now and the earlier version
     exported = app.client.get("/segments/spenders/export", params={"purpose": "none"})
     assert exported.headers["content-type"].startswith("text/csv") and exported.text.splitlines()[1].startswith("c1,")
+
+
+def test_a_path_the_api_lacks_is_answered_in_its_shape(app: AccessApp):
+    missing = app.client.get("/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["success"] is False
+    assert app.client.get("/nothing-here").headers["content-type"].startswith("text/html")
