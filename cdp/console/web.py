@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cdp.console.i18n import LANG_COOKIE, Translator, chosen_language
-from cdp.console.session import SESSION_COOKIE, SIGNIN_COOKIE, Sealer, Session
+from cdp.console.session import SESSION_COOKIE, Sealer, Session
 from cdp.keys import KeyRefused, ReadKey
 from cdp.platform import Platform
 from cdp.services import Caller
