@@ -16,6 +16,7 @@ TAG, EVENT, CONSENT = "tag", "event", "consent"
 PSEUDO_OPERATORS = {TAG: ("has",), EVENT: ("at_least", "within_days"), CONSENT: ("granted", "not_granted")}
 LISTED = ("in", "not_in", "contains_any", "contains_all")
 _ROW_PATH = re.compile(r"^where\.(?:all|any)\[(\d+)\]")
+_PROBLEMS = re.compile(r"; (?=[\w.\[\]]+: )")  # "; " before the next path: a message's own "; did you mean" stays whole
 
 
 @dataclass
@@ -107,7 +108,7 @@ def normalise(builder: Builder, operators: dict[str, list[str]]) -> None:
 
 def place_errors(builder: Builder, message: str) -> None:
     """The service's message split into its problems, each put next to the row its path names."""
-    for problem in message.removeprefix("invalid segment: ").split("; "):
+    for problem in _PROBLEMS.split(message.removeprefix("invalid segment: ")):
         path, _, text = problem.partition(": ")
         found = _ROW_PATH.match(path)
         if found and int(found.group(1)) < len(builder.rows):
