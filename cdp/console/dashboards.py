@@ -1,6 +1,7 @@
 """Dashboards: one page per analysis of ``AnalyticsService`` (lifecycle flow, funnel, retention,
 satisfaction, SLA, revenue, channel mix), each with its date range (and period, or steps), its
-chart, its numbers as a table and as a CSV download.
+chart, its numbers as a table and as a CSV download. The lifecycle page also shows how many
+customers are in each stage now (the revenue analysis' customers, summed over the tiers).
 
 The chart is ``cdp.analytics.charts``' description of the rows (the one the CLI draws to files),
 its words translated, handed to the page as JSON in a ``<script type="application/json">`` block
@@ -24,6 +25,7 @@ from cdp.console.web import Console, Visit
 from cdp.services import NotFound
 from cdp.services.analytics import Analysis, AnalyticsService
 from cdp.spreadsheet import csv_cell
+from projections.lifecycle import STAGES
 
 DASHBOARDS = ("lifecycle-flow", "funnel", "retention", "satisfaction", "sla", "revenue", "channels")
 PERIODIC = ("retention", "satisfaction", "sla", "channels")
@@ -52,6 +54,17 @@ def chart(t: Translator, name: str, rows: list[dict[str, Any]]) -> dict[str, Any
         "x_title": t(f"dashboard.{name}.x"),
         "y_title": t(f"dashboard.{name}.y"),
     }
+
+
+def distribution(t: Translator, revenue_rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Customers per lifecycle stage now (the revenue analysis' customers summed over the tiers), as a chart and its rows."""
+    counts = {stage: 0 for stage in STAGES}
+    for row in revenue_rows:
+        counts[row["lifecycle_stage"]] = counts.get(row["lifecycle_stage"], 0) + row["customers"]
+    rows = [{"lifecycle_stage": stage, "customers": n} for stage, n in counts.items()]
+    drawn = {"title": t("dashboard.distribution.title"), "kind": "bars", "x": [label(t, r["lifecycle_stage"]) for r in rows],
+             "series": [{"name": t("column.customers"), "data": [r["customers"] for r in rows]}], "x_title": t("dashboard.distribution.x"), "y_title": t("dashboard.distribution.y")}
+    return drawn, rows
 
 
 def label(t: Translator, text: str) -> str:
@@ -95,7 +108,8 @@ def router(console: Console) -> APIRouter:
                   steps: str = Query(FUNNEL_STEPS, max_length=2000), window_days: float = Query(7, gt=0, le=3660)) -> Response:
         rows = answered(visit, name, period, start, end, steps, window_days)
         query = visit.request.url.query
-        return console.page(visit, "dashboard.html", name=name, dashboards=DASHBOARDS, rows=rows, chart=chart(visit.t, name, rows),
+        now = distribution(visit.t, AnalyticsService(visit.platform, visit.caller).revenue().rows) if name == "lifecycle-flow" else None
+        return console.page(visit, "dashboard.html", distribution=now, name=name, dashboards=DASHBOARDS, rows=rows, chart=chart(visit.t, name, rows),
                             params={"period": period, "start": start or "", "end": end or "", "steps": steps, "window_days": window_days},
                             periodic=name in PERIODIC, dated=name in DATED, label=lambda text: label(visit.t, text), csv_url=f"/dashboards/{name}.csv" + (f"?{query}" if query else ""))
 
