@@ -72,6 +72,7 @@ def test_sign_in_find_a_customer_and_see_their_stage_and_churn_reasons(browser, 
     browser.save_screenshot(str(shots / "02-customers.png"))
     Select(browser.find_element(By.ID, "filter-stage")).select_by_value(site.stage)
     browser.find_element(By.ID, "apply").click()
+    wait(browser, lambda b: f"stage={site.stage}" in b.current_url)
     stages = {e.text for e in browser.find_elements(By.CSS_SELECTOR, "#customer-list .stage")}
     assert len(stages) == 1
     browser.find_element(By.ID, "q").send_keys(site.email)
