@@ -26,7 +26,7 @@ def router(console: Console) -> APIRouter:
     def signin_page(request: Request, status: int = 200, error: str = "") -> Response:
         nonce = request.cookies.get(SIGNIN_COOKIE) or secrets.token_hex(16)
         response = console.render(console.translator(request), "signin.html", status, csrf=console.sealer.csrf(nonce), error=error,
-                                  next=safe_next(request.query_params.get("next")), path="/signin", visit=None)
+                                  next=safe_next(request.query_params.get("next")), path="/signin", here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), visit=None)
         set_cookie(response, SIGNIN_COOKIE, nonce, secure(), SIGNIN_COOKIE_SECONDS)
         return response
 

@@ -104,7 +104,9 @@ class Console:
 
     def page(self, visit: Visit, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page for the signed-in visitor (the navigation shows what their key's scopes reach)."""
-        return self.render(visit.t, template, status, visit=visit, key=visit.key, caller=visit.caller, csrf=visit.csrf, path=visit.request.url.path, **context)
+        url = visit.request.url
+        here = url.path + (f"?{url.query}" if url.query else "")  # where the language switch comes back to
+        return self.render(visit.t, template, status, visit=visit, key=visit.key, caller=visit.caller, csrf=visit.csrf, path=url.path, here=here, **context)
 
 
 async def form(request: Request) -> dict[str, str]:

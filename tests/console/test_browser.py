@@ -142,6 +142,10 @@ def test_switch_to_chinese_and_back(browser, site: Site, shots: Path):
     assert "客户" in browser.find_element(By.TAG_NAME, "nav").text
     assert "位客户" in text(browser, "total")
     browser.get(site.url + f"/customer?id={quote(site.email)}")
+    browser.find_element(By.ID, "lang-en").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en" and "/customer?id=" in b.current_url)  # back on the same customer
+    browser.find_element(By.ID, "lang-zh").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
     assert text(browser, "stage") in ("潜在客户", "新客户", "复购客户", "忠诚客户", "流失风险", "已流失", "已召回")
     browser.save_screenshot(str(shots / "08-customer-zh.png"))
     browser.get(site.url + "/dashboards/lifecycle-flow")
