@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -68,6 +69,11 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
             return console.render(console.translator(request), "error.html", status, status_code=status, message=message)
         return console.page(visit, "error.html", status, status_code=status, message=message)
 
+    def invalid(request: Request, error: RequestValidationError) -> Response:
+        """Parameters FastAPI refused, each named: ``query.period: Input should be 'day', 'week' or 'month'``."""
+        return refused(request, 422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+
+    app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(SignInNeeded, lambda request, _: to_signin(request))
     app.add_exception_handler(BadForm, lambda request, e: refused(request, e.status, str(e)))
     app.add_exception_handler(Forbidden, lambda request, e: refused(request, 403, str(e)))

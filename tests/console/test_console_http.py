@@ -119,7 +119,8 @@ def test_bad_input_gets_a_page_naming_the_field(app: AccessApp):
     saved = app.client.post("/segments/save", data={"csrf": token, "rows": "1", "field-0": "revenue", "op-0": ">=", "value-0": "x", "name": "Bad Name"})
     assert saved.status_code == 422 and "where.all[0].value: revenue &gt;= takes a number" in saved.text and "name:" in saved.text
     assert app.client.get("/dashboards/nope").status_code == 404
-    assert "period" in app.client.get("/dashboards/sla", params={"period": "year"}).text
+    period = app.client.get("/dashboards/sla", params={"period": "year"})
+    assert period.status_code == 422 and "query.period: Input should be" in period.text and period.headers["content-type"].startswith("text/html")
     assert app.client.post("/language", data={"csrf": token, "language": "fr"}).status_code == 422
 
 
