@@ -28,6 +28,7 @@ HOSTILE = [
     event("identified", "2025-09-01T10:00:00Z", traits={"name": HOSTILE_NAME, "city": "=cmd|' /C calc'!A0"}, email=HOSTILE_EMAIL, user_id="mallory"),
     order("2025-09-02T10:00:00Z", 120, "o-mallory", email=HOSTILE_EMAIL),
 ]
+BROKEN = orjson.dumps(order("2025-09-03T10:00:00Z", 1, "o-broken", email=HOSTILE_EMAIL) | {"properties": {"amount": "lots"}})  # a dead letter
 MARKETER = ["profiles:read", "pii:read", "segments:read", "segments:write", "analytics:read"]
 NO_PII = ["profiles:read", "segments:read", "analytics:read"]
 
@@ -45,8 +46,9 @@ def prepared(data_dir: Path) -> Site:
     site = Site("", data_dir)
     with Platform(load_settings(data_dir=data_dir)) as platform:
         load_demo_data(platform, DEMO_CUSTOMERS, 7)
-        report = import_lines((orjson.dumps(e) for e in HOSTILE), platform, "hostile")
-        assert report.rejected == []
+        report = import_lines([*(orjson.dumps(e) for e in HOSTILE), BROKEN], platform, "hostile")
+        assert [line for line, _ in report.rejected] == [len(HOSTILE) + 1]  # kept as a dead letter
+        platform.sources.add("web", "website")
         platform.runner.run()
         for name, scopes in (("admin", ["admin"]), ("marketer", MARKETER), ("intern", NO_PII)):
             site.keys[name] = platform.read_keys.create(name, scopes)[1]
