@@ -66,12 +66,16 @@ def main() -> None:
         events = platform.events.last_position()
         db = platform.warehouse.database
         customers = platform.warehouse.query(f"SELECT count() AS n FROM `{db}`.profiles FINAL")[0]["n"]
-        email = platform.warehouse.query(f"SELECT emails[1] AS e FROM `{db}`.profiles FINAL WHERE length(emails) > 0 ORDER BY events_total DESC LIMIT 1")[0]["e"]
+        # the customer with the median number of events among those with an email, and the one with the most
+        found = platform.warehouse.query(f"SELECT emails[1] AS e, events_total AS n FROM `{db}`.profiles FINAL WHERE length(emails) > 0 ORDER BY events_total, customer_id")
+        typical, busiest = found[len(found) // 2], found[-1]
         client = TestClient(create_app(build_collector(platform), platform), base_url="http://127.0.0.1")
         csrf = signed_in(client, token)
-        pages = ["/customers", "/customers?stage=at_risk&tier=vip", "/customers?segment=bench_console", f"/customer?id={quote(email)}", "/segments", "/segments/new",
+        customer_pages = [f"/customer{part}?id={quote(c['e'])}" for c in (typical, busiest) for part in ("", "/identity", "/timeline")]
+        pages = ["/customers", "/customers?stage=at_risk&tier=vip", "/customers?segment=bench_console", *customer_pages, "/segments", "/segments/new",
                  f"/segments/{SEGMENT.name}", "/tags", *(f"/dashboards/{d}" for d in DASHBOARDS), "/operations", "/operations/audit"]
         print(f"console on {events:,} events, {customers:,} customers; ms, median and slowest of {args.repeat} after a warm-up")
+        print(f"customer pages: a typical customer ({typical['n']} events), then the busiest ({busiest['n']} events)")
         slow = []
         for page in pages:
             median, slowest = timed(lambda: client.get(page), args.repeat)

@@ -57,11 +57,24 @@ def router(console: Console) -> APIRouter:
 
     @routes.get("/customer")
     def customer(visit: Visit = Depends(console.visit), id: str = Query(..., min_length=1, max_length=500), before: int | None = Query(None, ge=0, lt=2**63)) -> Response:
-        profiles = ProfileService(visit.platform, visit.caller)
-        profile = profiles.profile(id)
-        timeline = profiles.timeline(profile["customer_id"], TIMELINE_PAGE, before)
-        identity = profiles.identity(profile["customer_id"])
-        older = timeline[-1]["position"] if len(timeline) == TIMELINE_PAGE else None
-        return console.page(visit, "customer.html", profile=profile, identity=identity, timeline=timeline, older=older, before=before)
+        """The 360° view; its identity explanation and timeline (reads of every event of the
+        customer) follow as fragments, so the profile shows without waiting for them."""
+        return console.page(visit, "customer.html", profile=ProfileService(visit.platform, visit.caller).profile(id), before=before)
+
+    @routes.get("/customer/identity")
+    def identity(visit: Visit = Depends(console.visit), id: str = Query(..., min_length=1, max_length=500)) -> Response:
+        return part(visit, "customer_identity.html", id, identity=ProfileService(visit.platform, visit.caller).identity(id))
+
+    @routes.get("/customer/timeline")
+    def timeline(visit: Visit = Depends(console.visit), id: str = Query(..., min_length=1, max_length=500), before: int | None = Query(None, ge=0, lt=2**63)) -> Response:
+        events = ProfileService(visit.platform, visit.caller).timeline(id, TIMELINE_PAGE, before)
+        older = events[-1]["position"] if len(events) == TIMELINE_PAGE else None
+        return part(visit, "customer_timeline.html", id, timeline=events, older=older, before=before)
+
+    def part(visit: Visit, template: str, customer: str, **context: Any) -> Response:
+        """A fragment for htmx; the same in a page of its own for a browser without script."""
+        if visit.request.headers.get("hx-request"):
+            return console.page(visit, template, customer=customer, **context)
+        return console.page(visit, "customer_part.html", part=template, customer=customer, **context)
 
     return routes

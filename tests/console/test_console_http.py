@@ -16,7 +16,7 @@ from cdp.masking import MASK
 from cdp.platform import Platform
 from tests.integration.access_app import EMAIL, NAME, AccessApp, access_app
 
-PAGES = ["/customers", f"/customer?id={quote(EMAIL)}", "/segments", "/segments/new", "/segments/big", "/tags", "/dashboards/funnel", "/dashboards/revenue",
+PAGES = ["/customers", f"/customer?id={quote(EMAIL)}", f"/customer/identity?id={quote(EMAIL)}", f"/customer/timeline?id={quote(EMAIL)}", "/segments", "/segments/new", "/segments/big", "/tags", "/dashboards/funnel", "/dashboards/revenue",
          "/operations", "/operations/keys", "/operations/audit"]
 
 
@@ -96,6 +96,9 @@ def test_masking_and_scopes_are_the_services(app: AccessApp):
     sign_in(app.client, app.tokens["profiles:read"])
     masked = app.client.get(f"/customer?id={quote(EMAIL)}")
     assert masked.status_code == 200 and EMAIL not in masked.text and NAME not in masked.text and MASK in masked.text
+    for part in ("identity", "timeline"):
+        fragment = app.client.get(f"/customer/{part}?id={quote(EMAIL)}", headers={"HX-Request": "true"})
+        assert fragment.status_code == 200 and EMAIL not in fragment.text and "<html" not in fragment.text
     refused = app.client.get("/segments")
     assert refused.status_code == 403 and "segments:read" in refused.text
     assert app.client.get("/operations").status_code == 403
