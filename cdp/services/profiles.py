@@ -166,6 +166,8 @@ class ProfileService:
             "WHERE customer_id IN {ids:Array(String)} ORDER BY at, position",
             {"ids": group},
         )
+        if not answers:
+            return []  # no read of the events (a scan of them by customer) for nothing
         carried = self._event_properties(group, "position IN {positions:Array(UInt64)}", {"positions": [a["position"] for a in answers]})
         return [{**self._private(a), "properties": carried.get(a["position"], {})} for a in answers]
 
@@ -176,6 +178,8 @@ class ProfileService:
         """Every ticket with its SLA state, and the subject it was opened with (personal; ``service`` sums them up)."""
         columns = ", ".join(f"`{c}`" for c in tickets.TABLE.column_names if c not in _BOOKKEEPING)
         found = self._rows(tickets.TABLE, customer, columns, "opened_at, ticket_id")
+        if not found:
+            return []
         opened = self._event_properties(group, "event_type = 'ticket_opened'", {})
         subjects = {p.get("ticket_id"): p.get("subject", "") for p in opened.values()}
         return [{**t, "subject": subjects.get(t["ticket_id"], "")} for t in found]
