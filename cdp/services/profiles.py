@@ -168,7 +168,10 @@ class ProfileService:
         )
         if not answers:
             return []  # no read of the events (a scan of them by customer) for nothing
-        carried = self._event_properties(group, "position IN {positions:Array(UInt64)}", {"positions": [a["position"] for a in answers]})
+        carried = self._event_properties(  # by event type too: the events table's key starts with it, so only those parts are read
+            group, "event_type IN {types:Array(String)} AND position IN {positions:Array(UInt64)}",
+            {"types": sorted({a["event_type"] for a in answers}), "positions": [a["position"] for a in answers]},
+        )
         return [{**self._private(a), "properties": carried.get(a["position"], {})} for a in answers]
 
     def _private(self, row: dict[str, Any]) -> dict[str, Any]:
