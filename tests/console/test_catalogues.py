@@ -10,6 +10,7 @@ import pytest
 from cdp.config import load_settings
 from cdp.console.dashboards import DASHBOARDS
 from cdp.console.i18n import LANGUAGES, Translator, catalogue, chosen_language
+from cdp.segments.fields import FIELDS
 from cdp.segments.values import known_values
 from cdp.services.profiles import IDENTIFIER_COLUMNS
 from projections import churn, lifecycle, satisfaction, sentiment, service, value
@@ -33,7 +34,7 @@ def names() -> set[str]:
     settings = load_settings(data_dir=Path("/nonexistent"))
     given = {"stage": lifecycle.STAGES, "tier": value.TIERS, "churn": churn.LEVELS, "nps": satisfaction.NPS_CATEGORIES, "sla": service.SLA_STATES,
              "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags}
-    return {f"{kind}.{name}" for kind, values in given.items() for name in values}
+    return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
 
 
 def test_both_languages_have_the_same_keys_and_placeholders():
