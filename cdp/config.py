@@ -211,6 +211,15 @@ class ActivationSettings(BaseModel):
     dispatch_in_server: bool = True  # `cdp serve` and `cdp start` run the dispatcher beside the runner (else: `cdp activation dispatch`)
 
 
+class ConsoleSettings(BaseModel):
+    """The marketer console ``cdp serve`` serves at ``/`` (docs/console.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12  # a sign-in lasts this long; the key's revocation ends it at once
+    secure_cookies: bool = False  # true behind HTTPS: the session cookie is then never sent in clear
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
@@ -238,6 +247,7 @@ class Settings(BaseSettings):
     ingestion: IngestionRules = IngestionRules()  # Segment track names → typed events (ingestion.track_mapping)
     triggers: TriggerRules = TriggerRules()  # outbound trigger rules, none by default (docs/triggers.md); enabled one by one with `cdp triggers enable`
     activation: ActivationSettings = ActivationSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @classmethod
     def settings_customise_sources(

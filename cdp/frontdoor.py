@@ -78,5 +78,6 @@ Send events to {base_url} (write key of source {DEMO_SOURCE!r}: {key})
   analytics.track("{CURL_USER_ID}", "Product Viewed", {{"product_id": "p-1", "price": 59.9, "currency": "CNY"}})
 
 The embedded runner processes new events as they arrive. API docs: {base_url}/docs.
+The console: {base_url}/ (sign in with a read key: {command} keys create marketing --scope profiles:read --scope segments:read --scope segments:write --scope analytics:read).
 Stop with Ctrl-C. While it runs, in another terminal, look the customer up: {command} profile {CURL_USER_ID}
 {reaching_cdp(command)}"""

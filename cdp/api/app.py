@@ -32,6 +32,7 @@ from cdp.api.segments import segment_router
 from cdp.api.triggers import trigger_router
 from cdp.api.tags import tags_router
 from cdp.audit import AuditLog
+from cdp.console.app import console_app
 from cdp.keys import ADMIN
 from cdp.platform import Platform
 from ingestion.segment import CALL_TYPES
@@ -87,6 +88,8 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         app.include_router(tags_router(lambda: platform, access))
     if reads and erasure:
         app.include_router(forget_router(lambda: platform, access.require("admin")))
+    if reads:  # the marketer console (docs/console.md), last: it answers every path the API does not
+        app.mount("/", console_app(lambda: platform))
 
     return app
 

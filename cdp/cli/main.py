@@ -339,6 +339,7 @@ def _print_endpoints(platform: Platform, host: str, port: int) -> None:
     sources = platform.sources.list()
     out.print(f"sources: {', '.join(s.name for s in sources) or 'none yet: cdp sources add web --kind website'}", markup=False, highlight=False)
     out.print(f"read API: {base}/v1/profiles/ID, /v1/segments, /v1/analytics/... with 'Authorization: Bearer KEY' (cdp keys create NAME --scope admin)", markup=False, highlight=False)
+    out.print(f"console: {base}/ (sign in with a read key)", markup=False, highlight=False)
 
 
 def _print_import(report: ImportReport, origin: str) -> None:

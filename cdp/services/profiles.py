@@ -7,10 +7,12 @@ as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval
 the configured default. The segments the customer is in are the saved segments evaluated with the
 customer's id added to their condition, one small query per segment; the recommended products are
 ``cdp.recommendations``' (products, not personal data). Without ``pii:read`` every
-personal field reads masked (``cdp.masking``). Every read is audited (``profile.read``,
+personal field reads masked (``cdp.masking``). Reading needs ``profiles:read``. Every read is audited (``profile.read``,
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +22,8 @@ from cdp import queries
 from cdp.audit import identifier_digest
 from cdp.customers import Customers
 from cdp.errors import CdpError
-from cdp.masking import mask_event, mask_profile, mask_sentiment_terms, mask_suppression
+from cdp.identity_explain import explain
+from cdp.masking import MASK, mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
 from cdp.recommendations import for_customer as recommended
 from cdp.segments import evaluate
@@ -46,6 +49,7 @@ from projections.tables import (
 from projections.tables.table import Table
 from schemas.payloads.consent import PURPOSES, SUPPRESSED_IDENTIFIERS
 
+READ = "profiles:read"
 MAX_TIMELINE = 1000
 RECOMMENDED = 5  # products the 360° view recommends (`cdp recommend` gives more)
 _BOOKKEEPING = ("customer_id", "version", "is_deleted")
@@ -92,6 +96,13 @@ class ProfileService:
             rows = queries.timeline(self.warehouse, self.customers.merged_into(customer), limit, before)
             return rows if self.caller.sees_personal_data else [mask_event(row) for row in rows]
 
+    def identity(self, identifier: str) -> dict[str, Any]:
+        """Why each identifier joined the customer, the merges and the joins refused (``cdp identity
+        explain``); without ``pii:read`` each identifier shows its kind only (``email:***``)."""
+        with self._audited("profile.identity", identifier) as detail:
+            explained = explain(self.warehouse, self._customer(identifier, detail), self.platform.settings.identity)
+            return explained if self.caller.sees_personal_data else _masked_identity(explained)
+
     def _customer(self, identifier: str, detail: dict[str, Any]) -> str:
         """The current customer ``identifier`` names (the first by id, should a value name several:
         a user id equal to another's phone), named as the audit record's target."""
@@ -101,9 +112,13 @@ class ProfileService:
         detail["target"] = found[0]
         return found[0]
 
-    def _audited(self, action: str, identifier: str, detail: dict[str, Any] | None = None):
+    @contextmanager
+    def _audited(self, action: str, identifier: str, detail: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """The audit record of one read; the ``profiles:read`` check is inside it, so a refusal is audited too."""
         digest = identifier_digest(identifier)
-        return audited(self.platform.audit, self.caller, action, digest, {"identifier": digest, "pii": self.caller.sees_personal_data, **(detail or {})})
+        with audited(self.platform.audit, self.caller, action, digest, {"identifier": digest, "pii": self.caller.sees_personal_data, **(detail or {})}) as found:
+            self.caller.require(READ)
+            yield found
 
     def _view(self, customer: str) -> dict[str, Any]:
         row = queries.profile(self.warehouse, customer)
@@ -155,7 +170,12 @@ class ProfileService:
             "WHERE customer_id IN {ids:Array(String)} ORDER BY at, position",
             {"ids": group},
         )
-        carried = self._event_properties(group, "position IN {positions:Array(UInt64)}", {"positions": [a["position"] for a in answers]})
+        if not answers:
+            return []  # no read of the events (a scan of them by customer) for nothing
+        carried = self._event_properties(  # by event type too: the events table's key starts with it, so only those parts are read
+            group, "event_type IN {types:Array(String)} AND position IN {positions:Array(UInt64)}",
+            {"types": sorted({a["event_type"] for a in answers}), "positions": [a["position"] for a in answers]},
+        )
         return [{**self._private(a), "properties": carried.get(a["position"], {})} for a in answers]
 
     def _private(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +185,8 @@ class ProfileService:
         """Every ticket with its SLA state, and the subject it was opened with (personal; ``service`` sums them up)."""
         columns = ", ".join(f"`{c}`" for c in tickets.TABLE.column_names if c not in _BOOKKEEPING)
         found = self._rows(tickets.TABLE, customer, columns, "opened_at, ticket_id")
+        if not found:
+            return []
         opened = self._event_properties(group, "event_type = 'ticket_opened'", {})
         subjects = {p.get("ticket_id"): p.get("subject", "") for p in opened.values()}
         return [{**t, "subject": subjects.get(t["ticket_id"], "")} for t in found]
@@ -220,3 +242,14 @@ class ProfileService:
             if self.warehouse.query(sql, {**c.params, "profile_customer": customer})[0]["n"]:
                 found.append(saved["name"])
         return found
+
+
+def _masked_key(key: str) -> str:
+    """``email:li@example.com`` as ``email:***``: the kind of identifier shows, never its value."""
+    return f"{key.partition(':')[0]}:{MASK}"
+
+
+def _masked_identity(explained: dict[str, Any]) -> dict[str, Any]:
+    steps = [{**s, **{part: [_masked_key(k) for k in s[part]] for part in ("joined", "blocked", "with")}} for s in explained["identifiers"]]
+    refusals = [{**r, "identifier": _masked_key(r["identifier"])} for r in explained["refusals"]]
+    return {**explained, "identifiers": steps, "refusals": refusals}

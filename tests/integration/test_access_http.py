@@ -18,7 +18,7 @@ from cdp.masking import MASK
 from cdp.platform import Platform
 from tests.integration.access_app import BIG, COMMENT, EMAIL, NAME, PHONE, AccessApp, access_app
 
-DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", ""}  # "": the console's mount (its own access rules: tests/console)
 SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop", "tag": "valid"}
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
 SAMPLE_BODY = {

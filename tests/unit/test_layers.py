@@ -1,4 +1,4 @@
-"""The layering of the code (docs/architecture.md): doors (``cdp.cli``, ``cdp.api``) → services
+"""The layering of the code (docs/architecture.md): doors (``cdp.cli``, ``cdp.api``, ``cdp.console``) → services
 (``cdp.services``) → adapters (the rest of ``cdp``) → the pure packages (``projections``,
 ``ingestion``) → ``schemas``. No import runs back up, no module imports a door, and no modules of
 ``cdp`` import each other in a circle.
@@ -133,8 +133,10 @@ def test_no_import_cycle_in_cdp() -> None:
 FORBIDDEN = [
     ("cdp", "cdp.cli", {("cdp.__main__", "cdp.cli.main")}),  # `python -m cdp` runs the CLI
     ("cdp", "cdp.api", {("cdp.cli.main", "cdp.api.server")}),  # `cdp serve` and `cdp start` run the HTTP server, nothing else of it
+    ("cdp", "cdp.console", {("cdp.api.app", "cdp.console.app")}),  # the server app mounts the console, nothing else of it
     ("cdp.services", "cdp.cli", set()),
     ("cdp.services", "cdp.api", set()),
+    ("cdp.services", "cdp.console", set()),
     ("cdp", "cdp.services", set()),  # only doors and services call services
     ("schemas", "cdp", set()),
     ("schemas", "projections", set()),
@@ -144,7 +146,7 @@ FORBIDDEN = [
     ("ingestion", "cdp", set()),
     ("ingestion", "projections", set()),
 ]
-DOORS_AND_SERVICES = ("cdp.cli", "cdp.api", "cdp.services")
+DOORS_AND_SERVICES = ("cdp.cli", "cdp.api", "cdp.console", "cdp.services")
 
 
 def violations(graph: dict[str, dict[str, int]]) -> list[str]:

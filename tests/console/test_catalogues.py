@@ -1,0 +1,71 @@
+"""The two message catalogues: the same keys and placeholders in both, every key the console uses
+present, and every name the projections give (stages, tiers, tags, ...) translated."""
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from cdp.config import load_settings
+from cdp.console.dashboards import DASHBOARDS
+from cdp.console.i18n import LANGUAGES, Translator, catalogue, chosen_language
+from cdp.segments.fields import FIELDS
+from cdp.segments.values import known_values
+from cdp.services.profiles import IDENTIFIER_COLUMNS
+from projections import churn, lifecycle, satisfaction, sentiment, service, value
+from schemas.payloads.consent import PURPOSES
+
+CONSOLE = Path(__file__).resolve().parents[2] / "cdp" / "console"
+USED = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.\-]+)["']""")  # t("nav.customers") in templates, visit.t("...") in code
+
+
+def used_keys() -> set[str]:
+    found = set()
+    for path in [*CONSOLE.glob("templates/*.html"), *CONSOLE.glob("*.py")]:
+        found |= {key for key in USED.findall(path.read_text()) if not key.endswith((".", "_"))}  # a prefix the template completes
+    found |= {f"dashboard.{d}.{part}" for d in DASHBOARDS for part in ("tab", "title", "x", "y")}
+    found |= {f"identifier.{kind}" for kind in IDENTIFIER_COLUMNS} | {f"period.{p}" for p in ("day", "week", "month")}
+    found |= {f"error.status_{status}" for status in (401, 403, 404, 413, 422, 500, 503)}
+    return found
+
+
+def names() -> set[str]:
+    settings = load_settings(data_dir=Path("/nonexistent"))
+    given = {"stage": lifecycle.STAGES, "tier": value.TIERS, "churn": churn.LEVELS, "nps": satisfaction.NPS_CATEGORIES, "sla": service.SLA_STATES,
+             "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags}
+    return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    english, chinese = catalogue("en"), catalogue("zh-CN")
+    assert sorted(set(english) ^ set(chinese)) == []
+    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
+    assert [k for k in english if fields(english[k]) != fields(chinese[k])] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_key_used_and_every_name_given_is_in_the_catalogue(language: str):
+    messages = catalogue(language)
+    assert len(used_keys()) > 100
+    assert sorted(used_keys() - set(messages)) == []
+    assert sorted(names() - set(messages)) == []
+
+
+def test_the_check_sees_a_key_a_template_uses():
+    assert "nav.customers" in used_keys() and "builder.count" in used_keys() and "operations.letters_replayed" in used_keys()
+
+
+def test_language_from_the_switch_then_the_browser():
+    assert chosen_language("zh-CN", "en") == "zh-CN"
+    assert chosen_language(None, "zh-TW,zh;q=0.9,en;q=0.8") == "zh-CN"
+    assert chosen_language(None, "en-GB,zh-CN;q=0.5") == "en"
+    assert chosen_language(None, "fr;q=1,zh;q=0.2,en;q=0.7") == "en"
+    assert chosen_language("xx", "de") == "en"
+
+
+def test_numbers_and_dates_the_locale_way():
+    english, chinese = Translator("en"), Translator("zh-CN")
+    assert english.number(1234567.891) == "1,234,567.89" and chinese.number(1234567.891) == "1,234,567.89"
+    assert english.when("2025-10-01") == "Oct 1, 2025" and chinese.when("2025-10-01") == "2025年10月1日"
+    assert chinese.name("stage", "at_risk") == "流失风险" and chinese.name("tag", "my_own_tag") == "my_own_tag"
