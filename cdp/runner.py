@@ -118,9 +118,7 @@ class EmbeddedRunner:
         return _Computed(graph, resolution, output, watermark)
 
     def _write(self, computed: _Computed, version: int) -> None:
-        for table, rows in computed.output.rows.items():
-            if self._tables is None or table in self._tables:
-                self._warehouse.insert(table, rows)
+        self._warehouse.insert_tables({table: rows for table, rows in computed.output.rows.items() if self._tables is None or table in self._tables})
         self._state.commit(computed.graph, computed.resolution, computed.output, version, computed.watermark)
 
     def retry(self, positions: Iterable[int]) -> list[Quarantined]:
