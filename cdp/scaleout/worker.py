@@ -90,7 +90,7 @@ class PartitionProcessor:
         return planned
 
     def commit(self, planned: list[Planned]) -> None:
-        """Writes the rows, one insert per table (deduplicated by the server on a retry), then commits
+        """Writes the rows, one insert per table, the tables in parallel (deduplicated by the server on a retry), then commits
         every partition's state and position in one transaction."""
         rows: dict[str, list[dict]] = defaultdict(list)
         try:
@@ -99,8 +99,7 @@ class PartitionProcessor:
                     rows[table].extend(table_rows)
             writes = [(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in planned]
             records = self._state.record_unconfirmed(writes)
-            for table, table_rows in rows.items():
-                self._warehouse.insert(table, table_rows)
+            self._warehouse.insert_tables(rows)
             for p, record in zip(planned, records, strict=True):
                 self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered)
         except BaseException:
