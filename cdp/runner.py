@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import Notification
 
 from cdp.errors import CdpError
+from cdp.gc_pause import collector_paused
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import SealedEventStore
 from cdp.process_lock import ProcessLock
@@ -67,7 +68,7 @@ class EmbeddedRunner:
 
     def run_batch(self) -> int:
         """Processes the next batch; returns how many events it held (0 when caught up)."""
-        with self.lock:
+        with self.lock, collector_paused():
             return self._run_batch()
 
     def _run_batch(self) -> int:
