@@ -36,6 +36,7 @@ import faust
 
 from cdp.config import Settings
 from cdp.eventstore import event_id
+from cdp.gc_pause import collector_paused
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
@@ -81,7 +82,8 @@ class PartitionProcessor:
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
-            planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
+            with collector_paused():
+                planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
