@@ -123,7 +123,9 @@ class CompiledTags:
                 moment = ctx.latest[name].next_change(t)
             else:
                 anchor = anchor_at(ctx, name, t)
-                moment = None if anchor is None else next((anchor + o for o in self._elapsed.get(name, ()) if anchor + o > t), None)
+                offsets = self._elapsed.get(name, ())
+                i = None if anchor is None else bisect.bisect_right(offsets, t - anchor)  # the first offset with anchor + offset > t
+                moment = anchor + offsets[i] if i is not None and i < len(offsets) else None
             if moment is not None:
                 moments.append(moment)
         return min(moments, default=None)
