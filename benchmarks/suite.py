@@ -56,6 +56,12 @@ def main() -> None:
             print(f"{stage} peak RSS: {rss:,.0f} MiB")
 
 
+def cpu_line(label: str, f: dict) -> None:
+    """CPU time of the runner's process per event: unlike events/s, it hardly depends on what else
+    the machine runs (the warehouse server's own CPU is not in it)."""
+    print(f"{label} CPU per event (runner process): {1e6 * f['cpu_seconds'] / f['events']:.0f} µs")
+
+
 def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
     def rate_line(label: str, count: int, unit: str) -> float:
         rate = count / f["seconds"]
@@ -69,8 +75,10 @@ def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
         rate_line("ingest (validated, durable)", f["events"], "events/s")
     elif stage == "process":
         rate_line("projection (all projections → warehouse)", f["events"], "events/s")
+        cpu_line("projection", f)
     elif stage == "rebuild":
         rate_line("rebuild from the first event", f["events"], "events/s")
+        cpu_line("rebuild", f)
         print(f"rebuild time: {f['seconds']:.1f} s for {f['events']:,} events")
     elif stage == "warehouse_load":
         rate_line("warehouse load (events rows)", f["rows"], "rows/s")

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import orjson
 from eventsourcing.persistence import Notification
 
 from cdp.errors import CdpError
+from cdp.gc_pause import collector_paused
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import SealedEventStore
 from cdp.process_lock import ProcessLock
@@ -88,7 +88,7 @@ class EmbeddedRunner:
 
     def run_batch(self) -> int:
         """Processes the next batch; returns how many events it held (0 when caught up)."""
-        with self.lock:
+        with self.lock, collector_paused():
             return self._run_batch()
 
     def _run_batch(self) -> int:
@@ -112,34 +112,34 @@ class EmbeddedRunner:
         self._rules = self._tag_definitions.applied_to(self._configured)
         self._pipeline = Pipeline(self._rules)
 
-    def _process(self, notifications: Sequence[Notification], end: int, stored: dict[int, Notification]) -> None:
+    def _process(self, touchpoints: Sequence[Touchpoint], end: int, stored: dict[int, Notification]) -> None:
         """Processes these events as one batch ending at position ``end``. If decoding or projecting
         them fails because of an event, the batch is halved until that event stands alone: it is
         quarantined and the others are processed (the happy path tries the batch once, nothing more).
         ``stored``: the batch's events as stored, by position (the quarantine seals the error with their key)."""
-        if not notifications:
+        if not touchpoints:
             self._state.skip_to(end)
             return
         try:
-            computed = self._compute(notifications, end)
+            computed = self._compute(touchpoints, end)
         except Exception as error:
             if not poisoned(error):
                 raise
-            if len(notifications) == 1:
-                self._quarantine.add(self._quarantined([(stored[notifications[0].id], error)]))
+            if len(touchpoints) == 1:
+                self._quarantine.add(self._quarantined([(stored[touchpoints[0].position], error)]))
                 self._state.skip_to(end)
                 return
-            middle = len(notifications) // 2
-            self._process(notifications[:middle], notifications[middle - 1].id, stored)
-            self._process(notifications[middle:], end, stored)
+            middle = len(touchpoints) // 2
+            self._process(touchpoints[:middle], touchpoints[middle - 1].position, stored)
+            self._process(touchpoints[middle:], end, stored)
             return
         self._state.record_unconfirmed(end)
         self._write(computed, end)
 
-    def _compute(self, notifications: Sequence[Notification], version: int) -> _Computed:
-        """The pure part of a batch: decode, resolve identities, project (state is read, not written)."""
+    def _compute(self, touchpoints: Sequence[Touchpoint], version: int) -> _Computed:
+        """The pure part of a batch: resolve identities, project (state is read, not written)."""
+        touchpoints = list(touchpoints)
         watermark = self._state.tracked()[1]
-        touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
         watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
         graph = self._state.load_identity(batch_keys(touchpoints, self._rules.identity))
         resolution = resolve(graph, touchpoints, self._rules.identity)
@@ -151,9 +151,7 @@ class EmbeddedRunner:
         return _Computed(graph, resolution, output, watermark)
 
     def _write(self, computed: _Computed, version: int) -> None:
-        for table, rows in computed.output.rows.items():
-            if self._tables is None or table in self._tables:
-                self._warehouse.insert(table, rows)
+        self._warehouse.insert_tables({table: rows for table, rows in computed.output.rows.items() if self._tables is None or table in self._tables})
         if computed.output.actions:
             self._sink(computed.output.actions)
         self._state.commit(computed.graph, computed.resolution, computed.output, version, computed.watermark)

@@ -57,6 +57,7 @@ from cdp.privacy.keystore import KeyStore, Shredded
 from cdp.quarantine import poisoned
 from ingestion.validation import Invalid
 from projections.identity import IdentityRules
+from projections.touchpoint import Touchpoint
 from schemas import ENVELOPE_BY_EVENT_TYPE, PAYLOAD_BY_EVENT_TYPE, Envelope, Identifiers, Payload
 from schemas.personal import PersonalUrlParts, partly_personal_paths, personal_paths, public_view, undeclared, union, url_parts
 
@@ -185,6 +186,13 @@ class Sealer:
         self.open_envelopes(list(decoded.values()))
         return [n if n.id not in decoded else Notification(n.originator_id, n.originator_version, n.topic, orjson.dumps(decoded[n.id]), n.id) for n in notifications]
 
+    def open_touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:
+        """The events decoded and opened, with their positions: what the runner projects. Each event is
+        decoded once (``open`` encodes the opened ones again, for readers of the stored form)."""
+        touchpoints = [Touchpoint(n.id, orjson.loads(n.state)) for n in notifications]
+        self.open_envelopes([tp.event for tp in touchpoints])
+        return touchpoints
+
     def open_envelopes(self, events: Sequence[dict]) -> None:
         """Opens decoded envelopes in place (those not sealed are left as they are). An event that fails
         to open keeps its sealed part, so opening it again fails again (the others opened stay open)."""
@@ -207,7 +215,7 @@ class Readable:
     (as stored, with the error: ``cdp.privacy.sealed_errors.quarantined`` makes their quarantine records)."""
 
     stored: Sequence[Notification]
-    opened: list[Notification]
+    opened: list[Touchpoint]
     unreadable: list[tuple[Notification, Exception]]
 
 
@@ -232,14 +240,14 @@ class SealedEventStore:
         opened at once, and only if that fails, event by event."""
         stored = self.store.read(after, limit, until)
         try:
-            return Readable(stored, self.sealer.open(stored), [])
+            return Readable(stored, self.sealer.open_touchpoints(stored), [])
         except Exception as error:
             if not poisoned(error):
                 raise
         readable = Readable(stored, [], [])
         for notification in stored:
             try:
-                readable.opened.extend(self.sealer.open([notification]))
+                readable.opened.extend(self.sealer.open_touchpoints([notification]))
             except Exception as error:
                 if not poisoned(error):
                     raise

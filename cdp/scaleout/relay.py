@@ -90,8 +90,7 @@ class Relay:
                 raise self._still_losing()
         rows: dict[str, list[dict]] = defaultdict(list)
         identity_rows(resolution, rows)
-        for table, table_rows in rows.items():
-            self._warehouse.insert(table, table_rows)
+        self._warehouse.insert_tables(rows)
         self._state.commit(graph, resolution, batch, unreadable, self._topic, offsets, len(offsets))
         return len(notifications) + len(unreadable)
 

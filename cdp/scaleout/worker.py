@@ -36,6 +36,7 @@ import faust
 
 from cdp.config import Settings
 from cdp.eventstore import event_id
+from cdp.gc_pause import collector_paused
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
@@ -82,7 +83,8 @@ class PartitionProcessor:
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
-            planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
+            with collector_paused():
+                planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
@@ -91,7 +93,7 @@ class PartitionProcessor:
         return planned
 
     def commit(self, planned: list[Planned]) -> None:
-        """Writes the rows, one insert per table (deduplicated by the server on a retry), then commits
+        """Writes the rows, one insert per table, the tables in parallel (deduplicated by the server on a retry), then commits
         every partition's state and position in one transaction."""
         rows: dict[str, list[dict]] = defaultdict(list)
         try:
@@ -100,8 +102,7 @@ class PartitionProcessor:
                     rows[table].extend(table_rows)
             writes = [(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in planned]
             records = self._state.record_unconfirmed(writes)
-            for table, table_rows in rows.items():
-                self._warehouse.insert(table, table_rows)
+            self._warehouse.insert_tables(rows)
             for p, record in zip(planned, records, strict=True):
                 self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered)
         except BaseException:

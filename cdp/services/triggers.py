@@ -182,7 +182,7 @@ def _derive(platform: Platform, rules: TriggerRules, start: int, end: int) -> tu
                 replay.batch(pending)
             return replay, [a for a in replay.actions if start <= _ms(a.cause_time) <= end]
         position = batch.stored[-1].id
-        for tp in (Touchpoint(n.id, orjson.loads(n.state)) for n in batch.opened):
+        for tp in batch.opened:
             if tp.occurred_ms > end:
                 continue
             if pending and (len(pending) >= size or tp.occurred_ms > max(replay.watermark, pending[0].occurred_ms) + DAY_MS):

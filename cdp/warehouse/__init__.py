@@ -2,6 +2,7 @@
 the one the platform manages on the embedded default (``managed``) or your own (``backends``).
 """
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 
@@ -13,6 +14,9 @@ class Warehouse(Protocol):
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Inserts rows (dicts keyed by column name) into ``database.table``."""
+
+    def insert_tables(self, rows: Mapping[str, list[dict[str, Any]]]) -> None:
+        """Inserts into several tables (name → rows), the tables in parallel where it can."""
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Runs a SELECT with server-side ``{name:Type}`` parameters; rows as dicts."""

@@ -32,4 +32,4 @@ def open_warehouse(settings: Settings, as_query_user: bool = False) -> ClickHous
                 client_name="cdp",
                 **timeouts,
             )
-    return ClickHouseWarehouse(connect, warehouse.database, retries=warehouse.retries, create_database=not as_query_user)
+    return ClickHouseWarehouse(connect, warehouse.database, retries=warehouse.retries, create_database=not as_query_user, insert_connections=warehouse.insert_connections)

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from projections.tags.features import DAY_MS, Context, anchor_at, feature_kind, getter
+from projections.tags.features import DAY_MS, Context, anchor_at, feature_kind, reader
 from projections.tags.rules import Condition, TagRule
 
 Key = tuple[str, int | None]  # (feature, window in ms)
+_NUMBER = (int, float)  # what a threshold compares (bool is an int, as before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +77,7 @@ class CompiledTags:
             {key for key, _ in thresholds} | set(equals) | set(tests), key=lambda k: (k[0], -1 if k[1] is None else k[1])
         )
         index = {key: i for i, key in enumerate(self.keys)}
-        self._getters = [getter(name, window) for name, window in self.keys]
-        self._thresholds = [(index[key], _threshold_group(op, pairs)) for (key, op), pairs in thresholds.items()]
+        self._thresholds = [(index[key], group.values, group.masks, group.search) for (key, op), pairs in thresholds.items() for group in [_threshold_group(op, pairs)]]
         self._equals = [(index[key], table) for key, table in equals.items()]
         self._tests = [(index[key], test, b) for key, group in tests.items() for test, b in group]
         self._elapsed = {feature: sorted(offsets) for feature, offsets in elapsed.items()}
@@ -85,14 +85,19 @@ class CompiledTags:
 
     def features(self, ctx: Context, t: int) -> list[Any]:
         """The value of every feature the rules read (in ``keys`` order), as of ``t``."""
-        return [get(ctx, t) for get in self._getters]
+        return self.reader(ctx)(t)
+
+    def reader(self, ctx: Context) -> Callable[[int], list[Any]]:
+        """``features`` of one customer at many moments: its facts bound once."""
+        readers = [reader(ctx, name, window) for name, window in self.keys]
+        return lambda t: [read(t) for read in readers]
 
     def satisfied(self, values: list[Any]) -> int:
         sat = 0
-        for i, group in self._thresholds:
+        for i, thresholds, masks, search in self._thresholds:
             v = values[i]
-            if isinstance(v, int | float):
-                sat |= group.masks[group.search(group.values, v)]
+            if isinstance(v, _NUMBER):
+                sat |= masks[search(thresholds, v)]
         for i, table in self._equals:
             v = values[i]
             if not isinstance(v, list):
@@ -118,7 +123,9 @@ class CompiledTags:
                 moment = ctx.latest[name].next_change(t)
             else:
                 anchor = anchor_at(ctx, name, t)
-                moment = None if anchor is None else next((anchor + o for o in self._elapsed.get(name, ()) if anchor + o > t), None)
+                offsets = self._elapsed.get(name, ())
+                i = None if anchor is None else bisect.bisect_right(offsets, t - anchor)  # the first offset with anchor + offset > t
+                moment = anchor + offsets[i] if i is not None and i < len(offsets) else None
             if moment is not None:
                 moments.append(moment)
         return min(moments, default=None)

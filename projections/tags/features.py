@@ -116,16 +116,28 @@ def context(profile: dict, stage_times: list[int], stages: list[str], joins: Cal
     return Context(series, latest, profile["first_seen"], min(reachable, default=None), min(accounts, default=None), changes, tier_of)
 
 
-def getter(name: str, window: int | None) -> Callable[[Context, int], Any]:
-    """A function giving the feature ``name`` as of ``t``, over the last ``window`` ms when given."""
+def reader(ctx: Context, name: str, window: int | None) -> Callable[[int], Any]:
+    """A function giving ``ctx``'s feature ``name`` as of ``t``, over the last ``window`` ms when
+    given; the facts it reads are looked up once, here, not at every moment a tag history evaluates."""
     kind = feature_kind(name)
     if kind == "window":
-        return lambda ctx, t: ctx.total(name, t, window)
+        series = ctx.series.get(name)
+        return _zero if series is None else lambda t: series.total(t, window)
     if kind == "latest":
-        return lambda ctx, t: ctx.latest[name].at(t) if name in ctx.latest else None
+        latest = ctx.latest.get(name)
+        return _none if latest is None else latest.at
     if kind == "elapsed":
-        return lambda ctx, t: _days_since(_anchor(ctx, name, t), t)
-    return _NOW[name]
+        return lambda t: _days_since(_anchor(ctx, name, t), t)
+    now = _NOW[name]
+    return lambda t: now(ctx, t)
+
+
+def _zero(t: int) -> int:
+    return 0
+
+
+def _none(t: int) -> None:
+    return None
 
 
 def _days_since(anchor: int | None, t: int) -> float | None:

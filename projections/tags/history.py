@@ -44,6 +44,7 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
     entries: list[list] = []
     flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
     next_check = None
+    features = compiled.reader(ctx)
     i = 0
     while True:
         if flip is not None and flip > as_of:  # not yet: the first time-driven change after as_of is when to look again
@@ -51,7 +52,7 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
         m = min((x for x in (moments[i] if i < len(moments) else None, flip) if x is not None), default=None)
         if m is None or m > own_day_end:
             break
-        tags = compiled.tags(compiled.features(ctx, min(m, as_of)))  # as_of's own day: as it stands at as_of, recorded at the day's end
+        tags = compiled.tags(features(min(m, as_of)))  # as_of's own day: as it stands at as_of, recorded at the day's end
         now = set(tags)
         for tag in sorted(current.keys() - now):
             entries.append([m, tag, 0])

@@ -36,6 +36,10 @@ class Rows:
     def insert(self, table: str, rows: list[dict]) -> None:
         self.rows[table].extend(rows)
 
+    def insert_tables(self, rows: dict[str, list[dict]]) -> None:
+        for table, table_rows in rows.items():
+            self.insert(table, table_rows)
+
 
 @pytest.fixture
 def processor(postgres: PostgresServer, tmp_path) -> PartitionProcessor:

@@ -5,7 +5,7 @@ callable that opens a second handle on the same data, as a new process would).
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -69,6 +69,21 @@ class WarehouseContract:
         warehouse.insert("events", [row])
         (back,) = warehouse.query(f"SELECT * FROM `{warehouse.database}`.events FINAL")
         assert back == row | {"received_at": "2025-03-04 05:06:07.890"}
+
+    def test_insert_tables_writes_each_table_as_insert_does(self, warehouse: Warehouse):
+        migrate(warehouse)
+        before_epoch = datetime(1969, 12, 31, 23, 59, 58, 123456, tzinfo=UTC)  # clickhouse-driver's own conversion makes it 23:59:59.123
+        in_shanghai = AT.astimezone(timezone(timedelta(hours=8)))  # the same instant
+        events = [event_row(1), event_row(2) | {"occurred_at": in_shanghai}, event_row(3) | {"occurred_at": before_epoch}]
+        merges = [{"absorbed": f"a{n}", "survivor": "b", "position": n, "occurred_at": AT, "reason": "r"} for n in range(3)]
+        warehouse.insert_tables({"events": events, "customer_merges": merges, "identities": []})
+        db = warehouse.database
+        assert warehouse.query(f"SELECT position, occurred_at FROM `{db}`.events ORDER BY position") == [
+            {"position": 1, "occurred_at": "2025-03-04 05:06:07.890"},
+            {"position": 2, "occurred_at": "2025-03-04 05:06:07.890"},
+            {"position": 3, "occurred_at": "1969-12-31 23:59:58.123"},
+        ]
+        assert warehouse.query(f"SELECT absorbed FROM `{db}`.customer_merges ORDER BY absorbed") == [{"absorbed": f"a{n}"} for n in range(3)]
 
     def test_result_values_have_one_form_on_every_backend(self, warehouse: Warehouse):
         rows = warehouse.query(
