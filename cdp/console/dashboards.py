@@ -1,5 +1,6 @@
 """Dashboards: one page per analysis of ``AnalyticsService`` (lifecycle flow, funnel, retention,
-satisfaction, SLA, revenue, channel mix), each with its date range (and period, or steps), its
+satisfaction, SLA, revenue, channel mix), each with its date range (and period, or steps), a saved
+segment to narrow it to, its
 chart, its numbers as a table and as a CSV download. The lifecycle page also shows how many
 customers are in each stage now (the revenue analysis' customers, summed over the tiers).
 
@@ -22,26 +23,28 @@ from cdp.analytics import charts
 from cdp.analytics.window import Period
 from cdp.console.i18n import Translator
 from cdp.console.web import Console, Visit
-from cdp.services import NotFound
+from cdp.services import Forbidden, NotFound
 from cdp.services.analytics import Analysis, AnalyticsService
+from cdp.services.segments import SegmentService
 from cdp.spreadsheet import csv_cell
 from projections.lifecycle import STAGES
 
 DASHBOARDS = ("lifecycle-flow", "funnel", "retention", "satisfaction", "sla", "revenue", "channels")
 PERIODIC = ("retention", "satisfaction", "sla", "channels")
-DATED = (*PERIODIC, "lifecycle-flow", "funnel")
+DATED = (*PERIODIC, "lifecycle-flow", "funnel", "revenue")
 FUNNEL_STEPS = "page_viewed,signed_up,order_placed"
 NAMED = ("stage", "tier", "channel", "source_kind")  # catalogue sections a chart label may be a name of
 
 
-def analysis(service: AnalyticsService, name: str, period: Period, start: date | None, end: date | None, steps: str, window_days: float) -> Analysis:
+def analysis(service: AnalyticsService, name: str, period: Period, start: date | None, end: date | None, steps: str, window_days: float, segment: str | None) -> Analysis:
+    """``segment``: a saved segment's customers only (every analysis takes one; none: everyone)."""
     if name == "funnel":
-        return service.funnel(steps, window_days, start, end)
+        return service.funnel(steps, window_days, start, end, segment=segment)
     if name == "lifecycle-flow":
-        return service.lifecycle_flow(start, end)
+        return service.lifecycle_flow(start, end, segment=segment)
     if name == "revenue":
-        return service.revenue()
-    return getattr(service, name)(period, start, end)
+        return service.revenue(start=start, end=end, segment=segment)
+    return getattr(service, name)(period, start, end, segment=segment)
 
 
 def chart(t: Translator, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,10 +91,17 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
 def router(console: Console) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
-    def answered(visit: Visit, name: str, period: Period, start: date | None, end: date | None, steps: str, window_days: float) -> list[dict[str, Any]]:
+    def answered(visit: Visit, name: str, period: Period, start: date | None, end: date | None, steps: str, window_days: float, segment: str) -> list[dict[str, Any]]:
         if name not in DASHBOARDS:
             raise NotFound(f"no dashboard {name[:50]!r}; there are {', '.join(DASHBOARDS)}")
-        return analysis(AnalyticsService(visit.platform, visit.caller), name, period, start, end, steps, window_days).rows
+        return analysis(AnalyticsService(visit.platform, visit.caller), name, period, start, end, steps, window_days, segment or None).rows
+
+    def segment_names(visit: Visit) -> list[str]:
+        """The saved segments a dashboard may be narrowed to: none to choose for a key without segments:read."""
+        try:
+            return [s["name"] for s in SegmentService(visit.platform, visit.caller).list()]
+        except Forbidden:
+            return []
 
     @routes.get("/dashboards")
     def first() -> Response:
@@ -99,18 +109,19 @@ def router(console: Console) -> APIRouter:
 
     @routes.get("/dashboards/{name}.csv")
     def download(name: str, visit: Visit = Depends(console.visit), period: Period = "month", start: date | None = None, end: date | None = None,
-                 steps: str = Query(FUNNEL_STEPS, max_length=2000), window_days: float = Query(7, gt=0, le=3660)) -> Response:
-        rows = answered(visit, name, period, start, end, steps, window_days)
+                 steps: str = Query(FUNNEL_STEPS, max_length=2000), window_days: float = Query(7, gt=0, le=3660), segment: str = Query("", max_length=100)) -> Response:
+        rows = answered(visit, name, period, start, end, steps, window_days, segment)
         return Response(rows_csv(rows), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
     @routes.get("/dashboards/{name}")
     def dashboard(name: str, visit: Visit = Depends(console.visit), period: Period = "month", start: date | None = None, end: date | None = None,
-                  steps: str = Query(FUNNEL_STEPS, max_length=2000), window_days: float = Query(7, gt=0, le=3660)) -> Response:
-        rows = answered(visit, name, period, start, end, steps, window_days)
+                  steps: str = Query(FUNNEL_STEPS, max_length=2000), window_days: float = Query(7, gt=0, le=3660), segment: str = Query("", max_length=100)) -> Response:
+        rows = answered(visit, name, period, start, end, steps, window_days, segment)
         query = visit.request.url.query
-        now = distribution(visit.t, AnalyticsService(visit.platform, visit.caller).revenue().rows) if name == "lifecycle-flow" else None
+        now = distribution(visit.t, AnalyticsService(visit.platform, visit.caller).revenue(segment=segment or None).rows) if name == "lifecycle-flow" else None
         return console.page(visit, "dashboard.html", distribution=now, name=name, dashboards=DASHBOARDS, rows=rows, chart=chart(visit.t, name, rows),
-                            params={"period": period, "start": start or "", "end": end or "", "steps": steps, "window_days": window_days},
+                            params={"period": period, "start": start or "", "end": end or "", "steps": steps, "window_days": window_days, "segment": segment},
+                            segments=segment_names(visit),
                             periodic=name in PERIODIC, dated=name in DATED, label=lambda text: label(visit.t, text), csv_url=f"/dashboards/{name}.csv" + (f"?{query}" if query else ""))
 
     return routes

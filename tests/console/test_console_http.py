@@ -3,6 +3,8 @@ tests/integration/access_app.py): sign-in and its audit, the session cookie, CSR
 the Content-Security-Policy and no inline script or style, scopes and masking as the services
 decide them, and refusals as pages naming the field."""
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -143,3 +145,16 @@ def test_a_path_the_api_lacks_is_answered_in_its_shape(app: AccessApp):
     missing = app.client.get("/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["success"] is False
     assert app.client.get("/nothing-here").headers["content-type"].startswith("text/html")
+
+
+def test_a_dashboard_narrows_to_a_saved_segment(app: AccessApp):
+    sign_in(app.client, app.tokens["admin"])
+    assert '<option value="big"' in app.client.get("/dashboards/revenue").text
+
+    def customers(**params: str) -> int:
+        answer = app.client.get("/dashboards/revenue.csv", params=params)
+        return sum(int(row["customers"]) for row in csv.DictReader(io.StringIO(answer.text)))
+
+    assert (customers(), customers(segment="big")) == (2, 1)  # c1 and c2; "big" (revenue >= 500) holds c1 only
+    missing = app.client.get("/dashboards/revenue", params={"segment": "nope"})
+    assert missing.status_code == 404 and "nope" in missing.text
