@@ -3,7 +3,6 @@
 the answer. A definitions file is TOML (what ``[tags]`` in cdp.toml holds), YAML or JSON."""
 
 import sys
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,14 +10,13 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-import yaml
 
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, out
 from cdp.cli.render import print_rows
 from cdp.config import load_settings
 from cdp.platform import Platform
 from cdp.services import operator
-from cdp.services.tags import MAX_SAMPLE, TagDefinitionInvalid, TagService
+from cdp.services.tags import MAX_SAMPLE, TagDefinitionInvalid, TagService, definitions_from_text
 
 tags_app = typer.Typer(help="Tags: the rules in force, their history, and new definitions tried (dry-run) and applied without a rebuild.", no_args_is_help=True)
 
@@ -37,13 +35,7 @@ def read_definitions(source: str) -> dict[str, Any]:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as error:
         raise TagDefinitionInvalid(f"{source}: {error.strerror}") from None
-    try:
-        data = tomllib.loads(text) if source.endswith(".toml") else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
-        raise TagDefinitionInvalid(f"{source}: not {'TOML' if source.endswith('.toml') else 'YAML or JSON'} ({str(error).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise TagDefinitionInvalid(f"{source}: expected a mapping with rules and/or thresholds (active_days, spend_levels, ...)")
-    return data
+    return definitions_from_text(text, source, source.endswith(".toml"))
 
 
 @tags_app.command("list")

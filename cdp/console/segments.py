@@ -1,6 +1,6 @@
 """Segments: the saved ones, the builder (the count follows every change, through htmx; a
 validation error is shown next to the row at fault), saving a new version, a saved segment's
-definition history and members, an export for a purpose, and the tags a condition may name.
+definition history and members, and an export for a purpose.
 Every rule (validation, scopes, consent purposes, masking, audit) is ``SegmentService``'s."""
 
 import tempfile
@@ -110,12 +110,6 @@ def router(console: Console) -> APIRouter:
         chunks = iter(partial(spooled.read, 64 * 1024), b"")
         disposition = {"Content-Disposition": f'attachment; filename="{name}.csv"'}  # a saved name: lower-case letters, digits, '_' and '-'
         return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=disposition, background=BackgroundTask(spooled.close))
-
-    @routes.get("/tags")
-    def tags(visit: Visit = Depends(console.visit)) -> Response:
-        """The tags segment conditions may name (the configured tag rules); managing them comes with tag definitions as data."""
-        known = next(f["values"] for f in SegmentService(visit.platform, visit.caller).fields() if f["field"] == "tags")
-        return console.page(visit, "tags.html", tags=known)
 
     return routes
 

@@ -12,10 +12,12 @@ stored facts without writing (``cdp.tag_dry_run``). See docs/architecture.md.
 from __future__ import annotations  # the method ``list`` would shadow the type in the annotations after it
 
 import time
+import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from cdp.errors import CdpError
@@ -125,6 +127,18 @@ class TagService:
         with audited(self.platform.audit, self.caller, action, target, detail) as found:
             self.caller.require(scope)
             yield found
+
+
+def definitions_from_text(text: str, name: str, toml: bool) -> dict[str, Any]:
+    """The mapping a definitions text holds (TOML, as ``[tags]`` in cdp.toml; else YAML or JSON), as
+    the CLI reads a file and the console a form; its problems name ``name`` (the file, the field)."""
+    try:
+        data = tomllib.loads(text) if toml else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        raise TagDefinitionInvalid(f"{name}: not {'TOML' if toml else 'YAML or JSON'} ({str(error).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise TagDefinitionInvalid(f"{name}: expected a mapping with rules and/or thresholds (active_days, spend_levels, ...)")
+    return data
 
 
 def parse_change(change: Change) -> TagChange:
