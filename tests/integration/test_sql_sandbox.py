@@ -13,6 +13,7 @@ from tests.cli import cdp
 from tests.integration.sandbox_forms import HOSTILE, ORDINARY
 from cdp.config import Settings, WarehouseSettings
 from cdp.warehouse.backends import open_warehouse
+from cdp.warehouse.migrations import migrate
 from tests.services.clickhouse import QUERY_PASSWORD, QUERY_USER, ClickHouseServer
 
 CANARY = b"canary-5d41402abc4b2a76 a file no query may read or change\n"
@@ -106,7 +107,9 @@ def test_cdp_sql_on_a_server_runs_as_the_query_user(clickhouse: ClickHouseServer
 def test_the_query_user_is_held_by_the_server_itself(clickhouse: ClickHouseServer, tmp_path: Path, query: str, refusal: str):
     """ClickHouse's own walls, without the sandbox: the query user's grants and readonly profile."""
     settings = WarehouseSettings(backend="clickhouse", host=clickhouse.host, port=clickhouse.port, query_user=QUERY_USER, query_password=QUERY_PASSWORD)
-    open_warehouse(Settings(data_dir=tmp_path, warehouse=settings)).close()  # the database exists (created by the writing user)
+    writer = open_warehouse(Settings(data_dir=tmp_path, warehouse=settings))
+    migrate(writer)  # the database and its tables exist (created by the writing user), whichever test ran before on this server
+    writer.close()
     reader = open_warehouse(Settings(data_dir=tmp_path, warehouse=settings), as_query_user=True)
     reader.make_read_only()
     canary = tmp_path / "canary.txt"
