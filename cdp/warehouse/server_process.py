@@ -31,6 +31,7 @@ def serve(root: Path, data_path: Path, idle_stop_seconds: float, allow_unconfine
     os.chdir(server.run_dir)
     from chdb import _chdb
 
+    "localhost".encode("idna")  # the codec every connection's name lookup loads, with its C extension, now: the watcher's first connection loading it while ClickHouse's threads ran deadlocked in dlopen (seen in CI)
     threading.Thread(target=_watch_idle, args=(server, idle_stop_seconds), daemon=True).start()  # before the confinement: it reads the credentials
     endpoint = server.endpoint
     try:
