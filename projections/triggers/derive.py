@@ -28,8 +28,7 @@ from projections.profile import Profile, ProfileRules
 from projections.service import ServiceRules, tickets
 from projections.touchpoint import Touchpoint
 from projections.traits import computed_traits
-from projections.triggers import calendar
-from projections.triggers.calendar import DAY_MS, day_of
+from projections.triggers.calendar import DAY_MS, birthday, customer_zone, day_of, holiday_days, local_midnight, quiet_until, yearly_days
 from projections.triggers.rules import (
     STAFF, BirthdayCause, ChurnCause, ComplaintCause, Conditions, EventCause, HolidayCause, LifecycleCause, RevisitCause, TagCause, TriggerRule, TriggerRules,
 )  # fmt: skip
@@ -91,7 +90,7 @@ def derive(profile: Profile, triggers: Sequence[Trigger], events: Sequence[Touch
         return Derived([], None)
     settings = rules.triggers
     state = profile.setdefault("triggers", empty_state())
-    zone = calendar.customer_zone(profile["traits"], settings)
+    zone = customer_zone(profile["traits"], settings)
     view = _View(profile, as_of, rules)
     horizon = as_of - settings.late_days * DAY_MS
     found: list[_Cause] = []
@@ -125,7 +124,7 @@ def _decide(found: _Cause, profile: Profile, state: dict, zone: tzinfo, view: "_
     if cap is not None and sum(1 for at, ch in state["sent"] if ch == channel and found.at - cap.days * DAY_MS < at <= found.at) >= cap.count:
         return None
     bisect.insort(state["sent"], [found.at, channel])
-    not_before = None if channel == STAFF else calendar.quiet_until(found.at, zone, settings.quiet_hours)
+    not_before = None if channel == STAFF else quiet_until(found.at, zone, settings.quiet_hours)
     payload = {"trigger": found.trigger.name, "when": rule.when.kind, **found.detail}
     if rule.where.segment:
         payload["segment"] = rule.where.segment  # membership is checked at send time (and by a dry-run)
@@ -159,11 +158,11 @@ def _causes(trigger: Trigger, profile: Profile, events: Sequence[Touchpoint], as
         return [cause(at, f"d:{day_of(at)}:revisit", purchase_position=pos, days_after=when.days_after) for at, pos in times], _next((at for at, _ in times), as_of)
     if isinstance(when, BirthdayCause | HolidayCause):
         if isinstance(when, BirthdayCause):
-            born = calendar.birthday(profile["traits"], rules.triggers)
-            days, part = (calendar.yearly_days(*born, when.days_before, as_of) if born else []), "birthday"
+            born = birthday(profile["traits"], rules.triggers)
+            days, part = (yearly_days(*born, when.days_before, as_of) if born else []), "birthday"
         else:
-            days, part = calendar.holiday_days(rules.triggers.holidays[when.holiday], when.days_before, as_of), f"holiday:{when.holiday}"
-        moments = [(calendar.local_midnight(day, zone), day) for day in days]
+            days, part = holiday_days(rules.triggers.holidays[when.holiday], when.days_before, as_of), f"holiday:{when.holiday}"
+        moments = [(local_midnight(day, zone), day) for day in days]
         return [cause(at, f"d:{day.isoformat()}:{part}", day=day.isoformat(), days_before=when.days_before) for at, day in moments], _next((at for at, _ in moments), as_of)
     if isinstance(when, ComplaintCause):
         return _past_sla(when, profile, as_of, rules, cause)

@@ -105,6 +105,7 @@ class Destination:
         ``CdpError`` naming the field. Called when the destination is added."""
 
     def send(self, message: Message) -> Sent:
+        """Sends one message; raises ``Retryable`` or ``Permanent``. Every kind implements it (the contract suite checks)."""
         raise NotImplementedError
 
     def close(self) -> None:
