@@ -62,8 +62,8 @@ class Endpoint:
 class ManagedServer:
     def __init__(self, root: Path, data_path: Path | None = None, database: str = "cdp", embedded: EmbeddedServerSettings | None = None):
         """``root``: the server's own files; ``data_path``, ``database`` and ``embedded`` are needed to start it."""
-        self.root = root
-        self._data_path = data_path
+        self.root = root.absolute()  # absolute: the server process runs in its own directory, so a data dir given as ".cdp" must not be read from there
+        self._data_path = data_path.absolute() if data_path is not None else None
         self._database = database
         self._embedded = embedded or EmbeddedServerSettings()
 

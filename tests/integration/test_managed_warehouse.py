@@ -110,3 +110,12 @@ def test_a_crashed_server_is_started_again_and_the_runner_loses_nothing(tmp_path
         assert in_warehouse == {"n": stored, "last": stored}
     log = (data / "warehouse-server" / "server.log").read_text()
     assert "did not start" not in log
+
+
+def test_a_relative_data_directory_works_as_the_readme_default_is(tmp_path: Path, monkeypatch):
+    """`make start` uses `.cdp`, a relative path; the server process runs in its own directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CDP_DATA_DIR", raising=False)
+    with Platform(load_settings(data_dir=Path(".cdp"))) as platform:
+        assert platform.warehouse.query("SELECT 1 AS one") == [{"one": 1}]
+    ManagedServer.at(tmp_path / ".cdp" / "warehouse-server").stop()
