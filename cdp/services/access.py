@@ -47,21 +47,25 @@ class AccessService:
 
     def keys(self) -> list[ReadKey]:
         """Every read key, revoked ones too (their secrets are stored hashed and cannot be shown)."""
-        self.caller.require(ADMIN)
-        return self.platform.read_keys.list()
+        with audited(self.platform.audit, self.caller, "key.list", "*"):
+            self.caller.require(ADMIN)
+            return self.platform.read_keys.list()
 
     def audit_records(self, since: str | None = None, actor: str | None = None, action: str | None = None, limit: int = 100) -> list[AuditRecord]:
         """The latest ``limit`` records, oldest first; ``since``: a date or time (2025-10-01, 2025-10-01T12:00)
-        or a duration ago (30m, 12h, 7d); ``action`` may end in ``*`` for a prefix (``key.*``)."""
-        self.caller.require(ADMIN)
-        if limit < 1:
-            raise CdpError(f"limit: expected at least 1, got {limit}")
-        return self.platform.audit.query(_since(since), actor, action, limit)
+        or a duration ago (30m, 12h, 7d); ``action`` may end in ``*`` for a prefix (``key.*``). Reading the
+        log is itself recorded (after the read, so the reader's own record is not among what it reads)."""
+        with audited(self.platform.audit, self.caller, "audit.read", "*", {"actor": actor, "action": action}):
+            self.caller.require(ADMIN)
+            if limit < 1:
+                raise CdpError(f"limit: expected at least 1, got {limit}")
+            return self.platform.audit.query(_since(since), actor, action, limit)
 
     def verify_audit(self) -> Verification:
         """Whether the hash chain is whole, and else the first record changed, removed or reordered."""
-        self.caller.require(ADMIN)
-        return self.platform.audit.verify()
+        with audited(self.platform.audit, self.caller, "audit.verify", "*"):
+            self.caller.require(ADMIN)
+            return self.platform.audit.verify()
 
 
 def _since(text: str | None) -> datetime | None:

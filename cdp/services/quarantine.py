@@ -30,18 +30,21 @@ class QuarantineService:
         self.platform, self.caller = platform, caller
 
     def entries(self) -> list[dict[str, Any]]:
-        """Quarantined events in log order: position, event id, the error, when, attempts."""
-        self.caller.require(ADMIN)
-        entries = self.platform.quarantine.list()
-        if self._scaleout():  # the relay's and the workers' (their error says which)
-            from cdp.scaleout.state import connect, quarantined
+        """Quarantined events in log order: position, event id, the error, when, attempts (audited: the
+        errors are opened, and may quote personal data)."""
+        with audited(self.platform.audit, self.caller, "quarantine.list", "*") as detail:
+            self.caller.require(ADMIN)
+            entries = self.platform.quarantine.list()
+            if self._scaleout():  # the relay's and the workers' (their error says which)
+                from cdp.scaleout.state import connect, quarantined
 
-            db = connect(self.platform.settings.event_store.postgres)
-            try:
-                entries += quarantined(db)
-            finally:
-                db.close()
-        return [asdict(entry) for entry in opened(self.platform.events.sealer, entries)]
+                db = connect(self.platform.settings.event_store.postgres)
+                try:
+                    entries += quarantined(db)
+                finally:
+                    db.close()
+            detail["entries"] = len(entries)
+            return [asdict(entry) for entry in opened(self.platform.events.sealer, entries)]
 
     def replay(self, positions: list[int] | None = None) -> Replayed:
         """Processes the quarantined events at ``positions`` (all when None) again; those that succeed leave the quarantine."""

@@ -46,8 +46,9 @@ class SourceService:
 
     def sources(self) -> list[Source]:
         """Every source (write keys are stored hashed and cannot be shown)."""
-        self.caller.require(ADMIN)
-        return self.platform.sources.list()
+        with audited(self.platform.audit, self.caller, "source.list", "*"):
+            self.caller.require(ADMIN)
+            return self.platform.sources.list()
 
     def rotate(self, name: str) -> tuple[Source, str]:
         """A new write key for the source (shown only now); the old one stops working now."""
@@ -62,12 +63,13 @@ class SourceService:
             return self.platform.sources.revoke(name)
 
     def dead_letters(self, limit: int = 50, source: str | None = None) -> DeadLetters:
-        """The latest ``limit`` letters (of ``source``); their reasons may quote the input, so admin only."""
-        self.caller.require(ADMIN)
-        if limit < 1:
-            raise CdpError(f"limit: expected at least 1, got {limit}")
-        store = self.platform.dead_letters
-        return DeadLetters(store.list(limit=limit, source=source), store.count())
+        """The latest ``limit`` letters (of ``source``); their reasons may quote the input, so admin only, and audited."""
+        with audited(self.platform.audit, self.caller, "deadletter.list", (source or "*")[:MAX_NAME], {"limit": limit}):
+            self.caller.require(ADMIN)
+            if limit < 1:
+                raise CdpError(f"limit: expected at least 1, got {limit}")
+            store = self.platform.dead_letters
+            return DeadLetters(store.list(limit=limit, source=source), store.count())
 
     def dead_letter(self, letter_id: int) -> StoredDeadLetter:
         """One letter with its payload as received (audited: it may hold personal data)."""

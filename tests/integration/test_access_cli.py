@@ -45,10 +45,10 @@ def test_key_lifecycle_and_audit_from_the_cli(tmp_path):
     records = [orjson.loads(line) for line in audit.stdout.splitlines()]
     assert [(r["action"], r["target"], r["outcome"]) for r in records] == [  # refusals too
         ("key.create", "bi", "ok"), ("key.create", "x", "invalid"), ("key.rotate", "bi", "ok"), ("source.add", "web", "ok"), ("source.rotate", "web", "ok"),
-        ("source.revoke", "web", "ok"), ("source.rotate", "web", "invalid"), ("key.revoke", "bi", "ok"),
-    ]
+        ("source.revoke", "web", "ok"), ("source.rotate", "web", "invalid"), ("key.revoke", "bi", "ok"), ("key.list", "*", "ok"), ("source.list", "*", "ok"),
+    ]  # the listings too: every admin read is recorded
     assert all(r["actor"].startswith("cli:") for r in records)
-    assert [r["action"] for r in orjson.loads(b"[" + b",".join(cdp("audit", "--json", "--action", "source.*", "--limit", "2", data_dir=data).stdout.splitlines()) + b"]")] == ["source.revoke", "source.rotate"]
+    assert [r["action"] for r in orjson.loads(b"[" + b",".join(cdp("audit", "--json", "--action", "source.*", "--limit", "2", data_dir=data).stdout.splitlines()) + b"]")] == ["source.rotate", "source.list"]
     assert b"key.create" in cdp("audit", "--since", "1h", data_dir=data).stdout
     assert b"error: since: expected a date" in cdp("audit", "--since", "yesterday", data_dir=data).stderr
 
@@ -58,7 +58,7 @@ def test_key_lifecycle_and_audit_from_the_cli(tmp_path):
         assert secret.encode() not in (data / "audit.sqlite").read_bytes()
 
     verified = cdp("audit", "verify", data_dir=data)
-    assert verified.returncode == 0 and b"audit log intact: 8 records" in verified.stdout
+    assert verified.returncode == 0 and b"audit log intact: 14 records" in verified.stdout  # 8 changes, 2 listings, 4 reads of the log
     db = sqlite3.connect(data / "audit.sqlite", isolation_level=None)
     db.execute("DROP TRIGGER audit_no_update")
     db.execute("UPDATE audit SET actor = 'cli:nobody' WHERE seq = 3")

@@ -110,6 +110,13 @@ def test_read_keys_and_the_audit_log_are_an_administrators(platform: Platform):
         ("key.create", "bi", "ok"), ("key.rotate", "bi", "ok"), ("key.revoke", "bi", "ok"), ("key.create", "bi", "invalid"), ("key.create", "mine", "refused")]
     assert [k.name for k in access.keys()] == ["bi"] and access.verify_audit().ok
     assert token not in str(access.audit_records()) and new_token not in str(access.audit_records())
+    with pytest.raises(Forbidden):
+        AccessService(platform, ANALYST).keys()
+    # every read of the keys and of the log is itself recorded, refusals too (a key probing admin routes is seen)
+    reads = [(actor, action, outcome) for actor, action, _, outcome in audited(platform) if action in ("key.list", "audit.read", "audit.verify")]
+    assert reads == [("key:bi", "audit.read", "refused"), ("key:ops", "audit.read", "invalid"), ("key:ops", "audit.read", "ok"),
+                     ("key:ops", "key.list", "ok"), ("key:ops", "audit.verify", "ok"), ("key:ops", "audit.read", "ok"), ("key:ops", "audit.read", "ok"),
+                     ("key:bi", "key.list", "refused")]
 
 
 def test_sources_connectors_and_dead_letters(platform: Platform):
@@ -130,11 +137,13 @@ def test_sources_connectors_and_dead_letters(platform: Platform):
         sources.dead_letter(999)
     with pytest.raises(Forbidden):
         SourceService(platform, READER).dead_letter(kept.letters[0].id)
+    with pytest.raises(Forbidden):
+        SourceService(platform, READER).dead_letters()
     assert len(sources.replay().still_failing) == 2
     actions = [(action, t, o) for _, action, t, o in audited(platform) if action.startswith(("source.", "deadletter.", "events."))]
-    assert actions == [("source.add", "shop", "invalid"), ("source.add", "shop", "ok"), ("source.rotate", "shop", "ok"), ("source.revoke", "shop", "ok"),
-                       ("events.ingest", "upload.jsonl", "ok"), ("deadletter.show", str(kept.letters[0].id), "ok"), ("deadletter.show", "999", "not_found"),
-                       ("deadletter.show", str(kept.letters[0].id), "refused"), ("deadletter.replay", "*", "ok")]
+    assert actions == [("source.add", "shop", "invalid"), ("source.add", "shop", "ok"), ("source.list", "*", "ok"), ("source.rotate", "shop", "ok"), ("source.revoke", "shop", "ok"),
+                       ("events.ingest", "upload.jsonl", "ok"), ("deadletter.list", "*", "ok"), ("deadletter.show", str(kept.letters[0].id), "ok"), ("deadletter.show", "999", "not_found"),
+                       ("deadletter.show", str(kept.letters[0].id), "refused"), ("deadletter.list", "*", "refused"), ("deadletter.replay", "*", "ok")]
     assert platform.audit.query(action="events.ingest")[0].detail == {"lines": 2, "stored": 0, "duplicates": 0, "rejected": 2}
 
 
