@@ -25,7 +25,7 @@ demo: $(BIN)/cdp
 test: $(BIN)/cdp
 	infra/install-test-services.sh
 	if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund --silent; fi
-	$(BIN)/python -m pytest -n 2 --dist loadscope  # two test processes (pytest-xdist; a module stays on one, so its module-scoped servers start once): the suite waits on servers and subprocesses as much as it computes
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder  # two test processes (pytest-xdist; a module stays on one, so its module-scoped servers start once): the suite waits on servers and subprocesses as much as it computes; the longest modules first (tests/conftest.py)
 
 bench: $(BIN)/cdp
 	$(BIN)/python -m benchmarks.suite --events 1000000

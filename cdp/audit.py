@@ -11,7 +11,6 @@ targets are customer ids, segment names or key names; callers pass identifiers o
 
 import getpass
 import hashlib
-import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from cdp.sqlite_store import open_store
 
 GENESIS = "0" * 64
 _SCHEMA = """
@@ -72,10 +73,7 @@ class Verification:
 
 class AuditLog:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def record(self, actor: str, action: str, target: str, outcome: str, detail: dict[str, Any] | None = None) -> AuditRecord:

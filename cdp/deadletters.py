@@ -11,7 +11,6 @@ the letters that mention them; such a letter then reads as erased (``ERASED_REAS
 
 import base64
 import os
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cdp.privacy.keystore import KeyStore, Shredded
+from cdp.sqlite_store import open_store
 from ingestion.deadletter import DeadLetter
 
 _SCHEMA = """
@@ -49,12 +49,8 @@ class StoredDeadLetter(DeadLetter):
 
 class DeadLetterStore:
     def __init__(self, path: Path, keys: KeyStore):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._keys = keys
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA, secure_delete=True)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(dead_letters)")}
         if "replayed_at" not in columns:
             self._db.execute(_REPLAYED)

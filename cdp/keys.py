@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.errors import CdpError
+from cdp.sqlite_store import open_store
 
 SCOPES = ("profiles:read", "pii:read", "segments:read", "segments:write", "analytics:read", "triggers:read", "admin")
 ADMIN = "admin"
@@ -65,10 +66,7 @@ class KeyRefused(Exception):
 
 class KeyRegistry:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def create(self, name: str, scopes: list[str]) -> tuple[ReadKey, str]:

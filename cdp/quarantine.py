@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.errors import CdpError
+from cdp.sqlite_store import open_store
 
 INFRASTRUCTURE: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, CdpError, MemoryError)
 _MAX_ERROR = 500  # characters of the error kept
@@ -61,11 +62,7 @@ class QuarantineStore:
     """SQLite in the data directory (WAL, one transaction per call), like the other stores."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA, secure_delete=True)
         self._keep_type_names_of_clear_errors()
 
     def _keep_type_names_of_clear_errors(self) -> None:

@@ -6,12 +6,12 @@ same table gives the same rows. A rate loaded again for the same day and currenc
 earlier one. Backed up with the data directory (``cdp.backup.stores``).
 """
 
-import sqlite3
 import threading
 from datetime import date
 from pathlib import Path
 
 from cdp.config import Settings
+from cdp.sqlite_store import open_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rates (
@@ -26,10 +26,7 @@ Rates = dict[str, dict[date, float]]  # currency → day → units of the report
 
 class RateStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def load(self, rows: list[tuple[date, str, float]]) -> int:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.errors import CdpError
+from cdp.sqlite_store import open_store
 from schemas import SOURCE_KINDS
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -51,10 +52,7 @@ class Source:
 
 class SourceRegistry:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         present = {row[1] for row in self._db.execute("PRAGMA table_info(sources)")}
         for column in _ADDED_COLUMNS:
             if column not in present:

@@ -10,13 +10,13 @@ larger batch, with events appended meanwhile, could compute other history rows a
 dead batch's in place.)
 """
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
 
 from cdp.sqlite_batches import chunks, select_in
+from cdp.sqlite_store import open_store
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
 from projections.profile import Profile, erase
@@ -34,11 +34,8 @@ CREATE TABLE IF NOT EXISTS unconfirmed (name TEXT PRIMARY KEY, until INTEGER NOT
 
 class StateStore:
     def __init__(self, path: Path, name: str = "embedded"):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
 
     def tracked(self) -> tuple[int, int]:
         """``(position, watermark)``: the last committed log position and the latest event time (ms) seen."""

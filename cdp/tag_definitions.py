@@ -6,7 +6,6 @@ and the rules in force are the configured ``[tags]`` followed by every version i
 embedded runner, a rebuild and `cdp tags apply` all compute with the same rules.
 """
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel
 
+from cdp.sqlite_store import open_store
 from projections.tags.definitions import TagChange, in_force
 from projections.tags.rules import TagRules
 
@@ -39,11 +39,8 @@ class Version:
 
 class TagDefinitionStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()  # the HTTP router serves from worker threads
-        with self._lock:
-            self._db.execute(_SCHEMA)
 
     def version(self) -> int:
         """The latest version (0: none yet); cheap enough to ask before every batch."""

@@ -16,6 +16,7 @@ import orjson
 from cdp.activation.destinations import Context, Destination, destination_kind, parse_settings
 from cdp.activation.secrets import SecretBox
 from cdp.errors import CdpError
+from cdp.sqlite_store import open_store
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _SCHEMA = """
@@ -52,10 +53,7 @@ class DestinationRecord:
 
 class DestinationRegistry:
     def __init__(self, path: Path, box: SecretBox):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._box = box
         self._lock = threading.Lock()
 

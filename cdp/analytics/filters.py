@@ -33,7 +33,7 @@ class Members:
 
     @classmethod
     def of(cls, compiled: Compiled) -> "Members":
-        return cls(f"SELECT p.customer_id {compiled.from_sql} WHERE {compiled.where_sql}", compiled.params)
+        return cls(compiled.customers_sql(), compiled.params)
 
 
 def members_where(members: Members | None, customer: str) -> str:

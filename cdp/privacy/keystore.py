@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cdp.config import Settings
 from cdp.sqlite_batches import chunks, select_in
 from cdp.errors import CdpError
+from cdp.sqlite_store import open_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS data_keys (key_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL) WITHOUT ROWID;
@@ -89,12 +90,8 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
 
 class KeyStore:
     def __init__(self, path: Path, master: bytes):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._wrap = AESGCM(_derive(master, b"key wrapping"))
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA, secure_delete=True)
         stored = self._db.execute("SELECT wrapped FROM index_secret").fetchone()
         self._index_secret = self._unwrapped_bytes(_INDEX_SECRET, stored[0]) if stored else _derive(master, b"blind index")
         self._lock = threading.Lock()  # the collector's writer and the runner share the connection

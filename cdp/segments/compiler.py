@@ -36,6 +36,11 @@ class Compiled:
     where_sql: str
     params: dict[str, Any]
 
+    def customers_sql(self) -> str:
+        """``SELECT customer_id`` of the members: what an analysis narrows to (``cdp.analytics.filters``)
+        and what a send checks its customers against (``evaluate.members_among``)."""
+        return f"SELECT p.customer_id AS customer_id {self.from_sql} WHERE ({self.where_sql})"
+
     def count_sql(self) -> str:
         return f"SELECT count() AS customers {self.from_sql} WHERE {self.where_sql}"
 

@@ -56,7 +56,7 @@ def members_among(warehouse: Warehouse, segment: Segment, customer_ids: Iterable
     if not ids:
         return set()
     c = compiled(warehouse, segment)
-    rows = warehouse.query(f"SELECT p.customer_id AS customer_id {c.from_sql} WHERE ({c.where_sql}) AND p.customer_id IN {{among_ids:Array(String)}}", {**c.params, "among_ids": ids})
+    rows = warehouse.query(f"{c.customers_sql()} AND p.customer_id IN {{among_ids:Array(String)}}", {**c.params, "among_ids": ids})
     return {row["customer_id"] for row in rows}
 
 

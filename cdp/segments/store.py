@@ -3,7 +3,6 @@ segment's definition, with when and by whom it was saved. The newest version is 
 earlier ones are its history (what a campaign was sent to last month). Deleting a segment forgets
 its history too."""
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import orjson
 
 from cdp.errors import CdpError
 from cdp.segments.model import Segment, parse_segment
+from cdp.sqlite_store import open_store
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _SCHEMA = (
@@ -51,12 +51,9 @@ def definition_of(segment: Segment) -> dict[str, Any]:
 
 class SegmentStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # the HTTP router serves from worker threads; CLI processes open it at once (busy timeout as every store)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._lock = threading.Lock()
-        with self._transaction():
-            self._db.execute(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
+        self._lock = threading.Lock()  # the HTTP router serves from worker threads
+        with self._transaction():  # CLI processes open it at once: one adopts
             self._adopt_unversioned()
 
     def create(self, segment: Segment, actor: str) -> Version:
