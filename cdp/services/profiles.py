@@ -7,7 +7,9 @@ as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval
 the configured default. The segments the customer is in are the saved segments evaluated with the
 customer's id added to their condition, one small query per segment; the recommended products are
 ``cdp.recommendations``' (products, not personal data). Without ``pii:read`` every
-personal field reads masked (``cdp.masking``). Reading needs ``profiles:read``. Every read is audited (``profile.read``,
+personal field reads masked (``cdp.masking``). The view's parts are independent reads, made at once
+over the warehouse's connections (``Warehouse.parallel``); a customer's events are read through the
+events table's by-customer projection (``cdp.queries.customer_events``). Reading needs ``profiles:read``. Every read is audited (``profile.read``,
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
 

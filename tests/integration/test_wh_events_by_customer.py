@@ -6,13 +6,18 @@ twice and after the parts merge."""
 import orjson
 import pytest
 
+from cdp.config import Settings
 from cdp.customers import Customers
+from cdp.errors import QueryRefused
 from cdp.platform import Platform
 from cdp.queries import customer_events, timeline
 from cdp.timetravel import touchpoints
+from cdp.warehouse.backends import open_warehouse
 from ingestion.jsonl import import_lines
 from projections.tables import events
 from tests.e2e.test_profile_360 import CHAIN
+from tests.integration.test_wh_clickhouse import server_settings
+from tests.services.clickhouse import ClickHouseServer
 
 OTHERS, OTHERS_FROM = 200_000, 1_000_000
 
@@ -67,3 +72,16 @@ def test_a_merged_customers_events_read_by_customer_equal_a_scan(chained: Platfo
     assert w.query("SELECT count() AS n FROM cdp.events")[0]["n"] == len(CHAIN) + OTHERS
     assert customer_events(w, group, "*") == scanned(chained, group)
     assert f"ReadFromMergeTree ({events.BY_CUSTOMER})" in plan(chained, group)
+
+
+def test_parallel_reads_answer_by_name_over_several_connections_and_raise_a_failure(clickhouse: ClickHouseServer, tmp_path):
+    w = open_warehouse(Settings(data_dir=tmp_path, warehouse=server_settings(clickhouse, insert_connections=4)))
+    # each read notes when it started, then holds its connection for a second: in turn, each would start after the one before ended
+    calls = {f"q{i}": (lambda i=i: w.query("SELECT {i:UInt8} AS i, toUnixTimestamp64Micro(now64(6)) AS started, sleepEachRow(1) AS pause", {"i": i})[0]) for i in range(4)}
+    ran = w.parallel(calls)
+    assert [ran[f"q{i}"]["i"] for i in range(4)] == [0, 1, 2, 3]
+    starts = sorted(r["started"] for r in ran.values())
+    assert any(later < earlier + 1_000_000 for earlier, later in zip(starts, starts[1:]))  # at once, not in turn
+    with pytest.raises(QueryRefused, match="no_such_table"):
+        w.parallel({"fine": lambda: w.query("SELECT 1 AS x"), "bad": lambda: w.query(f"SELECT * FROM `{w.database}`.no_such_table")})
+    w.close()
