@@ -13,6 +13,7 @@ signs in with its own admin read key (``bench-console``, created once) and saves
 """
 
 import argparse
+import os
 import re
 import statistics
 import time
@@ -84,6 +85,7 @@ def main() -> None:
         median, slowest = timed(lambda: client.post("/segments/count", data=BUILDER, headers={"X-CSRF-Token": csrf, "HX-Request": "true"}), args.repeat)
         print(f"  {'segment count refresh (2 conditions, htmx)':<60} {median:8.1f} {slowest:8.1f}{'  over 500 ms' if median >= COUNT_TARGET_MS else ''}")
         print(f"pages over {PAGE_TARGET_MS} ms: {', '.join(slow) or 'none'}")
+        print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{load:.1f}' for load in os.getloadavg())}; the machine's other work slows every figure")
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ class WarehouseSettings(BaseModel):
     connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10
     send_receive_timeout_seconds: Annotated[float, Field(gt=0)] = 300
     retries: Annotated[int, Field(ge=0)] = 3  # per statement, on network failures
-    insert_connections: PositiveInt = 4  # a runner's batch writes its tables over this many connections at once
+    insert_connections: PositiveInt = 4  # a runner's batch writes its tables, and a customer's 360° view reads its parts, over this many connections at once
     # Your server's user that SQL a person wrote (`cdp sql`) runs as: give it only SELECT on DATABASE.* and a
     # readonly profile with time and memory limits (docs/bi.md). Empty: the user above, with readonly = 1 per query.
     # The embedded server has its own (cdp_query).

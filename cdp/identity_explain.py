@@ -18,9 +18,23 @@ from schemas import person_keys
 
 def explain(warehouse: Warehouse, customer_id: str, rules: IdentityRules) -> dict[str, Any]:
     customers = Customers(warehouse).merged_into(customer_id)
+    db = warehouse.database
+    read = warehouse.parallel({  # three independent reads, at once over the warehouse's connections
+        "touchpoints": lambda: touchpoints(warehouse, customers),
+        "merges": lambda: warehouse.query(
+            f"SELECT position, occurred_at, absorbed, survivor, reason FROM `{db}`.`{customer_merges.TABLE.name}` FINAL "
+            "WHERE survivor IN {ids:Array(String)} ORDER BY position",
+            {"ids": customers},
+        ),
+        "refusals": lambda: warehouse.query(
+            f"SELECT position, occurred_at, customer_id, other_customer, identifier, reason FROM `{db}`.`{identity_refusals.TABLE.name}` FINAL "
+            "WHERE customer_id IN {ids:Array(String)} OR other_customer IN {ids:Array(String)} ORDER BY position",
+            {"ids": customers},
+        ),
+    })
     seen: set[str] = set()
     steps = []
-    for tp in touchpoints(warehouse, customers):
+    for tp in read["touchpoints"]:
         new = [key for key in person_keys(tp.event["identifiers"]) if key not in seen]
         if not new:
             continue
@@ -33,15 +47,4 @@ def explain(warehouse: Warehouse, customer_id: str, rules: IdentityRules) -> dic
             "blocked": [k for k in new if not rules.joins(k)],
             "with": [k for k in person_keys(tp.event["identifiers"]) if k not in new],
         })
-    db = warehouse.database
-    merges = warehouse.query(
-        f"SELECT position, occurred_at, absorbed, survivor, reason FROM `{db}`.`{customer_merges.TABLE.name}` FINAL "
-        "WHERE survivor IN {ids:Array(String)} ORDER BY position",
-        {"ids": customers},
-    )
-    refusals = warehouse.query(
-        f"SELECT position, occurred_at, customer_id, other_customer, identifier, reason FROM `{db}`.`{identity_refusals.TABLE.name}` FINAL "
-        "WHERE customer_id IN {ids:Array(String)} OR other_customer IN {ids:Array(String)} ORDER BY position",
-        {"ids": customers},
-    )
-    return {"customer_id": customer_id, "customers_merged_in": [c for c in customers if c != customer_id], "identifiers": steps, "merges": merges, "refusals": refusals}
+    return {"customer_id": customer_id, "customers_merged_in": [c for c in customers if c != customer_id], "identifiers": steps, "merges": read["merges"], "refusals": read["refusals"]}

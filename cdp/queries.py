@@ -25,14 +25,31 @@ def profile(warehouse: Warehouse, customer_id: str) -> dict[str, Any] | None:
     return {**rows[0], "lifecycle_history": transitions}
 
 
+def customer_events(
+    warehouse: Warehouse, customer_ids: list[str], columns: str, where: str = "TRUE", params: dict[str, Any] | None = None, latest_first: bool = False, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The events of ``customer_ids`` (a customer and those merged into it) matching ``where``, one
+    row per event, in log order (``latest_first``: newest first), at most ``limit``.
+
+    Read through the ``events`` table's by-customer projection (warehouse migration 30): the
+    table's own key starts with the event type, so a read by customer there scans every part. The
+    server reads no projection under FINAL, so the rows are made unique here instead: rows with the
+    same log position are copies of one event (a replayed batch written twice, until a merge drops
+    one), so one row per position is exactly what FINAL keeps."""
+    order = "position DESC" if latest_first else "position"
+    return warehouse.query(
+        f"SELECT {columns} FROM `{warehouse.database}`.`{events.TABLE.name}` WHERE customer_id IN {{customer_ids:Array(String)}} AND ({where}) "
+        f"ORDER BY {order} LIMIT 1 BY position" + ("" if limit is None else f" LIMIT {int(limit)}"),
+        {"customer_ids": customer_ids, **(params or {})},
+    )
+
+
 def timeline(warehouse: Warehouse, customer_ids: list[str], limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
     """The events of ``customer_ids`` (a customer and those merged into it), latest in the log first;
     page with ``before`` (a log position)."""
-    return warehouse.query(
-        "SELECT position, occurred_at, event_type, source_kind, source_name, customer_id, properties "
-        f"FROM `{warehouse.database}`.`{events.TABLE.name}` FINAL WHERE customer_id IN {{ids:Array(String)}} AND position < {{before:UInt64}} "
-        "ORDER BY position DESC LIMIT {limit:UInt64}",
-        {"ids": customer_ids, "limit": limit, "before": before if before is not None else 2**63},
+    return customer_events(
+        warehouse, customer_ids, "position, occurred_at, event_type, source_kind, source_name, customer_id, properties",
+        "position < {before:UInt64}", {"before": before if before is not None else 2**63}, latest_first=True, limit=limit,
     )
 
 

@@ -12,10 +12,10 @@ import orjson
 
 from cdp.errors import CdpError
 from cdp.customers import Customers
+from cdp.queries import customer_events
 from cdp.warehouse import Warehouse
 from projections.pipeline import Pipeline, Rules
 from projections.replay import Replay
-from projections.tables import events
 from projections.touchpoint import Touchpoint
 
 
@@ -31,11 +31,8 @@ def end_of_day(day: str) -> datetime:
 
 def touchpoints(warehouse: Warehouse, customers: list[str], until: datetime | None = None) -> list[Touchpoint]:
     """The customers' events back as touchpoints, in log order (those that occurred by ``until``)."""
-    limit = "AND occurred_at <= {until:DateTime64(3, 'UTC')}" if until else ""
-    rows = warehouse.query(
-        f"SELECT * FROM `{warehouse.database}`.`{events.TABLE.name}` FINAL WHERE customer_id IN {{ids:Array(String)}} {limit} ORDER BY position",
-        {"ids": customers, **({"until": until.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]} if until else {})},
-    )
+    by = {"until": until.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]} if until else {}
+    rows = customer_events(warehouse, customers, "*", "occurred_at <= {until:DateTime64(3, 'UTC')}" if until else "TRUE", by)
     return [Touchpoint(row["position"], _envelope(row)) for row in rows]
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from cdp.analytics.filters import Members, members_params, members_where
 from cdp.analytics.window import Window, truncate
-from cdp.queries import current_customers_sql
+from cdp.queries import survivor_sql
 from cdp.warehouse import Warehouse
 from cdp.warehouse.views import customer_days
 from projections.tables import profiles
@@ -13,20 +13,23 @@ from projections.tables import profiles
 def retention(warehouse: Warehouse, period: str, cohorts: Window, members: Members | None = None) -> list[dict[str, Any]]:
     """Rows: cohort, offset (periods after the first), active customers, share of the cohort in %.
 
-    One pass over ~2 rows per customer instead of every event: the days each customer id was active
-    (the ``customer_days`` rollup, under the id it is merged into now) and the cohort profiles, grouped
-    by customer; each customer's active periods are its days truncated to the period, once each.
+    One pass over ~1 row per customer instead of every event: the cohort profiles, each joined to the
+    days it was active, read from the ``customer_days`` rollup's states merged under the customer
+    each id belongs to now (one grouping; reading the rollup's view and then grouping its rows with
+    the profiles by customer grouped twice, most of the dashboard's time: BENCHMARKS.md, the
+    console). Each customer's active periods are its days truncated to the period, once each.
     ``members``: only the cohorts' customers in a segment.
     """
     db = warehouse.database
     cohort, active = truncate(period, "first_seen"), truncate(period, "d")  # validates period
-    days = current_customers_sql(db, f"(SELECT customer_id, days FROM `{db}`.`{customer_days.ROLLUP.name}`)", "days")
-    per_customer = (
-        f"SELECT any(c) AS cohort, arrayFilter(o -> o >= 0, arrayMap(p -> dateDiff('{period}', cohort, p), "
-        f"arrayDistinct(arrayMap(d -> {active}, groupArrayArray(days))))) AS offsets "
-        f"FROM (SELECT customer_id, days, CAST(NULL AS Nullable(Date)) AS c FROM {days} "
-        f"UNION ALL SELECT customer_id, [], {cohort} FROM `{db}`.`{profiles.TABLE.name}` FINAL WHERE {cohorts.where('first_seen')} AND {members_where(members, 'customer_id')}) "
-        "GROUP BY customer_id HAVING countIf(c IS NOT NULL) = 1"  # customers with a current profile in the cohort window
+    days = (
+        f"SELECT {survivor_sql(db, 'customer_id')} AS current, groupUniqArrayMerge(days) AS days "
+        f"FROM `{db}`.`{customer_days.ROLLUP.state_table}` GROUP BY current"
+    )
+    per_customer = (  # a cohort customer without a day of activity joins to no row: its days are empty
+        f"SELECT p.cohort AS cohort, arrayFilter(o -> o >= 0, arrayMap(x -> dateDiff('{period}', cohort, x), arrayDistinct(arrayMap(d -> {active}, a.days)))) AS offsets "
+        f"FROM (SELECT customer_id, {cohort} AS cohort FROM `{db}`.`{profiles.TABLE.name}` FINAL WHERE {cohorts.where('first_seen')} AND {members_where(members, 'customer_id')}) AS p "
+        f"LEFT JOIN ({days}) AS a ON a.current = p.customer_id"
     )
     return warehouse.query(
         "SELECT cohort, offset, active, round(100 * active / size, 1) AS pct FROM ("

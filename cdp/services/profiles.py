@@ -7,7 +7,9 @@ as segments read it (``cdp.segments.consent``): the ``consent_changes`` interval
 the configured default. The segments the customer is in are the saved segments evaluated with the
 customer's id added to their condition, one small query per segment; the recommended products are
 ``cdp.recommendations``' (products, not personal data). Without ``pii:read`` every
-personal field reads masked (``cdp.masking``). Reading needs ``profiles:read``. Every read is audited (``profile.read``,
+personal field reads masked (``cdp.masking``). The view's parts are independent reads, made at once
+over the warehouse's connections (``Warehouse.parallel``); a customer's events are read through the
+events table's by-customer projection (``cdp.queries.customer_events``). Reading needs ``profiles:read``. Every read is audited (``profile.read``,
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
 
@@ -41,7 +43,6 @@ from projections.tables import (
     customer_tags,
     customer_traits,
     customer_value,
-    events,
     suppressions,
     survey_answers,
     tickets,
@@ -121,29 +122,33 @@ class ProfileService:
             yield found
 
     def _view(self, customer: str) -> dict[str, Any]:
-        row = queries.profile(self.warehouse, customer)
+        """Every part read at once over the warehouse's connections (``Warehouse.parallel``): first the
+        profile and the customers merged in, then what needs them."""
+        first = self.warehouse.parallel({"row": lambda: queries.profile(self.warehouse, customer), "group": lambda: self.customers.merged_into(customer)})
+        row, group = first["row"], first["group"]
         if row is None:
             raise NotFound(f"customer {customer} has no profile yet (its events are not processed)")
         profile = row if self.caller.sees_personal_data else mask_profile(row)
-        group = self.customers.merged_into(customer)
-        satisfaction = self._one(customer_satisfaction.TABLE, customer)
+        parts = self.warehouse.parallel({
+            "computed_traits": lambda: self._one(customer_traits.TABLE, customer),
+            "tags": lambda: self._tags(customer),
+            "value": lambda: self._one(customer_value.TABLE, customer),
+            "predictions": lambda: self._one(customer_predictions.TABLE, customer),  # after `cdp value fit` (README "Predictions")
+            "satisfaction": lambda: self._satisfaction(customer, group),
+            "service": lambda: self._one(customer_service.TABLE, customer),
+            "tickets": lambda: self._tickets(customer, group),
+            "churn_risk": lambda: self._one(churn_risk.TABLE, customer),
+            "loyalty": lambda: self._one(customer_loyalty.TABLE, customer),
+            "consent": lambda: self._consent(customer),
+            "suppressions": lambda: self._suppressions(customer, row),
+            "segments": lambda: self._segments(customer),
+            "recommendations": lambda: recommended(self.warehouse, customer, RECOMMENDED),
+        })
         return {
             **profile,
             "customers_merged_in": [c for c in group if c != customer],
             "identifiers": {kind: profile[column] for kind, column in IDENTIFIER_COLUMNS.items()},
-            "computed_traits": self._one(customer_traits.TABLE, customer),
-            "tags": self._tags(customer),
-            "value": self._one(customer_value.TABLE, customer),
-            "predictions": self._one(customer_predictions.TABLE, customer),  # after `cdp value fit` (README "Predictions")
-            "satisfaction": None if satisfaction is None else {**self._private(satisfaction), "answers": self._answers(group)},
-            "service": self._one(customer_service.TABLE, customer),
-            "tickets": self._tickets(customer, group),
-            "churn_risk": self._one(churn_risk.TABLE, customer),
-            "loyalty": self._one(customer_loyalty.TABLE, customer),
-            "consent": self._consent(customer),
-            "suppressions": self._suppressions(customer, row),
-            "segments": self._segments(customer),
-            "recommendations": recommended(self.warehouse, customer, RECOMMENDED),
+            **parts,
         }
 
     def _table(self, table: Table) -> str:
@@ -162,6 +167,10 @@ class ProfileService:
         row = self._one(customer_tags.TABLE, customer)
         return [] if row is None else [{"tag": tag, "since": row["tags_since"].get(tag)} for tag in row["tags"]]
 
+    def _satisfaction(self, customer: str, group: list[str]) -> dict[str, Any] | None:
+        satisfaction = self._one(customer_satisfaction.TABLE, customer)
+        return None if satisfaction is None else {**self._private(satisfaction), "answers": self._answers(group)}
+
     def _answers(self, group: list[str]) -> list[dict[str, Any]]:
         """Every NPS, CSAT, CSI answer and free text, scored, with the properties of the event that
         carried it (its comment or text: personal, masked without pii:read)."""
@@ -171,8 +180,8 @@ class ProfileService:
             {"ids": group},
         )
         if not answers:
-            return []  # no read of the events (a scan of them by customer) for nothing
-        carried = self._event_properties(  # by event type too: the events table's key starts with it, so only those parts are read
+            return []  # no read of the events for nothing
+        carried = self._event_properties(
             group, "event_type IN {types:Array(String)} AND position IN {positions:Array(UInt64)}",
             {"types": sorted({a["event_type"] for a in answers}), "positions": [a["position"] for a in answers]},
         )
@@ -193,10 +202,7 @@ class ProfileService:
 
     def _event_properties(self, group: list[str], where: str, params: dict[str, Any]) -> dict[int, dict[str, Any]]:
         """Log position → properties of the group's events matching ``where``, masked without pii:read."""
-        rows = self.warehouse.query(
-            f"SELECT position, event_type, properties FROM {self._table(events.TABLE)} FINAL WHERE customer_id IN {{ids:Array(String)}} AND {where}",
-            {"ids": group, **params},
-        )
+        rows = queries.customer_events(self.warehouse, group, "position, event_type, properties", where, params)
         if not self.caller.sees_personal_data:
             rows = [mask_event(r) for r in rows]
         return {r["position"]: orjson.loads(r["properties"]) for r in rows}

@@ -2,7 +2,7 @@
 the one the platform manages on the embedded default (``managed``) or your own (``backends``).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 
@@ -20,6 +20,9 @@ class Warehouse(Protocol):
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Runs a SELECT with server-side ``{name:Type}`` parameters; rows as dicts."""
+
+    def parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Runs independent calls (which query this warehouse) at once over several connections; name → result."""
 
     def make_read_only(self) -> None:
         """From now on, refuse every statement that would change data or settings."""

@@ -10,7 +10,9 @@ retried batch whose first attempt did land is dropped by the server instead of b
 values (``column_types.to_json_value``).
 """
 
+import contextvars
 import hashlib
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +43,9 @@ TRANSIENT_SERVER_ERRORS = frozenset({
     999,  # KEEPER_EXCEPTION
 })
 
+
+# the connection a ``parallel`` call runs its queries over (unset: the warehouse's own)
+_READ_LANE: contextvars.ContextVar["ClickHouseWarehouse | None"] = contextvars.ContextVar("cdp_read_lane", default=None)
 
 # What an insert costs the server whatever its size, in rows' worth (for spreading tables over connections)
 _ROWS_PER_INSERT = 2000
@@ -110,15 +115,43 @@ class ClickHouseWarehouse:
         for future in done:
             future.result()
 
+    def parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Runs independent calls at once, each one's queries over a connection of its own (the
+        ``insert_connections`` of ``insert_tables``): name → result. A small read costs a round
+        trip and the server's planning whatever its size; one after another, the ~20 reads of a
+        customer's 360° view waited for each in turn (BENCHMARKS.md, the console). Raises the
+        first failure once every call has ended."""
+        lanes: queue.SimpleQueue[ClickHouseWarehouse] = queue.SimpleQueue()
+        for lane in [self, *self._other_lanes()][: len(calls)]:
+            lanes.put(lane)
+
+        def on_a_lane(call: Callable[[], Any]) -> Any:
+            lane = lanes.get()
+            token = _READ_LANE.set(lane)
+            try:
+                return call()
+            finally:
+                _READ_LANE.reset(token)
+                lanes.put(lane)
+
+        with ThreadPoolExecutor(max(1, min(len(calls), self._insert_connections)), thread_name_prefix="cdp-read") as pool:
+            done = {name: pool.submit(on_a_lane, call) for name, call in calls.items()}
+        return {name: future.result() for name, future in done.items()}
+
     def _other_lanes(self) -> list["ClickHouseWarehouse"]:
         with self._lanes_lock:
             if not self._lanes:
                 self._lanes = [
                     ClickHouseWarehouse(self._connect, self.database, self._retries, self._backoff, create_database=False) for _ in range(self._insert_connections - 1)
                 ]
+                for lane in self._lanes:
+                    lane._settings = self._settings  # one dict: read-only (make_read_only) holds on every connection
             return self._lanes
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        lane = _READ_LANE.get()
+        if lane is not None and lane is not self and lane in self._lanes:
+            return lane.query(sql, params)
         rows, types = self._call(single_statement(sql), params or {}, with_column_types=True, settings={"server_side_params": True})
         kinds = [(name, column_types.parse(kind)) for name, kind in types]
         return [{name: column_types.to_json_value(kind, value) for (name, kind), value in zip(kinds, row, strict=True)} for row in rows]

@@ -66,6 +66,12 @@ MIGRATIONS: list[Migration] = [
         *(current.create_sql(db, t) for t in CHURN_HISTORY_TABLES),
         churn_warnings.create_sql(db),
     ]),
+    (30, "events by customer: a projection of events ordered by (customer_id, position), kept by the server on every insert and merge", lambda db: [
+        # ReplacingMergeTree refuses a projection unless told what a merge does to it: rebuild it from the merged rows
+        f"ALTER TABLE `{db}`.`{events.TABLE.name}` MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild'",
+        f"ALTER TABLE `{db}`.`{events.TABLE.name}` ADD PROJECTION IF NOT EXISTS {events.BY_CUSTOMER} (SELECT * ORDER BY customer_id, position)",
+        f"ALTER TABLE `{db}`.`{events.TABLE.name}` MATERIALIZE PROJECTION {events.BY_CUSTOMER}",
+    ]),
 ]
 
 

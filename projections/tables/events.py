@@ -33,6 +33,8 @@ TABLE = Table(
     partition_by="toYYYYMM(occurred_at)",
     order_by="(event_type, occurred_at, position)",
 )
+# the projection (warehouse migration 30) that finds one customer's events without a scan: `cdp.queries.customer_events` reads it
+BY_CUSTOMER = "by_customer"
 
 
 def row(tp: Touchpoint, customer_id: str) -> dict:
