@@ -67,6 +67,10 @@ class ActivationService:
             used = [b.name for b in self.platform.outbox.bindings() if b.destination == name]
             if used:
                 raise Conflict(f"destination: {name!r} is bound to the audience(s) {', '.join(used)}; unbind them first (`cdp audiences unbind NAME`)")
+            enabled = self.platform.triggers.all()
+            firing = [rule for rule, r in sorted(self.platform.settings.triggers.rules.items()) if r.then.destination == name and rule in enabled]
+            if firing:
+                raise Conflict(f"destination: {name!r} is used by the enabled trigger(s) {', '.join(firing)}; disable them first (`cdp triggers disable NAME`)")
             _found(lambda: self.platform.destinations.remove(name))
 
     def test_destination(self, name: str, to: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from cdp.activation.outbox import Binding
 from cdp.api.app import PUBLIC, WRITE
 from cdp.keys import SCOPES
 from projections.triggers import TriggerRules
@@ -20,6 +21,7 @@ from tests.integration.access_app import BIG, COMMENT, EMAIL, NAME, PHONE, Acces
 
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", ""}  # "": the console's mount (its own access rules: tests/console)
 SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop", "tag": "valid"}
+SPARE = {"/v1/destinations/{name}": {"name": "spare"}, "/v1/audiences/{name}": {"name": "spare"}}  # removed, then put back by reset_activation
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
 SAMPLE_BODY = {
     "/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]},
@@ -84,7 +86,7 @@ def declared_scope(route: APIRoute) -> str:
 
 def call(app: AccessApp, route: APIRoute, headers: dict[str, str], path: dict[str, str] | None = None):
     method = next(iter(route.methods))
-    values = SAMPLE_PATH | (path or {})
+    values = SAMPLE_PATH | SPARE.get(route.path, {}) | (path or {})
     url = route.path.format(**{name: quote(values[name], safe="") for name in route.param_convertors})
     body = SAMPLE_BODY.get(route.path, {}) if method in ("POST", "PUT") else None
     reset_segments(app.platform)
@@ -102,10 +104,15 @@ def reset_segments(platform: Platform) -> None:
 
 
 def reset_activation(platform: Platform) -> None:
-    """The sample's destination and audience (``big``) only, whatever an earlier call added."""
+    """The sample's destination and audience (``big``) and a spare of each to remove, whatever an earlier call added or removed."""
     platform.outbox.unbind("made")
-    if "made" in {d.name for d in platform.destinations.list()}:
+    named = {d.name for d in platform.destinations.list()}
+    if "made" in named:
         platform.destinations.remove("made")
+    if "spare" not in named:
+        platform.destinations.add("spare", "file", {"file_name": "spare.jsonl"}, None)
+    if platform.outbox.binding("spare") is None:
+        platform.outbox.bind(Binding("spare", "big", "big", "", "audience", "none", (), 0, 0.0, None, None))
 
 
 def all_routes(app: AccessApp) -> list:
@@ -120,7 +127,7 @@ def api_routes(app: AccessApp) -> list[APIRoute]:
 def test_every_route_declares_a_scope_and_refuses_every_caller_it_must(app: AccessApp):
     routes = api_routes(app)
     assert {r.path for r in all_routes(app) if not isinstance(r, APIRoute)} == DOCS_ROUTES
-    assert len(routes) == 54  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 10 analytics reads (topics, revenue trend, churn backtest) + 12 segment routes + 3 trigger routes + 9 activation routes + 5 tag routes + forget (last: it erases the sample customer)
+    assert len(routes) == 56  # 6 Segment calls + batch/import + webhook + its GET challenge + health + 3 profile and 10 analytics reads (topics, revenue trend, churn backtest) + 12 segment routes + 3 trigger routes + 11 activation routes + 5 tag routes + forget (last: it erases the sample customer)
     assert {declared_scope(r) for r in routes} == {PUBLIC, WRITE} | set(SCOPES) - {"pii:read"}
     failures = []
     for route in routes:
