@@ -26,7 +26,7 @@ from cdp.activation.outbox import STATUSES, Binding
 from cdp.activation.registry import NAME, DestinationExists, NoSuchDestination
 from cdp.customers import Customers
 from cdp.errors import CdpError
-from cdp.masking import mask_profile
+from cdp.masking import mask, mask_profile
 from cdp.platform import Platform
 from cdp.segments.consent import NO_PURPOSE, scope_for
 from cdp.segments.store import NoSuchSegment
@@ -168,7 +168,8 @@ class ActivationService:
 
     # the delivery log
     def deliveries(self, customer: str | None = None, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """The delivery log, newest first; ``customer``: a customer id or any identifier of theirs."""
+        """The delivery log, newest first; ``customer``: a customer id or any identifier of theirs.
+        A send's error may quote the customer's address: masked for a caller without ``pii:read``."""
         with self._audited("delivery.list", "*", {"status": status}):
             if status is not None and status not in STATUSES:
                 raise CdpError(f"status: {status[:50]!r} is not one of {', '.join(STATUSES)}")
@@ -178,11 +179,15 @@ class ActivationService:
             if customer is not None:
                 found = Customers(self.platform.warehouse)
                 customers = sorted({c for named in found.resolve_all(customer) for c in found.merged_into(named)} | {customer})
-            return self.platform.outbox.deliveries(customers, status, limit)
+            rows = self.platform.outbox.deliveries(customers, status, limit)
+            return rows if self.caller.sees_personal_data else [row | {"last_error": mask(row["last_error"])} for row in rows]
 
     def attempts(self, action_id: str) -> list[dict[str, Any]]:
+        """One action's attempts, oldest first; a receiver's answer (``detail``) may quote the
+        customer's address, so it is masked for a caller without ``pii:read``."""
         with self._audited("delivery.attempts", action_id[:64]):
-            return self.platform.outbox.attempts(action_id)
+            rows = self.platform.outbox.attempts(action_id)
+            return rows if self.caller.sees_personal_data else [row | {"detail": mask(row["detail"])} for row in rows]
 
     def replay(self, action_ids: Sequence[str] | None) -> int:
         """Dead letters back to pending (the ids given, or all of them); how many."""
