@@ -1,7 +1,8 @@
 """The delivery log (an administrator's): every action newest first, filtered by status and by
 customer (any identifier of theirs), one action's attempts, and dead letters replayed; and the
-"messages" part of a customer's 360° view (the deliveries to them). Scopes, masking a send's
-error without ``pii:read``, validation and audit are ``ActivationService``'s (docs/activation.md)."""
+"messages" part of a customer's 360° view (the deliveries to them, for a key with ``admin``, which
+also reads personal data). Scopes, validation and audit are ``ActivationService``'s
+(docs/activation.md)."""
 
 from typing import Any
 

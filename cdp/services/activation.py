@@ -26,7 +26,7 @@ from cdp.activation.outbox import STATUSES, Binding
 from cdp.activation.registry import NAME, DestinationExists, NoSuchDestination
 from cdp.customers import Customers
 from cdp.errors import CdpError
-from cdp.masking import mask, mask_profile
+from cdp.masking import mask_profile
 from cdp.platform import Platform
 from cdp.segments.consent import NO_PURPOSE, scope_for
 from cdp.segments.store import NoSuchSegment
@@ -68,7 +68,8 @@ class ActivationService:
             if used:
                 raise Conflict(f"destination: {name!r} is bound to the audience(s) {', '.join(used)}; unbind them first (`cdp audiences unbind NAME`)")
             enabled = self.platform.triggers.all()
-            firing = [rule for rule, r in sorted(self.platform.settings.triggers.rules.items()) if r.then.destination == name and rule in enabled]
+            firing = [rule for rule, r in sorted(self.platform.settings.triggers.rules.items())
+                      if rule in enabled and name in {r.then.destination, *(route.destination for route in r.then.by_preferred_channel.values())}]
             if firing:
                 raise Conflict(f"destination: {name!r} is used by the enabled trigger(s) {', '.join(firing)}; disable them first (`cdp triggers disable NAME`)")
             _found(lambda: self.platform.destinations.remove(name))
@@ -168,8 +169,7 @@ class ActivationService:
 
     # the delivery log
     def deliveries(self, customer: str | None = None, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """The delivery log, newest first; ``customer``: a customer id or any identifier of theirs.
-        A send's error may quote the customer's address: masked for a caller without ``pii:read``."""
+        """The delivery log, newest first; ``customer``: a customer id or any identifier of theirs."""
         with self._audited("delivery.list", "*", {"status": status}):
             if status is not None and status not in STATUSES:
                 raise CdpError(f"status: {status[:50]!r} is not one of {', '.join(STATUSES)}")
@@ -179,15 +179,11 @@ class ActivationService:
             if customer is not None:
                 found = Customers(self.platform.warehouse)
                 customers = sorted({c for named in found.resolve_all(customer) for c in found.merged_into(named)} | {customer})
-            rows = self.platform.outbox.deliveries(customers, status, limit)
-            return rows if self.caller.sees_personal_data else [row | {"last_error": mask(row["last_error"])} for row in rows]
+            return self.platform.outbox.deliveries(customers, status, limit)
 
     def attempts(self, action_id: str) -> list[dict[str, Any]]:
-        """One action's attempts, oldest first; a receiver's answer (``detail``) may quote the
-        customer's address, so it is masked for a caller without ``pii:read``."""
         with self._audited("delivery.attempts", action_id[:64]):
-            rows = self.platform.outbox.attempts(action_id)
-            return rows if self.caller.sees_personal_data else [row | {"detail": mask(row["detail"])} for row in rows]
+            return self.platform.outbox.attempts(action_id)
 
     def replay(self, action_ids: Sequence[str] | None) -> int:
         """Dead letters back to pending (the ids given, or all of them); how many."""
