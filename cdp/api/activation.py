@@ -5,8 +5,8 @@ add, test, remove), audience bindings (list, bind, sync, dry-run, unbind) and th
 Every route needs the ``admin`` scope: they send customer data out of the platform, and
 destinations hold secrets (which no answer includes). The service holds every rule, so the answers
 are the CLI's; its refusals become 404, 409 or 422 naming the field (``cdp.api.calls``). A body is
-read, within ``MAX_BODY_BYTES``, only after the key was checked. Removing a destination or a
-binding is the CLI's (`cdp destinations remove`, `cdp audiences unbind`).
+read, within ``MAX_BODY_BYTES``, only after the key was checked. A destination still bound to an
+audience or named by an enabled trigger is kept (409 naming them).
 """
 
 from collections.abc import Callable

@@ -63,6 +63,8 @@ class ActivationService:
             return [d.as_dict() for d in self.platform.destinations.list()]
 
     def remove_destination(self, name: str) -> None:
+        """Refused while an audience is bound to it or an enabled trigger names it (its actions would
+        become dead letters): they are named, to unbind or disable first."""
         with self._audited("destination.remove", name):
             used = [b.name for b in self.platform.outbox.bindings() if b.destination == name]
             if used:
