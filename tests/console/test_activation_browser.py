@@ -225,7 +225,9 @@ def test_in_chinese_and_refused_without_admin(browser, site: Site, shots: Path):
     assert "受众同步" in browser.find_element(By.TAG_NAME, "h1").text + text(browser, "activation-tabs")
     browser.save_screenshot(str(shots / "30-audiences-zh.png"))
     browser.find_element(By.ID, "lang-en").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     browser.find_element(By.ID, "signout").click()
+    wait(browser, lambda b: "/signin" in b.current_url)
 
     sign_in(browser, site, "marketer", "/customers")
     assert not browser.find_elements(By.ID, "nav-activation")
