@@ -74,7 +74,8 @@ def main() -> None:
         csrf = signed_in(client, token)
         customer_pages = [f"/customer{part}?id={quote(c['e'])}" for c in (typical, busiest) for part in ("", "/identity", "/timeline")]
         pages = ["/customers", "/customers?stage=at_risk&tier=vip", "/customers?segment=bench_console", *customer_pages, "/segments", "/segments/new",
-                 f"/segments/{SEGMENT.name}", "/tags", *(f"/dashboards/{d}" for d in DASHBOARDS), "/operations", "/operations/audit"]
+                 f"/segments/{SEGMENT.name}", "/tags", *(f"/dashboards/{d}" for d in DASHBOARDS), "/operations", "/operations/audit",
+                 "/activation/destinations", "/activation/audiences", "/activation/triggers", "/activation/deliveries", f"/customer/messages?id={quote(typical['e'])}"]
         print(f"console on {events:,} events, {customers:,} customers; ms, median and slowest of {args.repeat} after a warm-up")
         print(f"customer pages: a typical customer ({typical['n']} events), then the busiest ({busiest['n']} events)")
         slow = []

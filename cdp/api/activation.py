@@ -1,17 +1,19 @@
 """Activation endpoints (a FastAPI router over ``cdp.services.activation``): destinations (list,
-add, test), audience bindings (list, bind, sync, dry-run) and the delivery log (list, replay).
+add, test, remove), audience bindings (list, bind, sync, dry-run, unbind) and the delivery log
+(list, replay).
 
 Every route needs the ``admin`` scope: they send customer data out of the platform, and
 destinations hold secrets (which no answer includes). The service holds every rule, so the answers
 are the CLI's; its refusals become 404, 409 or 422 naming the field (``cdp.api.calls``). A body is
-read, within ``MAX_BODY_BYTES``, only after the key was checked. Removing a destination or a
-binding is the CLI's (`cdp destinations remove`, `cdp audiences unbind`).
+read, within ``MAX_BODY_BYTES``, only after the key was checked. A destination still bound to an
+audience or named by an enabled trigger is kept (409 naming them).
 """
 
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
 
 from cdp.api.auth import ReadAccess
 from cdp.api.body import expect_object, parse_json, read_body
@@ -51,6 +53,12 @@ def activation_router(platform: Callable[[], Platform], access: ReadAccess) -> A
         with answered():
             return service(request).test_destination(name, to)
 
+    @route("DELETE", "/destinations/{name}", status_code=204, summary="Remove a destination (refused while an audience or an enabled trigger uses it)")
+    def remove_destination(name: str, request: Request) -> Response:
+        with answered():
+            service(request).remove_destination(name)
+            return Response(status_code=204)
+
     @route("GET", "/audiences", summary="Audience bindings and their last sync")
     def audiences(request: Request) -> list[dict[str, Any]]:
         with answered():
@@ -63,6 +71,12 @@ def activation_router(platform: Callable[[], Platform], access: ReadAccess) -> A
                 _field(body, "name", str), _field(body, "segment", str), _field(body, "destination", str), _field(body, "purpose", str),
                 _field(body, "fields", list, []), _field(body, "template", str, ""), _field(body, "channel", str, "audience"), _field(body, "every_minutes", int, 0),
             )  # fmt: skip
+
+    @route("DELETE", "/audiences/{name}", status_code=204, summary="Unbind an audience (its actions already queued stay in the delivery log)")
+    def unbind(name: str, request: Request) -> Response:
+        with answered():
+            service(request).unbind(name)
+            return Response(status_code=204)
 
     @route("POST", "/audiences/{name}/sync", summary="Queue who entered and who left the segment since the last sync")
     def sync(name: str, request: Request) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cdp.console import customers, dashboards, operations, segments, shell, tags
+from cdp.console import audiences, customers, dashboards, deliveries, destinations, operations, segments, shell, tags, triggers
 from cdp.console.session import Sealer, data_dir_secret
 from cdp.console.web import BadForm, Console, SignInNeeded, to_signin
 from cdp.errors import STORE_FAULTS, CdpError
@@ -55,7 +55,7 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
     console = Console(platform, sealer)
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (shell, customers, segments, tags, dashboards, operations):
+    for module in (shell, customers, segments, tags, dashboards, operations, destinations, audiences, triggers, deliveries):
         app.include_router(module.router(console))
 
     @app.get("/", include_in_schema=False)

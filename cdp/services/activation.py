@@ -63,10 +63,17 @@ class ActivationService:
             return [d.as_dict() for d in self.platform.destinations.list()]
 
     def remove_destination(self, name: str) -> None:
+        """Refused while an audience is bound to it or an enabled trigger names it (its actions would
+        become dead letters): they are named, to unbind or disable first."""
         with self._audited("destination.remove", name):
             used = [b.name for b in self.platform.outbox.bindings() if b.destination == name]
             if used:
                 raise Conflict(f"destination: {name!r} is bound to the audience(s) {', '.join(used)}; unbind them first (`cdp audiences unbind NAME`)")
+            enabled = self.platform.triggers.all()
+            firing = [rule for rule, r in sorted(self.platform.settings.triggers.rules.items())
+                      if rule in enabled and name in {r.then.destination, *(route.destination for route in r.then.by_preferred_channel.values())}]
+            if firing:
+                raise Conflict(f"destination: {name!r} is used by the enabled trigger(s) {', '.join(firing)}; disable them first (`cdp triggers disable NAME`)")
             _found(lambda: self.platform.destinations.remove(name))
 
     def test_destination(self, name: str, to: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from cdp.activation.outbox import Binding
 from cdp.api.app import PUBLIC, WRITE
 from cdp.keys import SCOPES
 from projections.triggers import TriggerRules
@@ -35,8 +36,8 @@ EXPECTED_ROUTES = {  # every route the server app serves (method + path): a miss
     # triggers
     "GET /v1/triggers", "GET /v1/triggers/{name}", "POST /v1/triggers/dry-run",
     # activation
-    "GET /v1/destinations", "POST /v1/destinations", "POST /v1/destinations/{name}/test",
-    "GET /v1/audiences", "POST /v1/audiences", "POST /v1/audiences/{name}/sync", "GET /v1/audiences/{name}/dry-run",
+    "GET /v1/destinations", "POST /v1/destinations", "POST /v1/destinations/{name}/test", "DELETE /v1/destinations/{name}",
+    "GET /v1/audiences", "POST /v1/audiences", "POST /v1/audiences/{name}/sync", "GET /v1/audiences/{name}/dry-run", "DELETE /v1/audiences/{name}",
     "GET /v1/deliveries", "POST /v1/deliveries/replay",
     # tags
     "GET /v1/tags", "GET /v1/tags/_history", "POST /v1/tags/_dry-run", "POST /v1/tags/_apply", "GET /v1/tags/{tag}",
@@ -45,6 +46,7 @@ EXPECTED_ROUTES = {  # every route the server app serves (method + path): a miss
 }  # fmt: skip
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", ""}  # "": the console's mount (its own access rules: tests/console)
 SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop", "tag": "valid"}
+SPARE = {"/v1/destinations/{name}": {"name": "spare"}, "/v1/audiences/{name}": {"name": "spare"}}  # removed, then put back by reset_activation
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
 SAMPLE_BODY = {
     "/v1/segments/count": ANY, "/v1/segments/preview": ANY, "/v1/segments": ANY | {"name": "made"}, "/v1/segments/{name}": {"where": ANY["where"]},
@@ -109,7 +111,7 @@ def declared_scope(route: APIRoute) -> str:
 
 def call(app: AccessApp, route: APIRoute, headers: dict[str, str], path: dict[str, str] | None = None):
     method = next(iter(route.methods))
-    values = SAMPLE_PATH | (path or {})
+    values = SAMPLE_PATH | SPARE.get(route.path, {}) | (path or {})
     url = route.path.format(**{name: quote(values[name], safe="") for name in route.param_convertors})
     body = SAMPLE_BODY.get(route.path, {}) if method in ("POST", "PUT") else None
     reset_segments(app.platform)
@@ -127,10 +129,15 @@ def reset_segments(platform: Platform) -> None:
 
 
 def reset_activation(platform: Platform) -> None:
-    """The sample's destination and audience (``big``) only, whatever an earlier call added."""
+    """The sample's destination and audience (``big``) and a spare of each to remove, whatever an earlier call added or removed."""
     platform.outbox.unbind("made")
-    if "made" in {d.name for d in platform.destinations.list()}:
+    named = {d.name for d in platform.destinations.list()}
+    if "made" in named:
         platform.destinations.remove("made")
+    if "spare" not in named:
+        platform.destinations.add("spare", "file", {"file_name": "spare.jsonl"}, None)
+    if platform.outbox.binding("spare") is None:
+        platform.outbox.bind(Binding("spare", "big", "big", "", "audience", "none", (), 0, 0.0, None, None))
 
 
 def all_routes(app: AccessApp) -> list:

@@ -1,8 +1,11 @@
 """The activation routes over HTTP: the CLI's rules and messages, secrets never answered."""
 
 import pytest
+from projections.triggers import TriggerRules
 
 from cdp.platform import Platform
+from cdp.services import Caller
+from cdp.services.triggers import TriggerService
 from tests.integration.access_app import AccessApp, access_app
 
 SECRET = "an-http-secret-0123456789abcdef"
@@ -46,3 +49,27 @@ def test_audiences_and_the_delivery_log_over_http(app: AccessApp):
     assert client.post("/v1/deliveries/replay", json={"action_ids": "x"}, headers=admin).json()["message"] == "action_ids: expected an array"
     assert client.post("/v1/deliveries/replay", json={"action_ids": ["nope"]}, headers=admin).json()["message"].startswith("action_id: 'nope' is not an action id")
     assert client.post("/v1/deliveries/replay", json={"all": True}, headers=admin).json() == {"replayed": 0}
+
+
+def test_removing_destinations_and_audiences_over_http(app: AccessApp):
+    admin, client, platform = app.bearer("admin"), app.client, app.platform
+    assert client.delete("/v1/destinations/big", headers=app.bearer("profiles:read")).status_code == 403
+    bound = client.delete("/v1/destinations/big", headers=admin)
+    assert bound.status_code == 409 and bound.json()["message"] == "destination: 'big' is bound to the audience(s) big; unbind them first (`cdp audiences unbind NAME`)"
+    assert client.delete("/v1/audiences/nope", headers=admin).json()["message"] == "audience: no binding is named 'nope' (see `cdp audiences list`)"
+    assert client.delete("/v1/audiences/nope", headers=admin).status_code == 404
+    assert client.delete("/v1/audiences/big", headers=admin).status_code == 204
+    assert client.get("/v1/audiences", headers=admin).json() == []
+
+    rule = {"when": {"kind": "birthday"}, "then": {"destination": "big", "channel": "email", "purpose": "email_marketing"}}
+    platform.settings.triggers = TriggerRules.model_validate({"rules": {"greet": rule}})
+    triggers = TriggerService(platform, Caller("operator", frozenset({"admin"})))
+    triggers.enable("greet")
+    firing = client.delete("/v1/destinations/big", headers=admin)
+    assert firing.status_code == 409 and firing.json()["message"] == "destination: 'big' is used by the enabled trigger(s) greet; disable them first (`cdp triggers disable NAME`)"
+    triggers.disable("greet")
+    assert client.delete("/v1/destinations/big", headers=admin).status_code == 204
+    assert client.get("/v1/destinations", headers=admin).json() == []
+    missing = client.delete("/v1/destinations/big", headers=admin)
+    assert missing.status_code == 404 and missing.json()["message"] == "destination: none is named 'big' (see `cdp destinations list`)"
+    assert [r.outcome for r in platform.audit.query(action="destination.remove")][-4:] == ["conflict", "conflict", "ok", "not_found"]
