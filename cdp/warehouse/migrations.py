@@ -20,7 +20,9 @@ from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
 from cdp.warehouse.views import churn_warnings, current, customer_days, customer_products, daily_events, daily_sales, survivors
-from projections.tables import CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_loyalty, customer_predictions, events, survey_answers
+from projections.tables import (
+    CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, churn_risk, customer_loyalty, customer_predictions, events, lifecycle_transitions, survey_answers,
+)
 from projections.tables.table import DEDUPLICATION_WINDOW, Table
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
@@ -65,6 +67,10 @@ MIGRATIONS: list[Migration] = [
         *(t.create_sql(db) for t in CHURN_HISTORY_TABLES),
         *(current.create_sql(db, t) for t in CHURN_HISTORY_TABLES),
         churn_warnings.create_sql(db),
+    ]),
+    (30, "causes as codes: lifecycle_transitions gains cause_code, cause_params; churn_risk gains reason_codes, reason_params (the console words them per language)", lambda db: [
+        *added_columns(db, lifecycle_transitions.TABLE, ("cause_code", "cause_params")),
+        *added_columns(db, churn_risk.TABLE, ("reason_codes", "reason_params")),
     ]),
 ]
 
