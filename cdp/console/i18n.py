@@ -4,8 +4,10 @@ dates and numbers written the locale's way (Babel's CLDR data).
 
 Names the projections give (lifecycle stages, value tiers, tags, churn levels, ...) are translated
 under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured) is shown
-as it is. A unit test checks that both catalogues have the same keys and that every key the
-templates use exists.
+as it is. Lifecycle causes and churn reasons come as a code with parameters (projections/causes.py)
+and are worded under ``cause.<code>``; a row written before codes shows its stored English text. A
+unit test checks that both catalogues have the same keys, that every key the templates use exists
+and that every cause code has its words.
 """
 
 import tomllib
@@ -14,8 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
+
+from projections.causes import WEIGHT
 
 LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
 DEFAULT = "en"
@@ -75,6 +80,27 @@ class Translator:
     def name(self, kind: str, value: Any) -> str:
         """A projection's name (``stage``, ``new``) in this language, or as it is when not in the catalogue."""
         return self.messages.get(f"{kind}.{value}", str(value))
+
+    def cause(self, code: str, params: str, english: str) -> str:
+        """A lifecycle cause or churn reason as stored (its code, its parameters' JSON, its English
+        text) in this language, numbers and dates the locale's way; the English text when the
+        catalogue has no words for the code (none stored before codes) or they do not fit."""
+        words = self.messages.get(f"cause.{code}")
+        try:
+            values = orjson.loads(params) if words else None
+            if not isinstance(values, dict):
+                return english
+            weight = values.pop(WEIGHT, None)
+            text = words.format(**{name: self.number(v, 3) if isinstance(v, int | float) else self.when(v) for name, v in values.items()})
+        except (ValueError, KeyError, IndexError):
+            return english
+        return text if weight is None else f"{text} (+{weight})"
+
+    def causes(self, codes: list[str], params: list[str], english: list[str]) -> list[str]:
+        """``cause`` of each reason of a row that stores them as arrays (``churn_risk``)."""
+        if len(codes) != len(english) or len(params) != len(english):  # a row written before codes
+            return english
+        return [self.cause(*reason) for reason in zip(codes, params, english, strict=True)]
 
     def number(self, value: Any, digits: int = 2) -> str:
         if value is None or value == "":
