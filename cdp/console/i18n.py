@@ -5,7 +5,8 @@ dates and numbers written the locale's way (Babel's CLDR data).
 Names the projections give (lifecycle stages, value tiers, tags, churn levels, ...) are translated
 under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured) is shown
 as it is. Lifecycle causes and churn reasons come as a code with parameters (projections/causes.py)
-and are worded under ``cause.<code>``; a row written before codes shows its stored English text. A
+and are worded under ``cause.<code>``; a row written before codes shows its stored English text.
+So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py). A
 unit test checks that both catalogues have the same keys, that every key the templates use exists
 and that every cause code has its words.
 """
@@ -20,6 +21,8 @@ import orjson
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from cdp.errors import Problem
+from cdp.segments.problems import SUGGESTIONS
 from projections.causes import WEIGHT
 
 LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
@@ -101,6 +104,19 @@ class Translator:
         if len(codes) != len(english) or len(params) != len(english):  # a row written before codes
             return english
         return [self.cause(*reason) for reason in zip(codes, params, english, strict=True)]
+
+    def problem(self, problem: Problem) -> str:
+        """A service's problem with a request in this language (``segment_error.<code>``), else its English text."""
+        words = self.messages.get(f"segment_error.{problem.code}")
+        if words is None:
+            return problem.text
+        values = {name: self.number(v, 3) if isinstance(v, int | float) else v for name, v in problem.params.items() if name != SUGGESTIONS}
+        close = problem.params.get(SUGGESTIONS) or []
+        hint = self("segment_error.did_you_mean", names=self("segment_error.or").join(repr(c) for c in close)) if close else ""
+        try:
+            return words.format(**values, did_you_mean=hint)
+        except (KeyError, IndexError, ValueError):
+            return problem.text
 
     def number(self, value: Any, digits: int = 2) -> str:
         if value is None or value == "":

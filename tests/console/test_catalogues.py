@@ -10,6 +10,7 @@ import pytest
 from cdp.config import load_settings
 from cdp.console.dashboards import DASHBOARDS
 from cdp.console.i18n import LANGUAGES, Translator, catalogue, chosen_language
+from cdp.segments import problems
 from cdp.segments.fields import FIELDS
 from cdp.segments.values import known_values
 from cdp.services.profiles import IDENTIFIER_COLUMNS
@@ -80,6 +81,14 @@ def test_every_cause_a_projection_can_give_has_words_that_use_only_its_parameter
     assert len(causes.ENGLISH) > 15
     assert sorted(f"cause.{code}" for code in causes.ENGLISH if f"cause.{code}" not in messages) == []
     assert [code for code, words in causes.ENGLISH.items() if fields(messages[f"cause.{code}"]) != fields(words)] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_problem_the_segment_checks_give_has_words_that_use_only_its_parameters(language: str):
+    messages = catalogue(language)
+    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+    assert sorted(f"segment_error.{code}" for code in problems.ENGLISH if f"segment_error.{code}" not in messages) == []
+    assert [code for code, words in problems.ENGLISH.items() if fields(messages[f"segment_error.{code}"]) != fields(words)] == []
 
 
 def test_a_cause_in_each_language_with_its_numbers_and_dates_and_the_english_text_for_an_unknown_code():
