@@ -34,7 +34,8 @@ def used_keys() -> set[str]:
 def names() -> set[str]:
     settings = load_settings(data_dir=Path("/nonexistent"))
     given = {"stage": lifecycle.STAGES, "tier": value.TIERS, "churn": churn.LEVELS, "nps": satisfaction.NPS_CATEGORIES, "sla": service.SLA_STATES,
-             "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags}
+             "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags,
+             "ticket_status": service.TICKET_STATUSES, "answer": ("nps", "csat", "csi", "text")}  # survey_answers.kind
     return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
 
 
@@ -97,7 +98,7 @@ def test_a_cause_in_each_language_with_its_numbers_and_dates_and_the_english_tex
     stored = (gap.code, causes.params_json(gap.params), causes.english(gap))
     assert stored[2] == "no purchase since 2025-01-02 (at risk after 1060 days) (+30)"
     assert english.cause(*stored) == "no purchase since Jan 2, 2025 (at risk after 1,060 days) (+30)"
-    assert chinese.cause(*stored) == "自 2025年1月2日 起未购买（超过 1,060 天即有风险） (+30)"
+    assert chinese.cause(*stored) == "自2025年1月2日起未购买（超过 1,060 天即有风险） (+30)"
     assert chinese.cause("", "", "first purchase") == "first purchase"  # a row written before codes
     assert chinese.cause("no_such_code", "{}", "as stored") == "as stored" and chinese.cause("detractor", "{}", "detractor (NPS 3)") == "detractor (NPS 3)"
     assert chinese.causes([], [], ["detractor (NPS 3) (+25)"]) == ["detractor (NPS 3) (+25)"]
