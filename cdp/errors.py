@@ -1,5 +1,8 @@
 """Errors a user can act on. The CLI prints their message as one line, never a traceback."""
 
+from dataclasses import dataclass
+from typing import Any
+
 
 class CdpError(Exception):
     """Base of every error whose message is meant for the user."""
@@ -21,8 +24,21 @@ class WarehouseUnavailable(CdpError):
     pass
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a request, for a door that words it itself: the path of the field at fault
+    (``where.all[2].value``), a code with its parameters (cdp/segments/problems.py) and the English text."""
+
+    path: str
+    code: str
+    params: dict[str, Any]
+    text: str
+
+
 class SegmentInvalid(CdpError):
-    pass
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.problems = problems  # empty for a problem of no field (a file that cannot be read)
 
 
 # Failures of a store rather than of the request: an HTTP door answers them as its own fault (500

@@ -18,7 +18,7 @@ def profile(warehouse: Warehouse, customer_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     transitions = warehouse.query(
-        f"SELECT at, from_stage, to_stage, cause FROM `{db}`.`{lifecycle_transitions.TABLE.name}` FINAL "
+        f"SELECT at, from_stage, to_stage, cause, cause_code, cause_params FROM `{db}`.`{lifecycle_transitions.TABLE.name}` FINAL "
         "WHERE customer_id = {id:String} ORDER BY at, to_stage",
         {"id": customer_id},
     )

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projections.causes import WEIGHT, Cause, cause, english
 from projections.lifecycle import DAY_MS, HOUR_MS, LifecycleRules, purchase_gap_limit
 
 LEVELS = ("low", "medium", "high")
@@ -41,6 +42,7 @@ class ChurnRisk:
     reasons: list[str]
     next_change: int | None
     signs: tuple[str, ...] = ()  # the SIGNS present, by name (the reasons without their dates and numbers)
+    causes: tuple[Cause, ...] = ()  # the reasons as codes (the SIGNS) with their numbers and weight: ``english`` words them
 
 
 # the warning signs by name, in the order they are checked
@@ -48,24 +50,24 @@ SIGNS = ("purchase_gap", "falling_frequency", "quiet", "complaint_past_sla", "re
 
 
 def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules) -> ChurnRisk:
-    reasons: list[tuple[int, str, str]] = []  # (weight, text, sign)
+    reasons: list[tuple[int, Cause]] = []  # (weight, reason without its weight)
     moments: list[int] = []
     purchases = [p[0] for p in profile["purchases"]]
     if purchases:
         gap = purchase_gap_limit(purchases, lifecycle)
         if as_of - purchases[-1] >= gap:
-            reasons.append((rules.purchase_gap_weight, f"no purchase since {_day(purchases[-1])} (at risk after {gap // DAY_MS} days)", "purchase_gap"))
+            reasons.append((rules.purchase_gap_weight, cause("purchase_gap", since=_day(purchases[-1]), days=gap // DAY_MS)))
         moments.append(purchases[-1] + gap)
         period = rules.frequency_period_days * DAY_MS
         recent, before = _count(purchases, as_of - period, as_of), _count(purchases, as_of - 2 * period, as_of - period)
         if before >= 2 and recent < before:
-            reasons.append((rules.falling_frequency_weight, f"purchases fell from {before} to {recent} per {rules.frequency_period_days} days", "falling_frequency"))
+            reasons.append((rules.falling_frequency_weight, cause("falling_frequency", before=before, recent=recent, days=rules.frequency_period_days)))
         moments.extend(m for p in purchases for m in (p + period, p + 2 * period))
     activity = profile["activity"]
     if activity:
         quiet = rules.quiet_days * DAY_MS
         if as_of - activity[-1] >= quiet:
-            reasons.append((rules.quiet_weight, f"no interaction since {_day(activity[-1])} (quiet after {rules.quiet_days} days)", "quiet"))
+            reasons.append((rules.quiet_weight, cause("quiet", since=_day(activity[-1]), days=rules.quiet_days)))
         moments.append(activity[-1] + quiet)
     recent_ms = rules.recent_days * DAY_MS
     complaints = {t for t, info in profile["ticket_info"].items() if info[4]}
@@ -81,21 +83,22 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
     sla = lifecycle.complaint_sla_hours * HOUR_MS
     late = sorted(t for t, ms in open_since.items() if as_of - ms >= sla)
     if late:
-        reasons.append((rules.complaint_past_sla_weight, f"complaint {late[0]} unresolved past {lifecycle.complaint_sla_hours}h SLA", "complaint_past_sla"))
+        reasons.append((rules.complaint_past_sla_weight, cause("complaint_past_sla", ticket=late[0], hours=lifecycle.complaint_sla_hours)))
     moments.extend(ms + sla for ms in open_since.values())
     if any(as_of - ms < recent_ms for ms in opened_times):
-        reasons.append((rules.recent_complaint_weight, f"complaint in the last {rules.recent_days} days", "recent_complaint"))
+        reasons.append((rules.recent_complaint_weight, cause("recent_complaint", days=rules.recent_days)))
     moments.extend(ms + recent_ms for ms in opened_times)
     if profile["nps"] and profile["nps"][-1][2] <= lifecycle.detractor_max_score:
-        reasons.append((rules.detractor_weight, f"detractor (NPS {profile['nps'][-1][2]})", "detractor"))
+        reasons.append((rules.detractor_weight, cause("detractor", nps=profile["nps"][-1][2])))
     negative = [s[0] for s in profile["sentiments"] if s[3] == "negative"]
     if any(as_of - ms < recent_ms for ms in negative):
-        reasons.append((rules.negative_feedback_weight, f"negative feedback in the last {rules.recent_days} days", "negative_feedback"))
+        reasons.append((rules.negative_feedback_weight, cause("negative_feedback", days=rules.recent_days)))
     moments.extend(ms + recent_ms for ms in negative)
-    score = min(100, sum(w for w, _, _ in reasons))
+    score = min(100, sum(w for w, _ in reasons))
     level = "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
     future = [m for m in moments if m > as_of]
-    return ChurnRisk(score, level, [f"{text} (+{w})" for w, text, _ in reasons if w], min(future, default=None), tuple(sign for w, _, sign in reasons if w))
+    weighed = tuple(Cause(c.code, {**c.params, WEIGHT: w}) for w, c in reasons if w)
+    return ChurnRisk(score, level, [english(c) for c in weighed], min(future, default=None), tuple(c.code for c in weighed), weighed)
 
 
 def _day(ms: int) -> str:

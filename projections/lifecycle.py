@@ -21,12 +21,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from projections.causes import Cause, cause, english
 from projections.predictive import alive
 
 Stage = Literal["prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back"]
 STAGES: tuple[Stage, ...] = ("prospect", "new", "repeat", "loyal", "at_risk", "churned", "won_back")
-
-PROSPECT_CAUSE = "known, no purchase yet"
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -111,16 +110,24 @@ class Transition:
     at: int  # ms
     from_stage: Stage | None
     to_stage: Stage
-    cause: str
+    why: Cause
+
+    @property
+    def cause(self) -> str:
+        return english(self.why)
 
 
 @dataclass(frozen=True, slots=True)
 class Lifecycle:
     stage: Stage | None
     since: int | None
-    cause: str
+    why: Cause | None
     transitions: list[Transition]
     next_check: int | None  # the next moment a stage could change with no new event
+
+    @property
+    def cause(self) -> str:
+        return "" if self.why is None else english(self.why)
 
 
 class _Replay:
@@ -163,48 +170,48 @@ class _Replay:
     def purchase_gap_limit(self) -> int:
         return purchase_gap_limit(self.purchases, self.rules)
 
-    def stage(self, now: int) -> tuple[Stage, str]:
+    def stage(self, now: int) -> tuple[Stage, Cause]:
         rules = self.rules
         if not self.purchases:
-            return "prospect", PROSPECT_CAUSE + (f" (first event: {', '.join(self.first_event)})" if self.first_event else "")
+            return "prospect", cause("prospect_first_event", events=", ".join(self.first_event)) if self.first_event else cause("prospect")
         if self.last_activity is not None and now - self.last_activity >= rules.churn_inactive_days * DAY_MS:
-            return "churned", f"no interaction for {rules.churn_inactive_days} days"
+            return "churned", cause("inactive", days=rules.churn_inactive_days)
         if rules.p_alive is not None and (below := self.alive_below(rules.p_alive.churned_below, now)):
             return "churned", below
         risk = self.risk(now)
         if risk:
             return "at_risk", risk
         if self.won_back:
-            return "won_back", "purchase after churn"
+            return "won_back", cause("won_back")
         recent = self.purchases_in_window(now)
         if recent >= rules.loyal_min_purchases:
-            return "loyal", f"{recent} purchases in {rules.loyal_window_days} days"
+            return "loyal", cause("loyal_purchases", purchases=recent, days=rules.loyal_window_days)
         if len(self.purchases) >= 2 and self.last_nps is not None and self.last_nps >= rules.promoter_min_score:
-            return "loyal", f"repeat buyer and promoter (NPS {self.last_nps})"
+            return "loyal", cause("loyal_promoter", nps=self.last_nps)
         if len(self.purchases) >= 2:
-            return "repeat", f"{len(self.purchases)} purchases"
-        return "new", "first purchase"
+            return "repeat", cause("repeat", purchases=len(self.purchases))
+        return "new", cause("first_purchase")
 
-    def risk(self, now: int) -> str:
+    def risk(self, now: int) -> Cause | None:
         rules = self.rules
         gap = self.purchase_gap_limit()
         if now - self.purchases[-1] >= gap:
-            return f"no purchase for {gap // DAY_MS} days"
+            return cause("no_purchase_for", days=gap // DAY_MS)
         if rules.p_alive is not None and (below := self.alive_below(rules.p_alive.at_risk_below, now)):
             return below
         if self.last_nps is not None and self.last_nps <= rules.detractor_max_score:
-            return f"detractor (NPS {self.last_nps})"
+            return cause("detractor", nps=self.last_nps)
         sla = rules.complaint_sla_hours * HOUR_MS
         late = sorted(t for t, opened in self.open_complaints.items() if now - opened >= sla)
         if late:
-            return f"complaint {late[0]} unresolved past {rules.complaint_sla_hours}h SLA"
-        return ""
+            return cause("complaint_past_sla", ticket=late[0], hours=rules.complaint_sla_hours)
+        return None
 
-    def alive_below(self, threshold: float, now: int) -> str:
-        """The cause when P(alive) is below ``threshold`` at ``now``, else ""."""
+    def alive_below(self, threshold: float, now: int) -> Cause | None:
+        """The cause when P(alive) is below ``threshold`` at ``now``, else None."""
         pinned = self.rules.p_alive
         probability = pinned.p_alive(self.purchase_days(), now // DAY_MS)
-        return f"P(alive) {probability:.3f} below {threshold} (model {pinned.model_version})" if probability < threshold else ""
+        return cause("p_alive_below", p_alive=round(probability, 3), threshold=threshold, model=pinned.model_version) if probability < threshold else None
 
     def purchase_days(self) -> list[int]:
         return sorted({ms // DAY_MS for ms in self.purchases})
@@ -249,7 +256,7 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
     replay = _Replay(rules, complaint_tickets)
     points = _points(facts, as_of)
     transitions: list[Transition] = []
-    current: tuple[Stage, str] | None = None
+    current: tuple[Stage, Cause] | None = None
 
     def settle(now: int) -> None:
         nonlocal current
@@ -280,7 +287,7 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
         run_checks_until(as_of, last)
     pending = replay.checks_after(as_of) if last is not None else []
     if current is None:
-        return Lifecycle(None, None, "", [], None)
+        return Lifecycle(None, None, None, [], None)
     return Lifecycle(current[0], transitions[-1].at, current[1], transitions, min(pending) if pending else None)
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 HOUR_MS = 3_600_000
 SLA_STATES = ("met", "breached", "pending")
+TICKET_STATUSES = ("open", "resolved")
 
 
 class ServiceRules(BaseModel):
@@ -30,7 +31,7 @@ class Ticket:
     category: str
     priority: str
     is_complaint: bool
-    status: str  # open or resolved
+    status: str  # one of TICKET_STATUSES
     first_response_at: int | None
     resolved_at: int | None
     escalations: int

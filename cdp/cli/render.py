@@ -14,6 +14,7 @@ from cdp.spreadsheet import csv_cell
 
 HISTORY_ROWS = 12
 _SKIP = {"version", "is_deleted", "merged_into", "lifecycle_history"}
+_CODES = {"cause_code", "cause_params", "reason_codes", "reason_params"}  # causes as codes, for the console's languages; the terminal shows their English text
 _EMPTY = ([], "", None, "{}", {})
 # the sections of the 360° view (``cdp.services.profiles``), in the order shown, with their titles
 SECTIONS = {
@@ -80,7 +81,7 @@ def print_profile(console: Console, profile: dict[str, Any]) -> None:
         console.print(f"({len(history) - HISTORY_ROWS} earlier stage changes not shown; `--format json` has them all)")
         history = history[-HISTORY_ROWS:]
     if history:
-        print_rows(console, history, "table", title="lifecycle history")
+        print_rows(console, [{k: v for k, v in step.items() if k not in _CODES} for step in history], "table", title="lifecycle history")
     for name, title in SECTIONS.items():
         _print_section(console, profile.get(name), title, SECTION_COLUMNS.get(name))
 
@@ -103,7 +104,7 @@ def _print_section(console: Console, value: Any, title: str, columns: tuple[str,
     for key, item in value.items():
         if isinstance(item, list) and item and all(isinstance(v, dict) for v in item):
             lists[key] = item  # a section's own rows (answers, tickets) follow it as a table
-        elif item not in _EMPTY:
+        elif item not in _EMPTY and key not in _CODES:
             table.add_row(key, _cell(item))
     console.print(table)
     for key, rows in lists.items():

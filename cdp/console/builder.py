@@ -4,12 +4,16 @@ onto the rows of the form they concern.
 A row names a field of ``cdp segment fields`` (or ``tag``, ``event``, ``consent``), an operator
 and a value as typed; ``not`` negates it; the rows combine with ``all`` or ``any``. Values are
 only shaped here (numbers, lists split at commas); whether they are right is the service's call,
-and its message (``where.all[2].value: revenue < takes a number``) is shown next to row 2.
+and its message (``where.all[2].value: revenue < takes a number``, each problem worded in the
+reader's language from its code) is shown next to row 2.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from cdp.errors import Problem
 
 MAX_ROWS = 30
 TAG, EVENT, CONSENT = "tag", "event", "consent"
@@ -106,11 +110,12 @@ def normalise(builder: Builder, operators: dict[str, list[str]]) -> None:
             row.op = operators[row.field][0]
 
 
-def place_errors(builder: Builder, message: str) -> None:
-    """The service's message split into its problems, each put next to the row its path names."""
-    for problem in _PROBLEMS.split(message.removeprefix("invalid segment: ")):
-        path, _, text = problem.partition(": ")
-        found = _ROW_PATH.match(path)
+def place_errors(builder: Builder, refusal: Exception, word: Callable[[Problem], str]) -> None:
+    """The service's problems, each worded by ``word`` and put next to the row its path names; a
+    refusal without problems (an error of no field) split into them from its message."""
+    problems = [f"{p.path}: {word(p)}" for p in getattr(refusal, "problems", ())]
+    for problem in problems or _PROBLEMS.split(str(refusal).removeprefix("invalid segment: ")):
+        found = _ROW_PATH.match(problem.partition(": ")[0])
         if found and int(found.group(1)) < len(builder.rows):
             row = builder.rows[int(found.group(1))]
             row.error = f"{row.error}; {problem}" if row.error else problem

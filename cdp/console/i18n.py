@@ -4,8 +4,11 @@ dates and numbers written the locale's way (Babel's CLDR data).
 
 Names the projections give (lifecycle stages, value tiers, tags, churn levels, ...) are translated
 under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured) is shown
-as it is. A unit test checks that both catalogues have the same keys and that every key the
-templates use exists.
+as it is. Lifecycle causes and churn reasons come as a code with parameters (projections/causes.py)
+and are worded under ``cause.<code>``; a row written before codes shows its stored English text.
+So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py). A
+unit test checks that both catalogues have the same keys, that every key the templates use exists
+and that every cause code has its words.
 """
 
 import tomllib
@@ -14,8 +17,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
+
+from cdp.errors import Problem
+from cdp.segments.problems import SUGGESTIONS
+from projections.causes import WEIGHT
 
 LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
 DEFAULT = "en"
@@ -75,6 +83,40 @@ class Translator:
     def name(self, kind: str, value: Any) -> str:
         """A projection's name (``stage``, ``new``) in this language, or as it is when not in the catalogue."""
         return self.messages.get(f"{kind}.{value}", str(value))
+
+    def cause(self, code: str, params: str, english: str) -> str:
+        """A lifecycle cause or churn reason as stored (its code, its parameters' JSON, its English
+        text) in this language, numbers and dates the locale's way; the English text when the
+        catalogue has no words for the code (none stored before codes) or they do not fit."""
+        words = self.messages.get(f"cause.{code}")
+        try:
+            values = orjson.loads(params) if words else None
+            if not isinstance(values, dict):
+                return english
+            weight = values.pop(WEIGHT, None)
+            text = words.format(**{name: self.number(v, 3) if isinstance(v, int | float) else self.when(v) for name, v in values.items()})
+        except (ValueError, KeyError, IndexError):
+            return english
+        return text if weight is None else f"{text} (+{weight})"
+
+    def causes(self, codes: list[str], params: list[str], english: list[str]) -> list[str]:
+        """``cause`` of each reason of a row that stores them as arrays (``churn_risk``)."""
+        if len(codes) != len(english) or len(params) != len(english):  # a row written before codes
+            return english
+        return [self.cause(*reason) for reason in zip(codes, params, english, strict=True)]
+
+    def problem(self, problem: Problem) -> str:
+        """A service's problem with a request in this language (``segment_error.<code>``), else its English text."""
+        words = self.messages.get(f"segment_error.{problem.code}")
+        if words is None:
+            return problem.text
+        values = {name: self.number(v, 3) if isinstance(v, int | float) else v for name, v in problem.params.items() if name != SUGGESTIONS}
+        close = problem.params.get(SUGGESTIONS) or []
+        hint = self("segment_error.did_you_mean", names=self("segment_error.or").join(repr(c) for c in close)) if close else ""
+        try:
+            return words.format(**values, did_you_mean=hint)
+        except (KeyError, IndexError, ValueError):
+            return problem.text
 
     def number(self, value: Any, digits: int = 2) -> str:
         if value is None or value == "":

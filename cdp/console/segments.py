@@ -34,8 +34,8 @@ def router(console: Console) -> APIRouter:
                   {"field": CONSENT, "kind": CONSENT, "operators": list(PSEUDO_OPERATORS[CONSENT]), "values": list(PURPOSES)}]
         return pseudo + found
 
-    def counted(service: SegmentService, builder: Builder, kinds: dict[str, str]) -> int | None:
-        """The builder's size now, or None with the service's refusal placed on the rows."""
+    def counted(visit: Visit, service: SegmentService, builder: Builder, kinds: dict[str, str]) -> int | None:
+        """The builder's size now, or None with the service's refusal placed on the rows (in the visit's language)."""
         try:
             return service.count(definition(builder, kinds))["customers"]
         except STORE_FAULTS:
@@ -43,14 +43,14 @@ def router(console: Console) -> APIRouter:
         except Forbidden:
             raise
         except CdpError as refusal:
-            place_errors(builder, str(refusal))
+            place_errors(builder, refusal, visit.t.problem)
             return None
 
     def builder_page(visit: Visit, builder: Builder, partial: str | None = None, status: int = 200) -> Response:
         service = SegmentService(visit.platform, visit.caller)
         known = fields(service)
         normalise(builder, {f["field"]: f["operators"] for f in known})
-        customers = counted(service, builder, {f["field"]: f["kind"] for f in known})
+        customers = counted(visit, service, builder, {f["field"]: f["kind"] for f in known})
         name = partial or "segment_builder.html"
         return console.page(visit, name, status, builder=builder, fields=known, customers=customers)
 
@@ -87,7 +87,7 @@ def router(console: Console) -> APIRouter:
         except Forbidden:
             raise
         except CdpError as refusal:
-            place_errors(builder, str(refusal))
+            place_errors(builder, refusal, visit.t.problem)
             return builder_page(visit, builder, status=422)
         return RedirectResponse(f"/segments/{builder.name}", status_code=303)
 

@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
 
+from cdp.errors import Problem, SegmentInvalid
 from cdp.segments.fields import FIELDS, OPERATORS
-from cdp.segments.suggest import did_you_mean
+from cdp.segments.problems import Refusal
+from cdp.segments.suggest import suggestions
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
 from schemas.payloads.consent import Purpose
 
@@ -32,7 +34,7 @@ class FieldCondition(_Node):
     @classmethod
     def _known(cls, name: str) -> str:
         if name not in FIELDS:
-            raise ValueError(f"unknown field {name!r}{did_you_mean(name, list(FIELDS))}; known: {', '.join(sorted(FIELDS))}")
+            raise Refusal("unknown_field", given=name, suggestions=suggestions(name, list(FIELDS)), known=", ".join(sorted(FIELDS)))
         return name
 
     @field_validator("op")
@@ -40,7 +42,7 @@ class FieldCondition(_Node):
     def _allowed(cls, op: str, info: ValidationInfo) -> str:
         field = FIELDS.get(info.data.get("field", ""))
         if field and op not in OPERATORS[field.kind]:
-            raise ValueError(f"{info.data['field']} ({field.kind}) takes one of {', '.join(OPERATORS[field.kind])}, not {op!r}")
+            raise Refusal("op_not_allowed", field=info.data["field"], kind=field.kind, allowed=", ".join(OPERATORS[field.kind]), op=op)
         return op
 
     @field_validator("value")
@@ -89,7 +91,7 @@ class ConsentCondition(_Node):
     @classmethod
     def _purpose(cls, purpose: Any) -> Any:
         if isinstance(purpose, str) and purpose not in get_args(Purpose):
-            raise ValueError(f"no purpose {purpose!r}{did_you_mean(purpose, get_args(Purpose))} (known: {', '.join(get_args(Purpose))})")
+            raise Refusal("no_purpose", given=purpose, suggestions=suggestions(purpose, get_args(Purpose)), known=", ".join(get_args(Purpose)))
         return purpose
 
 
@@ -112,7 +114,7 @@ class EventCondition(_Node):
     @classmethod
     def _known(cls, event_type: str) -> str:
         if event_type not in PAYLOAD_BY_EVENT_TYPE:
-            raise ValueError(f"unknown event type {event_type!r}; known: {', '.join(sorted(PAYLOAD_BY_EVENT_TYPE))}")
+            raise Refusal("unknown_event", given=event_type, known=", ".join(sorted(PAYLOAD_BY_EVENT_TYPE)))
         return event_type
 
     @field_validator("between")
@@ -121,17 +123,17 @@ class EventCondition(_Node):
         if between is None:
             return None
         if info.data.get("within_days") is not None:
-            raise ValueError("give within_days or between, not both")
+            raise Refusal("window_twice")
         start, end = (_utc(t) for t in between)
         if start >= end:
-            raise ValueError("between: the start must come before the end")
+            raise Refusal("between_order")
         return start, end
 
     @field_validator("at_most")
     @classmethod
     def _not_below(cls, at_most: int | None, info: ValidationInfo) -> int | None:
         if at_most is not None and at_most < info.data.get("at_least", 1):
-            raise ValueError("at_most is below at_least")
+            raise Refusal("at_most_below")
         return at_most
 
 
@@ -177,47 +179,55 @@ class Segment(_Node):
 
 
 def parse_segment(data: Any) -> Segment:
-    """Validates a definition; raises ``SegmentInvalid`` naming each offending path."""
-    from cdp.errors import SegmentInvalid
-
+    """Validates a definition; raises ``SegmentInvalid`` naming each offending path (its problems
+    with their codes: ours, else pydantic's type and context)."""
     try:
         return Segment.model_validate(data)
     except ValidationError as error:
-        problems = [f"{_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors(include_url=False)]
-        raise SegmentInvalid("invalid segment: " + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")) from None
+        problems = tuple(_problem(e) for e in error.errors(include_url=False))
+        texts = [f"{p.path}: {p.text}" for p in problems]
+        raise SegmentInvalid("invalid segment: " + "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else ""), problems) from None
+
+
+def _problem(error: Any) -> Problem:
+    refusal = error.get("ctx", {}).get("error")
+    if isinstance(refusal, Refusal):
+        return Problem(_path(error["loc"]), refusal.code, refusal.params, str(refusal))
+    context = {k: v if isinstance(v, int | float | str) else str(v) for k, v in error.get("ctx", {}).items()}
+    return Problem(_path(error["loc"]), error["type"], context, error["msg"].removeprefix("Value error, "))
 
 
 def check_value(what: str, kind: str, op: str, value: Any) -> Any:
     """The value an operator needs: a number, a text, a time, a list of texts, a pair, or nothing."""
     if op == "is_empty":
         if value is not None:
-            raise ValueError(f"{what} takes no value")
+            raise Refusal("takes_no_value", what=what)
         return None
     if op in ("within_days", "not_within_days"):
         return _number(what, value)
     if op == "between":
         if not isinstance(value, list | tuple) or len(value) != 2:
-            raise ValueError(f"{what} takes [low, high]")
+            raise Refusal("takes_pair", what=what)
         low, high = (_time(what, v) if kind == "time" else _number(what, v) for v in value)
         if low > high:
-            raise ValueError(f"{what}: low is above high")
+            raise Refusal("low_above_high", what=what)
         return [low, high]
     if op in ("in", "not_in", "contains_any", "contains_all"):
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{what} takes a non-empty list of texts")
+            raise Refusal("takes_list", what=what)
         return value
     if kind == "time":
         return _time(what, value)
     if kind == "number":
         return _number(what, value)
     if not isinstance(value, str):
-        raise ValueError(f"{what} takes a text")
+        raise Refusal("takes_text", what=what)
     return value
 
 
 def _number(what: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what} takes a number")
+        raise Refusal("takes_number", what=what)
     return float(value)
 
 
@@ -225,7 +235,7 @@ def _time(what: str, value: Any) -> datetime:
     try:
         return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
     except ValueError:
-        raise ValueError(f"{what} takes a date or time like 2025-10-01 or 2025-10-01T08:00:00Z") from None
+        raise Refusal("takes_time", what=what) from None
 
 
 def _utc(t: datetime) -> datetime:

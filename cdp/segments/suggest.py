@@ -12,10 +12,17 @@ def fold(text: str) -> str:
 
 def did_you_mean(value: str, known: list[str] | tuple[str, ...]) -> str:
     """``"; did you mean 'vip'?"``, or ``""`` when nothing is close."""
+    return hint(suggestions(value, known))
+
+
+def hint(close: list[str]) -> str:
+    """``"; did you mean 'vip' or 'vvip'?"`` for the ``suggestions``, ``""`` for none."""
+    return "; did you mean " + " or ".join(map(repr, close)) + "?" if close else ""
+
+
+def suggestions(value: str, known: list[str] | tuple[str, ...]) -> list[str]:
+    """The known values ``value`` may have meant: the one equal after folding, else up to 3 close spellings."""
     folded = {fold(k): k for k in known}
     if fold(value) in folded:
-        return f"; did you mean {folded[fold(value)]!r}?"
-    close = difflib.get_close_matches(fold(value), list(folded), n=3, cutoff=0.7)
-    if not close:
-        return ""
-    return "; did you mean " + " or ".join(repr(folded[c]) for c in close) + "?"
+        return [folded[fold(value)]]
+    return [folded[c] for c in difflib.get_close_matches(fold(value), list(folded), n=3, cutoff=0.7)]

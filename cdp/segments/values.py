@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cdp.errors import SegmentInvalid
+from cdp.errors import Problem, SegmentInvalid
 from cdp.segments.model import AllOf, AnyOf, FieldCondition, NotOf, Segment, TagCondition
-from cdp.segments.suggest import did_you_mean
+from cdp.segments.problems import english
+from cdp.segments.suggest import suggestions
 from projections import churn, lifecycle, satisfaction, sentiment, service, value
 from projections.tags.builtin import rule_set
 
@@ -45,18 +46,20 @@ def check_values(segment: Segment, known: KnownValues) -> Segment:
     """Returns ``segment``, or raises ``SegmentInvalid`` naming the first condition whose value is not known."""
     for path, node in _conditions(segment.where, "where"):
         if isinstance(node, TagCondition) and node.tag not in known.tags:
-            _refuse(f"{path}.tag", f"no tag {node.tag!r}", node.tag, known.tags)
+            _refuse(f"{path}.tag", "no_tag", node.tag, known.tags)
         if isinstance(node, FieldCondition) and node.field in known.fields:
             values = known.fields[node.field]
             given = node.value if isinstance(node.value, list) else [node.value] if isinstance(node.value, str) else []
             for v in given:
                 if v not in values:
-                    _refuse(f"{path}.value", f"{node.field} has no value {v!r}", v, values)
+                    _refuse(f"{path}.value", "no_value", v, values, field=node.field)
     return segment
 
 
-def _refuse(path: str, problem: str, given: str, known: tuple[str, ...]) -> None:
-    raise SegmentInvalid(f"invalid segment: {path}: {problem}{did_you_mean(given, known)} (known: {', '.join(known)})")
+def _refuse(path: str, code: str, given: str, known: tuple[str, ...], **more: str) -> None:
+    params = {**more, "given": given, "suggestions": suggestions(given, known), "known": ", ".join(known)}
+    text = english(code, params)
+    raise SegmentInvalid(f"invalid segment: {path}: {text}", (Problem(path, code, params, text),))
 
 
 def _conditions(node: Any, path: str) -> Iterator[tuple[str, Any]]:

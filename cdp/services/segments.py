@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from cdp.errors import CdpError, SegmentInvalid
+from cdp.errors import CdpError, Problem, SegmentInvalid
 from cdp.masking import mask_profile
 from cdp.platform import Platform
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope, scope_for
 from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.model import Segment, parse_segment
+from cdp.segments.problems import english
 from cdp.segments.store import NoSuchSegment, SegmentExists, definition_of
 from cdp.segments.values import check_values, known_values
 from cdp.services import Caller, Conflict, NotFound
@@ -183,7 +184,9 @@ def _named(definition: Definition, name: str) -> Definition:
     segment is not renamed, it is created under the new name."""
     given = definition.name if isinstance(definition, Segment) else definition.get("name")
     if given is not None and given != name:
-        raise SegmentInvalid(f"invalid segment: name: {str(given)[:100]!r} differs from the segment being updated, {name[:100]!r} (create one under the new name instead)")
+        params = {"given": str(given)[:100], "name": name[:100]}
+        problem = Problem("name", "name_differs", params, english("name_differs", params))
+        raise SegmentInvalid(f"invalid segment: name: {problem.text}", (problem,))
     return definition if isinstance(definition, Segment) else {**definition, "name": name}
 
 

@@ -20,7 +20,9 @@ from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
 from cdp.warehouse.views import churn_warnings, current, customer_days, customer_products, daily_events, daily_sales, survivors
-from projections.tables import CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, customer_loyalty, customer_predictions, events, survey_answers
+from projections.tables import (
+    CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, churn_risk, customer_loyalty, customer_predictions, events, lifecycle_transitions, survey_answers,
+)
 from projections.tables.table import DEDUPLICATION_WINDOW, Table
 
 # a current-state table's parts all older than this are merged into one (even with no merge due): FINAL on a
@@ -71,6 +73,10 @@ MIGRATIONS: list[Migration] = [
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild'",
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` ADD PROJECTION IF NOT EXISTS {events.BY_CUSTOMER} (SELECT * ORDER BY customer_id, position)",
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` MATERIALIZE PROJECTION {events.BY_CUSTOMER}",
+    ]),
+    (31, "causes as codes: lifecycle_transitions gains cause_code, cause_params; churn_risk gains reason_codes, reason_params (the console words them per language)", lambda db: [
+        *added_columns(db, lifecycle_transitions.TABLE, ("cause_code", "cause_params")),
+        *added_columns(db, churn_risk.TABLE, ("reason_codes", "reason_params")),
     ]),
 ]
 

@@ -40,6 +40,7 @@ class Site:
     keys: dict[str, str] = field(default_factory=dict)  # name -> token
     email: str = ""  # of a demo customer with churn reasons
     stage: str = ""  # that customer's lifecycle stage
+    at_risk: dict = field(default_factory=dict)  # a demo customer at risk: email, reasons and lifecycle causes in the warehouse's English
 
 
 def prepared(data_dir: Path) -> Site:
@@ -58,6 +59,12 @@ def prepared(data_dir: Path) -> Site:
             "WHERE length(c.reasons) > 0 AND length(p.emails) > 0 AND p.emails[1] != {hostile:String} ORDER BY p.customer_id LIMIT 1", {"hostile": HOSTILE_EMAIL},
         )
         site.email, site.stage = found[0]["email"], found[0]["stage"]
+        site.at_risk = platform.warehouse.query(
+            f"SELECT p.customer_id AS customer_id, p.emails[1] AS email, c.reasons AS reasons FROM `{db}`.profiles AS p FINAL JOIN `{db}`.churn_risk AS c FINAL ON c.customer_id = p.customer_id "
+            "WHERE p.lifecycle_stage = 'at_risk' AND length(c.reasons) > 1 AND length(p.emails) > 0 AND p.emails[1] != {hostile:String} ORDER BY p.customer_id LIMIT 1", {"hostile": HOSTILE_EMAIL},
+        )[0]
+        site.at_risk["causes"] = [r["cause"] for r in platform.warehouse.query(
+            f"SELECT cause FROM `{db}`.lifecycle_transitions FINAL WHERE customer_id = {{id:String}} ORDER BY at", {"id": site.at_risk["customer_id"]})]
     return site
 
 

@@ -4,6 +4,7 @@ pii:read, hostile names shown as text, and no Content-Security-Policy violation 
 A screenshot of each page is written to the folder printed at the start ($CDP_SCREENSHOTS, else
 the run's basetemp /screenshots)."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -14,7 +15,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from cdp.console.dashboards import DASHBOARDS
+from cdp.console.i18n import Translator
 from tests.console.site import HOSTILE_EMAIL, HOSTILE_NAME, Site, chromium, prepared, screenshots_folder, served
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +160,29 @@ def test_switch_to_chinese_and_back(browser, site: Site, shots: Path):
     browser.find_element(By.ID, "lang-en").click()
     wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     assert "Lifecycle" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_a_customer_at_risk_in_chinese_sees_every_churn_reason_and_lifecycle_cause_in_chinese_and_in_english_as_stored(browser, site: Site, shots: Path):
+    at_risk = site.at_risk
+    sign_in(browser, site, "marketer", f"/customer?id={quote(at_risk['email'])}")
+    items = lambda selector: [e.text for e in browser.find_elements(By.CSS_SELECTOR, selector)]  # noqa: E731
+    english = Translator("en")
+    as_stored = lambda text: ISO_DATE.sub(lambda day: english.when(day.group()), text)  # noqa: E731  the stored words, the date the English way
+    assert items("#churn-reasons li") == [as_stored(r) for r in at_risk["reasons"]]
+    assert items("#lifecycle li .muted") == [as_stored(c) for c in at_risk["causes"]]
+    browser.save_screenshot(str(shots / "10-customer-at-risk-en.png"))
+    browser.find_element(By.ID, "lang-zh").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert [text for text in [*at_risk["reasons"], *at_risk["causes"]] if text.rsplit(" (+", 1)[0] in page] == []  # no English cause on the page
+    reasons, causes = items("#churn-reasons li"), items("#lifecycle li .muted")
+    assert len(reasons) == len(at_risk["reasons"]) and len(causes) == len(at_risk["causes"])
+    assert all(CHINESE.search(text) for text in [*reasons, *causes]), [*reasons, *causes]
+    assert [r.rsplit(" ", 1)[-1] for r in reasons] == [r.rsplit(" ", 1)[-1] for r in at_risk["reasons"]]  # each with its weight, "(+30)"
+    browser.save_screenshot(str(shots / "11-customer-at-risk-zh.png"))
+    browser.find_element(By.ID, "lang-en").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    no_policy_violation(browser)
 
 
 def test_a_key_without_pii_read_sees_no_personal_data(browser, site: Site, shots: Path):

@@ -1,10 +1,15 @@
 """The builder's form as a segment definition (checked by the real parser), and the service's
 problems placed on the rows they name."""
 
+from pathlib import Path
+
+from cdp.config import load_settings
 from cdp.console.builder import Builder, Row, definition, from_form, normalise, place_errors
-from cdp.errors import SegmentInvalid
+from cdp.console.i18n import Translator
+from cdp.errors import CdpError, SegmentInvalid
 from cdp.segments.fields import FIELDS
 from cdp.segments.model import parse_segment
+from cdp.segments.values import check_values, known_values
 
 KINDS = {name: f.kind for name, f in FIELDS.items()}
 
@@ -41,13 +46,29 @@ def test_rows_are_added_and_removed_and_a_changed_field_gets_its_own_operator():
     assert changed.rows[0].op == "before"
 
 
+def refused(builder: Builder) -> SegmentInvalid:
+    try:
+        check_values(parse_segment(definition(builder, KINDS)), known_values(load_settings(data_dir=Path("/nonexistent"))))
+    except SegmentInvalid as refusal:
+        return refusal
+    raise AssertionError("the definition passed")
+
+
 def test_each_problem_goes_next_to_its_row():
     builder = from_form(form(("revenue", ">=", "lots"), ("tier", "=", "VIP"), name="Bad"))
-    try:
-        parse_segment(definition(builder, KINDS))
-    except SegmentInvalid as refusal:
-        place_errors(builder, str(refusal))
-    assert builder.rows[0].error.startswith("where.all[0].value: revenue >= takes a number")
-    assert builder.rows[1].error == "" and builder.error.startswith("name:")
-    place_errors(builder, "invalid segment: where.all[1].value: tier has no value 'VIP'; did you mean 'vip'?")
-    assert "did you mean 'vip'" in builder.rows[1].error
+    place_errors(builder, refused(builder), Translator("en").problem)
+    assert builder.rows[0].error == "where.all[0].value: revenue >= takes a number"
+    assert builder.rows[1].error == "" and builder.error.startswith("name: lower-case letters")
+    place_errors(builder, CdpError("invalid segment: where.all[1].value: tier has no value 'VIP'; did you mean 'vip'?"), Translator("en").problem)
+    assert "did you mean 'vip'" in builder.rows[1].error  # a refusal without problems: its message split
+
+
+def test_each_problem_in_chinese_names_its_field_and_the_values_meant():
+    builder = from_form(form(("revenue", ">=", "lots"), ("tier", "=", "VIP")))
+    place_errors(builder, refused(builder), Translator("zh-CN").problem)
+    assert builder.rows[0].error == "where.all[0].value: revenue >= 需要一个数字"
+    builder = from_form(form(("revenue", ">=", "5"), ("tier", "=", "VIP")))
+    refusal = refused(builder)
+    assert str(refusal).startswith("invalid segment: where.all[1].value: tier has no value 'VIP'; did you mean 'vip'? (known: ")  # the CLI's and API's words
+    place_errors(builder, refusal, Translator("zh-CN").problem)
+    assert builder.rows[1].error.startswith("where.all[1].value: tier 没有值“VIP”；您是不是要找 'vip'？（可用：")

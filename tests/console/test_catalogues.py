@@ -10,10 +10,11 @@ import pytest
 from cdp.config import load_settings
 from cdp.console.dashboards import DASHBOARDS
 from cdp.console.i18n import LANGUAGES, Translator, catalogue, chosen_language
+from cdp.segments import problems
 from cdp.segments.fields import FIELDS
 from cdp.segments.values import known_values
 from cdp.services.profiles import IDENTIFIER_COLUMNS
-from projections import churn, lifecycle, satisfaction, sentiment, service, value
+from projections import causes, churn, lifecycle, satisfaction, sentiment, service, value
 from schemas.payloads.consent import PURPOSES
 
 CONSOLE = Path(__file__).resolve().parents[2] / "cdp" / "console"
@@ -33,7 +34,8 @@ def used_keys() -> set[str]:
 def names() -> set[str]:
     settings = load_settings(data_dir=Path("/nonexistent"))
     given = {"stage": lifecycle.STAGES, "tier": value.TIERS, "churn": churn.LEVELS, "nps": satisfaction.NPS_CATEGORIES, "sla": service.SLA_STATES,
-             "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags}
+             "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags,
+             "ticket_status": service.TICKET_STATUSES, "answer": ("nps", "csat", "csi", "text")}  # survey_answers.kind
     return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
 
 
@@ -69,3 +71,35 @@ def test_numbers_and_dates_the_locale_way():
     assert english.number(1234567.891) == "1,234,567.89" and chinese.number(1234567.891) == "1,234,567.89"
     assert english.when("2025-10-01") == "Oct 1, 2025" and chinese.when("2025-10-01") == "2025年10月1日"
     assert chinese.name("stage", "at_risk") == "流失风险" and chinese.name("tag", "my_own_tag") == "my_own_tag"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_cause_a_projection_can_give_has_words_that_use_only_its_parameters(language: str):
+    """The codes come from projections/causes.py, which words every cause the projections give (an
+    unknown code fails there at its first use): each has words here, naming only its parameters."""
+    messages = catalogue(language)
+    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+    assert len(causes.ENGLISH) > 15
+    assert sorted(f"cause.{code}" for code in causes.ENGLISH if f"cause.{code}" not in messages) == []
+    assert [code for code, words in causes.ENGLISH.items() if fields(messages[f"cause.{code}"]) != fields(words)] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_problem_the_segment_checks_give_has_words_that_use_only_its_parameters(language: str):
+    messages = catalogue(language)
+    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+    assert sorted(f"segment_error.{code}" for code in problems.ENGLISH if f"segment_error.{code}" not in messages) == []
+    assert [code for code, words in problems.ENGLISH.items() if fields(messages[f"segment_error.{code}"]) != fields(words)] == []
+
+
+def test_a_cause_in_each_language_with_its_numbers_and_dates_and_the_english_text_for_an_unknown_code():
+    english, chinese = Translator("en"), Translator("zh-CN")
+    gap = causes.cause("purchase_gap", since="2025-01-02", days=1060, weight=30)
+    stored = (gap.code, causes.params_json(gap.params), causes.english(gap))
+    assert stored[2] == "no purchase since 2025-01-02 (at risk after 1060 days) (+30)"
+    assert english.cause(*stored) == "no purchase since Jan 2, 2025 (at risk after 1,060 days) (+30)"
+    assert chinese.cause(*stored) == "自2025年1月2日起未购买（超过 1,060 天即有风险） (+30)"
+    assert chinese.cause("", "", "first purchase") == "first purchase"  # a row written before codes
+    assert chinese.cause("no_such_code", "{}", "as stored") == "as stored" and chinese.cause("detractor", "{}", "detractor (NPS 3)") == "detractor (NPS 3)"
+    assert chinese.causes([], [], ["detractor (NPS 3) (+25)"]) == ["detractor (NPS 3) (+25)"]
+    assert chinese.causes(["detractor"], ['{"nps":3,"weight":25}'], ["detractor (NPS 3) (+25)"]) == ["贬损者（NPS 3） (+25)"]

@@ -14,11 +14,12 @@ VIEW = {
     "emails": ["ann@example.com"],
     "traits": f'{{"name": "{HOSTILE}"}}',
     "lifecycle_stage": "new",
-    "lifecycle_history": [{"at": "2025-01-01", "from_stage": "", "to_stage": "new", "cause": "first purchase"}],
+    "lifecycle_history": [{"at": "2025-01-01", "from_stage": "", "to_stage": "new", "cause": "first purchase", "cause_code": "first_purchase", "cause_params": "{}"}],
     "customers_merged_in": [],
     "identifiers": {"email": ["ann@example.com"], "phone": []},
     "tags": [{"tag": "valid", "since": "2025-01-01"}],
     "value": {"rfm": "545", "tier": "vip"},
+    "churn_risk": {"score": 25, "level": "low", "reasons": ["detractor (NPS 3) (+25)"], "reason_codes": ["detractor"], "reason_params": ['{"nps":3,"weight":25}']},
     "satisfaction": None,
     "tickets": [{"ticket_id": "T1", "opened_at": "2025-01-02", "priority": "high", "status": "open", "response_sla": "breached", "resolution_sla": "pending", "escalations": 0, "subject": HOSTILE, "response_due": "2025-01-03"}],
     "consent": {"email_marketing": {"granted": True, "decided": False}},
@@ -40,6 +41,7 @@ def test_every_section_with_something_is_shown_and_customer_data_is_literal():
     assert "satisfaction" not in text and "suppressions" not in text and "customers merged in" not in text  # nothing to show
     assert text.count(HOSTILE) == 2 and "big_spenders" in text and "email_marketing" in text
     assert "response_due" not in text and "subject" in text  # the tickets' columns that fit
+    assert "first purchase" in text and "detractor (NPS 3) (+25)" in text and "_code" not in text and "_params" not in text  # causes as words, not codes
 
 
 def test_a_bare_profile_row_prints_as_before():

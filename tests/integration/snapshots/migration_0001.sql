@@ -95,6 +95,8 @@ CREATE TABLE IF NOT EXISTS `cdp`.`lifecycle_transitions`
     `from_stage` LowCardinality(String) COMMENT 'Stage before, empty for a customer\'s first stage.',
     `to_stage` LowCardinality(String) COMMENT 'Stage after.',
     `cause` String COMMENT 'Why, e.g. \'first purchase\', \'no purchase for 90 days\', \'detractor (NPS 3)\'.',
+    `cause_code` LowCardinality(String) COMMENT 'The cause as a code, e.g. \'first_purchase\', \'no_purchase_for\', \'detractor\' (projections/causes.py); empty on rows written before codes.',
+    `cause_params` String COMMENT 'The cause\'s numbers and names as a JSON object, e.g. \'{"nps":3}\'.',
     `version` UInt64 COMMENT 'Event-log position at which this was computed.',
     `is_deleted` UInt8 COMMENT '1 when the transition was retracted.'
 )

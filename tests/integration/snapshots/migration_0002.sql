@@ -176,6 +176,8 @@ CREATE TABLE IF NOT EXISTS `cdp`.`churn_risk`
     `score` UInt8 COMMENT '0-100.',
     `level` LowCardinality(String) COMMENT 'low, medium or high.',
     `reasons` Array(String) COMMENT 'Each warning sign present, with its weight, e.g. \'detractor (NPS 3) (+25)\'.',
+    `reason_codes` Array(LowCardinality(String)) COMMENT 'Each reason\'s warning sign, e.g. \'detractor\' (projections/causes.py); empty on rows written before codes.',
+    `reason_params` Array(String) COMMENT 'Each reason\'s numbers and weight as a JSON object, e.g. \'{"nps":3,"weight":25}\'.',
     `version` UInt64 COMMENT 'Event-log position at which this row was computed; the highest wins.',
     `is_deleted` UInt8 COMMENT '1 when retracted (the customer was merged into another).'
 )

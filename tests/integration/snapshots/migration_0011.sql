@@ -19,7 +19,7 @@ FROM `cdp`.`customer_merges` FINAL
 COMMENT 'Current rows of customer_merges: FINAL applied, retracted rows and bookkeeping columns dropped. One row per merge of two customers into one: which, when, and why.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`lifecycle_transitions_current`
-AS SELECT `customer_id`, `at`, `from_stage`, `to_stage`, `cause`
+AS SELECT `customer_id`, `at`, `from_stage`, `to_stage`, `cause`, `cause_code`, `cause_params`
 FROM `cdp`.`lifecycle_transitions` FINAL
 COMMENT 'Current rows of lifecycle_transitions: FINAL applied, retracted rows and bookkeeping columns dropped. Every lifecycle stage change of every customer, e.g. who moved from repeat to at_risk in October.';
 
@@ -69,7 +69,7 @@ FROM `cdp`.`customer_service` FINAL
 COMMENT 'Current rows of customer_service: FINAL applied, retracted rows and bookkeeping columns dropped. Service per customer: tickets, open, SLA breaches, escalations, average response and resolution times.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`churn_risk_current`
-AS SELECT `customer_id`, `score`, `level`, `reasons`
+AS SELECT `customer_id`, `score`, `level`, `reasons`, `reason_codes`, `reason_params`
 FROM `cdp`.`churn_risk` FINAL
 COMMENT 'Current rows of churn_risk: FINAL applied, retracted rows and bookkeeping columns dropped. Churn early warning (docs/domain.md §11): score 0-100 = sum of the weights of the warning signs present, each listed as a reason.';
 
