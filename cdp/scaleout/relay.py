@@ -46,7 +46,7 @@ from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages
 from cdp.scaleout.state import INFRASTRUCTURE, Published, RelayState
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, resolve
+from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, joining_keys, resolve
 from projections.pipeline import identity_rows
 from projections.touchpoint import Touchpoint
 
@@ -209,8 +209,9 @@ class Relay:
         failed: dict[int, Exception] = {}
         while True:
             try:
-                graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
-                return graph, resolve(graph, touchpoints, self._identity), failed
+                keys = [joining_keys(tp.event["identifiers"], self._identity) for tp in touchpoints]  # once per event, for the load and the resolution
+                graph = self._state.load_identity({key for event_keys in keys for key in event_keys})
+                return graph, resolve(graph, touchpoints, self._identity, keys), failed
             except Exception as error:
                 if not touchpoints or not poisoned(error, INFRASTRUCTURE):
                     raise
@@ -230,7 +231,7 @@ class Relay:
 
     def _touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:
         opened = [orjson.loads(n.state) for n in notifications]
-        self._sealer.open_envelopes(opened)
+        self._sealer.open_envelopes(opened, only="identifiers")  # all resolution reads; the stored form is what goes out
         return [Touchpoint(n.id, event) for n, event in zip(notifications, opened, strict=True)]
 
     async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2) -> int:
