@@ -35,6 +35,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka import errors
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from eventsourcing.persistence import Notification
 
 from cdp.config import KafkaSettings
@@ -147,13 +148,18 @@ class Relay:
         and returns the offset of the last record."""
         producer = self._producer
         sent = []
+
+        async def send(builder: BatchBuilder) -> None:
+            builder.close()  # complete: sent at once, not after the producer's linger
+            sent.append((await producer.send_batch(builder, self._topic, partition=partition), builder.record_count()))
+
         builder = producer.create_batch()
         for key, value in records:
             if builder.append(timestamp=None, key=key, value=value) is None:  # full: a batch always takes its first record
-                sent.append((await producer.send_batch(builder, self._topic, partition=partition), builder.record_count()))
+                await send(builder)
                 builder = producer.create_batch()
                 builder.append(timestamp=None, key=key, value=value)
-        sent.append((await producer.send_batch(builder, self._topic, partition=partition), builder.record_count()))
+        await send(builder)
         acks = await asyncio.gather(*(future for future, _ in sent))
         return acks[-1].offset + sent[-1][1] - 1  # a batch's ack carries its first record's offset
 
