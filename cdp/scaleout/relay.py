@@ -292,8 +292,9 @@ def _by_position(merges: Sequence) -> dict[int, list]:
 def partition_of(key: bytes, partitions: tuple[int, ...]) -> int:
     """The partition the producer would choose for ``key`` (its default partitioner: murmur2 of the
     key, as every Kafka client), remembered for the customers seen lately: the relay builds its
-    record batches per partition itself (``send_batch``), and the pure-Python hash was a tenth of
-    its time (BENCHMARKS.md, issue 23)."""
+    record batches per partition itself (``send_batch``), and the pure-Python hash was a third of
+    its sending time (BENCHMARKS.md, issue 23). The workers' ``absorb`` messages, sent by key
+    through the producer, must land where the relay put the survivor's events."""
     return _KEY_HASH(key, list(partitions), list(partitions))
 
 
