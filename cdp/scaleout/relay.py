@@ -25,14 +25,17 @@ that lost its data").
 import asyncio
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka import errors
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from eventsourcing.persistence import Notification
 
 from cdp.config import KafkaSettings
@@ -44,11 +47,12 @@ from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages
 from cdp.scaleout.state import INFRASTRUCTURE, Published, RelayState
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, resolve
+from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, joining_keys, resolve
 from projections.pipeline import identity_rows
 from projections.touchpoint import Touchpoint
 
 log = logging.getLogger(__name__)
+_KEY_HASH = DefaultPartitioner()
 
 class Relay:
     def __init__(self, events: EventStore, sealer: Sealer, state: RelayState, warehouse: Warehouse, identity: IdentityRules, batch_size: int, producer: AIOKafkaProducer, topic: str):
@@ -82,15 +86,19 @@ class Relay:
         merges = [(m.position, sub, m.absorbed, m.survivor) for merge_list in _by_position(resolution.merges).values() for sub, m in enumerate(merge_list)]
         batch = Published(position, last, watermark, {n.id: resolution.assignments[n.id] for n in notifications}, merges)
         self._state.record_unconfirmed(last)
-        offsets = await self._publish(batch, notifications)
-        if offsets is None:  # the broker lost messages: what the workers may miss goes again, then this batch
-            await self._publish_retained()
-            offsets = await self._publish(batch, notifications)
-            if offsets is None:
-                raise self._still_losing()
         rows: dict[str, list[dict]] = defaultdict(list)
         identity_rows(resolution, rows)
-        self._warehouse.insert_tables(rows)
+        writing = asyncio.ensure_future(asyncio.to_thread(self._warehouse.insert_tables, rows))  # while the broker acks
+        try:
+            offsets = await self._publish(batch, notifications)
+            if offsets is None:  # the broker lost messages: what the workers may miss goes again, then this batch
+                await self._publish_retained()
+                offsets = await self._publish(batch, notifications)
+                if offsets is None:
+                    raise self._still_losing()
+        finally:
+            await asyncio.wait([writing])
+        writing.result()  # a failed write stops the batch before its commit
         self._state.commit(graph, resolution, batch, unreadable, self._topic, offsets, len(offsets))
         return len(notifications) + len(unreadable)
 
@@ -103,26 +111,29 @@ class Relay:
         below the previous batch's tick plus what this batch sent to its partition means the topic
         restarted (a broker whose data was not on a kept volume, a deleted topic), and the workers
         will never receive what was lost (docs/operations.md, "A broker that lost its data")."""
-        send = self._producer.send
+        partitions = tuple(sorted(await self._producer.partitions_for(self._topic)))
+        outgoing: dict[int, list[tuple[bytes | None, bytes]]] = {partition: [] for partition in partitions}
         merges_at: dict[int, list[tuple[int, int, str, str]]] = {}
         for merge in batch.merges:
             merges_at.setdefault(merge[0], []).append(merge)
-        pending = []
         for n in notifications:
             customer = batch.assignments.get(n.id)
             if customer is None:  # quarantined when first published
                 continue
             merges = merges_at.get(n.id, ())
             for position, sub, absorbed, survivor in merges:
-                pending.append(await send(self._topic, messages.merge_out(batch.since, position, sub, absorbed, survivor), key=absorbed.encode()))
-            pending.append(await send(self._topic, messages.event(batch.since, n.id, len(merges), batch.watermark, customer, n.state), key=customer.encode()))
+                key = absorbed.encode()
+                outgoing[partition_of(key, partitions)].append((key, messages.merge_out(batch.since, position, sub, absorbed, survivor)))
+            key = customer.encode()
+            outgoing[partition_of(key, partitions)].append((key, messages.event(batch.since, n.id, len(merges), batch.watermark, customer, n.state)))
         tick = messages.tick(batch.since, batch.until, batch.watermark)
-        pending += [await send(self._topic, tick, partition=partition) for partition in sorted(await self._producer.partitions_for(self._topic))]
-        acks = await asyncio.gather(*pending)  # every message acknowledged before the position moves on
-        sent = Counter(meta.partition for meta in acks)
-        offsets = {meta.partition: meta.offset for meta in acks[-len(sent):]}  # the ticks, one per partition, last
+        for records in outgoing.values():
+            records.append((None, tick))
+        # every message acknowledged before the position moves on
+        ticks = await asyncio.gather(*(self._send_in_order(partition, records) for partition, records in outgoing.items()))
+        offsets = dict(zip(partitions, ticks, strict=True))
         before = self._state.published_offsets(self._topic)
-        lost = sorted(p for p, offset in offsets.items() if p in before and offset < before[p] + sent[p])
+        lost = sorted(p for p, offset in offsets.items() if p in before and offset < before[p] + len(outgoing[p]))
         if lost:
             log.error(
                 "relay: the Kafka broker lost messages it had acknowledged on topic %s (partitions %s restarted below the offsets published): publishing again what the workers have not applied",
@@ -130,6 +141,27 @@ class Relay:
             )
             return None
         return offsets
+
+    async def _send_in_order(self, partition: int, records: Sequence[tuple[bytes | None, bytes]]) -> int:
+        """Sends ``(key, value)`` records to one partition, in order, as few record batches as the
+        producer's batch size allows (one future per batch, not per message); waits for their acks
+        and returns the offset of the last record."""
+        producer = self._producer
+        sent = []
+
+        async def send(builder: BatchBuilder) -> None:
+            builder.close()  # complete: sent at once, not after the producer's linger
+            sent.append((await producer.send_batch(builder, self._topic, partition=partition), builder.record_count()))
+
+        builder = producer.create_batch()
+        for key, value in records:
+            if builder.append(timestamp=None, key=key, value=value) is None:  # full: a batch always takes its first record
+                await send(builder)
+                builder = producer.create_batch()
+                builder.append(timestamp=None, key=key, value=value)
+        await send(builder)
+        acks = await asyncio.gather(*(future for future, _ in sent))
+        return acks[-1].offset + sent[-1][1] - 1  # a batch's ack carries its first record's offset
 
     def _still_losing(self) -> CdpError:
         return CdpError(f"the Kafka broker keeps losing the messages it acknowledges on topic {self._topic}: stopped (docs/operations.md, \"A broker that lost its data\")")
@@ -183,8 +215,9 @@ class Relay:
         failed: dict[int, Exception] = {}
         while True:
             try:
-                graph = self._state.load_identity(batch_keys(touchpoints, self._identity))
-                return graph, resolve(graph, touchpoints, self._identity), failed
+                keys = [joining_keys(tp.event["identifiers"], self._identity) for tp in touchpoints]  # once per event, for the load and the resolution
+                graph = self._state.load_identity({key for event_keys in keys for key in event_keys})
+                return graph, resolve(graph, touchpoints, self._identity, keys), failed
             except Exception as error:
                 if not touchpoints or not poisoned(error, INFRASTRUCTURE):
                     raise
@@ -204,7 +237,7 @@ class Relay:
 
     def _touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:
         opened = [orjson.loads(n.state) for n in notifications]
-        self._sealer.open_envelopes(opened)
+        self._sealer.open_envelopes(opened, only="identifiers")  # all resolution reads; the stored form is what goes out
         return [Touchpoint(n.id, event) for n, event in zip(notifications, opened, strict=True)]
 
     async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2) -> int:
@@ -253,6 +286,16 @@ def _by_position(merges: Sequence) -> dict[int, list]:
     for merge in merges:
         found.setdefault(merge.position, []).append(merge)
     return found
+
+
+@lru_cache(maxsize=1 << 16)
+def partition_of(key: bytes, partitions: tuple[int, ...]) -> int:
+    """The partition the producer would choose for ``key`` (its default partitioner: murmur2 of the
+    key, as every Kafka client), remembered for the customers seen lately: the relay builds its
+    record batches per partition itself (``send_batch``), and the pure-Python hash was a third of
+    its sending time (BENCHMARKS.md, issue 23). The workers' ``absorb`` messages, sent by key
+    through the producer, must land where the relay put the survivor's events."""
+    return _KEY_HASH(key, list(partitions), list(partitions))
 
 
 def producer(kafka: KafkaSettings) -> AIOKafkaProducer:

@@ -174,14 +174,18 @@ class RelayState:
                 "DELETE FROM scaleout_relay_batches WHERE topic = %s AND until <= (SELECT CASE WHEN count(*) >= %s THEN min(position) ELSE 0 END FROM scaleout_partitions WHERE topic = %s)",
                 (topic, partitions, topic),
             )
-            cur.executemany(
-                "INSERT INTO scaleout_identity_index (identifier, customer_id) VALUES (%s, %s) ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
-                [(key, customer) for key, (customer, _) in resolution.changed_keys.items()],
+            # one statement per table, its rows as arrays: a batch's thousands of rows in one round trip each
+            changed = resolution.changed_keys
+            cur.execute(
+                "INSERT INTO scaleout_identity_index (identifier, customer_id) SELECT * FROM unnest(%s::text[], %s::text[]) "
+                "ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
+                (list(changed), [customer for customer, _ in changed.values()]),
             )
-            cur.executemany(
-                "INSERT INTO scaleout_identity_customers (customer_id, created_at_position, keys) VALUES (%s, %s, %s) "
+            customers = [(cid, graph.customers[cid]) for cid in resolution.changed_customers]
+            cur.execute(
+                "INSERT INTO scaleout_identity_customers (customer_id, created_at_position, keys) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bytea[]) "
                 "ON CONFLICT (customer_id) DO UPDATE SET created_at_position = EXCLUDED.created_at_position, keys = EXCLUDED.keys",
-                [(cid, graph.customers[cid].created_at_position, orjson.dumps(graph.customers[cid].keys)) for cid in resolution.changed_customers],
+                ([cid for cid, _ in customers], [c.created_at_position for _, c in customers], [orjson.dumps(c.keys) for _, c in customers]),
             )
             cur.execute("DELETE FROM scaleout_identity_customers WHERE customer_id = ANY(%s)", (sorted(resolution.removed_customers),))
             cur.execute(

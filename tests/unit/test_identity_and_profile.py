@@ -2,7 +2,7 @@
 
 import random
 
-from projections.identity import IdentityGraph, IdentityRules, resolve
+from projections.identity import IdentityGraph, IdentityRules, joining_keys, resolve
 from projections.pipeline import Pipeline
 from projections.rules import ProjectionRules
 from projections.touchpoint import Touchpoint
@@ -91,6 +91,14 @@ def scrambled_scenario(seed: int) -> list[Touchpoint]:
         )
     rng.shuffle(events)  # arrival order differs from event time: late events everywhere
     return touchpoints(*events)
+
+
+def test_keys_given_by_the_caller_resolve_as_the_keys_resolve_computes():
+    """The scale-out relay computes each event's joining keys once, for loading the graph and for resolving."""
+    tps = scrambled_scenario(3)
+    keys = [joining_keys(tp.event["identifiers"], RULES) for tp in tps]
+    assert resolve(IdentityGraph({}, {}), tps, RULES, keys) == resolve(IdentityGraph({}, {}), tps, RULES)
+    assert resolve(IdentityGraph({}, {}), tps, RULES, [[] for _ in tps]) != resolve(IdentityGraph({}, {}), tps, RULES)  # the keys given are the ones used
 
 
 def comparable(state: dict) -> dict:

@@ -73,6 +73,36 @@ def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyS
     assert orjson.loads(opened.state) == plain
 
 
+def test_opening_only_the_identifiers_puts_back_those_and_no_other_sealed_value(keys: KeyStore):
+    """What the scale-out relay opens to resolve identities: the identifiers as a full open gives them, nothing else personal."""
+    raw = [
+        event("feedback_given", "2025-01-02", email="ann@example.com", phone="+8613900000001", traits={"name": "Ann Lee"}, properties={"text": "Ann Lee is happy"}),
+        event("order_placed", "2025-01-03", user_id="u-77", properties={"order_id": "o1", "amount": 12.5, "currency": "CNY"}),
+    ]
+    sealed = Sealer(keys, IdentityRules()).seal([parse_envelope(r) for r in raw])
+    full = [orjson.loads(body) for _, _, body in sealed]
+    partial = [orjson.loads(body) for _, _, body in sealed]
+    Sealer(keys, IdentityRules()).open_envelopes(full)
+    Sealer(keys, IdentityRules()).open_envelopes(partial, only="identifiers")
+    assert [e["identifiers"] for e in partial] == [e["identifiers"] for e in full]
+    assert partial[0]["identifiers"]["email"] == "ann@example.com" and "sealed" not in partial[0]
+    assert "traits" not in partial[0] and "text" not in partial[0]["properties"] and "context" not in partial[0]
+    assert b"Ann Lee" not in orjson.dumps(partial)
+
+
+def test_opening_only_the_identifiers_of_an_event_sealed_in_the_earlier_form(keys: KeyStore):
+    original = parse_envelope(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi"}))
+    plain = orjson.loads(ENVELOPE_ADAPTER.dump_json(original))
+    secret = {"identifiers/email": "ann@example.com", "properties/text": "hi", "traits": {"name": "Ann"}}
+    earlier = {**plain, "identifiers": {**plain["identifiers"], "email": None}, "properties": {**plain["properties"], "text": None}, "traits": None}
+    key_id, cipher = keys.keys_for(["email:ann@example.com"])["email:ann@example.com"]
+    nonce = os.urandom(12)
+    data = cipher.encrypt(nonce, orjson.dumps(secret), f"{original.source_name}/{original.message_id}".encode())
+    earlier["sealed"] = {"key": key_id, "nonce": base64.b64encode(nonce).decode(), "data": base64.b64encode(data).decode()}
+    Sealer(keys, IdentityRules()).open_envelopes([earlier], only="identifiers")
+    assert earlier["identifiers"] == plain["identifiers"] and earlier["traits"] is None and earlier["properties"]["text"] is None
+
+
 PAGE = {"url": "https://shop.example.com/cart?email=ann@example.com#Ann", "path": "/cart?email=ann@example.com", "referrer": "https://mail.example.net/u/ann?q=Ann"}
 
 
