@@ -146,7 +146,7 @@ def _causes(trigger: Trigger, profile: Profile, events: Sequence[Touchpoint], as
     if isinstance(when, LifecycleCause):
         return [
             cause(at, f"d:{day_of(at)}:lifecycle:{before or ''}>{after}", from_stage=before, to_stage=after)
-            for at, before, after, _ in profile["lifecycle"]["transitions"]
+            for at, before, after, *_ in profile["lifecycle"]["transitions"]
             if after == when.to_stage and (when.from_stage is None or before == when.from_stage)
         ], None
     if isinstance(when, TagCause):
