@@ -2,7 +2,7 @@
 
     python -m benchmarks.projections [--customers 10000] [--rules 1000]
 
-Prints: events/s through all projections, pure (in memory, batches of 5,000, state through JSON
+Prints: events/s through all projections, pure (in memory, batches of 5,000, state encoded
 as the runner keeps it, the cyclic GC paused as the runner pauses it) and end to end (`cdp run`: SQLite state store and chDB writes); the time
 to compile the tag rules; and what evaluating 1,000 tag rules costs per customer.
 """
@@ -21,6 +21,7 @@ from cdp.gc_pause import collector_paused
 from cdp.platform import Platform
 from cdp.workload import generate
 from ingestion.jsonl import import_lines
+from projections import state_codec
 from projections.pipeline import Pipeline
 from projections.replay import Replay
 from projections.rules import ProjectionRules
@@ -89,7 +90,7 @@ def tag_cost(replay: Replay, rules: ProjectionRules, tag_rules: list[TagRule]) -
     compiled = CompiledTags(tag_rules)
     compile_seconds = time.perf_counter() - started
     tier_of = lambda r, a, n: tier(r, a, n, rules.value)  # noqa: E731
-    profiles = [orjson.loads(state) for state in list(replay.profiles.values())[:3000]]
+    profiles = [state_codec.decode(state) for state in list(replay.profiles.values())[:3000]]
     contexts = []
     for p in profiles:
         transitions = p["lifecycle"]["transitions"]

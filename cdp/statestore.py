@@ -17,6 +17,7 @@ import orjson
 
 from cdp.sqlite_batches import chunks, select_in
 from cdp.sqlite_store import open_store
+from projections import state_codec
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
 from projections.profile import Profile, erase
@@ -59,7 +60,7 @@ class StateStore:
 
     def load_profiles(self, customer_ids: Iterable[str]) -> dict[str, Profile]:
         rows = select_in(self._db, "SELECT customer_id, state FROM profiles WHERE customer_id IN ({})", sorted(set(customer_ids)))
-        return {cid: orjson.loads(state) for cid, state in rows}
+        return {cid: state_codec.decode(state) for cid, state in rows}
 
     def profile_ids(self) -> list[str]:
         """Every customer with projection state (those merged into another have none)."""
@@ -72,7 +73,7 @@ class StateStore:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("UPDATE profiles SET state = ? WHERE customer_id = ?", [(orjson.dumps(p), cid) for cid, p in profiles.items()])
+            db.executemany("UPDATE profiles SET state = ? WHERE customer_id = ?", [(state_codec.encode(p), cid) for cid, p in profiles.items()])
             db.executemany(
                 "INSERT INTO lifecycle_checks (customer_id, due) VALUES (?, ?) ON CONFLICT (customer_id) DO UPDATE SET due = min(due, excluded.due)",
                 [(cid, due) for cid, due in tag_checks.items() if due is not None],
@@ -102,7 +103,7 @@ class StateStore:
             db.executemany("DELETE FROM identity_customers WHERE customer_id = ?", gone)
             db.executemany("DELETE FROM profiles WHERE customer_id = ?", gone)
             db.executemany("DELETE FROM lifecycle_checks WHERE customer_id = ?", gone)
-            db.executemany("INSERT OR REPLACE INTO profiles (customer_id, state) VALUES (?, ?)", [(cid, orjson.dumps(p)) for cid, p in output.profiles.items()])
+            db.executemany("INSERT OR REPLACE INTO profiles (customer_id, state) VALUES (?, ?)", [(cid, state_codec.encode(p)) for cid, p in output.profiles.items()])
             db.executemany("DELETE FROM lifecycle_checks WHERE customer_id = ?", [(cid,) for cid, due in output.next_checks.items() if due is None])
             db.executemany(
                 "INSERT OR REPLACE INTO lifecycle_checks (customer_id, due) VALUES (?, ?)",
@@ -146,7 +147,7 @@ class StateStore:
             profiles = self.load_profiles(ids)
             for profile in profiles.values():
                 erase(profile, user_id)
-            db.executemany("UPDATE profiles SET state = ? WHERE customer_id = ?", [(orjson.dumps(p), cid) for cid, p in profiles.items()])
+            db.executemany("UPDATE profiles SET state = ? WHERE customer_id = ?", [(state_codec.encode(p), cid) for cid, p in profiles.items()])
         except BaseException:
             db.execute("ROLLBACK")
             raise

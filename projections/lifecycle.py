@@ -13,6 +13,7 @@ until the first purchase makes them ``new``.
 """
 
 import heapq
+from bisect import bisect_right
 from itertools import groupby
 from operator import itemgetter
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ class _Replay:
     def __init__(self, rules: LifecycleRules, complaint_tickets: set[str]):
         self.rules = rules
         self.complaint_tickets = complaint_tickets
-        self.purchases: list[int] = []
+        self.purchases: list[int] = []  # in time order
+        self.gap_limit = purchase_gap_limit([], rules)  # of ``purchases``: kept, as every stage and check reads it
         self.last_activity: int | None = None
         self.last_nps: int | None = None
         self.open_complaints: dict[str, int] = {}
@@ -157,6 +159,7 @@ class _Replay:
             self.won_back = self.churned_since_purchase
             self.churned_since_purchase = False
             self.purchases.append(ms)
+            self.gap_limit = purchase_gap_limit(self.purchases, self.rules)
         elif kind == "nps":
             self.last_nps = value[0]
         elif kind == "ticket":
@@ -168,7 +171,7 @@ class _Replay:
                     self.open_complaints.pop(ticket, None)
 
     def purchase_gap_limit(self) -> int:
-        return purchase_gap_limit(self.purchases, self.rules)
+        return self.gap_limit
 
     def stage(self, now: int) -> tuple[Stage, Cause]:
         rules = self.rules
@@ -218,10 +221,11 @@ class _Replay:
 
     def purchases_in_window(self, now: int) -> int:
         start = now - self.rules.loyal_window_days * DAY_MS
-        return sum(1 for p in self.purchases if start < p <= now)
+        return bisect_right(self.purchases, now) - bisect_right(self.purchases, start)
 
     def checks_after(self, now: int) -> list[int]:
-        """Moments after ``now`` at which the stage may change without a new fact."""
+        """Moments after ``now`` at which the stage may change without a new fact (the earliest of
+        each kind: only the first is waited for)."""
         if not self.purchases:
             return []
         rules = self.rules
@@ -231,7 +235,9 @@ class _Replay:
         sla = rules.complaint_sla_hours * HOUR_MS
         moments.extend(opened + sla for opened in self.open_complaints.values())
         window = rules.loyal_window_days * DAY_MS
-        moments.extend(p + window for p in self.purchases if p + window > now)
+        leaving = bisect_right(self.purchases, now - window)  # the first purchase still inside the window: the next to leave it
+        if leaving < len(self.purchases):
+            moments.append(self.purchases[leaving] + window)
         if rules.p_alive is not None:
             days = self.purchase_days()
             for threshold in (rules.p_alive.at_risk_below, rules.p_alive.churned_below):

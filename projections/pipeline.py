@@ -22,9 +22,8 @@ from projections.churn_history import level_changes
 from projections.identity import IdentityRules, Resolution
 from projections.lifecycle import LifecycleRules, lifecycle
 from projections.loyalty import LoyaltyRules, loyalty
-from projections.profile import FREE_TEXT, Profile, ProfileRules, absorb, apply, churn_changes, empty_profile, lifecycle_facts, redemptions
+from projections.profile import Profile, ProfileRules, Said, absorb, apply, churn_changes, empty_profile, lifecycle_facts, redemptions
 from projections.satisfaction import SatisfactionRules, csi, nps_category, satisfaction
-from projections.sentiment import sentiment
 from projections.service import ServiceRules, tickets
 from projections.tables import (
     churn_level_changes,
@@ -140,9 +139,9 @@ class Pipeline:
                 batch_events[customer].append(tp)
             if customer not in state:
                 state[customer] = empty_profile(customer)
-            apply(state[customer], tp, self.rules.profile)
+            said = apply(state[customer], tp, self.rules.profile)
             rows[events.TABLE.name].append(events.row(tp, customer))
-            self._answer_rows(tp, customer, rows)
+            self._answer_rows(tp, customer, said, rows)
             ms = tp.occurred_ms
             if ms < earliest.get(customer, ms + 1):
                 earliest[customer] = ms
@@ -243,7 +242,7 @@ class Pipeline:
             rows[ticket_table.TABLE.name].append(_tombstone(ticket_table.TABLE, customer, version) | {"ticket_id": ticket})
         consent_rows.retract(absorbed["consent"], customer, version, rows)
 
-    def _answer_rows(self, tp: Touchpoint, customer: str, rows: dict) -> None:
+    def _answer_rows(self, tp: Touchpoint, customer: str, said: Said | None, rows: dict) -> None:
         event, rules = tp.event, self.rules
         event_type, props = event["event_type"], event["properties"]
         answer = partial(survey_answers.row, tp.position, customer, event["occurred_at"])
@@ -255,10 +254,9 @@ class Pipeline:
             table.append(answer("csat", event_type, props["score"], "satisfied" if satisfied else "unsatisfied"))
         elif event_type == "csi_answered":
             table.append(answer("csi", event_type, csi(props["factors"], rules.satisfaction), ""))
-        text = props.get(FREE_TEXT.get(event_type, ""))
-        if text:
-            found = sentiment(text, rules.profile.sentiment)
-            table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms, topics(text, rules.profile.topics)))
+        if said is not None:
+            found = said.found
+            table.append(answer("text", event_type, found.score, props.get("sentiment") or found.label, found.terms, topics(said.text, rules.profile.topics)))
 
 
 def identity_rows(resolution: Resolution, rows: dict) -> None:

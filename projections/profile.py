@@ -7,14 +7,14 @@ does not depend on batching, and a late event never overwrites a newer trait.
 """
 
 import bisect
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections import consent
 from projections.currency import CurrencyRules
 from projections.lifecycle import Facts
-from projections.sentiment import SentimentRules, sentiment
+from projections.sentiment import Sentiment, SentimentRules, sentiment
 from projections.topics import TopicRules
 from projections.touchpoint import Touchpoint, to_ms
 from projections.trait_values import TraitNormalisation, default_trait_values
@@ -92,15 +92,23 @@ def empty_profile(customer_id: str) -> Profile:
     }
 
 
-def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
-    """Folds one event into the profile."""
+class Said(NamedTuple):
+    """An event's free text and what its sentiment analysis found."""
+
+    text: str
+    found: Sentiment
+
+
+def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> Said | None:
+    """Folds one event into the profile; returns its free text with its sentiment, if it has any,
+    so the survey answer rows reuse it (the analysis is a large part of an event's cost)."""
     event = tp.event
     ms = to_ms(event["occurred_at"])
     _add_identifiers(profile["ids"], event["identifiers"])
     _note_identifiers(profile["id_seen"], event["identifiers"], ms)
     if event["event_type"] == CustomerErased.event_type:  # the customer was forgotten: a mark, not an interaction
         _set_trait(profile["traits"], "erased", [True, ms, tp.position])
-        return
+        return None
     for name, sent in event["traits"].items():
         value = rules.trait_values.canonical(name, sent)
         _set_trait(profile["traits"], name, [value, ms, tp.position])
@@ -138,11 +146,12 @@ def apply(profile: Profile, tp: Touchpoint, rules: ProfileRules) -> None:
     elif event_type == "event_tracked" and props["name"] in rules.referral_events:
         bisect.insort(profile["referrals"], [ms, tp.position])
     text = props.get(FREE_TEXT.get(event_type, ""))
-    if text:
-        given = props.get("sentiment")
-        found = sentiment(text, rules.sentiment)
-        label = given or found.label
-        bisect.insort(profile["sentiments"], [ms, tp.position, event_type, label, found.score, list(found.terms)], key=_ms_pos)
+    if not text:
+        return None
+    found = sentiment(text, rules.sentiment)
+    label = props.get("sentiment") or found.label
+    bisect.insort(profile["sentiments"], [ms, tp.position, event_type, label, found.score, list(found.terms)], key=_ms_pos)
+    return Said(text, found)
 
 
 def absorb(survivor: Profile, absorbed: Profile) -> None:

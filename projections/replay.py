@@ -1,8 +1,8 @@
 """The projections over a list of events, in memory: the pure core of a runner.
 
 Used for time travel (a customer's events replayed up to a date), for the property tests (rebuild
-= incremental processing) and for benchmarks. State goes through JSON between batches, exactly as
-the runner's state store keeps it. ``Replay.tables`` is what a warehouse shows when read with
+= incremental processing) and for benchmarks. State goes through its stored form between batches
+(``projections.state_codec``), exactly as the runner's state store keeps it. ``Replay.tables`` is what a warehouse shows when read with
 FINAL: per table, the row with the highest version per key, retracted rows dropped.
 """
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from projections import state_codec
 from projections.actions import Action
 from projections.identity import CustomerIdentity, IdentityGraph, resolve
 from projections.pipeline import Pipeline
@@ -44,7 +45,7 @@ class Replay:
         resolution = resolve(graph, touchpoints, self.pipeline.rules.identity)
         recheck = {c for c, due in self.checks.items() if due <= watermark}
         involved = set(resolution.assignments.values()) | recheck | {c for m in resolution.merges for c in (m.absorbed, m.survivor)}
-        loaded = {c: orjson.loads(self.profiles[c]) for c in involved if c in self.profiles}
+        loaded = {c: state_codec.decode(self.profiles[c]) for c in involved if c in self.profiles}
         output = self.pipeline.project(loaded, resolution, touchpoints, recheck, watermark, touchpoints[-1].position)
         for table, rows in output.rows.items():
             if self.keep_rows:
@@ -60,7 +61,7 @@ class Replay:
             self.customers.pop(gone, None)
             self.profiles.pop(gone, None)
             self.checks.pop(gone, None)
-        self.profiles.update({c: orjson.dumps(p) for c, p in output.profiles.items()})
+        self.profiles.update({c: state_codec.encode(p) for c, p in output.profiles.items()})
         for customer, due in output.next_checks.items():
             if due is None:
                 self.checks.pop(customer, None)

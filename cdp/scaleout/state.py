@@ -19,6 +19,7 @@ import psycopg
 
 from cdp.config import PostgresSettings
 from cdp.quarantine import INFRASTRUCTURE as LOCAL_INFRASTRUCTURE, Quarantined
+from projections import state_codec
 from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
 from projections.profile import Profile, erase
@@ -295,7 +296,7 @@ class PartitionState:
         ids = sorted(set(customer_ids))
         found = Customers()
         for cid, state, absorbed in self._db.execute("SELECT customer_id, state, absorbed FROM scaleout_profiles WHERE customer_id = ANY(%s)", (ids,)):
-            found.profiles[cid] = orjson.loads(state)
+            found.profiles[cid] = state_codec.decode(state)
             found.absorbed[cid] = set(orjson.loads(absorbed))
         found.forwards.update(self._db.execute("SELECT customer_id, survivor FROM scaleout_forwards WHERE customer_id = ANY(%s)", (ids,)).fetchall())
         return found
@@ -329,7 +330,7 @@ class PartitionState:
             cur.executemany(
                 "INSERT INTO scaleout_profiles (customer_id, state, absorbed) VALUES (%s, %s, %s) "
                 "ON CONFLICT (customer_id) DO UPDATE SET state = EXCLUDED.state, absorbed = EXCLUDED.absorbed",
-                [(cid, orjson.dumps(p), orjson.dumps(sorted(customers.absorbed.get(cid, ())))) for cid, p in saved],
+                [(cid, state_codec.encode(p), orjson.dumps(sorted(customers.absorbed.get(cid, ())))) for cid, p in saved],
             )
             checks = {cid: due for cid, due in output.next_checks.items() if cid not in output.removed}
             cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", ([cid for cid, due in checks.items() if due is None],))
@@ -410,7 +411,7 @@ class ScaleoutErasure:
 
     def load_profiles(self, customer_ids: Iterable[str]) -> dict[str, Profile]:
         rows = self._db.execute("SELECT customer_id, state FROM scaleout_profiles WHERE customer_id = ANY(%s)", (sorted(set(customer_ids)),))
-        return {cid: orjson.loads(state) for cid, state in rows}
+        return {cid: state_codec.decode(state) for cid, state in rows}
 
     def erase(self, customer_ids: Iterable[str], survivor: str, user_id: str) -> int:
         """As ``StateStore.erase``: identifiers give way to the erasure token, profiles keep counts and facts."""
@@ -424,5 +425,5 @@ class ScaleoutErasure:
         for profile in profiles.values():
             erase(profile, user_id)
         with db.cursor() as cur:
-            cur.executemany("UPDATE scaleout_profiles SET state = %s WHERE customer_id = %s", [(orjson.dumps(p), cid) for cid, p in profiles.items()])
+            cur.executemany("UPDATE scaleout_profiles SET state = %s WHERE customer_id = %s", [(state_codec.encode(p), cid) for cid, p in profiles.items()])
         return removed

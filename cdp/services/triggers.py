@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from cdp.errors import CdpError
@@ -32,6 +31,7 @@ from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.triggers import Enabled
+from projections import state_codec
 from projections.actions import Action
 from projections.pipeline import Pipeline
 from projections.replay import Replay
@@ -142,7 +142,7 @@ class TriggerService:
     @staticmethod
     def _shown(action: Action, replay: Replay) -> dict[str, Any]:
         state = replay.profiles.get(action.customer_id)
-        to = MASK if state and orjson.loads(state)["ids"]["email"] else ""  # has an email: the sample never shows it
+        to = MASK if state and state_codec.decode(state)["ids"]["email"] else ""  # has an email: the sample never shows it
         return {
             "rule": action.rule.removeprefix("trigger:"), "customer_id": action.customer_id, "to": to, "destination": action.destination,
             "channel": action.channel, "template": action.template, "purpose": action.purpose, "cause": action.cause,

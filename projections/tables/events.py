@@ -40,14 +40,16 @@ BY_CUSTOMER = "by_customer"
 def row(tp: Touchpoint, customer_id: str) -> dict:
     event = tp.event
     ids = event["identifiers"]
+    occurred = datetime.fromisoformat(event["occurred_at"])
+    received = event["received_at"]
     return {
         "position": tp.position,
         "message_id": event["message_id"],
         "event_type": event["event_type"],
         "source_kind": event["source_kind"],
         "source_name": event["source_name"],
-        "occurred_at": datetime.fromisoformat(event["occurred_at"]),
-        "received_at": datetime.fromisoformat(event["received_at"] or event["occurred_at"]),
+        "occurred_at": occurred,
+        "received_at": occurred if not received or received == event["occurred_at"] else datetime.fromisoformat(received),  # mostly the same moment: parsed once
         "customer_id": customer_id,
         "anonymous_id": ids.get("anonymous_id") or "",
         "user_id": ids.get("user_id") or "",

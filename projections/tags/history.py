@@ -45,6 +45,7 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
     flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
     next_check = None
     features = compiled.reader(ctx)
+    values, tags = None, []
     i = 0
     while True:
         if flip is not None and flip > as_of:  # not yet: the first time-driven change after as_of is when to look again
@@ -52,7 +53,9 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
         m = min((x for x in (moments[i] if i < len(moments) else None, flip) if x is not None), default=None)
         if m is None or m > own_day_end:
             break
-        tags = compiled.tags(features(min(m, as_of)))  # as_of's own day: as it stands at as_of, recorded at the day's end
+        now_values = features(min(m, as_of))  # as_of's own day: as it stands at as_of, recorded at the day's end
+        if now_values != values:  # the rules are evaluated only when a feature they read changed
+            values, tags = now_values, compiled.tags(now_values)
         now = set(tags)
         for tag in sorted(current.keys() - now):
             entries.append([m, tag, 0])
