@@ -56,9 +56,9 @@ def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict
     return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **cpu, **fresh}
 
 
-def embedded(env: dict[str, str], root: Path) -> dict:
-    """The embedded runner over the same log, into its own warehouse database: CPU of this process per event."""
-    settings = settings_from(env | {"CDP_DATA_DIR": str(root), "CDP_WAREHOUSE__DATABASE": "scaleout_embedded"})
+def embedded(env: dict[str, str]) -> dict:
+    """The embedded runner over the same log (and key store), into its own warehouse database: CPU of this process per event."""
+    settings = settings_from(env | {"CDP_WAREHOUSE__DATABASE": "scaleout_embedded"})
     with Platform(settings) as platform:
         platform.warehouse  # noqa: B018 (migrated before timing)
         cpu = time.process_time()
@@ -116,7 +116,7 @@ def main() -> None:
                 append(platform, generate_events(args.events, seed=7))
                 last = platform.events.last_position()
             print(throughput(env, workers, root / f"w{workers}", last), flush=True)
-        print(embedded(env, root / "embedded"), flush=True)
+        print(embedded(env), flush=True)
 
 if __name__ == "__main__":
     main()

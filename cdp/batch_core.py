@@ -42,7 +42,7 @@ class TrackingState(Protocol[B]):
         """Records, committed at once, what a recovery needs should the rows be written and the batches never committed."""
 
     def finish_write(self, batches: Sequence[B]) -> None:
-        """Commits the batches' state changes and positions in one transaction, with the record of ``begin_write`` deleted."""
+        """Commits the batches' state changes with their positions (atomically), and deletes the record of ``begin_write``."""
 
     def abandon(self) -> None:
         """Rolls back what is staged and not committed (a failed write)."""
