@@ -41,19 +41,43 @@ def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict
     try:
         for n in range(workers):
             processes.start_worker(n)
-        time.sleep(20)  # faust start-up and group join
+        time.sleep(10)  # faust start-up and group join
+        settled = {n: cpu_seconds(p.pid) for n, p in processes.workers.items()}
+        time.sleep(10)  # a joined worker waiting for messages: what it spends idle
         started = time.perf_counter()
         idle = {n: cpu_seconds(p.pid) for n, p in processes.workers.items()}
+        cpu = {"worker_start_cpu_s": round(settled[0], 2)} | {f"worker{n}_idle_cpu_ms_per_s": round(100 * (idle[n] - settled[n])) for n in idle}
         processes.start_relay()
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
-        cpu = {f"worker{n}_cpu_us_per_event": round(1e6 * (cpu_seconds(p.pid) - idle[n]) / last) for n, p in processes.workers.items()}
+        cpu |= {f"worker{n}_cpu_us_per_event": round(1e6 * (cpu_seconds(p.pid) - idle[n]) / last) for n, p in processes.workers.items()}
         cpu["relay_cpu_us_per_event"] = round(1e6 * cpu_seconds(processes.relay.pid) / last)
         fresh = freshness(settings, processes, tag=f"fresh{workers}")
     finally:
         processes.stop()
         db.close()
     return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **cpu, **fresh}
+
+
+def backlog(env: dict[str, str], root: Path, last: int, start_cpu: float) -> dict:
+    """One worker started once the relay has published every event, so its batches are full, as the
+    embedded runner's are over a stored log: its CPU per event, less what a worker spends starting
+    (``start_cpu``, measured by ``throughput``)."""
+    settings = settings_from(env)
+    db = connect(settings.event_store.postgres)
+    root.mkdir(parents=True, exist_ok=True)
+    processes = Processes(env, root)
+    try:
+        processes.start_relay()
+        published = lambda: db.execute("SELECT coalesce(max(position), 0) FROM scaleout_relay").fetchone()[0] == last  # noqa: E731
+        wait_until(lambda: db.rollback() or published(), 1800, processes, "the relay", poll=0.5)
+        processes.start_worker(0)
+        wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the worker", poll=0.1)
+        used = cpu_seconds(processes.workers[0].pid) - start_cpu
+    finally:
+        processes.stop()
+        db.close()
+    return {"backlog_worker_cpu_us_per_event": round(1e6 * used / last)}
 
 
 def embedded(env: dict[str, str]) -> dict:
@@ -115,8 +139,15 @@ def main() -> None:
             with Platform(settings_from(env)) as platform:
                 append(platform, generate_events(args.events, seed=7))
                 last = platform.events.last_position()
-            print(throughput(env, workers, root / f"w{workers}", last), flush=True)
+            figures = throughput(env, workers, root / f"w{workers}", last)
+            print(figures, flush=True)
         print(embedded(env), flush=True)
+        env = environment(root / "backlog", fresh_database(pg, "bench_backlog"), ch, kafka, "scaleout_backlog", BATCH)
+        env |= {"CDP_KAFKA__TOPIC": "bench.backlog", "CDP_KAFKA__GROUP": "bench-backlog", "CDP_KAFKA__WORKER_BATCH_SECONDS": WORKER_BATCH_SECONDS}
+        with Platform(settings_from(env)) as platform:
+            append(platform, generate_events(args.events, seed=7))
+            last = platform.events.last_position()
+        print(backlog(env, root / "backlog", last, figures["worker_start_cpu_s"]), flush=True)
 
 if __name__ == "__main__":
     main()
