@@ -9,6 +9,10 @@ versions, which the warehouse's ReplacingMergeTree tables collapse.
 
 An event that cannot be opened, decoded or projected is quarantined (``cdp.quarantine``), and the
 batch goes on without it; ``retry`` processes quarantined events again after a fix.
+
+The cycle (isolating a poison, writing rows, actions and state) is ``cdp.batch_core``'s, shared
+with the scale-out worker; what is the embedded runner's own is reading the log and resolving
+identities here.
 """
 
 import time
@@ -17,28 +21,21 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
 
+from cdp.batch_core import BatchCore, plan_isolating
 from cdp.errors import CdpError
 from cdp.gc_pause import collector_paused
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import SealedEventStore
 from cdp.process_lock import ProcessLock
 from cdp.quarantine import Quarantined, QuarantineStore, poisoned
-from cdp.statestore import StateStore
+from cdp.statestore import Batch, StateStore
 from cdp.tag_definitions import TagDefinitionStore
 from cdp.warehouse import Warehouse
 from projections.actions import Action
-from projections.identity import IdentityGraph, Resolution, batch_keys, resolve
-from projections.pipeline import Output, Pipeline, Rules
+from projections.identity import batch_keys, resolve
+from projections.pipeline import Pipeline, Rules
 from projections.touchpoint import Touchpoint
 from projections.triggers import Trigger
-
-
-@dataclass(frozen=True)
-class _Computed:
-    graph: IdentityGraph
-    resolution: Resolution
-    output: Output
-    watermark: int
 
 
 @dataclass(frozen=True)
@@ -66,16 +63,13 @@ class EmbeddedRunner:
         ``tag_definitions``: tag definitions applied as data, followed batch by batch (``_follow_tag_definitions``).
         ``triggers``: the enabled trigger rules, read at every batch; ``sink``: takes each batch's actions (the
         outbox) before the batch's position is committed, so none is lost (``projections/triggers``)."""
-        self._triggers = triggers
-        self._sink = sink
+        self._core = BatchCore(warehouse, tables, triggers, sink)
         self._events = events
         self._state = state
         self._quarantine = quarantine
-        self._warehouse = warehouse
         self._rules = self._configured = rules
         self._pipeline = Pipeline(rules)
         self._batch_size = batch_size
-        self._tables = tables
         self._tag_definitions = tag_definitions
         self._tag_version = 0
         # held per batch, by every runner on this data directory (`cdp serve`'s, `cdp run`, a forget's):
@@ -113,48 +107,38 @@ class EmbeddedRunner:
         self._pipeline = Pipeline(self._rules)
 
     def _process(self, touchpoints: Sequence[Touchpoint], end: int, stored: dict[int, Notification]) -> None:
-        """Processes these events as one batch ending at position ``end``. If decoding or projecting
-        them fails because of an event, the batch is halved until that event stands alone: it is
-        quarantined and the others are processed (the happy path tries the batch once, nothing more).
-        ``stored``: the batch's events as stored, by position (the quarantine seals the error with their key)."""
-        if not touchpoints:
-            self._state.skip_to(end)
-            return
-        try:
-            computed = self._compute(touchpoints, end)
-        except Exception as error:
-            if not poisoned(error):
-                raise
-            if len(touchpoints) == 1:
-                self._quarantine.add(self._quarantined([(stored[touchpoints[0].position], error)]))
-                self._state.skip_to(end)
-                return
-            middle = len(touchpoints) // 2
-            self._process(touchpoints[:middle], touchpoints[middle - 1].position, stored)
-            self._process(touchpoints[middle:], end, stored)
-            return
-        self._state.record_unconfirmed(end)
-        self._write(computed, end)
+        """Processes these events as one batch ending at position ``end``. An event that makes
+        decoding or projecting them fail is quarantined and the others processed
+        (``cdp.batch_core.plan_isolating``). ``stored``: the batch's events as stored, by position
+        (the quarantine seals the error with their key)."""
 
-    def _compute(self, touchpoints: Sequence[Touchpoint], version: int) -> _Computed:
-        """The pure part of a batch: resolve identities, project (state is read, not written)."""
-        touchpoints = list(touchpoints)
+        def plan(count: int, skipped: frozenset[int]) -> Batch | None:
+            return self._compute([tp for n, tp in enumerate(touchpoints[:count]) if n not in skipped], end)
+
+        def blame(index: int, error: Exception) -> bool:
+            self._quarantine.add(self._quarantined([(stored[touchpoints[index].position], error)]))
+            return True
+
+        batch = plan_isolating(plan, len(touchpoints), blame)
+        if batch is None:
+            self._state.skip_to(end)
+        else:
+            self._core.write(self._state, [batch])
+
+    def _compute(self, touchpoints: list[Touchpoint], version: int, recorded: bool = True) -> Batch | None:
+        """The pure part of a batch: resolve identities, project (state is read, not written); None without events."""
+        if not touchpoints:
+            return None
         watermark = self._state.tracked()[1]
         watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
         graph = self._state.load_identity(batch_keys(touchpoints, self._rules.identity))
         resolution = resolve(graph, touchpoints, self._rules.identity)
         recheck = self._state.due_checks(watermark)
-        self._pipeline.triggers = tuple(self._triggers())
+        self._core.arm(self._pipeline)
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
         output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
-        return _Computed(graph, resolution, output, watermark)
-
-    def _write(self, computed: _Computed, version: int) -> None:
-        self._warehouse.insert_tables({table: rows for table, rows in computed.output.rows.items() if self._tables is None or table in self._tables})
-        if computed.output.actions:
-            self._sink(computed.output.actions)
-        self._state.commit(computed.graph, computed.resolution, computed.output, version, computed.watermark)
+        return Batch(graph, resolution, output, version, watermark, recorded)
 
     def retry(self, positions: Iterable[int]) -> list[Quarantined]:
         """Processes these quarantined events again (after a fix), each alone, as if it arrived now: a
@@ -175,13 +159,13 @@ class EmbeddedRunner:
                     failed.extend(self._quarantined(stored.unreadable))
                     continue
                 try:
-                    computed = self._compute(stored.opened, position)
+                    batch = self._compute(list(stored.opened), position, recorded=False)  # a late event: nothing to read again
                 except Exception as error:
                     if not poisoned(error):
                         raise
                     failed.extend(self._quarantined([(stored.stored[0], error)]))
                     continue
-                self._write(computed, position)
+                self._core.write(self._state, [batch])
                 self._quarantine.remove([entry.position])
             self._quarantine.add([entry for entry in failed if entry.position <= position])
             return self._quarantine.list([entry.position for entry in failed])

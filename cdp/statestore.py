@@ -10,7 +10,8 @@ larger batch, with events appended meanwhile, could compute other history rows a
 dead batch's in place.)
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -33,7 +34,21 @@ CREATE TABLE IF NOT EXISTS unconfirmed (name TEXT PRIMARY KEY, until INTEGER NOT
 """
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A batch of the log computed and not yet committed (``cdp.batch_core.Planned``)."""
+
+    graph: IdentityGraph
+    resolution: Resolution
+    output: Output
+    position: int  # its last event's
+    watermark: int
+    recorded: bool = True  # whether a runner dying while it is written reads the batch again (not for a retry at the tracked position)
+
+
 class StateStore:
+    """The embedded runner's ``cdp.batch_core.TrackingState``."""
+
     def __init__(self, path: Path, name: str = "embedded"):
         self.name = name
         self._db = open_store(path, _SCHEMA)
@@ -51,6 +66,18 @@ class StateStore:
     def record_unconfirmed(self, until: int) -> None:
         """Records, committed at once, that a batch ending at ``until`` is about to write its rows."""
         self._db.execute("INSERT OR REPLACE INTO unconfirmed (name, until) VALUES (?, ?)", (self.name, until))
+
+    def begin_write(self, batches: Sequence[Batch]) -> None:
+        recorded = [batch.position for batch in batches if batch.recorded]
+        if recorded:
+            self.record_unconfirmed(max(recorded))
+
+    def finish_write(self, batches: Sequence[Batch]) -> None:
+        for batch in batches:
+            self.commit(batch.graph, batch.resolution, batch.output, batch.position, batch.watermark)
+
+    def abandon(self) -> None:
+        """Nothing to roll back: every write of this store commits (or rolls back) in its own transaction."""
 
     def load_identity(self, keys: Iterable[str]) -> IdentityGraph:
         index = dict(select_in(self._db, "SELECT identifier, customer_id FROM identity_index WHERE identifier IN ({})", list(keys)))

@@ -232,8 +232,23 @@ class Customers:
     forwards: dict[str, str] = field(default_factory=dict)  # merged-away customer → the customer it went to
 
 
+@dataclass
+class Planned:
+    """A partition's batch, computed and not yet committed (``cdp.batch_core.Planned``)."""
+
+    partition: int
+    customers: Customers
+    output: Output
+    tracked: tuple[int, int]  # (position, sub) of the last relay message applied
+    watermark: int
+    confirmed: list[int]  # unconfirmed-write records this batch sets right, and its own once recorded (``begin_write``)
+    outgoing: list[tuple[str, str, bytes]] = field(default_factory=list)  # (absorbed, survivor: the key, absorb message)
+    quarantined: list[Quarantined] = field(default_factory=list)  # events it skips
+    delivered: list[str] = field(default_factory=list)  # the absorbed customers of the absorbs it folds in
+
+
 class PartitionState:
-    """Topic partitions' customers. ``begin`` locks a partition's tracking row in the batch's
+    """Topic partitions' customers; the worker's ``cdp.batch_core.TrackingState``. ``begin`` locks a partition's tracking row in the batch's
     transaction (opened by the first statement), so a partition briefly held by two workers during
     a rebalance is processed by one at a time, the second seeing the first's position; ``save``
     stages its changes, ``commit`` ends the transaction for every partition of the batch.
@@ -280,6 +295,19 @@ class PartitionState:
                 ).fetchone()[0]
                 for partition, version, customers in writes
             ]
+
+    def begin_write(self, batches: Sequence[Planned]) -> None:
+        records = self.record_unconfirmed([(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in batches])
+        for p, record in zip(batches, records, strict=True):
+            p.confirmed.append(record)
+
+    def finish_write(self, batches: Sequence[Planned]) -> None:
+        for p in batches:
+            self.save(p.partition, p.customers, p.output, p.tracked, p.watermark, p.confirmed, p.quarantined, p.delivered)
+        self.commit()
+
+    def abandon(self) -> None:
+        self.rollback()
 
     def record_absorbs(self, sent: Sequence[tuple[str, str, bytes]]) -> None:
         """Commits ``(absorbed, survivor, message)`` of the absorbs about to be sent to the outbox

@@ -18,7 +18,8 @@ past the version of such a record left behind, writes those customers' rows agai
 their history rows the state does not hold (``Pipeline.rewrite``).
 
 An event that cannot be opened or projected is skipped and quarantined (``cdp.quarantine``) with
-its batch.
+its batch. Isolating it, writing the rows and the actions, and committing are ``cdp.batch_core``'s,
+shared with the embedded runner; relay messages, absorbs and merges are the worker's own.
 
 If the broker loses messages (docs/operations.md, "A broker that lost its data"), relay messages
 whose batch starts after a position the partition never reached wait unapplied until the relay
@@ -30,10 +31,11 @@ import asyncio
 import logging
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import faust
 
+from cdp.batch_core import BatchCore, plan_isolating
 from cdp.config import Settings
 from cdp.eventstore import event_id
 from cdp.gc_pause import collector_paused
@@ -45,45 +47,43 @@ from cdp.rates import RateStore, with_rates
 from cdp.scaleout import messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
-from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, connect
+from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, Planned, connect
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
+from projections.actions import Action
 from projections.pipeline import Output, Pipeline
 from projections.profile import absorb, empty_profile
 from projections.touchpoint import Touchpoint
+from projections.triggers import Trigger
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Planned:
-    """A partition's batch, computed and not yet committed."""
-
-    partition: int
-    customers: Customers
-    output: Output
-    tracked: tuple[int, int]  # (position, sub) of the last relay message applied
-    watermark: int
-    confirmed: list[int]  # unconfirmed-write records this batch sets right
-    outgoing: list[tuple[str, str, bytes]] = field(default_factory=list)  # (absorbed, survivor: the key, absorb message)
-    quarantined: list[Quarantined] = field(default_factory=list)  # events it skips
-    delivered: list[str] = field(default_factory=list)  # the absorbed customers of the absorbs it folds in
-
-
 class PartitionProcessor:
-    """One faust batch at a time: its partitions are computed, written and committed together."""
+    """One faust batch at a time: its partitions are planned, then written and committed together
+    (``cdp.batch_core``). ``triggers``, ``sink``: as the embedded runner's (``BatchCore``)."""
 
-    def __init__(self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline, sealer: Sealer):
+    def __init__(
+        self,
+        state: PartitionState,
+        warehouse: Warehouse,
+        pipeline: Pipeline,
+        sealer: Sealer,
+        triggers: Callable[[], Sequence[Trigger]] = tuple,
+        sink: Callable[[Sequence[Action]], int] = len,
+    ):
         self._state = state
         self._sealer = sealer
         self._warehouse = warehouse
         self._pipeline = pipeline
+        self._core = BatchCore(warehouse, None, triggers, sink)
 
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
             with collector_paused():
+                self._core.arm(self._pipeline)
                 planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
         except BaseException:
             self._state.rollback()
@@ -93,63 +93,31 @@ class PartitionProcessor:
         return planned
 
     def commit(self, planned: list[Planned]) -> None:
-        """Writes the rows, one insert per table, the tables in parallel (deduplicated by the server on a retry), then commits
-        every partition's state and position in one transaction."""
-        rows: dict[str, list[dict]] = defaultdict(list)
-        try:
-            for p in planned:
-                for table, table_rows in p.output.rows.items():
-                    rows[table].extend(table_rows)
-            writes = [(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in planned]
-            records = self._state.record_unconfirmed(writes)
-            self._warehouse.insert_tables(rows)
-            for p, record in zip(planned, records, strict=True):
-                self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered)
-        except BaseException:
-            self._state.rollback()
-            raise
-        self._state.commit()
+        """Writes the rows, one insert per table for every partition (deduplicated by the server on a
+        retry), then commits every partition's state and position in one transaction."""
+        self._core.write(self._state, planned)
 
     def hold_absorbs(self, planned: list[Planned]) -> None:
         """Puts the batch's absorbs in the outbox before they are sent (``PartitionState.record_absorbs``)."""
         self._state.record_absorbs([absorb for p in planned for absorb in p.outgoing])
 
     def _plan_isolating(self, partition: int, batch: list[Message]) -> Planned | None:
-        """``_plan``; if it fails because of an event, that event (the last of the shortest failing
-        prefix of the batch) is skipped and quarantined, and the batch planned again. Planning only
-        reads the state, so trying again changes nothing; a batch that plans once costs nothing more."""
-        skipped: dict[int, Quarantined] = {}
+        """``_plan``; an event that makes it fail is skipped and quarantined with the batch (``cdp.batch_core.plan_isolating``)."""
         keys = {m.position: sealed_errors.key_id(m.body["event"]) for m in batch if m.kind == "event"}  # planning opens the events
-        while True:
-            try:
-                return self._plan(partition, batch, skipped)
-            except Exception as error:
-                if not poisoned(error, INFRASTRUCTURE):
-                    raise
-                guilty = self._first_failing(partition, batch, skipped, error, keys)
-                if guilty is None:
-                    raise
-                skipped[guilty.position] = guilty
-                log.warning("partition %d: event at position %d quarantined (cdp quarantine list)", partition, guilty.position)
+        blamed: dict[int, Quarantined] = {}  # by index in the batch
 
-    def _first_failing(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined], error: Exception, keys: dict[int, str | None]) -> Quarantined | None:
-        """The event ending the shortest prefix of the batch whose planning fails (the whole batch
-        fails with ``error``), with its error (sealed with the event's data key, from ``keys``, by
-        position); None if that is no event (not one event's fault)."""
-        low, high = 1, len(batch)
-        while low < high:
-            middle = (low + high) // 2
-            try:
-                self._plan(partition, batch[:middle], skipped)
-                low = middle + 1
-            except Exception as failure:
-                if not poisoned(failure, INFRASTRUCTURE):
-                    raise
-                high, error = middle, failure
-        guilty = batch[high - 1]
-        if guilty.kind != "event" or guilty.position in skipped:
-            return None
-        return sealed_errors.quarantined(self._sealer, guilty.position, _event_id(guilty.body["event"]), keys.get(guilty.position), error)
+        def plan(count: int, skipped: frozenset[int]) -> Planned | None:
+            return self._plan(partition, batch[:count], {batch[n].position: blamed[n] for n in skipped})
+
+        def blame(index: int, error: Exception) -> bool:
+            guilty = batch[index]
+            if guilty.kind != "event" or any(batch[n].position == guilty.position for n in blamed):
+                return False  # not one event's fault
+            blamed[index] = sealed_errors.quarantined(self._sealer, guilty.position, _event_id(guilty.body["event"]), keys.get(guilty.position), error)
+            log.warning("partition %d: event at position %d quarantined (cdp quarantine list)", partition, guilty.position)
+            return True
+
+        return plan_isolating(plan, len(batch), blame, INFRASTRUCTURE)
 
     def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
         tracked, watermark = self._state.begin(partition)
