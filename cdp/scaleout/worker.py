@@ -30,6 +30,7 @@ import asyncio
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import faust
@@ -37,6 +38,7 @@ import faust
 from cdp.config import Settings
 from cdp.eventstore import event_id
 from cdp.gc_pause import collector_paused
+from cdp.platform import Platform
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
@@ -49,9 +51,11 @@ from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, connec
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
+from projections.actions import Action
 from projections.pipeline import Output, Pipeline
 from projections.profile import absorb, empty_profile
 from projections.touchpoint import Touchpoint
+from projections.triggers import Trigger
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +78,24 @@ class Planned:
 class PartitionProcessor:
     """One faust batch at a time: its partitions are computed, written and committed together."""
 
-    def __init__(self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline, sealer: Sealer):
+    def __init__(
+        self, state: PartitionState, warehouse: Warehouse, pipeline: Pipeline, sealer: Sealer,
+        triggers: Callable[[], Sequence[Trigger]] = tuple, sink: Callable[[Sequence[Action]], int] = len,
+    ):  # fmt: skip
+        """``triggers``: the enabled trigger rules, read at every batch; ``sink``: takes each batch's
+        actions (the outbox, which keeps an id once) before the batch commits, so none is lost and a
+        batch processed again (a worker taking over a partition) adds none twice, as ``EmbeddedRunner``."""
         self._state = state
         self._sealer = sealer
         self._warehouse = warehouse
         self._pipeline = pipeline
+        self._triggers = triggers
+        self._sink = sink
 
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
+            self._pipeline.triggers = tuple(self._triggers())
             with collector_paused():
                 planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
         except BaseException:
@@ -103,6 +116,9 @@ class PartitionProcessor:
             writes = [(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in planned]
             records = self._state.record_unconfirmed(writes)
             self._warehouse.insert_tables(rows)
+            actions = [action for p in planned for action in p.output.actions]
+            if actions:
+                self._sink(actions)
             for p, record in zip(planned, records, strict=True):
                 self._state.save(p.partition, p.customers, p.output, p.tracked, p.watermark, [*p.confirmed, record], p.quarantined, p.delivered)
         except BaseException:
@@ -321,7 +337,9 @@ def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     rates = RateStore(settings.rates_path)  # the worker's data directory's copy (docs/operations.md, "Currencies")
     rules = with_rates(settings, rates.table())
     rates.close()
-    return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(rules), sealer)
+    platform = Platform(settings)  # the enabled triggers and the outbox, in the PostgreSQL database (docs/activation.md)
+    state = PartitionState(connect(postgres), connect(postgres), topic)
+    return PartitionProcessor(state, warehouse, Pipeline(rules), sealer, triggers=platform.enabled_triggers, sink=platform.action_sink)
 
 
 def run_worker(settings: Settings, loglevel: str = "warning") -> None:
