@@ -10,6 +10,7 @@ One module-scoped run serves every assertion.
 
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
         platform.warehouse  # noqa: B018 (migrated once, before the processes start)
         db = connect(platform.settings.event_store.postgres)
         processes = Processes(env, root)
+        started = time.monotonic()
         try:
             processes.start_worker(1)
             processes.start_worker(2)
@@ -92,6 +94,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             wait_for_quiet(db, platform.warehouse, last, processes, timeout=600)
         finally:
             processes.stop()
+        projected = time.monotonic() - started
         outbox = db.execute("SELECT action_id, rule, customer_id, cause FROM activation_actions").fetchall()
         db.commit()
         rows = platform.warehouse.query(f"SELECT position, customer_id FROM `{platform.warehouse.database}`.events FINAL WHERE event_type = 'product_viewed'")
@@ -103,6 +106,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             finished = [subprocess.CompletedProcess(d.args, d.wait(timeout=300), *d.communicate()) for d in dispatchers]
         statuses = Counter(platform.outbox.counts())
         db.close()
+    print(f"\n{EVENTS:,} events, {len(outbox):,} actions: relay + 2 workers with kills {projected:.0f} s; {statuses[DELIVERED]:,} delivered, {statuses['skipped']:,} skipped")
     yield Outcome(env, Counter(e["event_type"] for e in events)["product_viewed"], expected, [(a, r, c) for a, r, _, c in outbox], last, relay_killed_at, worker_killed_at, unconfirmed_at_kill, receiver.received, statuses, finished)
 
 
