@@ -58,6 +58,7 @@ class KafkaSettings(DestinationSettings):
         return ",".join(servers)
 
     def servers(self) -> list[tuple[str, int]]:
+        """(host, port) of each bootstrap server, an IPv6 address without its brackets."""
         return [(host.strip("[]"), int(port)) for host, _, port in (server.rpartition(":") for server in self.bootstrap_servers.split(","))]
 
 
@@ -76,8 +77,8 @@ class KafkaSink(Destination):
 
     @classmethod
     def check(cls, settings: KafkaSettings, secret: str | None) -> None:
-        for host, port in settings.servers():
-            check_url(f"kafka://{host}:{port}", settings.allow_private, "settings.bootstrap_servers", schemes=("kafka",))
+        for server in settings.bootstrap_servers.split(","):
+            check_url(f"kafka://{server}", settings.allow_private, "settings.bootstrap_servers", schemes=("kafka",))
         if settings.security in SASL and (not settings.username or not secret):
             raise CdpError(f"settings.username: security {settings.security} needs a username and the password as the secret")
 
