@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from cdp.activation.outbox import Outbox
+from cdp.activation.outbox_postgres import PostgresOutbox
 from cdp.activation.registry import DestinationRegistry
 from cdp.activation.secrets import SecretBox
 from cdp.audit import AuditLog
@@ -21,6 +22,7 @@ from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
 from cdp.tag_definitions import TagDefinitionStore
 from cdp.triggers import TriggerStore, enabled_triggers
+from cdp.triggers_postgres import PostgresTriggerStore
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
@@ -76,8 +78,12 @@ class Platform:
         return QuarantineStore(self.settings.quarantine_path)
 
     @cached_property
-    def outbox(self) -> Outbox:
-        """Outbound actions by their derived ids, their delivery log, and the audience bindings."""
+    def outbox(self) -> Outbox | PostgresOutbox:
+        """Outbound actions by their derived ids, their delivery log, and the audience bindings: in
+        the data directory, or with the event store on PostgreSQL in that database, shared by the
+        scale-out workers that add actions and the dispatchers on any host (docs/activation.md)."""
+        if self.settings.event_store.backend == "postgres":
+            return PostgresOutbox(self.settings.event_store.postgres)
         return Outbox(self.settings.outbox_path)
 
     @cached_property
@@ -123,8 +129,11 @@ class Platform:
         return self.tag_definitions.applied_to(self.configured_rules)
 
     @cached_property
-    def triggers(self) -> TriggerStore:
-        """Which trigger rules are enabled, since when."""
+    def triggers(self) -> TriggerStore | PostgresTriggerStore:
+        """Which trigger rules are enabled, since when: in the data directory, or with the event store
+        on PostgreSQL in that database, where every scale-out worker reads it."""
+        if self.settings.event_store.backend == "postgres":
+            return PostgresTriggerStore(self.settings.event_store.postgres)
         return TriggerStore(self.settings.triggers_path)
 
     def enabled_triggers(self) -> tuple[Trigger, ...]:

@@ -10,6 +10,7 @@ starts it again. The runner reads the enabled set at every batch, so a change re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from projections.triggers import Trigger, TriggerRules
 
@@ -31,14 +32,11 @@ class TriggerStore:
         self._db.execute(_SCHEMA)
 
     def enable(self, name: str, start: int, enabled_at: int) -> Enabled:
-        """Enables ``name`` from ``start``; enabling an enabled trigger again keeps the earlier start, unless ``start`` is earlier (a backfill)."""
-        current = self.get(name)
-        if current is not None and current.start <= start:
-            return current
-        backfill = start < enabled_at if current is None else True
+        """Enables ``name`` from ``start`` (``enabling``)."""
+        wanted = enabling(self.get(name), name, start, enabled_at)
         with self._db:
-            self._db.execute("INSERT OR REPLACE INTO enabled (name, start, enabled_at, backfill) VALUES (?, ?, ?, ?)", (name, start, enabled_at if current is None else current.enabled_at, int(backfill)))
-        return Enabled(name, start, enabled_at if current is None else current.enabled_at, backfill)
+            self._db.execute("INSERT OR REPLACE INTO enabled (name, start, enabled_at, backfill) VALUES (?, ?, ?, ?)", (name, wanted.start, wanted.enabled_at, int(wanted.backfill)))
+        return wanted
 
     def disable(self, name: str) -> bool:
         with self._db:
@@ -55,6 +53,21 @@ class TriggerStore:
         self._db.close()
 
 
-def enabled_triggers(rules: TriggerRules, store: TriggerStore) -> tuple[Trigger, ...]:
+def enabling(current: Enabled | None, name: str, start: int, enabled_at: int) -> Enabled:
+    """What enabling ``name`` from ``start`` records: enabling an enabled trigger again keeps the
+    earlier start, unless ``start`` is earlier (a backfill), and its first ``enabled_at``."""
+    if current is not None and current.start <= start:
+        return current
+    return Enabled(name, start, enabled_at if current is None else current.enabled_at, start < enabled_at if current is None else True)
+
+
+class EnabledTriggers(Protocol):
+    """Where the enabled set is kept: ``TriggerStore`` (a data directory's SQLite file) or
+    ``cdp.triggers_postgres.PostgresTriggerStore`` (the scale-out deployment's database)."""
+
+    def all(self) -> dict[str, Enabled]: ...
+
+
+def enabled_triggers(rules: TriggerRules, store: EnabledTriggers) -> tuple[Trigger, ...]:
     """The enabled rules with their starts; a name enabled but no longer configured stays dormant."""
     return tuple(Trigger(name, rules.rules[name], e.start) for name, e in store.all().items() if name in rules.rules)

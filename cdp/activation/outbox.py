@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS binding_members (
 ) WITHOUT ROWID;
 """
 _ACTION_COLUMNS = "action_id, rule, customer_id, destination, template, channel, purpose, cause, cause_time, not_before, payload"
-_LOG_COLUMNS = "action_id, rule, customer_id, destination, channel, template, cause, cause_time, status, attempts, last_error, created_at, updated_at"
+LOG_COLUMNS = "action_id, rule, customer_id, destination, channel, template, cause, cause_time, status, attempts, last_error, created_at, updated_at"
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class Outbox:
                 "UPDATE actions SET status = ?, lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE action_id = ?",
                 [(SENDING, now + lease_seconds, now, row[0]) for row in rows],
             )
-        return [Claimed(_action(row[:-1]), row[-1] + 1) for row in rows]
+        return [Claimed(action_from_row(row[:-1]), row[-1] + 1) for row in rows]
 
     def record(self, outcomes: Sequence["Outcome"], at: float) -> None:
         """How the claimed attempts ended, in one transaction: finished, to retry at ``next_at``, or
@@ -204,8 +204,8 @@ class Outbox:
             params.append(status)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
-            rows = self._db.execute(f"SELECT {_LOG_COLUMNS} FROM actions {clause} ORDER BY updated_at DESC, action_id LIMIT ?", (*params, limit)).fetchall()
-        names = _LOG_COLUMNS.split(", ")
+            rows = self._db.execute(f"SELECT {LOG_COLUMNS} FROM actions {clause} ORDER BY updated_at DESC, action_id LIMIT ?", (*params, limit)).fetchall()
+        names = LOG_COLUMNS.split(", ")
         return [{**dict(zip(names, row, strict=True)), "created_at": iso(row[-2]), "updated_at": iso(row[-1])} for row in rows]
 
     def attempts(self, action_id: str) -> list[dict[str, Any]]:
@@ -239,11 +239,11 @@ class Outbox:
     def binding(self, name: str) -> Binding | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM bindings WHERE name = ?", (name,)).fetchone()
-        return _binding(row) if row else None
+        return binding_from_row(row) if row else None
 
     def bindings(self) -> list[Binding]:
         with self._lock:
-            return [_binding(row) for row in self._db.execute("SELECT * FROM bindings ORDER BY name").fetchall()]
+            return [binding_from_row(row) for row in self._db.execute("SELECT * FROM bindings ORDER BY name").fetchall()]
 
     def unbind(self, name: str) -> bool:
         with self._transaction():
@@ -299,7 +299,7 @@ class _Transaction:
             self._lock.release()
 
 
-def _action(row: tuple) -> Action:
+def action_from_row(row: tuple) -> Action:
     action_id, rule, customer_id, destination, template, channel, purpose, cause, cause_time, not_before, payload = row
     return Action(
         action_id, rule, customer_id, destination, template, channel, purpose, cause, datetime.fromisoformat(cause_time),
@@ -307,7 +307,7 @@ def _action(row: tuple) -> Action:
     )  # fmt: skip
 
 
-def _binding(row: tuple) -> Binding:
+def binding_from_row(row: tuple) -> Binding:
     name, segment, destination, template, channel, purpose, fields, every, created, last_at, last_position = row
     return Binding(name, segment, destination, template, channel, purpose, tuple(orjson.loads(fields)), every, created, last_at, last_position)
 

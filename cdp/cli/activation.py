@@ -20,7 +20,7 @@ from cdp.services import operator
 from cdp.services.activation import ActivationService
 from cdp.services.segments import columns_from
 
-destinations_app = typer.Typer(help="Destinations: where actions and audiences are sent (webhook, smtp, teamchat, file).", no_args_is_help=True)
+destinations_app = typer.Typer(help="Destinations: where actions and audiences are sent (webhook, smtp, teamchat, file, kafka).", no_args_is_help=True)
 audiences_app = typer.Typer(help="Audiences: a saved segment bound to a destination, synced as who entered and who left.", no_args_is_help=True)
 deliveries_app = typer.Typer(help="The delivery log: every action, its state and attempts; dead letters replayed.", invoke_without_command=True)
 activation_app = typer.Typer(help="Activation: the dispatcher that delivers actions.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def _platform(data_dir: Path | None, config: Path | None) -> Platform:
 @destinations_app.command("add")
 def destinations_add(
     name: Annotated[str, typer.Argument(help="The destination's name.")],
-    kind: Annotated[str, typer.Option("--kind", help="webhook, smtp, teamchat or file (see `cdp destinations kinds`).")],
+    kind: Annotated[str, typer.Option("--kind", help="webhook, smtp, teamchat, file or kafka (see `cdp destinations kinds`).")],
     settings_file: Annotated[Optional[Path], typer.Option("--settings", help="A JSON file of the kind's settings (templates, ...).")] = None,
     values: Annotated[Optional[list[str]], typer.Option("--set", help="One setting as KEY=VALUE (VALUE read as JSON when it parses, else as text); repeatable.")] = None,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="May reach loopback and private addresses (never link-local or metadata ones).")] = False,

@@ -39,6 +39,7 @@ from cdp.batch_core import BatchCore, plan_isolating
 from cdp.config import Settings
 from cdp.eventstore import event_id
 from cdp.gc_pause import collector_paused
+from cdp.platform import Platform
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
@@ -289,7 +290,9 @@ def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     rates = RateStore(settings.rates_path)  # the worker's data directory's copy (docs/operations.md, "Currencies")
     rules = with_rates(settings, rates.table())
     rates.close()
-    return PartitionProcessor(PartitionState(connect(postgres), connect(postgres), topic), warehouse, Pipeline(rules), sealer)
+    platform = Platform(settings)  # the enabled triggers and the outbox, in the PostgreSQL database (docs/activation.md)
+    state = PartitionState(connect(postgres), connect(postgres), topic)
+    return PartitionProcessor(state, warehouse, Pipeline(rules), sealer, triggers=platform.enabled_triggers, sink=platform.action_sink)
 
 
 def run_worker(settings: Settings, loglevel: str = "warning") -> None:
