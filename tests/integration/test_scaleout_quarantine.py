@@ -56,10 +56,10 @@ def test_the_relay_quarantines_events_it_cannot_open_or_resolve_and_publishes_th
         store_tampered(platform)
         platform.append([good(2), good(3)])
 
-        def resolve_failing_on_good_3(graph, touchpoints, rules):  # an identity bug hit by one event
+        def resolve_failing_on_good_3(graph, touchpoints, rules, keys_of=None):  # an identity bug hit by one event
             if any(tp.event["message_id"] == "good-3" for tp in touchpoints):
                 raise ValueError("bad identifier c3@example.com")  # quoting a personal value: kept sealed
-            return resolve(graph, touchpoints, rules)
+            return resolve(graph, touchpoints, rules, keys_of)
 
         monkeypatch.setattr(relay_module, "resolve", resolve_failing_on_good_3)
         assert asyncio.run(relay_batch(platform)) == 4

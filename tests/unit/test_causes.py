@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from projections import state_codec
 from projections.causes import ENGLISH, cause, english
 from projections.pipeline import Pipeline
 from projections.replay import Replay
@@ -52,13 +53,13 @@ def test_rows_hold_the_text_the_code_and_its_parameters():
 def test_state_stored_before_codes_loads_and_its_transitions_are_written_again_with_codes():
     replay = Replay(PIPELINE).run(touchpoints(EVENTS), 10, AS_OF)
     (customer,) = replay.profiles
-    state = orjson.loads(replay.profiles[customer])
+    state = state_codec.decode(replay.profiles[customer])
     state["lifecycle"]["transitions"] = [t[:4] for t in state["lifecycle"]["transitions"]]  # [at, from, to, cause], as stored before
-    replay.profiles[customer] = orjson.dumps(state)
+    replay.profiles[customer] = orjson.dumps(state)  # and in JSON, as stored before (state_codec reads both)
     replay.stored["lifecycle_transitions"] = {k: r | {"cause_code": "", "cause_params": "{}"} for k, r in replay.stored["lifecycle_transitions"].items()}
     replay.batch(touchpoints([event("page_viewed", "2025-02-04T10:00:00Z", email="a@example.com")], first=len(EVENTS) + 1), AS_OF)
     rows = sorted(replay.tables()["lifecycle_transitions"], key=lambda r: r["at"])
     assert [(r["cause"], r["cause_code"]) for r in rows] == [("first purchase", "first_purchase"), ("2 purchases", "repeat"), ("detractor (NPS 3)", "detractor")]
-    assert all(len(t) == 6 for t in orjson.loads(replay.profiles[customer])["lifecycle"]["transitions"])
+    assert all(len(t) == 6 for t in state_codec.decode(replay.profiles[customer])["lifecycle"]["transitions"])
     retracted = lifecycle_transitions.row(customer, [AS_OF, None, "new", "first purchase"], 9, deleted=True)  # a stored transition a late event disproves
     assert (retracted["cause"], retracted["cause_code"], retracted["cause_params"], retracted["is_deleted"]) == ("first purchase", "", "{}", 1)
