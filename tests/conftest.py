@@ -20,6 +20,7 @@ from tests.services.postgres import PostgresServer, postgres_server
 LONGEST_MODULES = (
     "tests/integration/test_scaleout.py",  # ~220
     "tests/e2e/test_kill_and_resume.py",  # ~110
+    "tests/integration/test_scaleout_activation.py",  # ~62 of setup (relay + two workers)
     "tests/console/test_browser.py",  # ~110
     "tests/e2e/test_forget.py",  # ~100
     "tests/test_hostile_traffic.py",  # ~60
