@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS binding_members (
 """
 _ACTION_COLUMNS = "action_id, rule, customer_id, destination, template, channel, purpose, cause, cause_time, not_before, payload"
 LOG_COLUMNS = "action_id, rule, customer_id, destination, channel, template, cause, cause_time, status, attempts, last_error, created_at, updated_at"
+LOG_NAMES = LOG_COLUMNS.split(", ")
 
 
 @dataclass(frozen=True)
@@ -205,13 +206,12 @@ class Outbox:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
             rows = self._db.execute(f"SELECT {LOG_COLUMNS} FROM actions {clause} ORDER BY updated_at DESC, action_id LIMIT ?", (*params, limit)).fetchall()
-        names = LOG_COLUMNS.split(", ")
-        return [{**dict(zip(names, row, strict=True)), "created_at": iso(row[-2]), "updated_at": iso(row[-1])} for row in rows]
+        return [log_entry(row) for row in rows]
 
     def attempts(self, action_id: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute("SELECT attempt, at, outcome, detail FROM attempts WHERE action_id = ? ORDER BY at, attempt", (action_id,)).fetchall()
-        return [{"attempt": a, "at": iso(at), "outcome": o, "detail": d} for a, at, o, d in rows]
+        return [attempt_entry(row) for row in rows]
 
     def statuses(self, action_ids: Sequence[str]) -> dict[str, str]:
         with self._lock:
@@ -310,6 +310,17 @@ def action_from_row(row: tuple) -> Action:
 def binding_from_row(row: tuple) -> Binding:
     name, segment, destination, template, channel, purpose, fields, every, created, last_at, last_position = row
     return Binding(name, segment, destination, template, channel, purpose, tuple(orjson.loads(fields)), every, created, last_at, last_position)
+
+
+def log_entry(row: tuple) -> dict[str, Any]:
+    """A delivery-log row (``LOG_COLUMNS``, from either outbox) as the doors show it."""
+    return {**dict(zip(LOG_NAMES, row, strict=True)), "created_at": iso(row[-2]), "updated_at": iso(row[-1])}
+
+
+def attempt_entry(row: tuple) -> dict[str, Any]:
+    """An attempt row (``attempt, at, outcome, detail``, from either outbox) as the doors show it."""
+    attempt, at, outcome, detail = row
+    return {"attempt": attempt, "at": iso(at), "outcome": outcome, "detail": detail}
 
 
 def iso(at: float | None) -> str | None:

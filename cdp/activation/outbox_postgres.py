@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from cdp.activation.outbox import DEAD, DELIVERED, FINISHED, LOG_COLUMNS, PENDING, SENDING, SENT, STATUSES, Binding, Claimed, Outcome, action_from_row, binding_from_row, iso
+from cdp.activation.outbox import DEAD, DELIVERED, FINISHED, LOG_COLUMNS, PENDING, SENDING, SENT, STATUSES, Binding, Claimed, Outcome, action_from_row, attempt_entry, binding_from_row, log_entry
 from cdp.config import PostgresSettings
 from cdp.postgres import connect
 from projections.actions import Action
@@ -156,13 +156,12 @@ class PostgresOutbox:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
             rows = self._db.execute(f"SELECT {LOG_COLUMNS} FROM activation_actions {clause} ORDER BY updated_at DESC, action_id LIMIT %s", (*params, limit)).fetchall()
-        names = LOG_COLUMNS.split(", ")
-        return [{**dict(zip(names, row, strict=True)), "created_at": iso(row[-2]), "updated_at": iso(row[-1])} for row in rows]
+        return [log_entry(row) for row in rows]
 
     def attempts(self, action_id: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute("SELECT attempt, at, outcome, detail FROM activation_attempts WHERE action_id = %s ORDER BY at, attempt", (action_id,)).fetchall()
-        return [{"attempt": a, "at": iso(at), "outcome": o, "detail": d} for a, at, o, d in rows]
+        return [attempt_entry(row) for row in rows]
 
     def statuses(self, action_ids: Sequence[str]) -> dict[str, str]:
         with self._lock:
