@@ -38,6 +38,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from eventsourcing.persistence import Notification
 
+from cdp.batch_core import plan_isolating
 from cdp.config import KafkaSettings
 from cdp.errors import CdpError
 from cdp.eventstore import EventStore
@@ -47,7 +48,7 @@ from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages
 from cdp.scaleout.state import INFRASTRUCTURE, Published, RelayState
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityGraph, IdentityRules, Resolution, batch_keys, joining_keys, resolve
+from projections.identity import IdentityGraph, IdentityRules, Resolution, joining_keys, resolve
 from projections.pipeline import identity_rows
 from projections.touchpoint import Touchpoint
 
@@ -211,29 +212,24 @@ class Relay:
     def _resolved(self, touchpoints: list[Touchpoint]) -> tuple[IdentityGraph, Resolution, dict[int, Exception]]:
         """Resolves the batch's identities. If that fails because of an event, the event ending the
         shortest failing prefix is left out (returned by position, with its error) and the rest
-        resolved again; the graph is loaded anew for each try, as resolving changes it."""
+        resolved again (``cdp.batch_core.plan_isolating``); the graph is loaded anew for each try, as
+        resolving changes it."""
         failed: dict[int, Exception] = {}
-        while True:
-            try:
-                keys = [joining_keys(tp.event["identifiers"], self._identity) for tp in touchpoints]  # once per event, for the load and the resolution
-                graph = self._state.load_identity({key for event_keys in keys for key in event_keys})
-                return graph, resolve(graph, touchpoints, self._identity, keys), failed
-            except Exception as error:
-                if not touchpoints or not poisoned(error, INFRASTRUCTURE):
-                    raise
-                low, high = 1, len(touchpoints)
-                while low < high:
-                    middle = (low + high) // 2
-                    try:
-                        resolve(self._state.load_identity(batch_keys(touchpoints[:middle], self._identity)), touchpoints[:middle], self._identity)
-                        low = middle + 1
-                    except Exception as failure:
-                        if not poisoned(failure, INFRASTRUCTURE):
-                            raise
-                        high, error = middle, failure
-                failed[touchpoints[high - 1].position] = error
-                log.warning("relay: event at position %d quarantined: %s (cdp quarantine list)", touchpoints[high - 1].position, type(error).__name__)
-                touchpoints = touchpoints[: high - 1] + touchpoints[high:]
+
+        def plan(count: int, skipped: frozenset[int]) -> tuple[IdentityGraph, Resolution]:
+            kept = [tp for index, tp in enumerate(touchpoints[:count]) if index not in skipped]
+            keys = [joining_keys(tp.event["identifiers"], self._identity) for tp in kept]  # once per event, for the load and the resolution
+            graph = self._state.load_identity({key for event_keys in keys for key in event_keys})
+            return graph, resolve(graph, kept, self._identity, keys)
+
+        def blame(index: int, error: Exception) -> bool:
+            failed[touchpoints[index].position] = error
+            log.warning("relay: event at position %d quarantined: %s (cdp quarantine list)", touchpoints[index].position, type(error).__name__)
+            return True
+
+        if not touchpoints:
+            return (*plan(0, frozenset()), failed)
+        return (*plan_isolating(plan, len(touchpoints), blame, INFRASTRUCTURE), failed)
 
     def _touchpoints(self, notifications: Sequence[Notification]) -> list[Touchpoint]:
         opened = [orjson.loads(n.state) for n in notifications]
