@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select
 from cdp.config import load_settings
 from cdp.platform import Platform
 from cdp.segments.model import parse_segment
-from tests.console.site import HOSTILE_EMAIL, Site, chromium, prepared, screenshots_folder, served
+from tests.console.site import HOSTILE_EMAIL, Site, prepared, served
 from tests.console.test_browser import no_policy_violation, sign_in, text, wait
 from tests.receivers import WebhookReceiver
 from tests.services.ports import free_port
@@ -54,22 +54,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         platform.segments.create(parse_segment(SPENDERS), "test")
     with served(ready) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = screenshots_folder(tmp_path_factory.getbasetemp())
-    print(f"\nconsole screenshots: {folder}")
-    return folder
-
-
-@pytest.fixture
-def browser(site: Site) -> Iterator:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def refused_as_expected(browser, status: int) -> None:

@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from cdp.console.dashboards import DASHBOARDS
 from cdp.console.i18n import Translator
-from tests.console.site import HOSTILE_EMAIL, HOSTILE_NAME, Site, chromium, prepared, screenshots_folder, served
+from tests.console.site import HOSTILE_EMAIL, HOSTILE_NAME, Site, prepared, served
 
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -27,22 +27,6 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with served(prepared(tmp_path_factory.mktemp("console") / "data")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = screenshots_folder(tmp_path_factory.getbasetemp())
-    print(f"\nconsole screenshots: {folder}")
-    return folder
-
-
-@pytest.fixture
-def browser(site: Site) -> Iterator:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def sign_in(browser, site: Site, key: str, then: str = "/") -> None:
