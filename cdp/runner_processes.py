@@ -83,7 +83,7 @@ class RunnerProcesses:
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         for k in range(settings.runner.processes):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, settings), name=f"cdp-projection-{k}", daemon=True)
+            process = context.Process(target=_serve, args=(theirs, settings.model_dump()), name=f"cdp-projection-{k}", daemon=True)
             process.start()
             theirs.close()
             self._children.append((process, mine))
@@ -96,7 +96,7 @@ class RunnerProcesses:
         """``Pipeline.project`` of a batch across the children: its output without rows (each child
         keeps its own, of ``tables`` or all, for ``insert_tables``) and the changed states, encoded."""
         if rules is not self._rules:  # the configured rules, or tag definitions applied since (``cdp.runner``)
-            self._ask([("rules", rules)] * len(self._children))
+            self._ask([("rules", rules.model_dump())] * len(self._children))
             self._rules = rules
         child = self._placement(resolution)
         shares = [Share() for _ in self._children]
@@ -154,8 +154,8 @@ class RunnerProcesses:
         for (process, connection), request in zip(self._children, requests):
             try:
                 connection.send(request)
-            except OSError as error:
-                raise RunnerProcessStopped(f"projection process {process.name} stopped ({process.exitcode})") from error
+            except Exception as error:  # the runner's own failure, never an event's: nothing is quarantined for it
+                raise RunnerProcessStopped(f"projection process {process.name} could not be sent its request ({describe(error)})") from error
         answers, failure = [], None
         for process, connection in self._children:
             try:
@@ -180,36 +180,56 @@ class RunnerProcesses:
         self._children = []
 
 
-def _serve(connection: Connection, settings: Settings) -> None:
+def _serve(connection: Connection, settings: dict) -> None:
     """A child: answers the runner's requests until its pipe closes. Interrupting the runner (Ctrl-C
     reaches its whole process group) stops the runner, which closes the pipes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    pipeline: Pipeline | None = None
-    warehouse: Warehouse | None = None
-    rows: dict[str, list[dict]] = {}
-    while True:
-        try:
-            request = connection.recv()
-        except EOFError:
-            break
-        try:
-            kind = request[0]
-            if kind == "rules":
-                pipeline, answer = Pipeline(request[1]), None
-            elif kind == "project":
-                assert pipeline is not None
-                answer, rows = _project(pipeline, *request[1:])
-            else:
-                warehouse = warehouse or open_warehouse(settings)
-                for table, extra in request[1].items():
-                    rows.setdefault(table, []).extend(extra)
-                warehouse.insert_tables(rows)
-                answer, rows = None, {}
-            connection.send((True, answer))
-        except Exception as error:
-            connection.send((False, _portable(error)))
-    if warehouse is not None:
-        warehouse.close()
+    child = _Child(Settings.model_validate(settings))
+    try:
+        while True:
+            try:
+                request = connection.recv()
+            except EOFError:
+                break
+            try:
+                answer = (True, child.answer(*request))
+            except Exception as error:
+                answer = (False, _portable(error))
+            try:
+                connection.send(answer)
+            except OSError:  # the runner is gone
+                break
+    finally:
+        child.close()
+
+
+class _Child:
+    """A child's pipeline, warehouse connection and the rows of its last planned batch."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._pipeline: Pipeline | None = None
+        self._warehouse: Warehouse | None = None
+        self._rows: dict[str, list[dict]] = {}
+
+    def answer(self, kind: str, *request: object) -> object:
+        if kind == "rules":
+            self._pipeline = Pipeline(Settings.model_validate(request[0]))
+            return None
+        if kind == "project":
+            assert self._pipeline is not None, "rules come first"
+            part, self._rows = _project(self._pipeline, *request)
+            return part
+        self._warehouse = self._warehouse or open_warehouse(self._settings)
+        for table, extra in request[0].items():
+            self._rows.setdefault(table, []).extend(extra)
+        self._warehouse.insert_tables(self._rows)
+        self._rows = {}
+        return None
+
+    def close(self) -> None:
+        if self._warehouse is not None:
+            self._warehouse.close()
 
 
 def _project(pipeline: Pipeline, triggers: tuple[Trigger, ...], tables: set[str] | None, share: Share, as_of: int, version: int) -> tuple[Part, dict[str, list[dict]]]:
