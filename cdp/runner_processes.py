@@ -29,6 +29,9 @@ import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any
+
+from pydantic import BaseModel, RootModel
 
 from cdp.config import Settings
 from cdp.errors import CdpError
@@ -47,6 +50,23 @@ from projections.triggers import Trigger
 
 class RunnerProcessStopped(CdpError):
     """A projection process died: the batch fails, nothing of it is committed, and the next run does it again."""
+
+
+def _portable(value: Any) -> Any:
+    """Settings as they can cross a pipe, their values untouched (validating a dump again would turn a
+    default ``1`` into ``1.0``, and a row's digest with it): the fields alone, without what a model
+    caches in its ``__dict__`` (functions among them), and as ``Settings`` rather than the class
+    ``cdp.config.load_settings`` makes for a configuration file."""
+    if isinstance(value, RootModel):
+        return type(value).model_construct(_portable(value.root))
+    if isinstance(value, BaseModel):
+        model = Settings if isinstance(value, Settings) else type(value)
+        return model.model_construct(value.model_fields_set, **{name: _portable(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, list):
+        return [_portable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _portable(item) for key, item in value.items()}
+    return value
 
 
 def _no_resolution() -> Resolution:
@@ -83,7 +103,7 @@ class RunnerProcesses:
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         for k in range(settings.runner.processes):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, settings.model_dump()), name=f"cdp-projection-{k}", daemon=True)
+            process = context.Process(target=_serve, args=(theirs, _portable(settings)), name=f"cdp-projection-{k}", daemon=True)
             process.start()
             theirs.close()
             self._children.append((process, mine))
@@ -96,7 +116,7 @@ class RunnerProcesses:
         """``Pipeline.project`` of a batch across the children: its output without rows (each child
         keeps its own, of ``tables`` or all, for ``insert_tables``) and the changed states, encoded."""
         if rules is not self._rules:  # the configured rules, or tag definitions applied since (``cdp.runner``)
-            self._ask([("rules", rules.model_dump())] * len(self._children))
+            self._ask([("rules", _portable(rules))] * len(self._children))
             self._rules = rules
         child = self._placement(resolution)
         shares = [Share() for _ in self._children]
@@ -180,11 +200,11 @@ class RunnerProcesses:
         self._children = []
 
 
-def _serve(connection: Connection, settings: dict) -> None:
+def _serve(connection: Connection, settings: Settings) -> None:
     """A child: answers the runner's requests until its pipe closes. Interrupting the runner (Ctrl-C
     reaches its whole process group) stops the runner, which closes the pipes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    child = _Child(Settings.model_validate(settings))
+    child = _Child(settings)
     try:
         while True:
             try:
@@ -194,7 +214,7 @@ def _serve(connection: Connection, settings: dict) -> None:
             try:
                 answer = (True, child.answer(*request))
             except Exception as error:
-                answer = (False, _portable(error))
+                answer = (False, _sendable(error))
             try:
                 connection.send(answer)
             except OSError:  # the runner is gone
@@ -214,7 +234,7 @@ class _Child:
 
     def answer(self, kind: str, *request: object) -> object:
         if kind == "rules":
-            self._pipeline = Pipeline(Settings.model_validate(request[0]))
+            self._pipeline = Pipeline(request[0])
             return None
         if kind == "project":
             assert self._pipeline is not None, "rules come first"
@@ -246,7 +266,7 @@ class ProjectionFailed(Exception):
     """An error of a projection process that cannot be sent back as it is (it does not pickle)."""
 
 
-def _portable(error: Exception) -> Exception:
+def _sendable(error: Exception) -> Exception:
     """``error``, or a ``ProjectionFailed`` describing it when it cannot cross the pipe."""
     try:
         pickle.loads(pickle.dumps(error))
