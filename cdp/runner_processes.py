@@ -34,10 +34,9 @@ from typing import Any
 from pydantic import BaseModel, RootModel
 
 from cdp.config import Settings
-from cdp.errors import CdpError
+from cdp.errors import CdpError, ConfigError
 from cdp.gc_pause import collector_paused
 from cdp.quarantine import describe
-from cdp.scaleout.relay import partition_of
 from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from projections import state_codec
@@ -98,6 +97,11 @@ class RunnerProcesses:
     """The child processes of one runner (``settings.runner.processes`` of them); ``close`` ends them."""
 
     def __init__(self, settings: Settings):
+        try:  # here, not at the top: aiokafka comes with the scaleout extra, which a plain install lacks
+            from cdp.scaleout.relay import partition_of
+        except ImportError as error:
+            raise ConfigError("runner.processes above 1 places customers with the scale-out relay's partition function (aiokafka's): pip install 'cdp[scaleout]'") from error
+        self._partition_of = partition_of
         self._partitions = tuple(range(settings.kafka.partitions))
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of the runner's open stores and locks
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
@@ -164,7 +168,7 @@ class RunnerProcesses:
 
         def child(customer: str) -> int:
             placed = last_survivor.get(root(customer), customer) if group else customer
-            return partition_of(placed.encode(), self._partitions) % count
+            return self._partition_of(placed.encode(), self._partitions) % count
 
         return child
 

@@ -15,7 +15,7 @@ from ingestion.validation import validate
 from projections.actions import Action
 from projections.tables import WAREHOUSE_TABLES
 from tests.integration.scaleout_harness import table_rows
-from tests.integration.test_quarantine import poison
+from tests.integration.test_quarantine import kept_errors, poison
 
 EVENTS = 3000
 BATCH = 400  # several batches: states go to the children and come back between them
@@ -48,7 +48,7 @@ def projected(data_dir: Path, processes: int) -> dict:
             "checks": state.due_checks(1 << 62),
             "identity": state.identifiers_of(state.profile_ids()),
             "actions": actions,
-            "quarantined": [(q.position, q.error) for q in platform.quarantine.list()],
+            "quarantined": kept_errors(platform),
             "merges": sorted((m["absorbed"], m["survivor"]) for m in merges),
         }
 
