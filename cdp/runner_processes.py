@@ -103,15 +103,20 @@ class RunnerProcesses:
             raise ConfigError("runner.processes above 1 places customers with the scale-out relay's partition function (aiokafka's): pip install 'cdp[scaleout]'") from error
         self._partition_of = partition_of
         self._partitions = tuple(range(settings.kafka.partitions))
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of the runner's open stores and locks
+        self._settings = settings
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-        for k in range(settings.runner.processes):
+        self._rules: Rules | None = None
+
+    def _start(self) -> None:
+        """Starts the children, at the first batch (a command that only asks the runner where it is starts none)."""
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of the runner's open stores and locks
+        settings = _portable(self._settings)
+        for k in range(self._settings.runner.processes):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, _portable(settings)), name=f"cdp-projection-{k}", daemon=True)
+            process = context.Process(target=_serve, args=(theirs, settings), name=f"cdp-projection-{k}", daemon=True)
             process.start()
             theirs.close()
             self._children.append((process, mine))
-        self._rules: Rules | None = None
 
     def project(
         self, rules: Rules, triggers: Sequence[Trigger], tables: set[str] | None, states: dict[str, bytes],
@@ -119,11 +124,14 @@ class RunnerProcesses:
     ) -> tuple[Output, dict[str, bytes]]:
         """``Pipeline.project`` of a batch across the children: its output without rows (each child
         keeps its own, of ``tables`` or all, for ``insert_tables``) and the changed states, encoded."""
+        if not self._children:
+            self._start()
+            self._rules = None
         if rules is not self._rules:  # the configured rules, or tag definitions applied since (``cdp.runner``)
             self._ask([("rules", _portable(rules))] * len(self._children))
             self._rules = rules
         child = self._placement(resolution)
-        shares = [Share() for _ in self._children]
+        shares = [Share() for _ in range(self._settings.runner.processes)]
         for customer, state in states.items():
             shares[child(customer)].states[customer] = state
         for tp in touchpoints:
@@ -164,7 +172,7 @@ class RunnerProcesses:
         for merge in resolution.merges:
             group[root(merge.absorbed)] = root(merge.survivor)
         last_survivor = {root(merge.survivor): merge.survivor for merge in resolution.merges}
-        count = len(self._children)
+        count = self._settings.runner.processes
 
         def child(customer: str) -> int:
             placed = last_survivor.get(root(customer), customer) if group else customer
