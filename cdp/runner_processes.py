@@ -182,27 +182,23 @@ class RunnerProcesses:
 
     def _ask(self, requests: list[tuple]) -> list:
         """Sends each child its request, then waits for every answer (so none is left unread);
-        raises the first child's error."""
-        for (process, connection), request in zip(self._children, requests):
-            try:
+        raises the first child's error. A child that cannot be reached ends them all (an answer
+        left unread would answer the next request): the next batch starts new ones."""
+        try:
+            for (process, connection), request in zip(self._children, requests):
                 connection.send(request)
-            except Exception as error:  # the runner's own failure, never an event's: nothing is quarantined for it
-                raise RunnerProcessStopped(f"projection process {process.name} could not be sent its request ({describe(error)})") from error
-        answers, failure = [], None
-        for process, connection in self._children:
-            try:
-                ok, answer = connection.recv()
-            except (EOFError, OSError) as error:
-                ok, answer = False, RunnerProcessStopped(f"projection process {process.name} stopped ({process.exitcode})")
-                answer.__cause__ = error
-            if not ok and failure is None:
-                failure = answer
-            answers.append(answer)
-        if failure is not None:
-            raise failure
-        return answers
+            answers = [connection.recv() for _, connection in self._children]
+        except Exception as error:  # the runner's failure or a dead child, never an event's: nothing is quarantined for it
+            stopped = [process.name for process, _ in self._children if not process.is_alive()]
+            self.close()
+            raise RunnerProcessStopped(f"projection processes stopped ({', '.join(stopped) or describe(error)}): the batch is done again") from error
+        for ok, answer in answers:
+            if not ok:
+                raise answer
+        return [answer for _, answer in answers]
 
     def close(self) -> None:
+        """Ends the children: each reads the end of its pipe and exits (or is killed after 10 s)."""
         for process, connection in self._children:
             connection.close()  # the child reads the end of its pipe and exits
         for process, _ in self._children:

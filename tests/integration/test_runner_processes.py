@@ -3,12 +3,18 @@ events with merges across the children, a poison event, a trigger enabled) proje
 process and with two, into two data directories: every warehouse table, every stored profile
 state, the actions and the quarantine are equal."""
 
+import multiprocessing
+import os
 import shutil
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from cdp.config import load_settings
 from cdp.platform import Platform
+from cdp.runner_processes import RunnerProcessStopped
 from cdp.scaleout.relay import partition_of
 from cdp.workload import generate_events
 from ingestion.validation import validate
@@ -26,10 +32,11 @@ then = { destination = "mail", channel = "email", template = "viewed", purpose =
 """
 
 
-def store_log(data_dir: Path) -> None:
+def store_log(data_dir: Path, count: int = EVENTS) -> None:
+    """``count`` workload events and a poison event after the first thousand, and the trigger enabled."""
     with Platform(load_settings(data_dir=data_dir)) as platform:
         received = datetime.now(UTC)
-        envelopes = [validate(e, received) for e in generate_events(EVENTS, seed=11)]
+        envelopes = [validate(e, received) for e in generate_events(count, seed=11)]
         platform.append(envelopes[:1000] + [poison()] + envelopes[1000:])
         platform.triggers.enable("viewed", 0, 0)
 
@@ -69,3 +76,19 @@ def test_two_processes_give_what_one_gives(tmp_path: Path):
         assert actual["tables"][table] == rows, table
     for part in ("states", "checks", "identity", "actions", "quarantined", "merges"):
         assert actual[part] == expected[part], part
+
+
+def test_a_projection_process_that_dies_fails_its_batch_and_the_next_run_does_it_again(tmp_path: Path):
+    (tmp_path / "cdp.toml").write_text(TRIGGERS)
+    store_log(tmp_path, 1200)
+    with Platform(load_settings(data_dir=tmp_path, batch_size=BATCH, runner={"processes": 2})) as platform:
+        runner = platform.runner
+        assert runner.run_batch() == BATCH
+        [victim, _] = [p for p in multiprocessing.active_children() if p.name.startswith("cdp-projection")]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join()
+        with pytest.raises(RunnerProcessStopped, match=victim.name):
+            runner.run_batch()
+        assert runner.pending()[0] == BATCH  # nothing of the failed batch committed
+        assert runner.run() == 1200 + 1 - BATCH  # new processes do it again, and the rest
+        assert platform.warehouse.query("SELECT count() AS n FROM cdp.events FINAL")[0]["n"] == 1200
