@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cdp.config import load_settings
 from cdp.platform import Platform
+from cdp.customers import Customers
 from cdp.recommendations import for_customer, held_out_sql, params, popular_sql, scored_sql
 
 NS = (5, 10)
@@ -45,7 +46,7 @@ def main() -> None:
             bought[row["customer_id"]].add(row["product"])
         popular = w.query(popular_sql(history), params(max(NS)))
         together: dict[str, list[dict]] = defaultdict(list)
-        for row in w.query(scored_sql(history, False), params(max(NS))):
+        for row in w.query(scored_sql(history), params(max(NS))):
             together[row["customer_id"]].append(row)
         seconds = time.perf_counter() - started
         if not held:
@@ -56,7 +57,7 @@ def main() -> None:
         latencies = []
         for customer in sample:
             one = time.perf_counter()
-            for_customer(w, customer, 10)
+            for_customer(w, customer, 10, Customers(w).merged_into(customer))
             latencies.append(time.perf_counter() - one)
         products = len(popular)
     print(f"held out: the last purchase day of {len(held):,} customers (a product new to them that day); {products} products bought; evaluation queries {seconds:.1f} s")

@@ -142,7 +142,7 @@ class ProfileService:
             "consent": lambda: self._consent(customer),
             "suppressions": lambda: self._suppressions(customer, row),
             "segments": lambda: self._segments(customer),
-            "recommendations": lambda: recommended(self.warehouse, customer, RECOMMENDED),
+            "recommendations": lambda: recommended(self.warehouse, customer, RECOMMENDED, group),
         })
         return {
             **profile,
