@@ -27,9 +27,9 @@ COLUMNS = (
     Column("other_name", "String", "The name of other as last seen."),
 )
 DOC = (
-    f"Customers who bought or viewed both of two products, from customer_products with merges followed; recomputed every {REFRESH_MINUTES} "
-    "minute(s) by the refreshable view product_pairs_refresh (system.view_refreshes shows the last refresh). One row per ordered pair; a "
-    "product with itself gives its reach. What recommendations score against."
+    "Customers who bought or viewed both of two products, from customer_products with merges followed; recomputed by the refreshable "
+    f"view product_pairs_refresh every {REFRESH_MINUTES} min, so up to that old. One row per ordered pair; a product with itself gives "
+    "its reach. What recommendations score against."
 )
 
 
