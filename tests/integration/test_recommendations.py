@@ -21,7 +21,10 @@ gives.
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 
+from cdp.api.app import create_app
+from cdp.api.server import build_collector
 from cdp.customers import Customers
 from cdp.platform import Platform
 from cdp.recommendations import POPULAR, for_customer, held_out_sql, params, popular_sql, scored_sql, touched_sql
@@ -31,6 +34,7 @@ from cdp.services.recommendations import RecommendationService
 from cdp.warehouse.views import product_pairs
 from ingestion.jsonl import import_lines
 from tests.cli import cdp
+from tests.console.test_console_http import sign_in
 from tests.events import event
 
 
@@ -92,6 +96,20 @@ def test_the_360_view_has_recommendations_and_the_rules_hold(loaded: Platform):
     hostile = "x' OR 1=1 --"  # a parameter, never SQL
     with pytest.raises(Exception, match="no customer has the identifier"):
         service.for_customer(hostile, 3)
+
+
+def test_the_console_360_shows_them_escaped_and_how_old_they_may_be(loaded: Platform):
+    hostile = "<script>window.pwned = 1</script>"  # a product name is customer data
+    import_lines([orjson.dumps(event("product_viewed", "2025-01-08", properties={"product_id": "P9", "name": hostile}, email="a@example.com"))], loaded, "t")
+    loaded.runner.run()
+    product_pairs.refresh(loaded.warehouse)
+    client = TestClient(create_app(build_collector(loaded), loaded), base_url="http://127.0.0.1")
+    sign_in(client, loaded.read_keys.create("console", ["profiles:read"])[1])
+    page = client.get("/customer?id=d%40example.com")
+    assert page.status_code == 200
+    card = page.text[page.text.index('id="recommendations"'):]
+    assert hostile not in page.text and "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in card  # P9, with P1 through A
+    assert "Product 2" in card and "with P1" in card and "as of the last minute" in card
 
 
 def test_the_evaluation_holds_out_the_last_purchase_day(loaded: Platform):
