@@ -81,9 +81,9 @@ def held_out_sql(database: str) -> tuple[str, str]:
 
 
 def pairs_sql(touched: str) -> str:
-    """Every two products some customer of ``touched`` touched both of (a product with itself
-    included), one row per ordered pair: ``product, other, together`` (the customers who touched
-    both; with itself, those who touched it), ``product_reach`` and ``other_reach`` (the customers
+    """Every ordered pair of products that a customer of ``touched`` touched both of (a product with
+    itself included): ``product, other, together`` (the customers who touched both; with itself,
+    those who touched it), ``product_reach`` and ``other_reach`` (the customers
     who touched each), ``other_buyers`` (who bought ``other``) and ``other_name`` (as last seen).
     ``touched`` is named once and read three times: give a CTE (``_MATERIALIZED``)."""
     reach = f"(SELECT product, count() AS n, countIf(bought) AS buyers, argMax(name, at) AS name FROM {touched} GROUP BY product)"
@@ -140,7 +140,8 @@ def scored_sql(touched: str) -> str:
 def one_customer_sql(database: str) -> str:
     """``{customer:String}``'s top ``{n:UInt32}``: their own products read now by the rollup's key,
     for ``{group:Array(String)}`` (the customer and every id merged into it, ``Customers.merged_into``:
-    the same customers ``touched_sql`` maps to it), scored against the pairs the warehouse keeps
+    the ids ``touched_sql`` maps to it, but for chains longer than ``cdp.queries.MERGE_DEPTH``, which
+    only ``Customers`` follows to their end), scored against the pairs the warehouse keeps
     (``product_pairs``, as of its last refresh)."""
     mine = (
         f"SELECT {{customer:String}} AS customer_id, q, bought FROM (SELECT product AS q, max(bought) AS bought FROM `{database}`.`{customer_products.ROLLUP.name}` "
