@@ -2,10 +2,11 @@
 the language a browser asks for (its cookie from the switch first, then ``Accept-Language``), and
 dates and numbers written the locale's way (Babel's CLDR data).
 
-Names the projections give (lifecycle stages, value tiers, tags, churn levels, ...) are translated
-under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured) is shown
-as it is. Lifecycle causes and churn reasons come as a code with parameters (projections/causes.py)
-and are worded under ``cause.<code>``; a row written before codes shows its stored English text.
+Names the projections give (lifecycle stages, value tiers, tags, churn levels, trait names, ...) are
+translated under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured,
+a custom trait) is shown as it is. Lifecycle causes, churn reasons (now and in the churn history)
+and merge reasons come as a code with parameters (projections/causes.py) and are worded under
+``cause.<code>``; a row written before codes shows its stored English text.
 So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py). A
 unit test checks that both catalogues have the same keys, that every key the templates use exists
 and that every cause code has its words.
@@ -29,6 +30,7 @@ LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
 DEFAULT = "en"
 LANG_COOKIE = "cdp_lang"
 MESSAGES = Path(__file__).parent / "messages"
+NAMED_PARAMS = {"id_types": "id_type"}  # a cause's parameter whose values are names, and the kind the catalogue words them under
 
 
 @cache
@@ -94,10 +96,16 @@ class Translator:
             if not isinstance(values, dict):
                 return english
             weight = values.pop(WEIGHT, None)
-            text = words.format(**{name: self.number(v, 3) if isinstance(v, int | float) else self.when(v) for name, v in values.items()})
+            text = words.format(**{name: self._param(name, v) for name, v in values.items()})
         except (ValueError, KeyError, IndexError):
             return english
         return text if weight is None else f"{text} (+{weight})"
+
+    def _param(self, name: str, value: Any) -> str:
+        """A cause's parameter in this language: a number or a date the locale's way, a list of names each translated."""
+        if isinstance(value, list):
+            return self("cause.list_separator").join(self.name(NAMED_PARAMS.get(name, name), v) for v in value)
+        return self.number(value, 3) if isinstance(value, int | float) else self.when(value)
 
     def causes(self, codes: list[str], params: list[str], english: list[str]) -> list[str]:
         """``cause`` of each reason of a row that stores them as arrays (``churn_risk``)."""

@@ -34,6 +34,7 @@ from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.timetravel import profile_as_of
 from projections.tables import (
+    churn_level_changes,
     churn_risk,
     consent_changes,
     customer_loyalty,
@@ -138,6 +139,7 @@ class ProfileService:
             "service": lambda: self._one(customer_service.TABLE, customer),
             "tickets": lambda: self._tickets(customer, group),
             "churn_risk": lambda: self._one(churn_risk.TABLE, customer),
+            "churn_history": lambda: self._rows(churn_level_changes.TABLE, customer, "at, from_level, to_level, score, signs, reasons, reason_params", "at"),
             "loyalty": lambda: self._one(customer_loyalty.TABLE, customer),
             "consent": lambda: self._consent(customer),
             "suppressions": lambda: self._suppressions(customer, row),
