@@ -53,8 +53,13 @@ def cause(code: str, **params: Any) -> Cause:
 
 def english(c: Cause) -> str:
     """The cause in the words of the warehouse's text columns, e.g. ``detractor (NPS 3) (+25)``."""
-    text = ENGLISH[c.code].format(**{name: ", ".join(v) if isinstance(v, list) else v for name, v in c.params.items()})
+    text = filled(ENGLISH[c.code], c.params)
     return f"{text} (+{c.params[WEIGHT]})" if WEIGHT in c.params else text
+
+
+def filled(words: str, params: dict[str, Any]) -> str:
+    """English words with their parameters in place, a list as its items joined by ", "."""
+    return words.format(**{name: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v for name, v in params.items()})
 
 
 def params_json(params: dict[str, Any]) -> str:

@@ -113,6 +113,19 @@ class Translator:
             return english
         return [self.cause(*reason) for reason in zip(codes, params, english, strict=True)]
 
+    def refusal(self, error: Exception) -> str:
+        """A service's or the console's refusal in this language: each of its problems worded (a
+        segment's, a page's parameters), else its code's words (``refusal.<code>``, cdp/refusals.py),
+        else (no code, or words that do not fit) its English message."""
+        problems = getattr(error, "problems", ())
+        if problems:
+            return "; ".join(f"{p.path}: {self.problem(p)}" for p in problems)
+        words = self.messages.get(f"refusal.{getattr(error, 'code', '')}")
+        try:
+            return str(error) if words is None else words.format(**{name: self._param(name, v) for name, v in error.params.items()})
+        except (KeyError, IndexError, ValueError):
+            return str(error)
+
     def problem(self, problem: Problem) -> str:
         """A service's problem with a request in this language (``segment_error.<code>``), else its English text."""
         words = self.messages.get(f"segment_error.{problem.code}")

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 from cdp.segments.model import Segment, parse_segment
 from cdp.sqlite_store import open_store
 
@@ -132,4 +133,4 @@ class SegmentStore:
 
 
 def _missing(name: str) -> NoSuchSegment:
-    return NoSuchSegment(f"no segment named {name[:100]!r}" + ("…" if len(name) > 100 else ""))
+    return refusal(NoSuchSegment, "no_segment", name=name[:100], cut="…" if len(name) > 100 else "")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from cdp import refusals
 from cdp.config import load_settings
 from cdp.console.dashboards import DASHBOARDS
 from cdp.console.i18n import LANGUAGES, Translator, catalogue, chosen_language
+from cdp.errors import CdpError
 from cdp.segments import problems
 from cdp.segments.fields import FIELDS
 from cdp.segments.values import known_values
@@ -94,6 +96,17 @@ def test_every_cause_a_projection_can_give_has_words_that_use_only_its_parameter
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_every_refusal_a_service_or_form_gives_has_words_that_use_only_its_parameters(language: str):
+    """The codes come from cdp/refusals.py, which words every refusal given by code (an unknown
+    code fails there at its first use)."""
+    messages = catalogue(language)
+    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+    assert len(refusals.ENGLISH) > 40
+    assert sorted(f"refusal.{code}" for code in refusals.ENGLISH if f"refusal.{code}" not in messages) == []
+    assert [code for code, words in refusals.ENGLISH.items() if fields(messages[f"refusal.{code}"]) != fields(words)] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_problem_the_segment_checks_give_has_words_that_use_only_its_parameters(language: str):
     messages = catalogue(language)
     fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
@@ -128,3 +141,14 @@ def test_a_trait_name_in_each_language_and_a_custom_trait_as_stored():
     chinese = Translator("zh-CN")
     assert chinese.name("trait", "age_band") == "年龄段" and chinese.name("trait", "address.city") == "城市（地址）"
     assert chinese.name("trait", "favourite_colour") == "favourite_colour"
+
+
+def test_a_refusal_in_each_language_with_its_numbers_and_lists_and_the_english_message_without_a_code():
+    english, chinese = Translator("en"), Translator("zh-CN")
+    bound = refusals.refusal(CdpError, "destination_bound", name="crm", audiences=["vip", "lapsed"])
+    assert str(bound) == "destination: 'crm' is bound to the audience(s) vip, lapsed; unbind them first (`cdp audiences unbind NAME`)"
+    assert english.refusal(bound) == str(bound)
+    assert chinese.refusal(bound) == "目的地：'crm' 已绑定到人群同步 vip、lapsed；请先解除绑定（`cdp audiences unbind NAME`）"
+    too_many = refusals.refusal(CdpError, "limit_range", given=20000, most=10000)
+    assert str(too_many) == "limit: 20000 is not between 1 and 10,000" and chinese.refusal(too_many) == "数量上限：20,000 不在 1 到 10,000 之间"
+    assert chinese.refusal(CdpError("a message without a code")) == "a message without a code"
