@@ -10,6 +10,7 @@ class CdpError(Exception):
 
     code: str = ""
     params: dict[str, Any] = {}  # replaced (never changed in place) by ``refusal``
+    problems: tuple["Problem", ...] = ()  # a request's problems, each by code, when it has several (a segment, tag rules)
 
 
 class ConfigError(CdpError):

@@ -25,6 +25,7 @@ from cdp.masking import mask_profile
 from cdp.platform import Platform
 from cdp.refusals import refusal
 from cdp.retag import ensure_settled, retag
+from cdp.segments.model import problem_of
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.tag_dry_run import compare
@@ -151,14 +152,14 @@ def parse_change(change: Change) -> TagChange:
     try:
         return TagChange.model_validate(change)
     except ValidationError as error:
-        raise TagDefinitionInvalid("invalid tag definitions: " + _problems(error)) from None
+        raise _invalid(error) from None
 
 
 def _proposed(rules: TagRules, change: TagChange) -> TagRules:
     try:
         return in_force(rules, [change])
     except ValidationError as error:
-        raise TagDefinitionInvalid("invalid tag definitions: " + _problems(error)) from None
+        raise _invalid(error) from None
 
 
 def _changes_something(before: TagRules, after: TagRules, rules: Any) -> list[str]:
@@ -167,6 +168,13 @@ def _changes_something(before: TagRules, after: TagRules, rules: Any) -> list[st
     if not tags:
         raise refusal(TagDefinitionInvalid, "changes_no_tag")
     return tags
+
+
+def _invalid(error: ValidationError) -> TagDefinitionInvalid:
+    """The English message naming each field at fault, and each problem by pydantic's type for a door that words it (the console)."""
+    invalid = TagDefinitionInvalid("invalid tag definitions: " + _problems(error))
+    invalid.problems = tuple(problem_of(e) for e in error.errors(include_url=False))
+    return invalid
 
 
 def _problems(error: ValidationError, limit: int = 5) -> str:

@@ -27,7 +27,7 @@ from cdp.masking import MASK
 from cdp.platform import Platform
 from cdp.refusals import refusal
 from cdp.segments import evaluate
-from cdp.segments.model import Segment
+from cdp.segments.model import Segment, problem_of
 from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
@@ -123,7 +123,9 @@ class TriggerService:
         try:
             return TriggerRules.model_validate({**shared, **section})
         except ValidationError as error:
-            raise CdpError(describe(error)) from None
+            invalid = CdpError(describe(error))
+            invalid.problems = tuple(problem_of(e) for e in error.errors(include_url=False))  # for a door that words each (the console)
+            raise invalid from None
 
     def _members_only(self, rules: TriggerRules, actions: list[Action]) -> list[Action]:
         """The actions whose rule names a segment kept only for its members now, as a send keeps them."""
