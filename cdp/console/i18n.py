@@ -7,9 +7,10 @@ translated under ``<kind>.<name>``; a name the catalogue does not know (a tag an
 a custom trait) is shown as it is. Lifecycle causes, churn reasons (now and in the churn history)
 and merge reasons come as a code with parameters (projections/causes.py) and are worded under
 ``cause.<code>``; a row written before codes shows its stored English text.
-So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py). A
-unit test checks that both catalogues have the same keys, that every key the templates use exists
-and that every cause code has its words.
+So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py)
+and the refusals of the services and of the console's forms (``refusal.<code>``, cdp/refusals.py).
+A unit test checks that both catalogues have the same keys, that every key the templates use exists
+and that every cause and refusal code has its words.
 """
 
 import tomllib
@@ -30,7 +31,7 @@ LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
 DEFAULT = "en"
 LANG_COOKIE = "cdp_lang"
 MESSAGES = Path(__file__).parent / "messages"
-NAMED_PARAMS = {"id_types": "id_type"}  # a cause's parameter whose values are names, and the kind the catalogue words them under
+NAMED_PARAMS = {"id_types": "id_type"}  # a parameter whose values are names, and the kind the catalogue words them under
 
 
 @cache
@@ -102,7 +103,7 @@ class Translator:
         return text if weight is None else f"{text} (+{weight})"
 
     def _param(self, name: str, value: Any) -> str:
-        """A cause's parameter in this language: a number or a date the locale's way, a list of names each translated."""
+        """A cause's or a refusal's parameter in this language: a number or a date the locale's way, a list of names each translated (when ``NAMED_PARAMS`` says of what kind)."""
         if isinstance(value, list):
             return self("cause.list_separator").join(self.name(NAMED_PARAMS.get(name, name), v) for v in value)
         return self.number(value, 3) if isinstance(value, int | float) else self.when(value)
