@@ -19,6 +19,7 @@ ENGLISH: dict[str, str] = {
     "no_profile_yet": "customer {customer} has no profile yet (its events are not processed)",
     "no_customer": "no customer has the identifier {identifier!r} (has `cdp run` processed its events?)",
     "no_segment": "no segment named {name!r}{cut}",
+    "segment_exists": "a segment named {name!r} exists; update it to change it (its earlier versions are kept)",
     "not_between": "{field}: {given} is not between {low:,} and {high:,}",
     # the console's forms
     "csrf_stale": "csrf: the form's token is missing or stale; reload the page and try again",
@@ -29,6 +30,19 @@ ENGLISH: dict[str, str] = {
     "date_expected": "{field}: expected a date like 2026-03-01, got {given!r}",
     "not_toml": "{field}: not TOML: {detail}",
     "no_dashboard": "no dashboard {given!r}; there are {known}",
+    # operations (cdp/services/quarantine.py, cdp/services/sources.py)
+    "quarantine_scaleout": "replay works on the embedded runner's quarantine; on the scale-out deployment, `cdp quarantine list` shows the relay's and the workers'",
+    "not_quarantined": "position {position} is not quarantined (cdp quarantine list)",
+    "unknown_connector": "connector: unknown connector {given!r} (see `cdp connectors list`)",
+    "limit_at_least_1": "limit: expected at least 1, got {given}",
+    "no_dead_letter": "no dead letter has the id {id}",
+    # analytics (cdp/services/analytics.py)
+    "step_too_long": "steps: an event type has at most {most} characters",
+    "window_days_range": "window_days: expected more than 0 and at most {most}, got {given}",
+    "within_days_range": "within_days: expected 1 to {most}, got {given}",
+    "warning_level": "level: expected medium or high, got {given!r}",
+    "backtest_end": "end: the warnings up to {end} need {within_days} days of outcome, but the data ends at {data_end}; choose an end on or before {latest}, or fewer within_days",
+    "segment_missing": "segment: no segment named {name!r}{cut}",
     # destinations (cdp/services/activation.py, cdp/activation/registry.py, cdp/activation/secrets.py)
     "bad_name": "name: {given!r}: use 1-64 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
     "secret_needed": "secret: a {kind} destination needs one: {help}",

@@ -61,7 +61,7 @@ class SegmentStore:
         """Saves the first version; raises ``SegmentExists`` if the name is taken."""
         with self._transaction():
             if self._latest(segment.name) is not None:
-                raise SegmentExists(f"a segment named {segment.name!r} exists; update it to change it (its earlier versions are kept)")
+                raise refusal(SegmentExists, "segment_exists", name=segment.name)
             return self._append(segment, 1, actor)
 
     def update(self, segment: Segment, actor: str) -> Version:
