@@ -11,7 +11,8 @@ its time on. The level being constant between those moments, a replay may start 
 where the last replay stopped.
 
 Every customer starts ``low`` (no sign present); a change is stored as
-``[at ms, from level, to level, score, [signs], [reasons]]``. A rise to ``medium`` or ``high`` is a
+``[at ms, from level, to level, score, [signs], [reasons], [reasons' parameters]]`` (each sign is
+its reason's code, projections/causes.py). A rise to ``medium`` or ``high`` is a
 warning raised.
 """
 
@@ -36,7 +37,7 @@ def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifec
         nonlocal level
         risk = churn_risk(_known_at(profile, now), now, rules, lifecycle)
         if risk.level != level:
-            changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons])
+            changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons, [c.params for c in risk.causes]])
             level = risk.level
         return risk.next_change
 
