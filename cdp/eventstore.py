@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import psycopg
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError, Notification, StoredEvent
 
 from cdp.config import Settings
@@ -168,6 +167,8 @@ def _creating_alone(settings: Settings) -> Iterator[None]:
     if settings.event_store.backend != "postgres":
         yield
         return
+    import psycopg  # here: the embedded default (SQLite) never loads it
+
     pg = settings.event_store.postgres
     with psycopg.connect(host=pg.host, port=pg.port, dbname=pg.dbname, user=pg.user, password=pg.password.get_secret_value(), autocommit=True) as db:
         db.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))

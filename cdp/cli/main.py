@@ -11,26 +11,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cdp import queries
-from cdp.cli.access import audit_app, keys_app
-from cdp.cli.activation import activation_app, audiences_app, deliveries_app, destinations_app
-from cdp.cli.master_key import master_key_app
-from cdp.cli.analytics import analytics_app
-from cdp.cli.backup import backup_app, restore
-from cdp.cli.churn import churn_app
-from cdp.cli.consent import suppress_app
+from cdp.cli.lazy import LazyCommand, LazyGroup
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
-from cdp.cli.privacy import forget_command
-from cdp.cli.quarantine import quarantine_app
-from cdp.cli.rates import rates_app
-from cdp.cli.recommend import recommend_command
 from cdp.cli.render import ViewFormat, print_profile, print_rows
-from cdp.cli.scaleout import scaleout_app
-from cdp.cli.segments import segment_app
-from cdp.cli.sources import connectors_app, deadletter_app, sources_app
-from cdp.cli.triggers import triggers_app
-from cdp.cli.tags import tags_app
-from cdp.cli.value import value_app
-from cdp.cli.warehouse import warehouse_app
 from cdp.config import Settings, load_settings
 from cdp.customers import Customers
 from cdp.errors import CdpError
@@ -43,12 +26,45 @@ from cdp.warehouse.sandbox import QuerySandbox
 from ingestion.jsonl import ImportReport, import_lines
 from schemas.export import export_json_schemas
 
-app = typer.Typer(help="An event-sourced customer data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+class _Commands(LazyGroup):
+    """The command groups and commands of their own modules, imported only by the command that runs
+    (cdp/cli/lazy.py); a new group is one line here."""
+
+    lazy = {
+        "restore": LazyCommand("cdp.cli.backup:restore", "Restore a verified backup into an empty data directory; the warehouse is then rebuilt from the events."),
+        "forget": LazyCommand("cdp.cli.privacy:forget_command", "Forget a customer (right to erasure): shred their keys, erase their personal data, print the receipt."),
+        "recommend": LazyCommand("cdp.cli.recommend:recommend_command", "Products to recommend to a customer: bought or viewed together with theirs, never one they bought, best first."),
+        "sources": LazyCommand("cdp.cli.sources:sources_app", "Sources and their write keys."),
+        "deadletter": LazyCommand("cdp.cli.sources:deadletter_app", "Input kept because it could not become an event."),
+        "connectors": LazyCommand("cdp.cli.sources:connectors_app", "Connectors (built in, or from installed packages)."),
+        "segment": LazyCommand("cdp.cli.segments:segment_app", "Segments: customer groups defined without SQL (YAML or JSON), sized at once, exported."),
+        "analytics": LazyCommand("cdp.cli.analytics:analytics_app", "Marketer analytics: funnel, retention, lifecycle flow, satisfaction, revenue (and its trend), channels, SLA."),
+        "churn": LazyCommand("cdp.cli.churn:churn_app", "Churn early warning: how good the warnings were."),
+        "backup": LazyCommand("cdp.cli.backup:backup_app", "Consistent online backups: `cdp backup DIR`, `cdp backup verify DIR`."),
+        "suppress": LazyCommand("cdp.cli.consent:suppress_app", "The suppression list: identifiers never contacted or exported for a purpose (or all)."),
+        "warehouse": LazyCommand("cdp.cli.warehouse:warehouse_app", "The warehouse server the platform manages on the embedded default, and how BI tools connect to it."),
+        "keys": LazyCommand("cdp.cli.access:keys_app", "Read keys for the HTTP read API, with scopes: profiles:read, pii:read, segments:read, segments:write, analytics:read, triggers:read, admin."),
+        "master-key": LazyCommand("cdp.cli.master_key:master_key_app", "The master key that wraps every person's data key (DATA_DIR/keys.sqlite)."),
+        "audit": LazyCommand("cdp.cli.access:audit_app", "The audit log: reads, exports, key changes, forgetting, refused requests."),
+        "relay": LazyCommand("cdp.cli.scaleout:scaleout_app", "Resolve identities in log order and publish the event log to Kafka for the workers.", merged=True),
+        "worker": LazyCommand("cdp.cli.scaleout:scaleout_app", "Run a faust-streaming worker: the projections of its share of the customers, until interrupted.", merged=True),
+        "lag": LazyCommand("cdp.cli.scaleout:scaleout_app", "Show how far the relay and each topic partition's worker are behind the event log.", merged=True),
+        "quarantine": LazyCommand("cdp.cli.quarantine:quarantine_app", "Events the runner could not read or project, kept aside; replay them after a fix."),
+        "value": LazyCommand("cdp.cli.value:value_app", "Predicted value: P(alive), expected purchases and revenue, predicted CLV (BG/NBD + Gamma-Gamma)."),
+        "rates": LazyCommand("cdp.cli.rates:rates_app", "Exchange rates to the reporting currency: load them, and see the sales none converts."),
+        "triggers": LazyCommand("cdp.cli.triggers:triggers_app", "Trigger rules: care messages and staff alerts derived from the log, never sent twice."),
+        "destinations": LazyCommand("cdp.cli.activation:destinations_app", "Destinations: where actions and audiences are sent (webhook, smtp, teamchat, file, kafka)."),
+        "audiences": LazyCommand("cdp.cli.activation:audiences_app", "Audiences: a saved segment bound to a destination, synced as who entered and who left."),
+        "deliveries": LazyCommand("cdp.cli.activation:deliveries_app", "The delivery log: every action, its state and attempts; dead letters replayed."),
+        "activation": LazyCommand("cdp.cli.activation:activation_app", "Activation: the dispatcher that delivers actions."),
+        "tags": LazyCommand("cdp.cli.tags:tags_app", "Tags: the rules in force, their history, and new definitions tried (dry-run) and applied without a rebuild."),
+    }
+
+
+app = typer.Typer(cls=_Commands, help="An event-sourced customer data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
-app.add_typer(sources_app, name="sources")
-app.add_typer(deadletter_app, name="deadletter")
-app.add_typer(connectors_app, name="connectors")
 projections_app = typer.Typer(help="Projections: rebuild from the first event.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
@@ -374,30 +390,6 @@ class _ProgressBar:
 
     def __exit__(self, *_: object) -> None:
         self.progress.stop()
-
-
-app.add_typer(segment_app, name="segment")
-app.add_typer(analytics_app, name="analytics")
-app.add_typer(churn_app, name="churn")
-app.add_typer(backup_app, name="backup")
-app.command("restore")(restore)
-app.add_typer(suppress_app, name="suppress")
-app.add_typer(warehouse_app, name="warehouse")
-app.command("forget")(forget_command)
-app.add_typer(keys_app, name="keys")
-app.add_typer(master_key_app, name="master-key")
-app.add_typer(audit_app, name="audit")
-app.add_typer(scaleout_app)
-app.add_typer(quarantine_app, name="quarantine")
-app.add_typer(value_app, name="value")
-app.add_typer(rates_app, name="rates")
-app.add_typer(triggers_app, name="triggers")
-app.add_typer(destinations_app, name="destinations")
-app.add_typer(audiences_app, name="audiences")
-app.add_typer(deliveries_app, name="deliveries")
-app.add_typer(activation_app, name="activation")
-app.add_typer(tags_app, name="tags")
-app.command("recommend")(recommend_command)
 
 
 def main() -> None:

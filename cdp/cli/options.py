@@ -1,6 +1,6 @@
 """What every ``cdp`` command module shares: the consoles and the ``--data-dir``, ``--config`` and
-``--format`` options. The command modules import it and ``cdp.cli.main`` imports them, never the
-other way round."""
+``--format`` options. The command modules import it and ``cdp.cli.main`` loads them (lazily), never
+the other way round."""
 
 from enum import Enum
 from pathlib import Path

@@ -12,8 +12,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-import numpy
-
 _WRAPPERS = ("Nullable", "LowCardinality", "SimpleAggregateFunction")
 
 
@@ -55,7 +53,7 @@ def to_json_value(kind: tuple[str, tuple], value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return float(str(numpy.float32(value))) if name == "Float32" else value
+        return _float32_text(value) if name == "Float32" else value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, bool | int | str | list | dict):
@@ -116,3 +114,12 @@ def _unnamed(element: str) -> str:
     """A named tuple element ``a UInt8`` → ``UInt8``."""
     head, _, tail = element.partition(" ")
     return tail if tail and "(" not in head and head[:1].islower() else element
+
+
+def _float32_text(value: float) -> float:
+    """The Float32 as ClickHouse prints it (the shortest text of the 32-bit value, not of the double
+    it arrives as). numpy is imported on the first Float32 value, not by every command that opens
+    the warehouse."""
+    import numpy
+
+    return float(str(numpy.float32(value)))

@@ -1,6 +1,6 @@
 """The scale-out deployment on real engines gives what the embedded runner gives (issue #8).
 
-One scenario, 100,000 workload events in the PostgreSQL event store: the embedded runner projects
+One scenario, 100,000 workload events in the PostgreSQL event store: the embedded runner (`cdp run`, at the same time) projects
 them into one ClickHouse database; ``cdp relay`` and two ``cdp worker`` processes (faust, on the
 Tansu broker) into another. Mid-stream the relay is SIGKILLed and restarted, then a worker is
 SIGKILLed and restarted (its partitions move after the session timeout, 15 s here), then both
@@ -9,6 +9,7 @@ workers are SIGKILLed at a moment a batch is written to ClickHouse but not commi
 (c) the relay resumed without a gap; (d) the batch written but never committed was set right.
 """
 
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from cdp.platform import Platform
 from cdp.scaleout.state import connect
 from cdp.warehouse import Warehouse
 from cdp.workload import generate_events
-from tests.cli import cdp
+from tests.cli import CDP, cdp
+from tests.cli import environment as cli_environment
 from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
@@ -54,13 +56,13 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
     with Platform(settings_from(embedded_env)) as embedded, Platform(settings_from(scaleout_env)) as scaleout:
         assert append(embedded, generate_events(EVENTS, seed=11)) == EVENTS
         last = embedded.events.last_position()
-        started = time.monotonic()
-        assert embedded.runner.run() == EVENTS
-        seconds["embedded"] = time.monotonic() - started
-
+        embedded.warehouse  # noqa: B018 (migrated once, before `cdp run` starts)
         scaleout.warehouse  # noqa: B018 (migrated once, before the processes start)
         db = connect(scaleout.settings.event_store.postgres)
         processes = Processes(scaleout_env, root)
+        # the embedded runner (`cdp run`, its own process, its own database) beside the scale-out processes: it
+        # reads the same log and writes nothing they read, and it fills their waits for a killed worker's session
+        embedded_run = subprocess.Popen([*CDP, "run"], env=cli_environment(root / "data", embedded_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             started = time.monotonic()
             processes.start_worker(1)
@@ -82,10 +84,14 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             wait_for_quiet(db, scaleout.warehouse, last, processes, timeout=900)
             seconds["scaleout"] = time.monotonic() - started
             unconfirmed_at_end = unconfirmed(db)
+            ran, errors = embedded_run.communicate(timeout=900)
+            assert embedded_run.returncode == 0 and f"processed {EVENTS:,} events" in ran.decode(), errors.decode()[-3000:]
+            seconds["both"] = time.monotonic() - started
         finally:
+            embedded_run.kill()
             processes.stop()
             db.close()
-        print(f"\n{EVENTS:,} events: embedded {seconds['embedded']:.0f} s; relay + 2 workers with kills {seconds['scaleout']:.0f} s ({seconds['until the worker kill']:.0f} s until the worker kill)")
+        print(f"\n{EVENTS:,} events: relay + 2 workers with kills {seconds['scaleout']:.0f} s ({seconds['until the worker kill']:.0f} s until the worker kill); with the embedded runner beside them {seconds['both']:.0f} s")
         yield Outcome(embedded.warehouse, scaleout.warehouse, last, relay_killed_at, worker_killed_at, unconfirmed_after_kill, unconfirmed_at_end, seconds, scaleout_env)
 
 
