@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cdp import queries
 from cdp.cli.lazy import LazyCommand, LazyGroup
 from cdp.cli.options import ConfigFile, DataDir, RowFormat, err, out
-from cdp.cli.render import ViewFormat, print_profile, print_rows
+from cdp.cli.render import ViewFormat, print_profile, print_rows, without_codes
 from cdp.config import Settings, load_settings
 from cdp.customers import Customers
 from cdp.errors import CdpError
@@ -327,7 +327,7 @@ def identity_explain(
         out.print(f"customer {e['customer_id']}" + (f" (merged in: {', '.join(e['customers_merged_in'])})" if e["customers_merged_in"] else ""))
         print_rows(out, e["identifiers"], "table", title="identifiers, by the event that first named them")
         if e["merges"]:
-            print_rows(out, [{k: v for k, v in m.items() if k not in ("reason_code", "reason_params")} for m in e["merges"]], "table", title="merges")  # the reason in words; --json has its code
+            print_rows(out, without_codes(e["merges"]), "table", title="merges")
         if e["refusals"]:
             print_rows(out, e["refusals"], "table", title="joins refused by the identity limits")
 

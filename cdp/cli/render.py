@@ -14,7 +14,7 @@ from cdp.spreadsheet import csv_cell
 
 HISTORY_ROWS = 12
 _SKIP = {"version", "is_deleted", "merged_into", "lifecycle_history"}
-_CODES = {"cause_code", "cause_params", "reason_codes", "reason_params"}  # causes as codes, for the console's languages; the terminal shows their English text
+_CODES = {"cause_code", "cause_params", "reason_code", "reason_codes", "reason_params"}  # causes as codes, for the console's languages; the terminal shows their English text
 _EMPTY = ([], "", None, "{}", {})
 # the sections of the 360° view (``cdp.services.profiles``), in the order shown, with their titles
 SECTIONS = {
@@ -81,9 +81,14 @@ def print_profile(console: Console, profile: dict[str, Any]) -> None:
         console.print(f"({len(history) - HISTORY_ROWS} earlier stage changes not shown; `--format json` has them all)")
         history = history[-HISTORY_ROWS:]
     if history:
-        print_rows(console, [{k: v for k, v in step.items() if k not in _CODES} for step in history], "table", title="lifecycle history")
+        print_rows(console, without_codes(history), "table", title="lifecycle history")
     for name, title in SECTIONS.items():
         _print_section(console, profile.get(name), title, SECTION_COLUMNS.get(name))
+
+
+def without_codes(rows: list[dict]) -> list[dict]:
+    """The rows without their causes' codes: the terminal shows their English text (``--json`` keeps the codes)."""
+    return [{k: v for k, v in row.items() if k not in _CODES} for row in rows]
 
 
 def _print_section(console: Console, value: Any, title: str, columns: tuple[str, ...] | None) -> None:

@@ -198,3 +198,7 @@ def test_cdp_timeline_pages_as_json_and_names_the_next_page(loaded: Platform):
     explained = cdp("identity", "explain", "ann-dev", "--json", data_dir=data_dir)
     (chain,) = orjson.loads(explained.stdout)
     assert len(chain["customers_merged_in"]) == 2 and len(chain["merges"]) == 2  # Ann's device names Cy, with Bea and Ann merged in
+    assert all(m["reason_code"] for m in chain["merges"])  # --json keeps the codes the console words
+    table = cdp("identity", "explain", "ann-dev", data_dir=data_dir)
+    assert table.returncode == 0 and b"merges" in table.stdout and b"named" in table.stdout  # the reason, wrapped by the table
+    assert b"reason_code" not in table.stdout and b"reason_params" not in table.stdout  # the terminal shows the English reason
