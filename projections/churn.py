@@ -50,6 +50,27 @@ SIGNS = ("purchase_gap", "falling_frequency", "quiet", "complaint_past_sla", "re
 
 
 def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules) -> ChurnRisk:
+    return risk_of(*signs(profile, as_of, rules, lifecycle), rules)
+
+
+def risk_of(reasons: list[tuple[int, Cause]], next_change: int | None, rules: ChurnRules) -> ChurnRisk:
+    """The risk ``signs`` found, worded."""
+    score = score_of(reasons)
+    weighed = tuple(Cause(c.code, {**c.params, WEIGHT: w}) for w, c in reasons if w)
+    return ChurnRisk(score, level_of(score, rules), [english(c) for c in weighed], next_change, tuple(c.code for c in weighed), weighed)
+
+
+def score_of(reasons: list[tuple[int, Cause]]) -> int:
+    return min(100, sum(w for w, _ in reasons))
+
+
+def level_of(score: int, rules: ChurnRules) -> str:
+    return "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
+
+
+def signs(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules) -> tuple[list[tuple[int, Cause]], int | None]:
+    """The warning signs present at ``as_of`` as (weight, reason without its weight), and the next
+    moment one may appear or go without a new fact: what a replay in time needs, unworded."""
     reasons: list[tuple[int, Cause]] = []  # (weight, reason without its weight)
     moments: list[int] = []
     purchases = [p[0] for p in profile["purchases"]]
@@ -62,7 +83,10 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
         recent, before = _count(purchases, as_of - period, as_of), _count(purchases, as_of - 2 * period, as_of - period)
         if before >= 2 and recent < before:
             reasons.append((rules.falling_frequency_weight, cause("falling_frequency", before=before, recent=recent, days=rules.frequency_period_days)))
-        moments.extend(m for p in purchases for m in (p + period, p + 2 * period))
+        for span in (period, 2 * period):  # the first purchase to leave each period (the later ones leave later)
+            leaving = bisect.bisect_right(purchases, as_of - span)
+            if leaving < len(purchases):
+                moments.append(purchases[leaving] + span)
     activity = profile["activity"]
     if activity:
         quiet = rules.quiet_days * DAY_MS
@@ -94,11 +118,7 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
     if any(as_of - ms < recent_ms for ms in negative):
         reasons.append((rules.negative_feedback_weight, cause("negative_feedback", days=rules.recent_days)))
     moments.extend(ms + recent_ms for ms in negative)
-    score = min(100, sum(w for w, _ in reasons))
-    level = "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
-    future = [m for m in moments if m > as_of]
-    weighed = tuple(Cause(c.code, {**c.params, WEIGHT: w}) for w, c in reasons if w)
-    return ChurnRisk(score, level, [english(c) for c in weighed], min(future, default=None), tuple(c.code for c in weighed), weighed)
+    return reasons, min((m for m in moments if m > as_of), default=None)
 
 
 def _day(ms: int) -> str:

@@ -18,7 +18,7 @@ warning raised.
 import bisect
 from operator import itemgetter
 
-from projections.churn import LEVELS, ChurnRules, churn_risk
+from projections.churn import LEVELS, ChurnRules, level_of, risk_of, score_of, signs
 from projections.lifecycle import DAY_MS, LifecycleRules
 
 INITIAL_LEVEL = "low"
@@ -34,11 +34,12 @@ def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifec
 
     def settle(now: int) -> int | None:
         nonlocal level
-        risk = churn_risk(_known_at(profile, now), now, rules, lifecycle)
-        if risk.level != level:
+        reasons, next_change = signs(_known_at(profile, now), now, rules, lifecycle)
+        if level_of(score_of(reasons), rules) != level:  # worded only when the level changes
+            risk = risk_of(reasons, next_change, rules)
             changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons])
             level = risk.level
-        return risk.next_change
+        return next_change
 
     if since is not None:
         pending = settle(since)
