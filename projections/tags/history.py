@@ -45,25 +45,29 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
     flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
     next_check = None
     features = compiled.reader(ctx)
-    values, tags = None, []
+    values, sat = None, None
     i = 0
     while True:
         if flip is not None and flip > as_of:  # not yet: the first time-driven change after as_of is when to look again
             next_check, flip = flip, None
-        m = min((x for x in (moments[i] if i < len(moments) else None, flip) if x is not None), default=None)
+        m = moments[i] if i < len(moments) else None
+        if flip is not None and (m is None or flip < m):
+            m = flip
         if m is None or m > own_day_end:
             break
         now_values = features(min(m, as_of))  # as_of's own day: as it stands at as_of, recorded at the day's end
         if now_values != values:  # the rules are evaluated only when a feature they read changed
-            values, tags = now_values, compiled.tags(now_values)
-        now = set(tags)
-        for tag in sorted(current.keys() - now):
-            entries.append([m, tag, 0])
-            del current[tag]
-        for tag in tags:
-            if tag not in current:
-                entries.append([m, tag, 1])
-                current[tag] = m
+            values, now_sat = now_values, compiled.satisfied(now_values)
+            if now_sat != sat:  # and the tags held only when a condition's outcome changed (else ``current`` holds them already)
+                sat, tags = now_sat, compiled.held(now_sat)
+                now = set(tags)
+                for tag in sorted(current.keys() - now):
+                    entries.append([m, tag, 0])
+                    del current[tag]
+                for tag in tags:
+                    if tag not in current:
+                        entries.append([m, tag, 1])
+                        current[tag] = m
         while i < len(moments) and moments[i] <= m:
             i += 1
         if m <= as_of:
