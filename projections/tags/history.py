@@ -14,9 +14,12 @@ event replays from its own day. The result is the same however the events were b
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from operator import itemgetter
 
 from projections.tags.compiler import CompiledTags
 from projections.tags.features import DAY_MS, Context
+
+_AT = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,8 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
     """``history``: the stored entries; ``start``: the earliest moment that may have changed;
     ``event_times``: the customer's event times, each list sorted."""
     start -= start % DAY_MS
-    kept = [e for e in history if e[0] < start]
+    cut = bisect_left(history, start, key=_AT)  # history is sorted
+    kept = history[:cut]
     current: dict[str, int] = {}
     for at, tag, added in kept:
         if added:
@@ -72,12 +76,12 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
             i += 1
         if m <= as_of:
             flip = compiled.next_change(ctx, m)
-    old = {tuple(e) for e in history if e[0] >= start}
-    new = {tuple(e) for e in entries}
+    old = {tuple(e) for e in history[cut:]}
+    new = [tuple(e) for e in entries]
     return TagReplay(
         current=current,
         history=kept + entries,
-        written=[e for e in entries if tuple(e) not in old],
-        retracted=[list(e) for e in sorted(old - new)],
+        written=[e for e, t in zip(entries, new, strict=True) if t not in old],
+        retracted=[list(e) for e in sorted(old.difference(new))],
         next_check=next_check,
     )
