@@ -12,7 +12,6 @@ consent change or a page view by an anonymous visitor all make a profile, and it
 until the first purchase makes them ``new``.
 """
 
-import heapq
 from bisect import bisect_right
 from itertools import groupby
 from operator import itemgetter
@@ -298,12 +297,14 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
 
 
 def _points(facts: Facts, as_of: int) -> list[tuple[int, str, tuple]]:
+    """Every fact up to ``as_of`` in time order: at one moment, what the customer did (known,
+    activity) before the facts it brought, and those in log order. One sort of the sorted streams
+    put end to end (each is a run the sort merges; a tie keeps the streams' order)."""
     known = [facts.first_seen] if facts.first_seen is not None else []
-    streams = [
-        ((ms, 0, -2, "known", types) for ms, types in known),
-        ((ms, 0, -1, "activity", ()) for ms in facts.activity),
-        ((ms, 1, pos, "purchase", ()) for ms, pos in facts.purchases),
-        ((ms, 1, pos, "nps", (score,)) for ms, pos, score in facts.nps),
-        ((ms, 1, pos, "ticket", (ticket, action)) for ms, pos, ticket, action, _ in facts.tickets),
-    ]
-    return [(ms, kind, value) for ms, _, _, kind, value in heapq.merge(*streams) if ms <= as_of]
+    points = [(ms, 0, -2, "known", types) for ms, types in known]
+    points += [(ms, 0, -1, "activity", ()) for ms in facts.activity]
+    points += [(ms, 1, pos, "purchase", ()) for ms, pos in facts.purchases]
+    points += [(ms, 1, pos, "nps", (score,)) for ms, pos, score in facts.nps]
+    points += [(ms, 1, pos, "ticket", (ticket, action)) for ms, pos, ticket, action, _ in facts.tickets]
+    points.sort()
+    return [(ms, kind, value) for ms, _, _, kind, value in points if ms <= as_of]
