@@ -17,6 +17,7 @@ from itertools import groupby
 from operator import itemgetter
 from dataclasses import dataclass
 from statistics import median
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -100,8 +101,8 @@ class Facts:
 
     purchases: list[tuple[int, int]]  # (ms, position)
     activity: list[int]  # ms of every meaningful interaction
-    nps: list[tuple[int, int, int]]  # (ms, position, score)
-    tickets: list[tuple[int, int, str, str, bool]]  # (ms, position, ticket id, action, is complaint)
+    nps: Sequence[Sequence]  # (ms, position, score) each
+    tickets: Sequence[Sequence]  # (ms, position, ticket id, action, is complaint) each
     first_seen: tuple[int, tuple[str, ...]] | None = None  # (ms, event types) of the customer's first event: known from then on
 
 
