@@ -18,7 +18,7 @@ warning raised.
 import bisect
 from operator import itemgetter
 
-from projections.churn import LEVELS, ChurnRules, level_of, risk_of, score_of, signs
+from projections.churn import LEVELS, ChurnFacts, ChurnRules, level_of, risk_of, score_of, signs
 from projections.lifecycle import DAY_MS, LifecycleRules
 
 INITIAL_LEVEL = "low"
@@ -31,10 +31,11 @@ def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifec
     changes = [c for c in written if c[0] < since] if since is not None else []
     moments = sorted(m for m in _fact_moments(profile, rules, since) if m <= as_of)
     level, pending = changes[-1][2] if changes else INITIAL_LEVEL, None
+    facts = ChurnFacts.of(profile)
 
     def settle(now: int) -> int | None:
         nonlocal level
-        reasons, next_change = signs(_known_at(profile, now), now, rules, lifecycle)
+        reasons, next_change = signs(facts, now, now, rules, lifecycle)
         if level_of(score_of(reasons), rules) != level:  # worded only when the level changes
             risk = risk_of(reasons, next_change, rules)
             changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons])
@@ -71,15 +72,3 @@ def _fact_moments(profile: dict, rules: ChurnRules, since: int | None) -> set[in
         after = facts[0 if since is None else bisect.bisect_right(facts, since, key=_MS) :]
         moments.update(fact[0] for fact in after if key != "sentiments" or fact[3] == "negative")
     return moments
-
-
-def _known_at(profile: dict, now: int) -> dict:
-    """The facts ``churn_risk`` reads, as known at ``now`` (each list is sorted by time)."""
-    return {
-        "purchases": profile["purchases"][: bisect.bisect_right(profile["purchases"], now, key=_MS)],
-        "activity": profile["activity"][: bisect.bisect_right(profile["activity"], now)],
-        "tickets": profile["tickets"][: bisect.bisect_right(profile["tickets"], now, key=_MS)],
-        "ticket_info": profile["ticket_info"],
-        "nps": profile["nps"][: bisect.bisect_right(profile["nps"], now, key=_MS)],
-        "sentiments": profile["sentiments"][: bisect.bisect_right(profile["sentiments"], now, key=_MS)],
-    }
