@@ -1,10 +1,13 @@
 """The benchmark suite: every stage on the same generated workload, measured against the floor.
 
-    python -m benchmarks.suite [--events 1000000] [--workdir DIR] [--stages floor,ingest,...]
+    python -m benchmarks.suite [--events 1000000] [--workdir DIR] [--stages floor,ingest,...] [--processes N]
 
 Each stage runs in its own process (so its peak RSS is its own) and prints one figure per line
 with its unit; throughput stages are also given as a ratio to the floor (the same events loaded
 straight into chDB with one JSONEachRow insert), so figures compare across machines.
+``--processes N``: the process and rebuild stages run with ``runner.processes = N`` (their CPU is
+then given per process: the runner's and each projection process's). The load average is printed
+with every figure: on a shared machine, compare runs made in turn.
 """
 
 import argparse
@@ -20,9 +23,9 @@ import orjson
 ORDER = ("floor", "ingest", "process", "rebuild", "warehouse_load", "freshness", "queries")
 
 
-def run_stage(stage: str, workdir: Path, *extra: str) -> tuple[dict, float]:
+def run_stage(stage: str, workdir: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[dict, float]:
     """Runs a stage in a child process; returns its figures and the child's peak RSS in MiB."""
-    child = subprocess.Popen([sys.executable, "-m", "benchmarks.stages", stage, str(workdir), *extra], stdout=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, "-m", "benchmarks.stages", stage, str(workdir), *extra], stdout=subprocess.PIPE, env=env)
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -36,6 +39,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, help="keep the generated workload and data here (default: a temporary directory)")
     parser.add_argument("--stages", default=",".join(ORDER), help=f"comma-separated subset of {','.join(ORDER)}")
+    parser.add_argument("--processes", type=int, default=1, help="runner.processes of the process and rebuild stages (default 1)")
     args = parser.parse_args()
     stages = [s for s in args.stages.split(",") if s]
     unknown = set(stages) - set(ORDER)
@@ -50,23 +54,30 @@ def main() -> None:
             figures, rss = run_stage("workload", workdir, str(args.events))
             print(f"workload: {args.events:,} events, {figures['bytes'] / 2**20:,.0f} MiB of JSON Lines")
         floor_rate = None
+        runner_env = {**os.environ, "CDP_RUNNER__PROCESSES": str(args.processes)}
         for stage in stages:
-            figures, rss = run_stage(stage, workdir)
+            figures, rss = run_stage(stage, workdir, env=runner_env if stage in ("process", "rebuild") else None)
             floor_rate = report(stage, figures, floor_rate)
             print(f"{stage} peak RSS: {rss:,.0f} MiB")
 
 
 def cpu_line(label: str, f: dict) -> None:
-    """CPU time of the runner's process per event: unlike events/s, it hardly depends on what else
-    the machine runs (the warehouse server's own CPU is not in it)."""
-    print(f"{label} CPU per event (runner process): {1e6 * f['cpu_seconds'] / f['events']:.0f} µs")
+    """CPU time of the runner's process per event, and of each projection process (``--processes``):
+    unlike events/s, it hardly depends on what else the machine runs (the warehouse server's own CPU
+    is not in it)."""
+    per_event = lambda seconds: f"{1e6 * seconds / f['events']:.0f} µs"  # noqa: E731
+    print(f"{label} CPU per event (runner process): {per_event(f['cpu_seconds'])}")
+    children = f.get("processes_cpu_seconds") or []
+    if children:
+        print(f"{label} CPU per event (projection processes): {', '.join(map(per_event, children))}; all processes {per_event(f['cpu_seconds'] + sum(children))}")
 
 
 def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
     def rate_line(label: str, count: int, unit: str) -> float:
         rate = count / f["seconds"]
         ratio = f" ({rate / floor_rate:.3f} × floor)" if floor_rate else ""
-        print(f"{label}: {rate:,.0f} {unit}{ratio}  [{count:,} in {f['seconds']:.2f} s]")
+        load = " ".join(f"{n:.2f}" for n in os.getloadavg())
+        print(f"{label}: {rate:,.0f} {unit}{ratio}  [{count:,} in {f['seconds']:.2f} s; load {load}]")
         return rate
 
     if stage == "floor":

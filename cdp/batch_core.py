@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from cdp.quarantine import INFRASTRUCTURE, poisoned
-from cdp.warehouse import Warehouse
 from projections.actions import Action
 from projections.pipeline import Output, Pipeline
 from projections.triggers import Trigger
@@ -48,6 +47,13 @@ class TrackingState(Protocol[B]):
         """Rolls back what is staged and not committed (a failed write)."""
 
 
+class Inserts(Protocol):
+    """Where a batch's rows go: the warehouse, or the embedded runner's projection processes, which hold them (``cdp.runner_processes``)."""
+
+    def insert_tables(self, rows: dict[str, list[dict]]) -> None:
+        """Inserts each table's rows."""
+
+
 class BatchCore:
     """The writing half of a batch, and the trigger rules each batch reads.
 
@@ -57,7 +63,7 @@ class BatchCore:
 
     def __init__(
         self,
-        warehouse: Warehouse,
+        warehouse: Inserts,
         tables: set[str] | None = None,
         triggers: Callable[[], Sequence[Trigger]] = tuple,
         sink: Callable[[Sequence[Action]], int] = len,

@@ -119,6 +119,16 @@ class KafkaSettings(BaseModel):
     web_port: Annotated[int, Field(gt=0, le=65535)] = 6066  # faust's web port; give each worker on one host its own
 
 
+class RunnerSettings(BaseModel):
+    """The embedded runner (`cdp run`, `cdp serve`; docs/operations.md, "Using the cores")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # projection processes: above 1, customers are split over this many child processes by the scale-out
+    # workers' partition function over `kafka.partitions` (keep it a multiple of this); 1 projects in the runner's own process
+    processes: PositiveInt = 1
+
+
 class SourceLimits(BaseModel):
     """Size limits of one source's requests. The defaults accept Segment's libraries (500 KB batches,
     32 KB events) and RudderStack's (gzip batches of up to 4 MB)."""
@@ -226,6 +236,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".cdp")
     batch_size: PositiveInt = 5000
+    runner: RunnerSettings = RunnerSettings()
     # `cdp ingest` of JSON Lines files (an old CRM history) accepts event times from here; live sources
     # (collector, webhooks, connector imports) keep the envelope's 2000-01-01 (schemas/envelope.py)
     earliest_imported_event_time: AwareDatetime = EARLIEST

@@ -5,7 +5,12 @@ from typing import Any
 
 
 class CdpError(Exception):
-    """Base of every error whose message is meant for the user."""
+    """Base of every error whose message is meant for the user. One made by ``cdp.refusals.refusal``
+    also carries its message as a code with parameters, for a door that words it itself."""
+
+    code: str = ""
+    params: dict[str, Any] = {}  # replaced (never changed in place) by ``refusal``
+    problems: tuple["Problem", ...] = ()  # a request's problems, each by code, when it has several (a segment, tag rules)
 
 
 class ConfigError(CdpError):

@@ -2,8 +2,9 @@
 
 Reads back the customer's events (and those of customers merged into it) in log order and lists,
 per event, the identifiers it brought that had not been seen before, and whether the identity
-rules let them join (blocked identifiers never do); then the merges with their reasons and the
-joins the limits refused.
+rules let them join (blocked identifiers never do); then the merges with their reasons (the
+English text, and its code and parameters for the console to word in its reader's language:
+projections/causes.py) and the joins the limits refused.
 """
 
 from typing import Any
@@ -22,7 +23,7 @@ def explain(warehouse: Warehouse, customer_id: str, rules: IdentityRules) -> dic
     read = warehouse.parallel({  # three independent reads, at once over the warehouse's connections
         "touchpoints": lambda: touchpoints(warehouse, customers),
         "merges": lambda: warehouse.query(
-            f"SELECT position, occurred_at, absorbed, survivor, reason FROM `{db}`.`{customer_merges.TABLE.name}` FINAL "
+            f"SELECT position, occurred_at, absorbed, survivor, reason, reason_code, reason_params FROM `{db}`.`{customer_merges.TABLE.name}` FINAL "
             "WHERE survivor IN {ids:Array(String)} ORDER BY position",
             {"ids": customers},
         ),

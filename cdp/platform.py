@@ -17,6 +17,7 @@ from cdp.privacy.sealing import SealedEventStore, Sealer, Serialised
 from cdp.quarantine import QuarantineStore
 from cdp.rates import RateStore, with_rates
 from cdp.runner import EmbeddedRunner
+from cdp.runner_processes import RunnerProcesses
 from cdp.segments.store import SegmentStore
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
@@ -149,8 +150,12 @@ class Platform:
     def runner(self) -> EmbeddedRunner:
         return EmbeddedRunner(
             self.events, self.state, self.warehouse, self.configured_rules, self.settings.batch_size, self.quarantine,
-            tag_definitions=self.tag_definitions, triggers=self.enabled_triggers, sink=self.action_sink,
+            tag_definitions=self.tag_definitions, triggers=self.enabled_triggers, sink=self.action_sink, processes=self.runner_processes(),
         )
+
+    def runner_processes(self) -> RunnerProcesses | None:
+        """New projection processes for a runner (``runner.processes`` above 1; the runner ends them), or None."""
+        return RunnerProcesses(self.settings) if self.settings.runner.processes > 1 else None
 
     # the ingestion sink
     def append(self, events: list[Envelope]) -> tuple[int, int]:
@@ -171,7 +176,7 @@ class Platform:
         query = self.__dict__.pop("query_warehouse", None)
         if query is not None and query is not self.__dict__.get("warehouse"):
             query.close()
-        for part in ("outbox", "destinations", "warehouse", "segments", "triggers", "state", "tag_definitions", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
+        for part in ("runner", "outbox", "destinations", "warehouse", "segments", "triggers", "state", "tag_definitions", "quarantine", "sources", "read_keys", "audit", "dead_letters", "rates", "events", "data_keys"):
             if part in self.__dict__:
                 self.__dict__.pop(part).close()
 

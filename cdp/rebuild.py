@@ -13,6 +13,7 @@ fix since lets some through); `cdp projections rebuild` says how many.
 """
 
 from collections.abc import Callable
+from contextlib import closing
 
 from cdp.errors import CdpError
 from cdp.platform import Platform
@@ -39,8 +40,9 @@ def rebuild(platform: Platform, names: list[str], on_progress: Callable[[Progres
         platform.events, platform.state, warehouse, platform.configured_rules, settings.batch_size, platform.quarantine, tables=None if not names else tables,
         tag_definitions=platform.tag_definitions,
         triggers=platform.enabled_triggers, sink=platform.action_sink,  # the same action ids again: the outbox keeps one of each
+        processes=platform.runner_processes(),
     )
-    with runner.lock:  # a runner following the log elsewhere (`cdp serve`) waits for the whole rebuild
+    with closing(runner), runner.lock:  # a runner following the log elsewhere (`cdp serve`) waits for the whole rebuild
         for table in sorted(tables):
             warehouse.execute(f"TRUNCATE TABLE IF EXISTS `{warehouse.database}`.`{table}`")
         platform.state.reset()

@@ -11,6 +11,13 @@ never recommended; when co-occurrence gives fewer than N, the most bought produc
 (``because`` says ``popular``), in the same query. Ties go to the product id, so the answer is the
 same every time.
 
+The co-occurrence of every customer's products is what costs: one customer's recommendations read
+the pairs the warehouse keeps (``product_pairs``, ``pairs_sql`` over ``touched_sql``, recomputed
+every minute: ``cdp.warehouse.views.product_pairs``) and only that customer's own products, read
+now; the answer is the full scan's as of the pairs' last refresh (tests/integration/test_recommendations.py).
+The offline evaluation scores every customer against pairs computed on the spot, with the same
+scoring (``_scored``).
+
 Every value a caller gives (the customer, N) is a server-side query parameter; only the database
 name and this module's constants are written into the SQL.
 
@@ -23,7 +30,7 @@ from typing import Any
 
 from cdp.queries import current_customers_sql
 from cdp.warehouse import Warehouse
-from cdp.warehouse.views import customer_products
+from cdp.warehouse.views import customer_products, product_pairs
 from cdp.warehouse.views.customer_products import VIEW_EVENT_TYPES
 from projections.tables import events as events_table
 from schemas.payloads.sales import PURCHASE_EVENT_TYPES
@@ -73,31 +80,76 @@ def held_out_sql(database: str) -> tuple[str, str]:
     return history, held
 
 
-def scored_sql(touched: str, one_customer: bool) -> str:
-    """Each customer's top ``{n:UInt32}`` products (only ``{customer:String}``'s when ``one_customer``),
-    best first: ``customer_id, product, name, score, because, buyers``. Co-occurring products come
-    first (``because``: the customer's product that contributed most), then the most bought
-    (``because`` = ``popular``, score 0); never one the customer bought."""
-    mine = "SELECT customer_id, product AS q FROM t" + (" WHERE customer_id = {customer:String}" if one_customer else "")
-    people = "SELECT {customer:String} AS customer_id" if one_customer else "SELECT DISTINCT customer_id FROM mine"
+def pairs_sql(touched: str) -> str:
+    """Every ordered pair of products that a customer of ``touched`` touched both of (a product with
+    itself included): ``product, other, together`` (the customers who touched both; with itself,
+    those who touched it), ``product_reach`` and ``other_reach`` (the customers
+    who touched each), ``other_buyers`` (who bought ``other``) and ``other_name`` (as last seen).
+    ``touched`` is named once and read three times: give a CTE (``_MATERIALIZED``)."""
+    reach = f"(SELECT product, count() AS n, countIf(bought) AS buyers, argMax(name, at) AS name FROM {touched} GROUP BY product)"
     return (
-        f"WITH t AS MATERIALIZED {touched}, "
-        "reach AS (SELECT product, count() AS n, countIf(bought) AS buyers, argMax(name, at) AS name FROM t GROUP BY product), "
-        f"mine AS ({mine}), people AS ({people}), "
-        "pairs AS (SELECT a.product AS q, b.product AS p, count() AS together FROM t AS a INNER JOIN t AS b ON a.customer_id = b.customer_id "
-        "WHERE a.product != b.product AND a.product IN (SELECT q FROM mine) GROUP BY q, p), "
-        "parts AS (SELECT m.customer_id AS customer_id, pr.p AS product, pr.q AS q, pr.together / sqrt(rq.n * rp.n) AS part "
-        "FROM mine AS m INNER JOIN pairs AS pr ON pr.q = m.q INNER JOIN reach AS rq ON rq.product = pr.q INNER JOIN reach AS rp ON rp.product = pr.p), "
+        "SELECT g.product AS product, g.other AS other, g.together AS together, rq.n AS product_reach, rp.n AS other_reach, "
+        "rp.buyers AS other_buyers, rp.name AS other_name "
+        f"FROM (SELECT a.product AS product, b.product AS other, count() AS together FROM {touched} AS a INNER JOIN {touched} AS b "
+        "ON a.customer_id = b.customer_id GROUP BY product, other) AS g "
+        f"INNER JOIN {reach} AS rq ON rq.product = g.product INNER JOIN {reach} AS rp ON rp.product = g.other"
+    )
+
+
+_MATERIALIZED = "SETTINGS enable_materialized_cte = 1"  # a MATERIALIZED CTE is computed once, not once per reference (4x faster on the demo)
+
+
+def product_pairs_sql(database: str) -> str:
+    """What the warehouse keeps in ``product_pairs`` (``cdp.warehouse.views.product_pairs``): the
+    pairs of every customer's products now."""
+    return f"WITH t AS MATERIALIZED {touched_sql(database)} {pairs_sql('t')} {_MATERIALIZED}"
+
+
+def _scored(ctes: str) -> str:
+    """The top ``{n:UInt32}`` products of each customer of ``people``, best first: ``customer_id,
+    product, name, score, because, buyers``, given the CTEs ``mine`` (``customer_id, q, bought``:
+    each product a customer touched), ``pairs`` (``pairs_sql``'s columns) and ``people``
+    (``customer_id``). Co-occurring products come first (``because``: the customer's product that
+    contributed most), then the most bought (``because`` = ``popular``, score 0); never one the
+    customer bought."""
+    return (
+        f"WITH {ctes}, "
+        "reach AS (SELECT other AS product, other_buyers AS buyers, other_name AS name FROM pairs WHERE product = other), "
+        "parts AS (SELECT m.customer_id AS customer_id, pr.other AS product, pr.product AS q, pr.together / sqrt(pr.product_reach * pr.other_reach) AS part "
+        "FROM mine AS m INNER JOIN pairs AS pr ON pr.product = m.q WHERE pr.other != pr.product), "
         "candidates AS (SELECT customer_id, product, sum(part) AS score, argMax(q, (part, q)) AS because FROM parts GROUP BY customer_id, product "
         f"UNION ALL SELECT p.customer_id AS customer_id, r.product AS product, 0 AS score, '{POPULAR}' AS because "
         "FROM people AS p CROSS JOIN (SELECT product FROM reach WHERE buyers > 0) AS r) "
         "SELECT c.customer_id AS customer_id, c.product AS product, any(r.name) AS name, round(max(c.score), 6) AS score, "
         "argMax(c.because, c.score) AS because, any(r.buyers) AS buyers "
         "FROM candidates AS c INNER JOIN reach AS r ON r.product = c.product "
-        "WHERE (c.customer_id, c.product) NOT IN (SELECT customer_id, product FROM t WHERE bought) "
-        "GROUP BY c.customer_id, c.product ORDER BY customer_id, score DESC, buyers DESC, product LIMIT {n:UInt32} BY customer_id "
-        "SETTINGS enable_materialized_cte = 1"  # t is computed once, not once per reference (4x faster on the demo)
+        "WHERE (c.customer_id, c.product) NOT IN (SELECT customer_id, q FROM mine WHERE bought) "
+        "GROUP BY c.customer_id, c.product ORDER BY customer_id, score DESC, buyers DESC, product LIMIT {n:UInt32} BY customer_id"
     )
+
+
+def scored_sql(touched: str) -> str:
+    """Every customer's top ``{n:UInt32}`` in ``touched`` (``_scored``'s columns), the pairs computed
+    from it on the way: the offline evaluation's full scan."""
+    return _scored(
+        f"t AS MATERIALIZED {touched}, pairs AS MATERIALIZED ({pairs_sql('t')}), "
+        "mine AS (SELECT customer_id, product AS q, bought FROM t), people AS (SELECT DISTINCT customer_id FROM mine)"
+    ) + f" {_MATERIALIZED}"
+
+
+def one_customer_sql(database: str) -> str:
+    """``{customer:String}``'s top ``{n:UInt32}``: their own products read now by the rollup's key,
+    for ``{group:Array(String)}`` (the customer and every id merged into it, ``Customers.merged_into``:
+    the ids ``touched_sql`` maps to it, but for chains longer than ``cdp.queries.MERGE_DEPTH``, which
+    only ``Customers`` follows to their end), scored against the pairs the warehouse keeps
+    (``product_pairs``, as of its last refresh)."""
+    mine = (
+        f"SELECT {{customer:String}} AS customer_id, q, bought FROM (SELECT product AS q, max(bought) AS bought FROM `{database}`.`{customer_products.ROLLUP.name}` "
+        "WHERE product != '' AND customer_id IN {group:Array(String)} GROUP BY q)"
+    )
+    return _scored(
+        f"mine AS MATERIALIZED ({mine}), pairs AS MATERIALIZED (SELECT * FROM `{database}`.`{product_pairs.NAME}`), people AS (SELECT {{customer:String}} AS customer_id)"
+    ) + f" {_MATERIALIZED}"
 
 
 def popular_sql(touched: str) -> str:
@@ -105,14 +157,14 @@ def popular_sql(touched: str) -> str:
     return f"SELECT product, argMax(name, at) AS name, countIf(bought) AS buyers FROM {touched} GROUP BY product HAVING buyers > 0 ORDER BY buyers DESC, product"
 
 
-def params(n: int, customer: str | None = None) -> dict[str, Any]:
+def params(n: int, customer: str | None = None, group: list[str] | None = None) -> dict[str, Any]:
+    """The queries' parameters; ``customer`` and its ``group`` for ``one_customer_sql``."""
     found: dict[str, Any] = {"event_types": list(EVENT_TYPES), "purchases": sorted(PURCHASE_EVENT_TYPES), "n": n}
-    if customer is not None:
-        found["customer"] = customer
-    return found
+    return found if customer is None else {**found, "customer": customer, "group": group}
 
 
-def for_customer(warehouse: Warehouse, customer: str, n: int) -> list[dict[str, Any]]:
-    """``customer``'s top ``n``, in one query: ``product, name, score, because, buyers``."""
-    rows = warehouse.query(scored_sql(touched_sql(warehouse.database), True), params(n, customer))
+def for_customer(warehouse: Warehouse, customer: str, n: int, group: list[str]) -> list[dict[str, Any]]:
+    """``customer``'s top ``n`` in one query, ``group`` being the customer and the customers merged
+    into it (``Customers.merged_into``): ``product, name, score, because, buyers``."""
+    rows = warehouse.query(one_customer_sql(warehouse.database), params(n, customer, group))
     return [{k: v for k, v in row.items() if k != "customer_id"} for row in rows]

@@ -12,7 +12,8 @@ batch goes on without it; ``retry`` processes quarantined events again after a f
 
 The cycle (isolating a poison, writing rows, actions and state) is ``cdp.batch_core``'s, shared
 with the scale-out worker; what is the embedded runner's own is reading the log and resolving
-identities here.
+identities here. With ``runner.processes`` above 1, the projecting and the warehouse inserts are
+split over child processes by customer (``cdp.runner_processes``); the rest stays here.
 """
 
 import time
@@ -28,6 +29,7 @@ from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import SealedEventStore
 from cdp.process_lock import ProcessLock
 from cdp.quarantine import Quarantined, QuarantineStore, poisoned
+from cdp.runner_processes import RunnerProcesses
 from cdp.statestore import Batch, StateStore
 from cdp.tag_definitions import TagDefinitionStore
 from cdp.warehouse import Warehouse
@@ -58,12 +60,17 @@ class EmbeddedRunner:
         tag_definitions: TagDefinitionStore | None = None,
         triggers: Callable[[], Sequence[Trigger]] = tuple,
         sink: Callable[[Sequence[Action]], int] = len,
+        processes: RunnerProcesses | None = None,
     ):
         """``tables``: write only these warehouse tables (a partial rebuild); all when None.
         ``tag_definitions``: tag definitions applied as data, followed batch by batch (``_follow_tag_definitions``).
         ``triggers``: the enabled trigger rules, read at every batch; ``sink``: takes each batch's actions (the
-        outbox) before the batch's position is committed, so none is lost (``projections/triggers``)."""
-        self._core = BatchCore(warehouse, tables, triggers, sink)
+        outbox) before the batch's position is committed, so none is lost (``projections/triggers``).
+        ``processes``: the child processes that project and insert the rows (``runner.processes`` above 1),
+        ended by ``close``; None projects here."""
+        self._processes = processes
+        self._tables = tables
+        self._core = BatchCore(processes or warehouse, tables, triggers, sink)
         self._events = events
         self._state = state
         self._quarantine = quarantine
@@ -137,8 +144,13 @@ class EmbeddedRunner:
         self._core.arm(self._pipeline)
         involved = set(resolution.assignments.values()) | recheck
         involved.update(customer for merge in resolution.merges for customer in (merge.absorbed, merge.survivor))
-        output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
-        return Batch(graph, resolution, output, version, watermark, recorded)
+        if self._processes is None:
+            output = self._pipeline.project(self._state.load_profiles(involved), resolution, touchpoints, recheck, watermark, version)
+            return Batch(graph, resolution, output, version, watermark, recorded)
+        output, encoded = self._processes.project(
+            self._rules, self._pipeline.triggers, self._tables, self._state.load_states(involved), resolution, touchpoints, recheck, watermark, version
+        )
+        return Batch(graph, resolution, output, version, watermark, recorded, encoded)
 
     def retry(self, positions: Iterable[int]) -> list[Quarantined]:
         """Processes these quarantined events again (after a fix), each alone, as if it arrived now: a
@@ -197,3 +209,8 @@ class EmbeddedRunner:
             else:
                 break
         return processed
+
+    def close(self) -> None:
+        """Ends the projection processes, if any."""
+        if self._processes is not None:
+            self._processes.close()

@@ -11,7 +11,7 @@ dead batch's in place.)
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -44,6 +44,7 @@ class Batch:
     position: int  # its last event's
     watermark: int
     recorded: bool = True  # whether a runner dying while it is written reads the batch again (not for a retry at the tracked position)
+    encoded: dict[str, bytes] = field(default_factory=dict)  # changed states already encoded (by the runner's processes, ``cdp.runner_processes``), saved as they are
 
 
 class StateStore:
@@ -74,7 +75,7 @@ class StateStore:
 
     def finish_write(self, batches: Sequence[Batch]) -> None:
         for batch in batches:
-            self.commit(batch.graph, batch.resolution, batch.output, batch.position, batch.watermark)
+            self.commit(batch.graph, batch.resolution, batch.output, batch.position, batch.watermark, batch.encoded)
 
     def abandon(self) -> None:
         """Nothing to roll back: every write of this store commits (or rolls back) in its own transaction."""
@@ -86,8 +87,11 @@ class StateStore:
         return IdentityGraph(index, customers)
 
     def load_profiles(self, customer_ids: Iterable[str]) -> dict[str, Profile]:
-        rows = select_in(self._db, "SELECT customer_id, state FROM profiles WHERE customer_id IN ({})", sorted(set(customer_ids)))
-        return {cid: state_codec.decode(state) for cid, state in rows}
+        return {cid: state_codec.decode(state) for cid, state in self.load_states(customer_ids).items()}
+
+    def load_states(self, customer_ids: Iterable[str]) -> dict[str, bytes]:
+        """These customers' saved states as stored (``state_codec``'s bytes): what the runner's processes are sent."""
+        return dict(select_in(self._db, "SELECT customer_id, state FROM profiles WHERE customer_id IN ({})", sorted(set(customer_ids))))
 
     def profile_ids(self) -> list[str]:
         """Every customer with projection state (those merged into another have none)."""
@@ -113,8 +117,8 @@ class StateStore:
     def due_checks(self, as_of: int) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT customer_id FROM lifecycle_checks WHERE due <= ?", (as_of,))}
 
-    def commit(self, graph: IdentityGraph, resolution: Resolution, output: Output, position: int, watermark: int) -> None:
-        """Saves one batch's state changes and its position atomically."""
+    def commit(self, graph: IdentityGraph, resolution: Resolution, output: Output, position: int, watermark: int, encoded: dict[str, bytes] | None = None) -> None:
+        """Saves one batch's state changes and its position atomically (``encoded``: changed states already encoded, besides ``output.profiles``)."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -131,6 +135,7 @@ class StateStore:
             db.executemany("DELETE FROM profiles WHERE customer_id = ?", gone)
             db.executemany("DELETE FROM lifecycle_checks WHERE customer_id = ?", gone)
             db.executemany("INSERT OR REPLACE INTO profiles (customer_id, state) VALUES (?, ?)", [(cid, state_codec.encode(p)) for cid, p in output.profiles.items()])
+            db.executemany("INSERT OR REPLACE INTO profiles (customer_id, state) VALUES (?, ?)", list((encoded or {}).items()))
             db.executemany("DELETE FROM lifecycle_checks WHERE customer_id = ?", [(cid,) for cid, due in output.next_checks.items() if due is None])
             db.executemany(
                 "INSERT OR REPLACE INTO lifecycle_checks (customer_id, due) VALUES (?, ?)",

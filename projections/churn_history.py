@@ -11,7 +11,8 @@ its time on. The level being constant between those moments, a replay may start 
 where the last replay stopped.
 
 Every customer starts ``low`` (no sign present); a change is stored as
-``[at ms, from level, to level, score, [signs], [reasons]]``. A rise to ``medium`` or ``high`` is a
+``[at ms, from level, to level, score, [signs], [reasons], [reasons' parameters]]`` (each sign is
+its reason's code, projections/causes.py). A rise to ``medium`` or ``high`` is a
 warning raised.
 """
 
@@ -38,7 +39,7 @@ def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifec
         reasons, next_change = signs(facts, now, now, rules, lifecycle)
         if level_of(score_of(reasons), rules) != level:  # worded only when the level changes
             risk = risk_of(reasons, next_change, rules)
-            changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons])
+            changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons, [c.params for c in risk.causes]])
             level = risk.level
         return next_change
 

@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from projections.causes import Cause, cause, english
 from projections.touchpoint import Touchpoint
 from schemas import PERSON_ID_TYPES, PersonIdType, person_keys
 
@@ -135,7 +136,11 @@ class Merge:
     survivor: str
     position: int
     occurred_at: str
-    reason: str
+    why: Cause  # which event linked them, through which identifier types (projections/causes.py)
+
+    @property
+    def reason(self) -> str:
+        return english(self.why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +251,7 @@ def _refusal(customer: str, other: str, key: str, tp: Touchpoint, why: str) -> R
 def _merge(graph: IdentityGraph, absorbed: str, survivor: str, tp: Touchpoint, keys: list[str], result: Resolution) -> None:
     gone = graph.customers.pop(absorbed)
     _attach(graph, survivor, gone.keys, tp.position, result)
-    linking = [id_type(k) for k in keys]
-    reason = f"event {tp.event['source_name']}/{tp.event['message_id']} named identifiers of both ({', '.join(linking)})"
-    result.merges.append(Merge(absorbed, survivor, tp.position, tp.event["occurred_at"], reason))
+    why = cause("named_both", event=f"{tp.event['source_name']}/{tp.event['message_id']}", id_types=[id_type(k) for k in keys])
+    result.merges.append(Merge(absorbed, survivor, tp.position, tp.event["occurred_at"], why))
     result.changed_customers.discard(absorbed)
     result.removed_customers.add(absorbed)

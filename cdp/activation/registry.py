@@ -16,6 +16,7 @@ import orjson
 from cdp.activation.destinations import Context, Destination, destination_kind, parse_settings
 from cdp.activation.secrets import SecretBox
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 from cdp.sqlite_store import open_store
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -60,13 +61,13 @@ class DestinationRegistry:
     def add(self, name: str, kind: str, settings: dict[str, Any], secret: str | None) -> DestinationRecord:
         """Validates and keeps a destination; errors name the field (``name``, ``kind``, ``settings.url``, ``secret``)."""
         if not NAME.match(name):
-            raise CdpError(f"name: {name[:70]!r}: use 1-64 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit")
+            raise refusal(CdpError, "bad_name", given=name[:70])
         plugin = destination_kind(kind)
         parsed = parse_settings(plugin, settings)
         if secret is not None and not secret.strip():
             secret = None
         if plugin.needs_secret and secret is None:
-            raise CdpError(f"secret: a {kind} destination needs one: {plugin.secret_help}")
+            raise refusal(CdpError, "secret_needed", kind=kind, help=plugin.secret_help)
         plugin.check(parsed, secret)
         record = DestinationRecord(name, kind, parsed.model_dump(mode="json"), secret is not None, datetime.now(UTC).isoformat(timespec="seconds"))
         try:
@@ -76,7 +77,7 @@ class DestinationRegistry:
                     (name, kind, orjson.dumps(record.settings).decode(), *(self._box.seal(name, secret) if secret is not None else (None, None)), record.created_at),
                 )
         except sqlite3.IntegrityError:
-            raise DestinationExists(f"name: a destination named {name!r} exists already (remove it first: `cdp destinations remove {name}`)") from None
+            raise refusal(DestinationExists, "destination_exists", name=name) from None
         return record
 
     def get(self, name: str) -> DestinationRecord:
@@ -91,7 +92,7 @@ class DestinationRegistry:
     def remove(self, name: str) -> None:
         with self._lock:
             if not self._db.execute("DELETE FROM destinations WHERE name = ?", (name,)).rowcount:
-                raise NoSuchDestination(f"destination: none is named {name[:70]!r} (see `cdp destinations list`)")
+                raise refusal(NoSuchDestination, "no_destination", name=name[:70])
 
     def open(self, name: str, timeout_seconds: float, outbound_dir: Path) -> Destination:
         """The destination ready to send: its plugin with its settings and its secret, opened."""
@@ -107,5 +108,5 @@ class DestinationRegistry:
         with self._lock:
             row = self._db.execute("SELECT name, kind, settings, secret, created_at, key_id FROM destinations WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NoSuchDestination(f"destination: none is named {name[:70]!r} (see `cdp destinations list`)")
+            raise refusal(NoSuchDestination, "no_destination", name=name[:70])
         return row

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cdp.errors import CdpError
 from cdp.privacy.keystore import KeyStore
+from cdp.refusals import refusal
 
 _NONCE = 12
 
@@ -32,8 +33,8 @@ class SecretBox:
     def open(self, owner: str, key_id: str, sealed: bytes) -> str:
         cipher = self._keys.open_keys([key_id])[key_id]
         if not isinstance(cipher, AESGCM):
-            raise CdpError(f"destination {owner!r}: its secret's key was deleted; add the destination again")
+            raise refusal(CdpError, "secret_key_deleted", name=owner)
         try:
             return cipher.decrypt(sealed[:_NONCE], sealed[_NONCE:], owner.encode()).decode()
         except Exception:  # InvalidTag: never echo what was stored
-            raise CdpError(f"destination {owner!r}: its secret does not open (was the row copied from another destination?); add the destination again") from None
+            raise refusal(CdpError, "secret_unreadable", name=owner) from None

@@ -311,7 +311,7 @@ def identity_explain(
         out.print(f"customer {e['customer_id']}" + (f" (merged in: {', '.join(e['customers_merged_in'])})" if e["customers_merged_in"] else ""))
         print_rows(out, e["identifiers"], "table", title="identifiers, by the event that first named them")
         if e["merges"]:
-            print_rows(out, e["merges"], "table", title="merges")
+            print_rows(out, [{k: v for k, v in m.items() if k not in ("reason_code", "reason_params")} for m in e["merges"]], "table", title="merges")  # the reason in words; --json has its code
         if e["refusals"]:
             print_rows(out, e["refusals"], "table", title="joins refused by the identity limits")
 

@@ -26,6 +26,8 @@ from cdp.console.session import Sealer, data_dir_secret
 from cdp.console.web import BadForm, Console, SignInNeeded, to_signin
 from cdp.errors import STORE_FAULTS, CdpError
 from cdp.platform import Platform
+from cdp.refusals import refusal
+from cdp.segments.model import problem_of
 from cdp.services import Forbidden, NotFound
 
 log = logging.getLogger("cdp.console")
@@ -62,34 +64,49 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
     async def home() -> Response:
         return RedirectResponse("/customers", status_code=303)
 
-    def refused(request: Request, status: int, message: str) -> Response:
-        """The refusal as a page; a signed-in visitor keeps the navigation."""
+    def refused(request: Request, status: int, error: CdpError | None) -> Response:
+        """The refusal as a page in the visitor's language (its title says the status; ``error``, when
+        there is more to say, the why); a signed-in visitor keeps the navigation."""
         visit = console.visitor(request)
+        t = console.translator(request) if visit is None else visit.t
+        message = "" if error is None else t.refusal(error)
         if visit is None:
-            return console.render(console.translator(request), "error.html", status, status_code=status, message=message)
+            return console.render(t, "error.html", status, status_code=status, message=message)
         return console.page(visit, "error.html", status, status_code=status, message=message)
 
     def invalid(request: Request, error: RequestValidationError) -> Response:
-        """Parameters FastAPI refused, each named: ``query.period: Input should be 'day', 'week' or 'month'``."""
-        return refused(request, 422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        """Parameters FastAPI refused, each named: ``query.period: takes one of 'day', 'week', 'month'``."""
+        return refused(request, 422, ParametersInvalid(error))
+
+    def http_error(request: Request, error: HTTPException) -> Response:
+        """Starlette's own (no such page, method not allowed): the page's title says it all."""
+        return _api_miss(error) if request.url.path.startswith(API) else refused(request, error.status_code, None)
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(SignInNeeded, lambda request, _: to_signin(request))
-    app.add_exception_handler(BadForm, lambda request, e: refused(request, e.status, str(e)))
-    app.add_exception_handler(Forbidden, lambda request, e: refused(request, 403, str(e)))
-    app.add_exception_handler(NotFound, lambda request, e: refused(request, 404, str(e)))
-    app.add_exception_handler(HTTPException, lambda request, e: _api_miss(e) if request.url.path.startswith(API) else refused(request, e.status_code, str(e.detail)))
+    app.add_exception_handler(BadForm, lambda request, e: refused(request, e.status, e))
+    app.add_exception_handler(Forbidden, lambda request, e: refused(request, 403, e))
+    app.add_exception_handler(NotFound, lambda request, e: refused(request, 404, e))
+    app.add_exception_handler(HTTPException, http_error)
 
     def unavailable(request: Request, error: Exception) -> Response:
         """A store failed: the server's fault, its text only in the log (under an error id)."""
         error_id = secrets.token_hex(6)
         log.error("console error %s on %s %s: %s: %s", error_id, request.method, request.url.path, type(error).__name__, error)
-        return refused(request, 503, f"error {error_id}: a store is unavailable; the server's log has the details")
+        return refused(request, 503, refusal(CdpError, "store_unavailable", error_id=error_id))
 
-    app.add_exception_handler(CdpError, lambda request, e: refused(request, 422, str(e)))
+    app.add_exception_handler(CdpError, lambda request, e: refused(request, 422, e))
     for fault in STORE_FAULTS:
         app.add_exception_handler(fault, unavailable)
     return _Secured(app)
+
+
+class ParametersInvalid(CdpError):
+    """A page's parameters FastAPI refused, as problems by pydantic's type, so the page words each."""
+
+    def __init__(self, error: RequestValidationError):
+        self.problems = tuple(problem_of(e) for e in error.errors())
+        super().__init__("; ".join(f"{p.path}: {p.text}" for p in self.problems))
 
 
 def _api_miss(error: HTTPException) -> Response:

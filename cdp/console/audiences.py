@@ -11,6 +11,7 @@ from cdp.activation.registry import NAME
 from cdp.console.attempt import attempt
 from cdp.console.web import Console, Visit, form, form_lists
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 from cdp.segments.consent import NO_PURPOSE
 from cdp.services.activation import ActivationService
 from cdp.services.segments import SegmentService
@@ -42,7 +43,7 @@ def router(console: Console) -> APIRouter:
     async def bind(visit: Visit = Depends(console.visit)) -> Response:
         sent = await form(visit.request)
         draft = {name: sent.get(name, "") for name in TEXT_FIELDS} | {"fields": (await form_lists(visit.request)).get("fields", [])}
-        _, error = attempt(lambda: ActivationService(visit.platform, visit.caller).bind(
+        _, error = attempt(visit.t, lambda: ActivationService(visit.platform, visit.caller).bind(
             draft["name"].strip(), draft["segment"], draft["destination"], draft["purpose"], draft["fields"], draft["template"].strip(),
             draft["channel"].strip(), _minutes(draft["every_minutes"]),
         ))  # fmt: skip
@@ -73,4 +74,4 @@ def _minutes(text: str) -> int:
     try:
         return int(text or 0)
     except ValueError:
-        raise CdpError(f"every_minutes: expected a whole number of minutes, got {text[:20]!r}") from None
+        raise refusal(CdpError, "minutes_number", given=text[:20]) from None

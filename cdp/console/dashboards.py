@@ -23,6 +23,7 @@ from cdp.analytics import charts
 from cdp.analytics.window import Period
 from cdp.console.i18n import Translator
 from cdp.console.web import Console, Visit
+from cdp.refusals import refusal
 from cdp.services import Forbidden, NotFound
 from cdp.services.analytics import Analysis, AnalyticsService
 from cdp.services.segments import SegmentService
@@ -93,7 +94,7 @@ def router(console: Console) -> APIRouter:
 
     def answered(visit: Visit, name: str, period: Period, start: date | None, end: date | None, steps: str, window_days: float, segment: str) -> list[dict[str, Any]]:
         if name not in DASHBOARDS:
-            raise NotFound(f"no dashboard {name[:50]!r}; there are {', '.join(DASHBOARDS)}")
+            raise refusal(NotFound, "no_dashboard", given=name[:50], known=list(DASHBOARDS))
         return analysis(AnalyticsService(visit.platform, visit.caller), name, period, start, end, steps, window_days, segment or None).rows
 
     def segment_names(visit: Visit) -> list[str]:

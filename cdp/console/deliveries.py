@@ -40,7 +40,7 @@ def router(console: Console) -> APIRouter:
         ids = sent.get("action_id", [])
         if not ids and sent.get("all") != ["dead"]:
             return page(visit, DEAD, "", error=visit.t("deliveries.choose"), code=422)
-        replayed, error = attempt(lambda: ActivationService(visit.platform, visit.caller).replay(ids or None))
+        replayed, error = attempt(visit.t, lambda: ActivationService(visit.platform, visit.caller).replay(ids or None))
         if error:
             return page(visit, DEAD, "", error=error, code=422)
         return page(visit, "", "", notice=visit.t("deliveries.replayed", count=replayed))

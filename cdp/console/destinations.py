@@ -16,6 +16,7 @@ from cdp.console.attempt import attempt
 from cdp.console.web import Console, Visit, form
 from cdp.errors import CdpError
 from cdp.masking import MASK
+from cdp.refusals import refusal
 from cdp.services.activation import ActivationService
 
 NAMED = Path(..., pattern=NAME.pattern)
@@ -40,7 +41,7 @@ def router(console: Console) -> APIRouter:
         draft = {name: sent.get(name, "") for name in ("name", "kind", "settings")}  # never the secret
         secret = sent.get("secret", "")
         service = ActivationService(visit.platform, visit.caller)
-        _, error = attempt(lambda: service.add_destination(draft["name"].strip(), draft["kind"], _settings(draft["settings"]), secret or None))
+        _, error = attempt(visit.t, lambda: service.add_destination(draft["name"].strip(), draft["kind"], _settings(draft["settings"]), secret or None))
         if error:
             return page(visit, 422, error=_without(error, secret), draft=draft)
         return RedirectResponse("/activation/destinations", status_code=303)
@@ -48,14 +49,14 @@ def router(console: Console) -> APIRouter:
     @routes.post("/activation/destinations/{name}/test")
     async def test(visit: Visit = Depends(console.visit), name: str = NAMED) -> Response:
         to = (await form(visit.request)).get("to", "").strip() or None
-        sent, error = attempt(lambda: ActivationService(visit.platform, visit.caller).test_destination(name, to))
+        sent, error = attempt(visit.t, lambda: ActivationService(visit.platform, visit.caller).test_destination(name, to))
         if error:
             return page(visit, 422, error=error)
         return page(visit, notice=visit.t("destinations.tested", name=name, detail=sent["detail"] or ""))
 
     @routes.post("/activation/destinations/{name}/remove")
     def remove(visit: Visit = Depends(console.visit), name: str = NAMED) -> Response:
-        _, error = attempt(lambda: ActivationService(visit.platform, visit.caller).remove_destination(name))
+        _, error = attempt(visit.t, lambda: ActivationService(visit.platform, visit.caller).remove_destination(name))
         return page(visit, 422, error=error) if error else page(visit, notice=visit.t("destinations.removed", name=name))
 
     return routes
@@ -65,7 +66,7 @@ def _settings(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise CdpError(f"settings: not TOML: {error}") from None
+        raise refusal(CdpError, "not_toml", field="settings", detail=str(error)) from None
 
 
 def _without(message: str, secret: str) -> str:

@@ -2,13 +2,15 @@
 the language a browser asks for (its cookie from the switch first, then ``Accept-Language``), and
 dates and numbers written the locale's way (Babel's CLDR data).
 
-Names the projections give (lifecycle stages, value tiers, tags, churn levels, ...) are translated
-under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured) is shown
-as it is. Lifecycle causes and churn reasons come as a code with parameters (projections/causes.py)
-and are worded under ``cause.<code>``; a row written before codes shows its stored English text.
-So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py). A
-unit test checks that both catalogues have the same keys, that every key the templates use exists
-and that every cause code has its words.
+Names the projections give (lifecycle stages, value tiers, tags, churn levels, trait names, ...) are
+translated under ``<kind>.<name>``; a name the catalogue does not know (a tag an operator configured,
+a custom trait) is shown as it is. Lifecycle causes, churn reasons (now and in the churn history)
+and merge reasons come as a code with parameters (projections/causes.py) and are worded under
+``cause.<code>``; a row written before codes shows its stored English text.
+So are a service's problems with a request (``segment_error.<code>``, cdp/segments/problems.py)
+and the refusals of the services and of the console's forms (``refusal.<code>``, cdp/refusals.py).
+A unit test checks that both catalogues have the same keys, that every key the templates use exists
+and that every cause and refusal code has its words.
 """
 
 import tomllib
@@ -29,6 +31,7 @@ LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
 DEFAULT = "en"
 LANG_COOKIE = "cdp_lang"
 MESSAGES = Path(__file__).parent / "messages"
+NAMED_PARAMS = {"id_types": "id_type"}  # a parameter whose values are names, and the kind the catalogue words them under
 
 
 @cache
@@ -94,16 +97,35 @@ class Translator:
             if not isinstance(values, dict):
                 return english
             weight = values.pop(WEIGHT, None)
-            text = words.format(**{name: self.number(v, 3) if isinstance(v, int | float) else self.when(v) for name, v in values.items()})
+            text = words.format(**{name: self._param(name, v) for name, v in values.items()})
         except (ValueError, KeyError, IndexError):
             return english
         return text if weight is None else f"{text} (+{weight})"
+
+    def _param(self, name: str, value: Any) -> str:
+        """A cause's or a refusal's parameter in this language: a number or a date the locale's way, a list of names each translated (when ``NAMED_PARAMS`` says of what kind)."""
+        if isinstance(value, list):
+            return self("cause.list_separator").join(self.name(NAMED_PARAMS.get(name, name), v) for v in value)
+        return self.number(value, 3) if isinstance(value, int | float) else self.when(value)
 
     def causes(self, codes: list[str], params: list[str], english: list[str]) -> list[str]:
         """``cause`` of each reason of a row that stores them as arrays (``churn_risk``)."""
         if len(codes) != len(english) or len(params) != len(english):  # a row written before codes
             return english
         return [self.cause(*reason) for reason in zip(codes, params, english, strict=True)]
+
+    def refusal(self, error: Exception) -> str:
+        """A service's or the console's refusal in this language: each of its problems worded (a
+        segment's, a page's parameters), else its code's words (``refusal.<code>``, cdp/refusals.py),
+        else (no code, or words that do not fit) its English message."""
+        problems = getattr(error, "problems", ())
+        if problems:
+            return "; ".join(f"{p.path}: {self.problem(p)}" for p in problems)
+        words = self.messages.get(f"refusal.{getattr(error, 'code', '')}")
+        try:
+            return str(error) if words is None else words.format(**{name: self._param(name, v) for name, v in error.params.items()})
+        except (KeyError, IndexError, ValueError):
+            return str(error)
 
     def problem(self, problem: Problem) -> str:
         """A service's problem with a request in this language (``segment_error.<code>``), else its English text."""

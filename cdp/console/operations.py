@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from cdp.console.web import Console, Visit, form_lists
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 from cdp.services.access import AccessService
 from cdp.services.quarantine import QuarantineService
 from cdp.services.sources import SourceService, installed_connectors
@@ -54,4 +55,4 @@ def _numbers(texts: list[str], name: str) -> list[int]:
     try:
         return [int(text) for text in texts]
     except ValueError:
-        raise CdpError(f"{name}: expected whole numbers, got {', '.join(t[:20] for t in texts)!r}") from None
+        raise refusal(CdpError, "whole_numbers", field=name, given=", ".join(t[:20] for t in texts)) from None

@@ -68,7 +68,7 @@ def router(console: Console) -> APIRouter:
         sent = await form(request)
         chosen = sent.get("language", "")
         if chosen not in LANGUAGES:
-            raise BadForm(422, f"language: expected one of {', '.join(LANGUAGES)}, got {chosen[:20]!r}")
+            raise BadForm(422, "language_unknown", known=list(LANGUAGES), given=chosen[:20])
         response = RedirectResponse(safe_next(sent.get("next")), status_code=303)
         set_cookie(response, LANG_COOKIE, chosen, secure(), YEAR)
         return response

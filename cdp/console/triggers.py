@@ -14,6 +14,7 @@ from starlette.responses import Response
 from cdp.console.attempt import attempt
 from cdp.console.web import Console, Visit, form
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 from cdp.services.triggers import TriggerService
 
 NAMED = Path(..., pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -35,14 +36,14 @@ def router(console: Console) -> APIRouter:
     @routes.post("/activation/triggers/{name}/enable")
     async def enable(visit: Visit = Depends(console.visit), name: str = NAMED) -> Response:
         since = (await form(visit.request)).get("backfill", "").strip()
-        done, error = attempt(lambda: TriggerService(visit.platform, visit.caller).enable(name, _day(since, "backfill") if since else None))
+        done, error = attempt(visit.t, lambda: TriggerService(visit.platform, visit.caller).enable(name, _day(since, "backfill") if since else None))
         if error:
             return page(visit, 422, error=error)
         return page(visit, notice=visit.t("triggers.enabled_notice", name=name, backfilled=done["backfilled"]))
 
     @routes.post("/activation/triggers/{name}/disable")
     def disable(visit: Visit = Depends(console.visit), name: str = NAMED) -> Response:
-        _, error = attempt(lambda: TriggerService(visit.platform, visit.caller).disable(name))
+        _, error = attempt(visit.t, lambda: TriggerService(visit.platform, visit.caller).disable(name))
         return page(visit, 422, error=error) if error else page(visit, notice=visit.t("triggers.disabled_notice", name=name))
 
     @routes.post("/activation/triggers/dry-run")
@@ -50,7 +51,7 @@ def router(console: Console) -> APIRouter:
         sent = await form(visit.request)
         draft = {name: sent.get(name, "") for name in ("since", "until", "rules")}
         service = TriggerService(visit.platform, visit.caller)
-        found, error = attempt(lambda: service.dry_run(
+        found, error = attempt(visit.t, lambda: service.dry_run(
             _rules(draft["rules"]) or {"rules": visit.platform.settings.triggers.model_dump(mode="json")["rules"]},
             _day(draft["since"], "since"), _day(draft["until"], "until", end=True),
         ))  # fmt: skip
@@ -66,7 +67,7 @@ def _day(text: str, field: str, end: bool = False) -> datetime:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise CdpError(f"{field}: expected a date like 2026-03-01, got {text[:30]!r}") from None
+        raise refusal(CdpError, "date_expected", field=field, given=text[:30]) from None
     return datetime.combine(day, time.max if end else time.min, UTC)
 
 
@@ -75,4 +76,4 @@ def _rules(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise CdpError(f"rules: not TOML: {error}") from None
+        raise refusal(CdpError, "not_toml", field="rules", detail=str(error)) from None

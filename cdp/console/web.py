@@ -20,8 +20,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cdp.console.i18n import LANG_COOKIE, Translator, chosen_language
 from cdp.console.session import SESSION_COOKIE, Sealer, Session
+from cdp.errors import CdpError
 from cdp.keys import KeyRefused, ReadKey
 from cdp.platform import Platform
+from cdp.refusals import english
 from cdp.services import Caller
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -33,12 +35,13 @@ class SignInNeeded(Exception):
     """No valid session: the visitor is sent to the sign-in page (an htmx request by ``HX-Redirect``)."""
 
 
-class BadForm(Exception):
-    """A POST without its CSRF token, or a body past the limit: refused before anything is done."""
+class BadForm(CdpError):
+    """A POST without its CSRF token, or a body past the limit: refused before anything is done (a
+    refusal by code, cdp/refusals.py)."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+    def __init__(self, status: int, code: str, **params: Any):
+        super().__init__(english(code, params))
+        self.status, self.code, self.params = status, code, params
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class Console:
     async def check_csrf(self, request: Request, nonce: str | None) -> None:
         sent = request.headers.get(CSRF_HEADER) or (await form(request)).get(CSRF_FIELD)
         if not self.sealer.csrf_matches(nonce, sent):
-            raise BadForm(403, "csrf: the form's token is missing or stale; reload the page and try again")
+            raise BadForm(403, "csrf_stale")
 
     def render(self, t: Translator, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(template).render(t=t, **context)
@@ -128,7 +131,7 @@ async def form_pairs(request: Request) -> list[tuple[str, str]]:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_FORM_BYTES:
-                raise BadForm(413, f"form: more than {MAX_FORM_BYTES:,} bytes")
+                raise BadForm(413, "form_too_large", limit=MAX_FORM_BYTES)
         request.state.form_pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=2000)
     return request.state.form_pairs
 

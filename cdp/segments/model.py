@@ -184,12 +184,14 @@ def parse_segment(data: Any) -> Segment:
     try:
         return Segment.model_validate(data)
     except ValidationError as error:
-        problems = tuple(_problem(e) for e in error.errors(include_url=False))
+        problems = tuple(problem_of(e) for e in error.errors(include_url=False))
         texts = [f"{p.path}: {p.text}" for p in problems]
         raise SegmentInvalid("invalid segment: " + "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else ""), problems) from None
 
 
-def _problem(error: Any) -> Problem:
+def problem_of(error: Any) -> Problem:
+    """One pydantic error as a problem: a segment check's code, else pydantic's type and context
+    (the console's page parameters too)."""
     refusal = error.get("ctx", {}).get("error")
     if isinstance(refusal, Refusal):
         return Problem(_path(error["loc"]), refusal.code, refusal.params, str(refusal))

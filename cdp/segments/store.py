@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 from cdp.segments.model import Segment, parse_segment
 from cdp.sqlite_store import open_store
 
@@ -60,7 +61,7 @@ class SegmentStore:
         """Saves the first version; raises ``SegmentExists`` if the name is taken."""
         with self._transaction():
             if self._latest(segment.name) is not None:
-                raise SegmentExists(f"a segment named {segment.name!r} exists; update it to change it (its earlier versions are kept)")
+                raise refusal(SegmentExists, "segment_exists", name=segment.name)
             return self._append(segment, 1, actor)
 
     def update(self, segment: Segment, actor: str) -> Version:
@@ -132,4 +133,4 @@ class SegmentStore:
 
 
 def _missing(name: str) -> NoSuchSegment:
-    return NoSuchSegment(f"no segment named {name[:100]!r}" + ("…" if len(name) > 100 else ""))
+    return refusal(NoSuchSegment, "no_segment", name=name[:100], cut="…" if len(name) > 100 else "")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cdp.audit import cli_actor
 from cdp.errors import CdpError
+from cdp.refusals import refusal
 
 PII = "pii:read"
 
@@ -43,7 +44,7 @@ class Caller:
 
     def require(self, scope: str) -> None:
         if not self.allows(scope):
-            raise Forbidden(f"this needs the {scope} scope")
+            raise refusal(Forbidden, "needs_scope", scope=scope)
 
 
 def operator() -> Caller:

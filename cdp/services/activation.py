@@ -28,6 +28,7 @@ from cdp.customers import Customers
 from cdp.errors import CdpError
 from cdp.masking import mask_profile
 from cdp.platform import Platform
+from cdp.refusals import as_kind, refusal
 from cdp.segments.consent import NO_PURPOSE, scope_for
 from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, Conflict, NotFound
@@ -56,7 +57,7 @@ class ActivationService:
             try:
                 return self.platform.destinations.add(name, kind, settings, secret).as_dict()
             except DestinationExists as taken:
-                raise Conflict(str(taken)) from None
+                raise as_kind(Conflict, taken) from None
 
     def destinations(self) -> list[dict[str, Any]]:
         with self._audited("destination.list", "*"):
@@ -68,12 +69,12 @@ class ActivationService:
         with self._audited("destination.remove", name):
             used = [b.name for b in self.platform.outbox.bindings() if b.destination == name]
             if used:
-                raise Conflict(f"destination: {name!r} is bound to the audience(s) {', '.join(used)}; unbind them first (`cdp audiences unbind NAME`)")
+                raise refusal(Conflict, "destination_bound", name=name, audiences=used)
             enabled = self.platform.triggers.all()
             firing = [rule for rule, r in sorted(self.platform.settings.triggers.rules.items())
                       if rule in enabled and name in {r.then.destination, *(route.destination for route in r.then.by_preferred_channel.values())}]
             if firing:
-                raise Conflict(f"destination: {name!r} is used by the enabled trigger(s) {', '.join(firing)}; disable them first (`cdp triggers disable NAME`)")
+                raise refusal(Conflict, "destination_in_use", name=name, triggers=firing)
             _found(lambda: self.platform.destinations.remove(name))
 
     def test_destination(self, name: str, to: str | None = None) -> dict[str, Any]:
@@ -89,7 +90,7 @@ class ActivationService:
                 sent = destination.send(message)
             except (Permanent, Retryable) as error:
                 detail["result"] = "failed"
-                raise CdpError(f"destination {name!r}: the test message failed: {error}") from None
+                raise refusal(CdpError, "test_failed", name=name, detail=str(error)) from None
             finally:
                 destination.close()
             return {"destination": name, "action_id": message.action_id, "delivered": sent.delivered, "detail": sent.detail}
@@ -98,22 +99,22 @@ class ActivationService:
     def bind(self, name: str, segment: str, destination: str, purpose: str, fields: Sequence[str], template: str = "", channel: str = "audience", every_minutes: int = 0) -> dict[str, Any]:
         with self._audited("audience.bind", name, {"segment": segment[:200], "destination": destination[:70], "purpose": purpose[:50]}):
             if not NAME.match(name):
-                raise CdpError(f"name: {name[:70]!r}: use 1-64 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit")
+                raise refusal(CdpError, "bad_name", given=name[:70])
             if self.platform.outbox.binding(name) is not None:
-                raise Conflict(f"name: an audience binding named {name!r} exists already")
+                raise refusal(Conflict, "binding_exists", name=name)
             _found(lambda: self.platform.segments.get(segment))
             _found(lambda: self.platform.destinations.get(destination))
             if purpose != NO_PURPOSE and purpose not in PURPOSES:
-                raise CdpError(f"purpose: {purpose[:100]!r} is not one of {', '.join(PURPOSES)} or {NO_PURPOSE}")
+                raise refusal(CdpError, "purpose_unknown", given=purpose[:100], known=list(PURPOSES), none=NO_PURPOSE)
             chosen = list(dict.fromkeys(f for f in fields if f != "customer_id"))
             unknown = [f for f in chosen if f not in profiles.TABLE.column_names]
             if unknown:
-                raise CdpError(f"fields: no profile column {unknown[0][:100]!r}; known: {', '.join(profiles.TABLE.column_names)}")
+                raise refusal(CdpError, "field_unknown", given=unknown[0][:100], known=list(profiles.TABLE.column_names))
             scope_for(self.platform.settings.consent, None if purpose == NO_PURPOSE else purpose, chosen)  # contact columns need a real purpose
             if not re.match(r"^[a-z][a-z0-9_-]{0,63}$", channel):
-                raise CdpError(f"channel: {channel[:70]!r}: use lower-case letters, digits, '_' or '-'")
+                raise refusal(CdpError, "bad_channel", given=channel[:70])
             if not 0 <= every_minutes <= 7 * 24 * 60:
-                raise CdpError(f"every_minutes: {every_minutes} is not between 0 (on demand only) and 10,080 (a week)")
+                raise refusal(CdpError, "minutes_range", given=every_minutes)
             binding = Binding(name, segment, destination, template[:200], channel, purpose, tuple(chosen), every_minutes, datetime.now(UTC).timestamp(), None, None)
             self.platform.outbox.bind(binding)
             return binding.as_dict()
@@ -125,7 +126,7 @@ class ActivationService:
     def unbind(self, name: str) -> None:
         with self._audited("audience.unbind", name):
             if not self.platform.outbox.unbind(name):
-                raise NotFound(f"audience: no binding is named {name[:70]!r} (see `cdp audiences list`)")
+                raise refusal(NotFound, "no_binding", name=name[:70])
 
     def sync(self, name: str) -> dict[str, Any]:
         """Adds the actions of who entered and who left since the last sync; the dispatcher sends them."""
@@ -174,9 +175,9 @@ class ActivationService:
         """The delivery log, newest first; ``customer``: a customer id or any identifier of theirs."""
         with self._audited("delivery.list", "*", {"status": status}):
             if status is not None and status not in STATUSES:
-                raise CdpError(f"status: {status[:50]!r} is not one of {', '.join(STATUSES)}")
+                raise refusal(CdpError, "status_unknown", given=status[:50], known=list(STATUSES))
             if not 1 <= limit <= MAX_LOG:
-                raise CdpError(f"limit: {limit} is not between 1 and {MAX_LOG:,}")
+                raise refusal(CdpError, "limit_range", given=limit, most=MAX_LOG)
             customers = None
             if customer is not None:
                 found = Customers(self.platform.warehouse)
@@ -192,7 +193,7 @@ class ActivationService:
         with self._audited("delivery.replay", ",".join(action_ids)[:200] if action_ids else "*") as detail:
             for action_id in action_ids or ():
                 if not _ACTION_ID.match(action_id):
-                    raise CdpError(f"action_id: {action_id[:70]!r} is not an action id (32 hexadecimal digits, from `cdp deliveries --status dead`)")
+                    raise refusal(CdpError, "bad_action_id", given=action_id[:70])
             detail["replayed"] = replayed = self.platform.outbox.replay(action_ids, datetime.now(UTC).timestamp())
             return replayed
 
@@ -215,7 +216,7 @@ class ActivationService:
     def _plan(self, name: str) -> audiences.SyncPlan:
         binding = self.platform.outbox.binding(name)
         if binding is None:
-            raise NotFound(f"audience: no binding is named {name[:70]!r} (see `cdp audiences list`)")
+            raise refusal(NotFound, "no_binding", name=name[:70])
         segment = _found(lambda: self.platform.segments.get(binding.segment))
         return audiences.plan(self.platform, binding, segment)
 
@@ -230,5 +231,5 @@ def _found(work):
     try:
         return work()
     except (NoSuchDestination, NoSuchSegment) as missing:
-        raise NotFound(str(missing)) from None
+        raise as_kind(NotFound, missing) from None
 

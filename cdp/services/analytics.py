@@ -16,6 +16,7 @@ from cdp.analytics.filters import Members
 from cdp.analytics.window import window
 from cdp.errors import CdpError
 from cdp.platform import Platform
+from cdp.refusals import refusal
 from cdp.segments import evaluate
 from cdp.segments.store import NoSuchSegment
 from cdp.segments.values import check_values, known_values
@@ -57,9 +58,9 @@ class AnalyticsService:
 
         def work(w: Warehouse) -> Rows:
             if any(len(name) > MAX_TEXT for name in names):
-                raise CdpError(f"steps: an event type has at most {MAX_TEXT} characters")
+                raise refusal(CdpError, "step_too_long", most=MAX_TEXT)
             if not 0 < window_days <= MAX_WINDOW_DAYS:
-                raise CdpError(f"window_days: expected more than 0 and at most {MAX_WINDOW_DAYS}, got {window_days:g}")
+                raise refusal(CdpError, "window_days_range", most=MAX_WINDOW_DAYS, given=f"{window_days:g}")
             return funnel.funnel(w, names, window_days, window(start, end), self._members(w, segment), breakdown)
 
         params = {"steps": steps, "window_days": window_days, "start": start, "end": end, "segment": segment, "breakdown": breakdown}
@@ -108,16 +109,16 @@ class AnalyticsService:
         ``within_days`` before the latest event time, ``start`` to ``BACKTEST_DAYS`` before ``end``."""
         def work(w: Warehouse) -> Rows:
             if not 1 <= within_days <= MAX_WINDOW_DAYS:
-                raise CdpError(f"within_days: expected 1 to {MAX_WINDOW_DAYS}, got {within_days}")
+                raise refusal(CdpError, "within_days_range", most=MAX_WINDOW_DAYS, given=within_days)
             if level not in LEVELS[1:]:
-                raise CdpError(f"level: expected medium or high, got {level[:50]!r}")
+                raise refusal(CdpError, "warning_level", given=level[:50])
             data_end = evaluate.data_as_of(w)
             latest = data_end - timedelta(days=within_days)  # the last warning whose outcome is known
             until = window(None, end).end if end is not None else latest.replace(hour=0, minute=0, second=0, microsecond=0)
             period = window(start if start is not None else until - timedelta(days=BACKTEST_DAYS), until)
             if period.end > latest:
-                raise CdpError(f"end: the warnings up to {period.end.date()} need {within_days} days of outcome, but the data ends at "
-                               f"{data_end:%Y-%m-%d %H:%M}; choose an end on or before {latest.date()}, or fewer within_days")
+                raise refusal(CdpError, "backtest_end", end=period.end.date().isoformat(), within_days=within_days,
+                              data_end=f"{data_end:%Y-%m-%d %H:%M}", latest=latest.date().isoformat())
             return churn_backtest.backtest(w, period, within_days, level)
 
         return self._analyse("churn-backtest", {"start": start, "end": end, "within_days": within_days, "level": level}, work, chart)
@@ -139,7 +140,7 @@ class AnalyticsService:
         try:
             definition = self.platform.segments.get(segment)
         except NoSuchSegment as missing:
-            raise NotFound(f"segment: {missing}") from None
+            raise refusal(NotFound, "segment_missing", **missing.params) from None
         checked = check_values(definition, known_values(self.platform.settings))
         return Members.of(evaluate.compiled(warehouse, checked))
 

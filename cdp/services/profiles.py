@@ -28,12 +28,14 @@ from cdp.identity_explain import explain
 from cdp.masking import MASK, mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
 from cdp.recommendations import for_customer as recommended
+from cdp.refusals import refusal
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.timetravel import profile_as_of
 from projections.tables import (
+    churn_level_changes,
     churn_risk,
     consent_changes,
     customer_loyalty,
@@ -109,7 +111,7 @@ class ProfileService:
         a user id equal to another's phone), named as the audit record's target."""
         found = self.customers.resolve_all(identifier)
         if not found:
-            raise NotFound(f"no customer has the identifier {identifier[:200]!r} (has `cdp run` processed its events?)")
+            raise refusal(NotFound, "no_customer", identifier=identifier[:200])
         detail["target"] = found[0]
         return found[0]
 
@@ -127,7 +129,7 @@ class ProfileService:
         first = self.warehouse.parallel({"row": lambda: queries.profile(self.warehouse, customer), "group": lambda: self.customers.merged_into(customer)})
         row, group = first["row"], first["group"]
         if row is None:
-            raise NotFound(f"customer {customer} has no profile yet (its events are not processed)")
+            raise refusal(NotFound, "no_profile_yet", customer=customer)
         profile = row if self.caller.sees_personal_data else mask_profile(row)
         parts = self.warehouse.parallel({
             "computed_traits": lambda: self._one(customer_traits.TABLE, customer),
@@ -138,11 +140,12 @@ class ProfileService:
             "service": lambda: self._one(customer_service.TABLE, customer),
             "tickets": lambda: self._tickets(customer, group),
             "churn_risk": lambda: self._one(churn_risk.TABLE, customer),
+            "churn_history": lambda: self._rows(churn_level_changes.TABLE, customer, "at, from_level, to_level, score, signs, reasons, reason_params", "at"),
             "loyalty": lambda: self._one(customer_loyalty.TABLE, customer),
             "consent": lambda: self._consent(customer),
             "suppressions": lambda: self._suppressions(customer, row),
             "segments": lambda: self._segments(customer),
-            "recommendations": lambda: recommended(self.warehouse, customer, RECOMMENDED),
+            "recommendations": lambda: recommended(self.warehouse, customer, RECOMMENDED, group),
         })
         return {
             **profile,
@@ -173,10 +176,13 @@ class ProfileService:
 
     def _answers(self, group: list[str]) -> list[dict[str, Any]]:
         """Every NPS, CSAT, CSI answer and free text, scored, with the properties of the event that
-        carried it (its comment or text: personal, masked without pii:read)."""
+        carried it (its comment or text: personal, masked without pii:read). Read without FINAL (a
+        quarter of its cost on the demo, the table being keyed by kind and time, not customer):
+        rows with the same key are copies of one answer (a replayed batch written twice, until a
+        merge drops one), so one row per key is what FINAL keeps, as ``cdp.queries.customer_events`` does."""
         answers = self.warehouse.query(
-            f"SELECT position, at, kind, event_type, score, category, terms FROM {self._table(survey_answers.TABLE)} FINAL "
-            "WHERE customer_id IN {ids:Array(String)} ORDER BY at, position",
+            f"SELECT position, at, kind, event_type, score, category, terms FROM {self._table(survey_answers.TABLE)} "
+            f"WHERE customer_id IN {{ids:Array(String)}} ORDER BY at, position LIMIT 1 BY {survey_answers.TABLE.order_by.strip('()')}",
             {"ids": group},
         )
         if not answers:

@@ -11,6 +11,7 @@ from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.privacy.sealed_errors import opened
 from cdp.quarantine import Quarantined
+from cdp.refusals import refusal
 from cdp.services import Caller
 from cdp.services.audited import audited
 
@@ -52,11 +53,11 @@ class QuarantineService:
         with audited(self.platform.audit, self.caller, "quarantine.replay", target) as detail:
             self.caller.require(ADMIN)
             if self._scaleout():
-                raise CdpError("replay works on the embedded runner's quarantine; on the scale-out deployment, `cdp quarantine list` shows the relay's and the workers'")
+                raise refusal(CdpError, "quarantine_scaleout")
             kept = self.platform.quarantine.list(positions or None)
             unknown = sorted(set(positions or ()) - {q.position for q in kept})
             if unknown:
-                raise CdpError(f"position {unknown[0]} is not quarantined (cdp quarantine list)")
+                raise refusal(CdpError, "not_quarantined", position=unknown[0])
             failing = self.platform.runner.retry(q.position for q in kept)
             detail.update(replayed=len(kept) - len(failing), failing=len(failing))
             return Replayed(len(kept) - len(failing), len(failing), opened(self.platform.events.sealer, failing[:SHOWN_FAILURES]))

@@ -34,8 +34,9 @@ class RecommendationService:
             self.caller.require(READ)
             if not 1 <= n <= MAX_N:
                 raise CdpError(f"n: expected 1 to {MAX_N}, got {n}")
-            found = Customers(self.platform.warehouse).resolve_all(customer_id)
+            customers = Customers(self.platform.warehouse)
+            found = customers.resolve_all(customer_id)
             if not found:
                 raise NotFound(f"no customer has the identifier {customer_id[:200]!r} (has `cdp run` processed its events?)")
             detail["target"] = found[0]
-            return for_customer(self.platform.warehouse, found[0], n)
+            return for_customer(self.platform.warehouse, found[0], n, customers.merged_into(found[0]))

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, TypeVar
 from cdp.errors import CdpError, Problem, SegmentInvalid
 from cdp.masking import mask_profile
 from cdp.platform import Platform
+from cdp.refusals import as_kind, refusal
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope, scope_for
 from cdp.segments.fields import FIELDS, OPERATORS
@@ -168,9 +169,9 @@ def _stored(work: Callable[[], T]) -> T:
     try:
         return work()
     except NoSuchSegment as missing:
-        raise NotFound(str(missing)) from None
+        raise as_kind(NotFound, missing) from None
     except SegmentExists as taken:
-        raise Conflict(str(taken)) from None
+        raise as_kind(Conflict, taken) from None
 
 
 def columns_from(text: str | None) -> list[str] | None:
@@ -197,4 +198,4 @@ def _name_of(subject: Subject) -> str:
 
 def _within(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
-        raise CdpError(f"{name}: {value} is not between {low:,} and {high:,}")
+        raise refusal(CdpError, "not_between", field=name, given=value, low=low, high=high)

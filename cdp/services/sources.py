@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from cdp.deadletters import StoredDeadLetter
 from cdp.errors import CdpError
 from cdp.platform import Platform
+from cdp.refusals import refusal
 from cdp.replay import ReplayReport, replay
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
@@ -41,7 +42,7 @@ class SourceService:
         with audited(self.platform.audit, self.caller, "source.add", name[:MAX_NAME], {"kind": kind[:MAX_NAME], "connector": connector[:MAX_NAME]}):
             self.caller.require(ADMIN)
             if connector != TRACKING and connector not in connectors()[0]:
-                raise CdpError(f"connector: unknown connector {connector[:MAX_NAME]!r} (see `cdp connectors list`)")
+                raise refusal(CdpError, "unknown_connector", given=connector[:MAX_NAME])
             return self.platform.sources.add(name, kind, connector, signing_secret)
 
     def sources(self) -> list[Source]:
@@ -67,7 +68,7 @@ class SourceService:
         with audited(self.platform.audit, self.caller, "deadletter.list", (source or "*")[:MAX_NAME], {"limit": limit}):
             self.caller.require(ADMIN)
             if limit < 1:
-                raise CdpError(f"limit: expected at least 1, got {limit}")
+                raise refusal(CdpError, "limit_at_least_1", given=limit)
             store = self.platform.dead_letters
             return DeadLetters(store.list(limit=limit, source=source), store.count())
 
@@ -77,7 +78,7 @@ class SourceService:
             self.caller.require(ADMIN)
             letter = self.platform.dead_letters.get(letter_id)
             if letter is None:
-                raise NotFound(f"no dead letter has the id {letter_id}")
+                raise refusal(NotFound, "no_dead_letter", id=letter_id)
             return letter
 
     def replay(self, ids: list[int] | None = None, source: str | None = None) -> ReplayReport:

@@ -23,7 +23,9 @@ from pydantic import ValidationError
 from cdp.errors import CdpError
 from cdp.masking import mask_profile
 from cdp.platform import Platform
+from cdp.refusals import refusal
 from cdp.retag import ensure_settled, retag
+from cdp.segments.model import problem_of
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.tag_dry_run import compare
@@ -60,7 +62,7 @@ class TagService:
         with self._audited(READ, "tags.read", tag[:100]):
             rules = {r.tag: r for r in rule_set(self._rules_in_force(), self.platform.settings.lifecycle)}
             if tag not in rules:
-                raise NotFound(f"no tag named {tag[:100]!r} is in force (`cdp tags list` lists them)")
+                raise refusal(NotFound, "no_tag_in_force", tag=tag[:100])
             rule = rules[tag]
             w = self.platform.warehouse
             held = w.query(f"SELECT count() AS n FROM `{w.database}`.`{customer_tags.TABLE.name}` FINAL WHERE has(tags, {{tag:String}})", {"tag": tag})[0]["n"]
@@ -80,7 +82,7 @@ class TagService:
         the last 12 months, against the rules in force; nothing is written."""
         with self._audited(READ, "tags.dry_run", "(definition)", {"sample": sample, "pii": self.caller.sees_personal_data}):
             if not 0 <= sample <= MAX_SAMPLE:
-                raise CdpError(f"sample: {sample} is not between 0 and {MAX_SAMPLE}")
+                raise refusal(CdpError, "tag_sample_range", given=sample, most=MAX_SAMPLE)
             parsed = parse_change(change)
             rules = self.platform.rules
             proposed = _proposed(rules.tags, parsed)
@@ -135,9 +137,9 @@ def definitions_from_text(text: str, name: str, toml: bool) -> dict[str, Any]:
     try:
         data = tomllib.loads(text) if toml else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
-        raise TagDefinitionInvalid(f"{name}: not {'TOML' if toml else 'YAML or JSON'} ({str(error).splitlines()[0]})") from None
+        raise refusal(TagDefinitionInvalid, "not_parsed", field=name, format="TOML" if toml else "YAML or JSON", detail=str(error).splitlines()[0]) from None
     if not isinstance(data, dict):
-        raise TagDefinitionInvalid(f"{name}: expected a mapping with rules and/or thresholds (active_days, spend_levels, ...)")
+        raise refusal(TagDefinitionInvalid, "tags_not_mapping", field=name)
     return data
 
 
@@ -146,26 +148,33 @@ def parse_change(change: Change) -> TagChange:
     if isinstance(change, TagChange):
         return change
     if not isinstance(change, Mapping):
-        raise TagDefinitionInvalid("invalid tag definitions: expected a mapping with rules and/or thresholds")
+        raise refusal(TagDefinitionInvalid, "change_not_mapping")
     try:
         return TagChange.model_validate(change)
     except ValidationError as error:
-        raise TagDefinitionInvalid("invalid tag definitions: " + _problems(error)) from None
+        raise _invalid(error) from None
 
 
 def _proposed(rules: TagRules, change: TagChange) -> TagRules:
     try:
         return in_force(rules, [change])
     except ValidationError as error:
-        raise TagDefinitionInvalid("invalid tag definitions: " + _problems(error)) from None
+        raise _invalid(error) from None
 
 
 def _changes_something(before: TagRules, after: TagRules, rules: Any) -> list[str]:
     """The tags whose rule changes; refused when none does."""
     tags = [rule.tag for rule in changed_rules(before, after, rules.lifecycle)[1]]
     if not tags:
-        raise TagDefinitionInvalid("the definitions change no tag: every rule they set is in force as it is")
+        raise refusal(TagDefinitionInvalid, "changes_no_tag")
     return tags
+
+
+def _invalid(error: ValidationError) -> TagDefinitionInvalid:
+    """The English message naming each field at fault, and each problem by pydantic's type for a door that words it (the console)."""
+    invalid = TagDefinitionInvalid("invalid tag definitions: " + _problems(error))
+    invalid.problems = tuple(problem_of(e) for e in error.errors(include_url=False))
+    return invalid
 
 
 def _problems(error: ValidationError, limit: int = 5) -> str:

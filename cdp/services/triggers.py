@@ -25,8 +25,9 @@ from pydantic import ValidationError
 from cdp.errors import CdpError
 from cdp.masking import MASK
 from cdp.platform import Platform
+from cdp.refusals import refusal
 from cdp.segments import evaluate
-from cdp.segments.model import Segment
+from cdp.segments.model import Segment, problem_of
 from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
@@ -71,7 +72,7 @@ class TriggerService:
             moment = _ms(now or datetime.now(UTC))
             start = moment if backfill_since is None else _ms(backfill_since)
             if start > moment:
-                raise CdpError(f"backfill: {_iso(start)} is in the future")
+                raise refusal(CdpError, "backfill_future", start=_iso(start))
             enabled = self.platform.triggers.enable(name, start, moment)
             backfilled = 0
             if backfill_since is not None:
@@ -87,7 +88,7 @@ class TriggerService:
         with self._audited(ADMIN, "trigger.disable", name):
             self._rule(name)
             if not self.platform.triggers.disable(name):
-                raise NotFound(f"trigger {name!r} is not enabled")
+                raise refusal(NotFound, "trigger_not_enabled", name=name)
             return {"name": name, "enabled": False}
 
     def dry_run(self, definition: Mapping[str, Any], since: datetime, until: datetime, sample: int = 10) -> dict[str, Any]:
@@ -96,9 +97,9 @@ class TriggerService:
         (holidays, caps, quiet hours, zones) comes from the configuration."""
         with self._audited(ADMIN, "trigger.dry_run", "*", {"since": since.isoformat(), "until": until.isoformat()}) as detail:
             if not 0 <= sample <= MAX_SAMPLE:
-                raise CdpError(f"sample: must be between 0 and {MAX_SAMPLE}")
+                raise refusal(CdpError, "trigger_sample_range", most=MAX_SAMPLE)
             if since >= until:
-                raise CdpError("since: must be before until")
+                raise refusal(CdpError, "since_after_until")
             rules = self.parse(definition)
             detail["rules"] = sorted(rules.rules)
             start, end = _ms(since), _ms(until)
@@ -117,12 +118,14 @@ class TriggerService:
         """Trigger rules as given, over the configured shared settings; errors name the field."""
         section = definition.get("triggers", definition) if isinstance(definition, Mapping) else definition
         if not isinstance(section, Mapping):
-            raise CdpError("the trigger rules must be a table (an object) with a rules table")
+            raise refusal(CdpError, "rules_not_table")
         shared = self._rules().model_dump(exclude={"rules"})
         try:
             return TriggerRules.model_validate({**shared, **section})
         except ValidationError as error:
-            raise CdpError(describe(error)) from None
+            invalid = CdpError(describe(error))
+            invalid.problems = tuple(problem_of(e) for e in error.errors(include_url=False))  # for a door that words each (the console)
+            raise invalid from None
 
     def _members_only(self, rules: TriggerRules, actions: list[Action]) -> list[Action]:
         """The actions whose rule names a segment kept only for its members now, as a send keeps them."""
@@ -137,7 +140,7 @@ class TriggerService:
         try:
             return self.platform.segments.get(name)
         except NoSuchSegment:
-            raise NotFound(f"where.segment: no segment named {name!r}") from None
+            raise refusal(NotFound, "no_segment_named", name=name) from None
 
     @staticmethod
     def _shown(action: Action, replay: Replay) -> dict[str, Any]:
@@ -155,8 +158,8 @@ class TriggerService:
     def _rule(self, name: str) -> TriggerRule:
         rule = self._rules().rules.get(name)
         if rule is None:
-            known = ", ".join(sorted(self._rules().rules)) or "none is configured ([triggers.rules] in cdp.toml)"
-            raise NotFound(f"no trigger named {name!r}; configured: {known}")
+            known = sorted(self._rules().rules)
+            raise refusal(NotFound, "no_trigger", name=name, known=known) if known else refusal(NotFound, "no_trigger_configured", name=name)
         return rule
 
     @contextmanager

@@ -19,9 +19,10 @@ from pathlib import Path
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
 from cdp.warehouse.statements import quote_string
-from cdp.warehouse.views import churn_warnings, current, customer_days, customer_products, daily_events, daily_sales, survivors
+from cdp.recommendations import product_pairs_sql
+from cdp.warehouse.views import churn_warnings, current, customer_days, customer_products, daily_events, daily_sales, product_pairs, survivors
 from projections.tables import (
-    CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, churn_risk, customer_loyalty, customer_predictions, events, lifecycle_transitions, survey_answers,
+    CHURN_HISTORY_TABLES, CONSENT_TABLES, PREDICTION_TABLES, PROJECTION_TABLES, TABLES, churn_level_changes, churn_risk, customer_loyalty, customer_merges, customer_predictions, events, lifecycle_transitions, survey_answers,
 )
 from projections.tables.table import DEDUPLICATION_WINDOW, Table
 
@@ -77,6 +78,12 @@ MIGRATIONS: list[Migration] = [
     (31, "causes as codes: lifecycle_transitions gains cause_code, cause_params; churn_risk gains reason_codes, reason_params (the console words them per language)", lambda db: [
         *added_columns(db, lifecycle_transitions.TABLE, ("cause_code", "cause_params")),
         *added_columns(db, churn_risk.TABLE, ("reason_codes", "reason_params")),
+    ]),
+    (32, "product_pairs: customers per pair of products, recomputed every minute by a refreshable view (one customer's recommendations read it)",
+     lambda db: product_pairs.create_sql(db, product_pairs_sql(db))),
+    (33, "causes as codes: churn_level_changes gains reason_params; customer_merges gains reason_code, reason_params (the console words them per language)", lambda db: [
+        *added_columns(db, churn_level_changes.TABLE, ("reason_params",)),
+        *added_columns(db, customer_merges.TABLE, ("reason_code", "reason_params")),
     ]),
 ]
 

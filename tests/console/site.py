@@ -41,6 +41,7 @@ class Site:
     email: str = ""  # of a demo customer with churn reasons
     stage: str = ""  # that customer's lifecycle stage
     at_risk: dict = field(default_factory=dict)  # a demo customer at risk: email, reasons and lifecycle causes in the warehouse's English
+    merged: dict = field(default_factory=dict)  # a demo customer with merges and a churn history: email, merge and churn reasons in the warehouse's English
 
 
 def prepared(data_dir: Path) -> Site:
@@ -65,6 +66,13 @@ def prepared(data_dir: Path) -> Site:
         )[0]
         site.at_risk["causes"] = [r["cause"] for r in platform.warehouse.query(
             f"SELECT cause FROM `{db}`.lifecycle_transitions FINAL WHERE customer_id = {{id:String}} ORDER BY at", {"id": site.at_risk["customer_id"]})]
+        site.merged = platform.warehouse.query(
+            f"SELECT p.customer_id AS customer_id, p.emails[1] AS email, groupArray(m.reason) AS merges FROM `{db}`.profiles AS p FINAL "
+            f"JOIN `{db}`.customer_merges AS m FINAL ON m.survivor = p.customer_id WHERE length(p.emails) > 0 AND p.customer_id IN "
+            f"(SELECT customer_id FROM `{db}`.churn_level_changes FINAL WHERE length(reasons) > 1) GROUP BY p.customer_id, p.emails ORDER BY p.customer_id LIMIT 1",
+        )[0]
+        site.merged["churn_reasons"] = [r for row in platform.warehouse.query(
+            f"SELECT reasons FROM `{db}`.churn_level_changes FINAL WHERE customer_id = {{id:String}} ORDER BY at", {"id": site.merged["customer_id"]}) for r in row["reasons"]]
     return site
 
 

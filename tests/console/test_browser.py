@@ -169,6 +169,31 @@ def test_a_customer_at_risk_in_chinese_sees_every_churn_reason_and_lifecycle_cau
     no_policy_violation(browser)
 
 
+def test_a_customer_with_merges_and_a_churn_history_in_chinese_has_no_english_reason_or_trait_name_left(browser, site: Site, shots: Path):
+    merged = site.merged
+    sign_in(browser, site, "marketer", f"/customer?id={quote(merged['email'])}")
+    browser.find_element(By.ID, "lang-zh").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#why-joined table"))  # the identity explanation came
+    items = lambda selector: [e.text for e in browser.find_elements(By.CSS_SELECTOR, selector)]  # noqa: E731
+    page = browser.find_element(By.TAG_NAME, "main").text
+    english = [*merged["merges"], *merged["churn_reasons"]]
+    assert len(merged["merges"]) >= 1 and len(merged["churn_reasons"]) >= 2
+    assert [text for text in english if text.rsplit(" (+", 1)[0] in page] == []  # no English merge or churn reason on the page
+    merges, history = items("#why-joined p.muted"), items("#churn-history li .muted")
+    assert len(merges) == len(merged["merges"]) and all("同时含有两位客户的标识" in m for m in merges), merges
+    assert history and all(CHINESE.search(h) for h in history if h), history
+    traits = items("#traits dt")
+    assert len(traits) > 4 and all(CHINESE.search(name) for name in traits), traits  # every trait name worded, none as stored
+    browser.execute_script("document.getElementById('identity').scrollIntoView()")
+    browser.save_screenshot(str(shots / "12-customer-merged-zh.png"))
+    browser.execute_script("document.getElementById('churn').scrollIntoView()")
+    browser.save_screenshot(str(shots / "13-customer-churn-history-zh.png"))
+    browser.find_element(By.ID, "lang-en").click()
+    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    no_policy_violation(browser)
+
+
 def test_a_key_without_pii_read_sees_no_personal_data(browser, site: Site, shots: Path):
     sign_in(browser, site, "intern", f"/customer?id={quote(site.email)}")
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#timeline tbody tr") and b.find_elements(By.CSS_SELECTOR, "#why-joined tbody tr"))

@@ -7,14 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from cdp import refusals
 from cdp.config import load_settings
 from cdp.console.dashboards import DASHBOARDS
 from cdp.console.i18n import LANGUAGES, Translator, catalogue, chosen_language
+from cdp.errors import CdpError
 from cdp.segments import problems
 from cdp.segments.fields import FIELDS
 from cdp.segments.values import known_values
 from cdp.services.profiles import IDENTIFIER_COLUMNS
+from cdp.workload import generate
 from projections import causes, churn, lifecycle, satisfaction, sentiment, service, value
+from projections.trait_values import DEFAULT_TRAIT_VALUES
 from schemas.payloads.consent import PURPOSES
 
 CONSOLE = Path(__file__).resolve().parents[2] / "cdp" / "console"
@@ -35,8 +39,14 @@ def names() -> set[str]:
     settings = load_settings(data_dir=Path("/nonexistent"))
     given = {"stage": lifecycle.STAGES, "tier": value.TIERS, "churn": churn.LEVELS, "nps": satisfaction.NPS_CATEGORIES, "sla": service.SLA_STATES,
              "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags,
-             "ticket_status": service.TICKET_STATUSES, "answer": ("nps", "csat", "csi", "text")}  # survey_answers.kind
+             "ticket_status": service.TICKET_STATUSES, "answer": ("nps", "csat", "csi", "text"),  # survey_answers.kind
+             "id_type": IDENTIFIER_COLUMNS, "trait": {*DEFAULT_TRAIT_VALUES, *demo_traits()}}
     return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
+
+
+def demo_traits() -> set[str]:
+    """The names of the traits the demo workload's customers declare."""
+    return {name for event in generate(20) for name in event["traits"]}
 
 
 def test_both_languages_have_the_same_keys_and_placeholders():
@@ -52,6 +62,7 @@ def test_every_key_used_and_every_name_given_is_in_the_catalogue(language: str):
     assert len(used_keys()) > 100
     assert sorted(used_keys() - set(messages)) == []
     assert sorted(names() - set(messages)) == []
+    assert {"trait.age_band", "trait.city", "trait.address.city", "id_type.phone"} <= names()
 
 
 def test_the_check_sees_a_key_a_template_uses():
@@ -85,6 +96,17 @@ def test_every_cause_a_projection_can_give_has_words_that_use_only_its_parameter
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_every_refusal_a_service_or_form_gives_has_words_that_use_only_its_parameters(language: str):
+    """The codes come from cdp/refusals.py, which words every refusal given by code (an unknown
+    code fails there at its first use)."""
+    messages = catalogue(language)
+    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+    assert len(refusals.ENGLISH) > 40
+    assert sorted(f"refusal.{code}" for code in refusals.ENGLISH if f"refusal.{code}" not in messages) == []
+    assert [code for code, words in refusals.ENGLISH.items() if fields(messages[f"refusal.{code}"]) != fields(words)] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_problem_the_segment_checks_give_has_words_that_use_only_its_parameters(language: str):
     messages = catalogue(language)
     fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
@@ -103,3 +125,30 @@ def test_a_cause_in_each_language_with_its_numbers_and_dates_and_the_english_tex
     assert chinese.cause("no_such_code", "{}", "as stored") == "as stored" and chinese.cause("detractor", "{}", "detractor (NPS 3)") == "detractor (NPS 3)"
     assert chinese.causes([], [], ["detractor (NPS 3) (+25)"]) == ["detractor (NPS 3) (+25)"]
     assert chinese.causes(["detractor"], ['{"nps":3,"weight":25}'], ["detractor (NPS 3) (+25)"]) == ["贬损者（NPS 3） (+25)"]
+
+
+def test_a_merge_reason_in_each_language_with_its_identifier_types_named_and_the_english_text_as_ever():
+    english, chinese = Translator("en"), Translator("zh-CN")
+    why = causes.cause("named_both", event="shop/m-7", id_types=["phone", "social"])
+    stored = (why.code, causes.params_json(why.params), causes.english(why))
+    assert stored[2] == "event shop/m-7 named identifiers of both (phone, social)"
+    assert english.cause(*stored) == "event shop/m-7 named identifiers of both (phone, social handle)"
+    assert chinese.cause(*stored) == "事件 shop/m-7 同时含有两位客户的标识（手机号、社交账号）"
+    assert chinese.cause("", "", stored[2]) == stored[2]  # a merge written before codes
+
+
+def test_a_trait_name_in_each_language_and_a_custom_trait_as_stored():
+    chinese = Translator("zh-CN")
+    assert chinese.name("trait", "age_band") == "年龄段" and chinese.name("trait", "address.city") == "城市（地址）"
+    assert chinese.name("trait", "favourite_colour") == "favourite_colour"
+
+
+def test_a_refusal_in_each_language_with_its_numbers_and_lists_and_the_english_message_without_a_code():
+    english, chinese = Translator("en"), Translator("zh-CN")
+    bound = refusals.refusal(CdpError, "destination_bound", name="crm", audiences=["vip", "lapsed"])
+    assert str(bound) == "destination: 'crm' is bound to the audience(s) vip, lapsed; unbind them first (`cdp audiences unbind NAME`)"
+    assert english.refusal(bound) == str(bound)
+    assert chinese.refusal(bound) == "目的地：'crm' 已绑定到人群同步 vip、lapsed；请先解除绑定（`cdp audiences unbind NAME`）"
+    too_many = refusals.refusal(CdpError, "limit_range", given=20000, most=10000)
+    assert str(too_many) == "limit: 20000 is not between 1 and 10,000" and chinese.refusal(too_many) == "数量上限：20,000 不在 1 到 10,000 之间"
+    assert chinese.refusal(CdpError("a message without a code")) == "a message without a code"

@@ -53,3 +53,24 @@ def test_a_tag_change_is_dry_run_then_applied_by_an_admin(platform: Platform):
         refused = client.post("/tags/apply", data={"csrf": token, "definitions": CHANGE})
         assert refused.status_code == 403 and "admin" in refused.text
         assert len(platform.tag_definitions.history()) == 1
+
+
+def test_each_refusal_of_the_tags_form_is_worded_in_chinese(platform: Platform):
+    """Not TOML, a threshold out of range, a change that changes nothing, no CSRF token, no ``admin``:
+    each refusal in the reader's language (cdp/refusals.py, the catalogues' [refusal]), none in English."""
+    reader_key = platform.read_keys.create("reader", ["profiles:read"])[1]
+    admin_key = platform.read_keys.create("ops", ["admin"])[1]
+    with TestClient(create_app(build_collector(platform), platform), base_url="http://127.0.0.1", cookies={"cdp_lang": "zh-CN"}) as client:
+        token = sign_in(client, admin_key)
+        not_toml = client.post("/tags/dry-run", data={"csrf": token, "definitions": "active_days = = 3"})
+        assert not_toml.status_code == 422 and "definitions：不是有效的 TOML（" in not_toml.text and "not TOML" not in not_toml.text
+        out_of_range = client.post("/tags/dry-run", data={"csrf": token, "definitions": "active_days = 0"})
+        assert out_of_range.status_code == 422 and "active_days: 必须大于 0" in out_of_range.text, out_of_range.text
+        same = client.post("/tags/dry-run", data={"csrf": token, "definitions": "active_days = 90"})
+        no_token = client.post("/tags/dry-run", data={"definitions": CHANGE})
+        assert no_token.status_code == 403 and "表单令牌缺失或已过期" in no_token.text and "stale" not in no_token.text
+    with TestClient(create_app(build_collector(platform), platform), base_url="http://127.0.0.1", cookies={"cdp_lang": "zh-CN"}) as client:
+        token = sign_in(client, reader_key)
+        refused = client.post("/tags/apply", data={"csrf": token, "definitions": CHANGE})
+        assert refused.status_code == 403 and "需要 admin 权限" in refused.text and "this needs" not in refused.text
+    assert same.status_code == 422 and "该定义没有改变任何标签" in same.text, same.text

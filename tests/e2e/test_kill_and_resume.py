@@ -1,4 +1,5 @@
-"""Killing `cdp run` part-way and running it again gives the warehouse one uninterrupted run gives."""
+"""Killing `cdp run` part-way and running it again gives the warehouse one uninterrupted run gives,
+also when the killed runner projects in two processes (``runner.processes``, issue 23)."""
 
 import shutil
 import signal
@@ -8,6 +9,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from cdp.config import load_settings
 from cdp.platform import Platform
@@ -40,7 +42,9 @@ def tracked_position(data_dir: Path) -> int:
     return row[0] if row else 0
 
 
-def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path, processes: str):
+    killed_env = {**BATCH, "CDP_RUNNER__PROCESSES": processes}  # the uninterrupted run keeps one process
     source = tmp_path / "events.jsonl"
     source.write_bytes(b"\n".join(orjson.dumps(e) for e in generate(1500, seed=11)) + b"\n")
     whole, killed = tmp_path / "whole", tmp_path / "killed"
@@ -52,7 +56,7 @@ def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path):
     total = sum(1 for _ in source.open("rb"))
 
     uninterrupted = subprocess.Popen([*CDP, "run"], env=environment(whole, BATCH), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # beside the killed one: the two share nothing
-    runner = subprocess.Popen([*CDP, "run"], env=environment(killed, BATCH), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    runner = subprocess.Popen([*CDP, "run"], env=environment(killed, killed_env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while tracked_position(killed) < total // 3 and time.monotonic() < deadline and runner.poll() is None:
         time.sleep(0.01)
@@ -61,7 +65,7 @@ def test_kill_and_resume_matches_one_uninterrupted_run(tmp_path: Path):
     at_kill = tracked_position(killed)
     assert 0 < at_kill < total, f"the kill should land part-way, it landed at {at_kill} of {total}"
 
-    resumed = cdp("run", data_dir=killed, env=BATCH)
+    resumed = cdp("run", data_dir=killed, env=killed_env)
     assert resumed.returncode == 0, resumed.stderr
     assert f"processed {total - at_kill:,} events" in resumed.stdout.decode()
     _, stderr = uninterrupted.communicate(timeout=300)

@@ -91,6 +91,14 @@ def test_the_360_view_has_every_section(loaded: Platform):
     assert li not in view["customers_merged_in"] and view["emails"] == ["li@example.com"]  # the profile's own fields stay as they were
 
 
+def test_survey_answers_written_twice_show_once(loaded: Platform):
+    """A replayed batch's survey answers written twice (until a merge drops the copy): the view reads
+    them without FINAL and keeps one row per answer, as FINAL would."""
+    answers = ProfileService(loaded, operator()).profile("li@example.com")["satisfaction"]["answers"]
+    loaded.warehouse.execute("INSERT INTO cdp.survey_answers SETTINGS insert_deduplicate = 0 SELECT * FROM cdp.survey_answers")
+    assert ProfileService(loaded, operator()).profile("li@example.com")["satisfaction"]["answers"] == answers and len(answers) >= 7
+
+
 def test_without_pii_read_every_personal_field_reads_masked(loaded: Platform):
     masked = ProfileService(loaded, Caller("key:support", frozenset({"profiles:read"}))).profile("li@example.com")
     assert masked["identifiers"]["email"] == [MASK] and masked["identifiers"]["phone"] == [MASK] and masked["identifiers"]["social"] == [MASK]

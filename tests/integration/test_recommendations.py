@@ -12,18 +12,29 @@ reach p):
 Held out for the evaluation: B buys P2 on a later day; before it B had P1 and P3, so P2 is what
 the evaluation hides, and on the history (the log above) B's top product is P2 = 1/sqrt(6) (with
 P1, through A) + 1/sqrt(4) (with P3, through C) = 0.908248, because of P3: a hit.
+
+One customer's recommendations read the pairs the warehouse keeps (``product_pairs``, migration 32),
+refreshed here by hand once the events are processed; on a log with merge chains and ties they
+equal, for every customer, what the full scan they replaced (``FULL_SCAN_BEFORE_MIGRATION_32``)
+gives.
 """
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 
+from cdp.api.app import create_app
+from cdp.api.server import build_collector
+from cdp.customers import Customers
 from cdp.platform import Platform
-from cdp.recommendations import held_out_sql, params, popular_sql, scored_sql
+from cdp.recommendations import POPULAR, for_customer, held_out_sql, params, popular_sql, scored_sql, touched_sql
 from cdp.services import Caller, Forbidden, operator
 from cdp.services.profiles import ProfileService
 from cdp.services.recommendations import RecommendationService
+from cdp.warehouse.views import product_pairs
 from ingestion.jsonl import import_lines
 from tests.cli import cdp
+from tests.console.test_console_http import sign_in
 from tests.events import event
 
 
@@ -52,6 +63,7 @@ LATER = [bought("2025-02-01", "o6", "b@example.com", "P2")]
 def loaded(platform: Platform) -> Platform:
     import_lines((orjson.dumps(e) for e in LOG), platform, "t")
     platform.runner.run()
+    product_pairs.refresh(platform.warehouse)
     return platform
 
 
@@ -86,15 +98,30 @@ def test_the_360_view_has_recommendations_and_the_rules_hold(loaded: Platform):
         service.for_customer(hostile, 3)
 
 
+def test_the_console_360_shows_them_escaped_and_how_old_they_may_be(loaded: Platform):
+    hostile = "<script>window.pwned = 1</script>"  # a product name is customer data
+    import_lines([orjson.dumps(event("product_viewed", "2025-01-08", properties={"product_id": "P9", "name": hostile}, email="a@example.com"))], loaded, "t")
+    loaded.runner.run()
+    product_pairs.refresh(loaded.warehouse)
+    client = TestClient(create_app(build_collector(loaded), loaded), base_url="http://127.0.0.1")
+    sign_in(client, loaded.read_keys.create("console", ["profiles:read"])[1])
+    page = client.get("/customer?id=d%40example.com")
+    assert page.status_code == 200
+    card = page.text[page.text.index('id="recommendations"'):]
+    assert hostile not in page.text and "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in card  # P9, with P1 through A
+    assert "Product 2" in card and "with P1" in card and "as of the last minute" in card
+
+
 def test_the_evaluation_holds_out_the_last_purchase_day(loaded: Platform):
     import_lines((orjson.dumps(e) for e in LATER), loaded, "t")
     loaded.runner.run()
     w = loaded.warehouse
+    product_pairs.refresh(w)
     history, held = held_out_sql(w.database)
     (held_row,) = w.query(f"SELECT * FROM {held}", params(5))
     assert held_row["product"] == "P2"
     assert RecommendationService(loaded, operator()).for_customer("b@example.com", 3) == []  # now B bought P1-P3; P4, bought by nobody, co-occurs with nothing
-    on_history = [r for r in w.query(scored_sql(history, False), params(5)) if r["customer_id"] == held_row["customer_id"]]
+    on_history = [r for r in w.query(scored_sql(history), params(5)) if r["customer_id"] == held_row["customer_id"]]
     assert [(r["product"], r["score"], r["because"]) for r in on_history] == [("P2", 0.908248, "P3")]  # B before February: a hit
     assert [r["product"] for r in w.query(popular_sql(history), params(5))] == ["P1", "P2", "P3"]  # B's P2 of February not counted
 
@@ -103,3 +130,72 @@ def test_cdp_recommend(loaded: Platform):
     done = cdp("recommend", "c@example.com", "--n", "2", "--format", "json", data_dir=loaded.settings.data_dir)
     assert done.returncode == 0, done.stderr.decode()
     assert [r["product"] for r in orjson.loads(done.stdout)] == ["P1", "P3"]
+
+
+# The one-customer query before migration 32, as it shipped: the co-occurrence of every customer's
+# products computed for each request. Kept as the oracle the table-backed read must agree with.
+FULL_SCAN_BEFORE_MIGRATION_32 = (
+    "WITH t AS MATERIALIZED {touched}, "
+    "reach AS (SELECT product, count() AS n, countIf(bought) AS buyers, argMax(name, at) AS name FROM t GROUP BY product), "
+    "mine AS (SELECT customer_id, product AS q FROM t WHERE customer_id = {{customer:String}}), people AS (SELECT {{customer:String}} AS customer_id), "
+    "pairs AS (SELECT a.product AS q, b.product AS p, count() AS together FROM t AS a INNER JOIN t AS b ON a.customer_id = b.customer_id "
+    "WHERE a.product != b.product AND a.product IN (SELECT q FROM mine) GROUP BY q, p), "
+    "parts AS (SELECT m.customer_id AS customer_id, pr.p AS product, pr.q AS q, pr.together / sqrt(rq.n * rp.n) AS part "
+    "FROM mine AS m INNER JOIN pairs AS pr ON pr.q = m.q INNER JOIN reach AS rq ON rq.product = pr.q INNER JOIN reach AS rp ON rp.product = pr.p), "
+    "candidates AS (SELECT customer_id, product, sum(part) AS score, argMax(q, (part, q)) AS because FROM parts GROUP BY customer_id, product "
+    "UNION ALL SELECT p.customer_id AS customer_id, r.product AS product, 0 AS score, 'popular' AS because "
+    "FROM people AS p CROSS JOIN (SELECT product FROM reach WHERE buyers > 0) AS r) "
+    "SELECT c.customer_id AS customer_id, c.product AS product, any(r.name) AS name, round(max(c.score), 6) AS score, "
+    "argMax(c.because, c.score) AS because, any(r.buyers) AS buyers "
+    "FROM candidates AS c INNER JOIN reach AS r ON r.product = c.product "
+    "WHERE (c.customer_id, c.product) NOT IN (SELECT customer_id, product FROM t WHERE bought) "
+    "GROUP BY c.customer_id, c.product ORDER BY customer_id, score DESC, buyers DESC, product LIMIT {{n:UInt32}} BY customer_id "
+    "SETTINGS enable_materialized_cte = 1"
+)
+BEA_PHONE = "+8613700000021"
+
+
+def on(envelope: dict, **identifiers: str) -> dict:
+    """``envelope`` sent with ``identifiers`` instead of its own."""
+    return {**envelope, "identifiers": identifiers}
+
+
+MERGED_LOG = [  # run 1: seven customers; run 2: Ann's device joins Bea; run 3: Bea joins Cy (Ann → Bea → Cy)
+    [on(viewed("2025-03-01", "", "P1"), anonymous_id="ann-dev"), on(bought("2025-03-01", "o1", "", "P1", "P2"), phone=BEA_PHONE),
+     bought("2025-03-02", "o2", "cy@example.com", "P3"), viewed("2025-03-02", "cy@example.com", "P2"),
+     bought("2025-03-03", "o3", "dan@example.com", "P1", "P3"), viewed("2025-03-03", "eve@example.com", "P4"),
+     bought("2025-03-04", "o4", "fay@example.com", "P2", "P3"), bought("2025-03-05", "o5", "gus@example.com", "P5", "P1"),
+     on(bought("2025-03-05", "o6", "", "P5"), anonymous_id="ann-dev")],
+    [event("page_viewed", "2025-03-06", anonymous_id="ann-dev", phone=BEA_PHONE)],
+    [event("page_viewed", "2025-03-07", phone=BEA_PHONE, email="cy@example.com")],
+]
+
+
+def test_one_customers_read_equals_the_full_scan_with_merges_and_ties(platform: Platform):
+    for batch in MERGED_LOG:  # one merge per run: events keep the id they had then
+        import_lines((orjson.dumps(e) for e in batch), platform, "t")
+        platform.runner.run()
+    w = platform.warehouse
+    customers = Customers(w)
+    cy = customers.resolve_all("cy@example.com")[0]
+    assert len(customers.merged_into(cy)) == 3  # Ann and Bea merged into Cy, their rollup rows under their own ids
+    current = [r["customer_id"] for r in w.query("SELECT DISTINCT customer_id FROM cdp.profiles FINAL ORDER BY customer_id")]
+    assert len(current) == 5
+    product_pairs.refresh(w)
+    full_scan = w.query(scored_sql(touched_sql(w.database)), params(10))
+    for customer in current:
+        group = customers.merged_into(customer)
+        served = for_customer(w, customer, 10, group)
+        before = w.query(FULL_SCAN_BEFORE_MIGRATION_32.format(touched=touched_sql(w.database)), params(10, customer, group))
+        assert served == [{k: v for k, v in r.items() if k != "customer_id"} for r in before], customer
+        assert served == [{k: v for k, v in r.items() if k != "customer_id"} for r in full_scan if r["customer_id"] == customer], customer
+    # by hand: Cy {P1 P2 P3 P5 bought} (Ann's and Bea's with Cy's), Dan {P1 P3}, Eve {P4 viewed}, Fay {P2 P3}, Gus {P5 P1};
+    # reach P1 3, P2 2, P3 3, P4 1, P5 2 (Cy once for P1, touched by Ann and Bea both)
+    def top(identifier: str) -> list[tuple]:
+        customer = customers.resolve_all(identifier)[0]
+        return [(r["product"], r["score"], r["because"]) for r in for_customer(w, customer, 10, customers.merged_into(customer))]
+
+    assert top("cy@example.com") == []  # bought all but P4, which co-occurs with nothing and nobody bought
+    assert top("dan@example.com") == [("P2", 1.224745, "P3"), ("P5", 1.224745, "P1")]  # 1/√6 + 2/√6 each, 2 buyers each: by product id
+    assert top("fay@example.com") == [("P1", 1.074915, "P3"), ("P5", 0.908248, "P2")]  # 1/√6 + 2/√9; 1/√4 + 1/√6
+    assert top("eve@example.com") == [(p, 0.0, POPULAR) for p in ("P1", "P3", "P2", "P5")]  # by buyers (3, 3, 2, 2), then product id

@@ -81,7 +81,9 @@ CREATE TABLE IF NOT EXISTS `cdp`.`customer_merges`
     `survivor` String COMMENT 'The customer it was merged into (the one created first).',
     `position` UInt64 COMMENT 'Event-log position of the event that linked them.',
     `occurred_at` DateTime64(3, 'UTC') COMMENT 'Event time of that event.',
-    `reason` String COMMENT 'Which event linked them, and through which identifier types.'
+    `reason` String COMMENT 'Which event linked them, and through which identifier types.',
+    `reason_code` LowCardinality(String) COMMENT 'The reason as a code, \'named_both\' (projections/causes.py); empty on rows written before codes.',
+    `reason_params` String COMMENT 'The reason\'s event and identifier types as a JSON object, e.g. \'{"event":"shop/m1","id_types":["email"]}\'.'
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (absorbed, position)

@@ -14,7 +14,7 @@ FROM `cdp`.`identities` FINAL
 COMMENT 'Current rows of identities: FINAL applied, retracted rows and bookkeeping columns dropped. Identifier → customer, current assignment.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`customer_merges_current`
-AS SELECT `absorbed`, `survivor`, `position`, `occurred_at`, `reason`
+AS SELECT `absorbed`, `survivor`, `position`, `occurred_at`, `reason`, `reason_code`, `reason_params`
 FROM `cdp`.`customer_merges` FINAL
 COMMENT 'Current rows of customer_merges: FINAL applied, retracted rows and bookkeeping columns dropped. One row per merge of two customers into one: which, when, and why.';
 

@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS `cdp`.`churn_level_changes`
     `score` UInt8 COMMENT 'The score after, 0-100.',
     `signs` Array(LowCardinality(String)) COMMENT 'The warning signs present after, by name: purchase_gap, falling_frequency, quiet, complaint_past_sla, recent_complaint, detractor, negative_feedback.',
     `reasons` Array(String) COMMENT 'The same signs as worded in churn_risk, with their weights.',
+    `reason_params` Array(String) COMMENT 'Each reason\'s numbers and weight as a JSON object, e.g. \'{"nps":3,"weight":25}\'; its code is the sign at the same index (projections/causes.py). Empty on rows written before codes.',
     `version` UInt64 COMMENT 'Event-log position at which this was computed.',
     `is_deleted` UInt8 COMMENT '1 when the change was retracted.'
 )
@@ -16,7 +17,7 @@ SETTINGS non_replicated_deduplication_window = 1000
 COMMENT 'Every change of a customer\'s churn-risk level (docs/domain.md §11), in event time; a rise to medium or high is a warning raised (the churn_warnings view lists them with the churn that followed). Every customer starts low. Read with FINAL: a change later disproved (a late event, a merge) is retracted.';
 
 CREATE VIEW IF NOT EXISTS `cdp`.`churn_level_changes_current`
-AS SELECT `customer_id`, `at`, `from_level`, `to_level`, `score`, `signs`, `reasons`
+AS SELECT `customer_id`, `at`, `from_level`, `to_level`, `score`, `signs`, `reasons`, `reason_params`
 FROM `cdp`.`churn_level_changes` FINAL
 COMMENT 'Current rows of churn_level_changes: FINAL applied, retracted rows and bookkeeping columns dropped. Every change of a customer\'s churn-risk level (docs/domain.md §11), in event time; a rise to medium or high is a warning raised (the churn_warnings view lists them with the churn that followed). Every customer starts low.';
 
