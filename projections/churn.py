@@ -50,31 +50,93 @@ SIGNS = ("purchase_gap", "falling_frequency", "quiet", "complaint_past_sla", "re
 
 
 def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: LifecycleRules) -> ChurnRisk:
+    """The risk at ``as_of`` from every fact of ``profile``."""
+    return risk_of(*signs(ChurnFacts.of(profile), as_of, None, rules, lifecycle), rules)
+
+
+def risk_of(reasons: list[tuple[int, Cause]], next_change: int | None, rules: ChurnRules) -> ChurnRisk:
+    """The risk ``signs`` found, worded."""
+    score = score_of(reasons)
+    weighed = tuple(Cause(c.code, {**c.params, WEIGHT: w}) for w, c in reasons if w)
+    return ChurnRisk(score, level_of(score, rules), [english(c) for c in weighed], next_change, tuple(c.code for c in weighed), weighed)
+
+
+def score_of(reasons: list[tuple[int, Cause]]) -> int:
+    return min(100, sum(w for w, _ in reasons))
+
+
+def level_of(score: int, rules: ChurnRules) -> str:
+    return "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
+
+
+@dataclass(slots=True)
+class ChurnFacts:
+    """The facts ``churn_risk`` reads, indexed once: a replay in time (``projections.churn_history``)
+    asks for the signs at many moments, each from the facts known by then, without copying them."""
+
+    purchases: list[int]  # times, sorted, as every list here
+    activity: list[int]
+    tickets: list[list]  # [ms, position, ticket, action, ...]
+    ticket_times: list[int]
+    complaints: set[str]  # the tickets that are complaints
+    nps: list[list]  # [ms, position, score]
+    nps_times: list[int]
+    negative: list[int]  # times of negative free text
+    gap_limits: dict[int, int]  # purchase_gap_limit of the first n purchases, as asked
+
+    @classmethod
+    def of(cls, profile: dict) -> "ChurnFacts":
+        tickets, nps = profile["tickets"], profile["nps"]
+        return cls(
+            [p[0] for p in profile["purchases"]], profile["activity"], tickets, [t[0] for t in tickets],
+            {t for t, info in profile["ticket_info"].items() if info[4]}, nps, [n[0] for n in nps],
+            [s[0] for s in profile["sentiments"] if s[3] == "negative"], {},
+        )
+
+    def gap_limit(self, n: int, lifecycle: LifecycleRules) -> int:
+        if n not in self.gap_limits:
+            self.gap_limits[n] = purchase_gap_limit(self.purchases[:n], lifecycle)
+        return self.gap_limits[n]
+
+
+def signs(facts: ChurnFacts, as_of: int, known_at: int | None, rules: ChurnRules, lifecycle: LifecycleRules) -> tuple[list[tuple[int, Cause]], int | None]:
+    """The warning signs present at ``as_of`` as (weight, reason without its weight), and the next
+    moment one may appear or go without a new fact: what a replay in time needs, unworded. Only the
+    facts up to ``known_at`` count (None: all of them)."""
+
+    def known(times: list[int]) -> int:
+        return len(times) if known_at is None else bisect.bisect_right(times, known_at)
+
     reasons: list[tuple[int, Cause]] = []  # (weight, reason without its weight)
     moments: list[int] = []
-    purchases = [p[0] for p in profile["purchases"]]
-    if purchases:
-        gap = purchase_gap_limit(purchases, lifecycle)
-        if as_of - purchases[-1] >= gap:
-            reasons.append((rules.purchase_gap_weight, cause("purchase_gap", since=_day(purchases[-1]), days=gap // DAY_MS)))
-        moments.append(purchases[-1] + gap)
+    purchases = facts.purchases
+    bought = known(purchases)
+    if bought:
+        last = purchases[bought - 1]
+        gap = facts.gap_limit(bought, lifecycle)
+        if as_of - last >= gap:
+            reasons.append((rules.purchase_gap_weight, cause("purchase_gap", since=_day(last), days=gap // DAY_MS)))
+        moments.append(last + gap)
         period = rules.frequency_period_days * DAY_MS
         recent, before = _count(purchases, as_of - period, as_of), _count(purchases, as_of - 2 * period, as_of - period)
         if before >= 2 and recent < before:
             reasons.append((rules.falling_frequency_weight, cause("falling_frequency", before=before, recent=recent, days=rules.frequency_period_days)))
-        moments.extend(m for p in purchases for m in (p + period, p + 2 * period))
-    activity = profile["activity"]
-    if activity:
+        for span in (period, 2 * period):  # the first purchase to leave each period (the later ones leave later)
+            leaving = bisect.bisect_right(purchases, as_of - span)
+            if leaving < bought:
+                moments.append(purchases[leaving] + span)
+    active = known(facts.activity)
+    if active:
         quiet = rules.quiet_days * DAY_MS
-        if as_of - activity[-1] >= quiet:
-            reasons.append((rules.quiet_weight, cause("quiet", since=_day(activity[-1]), days=rules.quiet_days)))
-        moments.append(activity[-1] + quiet)
+        last = facts.activity[active - 1]
+        if as_of - last >= quiet:
+            reasons.append((rules.quiet_weight, cause("quiet", since=_day(last), days=rules.quiet_days)))
+        moments.append(last + quiet)
     recent_ms = rules.recent_days * DAY_MS
-    complaints = {t for t, info in profile["ticket_info"].items() if info[4]}
     open_since: dict[str, int] = {}
     opened_times = []
-    for ms, _, ticket, action, _ in profile["tickets"]:
-        if ticket in complaints:
+    for ms, _, ticket, action, *_ in facts.tickets[: known(facts.ticket_times)]:
+        if ticket in facts.complaints:
             if action in ("opened", "reopened"):
                 open_since[ticket] = ms
                 opened_times.append(ms)
@@ -88,17 +150,17 @@ def churn_risk(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifecycl
     if any(as_of - ms < recent_ms for ms in opened_times):
         reasons.append((rules.recent_complaint_weight, cause("recent_complaint", days=rules.recent_days)))
     moments.extend(ms + recent_ms for ms in opened_times)
-    if profile["nps"] and profile["nps"][-1][2] <= lifecycle.detractor_max_score:
-        reasons.append((rules.detractor_weight, cause("detractor", nps=profile["nps"][-1][2])))
-    negative = [s[0] for s in profile["sentiments"] if s[3] == "negative"]
-    if any(as_of - ms < recent_ms for ms in negative):
+    answered = known(facts.nps_times)
+    if answered and facts.nps[answered - 1][2] <= lifecycle.detractor_max_score:
+        reasons.append((rules.detractor_weight, cause("detractor", nps=facts.nps[answered - 1][2])))
+    negative = facts.negative
+    said = known(negative)
+    if said and as_of - negative[said - 1] < recent_ms:  # the latest is the most recent
         reasons.append((rules.negative_feedback_weight, cause("negative_feedback", days=rules.recent_days)))
-    moments.extend(ms + recent_ms for ms in negative)
-    score = min(100, sum(w for w, _ in reasons))
-    level = "high" if score >= rules.high_from else "medium" if score >= rules.medium_from else "low"
-    future = [m for m in moments if m > as_of]
-    weighed = tuple(Cause(c.code, {**c.params, WEIGHT: w}) for w, c in reasons if w)
-    return ChurnRisk(score, level, [english(c) for c in weighed], min(future, default=None), tuple(c.code for c in weighed), weighed)
+    fading = bisect.bisect_right(negative, as_of - recent_ms)  # the first still recent: the next to stop being so
+    if fading < said:
+        moments.append(negative[fading] + recent_ms)
+    return reasons, min((m for m in moments if m > as_of), default=None)
 
 
 def _day(ms: int) -> str:

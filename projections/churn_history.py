@@ -19,7 +19,7 @@ warning raised.
 import bisect
 from operator import itemgetter
 
-from projections.churn import LEVELS, ChurnRules, churn_risk
+from projections.churn import LEVELS, ChurnFacts, ChurnRules, level_of, risk_of, score_of, signs
 from projections.lifecycle import DAY_MS, LifecycleRules
 
 INITIAL_LEVEL = "low"
@@ -30,16 +30,18 @@ def level_changes(profile: dict, as_of: int, rules: ChurnRules, lifecycle: Lifec
     """Every level change of the customer up to ``as_of`` (ms), oldest first. ``written``: the changes
     a replay gave before, still true before ``since`` (ms, at most ``as_of``); None: replay from the first fact."""
     changes = [c for c in written if c[0] < since] if since is not None else []
-    moments = sorted(m for m in _fact_moments(profile, rules) if (since is None or m > since) and m <= as_of)
+    moments = sorted(m for m in _fact_moments(profile, rules, since) if m <= as_of)
     level, pending = changes[-1][2] if changes else INITIAL_LEVEL, None
+    facts = ChurnFacts.of(profile)
 
     def settle(now: int) -> int | None:
         nonlocal level
-        risk = churn_risk(_known_at(profile, now), now, rules, lifecycle)
-        if risk.level != level:
+        reasons, next_change = signs(facts, now, now, rules, lifecycle)
+        if level_of(score_of(reasons), rules) != level:  # worded only when the level changes
+            risk = risk_of(reasons, next_change, rules)
             changes.append([now, level, risk.level, risk.score, list(risk.signs), risk.reasons, [c.params for c in risk.causes]])
             level = risk.level
-        return risk.next_change
+        return next_change
 
     if since is not None:
         pending = settle(since)
@@ -57,25 +59,17 @@ def is_warning(change: list) -> bool:
     return LEVELS.index(change[2]) > LEVELS.index(change[1])
 
 
-def _fact_moments(profile: dict, rules: ChurnRules) -> set[int]:
-    """When a fact may change the level: each purchase, ticket action, NPS answer and negative text,
-    and each interaction that ends a quiet spell (or is the first); the times after them come from
-    ``churn_risk``'s ``next_change``."""
+def _fact_moments(profile: dict, rules: ChurnRules, since: int | None) -> set[int]:
+    """When a fact after ``since`` (None: any) may change the level: each purchase, ticket action, NPS
+    answer and negative text, and each interaction that ends a quiet spell (or is the first); the
+    times after them come from ``churn_risk``'s ``next_change``. Each list is sorted by time, so
+    the facts before ``since`` are skipped by bisection."""
     quiet = rules.quiet_days * DAY_MS
     activity = profile["activity"]
-    moments = {ms for i, ms in enumerate(activity) if i == 0 or ms - activity[i - 1] >= quiet}
-    moments.update(fact[0] for key in ("purchases", "tickets", "nps") for fact in profile[key])
-    moments.update(s[0] for s in profile["sentiments"] if s[3] == "negative")
+    first = 0 if since is None else bisect.bisect_right(activity, since)
+    moments = {activity[i] for i in range(first, len(activity)) if i == 0 or activity[i] - activity[i - 1] >= quiet}
+    for key in ("purchases", "tickets", "nps", "sentiments"):
+        facts = profile[key]
+        after = facts[0 if since is None else bisect.bisect_right(facts, since, key=_MS) :]
+        moments.update(fact[0] for fact in after if key != "sentiments" or fact[3] == "negative")
     return moments
-
-
-def _known_at(profile: dict, now: int) -> dict:
-    """The facts ``churn_risk`` reads, as known at ``now`` (each list is sorted by time)."""
-    return {
-        "purchases": profile["purchases"][: bisect.bisect_right(profile["purchases"], now, key=_MS)],
-        "activity": profile["activity"][: bisect.bisect_right(profile["activity"], now)],
-        "tickets": profile["tickets"][: bisect.bisect_right(profile["tickets"], now, key=_MS)],
-        "ticket_info": profile["ticket_info"],
-        "nps": profile["nps"][: bisect.bisect_right(profile["nps"], now, key=_MS)],
-        "sentiments": profile["sentiments"][: bisect.bisect_right(profile["sentiments"], now, key=_MS)],
-    }

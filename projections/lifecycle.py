@@ -12,12 +12,12 @@ consent change or a page view by an anonymous visitor all make a profile, and it
 until the first purchase makes them ``new``.
 """
 
-import heapq
 from bisect import bisect_right
 from itertools import groupby
 from operator import itemgetter
 from dataclasses import dataclass
 from statistics import median
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -101,8 +101,8 @@ class Facts:
 
     purchases: list[tuple[int, int]]  # (ms, position)
     activity: list[int]  # ms of every meaningful interaction
-    nps: list[tuple[int, int, int]]  # (ms, position, score)
-    tickets: list[tuple[int, int, str, str, bool]]  # (ms, position, ticket id, action, is complaint)
+    nps: Sequence[Sequence]  # (ms, position, score) each
+    tickets: Sequence[Sequence]  # (ms, position, ticket id, action, is complaint) each
     first_seen: tuple[int, tuple[str, ...]] | None = None  # (ms, event types) of the customer's first event: known from then on
 
 
@@ -298,12 +298,14 @@ def lifecycle(facts: Facts, as_of: int, rules: LifecycleRules) -> Lifecycle:
 
 
 def _points(facts: Facts, as_of: int) -> list[tuple[int, str, tuple]]:
+    """Every fact up to ``as_of`` in time order: at one moment, what the customer did (known,
+    activity) before the facts it brought, and those in log order. One sort of the sorted streams
+    put end to end (each is a run the sort merges; a tie keeps the streams' order)."""
     known = [facts.first_seen] if facts.first_seen is not None else []
-    streams = [
-        ((ms, 0, -2, "known", types) for ms, types in known),
-        ((ms, 0, -1, "activity", ()) for ms in facts.activity),
-        ((ms, 1, pos, "purchase", ()) for ms, pos in facts.purchases),
-        ((ms, 1, pos, "nps", (score,)) for ms, pos, score in facts.nps),
-        ((ms, 1, pos, "ticket", (ticket, action)) for ms, pos, ticket, action, _ in facts.tickets),
-    ]
-    return [(ms, kind, value) for ms, _, _, kind, value in heapq.merge(*streams) if ms <= as_of]
+    points = [(ms, 0, -2, "known", types) for ms, types in known]
+    points += [(ms, 0, -1, "activity", ()) for ms in facts.activity]
+    points += [(ms, 1, pos, "purchase", ()) for ms, pos in facts.purchases]
+    points += [(ms, 1, pos, "nps", (score,)) for ms, pos, score in facts.nps]
+    points += [(ms, 1, pos, "ticket", (ticket, action)) for ms, pos, ticket, action, _ in facts.tickets]
+    points.sort()
+    return [(ms, kind, value) for ms, _, _, kind, value in points if ms <= as_of]

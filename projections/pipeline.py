@@ -95,6 +95,7 @@ class Pipeline:
         self.triggers = tuple(triggers)
         self.tags = CompiledTags(rule_set(rules.tags, rules.lifecycle))
         self._tier_of = partial(tier, rules=rules.value)
+        self._reads = frozenset(name for name, _ in self.tags.keys)
 
     def project(self, loaded: dict[str, Profile], resolution: Resolution, touchpoints: list[Touchpoint], recheck: set[str], as_of: int, version: int) -> Output:
         """Applies a resolved batch to the loaded profiles.
@@ -207,7 +208,7 @@ class Pipeline:
         if profile["first_seen"] is None:
             return None
         start = profile["first_seen"] if until is None else min(until + 1, earliest if earliest is not None else until + 1)
-        result = replay(derived["tag_history"], start, list(profile["times"].values()), self.tag_context(profile), self.tags, as_of)
+        result = replay(derived["tag_history"], start, list(profile["times"].values()), self.tag_context(profile, self._reads), self.tags, as_of)
         customer = profile["customer_id"]
         table = rows[tag_changes.TABLE.name]
         table.extend(tag_changes.row(customer, e, version, deleted=True) for e in result.retracted)
@@ -215,10 +216,11 @@ class Pipeline:
         derived.update(tags=result.current, tag_history=result.history, tags_until=as_of)
         return result.next_check
 
-    def tag_context(self, profile: Profile) -> Context:
-        """The facts tag rules read, of one customer (lifecycle stages as last computed)."""
+    def tag_context(self, profile: Profile, reads: frozenset[str] | None = None) -> Context:
+        """The facts tag rules read, of one customer (lifecycle stages as last computed); ``reads``:
+        only the features of this pipeline's rules (``features.context``), None: any rules'."""
         transitions = profile["lifecycle"]["transitions"]
-        return context(profile, [t[0] for t in transitions], [t[2] for t in transitions], self.rules.identity.joins, self._tier_of)
+        return context(profile, [t[0] for t in transitions], [t[2] for t in transitions], self.rules.identity.joins, self._tier_of, reads)
 
     def retag(self, profile: Profile, as_of: int, version: int, rows: dict) -> int | None:
         """Recomputes one customer's tags from their first event under this pipeline's tag rules, as

@@ -212,8 +212,8 @@ def lifecycle_facts(profile: Profile) -> Facts:
     return Facts(
         purchases=[(ms, pos) for ms, pos, _ in profile["purchases"]],
         activity=profile["activity"],
-        nps=[(ms, pos, score) for ms, pos, score in profile["nps"]],
-        tickets=[tuple(t) for t in profile["tickets"]],
+        nps=profile["nps"],  # [ms, position, score] lists, read as they are
+        tickets=profile["tickets"],  # [ms, position, ticket, action, is complaint] lists
         first_seen=first_event(profile),
     )
 

@@ -5,6 +5,7 @@ before they are stored, so projections read the plain dict without validating ag
 """
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 
@@ -17,5 +18,9 @@ class Touchpoint(NamedTuple):
         return to_ms(self.event["occurred_at"])
 
 
+@lru_cache(maxsize=16_384)
 def to_ms(iso: str) -> int:
+    """An ISO time in ms. Remembered for the last times asked: the projections ask for an event's
+    time in several places (the batch's watermark, the profile, consent, the triggers), so a batch's
+    events are parsed about once each."""
     return int(datetime.fromisoformat(iso).timestamp() * 1000)

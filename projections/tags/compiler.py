@@ -109,7 +109,10 @@ class CompiledTags:
 
     def tags(self, values: list[Any]) -> list[str]:
         """The tags that hold for these feature values, in rule order."""
-        sat = self.satisfied(values)
+        return self.held(self.satisfied(values))
+
+    def held(self, sat: int) -> list[str]:
+        """The tags that hold when the conditions of ``sat``'s bits do (``satisfied``), in rule order."""
         return [tag for tag, all_mask, any_mask in self._rules if not all_mask & ~sat and (not any_mask or any_mask & sat)]
 
     def next_change(self, ctx: Context, t: int) -> int | None:

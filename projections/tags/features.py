@@ -88,8 +88,12 @@ class Context:
         return times[i - 1] if i else None
 
 
-def context(profile: dict, stage_times: list[int], stages: list[str], joins: Callable[[str], bool], tier_of: Callable[[int, float, int], str]) -> Context:
-    """Indexes a profile's facts (see ``projections.profile``); ``joins`` tells reachable identifiers from blocked ones."""
+def context(
+    profile: dict, stage_times: list[int], stages: list[str], joins: Callable[[str], bool], tier_of: Callable[[int, float, int], str], reads: frozenset[str] | None = None
+) -> Context:
+    """Indexes a profile's facts (see ``projections.profile``); ``joins`` tells reachable identifiers from blocked ones.
+    ``reads``: the features the rules read, when known: of the open families (``events.*``, ``trait.*``,
+    one series per event type or trait the customer has) only those are indexed; None: all."""
     purchases = profile["purchases"]
     tickets = profile["tickets"]
     complaints = {t for t, info in profile["ticket_info"].items() if info[4]}
@@ -101,13 +105,17 @@ def context(profile: dict, stage_times: list[int], stages: list[str], joins: Cal
         "tickets": Series([t[0] for t in tickets if t[3] == "opened"]),
         "complaints": Series([t[0] for t in tickets if t[3] == "opened" and t[2] in complaints]),
         "negative_feedback": Series([s[0] for s in profile["sentiments"] if s[3] == "negative"]),
-        **{f"events.{event_type}": Series(times) for event_type, times in profile["times"].items()},
+        **{f"events.{event_type}": Series(times) for event_type, times in profile["times"].items() if reads is None or f"events.{event_type}" in reads},
     }
     latest = {
         "last_nps": Latest([n[0] for n in profile["nps"]], [n[2] for n in profile["nps"]]),
         "last_csat": Latest([c[0] for c in profile["csat"]], [c[2] for c in profile["csat"]]),
         "lifecycle_stage": Latest(stage_times, stages),
-        **{f"trait.{name}": Latest([h[0] for h in history], [h[2] for h in history]) for name, history in profile["trait_history"].items()},
+        **{
+            f"trait.{name}": Latest([h[0] for h in history], [h[2] for h in history])
+            for name, history in profile["trait_history"].items()
+            if reads is None or f"trait.{name}" in reads
+        },
     }
     seen = profile["id_seen"]
     reachable = [ms for key, ms in seen.items() if key.split(":", 1)[0] in REACHABLE_TYPES and joins(key)]

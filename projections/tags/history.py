@@ -14,9 +14,12 @@ event replays from its own day. The result is the same however the events were b
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from operator import itemgetter
 
 from projections.tags.compiler import CompiledTags
 from projections.tags.features import DAY_MS, Context
+
+_AT = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,8 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
     """``history``: the stored entries; ``start``: the earliest moment that may have changed;
     ``event_times``: the customer's event times, each list sorted."""
     start -= start % DAY_MS
-    kept = [e for e in history if e[0] < start]
+    cut = bisect_left(history, start, key=_AT)  # history is sorted
+    kept = history[:cut]
     current: dict[str, int] = {}
     for at, tag, added in kept:
         if added:
@@ -45,35 +49,39 @@ def replay(history: list[list], start: int, event_times: list[list[int]], ctx: C
     flip = compiled.next_change(ctx, start - 1) if ctx.first_seen is not None and ctx.first_seen < start else None
     next_check = None
     features = compiled.reader(ctx)
-    values, tags = None, []
+    values, sat = None, None
     i = 0
     while True:
         if flip is not None and flip > as_of:  # not yet: the first time-driven change after as_of is when to look again
             next_check, flip = flip, None
-        m = min((x for x in (moments[i] if i < len(moments) else None, flip) if x is not None), default=None)
+        m = moments[i] if i < len(moments) else None
+        if flip is not None and (m is None or flip < m):
+            m = flip
         if m is None or m > own_day_end:
             break
         now_values = features(min(m, as_of))  # as_of's own day: as it stands at as_of, recorded at the day's end
         if now_values != values:  # the rules are evaluated only when a feature they read changed
-            values, tags = now_values, compiled.tags(now_values)
-        now = set(tags)
-        for tag in sorted(current.keys() - now):
-            entries.append([m, tag, 0])
-            del current[tag]
-        for tag in tags:
-            if tag not in current:
-                entries.append([m, tag, 1])
-                current[tag] = m
+            values, now_sat = now_values, compiled.satisfied(now_values)
+            if now_sat != sat:  # and the tags held only when a condition's outcome changed (else ``current`` holds them already)
+                sat, tags = now_sat, compiled.held(now_sat)
+                now = set(tags)
+                for tag in sorted(current.keys() - now):
+                    entries.append([m, tag, 0])
+                    del current[tag]
+                for tag in tags:
+                    if tag not in current:
+                        entries.append([m, tag, 1])
+                        current[tag] = m
         while i < len(moments) and moments[i] <= m:
             i += 1
         if m <= as_of:
             flip = compiled.next_change(ctx, m)
-    old = {tuple(e) for e in history if e[0] >= start}
-    new = {tuple(e) for e in entries}
+    old = {tuple(e) for e in history[cut:]}
+    new = [tuple(e) for e in entries]
     return TagReplay(
         current=current,
         history=kept + entries,
-        written=[e for e in entries if tuple(e) not in old],
-        retracted=[list(e) for e in sorted(old - new)],
+        written=[e for e, t in zip(entries, new, strict=True) if t not in old],
+        retracted=[list(e) for e in sorted(old.difference(new))],
         next_check=next_check,
     )
