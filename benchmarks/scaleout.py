@@ -141,11 +141,11 @@ def spied_shares(collapsed: Path, parts: dict[str, str]) -> dict[str, float]:
 
 # where a worker's CPU goes, by the code its stacks pass through
 WORKER_PARTS = {
-    "projections %": "projections/",
-    "clickhouse client %": "clickhouse_driver/",
+    "projections %": "(projections/",
+    "warehouse insert %": "ClickHouseWarehouse.insert (",
     "postgresql %": "psycopg/",
-    "faust/aiokafka %": "faust/",
-    "decode %": "messages.py:decode",
+    "aiokafka %": "aiokafka/",
+    "decode %": "(cdp/scaleout/messages.py",
     "opening events %": "open_envelopes",
 }
 
@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
+    parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
     parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")
     parser.add_argument("--py-spy", type=Path, help="a folder: record the one-worker run's worker with py-spy there and print where its samples fall")
@@ -203,7 +204,7 @@ def main() -> None:
             with Platform(settings_from(env)) as platform:
                 append(platform, generate_events(args.events, seed=7))
             print(relay_alone(env, args.profile), flush=True)
-        for workers in (1, 2) if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
+        for workers in [int(n) for n in args.workers.split(",")] if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
             env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}"}
             env.pop("CDP_KAFKA__WORKER_BATCH_SECONDS")  # the harness's test value: the default, unless given
