@@ -3,8 +3,8 @@
 An aiokafka consumer group gives partitioned consumption and rebalancing; the worker takes the
 messages in batches straight from the consumer's fetches (``take``; faust-streaming's agent, used
 before, spent as much CPU handing each message through its stream as the projections did on it:
-BENCHMARKS.md, "Speed (issue 23)"). State is in PostgreSQL, per partition, committed with the partition's tracked position
-(``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
+BENCHMARKS.md, "Speed (issue 23)"). State is in PostgreSQL, per partition, committed with the
+partition's tracked position (``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
 position (redelivery, a relay republishing), open the events (published sealed; the ``Sealer`` on
 the shared key store, after the partition's lock is taken, so a customer being forgotten meanwhile
 is seen erased, never in clear), build what the embedded runner gives

@@ -26,7 +26,6 @@ from clickhouse_driver.errors import NetworkError, ServerException, SocketTimeou
 
 from cdp.errors import QueryRefused, WarehouseUnavailable
 from cdp.warehouse import column_types
-from cdp.warehouse.recent_connection import without_idle_ping
 from cdp.warehouse.statements import first_line, single_statement
 
 RETRYABLE = (NetworkError, SocketTimeoutError, EOFError, ConnectionError, TimeoutError)
@@ -66,7 +65,7 @@ class ClickHouseWarehouse:
         connections ``insert_tables`` writes over at once."""
         self.database = database
         self._connect = connect
-        self._client = without_idle_ping(connect())  # no ping before a query on a connection just used
+        self._client = connect()
         self._retries = retries
         self._backoff = backoff_seconds
         self._settings: dict[str, Any] = {}
@@ -196,7 +195,7 @@ class ClickHouseWarehouse:
                     raise WarehouseUnavailable(f"ClickHouse server unreachable after {attempt + 1} attempts: {first_line(str(error))}") from None
                 self._client.disconnect()
                 time.sleep(self._backoff * 2**attempt)
-                self._client = without_idle_ping(self._connect())
+                self._client = self._connect()
                 attempt += 1
             except DriverError as error:
                 raise WarehouseUnavailable(f"ClickHouse server: {first_line(str(error))}") from None
