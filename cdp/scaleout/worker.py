@@ -245,7 +245,6 @@ def consumer(kafka: KafkaSettings) -> AIOKafkaConsumer:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=messages.MAX_REQUEST_BYTES,  # the largest message fits one fetch
-        fetch_max_wait_ms=100,  # aiokafka's 500 ms held each fetch a worker caught up with the relay: 709 → 1,319 events/s (BENCHMARKS.md, "Speed (issue 23)")
         session_timeout_ms=session_ms,
         heartbeat_interval_ms=min(3000, session_ms // 3),
         max_poll_interval_ms=MAX_BATCH_SECONDS * 1000,
