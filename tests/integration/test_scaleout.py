@@ -1,7 +1,7 @@
 """The scale-out deployment on real engines gives what the embedded runner gives (issue #8).
 
 One scenario, 100,000 workload events in the PostgreSQL event store: the embedded runner projects
-them into one ClickHouse database; ``cdp relay`` and two ``cdp worker`` processes (a consumer group, on the
+them into one ClickHouse database; ``cdp relay`` and two ``cdp worker`` processes (faust, on the
 Tansu broker) into another. Mid-stream the relay is SIGKILLed and restarted, then a worker is
 SIGKILLed and restarted (its partitions move after the session timeout, 15 s here), then both
 workers are SIGKILLed at a moment a batch is written to ClickHouse but not committed. Then:
