@@ -2,7 +2,7 @@
 and ``cdp worker`` and ``cdp relay`` say which extra to install.
 
 A second virtual environment would take minutes to build, so the test runs the real ``cdp`` in a
-subprocess whose import system refuses the extra's package (aiokafka),
+subprocess whose import system refuses the extra's packages (faust-streaming, aiokafka, mode),
 exactly as a plain install lacks them."""
 
 import pkgutil
@@ -16,7 +16,7 @@ import cdp
 from cdp.workload import generate
 from tests.cli import environment
 
-EXTRA = ("aiokafka",)
+EXTRA = ("faust", "aiokafka", "mode", "kafka")
 NEEDS_EXTRA = {"cdp.scaleout.relay", "cdp.scaleout.worker", "cdp.activation.destinations.kafka"}  # the kafka destination kind: listed as failed to load
 NOT_IMPORTED = NEEDS_EXTRA | {"cdp.__main__"}  # which runs the command
 WITHOUT_EXTRA = f"""
@@ -54,7 +54,7 @@ def test_no_module_but_the_scale_out_runners_needs_the_extra(tmp_path: Path):
 
 
 def test_the_scale_out_commands_name_the_extra(tmp_path: Path):
-    for command, missing in (("worker", "aiokafka"), ("relay", "aiokafka")):
+    for command, missing in (("worker", "faust"), ("relay", "aiokafka")):
         result = cdp_without_extra(command, data_dir=tmp_path / "data")
         assert result.returncode == 2
         assert result.stderr.decode() == f"error: `cdp {command}` needs the scale-out extra ({missing} is not installed): pip install 'cdp[scaleout]'\n"

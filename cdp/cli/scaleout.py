@@ -1,6 +1,6 @@
 """``cdp relay`` and ``cdp worker``: the scale-out runner's two processes (docs/operations.md).
 
-They need the ``scaleout`` extra (aiokafka); the rest of ``cdp``
+They need the ``scaleout`` extra (faust-streaming, which brings aiokafka); the rest of ``cdp``
 works without it, so their modules are imported only when they run.
 """
 
@@ -21,7 +21,7 @@ from cdp.platform import Platform
 from cdp.scaleout.state import RelayState, connect, partition_progress, quarantined
 
 scaleout_app = typer.Typer()
-_EXTRA = frozenset({"aiokafka"})  # what the scaleout extra installs
+_EXTRA = frozenset({"faust", "aiokafka", "mode", "kafka"})  # what the scaleout extra installs
 
 
 @scaleout_app.command()
@@ -37,10 +37,17 @@ def relay(
 
 
 @scaleout_app.command()
-def worker(data_dir: DataDir = None, config: ConfigFile = None) -> None:
-    """Run a worker: the projections of its share of the customers, until interrupted."""
+def worker(
+    web_port: Annotated[int | None, typer.Option("--web-port", help="faust's web port; each worker on one host needs its own [default: kafka.web_port]")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Run a faust-streaming worker: the projections of its share of the customers, until interrupted."""
     worker_module = _with_extra("cdp.scaleout.worker", "worker")
-    worker_module.run_worker(_require_postgres(load_settings(config, data_dir=data_dir)))
+    settings = _require_postgres(load_settings(config, data_dir=data_dir))
+    if web_port is not None:
+        settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"web_port": web_port})})
+    worker_module.run_worker(settings)
 
 
 @scaleout_app.command()

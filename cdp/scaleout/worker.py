@@ -1,10 +1,8 @@
-"""``cdp worker``: a worker running the projections on its share of the partitions.
+"""``cdp worker``: a faust-streaming worker running the projections on its share of the partitions.
 
-An aiokafka consumer group gives partitioned consumption and rebalancing; the worker takes the
-messages in batches straight from the consumer's fetches (``take``; faust-streaming's agent, used
-before, spent as much CPU handing each message through its stream as the projections did on it:
-BENCHMARKS.md, "Speed (issue 23)"). State is in PostgreSQL, per partition, committed with the
-partition's tracked position (``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
+Faust gives partitioned, batched consumption (``take_events``) and rebalancing; state is not in
+faust tables but in PostgreSQL, per partition, committed with the partition's tracked position
+(``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
 position (redelivery, a relay republishing), open the events (published sealed; the ``Sealer`` on
 the shared key store, after the partition's lock is taken, so a customer being forgotten meanwhile
 is seen erased, never in clear), build what the embedded runner gives
@@ -32,14 +30,13 @@ they are sent until the survivor folds them in, for the relay to send again.
 import asyncio
 import logging
 import os
-import signal
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+import faust
 
 from cdp.batch_core import BatchCore, plan_isolating
-from cdp.config import KafkaSettings, Settings
+from cdp.config import Settings
 from cdp.eventstore import event_id
 from cdp.gc_pause import collector_paused
 from cdp.platform import Platform
@@ -50,7 +47,6 @@ from cdp.quarantine import Quarantined, poisoned
 from cdp.rates import RateStore, with_rates
 from cdp.scaleout import messages, transit
 from cdp.scaleout.recovery import stored_history
-from cdp.scaleout.relay import ensure_topic, producer
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, Planned, connect
 from cdp.warehouse import Warehouse
@@ -235,91 +231,49 @@ def _event_id(event: object) -> str:
     return event_id(source, message) if isinstance(source, str) and isinstance(message, str) else ""
 
 
-def consumer(kafka: KafkaSettings) -> AIOKafkaConsumer:
-    """The workers' consumer group on the touchpoints topic; offsets committed by the worker after each batch."""
-    session_ms = int(kafka.session_timeout_seconds * 1000)
-    return AIOKafkaConsumer(
-        kafka.topic,
-        bootstrap_servers=kafka.bootstrap_servers,
-        group_id=kafka.group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=messages.MAX_REQUEST_BYTES,  # the largest message fits one fetch
-        session_timeout_ms=session_ms,
-        heartbeat_interval_ms=min(3000, session_ms // 3),
-        max_poll_interval_ms=MAX_BATCH_SECONDS * 1000,
-    )
-
-
-# The longest a batch may take (a warehouse waiting out BUSY_WAREHOUSE_RETRIES included) before the
-# group hands the worker's partitions to another; one that did is stopped by its state's locks.
-MAX_BATCH_SECONDS = 1000
-
-
-async def take(source: AIOKafkaConsumer, most: int, within: float) -> dict[int, list[ConsumerRecord]]:
-    """The next batch by partition: up to ``most`` messages, waiting at most ``within`` seconds
-    after the first for more (aiokafka fetches ahead meanwhile), in offset order per partition."""
-    loop = asyncio.get_running_loop()
-    fetched = await source.getmany(timeout_ms=int(within * 1000), max_records=most)
-    batch = {tp.partition: records for tp, records in fetched.items()}
-    count, deadline = sum(map(len, batch.values())), loop.time() + within
-    while 0 < count < most and (left := deadline - loop.time()) > 0:
-        for tp, records in (await source.getmany(timeout_ms=int(left * 1000), max_records=most - count)).items():
-            batch.setdefault(tp.partition, []).extend(records)
-            count += len(records)
-    return batch
-
-
-async def consume(settings: Settings, stopping: asyncio.Event) -> None:
-    """Batches of the partitions the group gives this worker until ``stopping`` is set: planned,
-    absorbs held and sent, written and committed, then the batch's offsets committed (a batch
-    whose partitions moved to another worker meanwhile is not committed twice: the other one skips
-    what this one applied, by position)."""
+def create_app(settings: Settings) -> faust.App:
+    """The faust app: one agent over the touchpoints topic, consuming in batches."""
     kafka = settings.kafka
-    await ensure_topic(kafka)
-    processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
-    source, sink = consumer(kafka), producer(kafka)
-    await sink.start()
-    await source.start()
-    try:
-        while not stopping.is_set():
-            records = await take(source, kafka.worker_batch, kafka.worker_batch_seconds)
-            if not records:
-                continue
-            batches = {partition: [messages.decode(record.value) for record in batch] for partition, batch in records.items()}
-            planned = await asyncio.to_thread(processor.plan, batches)
-            if planned:
-                await asyncio.to_thread(processor.hold_absorbs, planned)
-                sent = [await sink.send(kafka.topic, key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
-                await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
-                await asyncio.to_thread(processor.commit, planned)
-            try:
-                await source.commit({TopicPartition(kafka.topic, partition): batch[-1].offset + 1 for partition, batch in records.items()})
-            except (CommitFailedError, IllegalStateError) as error:  # a rebalance took partitions away meanwhile
-                log.info("offsets not committed (%s): the partitions' new worker skips what this batch applied", type(error).__name__)
-    finally:
-        await source.stop()
-        await sink.stop()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        kafka.group,
+        broker=";".join(f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",")),
+        web_enabled=False,
+        web_port=kafka.web_port,  # each worker on one host needs its own, even with the web server off
+        web_bind="127.0.0.1",
+        datadir=str(settings.data_dir / "faust"),  # faust keeps nothing here without tables, but wants a writable place
+        topic_partitions=kafka.partitions,
+        topic_replication_factor=kafka.replication_factor,
+        producer_acks=-1,
+        producer_max_request_size=messages.MAX_REQUEST_BYTES,  # absorb messages carry a customer's whole state
+        consumer_max_fetch_size=messages.MAX_REQUEST_BYTES,  # per partition: the largest message fits one fetch
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=kafka.session_timeout_seconds,
+    )
+    topic = app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
 
+    @app.agent(topic)
+    async def project(stream: faust.StreamT) -> None:
+        try:
+            processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
+            async for batch in stream.take_events(kafka.worker_batch, within=kafka.worker_batch_seconds):
+                by_partition: dict[int, list[Message]] = defaultdict(list)
+                for event in batch:
+                    by_partition[event.message.partition].append(messages.decode(event.message.value))
+                planned = await asyncio.to_thread(processor.plan, by_partition)
+                if planned:
+                    await asyncio.to_thread(processor.hold_absorbs, planned)
+                    sent = [await topic.send(key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
+                    await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
+                    await asyncio.to_thread(processor.commit, planned)
+        except Exception:
+            # faust would restart the agent past the failed batch's messages (fetched, never acknowledged);
+            # a later batch would then move the tracked position beyond them. Exiting instead hands the
+            # partitions back: they are consumed again from the last committed offset, as after a crash.
+            log.exception("the worker stops: a batch failed; its partitions resume from the last committed batch")
+            os._exit(70)
 
-def run_worker(settings: Settings, loglevel: str = "warning") -> None:
-    """Runs a worker until it is stopped (SIGINT, SIGTERM: after the batch in hand).
-
-    A batch that fails stops the worker (exit status 70) rather than moving past it: its partitions
-    go to the other workers, or to this one restarted, from the last committed batch, as after a crash."""
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    async def main() -> None:
-        stopping = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
-        await consume(settings, stopping)
-
-    try:
-        asyncio.run(main())
-    except Exception:
-        log.exception("the worker stops: a batch failed; its partitions resume from the last committed batch")
-        os._exit(70)
+    return app
 
 
 # A worker whose insert meets an overloaded server (too many parts, memory) waits for the merges to
@@ -339,3 +293,8 @@ def open_processor(settings: Settings, topic: str) -> PartitionProcessor:
     platform = Platform(settings)  # the enabled triggers and the outbox, in the PostgreSQL database (docs/activation.md)
     state = PartitionState(connect(postgres), connect(postgres), topic)
     return PartitionProcessor(state, warehouse, Pipeline(rules), sealer, triggers=platform.enabled_triggers, sink=platform.action_sink)
+
+
+def run_worker(settings: Settings, loglevel: str = "warning") -> None:
+    """Runs a worker until it is stopped (SIGINT, SIGTERM)."""
+    faust.Worker(create_app(settings), loglevel=loglevel, quiet=True).execute_from_commandline()

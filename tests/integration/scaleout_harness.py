@@ -27,6 +27,7 @@ from projections.tables import WAREHOUSE_TABLES
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
+from tests.services.ports import free_port
 
 PARTITIONS = 4  # what Tansu gives an auto-created topic
 EXCLUDED_COLUMNS = {"version", "as_of"}  # when a row was computed, not what it says
@@ -49,7 +50,7 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
         "CDP_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "CDP_KAFKA__PARTITIONS": str(PARTITIONS),
         "CDP_KAFKA__WORKER_BATCH_SECONDS": "0.5",
-        "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "15",  # a SIGKILLed worker's partitions move on sooner than the default 60 s
+        "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "15",  # a SIGKILLed worker's partitions move on sooner than faust's 60 s
     }
 
 
@@ -90,7 +91,7 @@ def append(platform: Platform, envelopes: Iterable[dict], chunk: int = 5000) -> 
 
 @dataclass
 class Processes:
-    """``cdp relay --follow`` and ``cdp worker`` processes."""
+    """``cdp relay --follow`` and ``cdp worker`` processes; each worker gets its own faust web port."""
 
     env: dict[str, str]
     log_dir: Path
@@ -101,7 +102,7 @@ class Processes:
         self.relay = self._spawn("relay", ["relay", "--follow"])
 
     def start_worker(self, n: int) -> None:
-        self.workers[n] = self._spawn(f"worker{n}", ["worker"])
+        self.workers[n] = self._spawn(f"worker{n}", ["worker", "--web-port", str(free_port())])
 
     def kill_relay(self) -> None:
         _kill(self.relay, signal.SIGKILL)

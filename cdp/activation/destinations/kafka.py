@@ -8,7 +8,7 @@ once every in-sync replica has the record (``acks=all``). The bootstrap servers 
 webhook's host when the destination is added and resolved again before connecting
 (``cdp.activation.addresses``); the brokers the cluster then advertises are the cluster's own.
 
-aiokafka (the ``scaleout`` extra's) runs on an event loop of the destination's own thread,
+aiokafka (the ``scaleout`` extra's, with faust-streaming) runs on an event loop of the destination's own thread,
 so the dispatcher's sending threads share one producer.
 """
 
