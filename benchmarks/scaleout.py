@@ -144,6 +144,7 @@ WORKER_PARTS = {
     "projections %": "(projections/",
     "warehouse insert %": "ClickHouseWarehouse.insert (",
     "postgresql %": "psycopg/",
+    "faust %": "faust/",
     "aiokafka %": "aiokafka/",
     "decode %": "(cdp/scaleout/messages.py",
     "opening events %": "open_envelopes",
