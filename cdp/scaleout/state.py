@@ -204,6 +204,12 @@ def _record_offsets(cur: psycopg.Cursor, topic: str, offsets: dict[int, int]) ->
     )
 
 
+def _run_if(cur: psycopg.Cursor, sql: str, params: tuple, rows: int = 0) -> None:
+    """Runs a statement over arrays unless its array (``params[rows]``) is empty: a batch of thousands of rows in one round trip, none for nothing."""
+    if params[rows]:
+        cur.execute(sql, params)
+
+
 def _quarantine(cur: psycopg.Cursor, stage: str, entries: Sequence[Quarantined]) -> None:
     now = datetime.now(UTC).isoformat()
     cur.executemany(_QUARANTINE, [(e.position, stage, e.event_id, e.error, now) for e in entries])
@@ -248,10 +254,10 @@ class Planned:
 
 
 class PartitionState:
-    """Topic partitions' customers; the worker's ``cdp.batch_core.TrackingState``. ``begin`` locks a partition's tracking row in the batch's
+    """Topic partitions' customers; the worker's ``cdp.batch_core.TrackingState``. ``begin`` locks the batch's partitions' tracking rows in its
     transaction (opened by the first statement), so a partition briefly held by two workers during
     a rebalance is processed by one at a time, the second seeing the first's position; ``save``
-    stages its changes, ``commit`` ends the transaction for every partition of the batch.
+    stages their changes, ``commit`` ends the transaction for every partition of the batch.
 
     Unconfirmed writes: before a batch's rows go to the warehouse, ``record_unconfirmed`` commits
     (on a second connection, outside the batch's transaction) which customers they are for and the
@@ -267,14 +273,18 @@ class PartitionState:
         self._journal = journal
         self.topic = topic
 
-    def begin(self, partition: int) -> tuple[tuple[int, int], int]:
-        """Locks a partition for the batch; returns its tracked ``((position, sub), watermark)``."""
+    def begin(self, partitions: Sequence[int]) -> dict[int, tuple[tuple[int, int], int]]:
+        """Locks the batch's partitions (in order); returns each one's tracked ``((position, sub), watermark)``."""
         db = self._db
         db.execute(
-            "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) VALUES (%s, %s, 0, 0, 0) ON CONFLICT DO NOTHING", (self.topic, partition)
+            "INSERT INTO scaleout_partitions (topic, partition, position, sub, watermark) SELECT %s, p, 0, 0, 0 FROM unnest(%s::int[]) AS p ON CONFLICT DO NOTHING",
+            (self.topic, sorted(partitions)),
         )
-        row = db.execute("SELECT position, sub, watermark FROM scaleout_partitions WHERE topic = %s AND partition = %s FOR UPDATE", (self.topic, partition)).fetchone()
-        return (row[0], row[1]), row[2]
+        rows = db.execute(
+            "SELECT partition, position, sub, watermark FROM scaleout_partitions WHERE topic = %s AND partition = ANY(%s) ORDER BY partition FOR UPDATE",
+            (self.topic, sorted(partitions)),
+        ).fetchall()
+        return {partition: ((position, sub), watermark) for partition, position, sub, watermark in rows}
 
     def due_checks(self, partition: int, as_of: int) -> set[str]:
         rows = self._db.execute("SELECT customer_id FROM scaleout_checks WHERE topic = %s AND partition = %s AND due <= %s", (self.topic, partition, as_of))
@@ -286,15 +296,16 @@ class PartitionState:
         return [(record, version, orjson.loads(customers)) for record, version, customers in rows]
 
     def record_unconfirmed(self, writes: list[tuple[int, int, list[str]]]) -> list[int]:
-        """Commits ``(partition, version, customers)`` of the rows about to be written; their ids, in order."""
+        """Commits ``(partition, version, customers)`` of the rows about to be written (one a
+        partition, in one statement); their ids, in order."""
         with self._journal.transaction():
-            return [
-                self._journal.execute(
-                    "INSERT INTO scaleout_unconfirmed (topic, partition, version, customers) VALUES (%s, %s, %s, %s) RETURNING id",
-                    (self.topic, partition, version, orjson.dumps(customers)),
-                ).fetchone()[0]
-                for partition, version, customers in writes
-            ]
+            rows = self._journal.execute(
+                "INSERT INTO scaleout_unconfirmed (topic, partition, version, customers) SELECT %s, * FROM unnest(%s::int[], %s::bigint[], %s::bytea[]) "
+                "RETURNING partition, id",
+                (self.topic, [partition for partition, _, _ in writes], [version for _, version, _ in writes], [orjson.dumps(customers) for _, _, customers in writes]),
+            ).fetchall()
+        ids = dict(rows)
+        return [ids[partition] for partition, _, _ in writes]
 
     def begin_write(self, batches: Sequence[Planned]) -> None:
         records = self.record_unconfirmed([(p.partition, p.tracked[0], sorted(p.output.profiles.keys() | p.output.removed)) for p in batches])
@@ -302,8 +313,7 @@ class PartitionState:
             p.confirmed.append(record)
 
     def finish_write(self, batches: Sequence[Planned]) -> None:
-        for p in batches:
-            self.save(p.partition, p.customers, p.output, p.tracked, p.watermark, p.confirmed, p.quarantined, p.delivered)
+        self.save(batches)
         self.commit()
 
     def abandon(self) -> None:
@@ -329,44 +339,54 @@ class PartitionState:
         found.forwards.update(self._db.execute("SELECT customer_id, survivor FROM scaleout_forwards WHERE customer_id = ANY(%s)", (ids,)).fetchall())
         return found
 
-    def save(
-        self,
-        partition: int,
-        customers: Customers,
-        output: Output,
-        tracked: tuple[int, int],
-        watermark: int,
-        confirmed: list[int],
-        quarantined: Sequence[Quarantined] = (),
-        delivered: Sequence[str] = (),
-    ) -> None:
-        """Stages a partition's state changes, its new position, the events it quarantined, the
-        deletion of the ``confirmed`` unconfirmed-write records and of the ``delivered`` absorbs
-        (folded in: by absorbed customer) from the outbox, in the open transaction."""
+    def save(self, batches: Sequence[Planned]) -> None:
+        """Stages the partitions' state changes, their new positions, the events they quarantined,
+        the deletion of their ``confirmed`` unconfirmed-write records and of their ``delivered``
+        absorbs (folded in: by absorbed customer) from the outbox, in the open transaction. One
+        statement per table for every partition of the batch, the rows as arrays (``unnest``): a
+        customer belongs to one partition, so no two partitions change the same row."""
+        removed = {cid for p in batches for cid in p.output.removed}
+        forwards = {cid: survivor for p in batches for cid, survivor in p.customers.forwards.items() if cid in p.output.removed}
+        profiles = {
+            cid: (state_codec.encode(profile), orjson.dumps(sorted(p.customers.absorbed.get(cid, ()))))
+            for p in batches
+            for cid, profile in p.output.profiles.items()
+            if cid not in p.output.removed
+        }
+        checks = {cid: (p.partition, due) for p in batches for cid, due in p.output.next_checks.items() if cid not in p.output.removed}
+        cleared = [cid for cid, (_, due) in checks.items() if due is None]
+        due = {cid: partition_due for cid, partition_due in checks.items() if partition_due[1] is not None}
         with self._db.cursor() as cur:
-            _quarantine(cur, "worker", quarantined)
-            cur.execute("DELETE FROM scaleout_absorbs WHERE topic = %s AND absorbed = ANY(%s)", (self.topic, list(delivered)))
-            cur.execute("DELETE FROM scaleout_unconfirmed WHERE id = ANY(%s)", (confirmed,))
-            gone = sorted(output.removed)
-            cur.execute("DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (gone,))
-            cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", (gone,))
-            cur.executemany(
-                "INSERT INTO scaleout_forwards (customer_id, survivor) VALUES (%s, %s) ON CONFLICT (customer_id) DO UPDATE SET survivor = EXCLUDED.survivor",
-                [(cid, survivor) for cid, survivor in customers.forwards.items() if cid in output.removed],
+            _quarantine(cur, "worker", [entry for p in batches for entry in p.quarantined])
+            _run_if(cur, "DELETE FROM scaleout_absorbs WHERE topic = %s AND absorbed = ANY(%s)", (self.topic, [gone for p in batches for gone in p.delivered]), rows=1)
+            _run_if(cur, "DELETE FROM scaleout_unconfirmed WHERE id = ANY(%s)", ([record for p in batches for record in p.confirmed],))
+            _run_if(cur, "DELETE FROM scaleout_profiles WHERE customer_id = ANY(%s)", (sorted(removed),))
+            _run_if(cur, "DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", (sorted(removed) + cleared,))
+            _run_if(
+                cur,
+                "INSERT INTO scaleout_forwards (customer_id, survivor) SELECT * FROM unnest(%s::text[], %s::text[]) "
+                "ON CONFLICT (customer_id) DO UPDATE SET survivor = EXCLUDED.survivor",
+                (list(forwards), list(forwards.values())),
             )
-            saved = [(cid, p) for cid, p in output.profiles.items() if cid not in output.removed]
-            cur.executemany(
-                "INSERT INTO scaleout_profiles (customer_id, state, absorbed) VALUES (%s, %s, %s) "
+            _run_if(
+                cur,
+                "INSERT INTO scaleout_profiles (customer_id, state, absorbed) SELECT * FROM unnest(%s::text[], %s::bytea[], %s::bytea[]) "
                 "ON CONFLICT (customer_id) DO UPDATE SET state = EXCLUDED.state, absorbed = EXCLUDED.absorbed",
-                [(cid, state_codec.encode(p), orjson.dumps(sorted(customers.absorbed.get(cid, ())))) for cid, p in saved],
+                (list(profiles), [state for state, _ in profiles.values()], [absorbed for _, absorbed in profiles.values()]),
             )
-            checks = {cid: due for cid, due in output.next_checks.items() if cid not in output.removed}
-            cur.execute("DELETE FROM scaleout_checks WHERE customer_id = ANY(%s)", ([cid for cid, due in checks.items() if due is None],))
-            cur.executemany(
-                "INSERT INTO scaleout_checks (customer_id, topic, partition, due) VALUES (%s, %s, %s, %s) ON CONFLICT (customer_id) DO UPDATE SET due = EXCLUDED.due",
-                [(cid, self.topic, partition, due) for cid, due in checks.items() if due is not None],
+            _run_if(
+                cur,
+                "INSERT INTO scaleout_checks (customer_id, topic, partition, due) SELECT c, %s, p, d FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS u(c, p, d) "
+                "ON CONFLICT (customer_id) DO UPDATE SET due = EXCLUDED.due",
+                (self.topic, list(due), [partition for partition, _ in due.values()], [when for _, when in due.values()]),
+                rows=1,
             )
-            cur.execute("UPDATE scaleout_partitions SET position = %s, sub = %s, watermark = %s WHERE topic = %s AND partition = %s", (*tracked, watermark, self.topic, partition))
+            cur.execute(
+                "UPDATE scaleout_partitions SET position = u.position, sub = u.sub, watermark = u.watermark "
+                "FROM unnest(%s::int[], %s::bigint[], %s::int[], %s::bigint[]) AS u(partition, position, sub, watermark) "
+                "WHERE scaleout_partitions.topic = %s AND scaleout_partitions.partition = u.partition",
+                ([p.partition for p in batches], [p.tracked[0] for p in batches], [p.tracked[1] for p in batches], [p.watermark for p in batches], self.topic),
+            )
 
     def commit(self) -> None:
         self._db.commit()

@@ -85,7 +85,8 @@ class PartitionProcessor:
         try:
             with collector_paused():
                 self._core.arm(self._pipeline)
-                planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition])) is not None]
+                tracking = self._state.begin(sorted(batches))
+                planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition], *tracking[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
@@ -102,13 +103,13 @@ class PartitionProcessor:
         """Puts the batch's absorbs in the outbox before they are sent (``PartitionState.record_absorbs``)."""
         self._state.record_absorbs([absorb for p in planned for absorb in p.outgoing])
 
-    def _plan_isolating(self, partition: int, batch: list[Message]) -> Planned | None:
+    def _plan_isolating(self, partition: int, batch: list[Message], tracked: tuple[int, int], watermark: int) -> Planned | None:
         """``_plan``; an event that makes it fail is skipped and quarantined with the batch (``cdp.batch_core.plan_isolating``)."""
         keys = {m.position: sealed_errors.key_id(m.body["event"]) for m in batch if m.kind == "event"}  # planning opens the events
         blamed: dict[int, Quarantined] = {}  # by index in the batch
 
         def plan(count: int, skipped: frozenset[int]) -> Planned | None:
-            return self._plan(partition, batch[:count], {batch[n].position: blamed[n] for n in skipped})
+            return self._plan(partition, batch[:count], tracked, watermark, {batch[n].position: blamed[n] for n in skipped})
 
         def blame(index: int, error: Exception) -> bool:
             guilty = batch[index]
@@ -120,8 +121,7 @@ class PartitionProcessor:
 
         return plan_isolating(plan, len(batch), blame, INFRASTRUCTURE)
 
-    def _plan(self, partition: int, batch: list[Message], skipped: dict[int, Quarantined]) -> Planned | None:
-        tracked, watermark = self._state.begin(partition)
+    def _plan(self, partition: int, batch: list[Message], tracked: tuple[int, int], watermark: int, skipped: dict[int, Quarantined]) -> Planned | None:
         fresh = _continuing(partition, tracked[0], [m for m in batch if m.kind == "absorb" or m.order > tracked])
         if not fresh:
             return None

@@ -6,6 +6,7 @@ from clickhouse_driver import Client
 from cdp.config import Settings
 from cdp.warehouse.clickhouse_backend import ClickHouseWarehouse
 from cdp.warehouse.managed import QUERY, WRITER, ManagedServer
+from cdp.warehouse.recent_connection import without_idle_ping
 
 
 def open_warehouse(settings: Settings, as_query_user: bool = False) -> ClickHouseWarehouse:
@@ -19,10 +20,10 @@ def open_warehouse(settings: Settings, as_query_user: bool = False) -> ClickHous
 
         def connect() -> Client:
             server.ensure_running()
-            return server.client(user, compression="lz4", **timeouts)
+            return without_idle_ping(server.client(user, compression="lz4", **timeouts))
     else:
         def connect() -> Client:
-            return Client(
+            return without_idle_ping(Client(
                 warehouse.host,
                 port=warehouse.port,
                 user=warehouse.query_user if as_query_user else warehouse.user,
@@ -31,5 +32,5 @@ def open_warehouse(settings: Settings, as_query_user: bool = False) -> ClickHous
                 compression=False if warehouse.compression == "none" else warehouse.compression,
                 client_name="cdp",
                 **timeouts,
-            )
+            ))
     return ClickHouseWarehouse(connect, warehouse.database, retries=warehouse.retries, create_database=not as_query_user, insert_connections=warehouse.insert_connections)
