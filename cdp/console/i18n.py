@@ -31,7 +31,7 @@ LANGUAGES = {"en": "en", "zh-CN": "zh_CN"}  # ours → Babel's locale
 DEFAULT = "en"
 LANG_COOKIE = "cdp_lang"
 MESSAGES = Path(__file__).parent / "messages"
-NAMED_PARAMS = {"id_types": "id_type"}  # a parameter whose values are names, and the kind the catalogue words them under
+NAMED_PARAMS = {"id_types": "id_type", "events": "event_type"}  # a parameter whose values are names, and the kind the catalogue words them under
 
 
 @cache

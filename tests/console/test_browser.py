@@ -185,10 +185,15 @@ def test_a_customer_with_merges_and_a_churn_history_in_chinese_has_no_english_re
     assert history and all(CHINESE.search(h) for h in history if h), history
     traits = items("#traits dt")
     assert len(traits) > 4 and all(CHINESE.search(name) for name in traits), traits  # every trait name worded, none as stored
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#timeline tbody tr"))
+    kinds = items("#timeline tbody tr td:nth-child(2)")
+    assert kinds and all(CHINESE.search(kind) for kind in kinds), kinds  # event types worded too, not as stored
     browser.execute_script("document.getElementById('identity').scrollIntoView()")
     browser.save_screenshot(str(shots / "12-customer-merged-zh.png"))
     browser.execute_script("document.getElementById('churn').scrollIntoView()")
     browser.save_screenshot(str(shots / "13-customer-churn-history-zh.png"))
+    browser.execute_script("document.getElementById('timeline').scrollIntoView()")
+    browser.save_screenshot(str(shots / "14-customer-timeline-zh.png"))
     browser.find_element(By.ID, "lang-en").click()
     wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     no_policy_violation(browser)

@@ -19,6 +19,7 @@ from cdp.services.profiles import IDENTIFIER_COLUMNS
 from cdp.workload import generate
 from projections import causes, churn, lifecycle, satisfaction, sentiment, service, value
 from projections.trait_values import DEFAULT_TRAIT_VALUES
+from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
 from schemas.payloads.consent import PURPOSES
 
 CONSOLE = Path(__file__).resolve().parents[2] / "cdp" / "console"
@@ -40,7 +41,7 @@ def names() -> set[str]:
     given = {"stage": lifecycle.STAGES, "tier": value.TIERS, "churn": churn.LEVELS, "nps": satisfaction.NPS_CATEGORIES, "sla": service.SLA_STATES,
              "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags,
              "ticket_status": service.TICKET_STATUSES, "answer": ("nps", "csat", "csi", "text"),  # survey_answers.kind
-             "id_type": IDENTIFIER_COLUMNS, "trait": {*DEFAULT_TRAIT_VALUES, *demo_traits()}}
+             "id_type": IDENTIFIER_COLUMNS, "trait": {*DEFAULT_TRAIT_VALUES, *demo_traits()}, "event_type": PAYLOAD_BY_EVENT_TYPE}
     return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
 
 
@@ -62,7 +63,7 @@ def test_every_key_used_and_every_name_given_is_in_the_catalogue(language: str):
     assert len(used_keys()) > 100
     assert sorted(used_keys() - set(messages)) == []
     assert sorted(names() - set(messages)) == []
-    assert {"trait.age_band", "trait.city", "trait.address.city", "id_type.phone"} <= names()
+    assert {"trait.age_band", "trait.city", "trait.address.city", "id_type.phone", "event_type.order_placed"} <= names()
 
 
 def test_the_check_sees_a_key_a_template_uses():
@@ -152,3 +153,11 @@ def test_a_refusal_in_each_language_with_its_numbers_and_lists_and_the_english_m
     too_many = refusals.refusal(CdpError, "limit_range", given=20000, most=10000)
     assert str(too_many) == "limit: 20000 is not between 1 and 10,000" and chinese.refusal(too_many) == "数量上限：20,000 不在 1 到 10,000 之间"
     assert chinese.refusal(CdpError("a message without a code")) == "a message without a code"
+
+
+def test_a_cause_naming_event_types_names_them_in_each_language():
+    first = causes.cause("prospect_first_event", events=["page_viewed"])
+    stored = (first.code, causes.params_json(first.params), causes.english(first))
+    assert stored[2] == "known, no purchase yet (first event: page_viewed)"
+    assert Translator("en").cause(*stored) == "known, no purchase yet (first event: Page viewed)"
+    assert Translator("zh-CN").cause(*stored) == "已知客户，尚未购买（首个事件：浏览页面）"
