@@ -186,6 +186,8 @@ def test_a_customer_with_merges_and_a_churn_history_in_chinese_has_no_english_re
     traits = items("#traits dt")
     assert len(traits) > 4 and all(CHINESE.search(name) for name in traits), traits  # every trait name worded, none as stored
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#timeline tbody tr"))
+    values = dict(zip(items("#traits dt"), items("#traits dd"), strict=True))
+    assert values.get("性别") in ("男", "女"), values  # a canonical value worded, not "male"
     kinds = items("#timeline tbody tr td:nth-child(2)")
     assert kinds and all(CHINESE.search(kind) for kind in kinds), kinds  # event types worded too, not as stored
     browser.execute_script("document.getElementById('identity').scrollIntoView()")

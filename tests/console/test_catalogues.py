@@ -42,7 +42,8 @@ def names() -> set[str]:
              "sentiment": sentiment.LABELS, "purpose": PURPOSES, "loyalty": tuple(settings.loyalty.tiers), "tag": known_values(settings).tags,
              "ticket_status": service.TICKET_STATUSES, "answer": ("nps", "csat", "csi", "text"),  # survey_answers.kind
              "id_type": IDENTIFIER_COLUMNS, "trait": {*DEFAULT_TRAIT_VALUES, *demo_traits()}, "event_type": PAYLOAD_BY_EVENT_TYPE}
-    return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS}  # the builder's fields
+    canonical = {f"trait_value.{trait}.{value}" for trait, rules in DEFAULT_TRAIT_VALUES.items() if not rules.get("tables") for value in rules.get("synonyms", {})}
+    return {f"{kind}.{name}" for kind, values in given.items() for name in values} | {f"field.{name}" for name in FIELDS} | canonical  # the builder's fields
 
 
 def demo_traits() -> set[str]:
@@ -63,7 +64,7 @@ def test_every_key_used_and_every_name_given_is_in_the_catalogue(language: str):
     assert len(used_keys()) > 100
     assert sorted(used_keys() - set(messages)) == []
     assert sorted(names() - set(messages)) == []
-    assert {"trait.age_band", "trait.city", "trait.address.city", "id_type.phone", "event_type.order_placed"} <= names()
+    assert {"trait.age_band", "trait.city", "trait.address.city", "id_type.phone", "event_type.order_placed", "trait_value.gender.male"} <= names()
 
 
 def test_the_check_sees_a_key_a_template_uses():
