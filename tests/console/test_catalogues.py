@@ -54,8 +54,8 @@ def demo_traits() -> set[str]:
 def test_both_languages_have_the_same_keys_and_placeholders():
     english, chinese = catalogue("en"), catalogue("zh-CN")
     assert sorted(set(english) ^ set(chinese)) == []
-    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
-    assert [k for k in english if fields(english[k]) != fields(chinese[k])] == []
+    placeholders = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731  (each as often as named)
+    assert [k for k in english if placeholders(english[k]) != placeholders(chinese[k])] == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -86,34 +86,39 @@ def test_numbers_and_dates_the_locale_way():
     assert chinese.name("stage", "at_risk") == "流失风险" and chinese.name("tag", "my_own_tag") == "my_own_tag"
 
 
+def fields(text: str) -> set[str]:
+    """The placeholders a message names."""
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def unworded(language: str, section: str, english: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Of ``english``'s codes (code → English words), those without words in ``section`` of the
+    catalogue, and those whose words there name other placeholders than the English."""
+    messages = catalogue(language)
+    missing = sorted(f"{section}.{code}" for code in english if f"{section}.{code}" not in messages)
+    mismatched = [code for code, words in english.items() if f"{section}.{code}" in messages and fields(messages[f"{section}.{code}"]) != fields(words)]
+    return missing, mismatched
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_cause_a_projection_can_give_has_words_that_use_only_its_parameters(language: str):
     """The codes come from projections/causes.py, which words every cause the projections give (an
     unknown code fails there at its first use): each has words here, naming only its parameters."""
-    messages = catalogue(language)
-    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
     assert len(causes.ENGLISH) > 15
-    assert sorted(f"cause.{code}" for code in causes.ENGLISH if f"cause.{code}" not in messages) == []
-    assert [code for code, words in causes.ENGLISH.items() if fields(messages[f"cause.{code}"]) != fields(words)] == []
+    assert unworded(language, "cause", causes.ENGLISH) == ([], [])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_refusal_a_service_or_form_gives_has_words_that_use_only_its_parameters(language: str):
     """The codes come from cdp/refusals.py, which words every refusal given by code (an unknown
     code fails there at its first use)."""
-    messages = catalogue(language)
-    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
     assert len(refusals.ENGLISH) > 40
-    assert sorted(f"refusal.{code}" for code in refusals.ENGLISH if f"refusal.{code}" not in messages) == []
-    assert [code for code, words in refusals.ENGLISH.items() if fields(messages[f"refusal.{code}"]) != fields(words)] == []
+    assert unworded(language, "refusal", refusals.ENGLISH) == ([], [])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_problem_the_segment_checks_give_has_words_that_use_only_its_parameters(language: str):
-    messages = catalogue(language)
-    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
-    assert sorted(f"segment_error.{code}" for code in problems.ENGLISH if f"segment_error.{code}" not in messages) == []
-    assert [code for code, words in problems.ENGLISH.items() if fields(messages[f"segment_error.{code}"]) != fields(words)] == []
+    assert unworded(language, "segment_error", problems.ENGLISH) == ([], [])
 
 
 def test_a_cause_in_each_language_with_its_numbers_and_dates_and_the_english_text_for_an_unknown_code():
