@@ -22,20 +22,28 @@ def columns(warehouse, table: str) -> list[tuple[str, str]]:
     return [(r["name"], r["type"]) for r in rows]
 
 
-def test_migration_31_adds_the_cause_codes_to_tables_made_before_it(any_warehouse):
-    w = any_warehouse
-    for table in (lifecycle_transitions.TABLE, churn_risk.TABLE):
-        before = Table(table.name, table.doc, tuple(c for c in table.columns if c.name not in NEW[table.name]), table.engine, table.order_by)
+def migrate_tables_made_before(w, number: int, tables: tuple[Table, ...], new: dict[str, tuple[str, ...]], rows: dict[str, dict]) -> None:
+    """Makes each of ``tables`` (and its _current view) as it was before migration ``number``,
+    without its ``new`` columns, with its row of ``rows``; then runs the migration twice (a
+    migration interrupted part-way runs again in full)."""
+    for table in tables:
+        before = Table(table.name, table.doc, tuple(c for c in table.columns if c.name not in new[table.name]), table.engine, table.order_by)
         w.execute(f"DROP VIEW IF EXISTS `{w.database}`.`{current.name(table)}`")
         w.execute(f"DROP TABLE `{w.database}`.`{table.name}`")
         w.execute(before.create_sql(w.database))
         w.execute(current.create_sql(w.database, before))
-        w.insert(table.name, [BEFORE[table.name]])
-    (steps,) = [steps for number, _, steps in MIGRATIONS if number == 31]
-    for _ in range(2):  # a migration interrupted part-way runs again in full
+        w.insert(table.name, [rows[table.name]])
+    (steps,) = [steps for n, _, steps in MIGRATIONS if n == number]
+    for _ in range(2):
         for sql in steps(w.database):
             w.execute(sql)
-    for table in (lifecycle_transitions.TABLE, churn_risk.TABLE):
+
+
+def test_migration_31_adds_the_cause_codes_to_tables_made_before_it(any_warehouse):
+    w = any_warehouse
+    tables = (lifecycle_transitions.TABLE, churn_risk.TABLE)
+    migrate_tables_made_before(w, 31, tables, NEW, BEFORE)
+    for table in tables:
         assert columns(w, table.name) == [(c.name, c.type) for c in table.columns]
         assert [name for name, _ in columns(w, current.name(table))] == [c for c in table.column_names if c not in current.BOOKKEEPING]
     assert w.query(f"SELECT cause, cause_code, cause_params FROM `{w.database}`.`{current.name(lifecycle_transitions.TABLE)}`") == [

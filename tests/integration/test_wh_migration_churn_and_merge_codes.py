@@ -4,11 +4,9 @@ parameters and customer_merges its reason's code and parameters; rows written be
 
 from datetime import UTC, datetime
 
-from cdp.warehouse.migrations import MIGRATIONS
 from cdp.warehouse.views import current
 from projections.tables import churn_level_changes, customer_merges
-from projections.tables.table import Table
-from tests.integration.test_wh_migration_causes import columns
+from tests.integration.test_wh_migration_causes import columns, migrate_tables_made_before
 
 AT = datetime(2025, 1, 2, 10, tzinfo=UTC)
 NEW = {churn_level_changes.TABLE.name: ("reason_params",), customer_merges.TABLE.name: ("reason_code", "reason_params")}
@@ -22,17 +20,7 @@ BEFORE = {
 def test_migration_33_adds_the_reason_codes_to_tables_made_before_it(any_warehouse):
     w = any_warehouse
     tables = (churn_level_changes.TABLE, customer_merges.TABLE)
-    for table in tables:
-        before = Table(table.name, table.doc, tuple(c for c in table.columns if c.name not in NEW[table.name]), table.engine, table.order_by)
-        w.execute(f"DROP VIEW IF EXISTS `{w.database}`.`{current.name(table)}`")
-        w.execute(f"DROP TABLE `{w.database}`.`{table.name}`")
-        w.execute(before.create_sql(w.database))
-        w.execute(current.create_sql(w.database, before))
-        w.insert(table.name, [BEFORE[table.name]])
-    (steps,) = [steps for number, _, steps in MIGRATIONS if number == 33]
-    for _ in range(2):  # a migration interrupted part-way runs again in full
-        for sql in steps(w.database):
-            w.execute(sql)
+    migrate_tables_made_before(w, 33, tables, NEW, BEFORE)
     for table in tables:
         assert columns(w, table.name) == [(c.name, c.type) for c in table.columns]
         assert [name for name, _ in columns(w, current.name(table))] == [c for c in table.column_names if c not in current.BOOKKEEPING]
