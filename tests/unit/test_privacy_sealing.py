@@ -59,9 +59,9 @@ def test_sealed_events_hold_no_personal_value_and_open_to_the_original(keys: Key
     assert [orjson.loads(n.state) for n in opened] == [orjson.loads(ENVELOPE_ADAPTER.dump_json(e)) for e in originals]
 
 
-def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyStore):
-    """Before 2026-12-05 the personal values were nulled in place and sealed keyed by their path."""
-    original = parse_envelope(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi", "topic": "delivery"}))
+def sealed_in_the_earlier_form(keys: KeyStore, original) -> tuple[dict, dict]:
+    """``original`` (Ann's email, traits and text) as stored (``plain``), and as sealed before
+    2026-12-05 (``earlier``): the personal values nulled in place and sealed keyed by their path."""
     plain = orjson.loads(ENVELOPE_ADAPTER.dump_json(original))
     secret = {"identifiers/email": "ann@example.com", "properties/text": "hi", "traits": {"name": "Ann"}}
     earlier = {**plain, "identifiers": {**plain["identifiers"], "email": None}, "properties": {**plain["properties"], "text": None}, "traits": None}
@@ -69,6 +69,13 @@ def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyS
     nonce = os.urandom(12)
     data = cipher.encrypt(nonce, orjson.dumps(secret), f"{original.source_name}/{original.message_id}".encode())
     earlier["sealed"] = {"key": key_id, "nonce": base64.b64encode(nonce).decode(), "data": base64.b64encode(data).decode()}
+    return plain, earlier
+
+
+def test_events_sealed_in_the_earlier_form_still_open_to_the_original(keys: KeyStore):
+    """Before 2026-12-05 the personal values were nulled in place and sealed keyed by their path."""
+    original = parse_envelope(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi", "topic": "delivery"}))
+    plain, earlier = sealed_in_the_earlier_form(keys, original)
     (opened,) = Sealer(keys, IdentityRules()).open(notifications([("s", "m", orjson.dumps(earlier))]))
     assert orjson.loads(opened.state) == plain
 
@@ -92,13 +99,7 @@ def test_opening_only_the_identifiers_puts_back_those_and_no_other_sealed_value(
 
 def test_opening_only_the_identifiers_of_an_event_sealed_in_the_earlier_form(keys: KeyStore):
     original = parse_envelope(event("feedback_given", "2025-01-02", email="ann@example.com", traits={"name": "Ann"}, properties={"text": "hi"}))
-    plain = orjson.loads(ENVELOPE_ADAPTER.dump_json(original))
-    secret = {"identifiers/email": "ann@example.com", "properties/text": "hi", "traits": {"name": "Ann"}}
-    earlier = {**plain, "identifiers": {**plain["identifiers"], "email": None}, "properties": {**plain["properties"], "text": None}, "traits": None}
-    key_id, cipher = keys.keys_for(["email:ann@example.com"])["email:ann@example.com"]
-    nonce = os.urandom(12)
-    data = cipher.encrypt(nonce, orjson.dumps(secret), f"{original.source_name}/{original.message_id}".encode())
-    earlier["sealed"] = {"key": key_id, "nonce": base64.b64encode(nonce).decode(), "data": base64.b64encode(data).decode()}
+    plain, earlier = sealed_in_the_earlier_form(keys, original)
     Sealer(keys, IdentityRules()).open_envelopes([earlier], only="identifiers")
     assert earlier["identifiers"] == plain["identifiers"] and earlier["traits"] is None and earlier["properties"]["text"] is None
 
