@@ -181,24 +181,21 @@ def queries(workdir: Path, repeat: int = 5) -> dict:
 def _run_projections(data_dir: Path) -> dict:
     """``runner.processes`` (``CDP_RUNNER__PROCESSES``) above 1: the projection processes' CPU too, each
     (from their start, imports included: they start with the runner)."""
-    with Platform(_settings(data_dir)) as platform:
+    settings = _settings(data_dir)
+    with Platform(settings) as platform:
         platform.warehouse  # opened and migrated before timing
-        started, cpu = time.perf_counter(), time.process_time()
+        server = ManagedServer.of(settings).pid
+        started, cpu, server_cpu = time.perf_counter(), time.process_time(), _cpu_seconds(server)
         processed = platform.runner.run()
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        children = _projection_cpu()
-    return {"events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children}
+        seconds, cpu, server_cpu = time.perf_counter() - started, time.process_time() - cpu, _cpu_seconds(server) - server_cpu
+        children = [_cpu_seconds(child.pid) for child in multiprocessing.active_children() if child.name.startswith("cdp-projection")]
+    return {"events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu}
 
 
-def _projection_cpu() -> list[float]:
-    """CPU seconds (user + system) each projection process of the runner has used so far, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = []
-    for child in multiprocessing.active_children():
-        if child.name.startswith("cdp-projection"):
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()  # after the command name: field 3 on
-            used.append((int(fields[11]) + int(fields[12])) / ticks)  # utime, stime: fields 14 and 15
-    return used
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process ``pid`` has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # after the command name: field 3 on
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
 def _settings(data_dir: Path):

@@ -62,14 +62,15 @@ def main() -> None:
 
 
 def cpu_line(label: str, f: dict) -> None:
-    """CPU time of the runner's process per event, and of each projection process (``--processes``):
-    unlike events/s, it hardly depends on what else the machine runs (the warehouse server's own CPU
-    is not in it)."""
+    """CPU time per event of the runner's process, of each projection process (``--processes``) and
+    of the managed warehouse server: unlike events/s, it hardly depends on what else the machine runs."""
     per_event = lambda seconds: f"{1e6 * seconds / f['events']:.0f} µs"  # noqa: E731
     print(f"{label} CPU per event (runner process): {per_event(f['cpu_seconds'])}")
     children = f.get("processes_cpu_seconds") or []
     if children:
-        print(f"{label} CPU per event (projection processes): {', '.join(map(per_event, children))}; all processes {per_event(f['cpu_seconds'] + sum(children))}")
+        print(f"{label} CPU per event (projection processes): {', '.join(map(per_event, children))}")
+    server = f["server_cpu_seconds"]
+    print(f"{label} CPU per event (warehouse server): {per_event(server)}; all processes {per_event(f['cpu_seconds'] + sum(children) + server)}")
 
 
 def report(stage: str, f: dict, floor_rate: float | None) -> float | None:

@@ -235,7 +235,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Path(".cdp")
-    batch_size: PositiveInt = 5000
+    # events per batch of the runner and the relay (and lines per ingest transaction): a batch costs the warehouse
+    # server ~7 ms per table whatever its size, plus merges of the parts; 20,000 cut the server's CPU per event
+    # 3.3x against 5,000 in a 1M rebuild, for +150 MiB of peak RSS (BENCHMARKS.md, issue 23)
+    batch_size: PositiveInt = 20_000
     runner: RunnerSettings = RunnerSettings()
     # `cdp ingest` of JSON Lines files (an old CRM history) accepts event times from here; live sources
     # (collector, webhooks, connector imports) keep the envelope's 2000-01-01 (schemas/envelope.py)
