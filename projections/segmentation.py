@@ -6,15 +6,23 @@ by the most probable route through that dictionary; it reads no clock and gives 
 the same text, so projections stay deterministic (docs/architecture.md §2). The analysers' own
 terms are added to the dictionary, so each comes out as one word.
 
-The dictionary is read from the installed package, once per process, and never through jieba's
-cache file in the shared temporary directory (which another user could plant). jieba itself is
-imported on first use: importing it costs about half a second, which a command that analyses no
-text should not pay.
+The dictionary is read from the installed package once per process, or from this user's own cache
+of it (``$XDG_CACHE_HOME/cdp``, else ``~/.cache/cdp``): building it costs each process about a
+second of CPU (several under load), loading the cache a third of that, and every process that
+projects a free-text event pays it. jieba's own cache file is never used: it lives in the shared
+temporary directory, where another user could plant it; ours is read only from a directory and a
+file this user owns that no one else can write. jieba itself is imported on first use: importing
+it costs about half a second, which a command that analyses no text should not pay.
 """
 
+import marshal
+import os
 import re
+import stat
+import tempfile
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,11 +34,60 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @cache
 def _dictionary() -> tuple[dict[str, int], int]:
-    """jieba's word frequencies and their total, read from its package once."""
+    """jieba's word frequencies and their total: from this user's cache, else read from its package (and cached)."""
     import jieba
 
+    source = Path(jieba.__file__).with_name("dict.txt")
+    built = source.stat()
+    name = f"jieba-{jieba.__version__}-{built.st_size}-{built.st_mtime_ns}.marshal"  # a new jieba or dictionary: a new file
+    directory = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cdp"
+    cached = _read_own(directory, name)
+    if cached is not None:
+        return cached
     tokenizer = jieba.Tokenizer()
-    return tokenizer.gen_pfdict(tokenizer.get_dict_file())
+    frequencies = tokenizer.gen_pfdict(tokenizer.get_dict_file())
+    _write_own(directory, name, marshal.dumps(frequencies))
+    return frequencies
+
+
+def _owned_by_me_alone(status: os.stat_result) -> bool:
+    return status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read_own(directory: Path, name: str) -> tuple[dict[str, int], int] | None:
+    """The cached dictionary, if the directory and the file are this user's and no one else can
+    write them, and it reads back as a dictionary; else None (it is then built again)."""
+    try:
+        if not _owned_by_me_alone(directory.stat()):
+            return None
+        descriptor = os.open(directory / name, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not (stat.S_ISREG((status := os.fstat(descriptor)).st_mode) and _owned_by_me_alone(status)):
+                return None
+            loaded = marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if isinstance(loaded, tuple) and len(loaded) == 2 and isinstance(loaded[0], dict) and isinstance(loaded[1], int):
+        return loaded
+    return None
+
+
+def _write_own(directory: Path, name: str, content: bytes) -> None:
+    """Keeps the dictionary for the next process: written whole under a temporary name, then
+    renamed. A cache that cannot be written (read-only home) is only a slower start."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _owned_by_me_alone(directory.stat()):
+            return
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".jieba-")  # mode 0600
+    except OSError:
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        os.replace(temporary, directory / name)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def tokenizer(words: Iterable[str]) -> "jieba.Tokenizer":
