@@ -29,7 +29,10 @@ from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
 
 EVENTS = 100_000
-BATCH = 2000  # the embedded runner's and the relay's batch: identity assigns per batch, so both use the same
+BATCH = 5000  # the embedded runner's and the relay's batch: identity assigns per batch, so both use the same
+# the workers' batches: up to a relay batch, or what came within 2 s (the harness's 0.5 s gives batches of a few
+# hundred messages here, each an insert into every table: most of the warehouse server's work)
+WORKER_BATCH = {"CDP_KAFKA__WORKER_BATCH": str(BATCH), "CDP_KAFKA__WORKER_BATCH_SECONDS": "2"}
 
 
 @dataclass
@@ -51,7 +54,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
     postgres = fresh_database(postgres, "scaleout")  # the session's server, not the other tests' event log
     # one data directory, as the compose file's shared volume: the relay and the workers open the events with its key store
     embedded_env = environment(root / "data", postgres, clickhouse, kafka, "embedded", BATCH)
-    scaleout_env = environment(root / "data", postgres, clickhouse, kafka, "scaleout", BATCH)
+    scaleout_env = environment(root / "data", postgres, clickhouse, kafka, "scaleout", BATCH) | WORKER_BATCH
     seconds: dict[str, float] = {}
     with Platform(settings_from(embedded_env)) as embedded, Platform(settings_from(scaleout_env)) as scaleout:
         assert append(embedded, generate_events(EVENTS, seed=11)) == EVENTS
