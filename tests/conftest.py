@@ -12,25 +12,24 @@ from tests.services.clickhouse import ClickHouseServer, clickhouse_server
 from tests.services.postgres import PostgresServer, postgres_server
 
 
-# The longest modules, longest first (seconds of pytest --durations on 2 cores). `make test` runs
-# modules whole on two xdist workers (--dist loadscope) in the order collected here
+# The longest modules, longest first (seconds of pytest --durations on 2 cores, each module run alone on
+# a busy machine). `make test` runs modules whole on two xdist workers (--dist loadscope) in the order collected here
 # (--no-loadscope-reorder): started first, a long module runs beside the many short ones instead
 # of last, alone, while the other worker idles (xdist's own order, most tests first, put these
 # one- to three-test modules at the very end).
 LONGEST_MODULES = (
-    "tests/integration/test_scaleout.py",  # ~220
-    "tests/e2e/test_kill_and_resume.py",  # ~110
-    "tests/integration/test_scaleout_activation.py",  # ~62 of setup (relay + two workers)
-    "tests/console/test_browser.py",  # ~110
-    "tests/e2e/test_forget.py",  # ~100
-    "tests/test_hostile_traffic.py",  # ~60
+    "tests/integration/test_scaleout.py",  # ~215 (~175 of setup: 100,000 events, the embedded runner, relay + two workers)
+    "tests/e2e/test_kill_and_resume.py",  # ~105
+    "tests/integration/test_scaleout_activation.py",  # ~80 (~70 of setup: relay + two workers)
+    "tests/console/test_browser.py",  # ~60
+    "tests/e2e/test_activation_cli.py",  # ~45
+    "tests/e2e/test_forget.py",  # ~40
+    "tests/integration/test_access_cli.py",  # ~37
     "tests/test_connector_imports.py",
-    "tests/e2e/test_churn_and_analytics_cli.py",
+    "tests/e2e/test_churn_and_analytics_cli.py",  # ~33
     "tests/unit/test_proj_replay_properties.py",
-    "tests/integration/test_access_cli.py",
     "tests/e2e/test_consent_cli.py",
     "tests/integration/test_backup_restore.py",
-    "tests/e2e/test_activation_cli.py",  # ~45
 )
 
 

@@ -14,6 +14,7 @@ import pytest
 from cdp.config import Settings
 from cdp.platform import Platform
 from tests.collector_server import RunningCollector, basic, running_collector
+from tests.waiting import TLS
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def test_overload_is_answered_429_with_retry_after(settings: Settings):
         platform.append_serialised = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
         with ThreadPoolExecutor(1) as pool, collector.client() as http:
             first = pool.submit(http.post, "/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"o{i}"} for i in range(5)]})
-            while collector.platform.events is None or httpx.get(collector.url + "/health", headers=admin).json()["pending_events"] == 0:
+            while collector.platform.events is None or httpx.get(collector.url + "/health", headers=admin, verify=TLS).json()["pending_events"] == 0:
                 time.sleep(0.01)
             second = http.post("/v1/track", json={"userId": "u", "event": "E"})
             release.set()

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.cli import cdp, serve
-from tests.waiting import wait_until
+from tests.waiting import TLS, wait_until
 
 
 def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_runner(tmp_path):
@@ -19,7 +19,7 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
     admin = {"Authorization": "Bearer " + cdp("keys", "create", "ops", "--scope", "admin", data_dir=data).stdout.decode().strip().splitlines()[-1]}
     server, url = serve(data, {"CDP_COLLECTOR__WORKERS": "2"})
     try:
-        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health", verify=TLS).status_code == 200)
 
         def send(n: int) -> int:
             batch = [{"type": "identify", "userId": f"u-{n}-{i}", "messageId": f"m-{n}-{i}", "traits": {"email": f"u{n}.{i}@example.com"}} for i in range(50)]
@@ -29,7 +29,7 @@ def test_two_workers_store_every_acknowledged_event_and_the_supervisor_runs_the_
 
         with ThreadPoolExecutor(8) as pool:
             acknowledged = sum(pool.map(send, range(40)))
-        wait_until(lambda: httpx.get(url + "/health", headers=admin).json()["runner"].get("position", 0) >= acknowledged)
+        wait_until(lambda: httpx.get(url + "/health", headers=admin, verify=TLS).json()["runner"].get("position", 0) >= acknowledged)
         health = httpx.get(url + "/health", headers=admin).json()
         assert health["runner"]["state"] == "following" and health["runner"]["last_position"] == acknowledged
     finally:

@@ -22,7 +22,7 @@ import orjson
 from cdp.config import load_settings
 from cdp.platform import Platform
 from tests.cli import cdp, serve
-from tests.waiting import wait_until
+from tests.waiting import TLS, wait_until
 
 HOSTILE_REQUESTS = 1200
 NORMAL_BATCHES, NORMAL_BATCH_SIZE = 120, 25
@@ -123,10 +123,10 @@ def test_hostile_traffic_fails_no_normal_request_and_loses_nothing(tmp_path):
     normal_failures: list[str] = []
     lock = threading.Lock()
     try:
-        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health", verify=TLS).status_code == 200)
 
         def send_hostile(request: Hostile) -> None:
-            with httpx.Client(base_url=url, timeout=20) as http:
+            with httpx.Client(base_url=url, timeout=20, verify=TLS) as http:
                 response = http.post(request.path, content=request.body, headers=request.headers)
             with lock:
                 statuses[(request.kind, response.status_code)] += 1
@@ -145,7 +145,7 @@ def test_hostile_traffic_fails_no_normal_request_and_loses_nothing(tmp_path):
 
         def send_normal(n: int) -> None:
             batch = [{"type": "track", "userId": f"c-{n % 40}", "event": "Product Viewed", "messageId": f"shop-{n}-{i}", "properties": {"product_id": f"p{i}"}} for i in range(NORMAL_BATCH_SIZE)]
-            with httpx.Client(base_url=url, auth=(normal_key, ""), timeout=20) as http:
+            with httpx.Client(base_url=url, auth=(normal_key, ""), timeout=20, verify=TLS) as http:
                 response = http.post("/v1/batch", json={"batch": batch})
             if response.status_code != 200 or response.json() != {"success": True}:
                 with lock:
@@ -174,7 +174,7 @@ def test_hostile_traffic_fails_no_normal_request_and_loses_nothing(tmp_path):
 
         with Platform(load_settings(data_dir=data)) as platform:
             stored = platform.events.last_position()
-        admin_health = lambda: httpx.get(url + "/health", headers={"authorization": f"Bearer {admin}"}).json()  # noqa: E731
+        admin_health = lambda: httpx.get(url + "/health", headers={"authorization": f"Bearer {admin}"}, verify=TLS).json()  # noqa: E731
         wait_until(lambda: admin_health()["runner"].get("position", 0) >= stored, seconds=120)
         health = admin_health()
         assert health["status"] == "ok" and health["runner"]["state"] == "following", health

@@ -6,6 +6,7 @@ import time
 import httpx
 
 from tests.cli import cdp, serve
+from tests.waiting import TLS
 
 
 def test_add_list_and_refusals(tmp_path):
@@ -36,7 +37,7 @@ def test_serve_stores_what_the_printed_key_sends(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(url + "/health").status_code == 200:
+                if httpx.get(url + "/health", verify=TLS).status_code == 200:
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -45,7 +46,7 @@ def test_serve_stores_what_the_printed_key_sends(tmp_path):
         response = httpx.post(url + "/v1/identify", json={"userId": "u-7", "traits": {"email": "u7@example.com"}}, auth=(key, ""))
         assert response.json() == {"success": True}
         deadline = time.monotonic() + 60
-        while httpx.get(url + "/health", headers=admin).json()["runner"].get("position", 0) < 1 and time.monotonic() < deadline:
+        while httpx.get(url + "/health", headers=admin, verify=TLS).json()["runner"].get("position", 0) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)  # the embedded runner follows new events while serving
     finally:
         server.send_signal(signal.SIGINT)

@@ -19,7 +19,7 @@ from cdp.warehouse.managed import ManagedServer
 from ingestion.jsonl import import_lines
 from tests.cli import serve
 from tests.events import event, order
-from tests.waiting import wait_until
+from tests.waiting import TLS, wait_until
 
 DEMO_CUSTOMERS = 300
 HOSTILE_NAME = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
@@ -80,7 +80,7 @@ def prepared(data_dir: Path) -> Site:
 def served(site: Site) -> Iterator[Site]:
     process, site.url = serve(site.data_dir, stdout=subprocess.DEVNULL)
     try:
-        wait_until(lambda: httpx.get(f"{site.url}/health").status_code == 200, 120)
+        wait_until(lambda: httpx.get(f"{site.url}/health", verify=TLS).status_code == 200, 120)
         yield site
     finally:
         process.terminate()

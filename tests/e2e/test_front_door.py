@@ -15,7 +15,7 @@ import orjson
 from cdp.workload import generate
 from tests.cli import CDP, cdp, environment
 from tests.services.ports import free_port
-from tests.waiting import wait_until
+from tests.waiting import TLS, wait_until
 
 README = Path(__file__).parents[2] / "README.md"
 CUSTOMERS = "200"  # a small demo: the order of the steps is what is tested, not the volume
@@ -35,7 +35,7 @@ def start_and_send_the_printed_curl(data: Path) -> str:
         curl = re.search(r"curl -u '([^':]+):' (\S+)/v1/track -H 'Content-Type: application/json' \\\n\s+-d '(.+)'\n", text)
         assert curl, text
         key, url, body = curl.groups()
-        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health", verify=TLS).status_code == 200)
         sent = httpx.post(url + "/v1/track", content=body, headers={"Content-Type": "application/json"}, auth=(key, ""))
         assert sent.json() == {"success": True}
     finally:

@@ -50,7 +50,7 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
         "CDP_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "CDP_KAFKA__PARTITIONS": str(PARTITIONS),
         "CDP_KAFKA__WORKER_BATCH_SECONDS": "0.5",
-        "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "15",  # a SIGKILLed worker's partitions move on sooner than faust's 60 s
+        "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "10",  # a SIGKILLed worker's partitions move on sooner than faust's 60 s (three of its 3 s heartbeats)
     }
 
 
@@ -148,6 +148,28 @@ def relay_position(db: psycopg.Connection) -> int:
 
 def partition_positions(db: psycopg.Connection, topic: str = "cdp.touchpoints") -> list[int]:
     return [position for _, position, _ in partition_progress(db, topic)]
+
+
+def unconfirmed(db: psycopg.Connection) -> int:
+    """Records of batches written to the warehouse but not committed yet."""
+    count = db.execute("SELECT count(*) FROM scaleout_unconfirmed").fetchone()[0]
+    db.commit()
+    return count
+
+
+def kill_while_writing(db: psycopg.Connection, processes: Processes, workers: list[int], ready=lambda: True, attempts: int = 10) -> int:
+    """SIGKILLs ``workers`` as soon as a batch is recorded as being written (once ``ready()``); retried
+    until a record is left behind (the batch committed before the kill landed). Returns how many were left."""
+    for _ in range(attempts):
+        wait_until(lambda: unconfirmed(db) > 0 and ready(), 300, processes, "a worker to begin writing a batch", poll=0.002)
+        for n in workers:
+            processes.kill_worker(n)
+        left = unconfirmed(db)
+        if left:
+            return left
+        for n in workers:
+            processes.start_worker(n)
+    raise AssertionError(f"no kill in {attempts} caught a batch between its warehouse write and its commit")
 
 
 def wait_until(condition, timeout: float, processes: Processes, what: str, poll: float = 0.5) -> None:

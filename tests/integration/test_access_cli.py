@@ -11,7 +11,7 @@ import pytest
 from cdp.config import load_settings
 from cdp.errors import ConfigError
 from tests.cli import cdp, serve
-from tests.waiting import wait_until
+from tests.waiting import TLS, wait_until
 
 PASSWORD = "hunter2-correct-horse"
 
@@ -86,7 +86,7 @@ def test_serve_answers_reads_with_a_read_key_while_the_runner_follows(tmp_path):
     support = last_line(cdp("keys", "create", "support", "--scope", "profiles:read", "--scope", "pii:read", data_dir=data))
     server, url = serve(data)
     try:
-        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health", verify=TLS).status_code == 200)
         sent = httpx.post(url + "/v1/identify", json={"userId": "u-7", "traits": {"email": "u7@example.com", "name": "Wu Qi"}}, auth=(write_key, ""))
         assert sent.json() == {"success": True}
         profile = _wait_for_profile(url, support)

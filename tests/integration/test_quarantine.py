@@ -22,7 +22,7 @@ from projections.tables import WAREHOUSE_TABLES
 from tests.cli import cdp, serve
 from tests.events import event
 from tests.integration.scaleout_harness import table_rows
-from tests.waiting import wait_until
+from tests.waiting import TLS, wait_until
 
 RECEIVED = datetime(2026, 6, 2, tzinfo=UTC)
 DEPTH = 254  # orjson encodes at most 254 levels: the events table's context column cannot be written
@@ -166,10 +166,10 @@ def test_serve_goes_on_past_a_poison_and_health_says_degraded_with_the_count(tmp
         platform.append([poison()])
     server, url = serve(data, {"CDP_COLLECTOR__WORKERS": str(workers)})
     try:
-        wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+        wait_until(lambda: httpx.get(url + "/health", verify=TLS).status_code == 200)
         sent = httpx.post(url + "/v1/track", json={"userId": "u-1", "event": "Clicked", "messageId": "after"}, auth=(write_key, ""))
         assert sent.json() == {"success": True}
-        wait_until(lambda: httpx.get(url + "/health", headers=admin).json()["runner"].get("position", 0) >= 2)
+        wait_until(lambda: httpx.get(url + "/health", headers=admin, verify=TLS).json()["runner"].get("position", 0) >= 2)
         for _ in range(2 * workers):  # whichever worker answers
             assert httpx.get(url + "/health").json() == {"status": "degraded"}
             detailed = httpx.get(url + "/health", headers=admin).json()

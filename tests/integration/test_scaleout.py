@@ -3,7 +3,7 @@
 One scenario, 100,000 workload events in the PostgreSQL event store: the embedded runner (`cdp run`, at the same time) projects
 them into one ClickHouse database; ``cdp relay`` and two ``cdp worker`` processes (faust, on the
 Tansu broker) into another. Mid-stream the relay is SIGKILLed and restarted, then a worker is
-SIGKILLed and restarted (its partitions move after the session timeout, 15 s here), then both
+SIGKILLed and restarted (its partitions move after the session timeout, 10 s here), then both
 workers are SIGKILLed at a moment a batch is written to ClickHouse but not committed. Then:
 (a) every projection table holds the same rows; (b) nothing was lost and nothing counted twice;
 (c) the relay resumed without a gap; (d) the batch written but never committed was set right.
@@ -23,13 +23,16 @@ from cdp.warehouse import Warehouse
 from cdp.workload import generate_events
 from tests.cli import CDP, cdp
 from tests.cli import environment as cli_environment
-from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, table_rows, wait_for_quiet, wait_until
+from tests.integration.scaleout_harness import PARTITIONS, PROJECTED, Processes, append, environment, fresh_database, kill_while_writing, partition_positions, relay_position, settings_from, table_rows, unconfirmed, wait_for_quiet, wait_until
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
 from tests.services.postgres import PostgresServer
 
 EVENTS = 100_000
-BATCH = 2000  # the embedded runner's and the relay's batch: identity assigns per batch, so both use the same
+BATCH = 5000  # the embedded runner's and the relay's batch: identity assigns per batch, so both use the same
+# the workers' batches: up to a relay batch, or what came within 2 s (the harness's 0.5 s gives batches of a few
+# hundred messages here, each an insert into every table: most of the warehouse server's work)
+WORKER_BATCH = {"CDP_KAFKA__WORKER_BATCH": str(BATCH), "CDP_KAFKA__WORKER_BATCH_SECONDS": "2"}
 
 
 @dataclass
@@ -51,7 +54,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
     postgres = fresh_database(postgres, "scaleout")  # the session's server, not the other tests' event log
     # one data directory, as the compose file's shared volume: the relay and the workers open the events with its key store
     embedded_env = environment(root / "data", postgres, clickhouse, kafka, "embedded", BATCH)
-    scaleout_env = environment(root / "data", postgres, clickhouse, kafka, "scaleout", BATCH)
+    scaleout_env = environment(root / "data", postgres, clickhouse, kafka, "scaleout", BATCH) | WORKER_BATCH
     seconds: dict[str, float] = {}
     with Platform(settings_from(embedded_env)) as embedded, Platform(settings_from(scaleout_env)) as scaleout:
         assert append(embedded, generate_events(EVENTS, seed=11)) == EVENTS
@@ -78,7 +81,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             seconds["until the worker kill"] = time.monotonic() - started
             processes.start_worker(1)
             wait_until(lambda: min(partition_positions(db)) >= last // 2, 600, processes, "the workers to pass half of the log", poll=0.2)
-            unconfirmed_after_kill = kill_workers_while_writing(db, processes)
+            unconfirmed_after_kill = kill_while_writing(db, processes, [1, 2])
             processes.start_worker(1)
             processes.start_worker(2)
             wait_for_quiet(db, scaleout.warehouse, last, processes, timeout=900)
@@ -93,27 +96,6 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             db.close()
         print(f"\n{EVENTS:,} events: relay + 2 workers with kills {seconds['scaleout']:.0f} s ({seconds['until the worker kill']:.0f} s until the worker kill); with the embedded runner beside them {seconds['both']:.0f} s")
         yield Outcome(embedded.warehouse, scaleout.warehouse, last, relay_killed_at, worker_killed_at, unconfirmed_after_kill, unconfirmed_at_end, seconds, scaleout_env)
-
-
-def unconfirmed(db) -> int:
-    count = db.execute("SELECT count(*) FROM scaleout_unconfirmed").fetchone()[0]
-    db.commit()
-    return count
-
-
-def kill_workers_while_writing(db, processes: Processes, attempts: int = 10) -> int:
-    """SIGKILLs both workers as soon as one has recorded a batch it is writing; retried until a record
-    is left behind (the batch committed before the kill landed). Returns how many were left."""
-    for _ in range(attempts):
-        wait_until(lambda: unconfirmed(db) > 0, 300, processes, "a worker to begin writing a batch", poll=0.002)
-        processes.kill_worker(1)
-        processes.kill_worker(2)
-        left = unconfirmed(db)
-        if left:
-            return left
-        processes.start_worker(1)
-        processes.start_worker(2)
-    raise AssertionError(f"no kill in {attempts} caught a batch between its warehouse write and its commit")
 
 
 @pytest.mark.parametrize("table", PROJECTED)

@@ -26,7 +26,7 @@ from cdp.services.activation import ActivationService
 from cdp.workload import generate_events
 from projections.actions import derive_action_id
 from tests.cli import cdp, environment as cli_environment
-from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, wait_for_quiet, wait_until
+from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, kill_while_writing, partition_positions, relay_position, settings_from, wait_for_quiet, wait_until
 from tests.receivers import Received, WebhookReceiver
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.kafka import KafkaBroker
@@ -86,9 +86,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
             processes.kill_relay()
             relay_killed_at = relay_position(db)
             processes.start_relay()
-            wait_until(lambda: unconfirmed(db) > 0 and min(partition_positions(db) or [0]) >= last // 3, 300, processes, "a batch being written past a third of the log", poll=0.002)
-            unconfirmed_at_kill = unconfirmed(db)
-            processes.kill_worker(1)  # worker 2 takes its partitions once its session times out
+            # worker 2 takes its partitions once its session times out
+            unconfirmed_at_kill = kill_while_writing(db, processes, [1], ready=lambda: min(partition_positions(db) or [0]) >= last // 3)
             worker_killed_at = partition_positions(db)
             del processes.workers[1]
             wait_for_quiet(db, platform.warehouse, last, processes, timeout=600)
@@ -108,12 +107,6 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
         db.close()
     print(f"\n{EVENTS:,} events, {len(outbox):,} actions: relay + 2 workers with kills {projected:.0f} s; {statuses[DELIVERED]:,} delivered, {statuses['skipped']:,} skipped")
     yield Outcome(env, Counter(e["event_type"] for e in events)["product_viewed"], expected, [(a, r, c) for a, r, _, c in outbox], last, relay_killed_at, worker_killed_at, unconfirmed_at_kill, receiver.received, statuses, finished)
-
-
-def unconfirmed(db) -> int:
-    count = db.execute("SELECT count(*) FROM scaleout_unconfirmed").fetchone()[0]
-    db.commit()
-    return count
 
 
 def test_the_run_killed_the_relay_and_a_worker_mid_stream(outcome: Outcome):
