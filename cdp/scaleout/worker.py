@@ -45,7 +45,7 @@ from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
 from cdp.rates import RateStore, with_rates
-from cdp.scaleout import messages, transit
+from cdp.scaleout import delivery, messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, Planned, connect
@@ -250,6 +250,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=kafka.session_timeout_seconds,
     )
+    app.transport = delivery.Transport(app.conf.broker_consumer, app)  # before the topic: its conductor is the transport's
     topic = app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
 
     @app.agent(topic)
