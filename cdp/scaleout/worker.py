@@ -231,8 +231,9 @@ def _event_id(event: object) -> str:
     return event_id(source, message) if isinstance(source, str) and isinstance(message, str) else ""
 
 
-def create_app(settings: Settings) -> faust.App:
-    """The faust app: one agent over the touchpoints topic, consuming in batches."""
+def faust_app(settings: Settings) -> tuple[faust.App, faust.TopicT]:
+    """The worker's faust app and its touchpoints topic, before any agent (``create_app`` adds the
+    worker's; benchmarks/faust_drain.py a counting one)."""
     kafka = settings.kafka
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -251,7 +252,13 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=kafka.session_timeout_seconds,
     )
     app.transport = delivery.Transport(app.conf.broker_consumer, app)  # before the topic: its conductor is the transport's
-    topic = app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
+    return app, app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """The faust app: one agent over the touchpoints topic, consuming in batches."""
+    kafka = settings.kafka
+    app, topic = faust_app(settings)
 
     @app.agent(topic)
     async def project(stream: faust.StreamT) -> None:
