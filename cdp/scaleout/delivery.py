@@ -39,7 +39,7 @@ class Delivery(aiokafka.Consumer):
             return False
         return not any(channel.queue.full() for channel in conductor._tp_index.get(tp, ()))
 
-    async def _drain_messages(self, fetcher: ServiceT) -> None:  # pragma: no cover (faust's own loop)
+    async def _drain_messages(self, fetcher: ServiceT) -> None:
         callback = self.callback
         getmany = self.getmany
         consumer_should_stop = cast(Service, self)._stopped.is_set
