@@ -12,7 +12,9 @@ A delivery that cannot block needs none of it. ``Delivery`` awaits the conductor
 directly when none of the callback's waits can wait: the flow is not suspended, flow control is
 active, the partition's callback map is not being rebuilt, the producer's buffer is below its limit
 and no stream buffer subscribed to the partition is full. Otherwise it takes faust's own path. The
-drain loop is faust's, unchanged but for that one call.
+drain loop is faust's, unchanged but for that one call; it reads faust's private state (the
+conductor's partition index and lock), so a faust upgrade compares this loop and those reads with
+the new version's (tests/unit/test_scaleout_delivery.py checks the reads).
 """
 
 import asyncio
