@@ -40,14 +40,24 @@ def _dictionary() -> tuple[dict[str, int], int]:
     source = Path(jieba.__file__).with_name("dict.txt")
     built = source.stat()
     name = f"jieba-{jieba.__version__}-{built.st_size}-{built.st_mtime_ns}.marshal"  # a new jieba or dictionary: a new file
-    directory = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cdp"
-    cached = _read_own(directory, name)
+    directory = _cache_directory()
+    cached = None if directory is None else _read_own(directory, name)
     if cached is not None:
         return cached
     tokenizer = jieba.Tokenizer()
     frequencies = tokenizer.gen_pfdict(tokenizer.get_dict_file())
-    _write_own(directory, name, marshal.dumps(frequencies))
+    if directory is not None:
+        _write_own(directory, name, marshal.dumps(frequencies))
     return frequencies
+
+
+def _cache_directory() -> Path | None:
+    """``$XDG_CACHE_HOME/cdp`` (an absolute path only, as the XDG specification says), else ``~/.cache/cdp``; None without a home."""
+    configured = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        return (Path(configured) if os.path.isabs(configured) else Path.home() / ".cache") / "cdp"
+    except RuntimeError:  # no home directory to be found
+        return None
 
 
 def _owned_by_me_alone(status: os.stat_result) -> bool:
