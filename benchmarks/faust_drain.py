@@ -18,6 +18,7 @@ import faust
 import orjson
 from faust.transport.drivers import aiokafka
 
+from benchmarks.proc_cpu import stat_cpu_seconds
 from cdp.config import load_settings
 from cdp.scaleout import delivery, messages
 from cdp.scaleout.worker import faust_app
@@ -25,11 +26,7 @@ from cdp.scaleout.worker import faust_app
 
 def thread_cpu() -> dict[str, float]:
     """CPU seconds of each thread of this process (/proc/self/task/*/stat, fields 14 and 15)."""
-    seconds = {}
-    for task in Path("/proc/self/task").iterdir():
-        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        seconds[task.name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return seconds
+    return {task.name: stat_cpu_seconds(task / "stat") for task in Path("/proc/self/task").iterdir()}
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ from cdp.platform import Platform
 from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
+from benchmarks.proc_cpu import cpu_seconds
 from cdp.workload import generate_events
 from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
@@ -113,12 +114,6 @@ def faust_alone(kafka_servers: str, root: Path, count: int) -> list[dict]:
             raise RuntimeError(f"benchmarks.faust_drain failed ({done.returncode}): {done.stderr[-2000:]}")
         results.append(orjson.loads(reports[-1]))
     return results
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict], spy: Path | None = None) -> dict:

@@ -4,7 +4,6 @@
 """
 
 import multiprocessing
-import os
 import shutil
 import statistics
 import sys
@@ -19,6 +18,7 @@ from cdp.platform import Platform
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.managed import ManagedServer
 from cdp.warehouse.migrations import migrate
+from benchmarks.proc_cpu import cpu_seconds
 from cdp.workload import generate_events
 from ingestion.jsonl import import_lines
 from projections.tables import events as events_table
@@ -185,17 +185,11 @@ def _run_projections(data_dir: Path) -> dict:
     with Platform(settings) as platform:
         platform.warehouse  # opened and migrated before timing
         server = ManagedServer.of(settings).pid
-        started, cpu, server_cpu = time.perf_counter(), time.process_time(), _cpu_seconds(server)
+        started, cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server)
         processed = platform.runner.run()
-        seconds, cpu, server_cpu = time.perf_counter() - started, time.process_time() - cpu, _cpu_seconds(server) - server_cpu
-        children = [_cpu_seconds(child.pid) for child in multiprocessing.active_children() if child.name.startswith("cdp-projection")]
+        seconds, cpu, server_cpu = time.perf_counter() - started, time.process_time() - cpu, cpu_seconds(server) - server_cpu
+        children = [cpu_seconds(child.pid) for child in multiprocessing.active_children() if child.name.startswith("cdp-projection")]
     return {"events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu}
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) the process ``pid`` has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # after the command name: field 3 on
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
 def _settings(data_dir: Path):

@@ -1,0 +1,16 @@
+"""CPU time from /proc, for figures that survive a shared machine: user + system time of a process
+or a thread (its ``stat`` file, fields 14 and 15)."""
+
+import os
+from pathlib import Path
+
+
+def stat_cpu_seconds(stat: Path) -> float:
+    """CPU seconds in a ``/proc/.../stat`` file: a process's (``/proc/PID/stat``) or a thread's (``/proc/PID/task/TID/stat``)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command name: field 3 on
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds the running process ``pid`` has used so far."""
+    return stat_cpu_seconds(Path(f"/proc/{pid}/stat"))
