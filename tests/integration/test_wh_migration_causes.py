@@ -39,13 +39,18 @@ def migrate_tables_made_before(w, number: int, tables: tuple[Table, ...], new: d
             w.execute(sql)
 
 
+
+def assert_columns_as_declared(w, tables: tuple[Table, ...]) -> None:
+    """Each table has the columns its module declares, and its _current view the same but the bookkeeping ones."""
+    for table in tables:
+        assert columns(w, table.name) == [(c.name, c.type) for c in table.columns]
+        assert [name for name, _ in columns(w, current.name(table))] == [c for c in table.column_names if c not in current.BOOKKEEPING]
+
 def test_migration_31_adds_the_cause_codes_to_tables_made_before_it(any_warehouse):
     w = any_warehouse
     tables = (lifecycle_transitions.TABLE, churn_risk.TABLE)
     migrate_tables_made_before(w, 31, tables, NEW, BEFORE)
-    for table in tables:
-        assert columns(w, table.name) == [(c.name, c.type) for c in table.columns]
-        assert [name for name, _ in columns(w, current.name(table))] == [c for c in table.column_names if c not in current.BOOKKEEPING]
+    assert_columns_as_declared(w, tables)
     assert w.query(f"SELECT cause, cause_code, cause_params FROM `{w.database}`.`{current.name(lifecycle_transitions.TABLE)}`") == [
         {"cause": "first purchase", "cause_code": "", "cause_params": ""}]
     assert w.query(f"SELECT reasons, reason_codes, reason_params FROM `{w.database}`.`{current.name(churn_risk.TABLE)}`") == [

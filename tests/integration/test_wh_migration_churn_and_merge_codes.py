@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from cdp.warehouse.views import current
 from projections.tables import churn_level_changes, customer_merges
-from tests.integration.test_wh_migration_causes import columns, migrate_tables_made_before
+from tests.integration.test_wh_migration_causes import assert_columns_as_declared, migrate_tables_made_before
 
 AT = datetime(2025, 1, 2, 10, tzinfo=UTC)
 NEW = {churn_level_changes.TABLE.name: ("reason_params",), customer_merges.TABLE.name: ("reason_code", "reason_params")}
@@ -21,9 +21,7 @@ def test_migration_33_adds_the_reason_codes_to_tables_made_before_it(any_warehou
     w = any_warehouse
     tables = (churn_level_changes.TABLE, customer_merges.TABLE)
     migrate_tables_made_before(w, 33, tables, NEW, BEFORE)
-    for table in tables:
-        assert columns(w, table.name) == [(c.name, c.type) for c in table.columns]
-        assert [name for name, _ in columns(w, current.name(table))] == [c for c in table.column_names if c not in current.BOOKKEEPING]
+    assert_columns_as_declared(w, tables)
     assert w.query(f"SELECT reasons, reason_params FROM `{w.database}`.`{current.name(churn_level_changes.TABLE)}`") == [
         {"reasons": ["detractor (NPS 3) (+25)"], "reason_params": []}]
     assert w.query(f"SELECT reason, reason_code, reason_params FROM `{w.database}`.`{current.name(customer_merges.TABLE)}`") == [
