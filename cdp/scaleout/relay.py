@@ -42,6 +42,7 @@ from cdp.batch_core import plan_isolating
 from cdp.config import KafkaSettings
 from cdp.errors import CdpError
 from cdp.eventstore import EventStore
+from cdp.gc_pause import collector_paused
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
@@ -67,8 +68,9 @@ class Relay:
         self._topic = topic
 
     async def run_batch(self) -> int:
-        """Relays the next batch; returns how many events it held (0 when caught up)."""
-        with self._state.batch():
+        """Relays the next batch; returns how many events it held (0 when caught up). The cyclic
+        garbage collector is paused for it, as for the runner's batches (``cdp.gc_pause``)."""
+        with self._state.batch(), collector_paused():
             return await self._run_batch()
 
     async def _run_batch(self) -> int:
