@@ -13,7 +13,6 @@ notification ids visible in order, after one query for the ids already stored.
 """
 
 import fcntl
-import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +26,7 @@ from eventsourcing.utils import retry
 
 from cdp.config import Settings
 from cdp.errors import StoreUnavailable
+from schemas.derived_ids import uuid5_hex
 
 TOPIC = "cdp.touchpoint:v1"
 EVENT_NAMESPACE = uuid.UUID("0b4c8a2e-6f1d-4d4e-9a55-7f8e2c1d3b90")
@@ -37,10 +37,7 @@ _MAX_RETRIES = 5
 def event_id(source_name: str, message_id: str) -> str:
     """The originator id, as 32 hex digits: ``uuid5(EVENT_NAMESPACE, "<source>/<message id>")``
     computed without building ``UUID`` objects (this runs once per event on the ingest path)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{source_name}/{message_id}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return digest.hex()
+    return uuid5_hex(_NAMESPACE_BYTES, f"{source_name}/{message_id}")
 
 
 @dataclass(frozen=True)

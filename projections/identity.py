@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from projections.causes import Cause, cause, english
 from projections.touchpoint import Touchpoint
 from schemas import PERSON_ID_TYPES, PersonIdType, person_keys
+from schemas.derived_ids import uuid5_str
 
 CUSTOMER_NAMESPACE = uuid.UUID("5b1e0c59-2a43-4e0b-9d8e-3c4f1f6f0a11")
+_CUSTOMER_NAMESPACE_BYTES = CUSTOMER_NAMESPACE.bytes
 
 
 class IdentityRules(BaseModel):
@@ -100,6 +102,8 @@ class IdentityRules(BaseModel):
         return self._verdicts(key)
 
     def by_priority(self, keys: list[str]) -> list[str]:
+        if len(keys) < 2:  # most events: nothing to order (once per event in the relay and the runner)
+            return keys
         rank = self._rank
         return sorted(keys, key=lambda k: rank[id_type(k)])
 
@@ -176,7 +180,7 @@ def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
 
 def new_customer_id(event: dict) -> str:
     """Derived from the creating event's source and message id: stable across rebuilds, no personal data."""
-    return str(uuid.uuid5(CUSTOMER_NAMESPACE, f"{event['source_name']}/{event['message_id']}"))
+    return uuid5_str(_CUSTOMER_NAMESPACE_BYTES, f"{event['source_name']}/{event['message_id']}")
 
 
 def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: IdentityRules, keys_of: Sequence[list[str]] | None = None) -> Resolution:
