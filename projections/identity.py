@@ -101,6 +101,12 @@ class IdentityRules(BaseModel):
         """Whether the ``type:value`` identifier may link customers."""
         return self._verdicts(key)
 
+    def joining(self, keys: Iterable[str]) -> list[str]:
+        """Those of ``keys`` that may link customers, most trusted first (the verdicts looked up once,
+        not per key: the relay and the runner ask once per event)."""
+        joins = self._verdicts
+        return self.by_priority([key for key in keys if joins(key)])
+
     def by_priority(self, keys: list[str]) -> list[str]:
         if len(keys) < 2:  # most events: nothing to order (once per event in the relay and the runner)
             return keys
@@ -171,7 +177,7 @@ class Resolution:
 
 def joining_keys(identifiers: dict, rules: IdentityRules) -> list[str]:
     """The event's identifiers that may link customers, most trusted first."""
-    return rules.by_priority([key for key in person_keys(identifiers) if rules.joins(key)])
+    return rules.joining(person_keys(identifiers))
 
 
 def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
