@@ -208,9 +208,12 @@ class Sealer:
                 _erase(event, key.token)
             else:
                 secret = orjson.loads(key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"])))
-                if only is not None:  # nested, or keyed by its path joined with "/" (see _open)
-                    secret = {name: value for name, value in secret.items() if name == only or name.startswith(only_path)}
-                _open(event, secret)
+                if only is None:
+                    _open(event, secret)
+                elif only in secret:  # nested: then no value is keyed by its path
+                    _restore(event, {only: secret[only]})
+                else:  # sealed before 2026-12-05: keyed by its path joined with "/" (see _open)
+                    _open(event, {name: value for name, value in secret.items() if name.startswith(only_path)})
             del event[SEALED]
 
 
