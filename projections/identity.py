@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from projections.causes import Cause, cause, english
 from projections.touchpoint import Touchpoint
 from schemas import PERSON_ID_TYPES, PersonIdType, person_keys
+from schemas.derived_ids import uuid5_str
 
 CUSTOMER_NAMESPACE = uuid.UUID("5b1e0c59-2a43-4e0b-9d8e-3c4f1f6f0a11")
+_CUSTOMER_NAMESPACE_BYTES = CUSTOMER_NAMESPACE.bytes
 
 
 class IdentityRules(BaseModel):
@@ -99,7 +101,15 @@ class IdentityRules(BaseModel):
         """Whether the ``type:value`` identifier may link customers."""
         return self._verdicts(key)
 
+    def joining(self, keys: Iterable[str]) -> list[str]:
+        """Those of ``keys`` that may link customers, most trusted first (the verdicts looked up once,
+        not per key: the relay and the runner ask once per event)."""
+        joins = self._verdicts
+        return self.by_priority([key for key in keys if joins(key)])
+
     def by_priority(self, keys: list[str]) -> list[str]:
+        if len(keys) < 2:  # most events: nothing to order (once per event in the relay and the runner)
+            return keys
         rank = self._rank
         return sorted(keys, key=lambda k: rank[id_type(k)])
 
@@ -167,7 +177,7 @@ class Resolution:
 
 def joining_keys(identifiers: dict, rules: IdentityRules) -> list[str]:
     """The event's identifiers that may link customers, most trusted first."""
-    return rules.by_priority([key for key in person_keys(identifiers) if rules.joins(key)])
+    return rules.joining(person_keys(identifiers))
 
 
 def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
@@ -176,7 +186,7 @@ def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
 
 def new_customer_id(event: dict) -> str:
     """Derived from the creating event's source and message id: stable across rebuilds, no personal data."""
-    return str(uuid.uuid5(CUSTOMER_NAMESPACE, f"{event['source_name']}/{event['message_id']}"))
+    return uuid5_str(_CUSTOMER_NAMESPACE_BYTES, f"{event['source_name']}/{event['message_id']}")
 
 
 def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: IdentityRules, keys_of: Sequence[list[str]] | None = None) -> Resolution:

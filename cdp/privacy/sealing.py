@@ -199,6 +199,7 @@ class Sealer:
         identities from ``identifiers`` and publishes the stored form; merging the rest back was half
         its time, BENCHMARKS.md issue 23)."""
         sealed = [event for event in events if SEALED in event]
+        only_path = f"{only}/"
         keys = self._keys.open_keys(event[SEALED]["key"] for event in sealed)
         for event in sealed:
             blob = event[SEALED]
@@ -207,9 +208,12 @@ class Sealer:
                 _erase(event, key.token)
             else:
                 secret = orjson.loads(key.decrypt(_unb64(blob["nonce"]), _unb64(blob["data"]), _bound_to(event["source_name"], event["message_id"])))
-                if only is not None:  # nested, or keyed by its path joined with "/" (see _open)
-                    secret = {name: value for name, value in secret.items() if name.split("/", 1)[0] == only}
-                _open(event, secret)
+                if only is None:
+                    _open(event, secret)
+                elif only in secret:  # nested: then no value is keyed by its path
+                    _restore(event, {only: secret[only]})
+                else:  # sealed before 2026-12-05: keyed by its path joined with "/" (see _open)
+                    _open(event, {name: value for name, value in secret.items() if name.startswith(only_path)})
             del event[SEALED]
 
 
@@ -286,7 +290,9 @@ def _restore(node: dict, secret: dict) -> None:
     that both hold; any other sealed value takes its place (a URL's public part gives way to the whole URL)."""
     for name, value in secret.items():
         held = node.get(name)
-        if isinstance(held, dict) and isinstance(value, dict):
+        if held is None:  # most often: the public part leaves the place out or null (no type checks: half the relay's opening, BENCHMARKS.md issue 23)
+            node[name] = value
+        elif isinstance(held, dict) and isinstance(value, dict):
             _restore(held, value)
         elif isinstance(held, list) and isinstance(value, list) and len(held) == len(value) and all(isinstance(v, dict) for v in (*held, *value)):
             for into, part in zip(held, value, strict=True):

@@ -55,9 +55,12 @@ class Message:
 
 
 def event(since: int, position: int, sub: int, watermark: int, customer: str, envelope_json: bytes) -> bytes:
-    """Splices the stored envelope JSON in as it is: no decode and encode per event."""
-    head = orjson.dumps({"kind": "event", "since": since, "position": position, "sub": sub, "watermark": watermark, "customer": customer})
-    return head[:-1] + b',"event":' + envelope_json + b"}"
+    """Splices the stored envelope JSON in as it is: no decode and encode per event, and the numbers
+    written by one ``%`` (as orjson writes them) instead of a dict encoded per event."""
+    return _EVENT % (since, position, sub, watermark, orjson.dumps(customer), envelope_json)
+
+
+_EVENT = b'{"kind":"event","since":%d,"position":%d,"sub":%d,"watermark":%d,"customer":%b,"event":%b}'
 
 
 def merge_out(since: int, position: int, sub: int, absorbed: str, survivor: str) -> bytes:

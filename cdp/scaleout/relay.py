@@ -42,6 +42,7 @@ from cdp.batch_core import plan_isolating
 from cdp.config import KafkaSettings
 from cdp.errors import CdpError
 from cdp.eventstore import EventStore
+from cdp.gc_pause import collector_paused
 from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
@@ -67,8 +68,9 @@ class Relay:
         self._topic = topic
 
     async def run_batch(self) -> int:
-        """Relays the next batch; returns how many events it held (0 when caught up)."""
-        with self._state.batch():
+        """Relays the next batch; returns how many events it held (0 when caught up). The cyclic
+        garbage collector is paused for it, as for the runner's batches (``cdp.gc_pause``)."""
+        with self._state.batch(), collector_paused():
             return await self._run_batch()
 
     async def _run_batch(self) -> int:
@@ -85,7 +87,7 @@ class Relay:
             unreadable += [sealed_errors.of(self._sealer, n, failed[n.id]) for n in notifications if n.id in failed]
             notifications = [n for n in notifications if n.id not in failed]
         merges = [(m.position, sub, m.absorbed, m.survivor) for merge_list in _by_position(resolution.merges).values() for sub, m in enumerate(merge_list)]
-        batch = Published(position, last, watermark, {n.id: resolution.assignments[n.id] for n in notifications}, merges)
+        batch = Published(position, last, watermark, resolution.assignments, merges)  # resolved: the published events, in log order
         self._state.record_unconfirmed(last)
         rows: dict[str, list[dict]] = defaultdict(list)
         identity_rows(resolution, rows)
@@ -117,16 +119,17 @@ class Relay:
         merges_at: dict[int, list[tuple[int, int, str, str]]] = {}
         for merge in batch.merges:
             merges_at.setdefault(merge[0], []).append(merge)
+        since, watermark, assignments = batch.since, batch.watermark, batch.assignments
         for n in notifications:
-            customer = batch.assignments.get(n.id)
+            customer = assignments.get(n.id)
             if customer is None:  # quarantined when first published
                 continue
             merges = merges_at.get(n.id, ())
             for position, sub, absorbed, survivor in merges:
                 key = absorbed.encode()
-                outgoing[partition_of(key, partitions)].append((key, messages.merge_out(batch.since, position, sub, absorbed, survivor)))
+                outgoing[partition_of(key, partitions)].append((key, messages.merge_out(since, position, sub, absorbed, survivor)))
             key = customer.encode()
-            outgoing[partition_of(key, partitions)].append((key, messages.event(batch.since, n.id, len(merges), batch.watermark, customer, n.state)))
+            outgoing[partition_of(key, partitions)].append((key, messages.event(since, n.id, len(merges), watermark, customer, n.state)))
         tick = messages.tick(batch.since, batch.until, batch.watermark)
         for records in outgoing.values():
             records.append((None, tick))
@@ -187,11 +190,12 @@ class Relay:
         """The events that open, as touchpoints, and those that do not: the batch is opened at once,
         and only if that fails, event by event (an event failing alone is quarantined, not published).
         An event too large for a message (``messages.MAX_EVENT_BYTES``) is quarantined unopened."""
+        fitting = [n for n in notifications if len(n.state) <= messages.MAX_EVENT_BYTES]
         unreadable = [
             sealed_errors.of(self._sealer, n, messages.MessageTooLarge(f"{len(n.state):,} bytes stored, at most {messages.MAX_EVENT_BYTES:,} fit a message"))
             for n in notifications if len(n.state) > messages.MAX_EVENT_BYTES
-        ]
-        notifications = [n for n in notifications if len(n.state) <= messages.MAX_EVENT_BYTES]
+        ] if len(fitting) < len(notifications) else []
+        notifications = fitting
         try:
             return notifications, self._touchpoints(notifications), unreadable
         except Exception as error:

@@ -126,9 +126,10 @@ class RelayState:
 
     def load_identity(self, keys: Iterable[str]) -> IdentityGraph:
         db = self._db
-        index = dict(db.execute("SELECT identifier, customer_id FROM scaleout_identity_index WHERE identifier = ANY(%s)", (list(keys),)).fetchall())
+        index = dict(db.execute("SELECT identifier, customer_id FROM scaleout_identity_index WHERE identifier = ANY(ARRAY(SELECT json_array_elements_text(%s::json)))", (_json(list(keys)),)).fetchall())
         rows = db.execute(
-            "SELECT customer_id, created_at_position, keys FROM scaleout_identity_customers WHERE customer_id = ANY(%s)", (sorted(set(index.values())),)
+            "SELECT customer_id, created_at_position, keys FROM scaleout_identity_customers WHERE customer_id = ANY(ARRAY(SELECT json_array_elements_text(%s::json)))",
+            (_json(sorted(set(index.values()))),),
         ).fetchall()
         db.commit()
         return IdentityGraph(index, {cid: CustomerIdentity(created, orjson.loads(keys)) for cid, created, keys in rows})
@@ -175,18 +176,20 @@ class RelayState:
                 "DELETE FROM scaleout_relay_batches WHERE topic = %s AND until <= (SELECT CASE WHEN count(*) >= %s THEN min(position) ELSE 0 END FROM scaleout_partitions WHERE topic = %s)",
                 (topic, partitions, topic),
             )
-            # one statement per table, its rows as arrays: a batch's thousands of rows in one round trip each
+            # one statement per table, its rows as JSON arrays: a batch's thousands of rows in one round trip each
             changed = resolution.changed_keys
             cur.execute(
-                "INSERT INTO scaleout_identity_index (identifier, customer_id) SELECT * FROM unnest(%s::text[], %s::text[]) "
+                "INSERT INTO scaleout_identity_index (identifier, customer_id) SELECT * FROM ROWS FROM (json_array_elements_text(%s::json), json_array_elements_text(%s::json)) "
                 "ON CONFLICT (identifier) DO UPDATE SET customer_id = EXCLUDED.customer_id",
-                (list(changed), [customer for customer, _ in changed.values()]),
+                (_json(list(changed)), _json([customer for customer, _ in changed.values()])),
             )
-            customers = [(cid, graph.customers[cid]) for cid in resolution.changed_customers]
-            cur.execute(
-                "INSERT INTO scaleout_identity_customers (customer_id, created_at_position, keys) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bytea[]) "
+            ids = list(resolution.changed_customers)
+            customers = [graph.customers[cid] for cid in ids]
+            cur.execute(  # a json array element as text is what orjson wrote: each customer's keys stored as orjson.dumps(keys)
+                "INSERT INTO scaleout_identity_customers (customer_id, created_at_position, keys) "
+                "SELECT c, p::bigint, convert_to(k::text, 'UTF8') FROM ROWS FROM (json_array_elements_text(%s::json), json_array_elements_text(%s::json), json_array_elements(%s::json)) AS r(c, p, k) "
                 "ON CONFLICT (customer_id) DO UPDATE SET created_at_position = EXCLUDED.created_at_position, keys = EXCLUDED.keys",
-                ([cid for cid, _ in customers], [c.created_at_position for _, c in customers], [orjson.dumps(c.keys) for _, c in customers]),
+                (_json(ids), _json([c.created_at_position for c in customers]), _json([c.keys for c in customers])),
             )
             cur.execute("DELETE FROM scaleout_identity_customers WHERE customer_id = ANY(%s)", (sorted(resolution.removed_customers),))
             cur.execute(
@@ -195,6 +198,13 @@ class RelayState:
                 (self.name, position, watermark),
             )
             cur.execute("DELETE FROM scaleout_relay_unconfirmed WHERE name = %s", (self.name,))
+
+
+def _json(values: list) -> str:
+    """A statement's array parameter as JSON text, which PostgreSQL unpacks (``json_array_elements_text``):
+    psycopg writes a list parameter element by element in Python, ~4 µs each, where orjson writes
+    the whole list at once (the relay's identity load and commit, BENCHMARKS.md, "the relay (issue 23)")."""
+    return orjson.dumps(values).decode()
 
 
 def _record_offsets(cur: psycopg.Cursor, topic: str, offsets: dict[int, int]) -> None:

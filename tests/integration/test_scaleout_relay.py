@@ -6,13 +6,15 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from cdp.config import PostgresSettings
 from cdp.platform import Platform
 from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
-from cdp.scaleout.state import RelayState, connect
+from cdp.scaleout.state import Published, RelayState, connect
+from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from tests.crash import Killed, killed
 from tests.events import event
 from tests.integration.scaleout_harness import append, environment, fresh_database, settings_from
@@ -35,6 +37,21 @@ def test_a_second_relay_is_refused_until_the_first_is_gone(postgres: PostgresSer
     second.commit()
     assert RelayState(second).claim()
     second.close()
+
+
+def test_the_identity_graph_is_stored_and_loaded_back_as_resolved(postgres: PostgresServer):
+    """The identity commit and load pass their rows as JSON (``cdp.scaleout.state._json``): identifiers with quotes,
+    backslashes and other scripts come back as they were, each customer's keys stored as ``orjson.dumps`` wrote them."""
+    db = connect(PostgresSettings(**fresh_database(postgres, "identity").__dict__))
+    state = RelayState(db)
+    keys = sorted(["email:李@例子.中国", 'social:wechat:"quoted"\\back', "user_id:\u2028x"])
+    graph = IdentityGraph(dict.fromkeys(keys, "c1"), {"c1": CustomerIdentity(7, keys)})
+    resolution = Resolution({1: "c1"}, [], {key: ("c1", 1) for key in keys}, {"c1"}, set())
+    state.commit(graph, resolution, Published(0, 1, 5, {1: "c1"}, []), [], "topic", {0: 1}, 1)
+    assert db.execute("SELECT keys, created_at_position FROM scaleout_identity_customers").fetchone() == (orjson.dumps(keys), 7)
+    loaded = state.load_identity([*keys, "email:someone@else.cn"])
+    assert loaded.index == dict.fromkeys(keys, "c1") and loaded.customers == {"c1": CustomerIdentity(7, keys)}
+    db.close()
 
 
 def visits(days: list[str]) -> list[dict]:

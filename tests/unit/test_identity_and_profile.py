@@ -101,6 +101,23 @@ def test_keys_given_by_the_caller_resolve_as_the_keys_resolve_computes():
     assert resolve(IdentityGraph({}, {}), tps, RULES, [[] for _ in tps]) != resolve(IdentityGraph({}, {}), tps, RULES)  # the keys given are the ones used
 
 
+def test_customer_ids_are_uuid5_of_the_creating_events_source_and_message_id():
+    """Derived without ``uuid.UUID`` objects (``schemas.derived_ids``); the ids of existing customers must not change."""
+    import uuid
+
+    from projections.identity import CUSTOMER_NAMESPACE, new_customer_id
+
+    for source, message in [("web", "m1"), ("app", "订单-42"), ("x", "a/b/" + "z" * 300), ("", "")]:
+        assert new_customer_id({"source_name": source, "message_id": message}) == str(uuid.uuid5(CUSTOMER_NAMESPACE, f"{source}/{message}"))
+
+
+def test_identifiers_are_ordered_by_the_configured_priority():
+    rules = IdentityRules(priority=["anonymous_id", "social", "email", "phone", "user_id"])
+    identifiers = {"user_id": "u1", "email": "a@b.cn", "phone": "+8613912345678", "social": [{"platform": "wechat", "handle": "w1"}], "anonymous_id": "d1"}
+    assert joining_keys(identifiers, rules) == ["anonymous_id:d1", "social:wechat:w1", "email:a@b.cn", "phone:+8613912345678", "user_id:u1"]
+    assert joining_keys({"email": "a@b.cn"}, rules) == ["email:a@b.cn"]
+
+
 def comparable(state: dict) -> dict:
     return {cid: {k: v for k, v in p.items()} for cid, p in state.items()}
 
