@@ -20,7 +20,7 @@ from pathlib import Path
 
 import orjson
 
-ORDER = ("floor", "ingest", "process", "rebuild", "warehouse_load", "freshness", "queries")
+ORDER = ("floor", "ingest", "read", "process", "rebuild", "warehouse_load", "freshness", "queries")
 
 
 def run_stage(stage: str, workdir: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[dict, float]:
@@ -85,6 +85,9 @@ def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
         return rate_line("floor (raw JSONEachRow into chDB)", f["events"], "events/s")
     if stage == "ingest":
         rate_line("ingest (validated, durable)", f["events"], "events/s")
+    elif stage == "read":
+        rate_line("reading the log (as the runner, in batches)", f["events"], "events/s")
+        print(f"reading CPU per event: {1e6 * f['cpu_seconds'] / f['events']:.1f} µs")
     elif stage == "process":
         rate_line("projection (all projections → warehouse)", f["events"], "events/s")
         cpu_line("projection", f)

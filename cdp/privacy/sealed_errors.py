@@ -13,6 +13,7 @@ reading, or, once the key is shredded, the type name and why the message is gone
 
 from collections.abc import Iterable
 from dataclasses import replace
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Notification
@@ -25,8 +26,9 @@ FORGOTTEN = "(its message was sealed with the data key of a forgotten person)"
 
 
 def of(sealer: Sealer, notification: Notification, error: Exception) -> Quarantined:
-    """The record of an event as stored (sealed: the key id is read from it)."""
-    return quarantined(sealer, notification.id, notification.originator_id.hex, key_id(notification.state), error)
+    """The record of an event as stored (sealed: the key id is read from it; its originator id a ``UUID``
+    or, as the SQLite store reads it, the stored text)."""
+    return quarantined(sealer, notification.id, UUID(str(notification.originator_id)).hex, key_id(notification.state), error)
 
 
 def quarantined(sealer: Sealer, position: int, event_id: str, key: str | None, error: Exception) -> Quarantined:

@@ -1,6 +1,10 @@
 """The event store on a real SQLite file."""
 
+from dataclasses import replace
+from uuid import UUID
+
 import orjson
+import pytest
 
 from cdp.config import Settings, load_settings
 from cdp.eventstore import open_event_store
@@ -59,16 +63,19 @@ def test_postgresql_is_selected_by_configuration(settings: Settings, postgres):
     store.close()
 
 
-def test_postgresql_reads_what_the_recorders_own_select_reads(settings: Settings, postgres):
-    """``PostgresSelect`` (a binary cursor) gives the notifications eventsourcing's select gives, bounds included."""
-    pg = load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__})
-    store = open_event_store(pg)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_the_store_reads_what_the_recorders_own_select_reads(settings: Settings, request: pytest.FixtureRequest, backend: str):
+    """``SQLiteSelect`` and ``PostgresSelect`` (plain rows) give the notifications eventsourcing's select
+    gives, bounds included; on SQLite the originator id is the stored text of the same UUID."""
+    config = settings if backend == "sqlite" else load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": request.getfixturevalue("postgres").__dict__})
+    store = open_event_store(config)
     start = store.last_position()
     assert store.append([("select", f"m{n}", orjson.dumps({"n": n})) for n in range(50)]).stored == 50  # ids of its own: the server is shared
     recorder = store._recorder
     for after, limit, until in [(start, 100, None), (start + 10, 5, None), (start + 10, 100, start + 20), (start + 49, 10, None), (start + 50, 10, None)]:
         read = store.read(after, limit, until)
-        assert read == recorder.select_notifications(start=after, limit=limit, stop=until, inclusive_of_start=False)
+        expected = recorder.select_notifications(start=after, limit=limit, stop=until, inclusive_of_start=False)
+        assert [replace(n, originator_id=UUID(str(n.originator_id))) for n in read] == expected
         assert all(type(n.state) is bytes for n in read)
     assert [n.id for n in store.read(start + 10, 100, until=start + 20)] == [*range(start + 11, start + 21)]
     store.close()
