@@ -27,7 +27,7 @@ logging.getLogger("clickhouse_driver.connection").warning("another warning")
 @pytest.mark.parametrize(("imports", "expected"), [
     ("driver only", "Error on socket shutdown: [Errno 107] Transport endpoint is not connected\nanother warning\n"),
     ("platform", "another warning\n"),
-])
+], ids=["driver only", "platform imported"])
 def test_only_the_shutdown_of_a_reset_socket_is_silenced(imports: str, expected: str):
     done = subprocess.run([sys.executable, "-c", DISCONNECT_A_RESET_SOCKET, imports], capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
