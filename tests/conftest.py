@@ -1,5 +1,6 @@
 """Shared fixtures: real stores in a temporary data directory, and event builders."""
 
+import compileall
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,20 @@ LONGEST_MODULES = (
     "tests/e2e/test_consent_cli.py",
     "tests/integration/test_backup_restore.py",
 )
+
+
+PACKAGES = ("cdp", "projections", "schemas", "ingestion")  # what every `cdp` process the tests start imports
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiles the platform's packages to bytecode once, before the test processes start: the suite
+    starts some hundreds of `cdp` processes, and where PYTHONDONTWRITEBYTECODE is set (or the checkout
+    is fresh) each would compile every module it imports from source again (~0.35 s of CPU of the ~2 s
+    a process takes to start)."""
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without xdist: once per run
+        root = Path(__file__).parents[1]
+        for package in PACKAGES:
+            compileall.compile_dir(root / package, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
