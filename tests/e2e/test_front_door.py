@@ -52,10 +52,10 @@ def tour_events(today: str) -> bytes:
     return block.group(1).replace("${TODAY}", today).encode() + b"\n"
 
 
-def stage(data: Path, identifier: str) -> str:
+def profile(data: Path, identifier: str) -> dict:
     shown = cdp("profile", identifier, "--json", data_dir=data)
     assert shown.returncode == 0, shown.stderr.decode()
-    return orjson.loads(shown.stdout)["lifecycle_stage"]
+    return orjson.loads(shown.stdout)
 
 
 def test_the_readme_order_gives_what_the_readme_says(tmp_path: Path):
@@ -73,10 +73,10 @@ def test_the_readme_order_gives_what_the_readme_says(tmp_path: Path):
 
     readme = README.read_text()
     assert re.search(r'cdp profile device-42 .*stage "new"', readme) and f"profile {curl_user}` shows the customer you\nsent (stage `new`)" in readme
-    assert stage(data, "device-42") == "new"
-    assert stage(data, curl_user) == "new"
-    tour, sent = (orjson.loads(cdp("profile", who, "--json", data_dir=data).stdout)["customer_id"] for who in ("device-42", curl_user))
-    assert tour != sent  # the curl's identity is not the tour's customer
+    tour, sent = profile(data, "device-42"), profile(data, curl_user)  # one `cdp profile` each gives the stage and the identity
+    assert tour["lifecycle_stage"] == "new"
+    assert sent["lifecycle_stage"] == "new"
+    assert tour["customer_id"] != sent["customer_id"]  # the curl's identity is not the tour's customer
 
     stages = orjson.loads(cdp("sql", "SELECT lifecycle_stage AS stage, count() AS n FROM cdp.profiles FINAL GROUP BY 1", "--format", "json", data_dir=data).stdout)
     counts = {row["stage"]: row["n"] for row in stages}

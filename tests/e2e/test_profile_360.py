@@ -10,12 +10,15 @@ her own device); Ann's device then shows Bea's phone (Ann is merged into Bea), a
 then shows with Cy's email (Bea is merged into Cy): A → B → C.
 """
 
+from collections.abc import Iterator
+
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from cdp.api.app import create_app
 from cdp.api.server import build_collector
+from cdp.config import load_settings
 from cdp.customers import Customers
 from cdp.masking import MASK
 from cdp.platform import Platform
@@ -23,6 +26,7 @@ from cdp.segments import evaluate
 from cdp.segments.model import parse_segment
 from cdp.services import Caller, NotFound, operator
 from cdp.services.profiles import ProfileService
+from cdp.warehouse.managed import ManagedServer
 from ingestion.jsonl import import_lines
 from tests.cli import cdp
 from tests.e2e.test_proj_scenarios import LI, SCENARIO
@@ -47,8 +51,7 @@ CHAIN = [
 PERSONAL = ("li@example.com", LI_PHONE, "li_w", "Li", COMMENT, SUBJECT, NOTE, "质量太差了", "是否有新款", "太差", "rude")
 
 
-@pytest.fixture
-def loaded(platform: Platform) -> Platform:
+def load(platform: Platform) -> Platform:
     for events in (SCENARIO + LI_MORE + CHAIN[:3], CHAIN[3:4], CHAIN[4:]):  # one merge per run: events keep the id they had then
         report = import_lines((orjson.dumps(e) for e in events), platform, "scenario")
         assert (report.stored, report.rejected) == (len(events), [])
@@ -59,8 +62,24 @@ def loaded(platform: Platform) -> Platform:
     return platform
 
 
-def test_the_360_view_has_every_section(loaded: Platform):
-    view = ProfileService(loaded, operator()).profile("li@example.com")
+@pytest.fixture
+def loaded(platform: Platform) -> Platform:
+    """A data directory of the test's own, for a test that writes (rows, read keys, the audit log it reads) or closes the platform."""
+    return load(platform)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One loaded data directory for the tests that only read it (a platform start, the migrations and
+    three runs each would cost more than the reads)."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("profile-360") / "data")
+    with Platform(settings) as platform:
+        yield load(platform)
+    ManagedServer.of(settings).stop()
+
+
+def test_the_360_view_has_every_section(shared: Platform):
+    view = ProfileService(shared, operator()).profile("li@example.com")
     li = view["customer_id"]
     assert view["identifiers"] == {
         "user_id": [], "email": ["li@example.com"], "phone": [LI_PHONE], "social": ["wechat:li_w"], "anonymous_id": ["li-dev"], "account_id": ["acme"],
@@ -99,8 +118,8 @@ def test_survey_answers_written_twice_show_once(loaded: Platform):
     assert ProfileService(loaded, operator()).profile("li@example.com")["satisfaction"]["answers"] == answers and len(answers) >= 7
 
 
-def test_without_pii_read_every_personal_field_reads_masked(loaded: Platform):
-    masked = ProfileService(loaded, Caller("key:support", frozenset({"profiles:read"}))).profile("li@example.com")
+def test_without_pii_read_every_personal_field_reads_masked(shared: Platform):
+    masked = ProfileService(shared, Caller("key:support", frozenset({"profiles:read"}))).profile("li@example.com")
     assert masked["identifiers"]["email"] == [MASK] and masked["identifiers"]["phone"] == [MASK] and masked["identifiers"]["social"] == [MASK]
     assert masked["identifiers"]["anonymous_id"] == ["li-dev"]  # as the profile's anonymous_ids
     assert orjson.loads(masked["traits"])["name"] == MASK
@@ -110,7 +129,7 @@ def test_without_pii_read_every_personal_field_reads_masked(loaded: Platform):
     assert masked["suppressions"][0] | {"since": None} == {"identifier": "phone:***", "purpose": "sms_marketing", "since": None, "reason": "complaint", "source_name": "esp", "note": MASK}
     text = orjson.dumps(masked).decode()
     assert [secret for secret in PERSONAL if secret in text] == []
-    timeline = ProfileService(loaded, Caller("key:support", frozenset({"profiles:read"}))).timeline("li@example.com", limit=1000)
+    timeline = ProfileService(shared, Caller("key:support", frozenset({"profiles:read"}))).timeline("li@example.com", limit=1000)
     assert [secret for secret in PERSONAL if secret in orjson.dumps(timeline).decode()] == []
 
 
@@ -150,25 +169,25 @@ def test_reads_are_audited_with_their_outcome(loaded: Platform):
     assert records[2][1:4] == ("profile.timeline", records[2][2], "invalid")
 
 
-def test_a_merge_chain_resolves_to_its_end_in_profile_timeline_and_segments(loaded: Platform):
-    w = loaded.warehouse
+def test_a_merge_chain_resolves_to_its_end_in_profile_timeline_and_segments(shared: Platform):
+    w = shared.warehouse
     ann, bea, cy = (w.query("SELECT customer_id FROM cdp.events FINAL WHERE message_id = {m:String}", {"m": CHAIN[i]["message_id"]})[0]["customer_id"] for i in (2, 1, 0))
     merges = {(m["absorbed"], m["survivor"]) for m in w.query("SELECT absorbed, survivor FROM cdp.customer_merges FINAL")}
     assert {(ann, bea), (bea, cy)} <= merges and (ann, cy) not in merges  # a chain, not two merges into one
     customers = Customers(w)
     assert [customers.resolve_all(i) for i in (ann, bea, cy, "ann-dev", "bea-dev", BEA_PHONE, CY_EMAIL)] == [[cy]] * 7
     assert customers.merged_into(cy) == sorted([ann, bea, cy]) and customers.merged_into(bea) == sorted([ann, bea])
-    service = ProfileService(loaded, operator())
+    service = ProfileService(shared, operator())
     view = service.profile(ann)
     assert view["customer_id"] == cy and view["customers_merged_in"] == sorted([ann, bea]) and view["orders"] == 1
     assert "ordered" in view["segments"]
     assert {r["event_type"] for r in service.timeline(ann)} == {"identified", "order_placed", "page_viewed"} and len(service.timeline("ann-dev")) == 5
-    ordered = evaluate.members(w, loaded.segments.get("ordered"), limit=1000, columns=["customer_id"])
+    ordered = evaluate.members(w, shared.segments.get("ordered"), limit=1000, columns=["customer_id"])
     assert cy in [r["customer_id"] for r in ordered] and bea not in [r["customer_id"] for r in ordered]  # Ann's order counts for Cy
 
 
-def test_the_timeline_pages_newest_first(loaded: Platform):
-    service = ProfileService(loaded, operator())
+def test_the_timeline_pages_newest_first(shared: Platform):
+    service = ProfileService(shared, operator())
     everything = service.timeline("li@example.com", limit=1000)
     positions = [r["position"] for r in everything]
     assert positions == sorted(positions, reverse=True) and len(positions) == len({*positions}) == 18 + len(LI_MORE)

@@ -13,6 +13,8 @@ answered after 30 h (SLA 24 h: breached), resolved after 40 h (72 h: met), escal
 one referral; consent_email true, later false; acts for account acme.
 """
 
+from collections.abc import Iterator
+
 import orjson
 import pytest
 
@@ -22,6 +24,7 @@ from cdp.identity_explain import explain
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from cdp.timetravel import profile_as_of
+from cdp.warehouse.managed import ManagedServer
 from ingestion.jsonl import import_lines
 from tests.events import event, order
 
@@ -52,12 +55,27 @@ SCENARIO = [
 ]
 
 
-@pytest.fixture
-def processed(platform: Platform) -> Platform:
+def process(platform: Platform) -> Platform:
     report = import_lines((orjson.dumps(e) for e in SCENARIO), platform, "scenario")
     assert (report.stored, report.rejected) == (len(SCENARIO), [])
     assert platform.runner.run() == len(SCENARIO)
     return platform
+
+
+@pytest.fixture
+def processed(platform: Platform) -> Platform:
+    """A data directory of the test's own, for a test that writes (a rebuild) or closes the platform."""
+    return process(platform)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One processed data directory for the tests that only read it (a platform start, the migrations and
+    a run each would cost more than the reads)."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("scenario") / "data")
+    with Platform(settings) as platform:
+        yield process(platform)
+    ManagedServer.of(settings).stop()
 
 
 def customer(platform: Platform, identifier: str) -> str:
@@ -76,17 +94,17 @@ def row(platform: Platform, table: str, customer_id: str) -> dict:
     return found
 
 
-def test_identity_family_stays_apart_and_li_is_one_person(processed: Platform):
-    dad, mum, till = customer(processed, "u-dad"), customer(processed, "u-mum"), till_buyer(processed)
+def test_identity_family_stays_apart_and_li_is_one_person(shared: Platform):
+    dad, mum, till = customer(shared, "u-dad"), customer(shared, "u-mum"), till_buyer(shared)
     assert len({dad, mum, till}) == 3
-    assert customer(processed, "family@example.com") == dad  # the email stays with the first to use it
-    (refusal,) = processed.warehouse.query("SELECT * FROM cdp.identity_refusals FINAL")
+    assert customer(shared, "family@example.com") == dad  # the email stays with the first to use it
+    (refusal,) = shared.warehouse.query("SELECT * FROM cdp.identity_refusals FINAL")
     assert (refusal["customer_id"], refusal["other_customer"], refusal["identifier"]) == (mum, dad, "email:family@example.com")
     assert "2 user_id identifiers (limit 1)" in refusal["reason"]
-    li = customer(processed, "li-dev")
-    assert customer(processed, "wechat:li_w") == customer(processed, "+8613900000009") == customer(processed, "li@example.com") == li
-    assert processed.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL") == [{"n": 5}]
-    explained = explain(processed.warehouse, li, processed.settings.identity)
+    li = customer(shared, "li-dev")
+    assert customer(shared, "wechat:li_w") == customer(shared, "+8613900000009") == customer(shared, "li@example.com") == li
+    assert shared.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL") == [{"n": 5}]
+    explained = explain(shared.warehouse, li, shared.settings.identity)
     assert [(s["event"].split(" ")[0], s["joined"]) for s in explained["identifiers"]] == [
         ("web/" + SCENARIO[3]["message_id"], ["anonymous_id:li-dev"]),
         ("web/" + SCENARIO[4]["message_id"], ["email:li@example.com"]),
@@ -96,8 +114,8 @@ def test_identity_family_stays_apart_and_li_is_one_person(processed: Platform):
     assert merge["position"] == 7 and "phone, email" in merge["reason"]
 
 
-def test_computed_traits(processed: Platform):
-    t = row(processed, "customer_traits", customer(processed, "li-dev"))
+def test_computed_traits(shared: Platform):
+    t = row(shared, "customer_traits", customer(shared, "li-dev"))
     assert t["preferred_channel"] == "survey"  # 6 survey answers vs 4 service, 3 sales, 2 website (identify is not an interaction), 1 social
     assert t["events_by_type"]["identified"] == 2 and t["events_by_type"]["order_placed"] == 2
     assert t["last_activity_by_channel"] == {
@@ -107,45 +125,45 @@ def test_computed_traits(processed: Platform):
     assert t["consent"] == {"email": "false"} and t["account_ids"] == ["acme"]
 
 
-def test_value(processed: Platform):
-    v = row(processed, "customer_value", customer(processed, "li-dev"))
+def test_value(shared: Platform):
+    v = row(shared, "customer_value", customer(shared, "li-dev"))
     # last purchase 72 days before as_of: R 4; 2 orders: F 2; net 1,100: M 4
     assert (v["recency_score"], v["frequency_score"], v["monetary_score"], v["rfm"]) == (4, 2, 4, "424")
     # AOV 550 × (2 orders over a span below one year → 2 a year) × 3 years × margin 1
     assert (v["clv"], v["tier"], v["repurchase_count"], v["purchase_amount"], v["net_amount"], v["referral_count"]) == (3300, "ordinary", 1, 1200, 1100, 1)
 
 
-def test_loyalty(processed: Platform):
-    loyalty = row(processed, "customer_loyalty", customer(processed, "li-dev"))
+def test_loyalty(shared: Platform):
+    loyalty = row(shared, "customer_loyalty", customer(shared, "li-dev"))
     assert (loyalty["points"], loyalty["points_refunded"], loyalty["points_from_referrals"], loyalty["tier"], loyalty["next_tier"], loyalty["to_next_tier"]) == (
         1200, 100, 100, "silver", "gold", 3800,
     )
 
 
-def test_satisfaction(processed: Platform):
-    s = row(processed, "customer_satisfaction", customer(processed, "li-dev"))
+def test_satisfaction(shared: Platform):
+    s = row(shared, "customer_satisfaction", customer(shared, "li-dev"))
     assert (s["nps_answers"], s["last_nps"], s["nps_category"], s["nps"]) == (2, 6, "detractor", 0)
     assert (s["csat_average"], s["csat_satisfied_pct"], s["last_csi"]) == (4, 50, 7.5)
     assert (s["texts_neutral"], s["texts_negative"], s["last_sentiment"], s["last_sentiment_terms"]) == (1, 1, "negative", ["太差"])
-    per_month = processed.warehouse.query(
+    per_month = shared.warehouse.query(
         "SELECT toStartOfMonth(at) AS m, 100 * (countIf(category = 'promoter') - countIf(category = 'detractor')) / count() AS nps "
         "FROM cdp.survey_answers FINAL WHERE kind = 'nps' GROUP BY m ORDER BY m"
     )
     assert [(r["m"], r["nps"]) for r in per_month] == [("2025-09-01", 100), ("2025-10-01", -100)]
 
 
-def test_service(processed: Platform):
-    li = customer(processed, "li-dev")
-    t = row(processed, "tickets", li)
+def test_service(shared: Platform):
+    li = customer(shared, "li-dev")
+    t = row(shared, "tickets", li)
     assert (t["response_sla"], t["resolution_sla"], t["response_minutes"], t["resolution_minutes"], t["escalations"], t["status"]) == (
         "breached", "met", 1800, 2400, 1, "resolved",
     )
-    s = row(processed, "customer_service", li)
+    s = row(shared, "customer_service", li)
     assert (s["tickets"], s["complaints"], s["open_tickets"], s["response_breaches"], s["sla_state"]) == (1, 1, 0, 1, "ok")
 
 
-def test_churn_risk(processed: Platform):
-    risk = row(processed, "churn_risk", customer(processed, "li-dev"))
+def test_churn_risk(shared: Platform):
+    risk = row(shared, "churn_risk", customer(shared, "li-dev"))
     # usual interval 17 days → at risk 34 days after 09-20; complaint 67 days ago; NPS 6; negative text 55 days ago;
     # last interaction 10-08 is 54 days ago (quiet only after 60)
     assert (risk["score"], risk["level"]) == (75, "high")
@@ -157,12 +175,12 @@ def test_churn_risk(processed: Platform):
     ]
 
 
-def test_tags_now_and_their_history(processed: Platform):
-    li = customer(processed, "li-dev")
-    assert row(processed, "customer_tags", li)["tags"] == [
+def test_tags_now_and_their_history(shared: Platform):
+    li = customer(shared, "li-dev")
+    assert row(shared, "customer_tags", li)["tags"] == [
         "active", "complainer", "detractor", "enterprise", "female", "negative_voice", "referrer", "repeat_buyer", "spend_medium", "tier_ordinary", "valid",
     ]
-    history = processed.warehouse.query(
+    history = shared.warehouse.query(
         "SELECT tag, change, at FROM cdp.tag_changes FINAL WHERE customer_id = {c:String} AND tag IN ('promoter', 'one_time_buyer', 'spend_low') ORDER BY at, tag",
         {"c": li},
     )
@@ -171,12 +189,12 @@ def test_tags_now_and_their_history(processed: Platform):
         ("one_time_buyer", "removed", "2025-09-20"), ("spend_low", "removed", "2025-09-20"),
         ("promoter", "added", "2025-09-28"), ("promoter", "removed", "2025-10-05"),
     ]
-    assert row(processed, "customer_tags", till_buyer(processed))["tags"] == ["invalid", "one_time_buyer", "spend_low", "tier_ordinary"]
+    assert row(shared, "customer_tags", till_buyer(shared))["tags"] == ["invalid", "one_time_buyer", "spend_low", "tier_ordinary"]
 
 
-def test_profile_as_of_a_past_date(processed: Platform):
-    li = customer(processed, "li-dev")
-    (then,) = profile_as_of(processed.warehouse, li, "2025-09-10", processed.settings)
+def test_profile_as_of_a_past_date(shared: Platform):
+    li = customer(shared, "li-dev")
+    (then,) = profile_as_of(shared.warehouse, li, "2025-09-10", shared.settings)
     assert (then["orders"], then["revenue"], then["lifecycle_stage"]) == (1, 300, "new")
     assert then["customer_tags"][0]["tags"] == ["active", "enterprise", "female", "one_time_buyer", "spend_low", "tier_ordinary", "valid"]
     assert "churn_risk" not in then or then["churn_risk"][0]["score"] == 0
@@ -200,21 +218,21 @@ def transitions(platform: Platform, customer_id: str) -> list[tuple]:
     return [(t["at"], t["from_stage"], t["to_stage"], t["cause"]) for t in found]
 
 
-def test_every_known_customer_has_a_stage_an_identify_alone_makes_a_prospect(processed: Platform):
+def test_every_known_customer_has_a_stage_an_identify_alone_makes_a_prospect(shared: Platform):
     # Dad and Mum only ever sent an identify call: known since then, no purchase → prospect (DOMAIN §7)
     for who, at in (("u-dad", "2025-03-01 10:00:00.000"), ("u-mum", "2025-03-01 11:00:00.000")):
-        c = customer(processed, who)
-        p = row(processed, "profiles", c)
+        c = customer(shared, who)
+        p = row(shared, "profiles", c)
         assert (p["lifecycle_stage"], p["lifecycle_since"], p["lifecycle_cause"]) == ("prospect", at, "known, no purchase yet (first event: identified)")
-        assert transitions(processed, c) == [(at, "", "prospect", "known, no purchase yet (first event: identified)")]
+        assert transitions(shared, c) == [(at, "", "prospect", "known, no purchase yet (first event: identified)")]
     # Li's first event is a page view (09-01 09:00): prospect from then, new at her first order
-    assert transitions(processed, customer(processed, "li-dev"))[:2] == [
+    assert transitions(shared, customer(shared, "li-dev"))[:2] == [
         ("2025-09-01 09:00:00.000", "", "prospect", "known, no purchase yet (first event: page_viewed)"),
         ("2025-09-03 10:00:00.000", "prospect", "new", "first purchase"),
     ]
     # the till buyer's first event is a purchase: new at once, no prospect moment
-    assert transitions(processed, till_buyer(processed))[0] == ("2025-03-02 12:00:00.000", "", "new", "first purchase")
-    assert processed.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL WHERE lifecycle_stage = ''") == [{"n": 0}]
+    assert transitions(shared, till_buyer(shared))[0] == ("2025-03-02 12:00:00.000", "", "new", "first purchase")
+    assert shared.warehouse.query("SELECT count() AS n FROM cdp.profiles FINAL WHERE lifecycle_stage = ''") == [{"n": 0}]
 
 
 def test_an_identified_prospect_becomes_new_on_its_first_order_and_a_rebuild_agrees(platform: Platform):
