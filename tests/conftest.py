@@ -84,6 +84,17 @@ def platform(settings: Settings) -> Iterator[Platform]:
         yield p
 
 
+@pytest.fixture(scope="module")
+def module_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A platform on a data directory of the module's own, for the tests that only read what the
+    module loads into it once (a platform start and the migrations per test would cost more than
+    their reads); its warehouse server stopped when the module ends."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("module") / "data")
+    with Platform(settings) as platform:
+        yield platform
+    ManagedServer.of(settings).stop()
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     with postgres_server() as server:

@@ -10,15 +10,12 @@ her own device); Ann's device then shows Bea's phone (Ann is merged into Bea), a
 then shows with Cy's email (Bea is merged into Cy): A → B → C.
 """
 
-from collections.abc import Iterator
-
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from cdp.api.app import create_app
 from cdp.api.server import build_collector
-from cdp.config import load_settings
 from cdp.customers import Customers
 from cdp.masking import MASK
 from cdp.platform import Platform
@@ -26,7 +23,6 @@ from cdp.segments import evaluate
 from cdp.segments.model import parse_segment
 from cdp.services import Caller, NotFound, operator
 from cdp.services.profiles import ProfileService
-from cdp.warehouse.managed import ManagedServer
 from ingestion.jsonl import import_lines
 from tests.cli import cdp
 from tests.e2e.test_proj_scenarios import LI, SCENARIO
@@ -69,13 +65,9 @@ def loaded(platform: Platform) -> Platform:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """One loaded data directory for the tests that only read it (a platform start, the migrations and
-    three runs each would cost more than the reads)."""
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("profile-360") / "data")
-    with Platform(settings) as platform:
-        yield load(platform)
-    ManagedServer.of(settings).stop()
+def shared(module_platform: Platform) -> Platform:
+    """The module's one loaded data directory (``module_platform``), for the tests that only read it."""
+    return load(module_platform)
 
 
 def test_the_360_view_has_every_section(shared: Platform):

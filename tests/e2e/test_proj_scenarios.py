@@ -13,8 +13,6 @@ answered after 30 h (SLA 24 h: breached), resolved after 40 h (72 h: met), escal
 one referral; consent_email true, later false; acts for account acme.
 """
 
-from collections.abc import Iterator
-
 import orjson
 import pytest
 
@@ -24,7 +22,6 @@ from cdp.identity_explain import explain
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from cdp.timetravel import profile_as_of
-from cdp.warehouse.managed import ManagedServer
 from ingestion.jsonl import import_lines
 from tests.events import event, order
 
@@ -69,13 +66,9 @@ def processed(platform: Platform) -> Platform:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """One processed data directory for the tests that only read it (a platform start, the migrations and
-    a run each would cost more than the reads)."""
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("scenario") / "data")
-    with Platform(settings) as platform:
-        yield process(platform)
-    ManagedServer.of(settings).stop()
+def shared(module_platform: Platform) -> Platform:
+    """The module's one processed data directory (``module_platform``), for the tests that only read it."""
+    return process(module_platform)
 
 
 def customer(platform: Platform, identifier: str) -> str:
