@@ -20,7 +20,7 @@ import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cdp.privacy.keystore import KeyStore, Shredded
-from cdp.sqlite_store import open_store
+from cdp.sqlite_store import add_missing_columns, open_store
 from ingestion.deadletter import DeadLetter
 
 _SCHEMA = """
@@ -33,8 +33,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     payload BLOB NOT NULL
 )
 """
-_REPLAYED = "ALTER TABLE dead_letters ADD COLUMN replayed_at TEXT"  # when a replay stored it; NULL while kept
-_SEALED = "ALTER TABLE dead_letters ADD COLUMN key_id TEXT"  # the data key sealing reason and payload; NULL: not sealed yet
+_ADDED_COLUMNS = {
+    "replayed_at": "TEXT",  # when a replay stored it; NULL while kept
+    "key_id": "TEXT",  # the data key sealing reason and payload; NULL: not sealed yet
+}
 _COLUMNS = "id, received_at, source, origin, reason, payload, replayed_at, key_id"
 _NONCE = 12
 ERASED_REASON = "erased: the person it mentioned was forgotten"
@@ -51,11 +53,7 @@ class DeadLetterStore:
     def __init__(self, path: Path, keys: KeyStore):
         self._keys = keys
         self._db = open_store(path, _SCHEMA, secure_delete=True)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(dead_letters)")}
-        if "replayed_at" not in columns:
-            self._db.execute(_REPLAYED)
-        if "key_id" not in columns:
-            self._db.execute(_SEALED)
+        add_missing_columns(self._db, "dead_letters", _ADDED_COLUMNS)
         self._seal_plain_letters()
 
     def add(self, letters: list[DeadLetter]) -> None:

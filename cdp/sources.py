@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.errors import CdpError
-from cdp.sqlite_store import open_store
+from cdp.sqlite_store import add_missing_columns, open_store
 from schemas import SOURCE_KINDS
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -53,10 +53,7 @@ class Source:
 class SourceRegistry:
     def __init__(self, path: Path):
         self._db = open_store(path, _SCHEMA)
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(sources)")}
-        for column in _ADDED_COLUMNS:
-            if column not in present:
-                self._db.execute(f"ALTER TABLE sources ADD COLUMN {column} TEXT")
+        add_missing_columns(self._db, "sources", dict.fromkeys(_ADDED_COLUMNS, "TEXT"))
         self._lock = threading.Lock()
         self._own_writes = 0  # changes made through this handle
         self._data_version = (0, -1.0)  # (SQLite's count of commits by other connections, when read)

@@ -23,3 +23,25 @@ def open_store(path: Path, schema: str, *, secure_delete: bool = False) -> sqlit
         db.execute("PRAGMA secure_delete=ON")
     db.executescript(schema)
     return db
+
+
+def add_missing_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Adds to ``table`` those of ``columns`` (name → type) that a store's later version declared and
+    the file lacks. Looked for first without a lock (every open); when one is missing, read again
+    and added under ``BEGIN IMMEDIATE``: processes opening an older file at once (the collector's
+    workers starting together) add each column once, where two would both try and one fail with
+    "duplicate column name" (seen in CI)."""
+    def missing() -> list[str]:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        return [name for name in columns if name not in present]
+
+    if not missing():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for name in missing():
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
