@@ -160,13 +160,19 @@ class RecorderInsert:
         return found
 
 
+_NO_END = (1 << 63) - 1  # the largest position either store can give (BIGINT notification ids, 64-bit SQLite rowids)
+
+
+def _bounds(after: int, limit: int, until: int | None) -> tuple[int, int, int]:
+    """The parameters of both selects' ``position > ? AND position <= ? ... LIMIT ?``."""
+    return after, _NO_END if until is None else until, limit
+
+
 class PostgresSelect:
     """eventsourcing's notification select on PostgreSQL (the same statement on the recorder's
     table, retried on the same errors), with a binary cursor and plain rows: the recorder's own
     builds a dict per row and copies each state, 8 µs of CPU per event where this takes 3 (the
     scale-out relay reads every event, BENCHMARKS.md, "the relay (issue 23)")."""
-
-    _NO_END = (1 << 63) - 1  # notification ids are BIGINT
 
     def __init__(self, recorder: ApplicationRecorder, datastore: Any):
         from psycopg.rows import tuple_row  # here: the embedded default (SQLite) never loads psycopg
@@ -181,7 +187,7 @@ class PostgresSelect:
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def __call__(self, after: int, limit: int, until: int | None) -> Sequence[Notification]:
         with self._datastore.get_connection() as connection, connection.cursor(binary=True, row_factory=self._rows) as cursor:
-            cursor.execute(self._statement, (after, self._NO_END if until is None else until, limit), prepare=True)
+            cursor.execute(self._statement, _bounds(after, limit, until), prepare=True)
             return [Notification(*row) for row in cursor.fetchall()]  # the columns in Notification's field order
 
 
@@ -192,8 +198,6 @@ class SQLiteSelect:
     per event where this takes 5.3 (the embedded runner reads every event, BENCHMARKS.md, "the
     embedded runner's read (issue 23)")."""
 
-    _NO_END = (1 << 63) - 1  # SQLite rowids are 64-bit signed
-
     def __init__(self, datastore: Any, table: str):
         self._datastore = datastore
         self._statement = f"SELECT originator_id, originator_version, topic, state, rowid FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
@@ -202,7 +206,7 @@ class SQLiteSelect:
         with self._datastore.transaction(commit=False) as cursor:
             rows = cursor.sqlite_cursor
             rows.row_factory = None  # this transaction's own cursor: tuples, not the connection's sqlite3.Row
-            rows.execute(self._statement, (after, self._NO_END if until is None else until, limit))
+            rows.execute(self._statement, _bounds(after, limit, until))
             return [Notification(*row) for row in rows.fetchall()]  # the columns in Notification's field order
 
 
