@@ -9,6 +9,7 @@ import pytest
 from cdp.config import Settings, load_settings
 from cdp.platform import Platform
 from cdp.warehouse.managed import ManagedServer
+from tests.services import clickhouse as test_clickhouse
 from tests.services.clickhouse import ClickHouseServer, clickhouse_server
 from tests.services.postgres import PostgresServer, postgres_server
 
@@ -69,6 +70,16 @@ def stop_warehouse_servers(tmp_path: Path) -> Iterator[None]:
     yield
     for pid_file in [*tmp_path.glob("warehouse-server/pid"), *tmp_path.glob("*/warehouse-server/pid"), *tmp_path.glob("*/*/warehouse-server/pid")]:
         ManagedServer.at(pid_file.parent).stop(wait=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def drop_test_databases() -> Iterator[None]:
+    """When a module ends, the databases its tests made on the session's ClickHouse server are dropped
+    (set up before, so torn down after, the module's own fixtures: --dist loadscope runs a module whole
+    on one test process, so nothing else uses that server meanwhile)."""
+    yield
+    for server in test_clickhouse.RUNNING:
+        server.drop_databases()
 
 
 @pytest.fixture

@@ -33,15 +33,18 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
 
 import orjson
 from clickhouse_driver import Client
 
-from cdp.config import EmbeddedServerSettings, Settings
 from cdp.errors import WarehouseUnavailable
 from cdp.process_lock import ProcessLock
+
+if TYPE_CHECKING:  # not imported at run time: the server's own process needs no settings, and importing them (pydantic, every projection's rules) cost it ~0.5 s of CPU per start
+    from cdp.config import EmbeddedServerSettings, Settings
 
 HOST = "127.0.0.1"
 WRITER, QUERY, BI = "cdp", "cdp_query", "cdp_bi"
@@ -60,15 +63,15 @@ class Endpoint:
 
 
 class ManagedServer:
-    def __init__(self, root: Path, data_path: Path | None = None, database: str = "cdp", embedded: EmbeddedServerSettings | None = None):
+    def __init__(self, root: Path, data_path: Path | None = None, database: str = "cdp", embedded: "EmbeddedServerSettings | None" = None):
         """``root``: the server's own files; ``data_path``, ``database`` and ``embedded`` are needed to start it."""
         self.root = root.absolute()  # absolute: the server process runs in its own directory, so a data dir given as ".cdp" must not be read from there
         self._data_path = data_path.absolute() if data_path is not None else None
         self._database = database
-        self._embedded = embedded or EmbeddedServerSettings()
+        self._embedded = embedded
 
     @classmethod
-    def of(cls, settings: Settings) -> "ManagedServer":
+    def of(cls, settings: "Settings") -> "ManagedServer":
         return cls(settings.data_dir / "warehouse-server", settings.warehouse_path, settings.warehouse.database, settings.warehouse.embedded)
 
     @classmethod
@@ -184,7 +187,7 @@ class ManagedServer:
         (self.root / "pid").unlink(missing_ok=True)
 
     def _start(self) -> None:
-        if self._data_path is None:
+        if self._data_path is None or self._embedded is None:
             raise WarehouseUnavailable(f"the warehouse server in {self.root} is not running")
         self._data_path.mkdir(parents=True, exist_ok=True)
         credentials = self._credentials()
@@ -228,17 +231,21 @@ class ManagedServer:
         try:
             credentials = orjson.loads(path.read_bytes())
         except FileNotFoundError:
-            tcp_port = self._embedded.tcp_port or _free_port()
+            tcp_port = self._configured_port("tcp_port") or _free_port()
             credentials = {
                 WRITER: secrets.token_urlsafe(24),
                 QUERY: secrets.token_urlsafe(24),
                 BI: secrets.token_urlsafe(24),
                 "tcp_port": tcp_port,
-                "http_port": self._embedded.http_port or _free_port(but=tcp_port),
+                "http_port": self._configured_port("http_port") or _free_port(but=tcp_port),
             }
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             _write_private(path, orjson.dumps(credentials, option=orjson.OPT_INDENT_2).decode())
-        return credentials | {name: port for name in ("tcp_port", "http_port") if (port := getattr(self._embedded, name))}
+        return credentials | {name: port for name in ("tcp_port", "http_port") if (port := self._configured_port(name))}
+
+    def _configured_port(self, name: str) -> int | None:
+        """A port the configuration sets (none for a server found by its files, ``at``)."""
+        return getattr(self._embedded, name) if self._embedded is not None else None
 
     def _config(self, credentials: dict) -> str:
         return (

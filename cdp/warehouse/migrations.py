@@ -5,6 +5,14 @@ recorded in ``schema_migrations``; a migration runs once. Add a migration, never
 has shipped. Every step is safe to run again (IF NOT EXISTS, idempotent backfills), so a
 migration interrupted part-way simply runs again in full.
 
+A database with nothing in it yet skips what only brings an older database up to date: its tables
+are created with every column and setting a later migration adds (``Table.create_sql`` is the table
+as it is now), so such a migration's ``fresh`` steps are fewer or none, and the numbers applied are
+recorded in one insert at the end (each insert costs the server about as much as a small table's
+DDL). Interrupted, that leaves nothing recorded, and the next start runs every migration's full
+steps over what was created. tests/integration/test_wh_fresh_schema.py checks that both ways end
+in the same schema.
+
 Processes sharing a data directory (the embedded default's processes; on the compose deployment
 the collector, the relay and the workers, whose ``/data`` is one volume) migrate one at a time:
 ``migrate`` holds an ``flock`` on ``migrations.lock`` there, so two first starts never run a
@@ -15,6 +23,7 @@ docs/operations.md says to start the relay first there.
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from cdp.process_lock import ProcessLock
 from cdp.warehouse import Warehouse
@@ -30,61 +39,79 @@ from projections.tables.table import DEDUPLICATION_WINDOW, Table
 # merged table skips the replacing merge, which was most of a segment count on 1M+ profiles
 FORCE_MERGE_AFTER_SECONDS = 600
 
-Migration = tuple[int, str, Callable[[str], list[str]]]
+Steps = Callable[[str], list[str]]
 
-MIGRATIONS: list[Migration] = [
-    (1, "events, profiles, identities, customer_merges, lifecycle_transitions", lambda db: [t.create_sql(db) for t in TABLES]),
-    (2, "projection tables: identity refusals, traits, tags, tag changes, value, satisfaction, survey answers, tickets, service, churn risk, loyalty", lambda db: [t.create_sql(db) for t in PROJECTION_TABLES]),
-    # tables created since carry the window in their DDL; this sets it on tables created before
-    (10, "insert deduplication window on every table; per-customer index on events", lambda db: [
-        *(f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}" for t in (*TABLES, *PROJECTION_TABLES)),
+
+class Migration(NamedTuple):
+    number: int
+    name: str
+    steps: Steps  # for a database created before it
+    fresh: Steps | None = None  # for a database with nothing in it yet, if fewer than ``steps``
+
+
+def _none(db: str) -> list[str]:
+    """A migration a fresh database does not need: its tables are created as they are now."""
+    return []
+
+
+def _customer_index(db: str) -> list[str]:
+    return [
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` ADD INDEX IF NOT EXISTS customer_id_bloom customer_id TYPE bloom_filter GRANULARITY 4",
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` MATERIALIZE INDEX customer_id_bloom",
-    ]),
-    (11, "BI views: <table>_current for every versioned table; daily_events and daily_sales rollups", lambda db: [
+    ]
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "events, profiles, identities, customer_merges, lifecycle_transitions", lambda db: [t.create_sql(db) for t in TABLES]),
+    Migration(2, "projection tables: identity refusals, traits, tags, tag changes, value, satisfaction, survey answers, tickets, service, churn risk, loyalty", lambda db: [t.create_sql(db) for t in PROJECTION_TABLES]),
+    Migration(10, "insert deduplication window on every table; per-customer index on events", lambda db: [
+        *(f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}" for t in (*TABLES, *PROJECTION_TABLES)),
+        *_customer_index(db),
+    ], fresh=_customer_index),  # tables created since carry the window in their DDL
+    Migration(11, "BI views: <table>_current for every versioned table; daily_events and daily_sales rollups", lambda db: [
         *(current.create_sql(db, t) for t in (*TABLES, *PROJECTION_TABLES)),
         *daily_events.ROLLUP.create_sql(db),
         *daily_sales.ROLLUP.create_sql(db),
     ]),
-    (12, "customer_days rollup: the days each customer was active (retention reads it instead of every event)", lambda db: customer_days.ROLLUP.create_sql(db)),
-    (13, "current-state tables (one row per customer) merged into one part once their parts are 10 minutes old", lambda db: [
+    Migration(12, "customer_days rollup: the days each customer was active (retention reads it instead of every event)", lambda db: customer_days.ROLLUP.create_sql(db)),
+    Migration(13, "current-state tables (one row per customer) merged into one part once their parts are 10 minutes old", lambda db: [
         f"ALTER TABLE `{db}`.`{t.name}` MODIFY SETTING min_age_to_force_merge_seconds = {FORCE_MERGE_AFTER_SECONDS}"
         for t in (*TABLES, *PROJECTION_TABLES) if t.order_by == "customer_id"
     ]),
-    (20, "consent: customer_consent, consent_changes (history intervals), suppressions (with the insert deduplication window) and their _current views", lambda db: [
+    Migration(20, "consent: customer_consent, consent_changes (history intervals), suppressions (with the insert deduplication window) and their _current views", lambda db: [
         *(t.create_sql(db) for t in CONSENT_TABLES),
         *(current.create_sql(db, t) for t in CONSENT_TABLES),
     ]),
-    (21, "customer_survivors: customer_merges as an in-memory join table (absorbed → survivor), kept by a materialized view", survivors.create_sql),
-    (25, "predictions: customer_predictions (BG/NBD + Gamma-Gamma, written by `cdp value fit`), value_models and customer_predictions_current", lambda db: [
+    Migration(21, "customer_survivors: customer_merges as an in-memory join table (absorbed → survivor), kept by a materialized view", survivors.create_sql),
+    Migration(25, "predictions: customer_predictions (BG/NBD + Gamma-Gamma, written by `cdp value fit`), value_models and customer_predictions_current", lambda db: [
         *(t.create_sql(db) for t in PREDICTION_TABLES),
         current.create_sql(db, customer_predictions.TABLE),
     ]),
-    (26, "survey_answers.topics: what each free text is about (delivery, price, quality, ...); survey_answers_current shows it", lambda db: added_columns(db, survey_answers.TABLE, ("topics",))),
-    (27, "customer_products rollup: the products each customer bought or viewed (recommendations read it instead of every event)", lambda db: customer_products.ROLLUP.create_sql(db)),
-    (28, "loyalty redemption: customer_loyalty gains lifetime_points, points_redeemed, redemptions and overdrawn", lambda db: added_columns(
-        db, customer_loyalty.TABLE, ("lifetime_points", "points_redeemed", "redemptions", "overdrawn"), redocumented=("points",))),
-    (29, "churn warnings: churn_level_changes (every churn-risk level change in event time), its _current view, and churn_warnings", lambda db: [
+    Migration(26, "survey_answers.topics: what each free text is about (delivery, price, quality, ...); survey_answers_current shows it", lambda db: added_columns(db, survey_answers.TABLE, ("topics",)), fresh=_none),
+    Migration(27, "customer_products rollup: the products each customer bought or viewed (recommendations read it instead of every event)", lambda db: customer_products.ROLLUP.create_sql(db)),
+    Migration(28, "loyalty redemption: customer_loyalty gains lifetime_points, points_redeemed, redemptions and overdrawn", lambda db: added_columns(
+        db, customer_loyalty.TABLE, ("lifetime_points", "points_redeemed", "redemptions", "overdrawn"), redocumented=("points",)), fresh=_none),
+    Migration(29, "churn warnings: churn_level_changes (every churn-risk level change in event time), its _current view, and churn_warnings", lambda db: [
         *(t.create_sql(db) for t in CHURN_HISTORY_TABLES),
         *(current.create_sql(db, t) for t in CHURN_HISTORY_TABLES),
         churn_warnings.create_sql(db),
     ]),
-    (30, "events by customer: a projection of events ordered by (customer_id, position), kept by the server on every insert and merge", lambda db: [
+    Migration(30, "events by customer: a projection of events ordered by (customer_id, position), kept by the server on every insert and merge", lambda db: [
         # ReplacingMergeTree refuses a projection unless told what a merge does to it: rebuild it from the merged rows
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild'",
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` ADD PROJECTION IF NOT EXISTS {events.BY_CUSTOMER} (SELECT * ORDER BY customer_id, position)",
         f"ALTER TABLE `{db}`.`{events.TABLE.name}` MATERIALIZE PROJECTION {events.BY_CUSTOMER}",
     ]),
-    (31, "causes as codes: lifecycle_transitions gains cause_code, cause_params; churn_risk gains reason_codes, reason_params (the console words them per language)", lambda db: [
+    Migration(31, "causes as codes: lifecycle_transitions gains cause_code, cause_params; churn_risk gains reason_codes, reason_params (the console words them per language)", lambda db: [
         *added_columns(db, lifecycle_transitions.TABLE, ("cause_code", "cause_params")),
         *added_columns(db, churn_risk.TABLE, ("reason_codes", "reason_params")),
-    ]),
-    (32, "product_pairs: customers per pair of products, recomputed every minute by a refreshable view (one customer's recommendations read it)",
+    ], fresh=_none),
+    Migration(32, "product_pairs: customers per pair of products, recomputed every minute by a refreshable view (one customer's recommendations read it)",
      lambda db: product_pairs.create_sql(db, product_pairs_sql(db))),
-    (33, "causes as codes: churn_level_changes gains reason_params; customer_merges gains reason_code, reason_params (the console words them per language)", lambda db: [
+    Migration(33, "causes as codes: churn_level_changes gains reason_params; customer_merges gains reason_code, reason_params (the console words them per language)", lambda db: [
         *added_columns(db, churn_level_changes.TABLE, ("reason_params",)),
         *added_columns(db, customer_merges.TABLE, ("reason_code", "reason_params")),
-    ]),
+    ], fresh=_none),
 ]
 
 
@@ -123,12 +150,26 @@ def _migrate(warehouse: Warehouse) -> list[int]:
         "ENGINE = ReplacingMergeTree ORDER BY number"
     )
     done = {row["number"] for row in warehouse.query(f"SELECT number FROM `{db}`.`schema_migrations` FINAL")}
+    fresh = not done and _empty(warehouse)
     applied = []
-    for number, name, steps in MIGRATIONS:
-        if number in done:
+    for migration in MIGRATIONS:
+        if migration.number in done:
             continue
-        for sql in steps(db):
+        for sql in (migration.fresh or migration.steps)(db) if fresh else migration.steps(db):
             warehouse.execute(sql)
-        warehouse.insert("schema_migrations", [{"number": number, "name": name}])
-        applied.append(number)
-    return applied
+        if not fresh:
+            warehouse.insert("schema_migrations", [_record(migration)])
+        applied.append(migration)
+    if fresh:
+        warehouse.insert("schema_migrations", [_record(migration) for migration in applied])
+    return [migration.number for migration in applied]
+
+
+def _empty(warehouse: Warehouse) -> bool:
+    """No table in the database but the migrations' record."""
+    tables = warehouse.query("SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name != 'schema_migrations'", {"db": warehouse.database})
+    return tables[0]["n"] == 0
+
+
+def _record(migration: Migration) -> dict:
+    return {"number": migration.number, "name": migration.name}

@@ -23,6 +23,9 @@ from cdp.warehouse.managed import BLOCKER, ManagedServer
 from cdp.warehouse.statements import quote_string
 
 POLL_SECONDS = 0.5
+# the idle watcher looks at the server's connections this often at most (a quarter of idle_stop_seconds
+# when that is shorter): each look is a query, some 5 ms of the server's CPU
+MAX_LOOK_SECONDS = 2.0
 READABLE = [Path("/usr/share/zoneinfo"), Path("/etc/localtime"), Path("/proc/self"), Path("/proc/meminfo"), Path("/proc/stat"), Path("/proc/loadavg"), Path("/proc/cpuinfo"), Path("/sys/fs/cgroup"), Path("/sys/devices/system/cpu")]
 
 
@@ -60,8 +63,9 @@ def _watch_idle(server: ManagedServer, idle_stop_seconds: float) -> None:
         time.sleep(POLL_SECONDS)
     idle_since = time.monotonic()
     client = server.writer_client()
+    look_every = min(MAX_LOOK_SECONDS, idle_stop_seconds / 4)
     while True:
-        time.sleep(POLL_SECONDS)
+        time.sleep(look_every)
         try:
             others = server.client_connections(client) - 1  # this watcher is one of them
         except Exception:  # a transient failure of its own connection: look again

@@ -24,7 +24,7 @@ def test_migration_28_adds_the_redemption_columns_to_a_table_made_before_it(any_
     w.execute(current.create_sql(w.database, before))
     w.insert(table.name, [{"customer_id": "c1", "points": 5, "points_from_purchases": 5, "points_from_referrals": 0, "points_refunded": 0,
                            "tier": "member", "next_tier": "silver", "to_next_tier": 995.0, "version": 1, "is_deleted": 0}])
-    (steps,) = [steps for number, _, steps in MIGRATIONS if number == 28]
+    (steps,) = [m.steps for m in MIGRATIONS if m.number == 28]
     for _ in range(2):  # a migration interrupted part-way runs again in full
         for sql in steps(w.database):
             w.execute(sql)

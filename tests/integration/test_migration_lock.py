@@ -44,7 +44,7 @@ class Probe:
 def test_migrating_holds_the_data_directorys_lock_throughout(clickhouse: ClickHouseServer, tmp_path: Path):
     warehouse = ClickHouseWarehouse(lambda: Client(clickhouse.host, port=clickhouse.port), f"t_{uuid.uuid4().hex[:12]}")
     probe = Probe(warehouse, tmp_path / LOCK_FILE)
-    assert migrate(probe, tmp_path) == [number for number, _, _ in MIGRATIONS]
+    assert migrate(probe, tmp_path) == [m.number for m in MIGRATIONS]
     assert len(probe.free_at) > len(MIGRATIONS) and not any(probe.free_at)
     with (tmp_path / LOCK_FILE).open("a") as other:  # released at the end
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)

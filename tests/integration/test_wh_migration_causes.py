@@ -33,7 +33,7 @@ def migrate_tables_made_before(w, number: int, tables: tuple[Table, ...], new: d
         w.execute(before.create_sql(w.database))
         w.execute(current.create_sql(w.database, before))
         w.insert(table.name, [rows[table.name]])
-    (steps,) = [steps for n, _, steps in MIGRATIONS if n == number]
+    (steps,) = [m.steps for m in MIGRATIONS if m.number == number]
     for _ in range(2):
         for sql in steps(w.database):
             w.execute(sql)

@@ -5,7 +5,7 @@ from cdp.warehouse.views import current
 from projections.tables import survey_answers
 from projections.tables.table import blank_row
 
-TOPICS_MIGRATION = next(steps for number, _, steps in MIGRATIONS if number == 26)
+TOPICS_MIGRATION = next(m.steps for m in MIGRATIONS if m.number == 26)
 
 
 def columns(warehouse, table: str) -> list[str]:

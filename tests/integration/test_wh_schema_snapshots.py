@@ -19,7 +19,7 @@ def rendered(steps) -> str:
     return "".join(f"{sql};\n\n" for sql in steps("cdp"))
 
 
-@pytest.mark.parametrize("number, steps", [(number, steps) for number, _, steps in MIGRATIONS], ids=[f"migration-{n}" for n, _, _ in MIGRATIONS])
+@pytest.mark.parametrize("number, steps", [(m.number, m.steps) for m in MIGRATIONS], ids=[f"migration-{m.number}" for m in MIGRATIONS])
 def test_migration_ddl_matches_its_snapshot(number: int, steps):
     snapshot = SNAPSHOTS / f"migration_{number:04d}.sql"
     text = rendered(steps)
@@ -30,5 +30,5 @@ def test_migration_ddl_matches_its_snapshot(number: int, steps):
 
 
 def test_no_snapshot_without_a_migration():
-    numbers = {f"migration_{number:04d}.sql" for number, _, _ in MIGRATIONS}
+    numbers = {f"migration_{m.number:04d}.sql" for m in MIGRATIONS}
     assert sorted(p.name for p in SNAPSHOTS.glob("migration_*.sql") if p.name not in numbers) == []

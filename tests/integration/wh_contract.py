@@ -30,7 +30,7 @@ class WarehouseContract:
     migrated, empty warehouse) and ``reopen`` (opens the same warehouse again, as a restart would)."""
 
     def test_migrations_create_every_table_once(self, warehouse: Warehouse):
-        assert migrate(warehouse) == [number for number, _, _ in MIGRATIONS]
+        assert migrate(warehouse) == [m.number for m in MIGRATIONS]
         assert migrate(warehouse) == []
         tables = {row["name"] for row in warehouse.query("SELECT name FROM system.tables WHERE database = {db:String}", {"db": warehouse.database})}
         assert {t.name for t in WAREHOUSE_TABLES} | {"schema_migrations", "profiles_current", "daily_events", "daily_sales"} <= tables
@@ -111,11 +111,11 @@ class WarehouseContract:
 
     def test_events_written_before_the_rollups_existed_are_backfilled(self, warehouse: Warehouse):
         db = warehouse.database
-        for number, _, steps in MIGRATIONS[:2]:
-            for sql in steps(db):
+        for migration in MIGRATIONS[:2]:
+            for sql in migration.steps(db):
                 warehouse.execute(sql)
             warehouse.execute(f"CREATE TABLE IF NOT EXISTS `{db}`.schema_migrations (number UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY number")
-            warehouse.insert("schema_migrations", [{"number": number, "name": "x"}])
+            warehouse.insert("schema_migrations", [{"number": migration.number, "name": "x"}])
         warehouse.insert("events", [event_row(1), event_row(2)])
         assert 10 in migrate(warehouse)
         assert warehouse.query(f"SELECT sum(events) AS n FROM `{db}`.daily_events") == [{"n": 2}]
