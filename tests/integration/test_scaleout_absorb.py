@@ -1,6 +1,7 @@
 """The worker's partition processing on real PostgreSQL state: redelivered messages are skipped by
-position, an absorb counts once however often it arrives, and an absorb for a survivor merged
-away meanwhile is forwarded along the chain."""
+position, also when a worker restarts between the chunks of a relay batch; an absorb counts once
+however often it arrives, and an absorb for a survivor merged away meanwhile is forwarded along
+the chain."""
 
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -100,3 +101,20 @@ def test_an_absorb_counts_once_and_follows_a_chain(processor: PartitionProcessor
     run(processor, {2: messages.unpack(absorb_s)})
     run(processor, {2: messages.unpack(forwarded)})
     assert revenue(processor, t) == 1110
+
+
+def test_a_worker_restarted_between_the_chunks_of_a_relay_batch_applies_each_event_once(processor: PartitionProcessor, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch):
+    a = new_id()
+    monkeypatch.setattr(messages, "CHUNK_ITEMS", 2)
+    items = [messages.event(p.position, p.sub, a, orjson.dumps(p.body["event"])) for p in (purchase(n, a, amount) for n, amount in enumerate([1, 2, 4, 8, 16], start=1))]
+    chunks = [*messages.chunks(0, WATERMARK, items), messages.tick(0, 5, WATERMARK)]
+    assert [[m.position for m in messages.unpack(chunk)] for chunk in chunks] == [[1, 2], [3, 4], [5], [5]]
+    run(processor, {0: messages.unpack(chunks[0])})  # the first chunk's batch commits; the worker dies
+    topic, pg = processor._state.topic, PostgresSettings(host=postgres.host, port=postgres.port, dbname=postgres.dbname, user=postgres.user, password=postgres.password)
+    with connect(pg) as db:
+        assert db.execute("SELECT position, sub FROM scaleout_partitions WHERE topic = %s", (topic,)).fetchone() == (2, 0)  # the chunk's last item
+    restarted = PartitionProcessor(PartitionState(connect(pg), connect(pg), topic), processor._warehouse, Pipeline(Settings()), processor._sealer)  # fresh connections, as a new process
+    [planned] = run(restarted, {0: [m for chunk in chunks for m in messages.unpack(chunk)]})  # Kafka delivers from the last acknowledged offset: the first chunk again
+    assert planned.tracked == (5, messages.TICK_SUB)
+    assert revenue(processor, a) == 31  # 1 + 2 + 4 + 8 + 16: each once
+    assert run(restarted, {0: messages.unpack(chunks[1])}) == []  # a chunk redelivered later: skipped whole
