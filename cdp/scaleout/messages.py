@@ -49,7 +49,9 @@ CHUNK_ITEMS = 1000
 HEAD_BYTES = 1024  # a chunk's fields and one event item's besides the stored event: numbers and a customer id
 MAX_EVENT_BYTES = MAX_BYTES - HEAD_BYTES  # a stored event larger than this is quarantined by the relay
 
-Item = tuple[int, int, bytes]  # (position, sub, the item's JSON), as ``chunks`` packs them
+# (position, sub, head, body): an item as ``chunks`` packs it, its JSON ``head + body + b"}"``, so
+# the stored event (an event item's body) is copied once, into its chunk
+Item = tuple[int, int, bytes, bytes]
 
 
 class MessageTooLarge(ValueError):
@@ -74,14 +76,14 @@ class Message:
 def event(position: int, sub: int, customer: str, envelope_json: bytes) -> Item:
     """Splices the stored envelope JSON in as it is: no decode and encode per event, and the numbers
     written by one ``%`` (as orjson writes them) instead of a dict encoded per event."""
-    return position, sub, _EVENT % (position, sub, orjson.dumps(customer), envelope_json)
+    return position, sub, _EVENT_HEAD % (position, sub, orjson.dumps(customer)), envelope_json
 
 
-_EVENT = b'{"kind":"event","position":%d,"sub":%d,"customer":%b,"event":%b}'
+_EVENT_HEAD = b'{"kind":"event","position":%d,"sub":%d,"customer":%b,"event":'
 
 
 def merge_out(position: int, sub: int, absorbed: str, survivor: str) -> Item:
-    return position, sub, orjson.dumps({"kind": "merge_out", "position": position, "sub": sub, "absorbed": absorbed, "survivor": survivor})
+    return position, sub, orjson.dumps({"kind": "merge_out", "position": position, "sub": sub, "absorbed": absorbed, "survivor": survivor})[:-1], b""
 
 
 def chunks(since: int, watermark: int, items: Sequence[Item]) -> list[bytes]:
@@ -91,23 +93,29 @@ def chunks(since: int, watermark: int, items: Sequence[Item]) -> list[bytes]:
     ``_CHUNK_HEAD_BYTES`` of its own fields, so it always fits a chunk alone."""
     packed: list[bytes] = []
     start, size = 0, _CHUNK_HEAD_BYTES
-    for index, (_, _, item) in enumerate(items):
-        if index > start and (size + len(item) > MAX_BYTES or index - start == CHUNK_ITEMS):
+    for index, (_, _, head, body) in enumerate(items):
+        item_bytes = len(head) + len(body) + 1
+        if index > start and (size + item_bytes > MAX_BYTES or index - start == CHUNK_ITEMS):
             packed.append(_chunk(since, watermark, items[start:index]))
             start, size = index, _CHUNK_HEAD_BYTES
-        size += len(item) + 1  # and its comma
+        size += item_bytes + 1  # and its comma
     if start < len(items):
         packed.append(_chunk(since, watermark, items[start:]))
     return packed
 
 
 def _chunk(since: int, watermark: int, items: Sequence[Item]) -> bytes:
-    (first_position, first_sub, _), (last_position, last_sub, _) = items[0], items[-1]
-    return _CHUNK % (since, watermark, first_position, first_sub, last_position, last_sub, b",".join([item for _, _, item in items]))
+    """One ``events`` message: its fields, then each item's head, body and closing brace, joined once."""
+    (first_position, first_sub, _, _), (last_position, last_sub, _, _) = items[0], items[-1]
+    pieces = [_CHUNK_HEAD % (since, watermark, first_position, first_sub, last_position, last_sub)]
+    for _, _, head, body in items:
+        pieces += (head, body, b"},")
+    pieces[-1] = b"}]}"  # the last item's brace, no comma, and the chunk's end
+    return b"".join(pieces)
 
 
-_CHUNK = b'{"kind":"events","since":%d,"watermark":%d,"first":[%d,%d],"last":[%d,%d],"items":[%b]}'
-_CHUNK_HEAD_BYTES = len(_CHUNK % ((-(1 << 63),) * 6 + (b"",)))  # its fields with the longest numbers, without items
+_CHUNK_HEAD = b'{"kind":"events","since":%d,"watermark":%d,"first":[%d,%d],"last":[%d,%d],"items":['
+_CHUNK_HEAD_BYTES = len(_CHUNK_HEAD % ((-(1 << 63),) * 6)) + len(b"]}")  # its fields with the longest numbers, and its end
 
 
 def tick(since: int, position: int, watermark: int) -> bytes:
