@@ -42,9 +42,9 @@ TICK_SUB = 1 << 30  # after every message of its position
 # collected (collector.sources' max_event_bytes); sealed, it grows by a third at most.
 MAX_BYTES = 16 << 20
 MAX_REQUEST_BYTES = MAX_BYTES + (1 << 20)  # a produce request's or record batch's framing on top of it
-# Items per chunk at most: a worker batch takes whole messages (``cdp.scaleout.batching``), so this
-# bounds how far one message can take a worker batch past ``kafka.worker_batch`` events; at 1,000
-# events a message, faust's ~100 µs a message is 0.1 µs an event.
+# Items per chunk at most: a worker batch takes whole messages (``cdp.scaleout.batching``), so it
+# holds at most max(``kafka.worker_batch``, this) items; at 1,000 events a message, faust's ~100 µs
+# a message is 0.1 µs an event.
 CHUNK_ITEMS = 1000
 HEAD_BYTES = 1024  # a chunk's fields and one event item's besides the stored event: numbers and a customer id
 MAX_EVENT_BYTES = MAX_BYTES - HEAD_BYTES  # a stored event larger than this is quarantined by the relay
