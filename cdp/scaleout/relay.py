@@ -5,7 +5,8 @@ exactly as in the embedded runner (same batches: ``batch_size``). Per batch, hol
 lock (``RelayState.batch``, which forgetting also takes): read the stored events after the tracked
 position, open them (``Sealer``) to resolve identities, publish every event in its stored, sealed
 form with its customer (Kafka never holds a personal value in clear; the workers open them with
-the same key store) and wait for the broker's acks, write the identity tables to the warehouse,
+the same key store), each partition's share in as few messages as their size allows
+(``messages.chunks``: the per-message costs paid per chunk, not per event), and wait for the broker's acks, write the identity tables to the warehouse,
 then commit the identity graph and the position in one PostgreSQL transaction. An event that
 cannot be decoded, opened or resolved is quarantined (``cdp.quarantine``), recorded in that
 transaction, and not published. Killed anywhere, it republishes from its last committed position; the
@@ -106,35 +107,32 @@ class Relay:
         return len(notifications) + len(unreadable)
 
     async def _publish(self, batch: Published, notifications: Sequence[Notification]) -> dict[int, int] | None:
-        """Publishes a batch (its events in log order, each after the merges it caused, then a tick to
-        every partition) and waits for every ack; returns the ticks' offsets by partition, or None if
-        the broker lost messages it had acknowledged.
+        """Publishes a batch (per partition, its events in log order, each after the merges it caused,
+        packed into chunks, then a tick to every partition) and waits for every ack; returns the
+        ticks' offsets by partition, or None if the broker lost messages it had acknowledged.
 
         Offsets only grow along a partition, by at least what is sent to it: a tick acknowledged
         below the previous batch's tick plus what this batch sent to its partition means the topic
         restarted (a broker whose data was not on a kept volume, a deleted topic), and the workers
         will never receive what was lost (docs/operations.md, "A broker that lost its data")."""
         partitions = tuple(sorted(await self._producer.partitions_for(self._topic)))
-        outgoing: dict[int, list[tuple[bytes | None, bytes]]] = {partition: [] for partition in partitions}
+        items: dict[int, list[messages.Item]] = {partition: [] for partition in partitions}
         merges_at: dict[int, list[tuple[int, int, str, str]]] = {}
         for merge in batch.merges:
             merges_at.setdefault(merge[0], []).append(merge)
-        since, watermark, assignments = batch.since, batch.watermark, batch.assignments
+        assignments = batch.assignments
         for n in notifications:
             customer = assignments.get(n.id)
             if customer is None:  # quarantined when first published
                 continue
             merges = merges_at.get(n.id, ())
             for position, sub, absorbed, survivor in merges:
-                key = absorbed.encode()
-                outgoing[partition_of(key, partitions)].append((key, messages.merge_out(since, position, sub, absorbed, survivor)))
-            key = customer.encode()
-            outgoing[partition_of(key, partitions)].append((key, messages.event(since, n.id, len(merges), watermark, customer, n.state)))
+                items[partition_of(absorbed.encode(), partitions)].append(messages.merge_out(position, sub, absorbed, survivor))
+            items[partition_of(customer.encode(), partitions)].append(messages.event(n.id, len(merges), customer, n.state))
         tick = messages.tick(batch.since, batch.until, batch.watermark)
-        for records in outgoing.values():
-            records.append((None, tick))
+        outgoing = {partition: [*messages.chunks(batch.since, batch.watermark, partition_items), tick] for partition, partition_items in items.items()}
         # every message acknowledged before the position moves on
-        ticks = await asyncio.gather(*(self._send_in_order(partition, records) for partition, records in outgoing.items()))
+        ticks = await asyncio.gather(*(self._send_in_order(partition, values) for partition, values in outgoing.items()))
         offsets = dict(zip(partitions, ticks, strict=True))
         before = self._state.published_offsets(self._topic)
         lost = sorted(p for p, offset in offsets.items() if p in before and offset < before[p] + len(outgoing[p]))
@@ -146,10 +144,10 @@ class Relay:
             return None
         return offsets
 
-    async def _send_in_order(self, partition: int, records: Sequence[tuple[bytes | None, bytes]]) -> int:
-        """Sends ``(key, value)`` records to one partition, in order, as few record batches as the
-        producer's batch size allows (one future per batch, not per message); waits for their acks
-        and returns the offset of the last record."""
+    async def _send_in_order(self, partition: int, values: Sequence[bytes]) -> int:
+        """Sends messages (no key: the partition is chosen here) to one partition, in order, as few
+        record batches as the producer's batch size allows (one future per batch, not per message);
+        waits for their acks and returns the offset of the last message."""
         producer = self._producer
         sent = []
 
@@ -158,11 +156,11 @@ class Relay:
             sent.append((await producer.send_batch(builder, self._topic, partition=partition), builder.record_count()))
 
         builder = producer.create_batch()
-        for key, value in records:
-            if builder.append(timestamp=None, key=key, value=value) is None:  # full: a batch always takes its first record
+        for value in values:
+            if builder.append(timestamp=None, key=None, value=value) is None:  # full: a batch always takes its first record
                 await send(builder)
                 builder = producer.create_batch()
-                builder.append(timestamp=None, key=key, value=value)
+                builder.append(timestamp=None, key=None, value=value)
         await send(builder)
         acks = await asyncio.gather(*(future for future, _ in sent))
         return acks[-1].offset + sent[-1][1] - 1  # a batch's ack carries its first record's offset

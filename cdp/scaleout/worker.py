@@ -1,15 +1,22 @@
 """``cdp worker``: a faust-streaming worker running the projections on its share of the partitions.
 
-Faust gives partitioned, batched consumption (``take_events``) and rebalancing; state is not in
-faust tables but in PostgreSQL, per partition, committed with the partition's tracked position
-(``cdp.scaleout.state``). Per partition and batch: skip relay messages at or before the tracked
-position (redelivery, a relay republishing), open the events (published sealed; the ``Sealer`` on
+Faust gives partitioned consumption and rebalancing, batched by ``cdp.scaleout.batching.take``
+(up to ``kafka.worker_batch`` relayed items, whole messages); state is not in faust tables but in
+PostgreSQL, per partition, committed with the partition's tracked position
+(``cdp.scaleout.state``). Per partition and batch: unpack the relay's chunks into their items
+(``messages.unpack``), skip the items at or before the tracked ``(position, sub)`` (redelivery, a
+relay republishing), open the events (published sealed; the ``Sealer`` on
 the shared key store, after the partition's lock is taken, so a customer being forgotten meanwhile
 is seen erased, never in clear), build what the embedded runner gives
 ``Pipeline.update``, publish ``absorb`` messages for customers merged away, write the rows to the
 warehouse, then commit. A merged-away customer's state travels to the survivor's partition as
 an ``absorb`` message (its personal part sealed: ``cdp.scaleout.transit``), folded in whenever it arrives: ``projections.profile.absorb`` and ``apply``
 commute, so the order of an absorb and the survivor's later events does not change the survivor's state.
+
+A batch applies and commits whole messages (``take`` never splits one), so a partition's tracked
+position is always a message's last item: a redelivered chunk is skipped whole. The skip is per
+item all the same, so a chunk overlapping what was applied (a relay republishing a batch chunked
+otherwise) would be right too.
 
 A worker that dies between writing a batch's rows and committing it leaves rows its state never
 knew of; the batch's second processing may compute other ones. So each batch first records which
@@ -30,7 +37,6 @@ they are sent until the survivor folds them in, for the relay to send again.
 import asyncio
 import logging
 import os
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 import faust
@@ -45,7 +51,7 @@ from cdp.privacy import sealed_errors
 from cdp.privacy.sealing import Sealer
 from cdp.quarantine import Quarantined, poisoned
 from cdp.rates import RateStore, with_rates
-from cdp.scaleout import delivery, messages, transit
+from cdp.scaleout import batching, delivery, messages, transit
 from cdp.scaleout.recovery import stored_history
 from cdp.scaleout.messages import Message
 from cdp.scaleout.state import INFRASTRUCTURE, Customers, PartitionState, Planned, connect
@@ -231,6 +237,12 @@ def _event_id(event: object) -> str:
     return event_id(source, message) if isinstance(source, str) and isinstance(message, str) else ""
 
 
+# Messages faust prefetches into the agent's stream: relay messages are chunks of up to
+# ``messages.CHUNK_ITEMS`` events, so faust's default (4,096 messages) would let a worker that is
+# behind hold millions of events; 32 chunks keep the next worker batches' messages at hand.
+STREAM_BUFFER_MESSAGES = 32
+
+
 def faust_app(settings: Settings) -> tuple[faust.App, faust.TopicT]:
     """The worker's faust app and its touchpoints topic, before any agent (``create_app`` adds the
     worker's; benchmarks/faust_drain.py a counting one)."""
@@ -248,6 +260,7 @@ def faust_app(settings: Settings) -> tuple[faust.App, faust.TopicT]:
         producer_acks=-1,
         producer_max_request_size=messages.MAX_REQUEST_BYTES,  # absorb messages carry a customer's whole state
         consumer_max_fetch_size=messages.MAX_REQUEST_BYTES,  # per partition: the largest message fits one fetch
+        stream_buffer_maxsize=STREAM_BUFFER_MESSAGES,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=kafka.session_timeout_seconds,
     )
@@ -264,10 +277,7 @@ def create_app(settings: Settings) -> faust.App:
     async def project(stream: faust.StreamT) -> None:
         try:
             processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
-            async for batch in stream.take_events(kafka.worker_batch, within=kafka.worker_batch_seconds):
-                by_partition: dict[int, list[Message]] = defaultdict(list)
-                for event in batch:
-                    by_partition[event.message.partition].append(messages.decode(event.message.value))
+            async for by_partition in batching.take(stream, kafka.worker_batch, within=kafka.worker_batch_seconds):
                 planned = await asyncio.to_thread(processor.plan, by_partition)
                 if planned:
                     await asyncio.to_thread(processor.hold_absorbs, planned)

@@ -20,6 +20,7 @@ import psycopg
 
 from cdp.config import Settings, load_settings
 from cdp.platform import Platform
+from cdp.scaleout import messages
 from cdp.scaleout.state import partition_progress
 from cdp.warehouse import Warehouse
 from ingestion.validation import validate
@@ -52,6 +53,11 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
         "CDP_KAFKA__WORKER_BATCH_SECONDS": "0.5",
         "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "10",  # a SIGKILLed worker's partitions move on sooner than faust's 60 s (three of its 3 s heartbeats)
     }
+
+
+def relayed(since: int, watermark: int, items: list[messages.Item]) -> list[messages.Message]:
+    """Items as a worker receives them from the relay: packed into chunks, each unpacked."""
+    return [m for chunk in messages.chunks(since, watermark, items) for m in messages.unpack(chunk)]
 
 
 def fresh_database(server: PostgresServer, prefix: str) -> PostgresServer:

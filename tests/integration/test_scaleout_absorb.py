@@ -1,6 +1,7 @@
 """The worker's partition processing on real PostgreSQL state: redelivered messages are skipped by
-position, an absorb counts once however often it arrives, and an absorb for a survivor merged
-away meanwhile is forwarded along the chain."""
+position, also when a worker restarts between the chunks of a relay batch; an absorb counts once
+however often it arrives, and an absorb for a survivor merged away meanwhile is forwarded along
+the chain."""
 
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from ingestion.validation import validate
 from projections.pipeline import Pipeline
 from schemas import ENVELOPE_ADAPTER
 from tests.events import order
+from tests.integration.scaleout_harness import relayed
 from tests.services.postgres import PostgresServer
 
 WATERMARK = 1_767_225_600_000  # 2026-01-01
@@ -51,7 +53,8 @@ def processor(postgres: PostgresServer, tmp_path) -> PartitionProcessor:
 
 def purchase(position: int, customer: str, amount: float) -> messages.Message:
     envelope = ENVELOPE_ADAPTER.dump_json(validate(order("2025-12-01", amount, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
-    return messages.decode(messages.event(0, position, 0, WATERMARK, customer, envelope))
+    [message] = relayed(0, WATERMARK, [messages.event(position, 0, customer, envelope)])
+    return message
 
 
 def new_id() -> str:
@@ -82,19 +85,36 @@ def test_an_absorb_counts_once_and_follows_a_chain(processor: PartitionProcessor
     a, s, t = new_id(), new_id(), new_id()
     run(processor, {0: [purchase(1, a, 10)], 1: [purchase(2, s, 100)], 2: [purchase(3, t, 1000)]})
     # a merged into s: a's partition retires it and sends its state to s
-    [planned] = run(processor, {0: [messages.decode(messages.merge_out(0, 4, 0, a, s))]})
+    [planned] = run(processor, {0: relayed(0, WATERMARK, [messages.merge_out(4, 0, a, s)])})
     [(gone, key, absorb_a)] = planned.outgoing
     assert (gone, key) == (a, s) and revenue(processor, a) == -1
-    run(processor, {1: [messages.decode(absorb_a)]})
-    run(processor, {1: [messages.decode(absorb_a)]})  # redelivered
+    run(processor, {1: messages.unpack(absorb_a)})
+    run(processor, {1: messages.unpack(absorb_a)})  # redelivered
     assert revenue(processor, s) == 110
     # s merged into t; an old copy of a's absorb reaches s afterwards: forwarded to t, where it is known
-    [planned] = run(processor, {1: [messages.decode(messages.merge_out(0, 5, 0, s, t))]})
+    [planned] = run(processor, {1: relayed(0, WATERMARK, [messages.merge_out(5, 0, s, t)])})
     [(gone, key, absorb_s)] = planned.outgoing
     assert (gone, key) == (s, t) and orjson.loads(absorb_s)["absorbed_ids"] == [a]
-    [planned] = run(processor, {1: [messages.decode(absorb_a)]})
+    [planned] = run(processor, {1: messages.unpack(absorb_a)})
     [(gone, key, forwarded)] = planned.outgoing
     assert (gone, key) == (a, t) and orjson.loads(forwarded)["survivor"] == t
-    run(processor, {2: [messages.decode(absorb_s)]})
-    run(processor, {2: [messages.decode(forwarded)]})
+    run(processor, {2: messages.unpack(absorb_s)})
+    run(processor, {2: messages.unpack(forwarded)})
     assert revenue(processor, t) == 1110
+
+
+def test_a_worker_restarted_between_the_chunks_of_a_relay_batch_applies_each_event_once(processor: PartitionProcessor, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch):
+    a = new_id()
+    monkeypatch.setattr(messages, "CHUNK_ITEMS", 2)
+    items = [messages.event(p.position, p.sub, a, orjson.dumps(p.body["event"])) for p in (purchase(n, a, amount) for n, amount in enumerate([1, 2, 4, 8, 16], start=1))]
+    chunks = [*messages.chunks(0, WATERMARK, items), messages.tick(0, 5, WATERMARK)]
+    assert [[m.position for m in messages.unpack(chunk)] for chunk in chunks] == [[1, 2], [3, 4], [5], [5]]
+    run(processor, {0: messages.unpack(chunks[0])})  # the first chunk's batch commits; the worker dies
+    topic, pg = processor._state.topic, PostgresSettings(host=postgres.host, port=postgres.port, dbname=postgres.dbname, user=postgres.user, password=postgres.password)
+    with connect(pg) as db:
+        assert db.execute("SELECT position, sub FROM scaleout_partitions WHERE topic = %s", (topic,)).fetchone() == (2, 0)  # the chunk's last item
+    restarted = PartitionProcessor(PartitionState(connect(pg), connect(pg), topic), processor._warehouse, Pipeline(Settings()), processor._sealer)  # fresh connections, as a new process
+    [planned] = run(restarted, {0: [m for chunk in chunks for m in messages.unpack(chunk)]})  # Kafka delivers from the last acknowledged offset: the first chunk again
+    assert planned.tracked == (5, messages.TICK_SUB)
+    assert revenue(processor, a) == 31  # 1 + 2 + 4 + 8 + 16: each once
+    assert run(restarted, {0: messages.unpack(chunks[1])}) == []  # a chunk redelivered later: skipped whole

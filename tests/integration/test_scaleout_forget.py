@@ -20,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cdp.platform import Platform
+from cdp.scaleout import messages
 from cdp.scaleout.state import connect
 from cdp.workload import generate_events
 from tests.cli import cdp
@@ -111,9 +112,9 @@ def topic_holding(kafka: KafkaBroker, topic: str) -> tuple[list[str], Counter, s
             while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
                 for records in (await consumer.getmany(timeout_ms=1000)).values():
                     for record in records:
-                        message = orjson.loads(record.value)
-                        kinds[message["kind"]] += 1
-                        absorbed.update([message["absorbed"]] if message["kind"] == "absorb" else [])
+                        for message in messages.unpack(record.value):
+                            kinds[message.kind] += 1
+                            absorbed.update([message.body["absorbed"]] if message.kind == "absorb" else [])
                         found.update(hits(record.value))
             return sorted(found), kinds, absorbed
         finally:

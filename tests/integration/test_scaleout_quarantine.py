@@ -24,7 +24,7 @@ from cdp.warehouse.migrations import migrate
 from projections.identity import resolve
 from projections.pipeline import Pipeline
 from tests.cli import cdp
-from tests.integration.scaleout_harness import environment, fresh_database, settings_from
+from tests.integration.scaleout_harness import environment, fresh_database, relayed, settings_from
 from tests.integration.test_quarantine import good, store_tampered
 from tests.integration.test_scaleout_relay import published
 from tests.services.clickhouse import ClickHouseServer
@@ -73,8 +73,8 @@ def test_the_relay_quarantines_events_it_cannot_open_or_resolve_and_publishes_th
     assert [(q["position"], q["error"]) for q in orjson.loads(listed.stdout)] == kept, listed.stderr
     lag = cdp("lag", data_dir=tmp_path / "data", env=env)
     assert "2 events quarantined, skipped (cdp quarantine list)" in " ".join(lag.stdout.decode().split()), lag.stderr
-    sent = [orjson.loads(value) for _, value in asyncio.run(published(kafka.bootstrap_servers, kafka_settings.topic, 2 + kafka_settings.partitions))]
-    assert sorted(m["position"] for m in sent if m["kind"] == "event") == [1, 3]
+    sent = [m for _, value in asyncio.run(published(kafka.bootstrap_servers, kafka_settings.topic, 1)) for m in messages.unpack(value)]
+    assert sorted(m.position for m in sent if m.kind == "event") == [1, 3]
 
 
 def test_a_worker_skips_events_it_cannot_open_or_project_and_processes_the_rest(postgres: PostgresServer, clickhouse: ClickHouseServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -86,7 +86,7 @@ def test_a_worker_skips_events_it_cannot_open_or_project_and_processes_the_rest(
         platform.append([good(n) for n in range(2, 8)])
         stored = platform.events.store.read(0, 10)
     watermark = 1767268800000
-    batch = [messages.decode(messages.event(0, n.id, 0, watermark, f"customer-{n.id}", n.state)) for n in stored] + [messages.decode(messages.tick(0, 8, watermark))]
+    batch = relayed(0, watermark, [messages.event(n.id, 0, f"customer-{n.id}", n.state) for n in stored]) + messages.unpack(messages.tick(0, 8, watermark))
     warehouse = open_warehouse(settings)
     migrate(warehouse)
     postgres_settings = settings.event_store.postgres

@@ -25,7 +25,7 @@ from projections.tables import WAREHOUSE_TABLES
 from schemas import ENVELOPE_ADAPTER
 from tests.crash import Killed, killed
 from tests.events import order
-from tests.integration.scaleout_harness import fresh_database, table_rows
+from tests.integration.scaleout_harness import fresh_database, relayed, table_rows
 from tests.services.clickhouse import ClickHouseServer
 from tests.services.postgres import PostgresServer
 
@@ -36,11 +36,13 @@ def ms(day: str) -> int:
 
 def purchase(position: int, customer: str, day: str, watermark: str) -> messages.Message:
     envelope = ENVELOPE_ADAPTER.dump_json(validate(order(day, 40.0, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
-    return messages.decode(messages.event(0, position, 0, ms(watermark), customer, envelope))
+    [message] = relayed(0, ms(watermark), [messages.event(position, 0, customer, envelope)])
+    return message
 
 
 def tick(position: int, watermark: str) -> messages.Message:
-    return messages.decode(messages.tick(0, position, ms(watermark)))
+    [message] = messages.unpack(messages.tick(0, position, ms(watermark)))
+    return message
 
 
 @dataclass
