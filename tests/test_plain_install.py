@@ -17,7 +17,7 @@ from cdp.workload import generate
 from tests.cli import environment
 
 EXTRA = ("faust", "aiokafka", "mode", "kafka")
-NEEDS_EXTRA = {"cdp.scaleout.relay", "cdp.scaleout.worker", "cdp.scaleout.delivery", "cdp.activation.destinations.kafka"}  # the kafka destination kind: listed as failed to load; delivery: the worker's faust consumer
+NEEDS_EXTRA = {"cdp.scaleout.relay", "cdp.scaleout.worker", "cdp.scaleout.delivery", "cdp.scaleout.batching", "cdp.activation.destinations.kafka"}  # the kafka destination kind: listed as failed to load; delivery and batching: the worker's faust consumer and batches
 NOT_IMPORTED = NEEDS_EXTRA | {"cdp.__main__"}  # which runs the command
 WITHOUT_EXTRA = f"""
 import importlib.abc, sys
