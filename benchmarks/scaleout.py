@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers, faust")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
-    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay stage's batch_size (default {BATCH:,}, as every earlier figure; the setting's default is 20,000)")
+    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay's batch_size in both stages (default {BATCH:,}, as every earlier figure; the setting's default is 20,000)")
     parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
     parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")
@@ -248,7 +248,7 @@ def main() -> None:
                 append(platform, generate_events(args.events, seed=7))
             print(relay_alone(env, args.profile), flush=True)
         for workers in [int(n) for n in args.workers.split(",")] if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
-            env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", BATCH)
+            env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", args.relay_batch)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}"}
             env.pop("CDP_KAFKA__WORKER_BATCH_SECONDS")  # the harness's test value: the default, unless given
             if args.worker_batch:

@@ -87,7 +87,8 @@ class ClickHouseWarehouse:
         data = []
         for name, kind in columns:
             values = [row[name] for row in rows]
-            data.append([column_types.to_insert_value(kind, v) for v in values] if column_types.needs_conversion(kind) else values)
+            convert = column_types.insert_converter(kind)
+            data.append(values if convert is None else [None if v is None else convert(v) for v in values])
         names = ", ".join(f"`{name}`" for name, _ in columns)
         token = hashlib.blake2b(table.encode() + orjson.dumps(rows, option=orjson.OPT_UTC_Z), digest_size=16).hexdigest()
         self._call(f"INSERT INTO `{self.database}`.`{table}` ({names}) VALUES", data, columnar=True, settings={"insert_deduplication_token": token})

@@ -2,13 +2,14 @@
 
 The native protocol hands back Python objects (datetime, Decimal, UUID, tuples); callers get JSON
 values (what the HTTP API and the CLI print): ``to_json_value`` turns the former into the latter.
-``to_insert_value`` accepts the text form of dates that rows may carry, and gives DateTime64 values
+``insert_converter`` accepts the text form of dates that rows may carry, and gives DateTime64 values
 as the integers the column stores.
 """
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -61,36 +62,49 @@ def to_json_value(kind: tuple[str, tuple], value: Any) -> Any:
     return str(value)  # UUID, IP addresses
 
 
-def needs_conversion(kind: tuple[str, tuple]) -> bool:
-    """Whether ``to_insert_value`` can change a value of this type (only dates given as text)."""
+@lru_cache(maxsize=512)
+def insert_converter(kind: tuple[str, tuple]) -> Callable[[Any], Any] | None:
+    """What a column of this type needs done to a value before it is inserted, decided once per
+    type: None where nothing (only dates given as text, and DateTime64 values, change). Text dates
+    are read as ISO 8601 (naive ones as UTC); an aware DateTime64 value becomes the integer the
+    column stores (``_ticks``); a Map's values and an Array's elements are converted alike.
+    Deciding per type rather than per value was ~10 % of a scale-out worker's time (BENCHMARKS.md, issue 23)."""
     name, args = kind
-    return name.startswith("Date") or any(needs_conversion(a) for a in args if isinstance(a, tuple))
+    if name == "DateTime64":
+        precision = int(args[0]) if args else 3
+
+        def datetime64(value: Any) -> Any:
+            if isinstance(value, str):
+                value = _aware(datetime.fromisoformat(value))
+            return _ticks(value, precision) if isinstance(value, datetime) and value.tzinfo is not None else value
+
+        return datetime64
+    if name == "DateTime":
+        return lambda value: _aware(datetime.fromisoformat(value)) if isinstance(value, str) else value
+    if name.startswith("Date"):
+        return lambda value: date.fromisoformat(value) if isinstance(value, str) else value
+    if name == "Array" and (element := insert_converter(args[0])) is not None:
+        return lambda value: None if value is None else [None if v is None else element(v) for v in value]
+    if name == "Map" and (convert := insert_converter(args[1])) is not None:
+        return lambda value: None if value is None else {k: None if v is None else convert(v) for k, v in value.items()}
+    return None
 
 
-def to_insert_value(kind: tuple[str, tuple], value: Any) -> Any:
-    name, args = kind
-    if value is None:
-        return None
-    if isinstance(value, str) and name.startswith("DateTime"):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if name == "DateTime64" and isinstance(value, datetime) and value.tzinfo is not None:
-        return _ticks(value, int(args[0]) if args else 3)
-    if isinstance(value, str) and name.startswith("Date"):
-        return date.fromisoformat(value)
-    if name == "Array":
-        return [to_insert_value(args[0], v) for v in value]
-    if name == "Map":
-        return {k: to_insert_value(args[1], v) for k, v in value.items()}
-    return value
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _ticks(value: datetime, precision: int) -> int:
     """An aware datetime as a DateTime64(precision) column stores it (ticks since 1970, rounded down),
     which clickhouse-driver takes as given: its own conversion goes through pytz for every value (a
     tenth of a projection batch's insert time, BENCHMARKS.md, issue 23) and puts times before 1970
-    a second late. (A float timestamp's error, under 1 µs until the year 2100, never crosses a second.)"""
-    return math.floor(value.timestamp()) * 10**precision + value.microsecond // 10 ** (6 - precision)
+    a second late. Whole microseconds by timedelta arithmetic: exact, and cheaper than a timestamp."""
+    microseconds = (value - _EPOCH) // _MICROSECOND
+    return microseconds // 10 ** (6 - precision) if precision <= 6 else microseconds * 10 ** (precision - 6)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _split(text: str) -> list[str]:
