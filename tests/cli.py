@@ -1,10 +1,13 @@
-"""Runs the real ``cdp`` command in a subprocess, as a user would."""
+"""Runs the real ``cdp`` command in a process of its own, as a user would."""
 
+import functools
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+from tests.command_fork import CommandFork
 from tests.services.ports import free_port
 
 CDP = [sys.executable, "-m", "cdp"]
@@ -16,7 +19,22 @@ def environment(data_dir: Path, env: dict | None = None) -> dict[str, str]:
 
 
 def cdp(*args: str, data_dir: Path, stdin: bytes | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CDP, *args], input=stdin, capture_output=True, env=environment(data_dir, env), timeout=timeout, check=False)
+    """One command to its end, in a process forked from one that imported the platform once
+    (tests/command_fork.py: a fresh interpreter would spend ~0.9 s of CPU on imports first)."""
+    return _command_fork().run(list(args), environment(data_dir, env), stdin, timeout)
+
+
+@functools.cache
+def _started_fork() -> CommandFork:
+    return CommandFork()
+
+
+_starting = threading.Lock()
+
+
+def _command_fork() -> CommandFork:
+    with _starting:
+        return _started_fork()
 
 
 def serve(data_dir: Path, env: dict | None = None, stdout: int = subprocess.PIPE) -> tuple[subprocess.Popen, str]:
