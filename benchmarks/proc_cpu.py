@@ -1,5 +1,6 @@
 """CPU time from /proc, for figures that survive a shared machine: user + system time of a process
-or a thread (its ``stat`` file, fields 14 and 15)."""
+or a thread (its ``stat`` file, fields 14 and 15); and the whole machine's busy time, which says
+whether a run had cores to spare."""
 
 import os
 from pathlib import Path
@@ -14,3 +15,10 @@ def stat_cpu_seconds(stat: Path) -> float:
 def cpu_seconds(pid: int) -> float:
     """CPU seconds the running process ``pid`` has used so far."""
     return stat_cpu_seconds(Path(f"/proc/{pid}/stat"))
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy since boot: the first line of
+    ``/proc/stat`` without idle and iowait (whose process made them busy is not told)."""
+    user, nice, system, idle, iowait, *rest = map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:])
+    return (user + nice + system + sum(rest[:2])) / os.sysconf("SC_CLK_TCK")  # + irq and softirq; guest time is inside user, steal (the host's) left out

@@ -41,7 +41,7 @@ from cdp.platform import Platform
 from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, partition_of, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
-from benchmarks.proc_cpu import cpu_seconds
+from benchmarks.proc_cpu import cpu_seconds, machine_busy_seconds
 from cdp.workload import generate_events
 from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
@@ -138,6 +138,7 @@ def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict]
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [warm] * settings.kafka.partitions, 600, processes, "the warm-up", poll=0.1)
         pids = {"relay": processes.relay.pid, **{f"worker{n}": p.pid for n, p in processes.workers.items()}}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        busy_before = machine_busy_seconds()
         spies = [py_spy(p.pid, spy / f"worker{n}.txt") for n, p in processes.workers.items()] if spy else []
         started = time.perf_counter()
         with Platform(settings) as platform:
@@ -147,6 +148,8 @@ def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict]
         seconds = time.perf_counter() - started
         timed = last - warm
         cpu = {f"{name}_cpu_us_per_event": round(1e6 * (cpu_seconds(pid) - cpu_before[name]) / timed, 1) for name, pid in pids.items()}
+        busy = machine_busy_seconds() - busy_before  # the broker, PostgreSQL and ClickHouse included
+        cpu |= {"machine_cpu_us_per_event": round(1e6 * busy / timed, 1), "machine_busy_cores": round(busy / seconds, 2)}
         for recorder in spies:
             recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             recorder.wait(timeout=60)

@@ -19,7 +19,7 @@ from cdp.platform import Platform
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.managed import ManagedServer
 from cdp.warehouse.migrations import migrate
-from benchmarks.proc_cpu import cpu_seconds
+from benchmarks.proc_cpu import cpu_seconds, machine_busy_seconds
 from cdp.workload import generate_events
 from ingestion.jsonl import import_lines
 from projections.tables import events as events_table
@@ -199,11 +199,12 @@ def _run_projections(data_dir: Path) -> dict:
     with Platform(settings) as platform:
         platform.warehouse  # opened and migrated before timing
         server = ManagedServer.of(settings).pid
-        started, cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server)
+        started, cpu, server_cpu, busy = time.perf_counter(), time.process_time(), cpu_seconds(server), machine_busy_seconds()
         processed = platform.runner.run()
         seconds, cpu, server_cpu = time.perf_counter() - started, time.process_time() - cpu, cpu_seconds(server) - server_cpu
+        busy = machine_busy_seconds() - busy
         children = [cpu_seconds(child.pid) for child in multiprocessing.active_children() if child.name.startswith("cdp-projection")]
-    return {"events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu}
+    return {"events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu, "machine_busy_seconds": busy}
 
 
 def _settings(data_dir: Path):

@@ -71,6 +71,7 @@ def cpu_line(label: str, f: dict) -> None:
         print(f"{label} CPU per event (projection processes): {', '.join(map(per_event, children))}")
     server = f["server_cpu_seconds"]
     print(f"{label} CPU per event (warehouse server): {per_event(server)}; all processes {per_event(f['cpu_seconds'] + sum(children) + server)}")
+    print(f"{label} machine busy: {f['machine_busy_seconds'] / f['seconds']:.2f} of {os.cpu_count()} cores ({per_event(f['machine_busy_seconds'])} per event, whatever ran)")
 
 
 def report(stage: str, f: dict, floor_rate: float | None) -> float | None:
