@@ -9,6 +9,8 @@
   p50/p99. ``--worker-batch``, ``--worker-batch-seconds`` set the workers' batches (otherwise the
   settings' defaults); ``--py-spy DIR`` records the one-worker run's worker with py-spy (threads
   holding the GIL, collapsed stacks, DIR/worker0.txt) and prints where its samples fall.
+  ``--backlog``: the workers catch up on a relayed backlog instead of following the log as it is
+  appended, so their batches are full, as the embedded runner's are in ``benchmarks.suite``.
 - ``faust``: faust's own CPU per event in a worker's faust app, without the projections
   (benchmarks/faust_drain.py: an agent that only unpacks and counts, batched as the worker's,
   over ``--events`` events on the broker in the relay's chunks), with the worker's consumer
@@ -36,14 +38,14 @@ from pathlib import Path
 
 import orjson
 
-from cdp.config import KafkaSettings
+from cdp.config import KafkaSettings, Settings
 from cdp.platform import Platform
 from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, partition_of, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
 from benchmarks.proc_cpu import cpu_seconds, machine_busy_seconds
 from cdp.workload import generate_events
-from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, settings_from, wait_until
+from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
 from tests.services.kafka import kafka_broker
 from tests.services.postgres import postgres_server
@@ -118,11 +120,14 @@ def faust_alone(kafka_servers: str, root: Path, count: int) -> list[dict]:
     return results
 
 
-def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict], spy: Path | None = None) -> dict:
+def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict], spy: Path | None = None, backlog: bool = False) -> dict:
     """Workers and relay started and warmed up on the first ``WARM_UP`` events (start-up, group
     join, the projections' dictionaries loaded on the first batch); then the rest are appended to
     the log and timed until every partition applied the last one, with the CPU each process used
-    meanwhile. ``spy``: a folder for a py-spy recording of each worker over the timed part."""
+    meanwhile. ``spy``: a folder for a py-spy recording of each worker over the timed part.
+    ``backlog``: the workers are paused (SIGSTOP) while the rest is appended and relayed, then
+    resumed and timed until they caught up: a backlog in full batches, as the embedded runner's
+    figures are, where a worker following the log takes what a batch window brings."""
     settings = settings_from(env)
     with Platform(settings) as platform:
         platform.warehouse  # noqa: B018 (migrated before timing)
@@ -136,14 +141,21 @@ def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict]
             processes.start_worker(n)
         processes.start_relay()
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [warm] * settings.kafka.partitions, 600, processes, "the warm-up", poll=0.1)
+        if backlog:
+            for worker in processes.workers.values():
+                worker.send_signal(signal.SIGSTOP)
+            last = _append(settings, events[WARM_UP:])
+            wait_until(lambda: relay_position(db) == last, 1800, processes, "the relay", poll=0.1)
         pids = {"relay": processes.relay.pid, **{f"worker{n}": p.pid for n, p in processes.workers.items()}}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         busy_before = machine_busy_seconds()
         spies = [py_spy(p.pid, spy / f"worker{n}.txt") for n, p in processes.workers.items()] if spy else []
         started = time.perf_counter()
-        with Platform(settings) as platform:
-            append(platform, events[WARM_UP:])
-            last = platform.events.last_position()
+        if backlog:
+            for worker in processes.workers.values():
+                worker.send_signal(signal.SIGCONT)
+        else:
+            last = _append(settings, events[WARM_UP:])
         wait_until(lambda: partition_positions(db, settings.kafka.topic) == [last] * settings.kafka.partitions, 1800, processes, "the workers", poll=0.1)
         seconds = time.perf_counter() - started
         timed = last - warm
@@ -157,7 +169,14 @@ def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict]
     finally:
         processes.stop()
         db.close()
-    return {"workers": workers, "events": timed, "events_per_s": round(timed / seconds), "seconds": round(seconds, 1), **cpu, **fresh, "load_average": os.getloadavg()}
+    return {"workers": workers, "backlog": backlog, "events": timed, "events_per_s": round(timed / seconds), "seconds": round(seconds, 1), **cpu, **fresh, "load_average": os.getloadavg()}
+
+
+def _append(settings: Settings, events: list[dict]) -> int:
+    """Appends to the log; returns the last position."""
+    with Platform(settings) as platform:
+        append(platform, events)
+        return platform.events.last_position()
 
 
 def py_spy(pid: int, output: Path) -> subprocess.Popen:
@@ -236,6 +255,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
     parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")
+    parser.add_argument("--backlog", action="store_true", help="the workers catch up on a relayed backlog (paused while it is appended and relayed) instead of following the log")
     parser.add_argument("--py-spy", type=Path, help="a folder: record the one-worker run's worker with py-spy there and print where its samples fall")
     args = parser.parse_args()
     stages = set(args.stages.split(","))
@@ -259,7 +279,7 @@ def main() -> None:
             if args.worker_batch_seconds:
                 env["CDP_KAFKA__WORKER_BATCH_SECONDS"] = str(args.worker_batch_seconds)
             spy = args.py_spy if workers == 1 else None
-            print(throughput(env, workers, root / f"w{workers}", list(generate_events(WARM_UP + args.events, seed=7)), spy), flush=True)
+            print(throughput(env, workers, root / f"w{workers}", list(generate_events(WARM_UP + args.events, seed=7)), spy, args.backlog), flush=True)
             if spy:
                 print({"worker0 py-spy": spied_shares(spy / "worker0.txt", WORKER_PARTS)}, flush=True)
 
