@@ -89,10 +89,9 @@ class PartitionProcessor:
     def plan(self, batches: dict[int, list[Message]]) -> list[Planned]:
         """Opens the batch's transaction, locks its partitions (in order) and computes what is new in each."""
         try:
-            with collector_paused():
-                self._core.arm(self._pipeline)
-                tracking = self._state.begin(sorted(batches))
-                planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition], *tracking[partition])) is not None]
+            self._core.arm(self._pipeline)
+            tracking = self._state.begin(sorted(batches))
+            planned = [p for partition in sorted(batches) if (p := self._plan_isolating(partition, batches[partition], *tracking[partition])) is not None]
         except BaseException:
             self._state.rollback()
             raise
@@ -278,12 +277,9 @@ def create_app(settings: Settings) -> faust.App:
         try:
             processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
             async for by_partition in batching.take(stream, kafka.worker_batch, within=kafka.worker_batch_seconds):
-                planned = await asyncio.to_thread(processor.plan, by_partition)
-                if planned:
-                    await asyncio.to_thread(processor.hold_absorbs, planned)
-                    sent = [await topic.send(key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
-                    await asyncio.gather(*sent)  # acknowledged before the batch commits; a repeat is idempotent
-                    await asyncio.to_thread(processor.commit, planned)
+                with collector_paused():  # the whole batch, as the runner's: its objects are freed before a collection could walk them
+                    await _project(processor, topic, by_partition)
+                    del by_partition  # the decoded messages too, not kept until the next batch is taken
         except Exception:
             # faust would restart the agent past the failed batch's messages (fetched, never acknowledged);
             # a later batch would then move the tracked position beyond them. Exiting instead hands the
@@ -292,6 +288,17 @@ def create_app(settings: Settings) -> faust.App:
             os._exit(70)
 
     return app
+
+
+async def _project(processor: PartitionProcessor, topic: faust.TopicT, by_partition: dict[int, list[Message]]) -> None:
+    """One batch: planned, its absorbs held and sent (acknowledged before the batch commits; a
+    repeat is idempotent), then written and committed."""
+    planned = await asyncio.to_thread(processor.plan, by_partition)
+    if planned:
+        await asyncio.to_thread(processor.hold_absorbs, planned)
+        sent = [await topic.send(key=survivor.encode(), value=value) for p in planned for _, survivor, value in p.outgoing]
+        await asyncio.gather(*sent)
+        await asyncio.to_thread(processor.commit, planned)
 
 
 # A worker whose insert meets an overloaded server (too many parts, memory) waits for the merges to
