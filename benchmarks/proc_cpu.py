@@ -1,6 +1,6 @@
 """CPU time from /proc, for figures that survive a shared machine: user + system time of a process
-or a thread (its ``stat`` file, fields 14 and 15); and the whole machine's busy time, which says
-whether a run had cores to spare."""
+or a thread (its ``stat`` file, fields 14 and 15), and a process's peak memory; and the whole
+machine's busy time, which says whether a run had cores to spare."""
 
 import os
 from pathlib import Path
@@ -15,6 +15,12 @@ def stat_cpu_seconds(stat: Path) -> float:
 def cpu_seconds(pid: int) -> float:
     """CPU seconds the running process ``pid`` has used so far."""
     return stat_cpu_seconds(Path(f"/proc/{pid}/stat"))
+
+
+def peak_rss_mib(pid: int) -> int:
+    """The running process ``pid``'s peak resident memory so far (``VmHWM``), in MiB."""
+    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) // 1024
 
 
 def machine_busy_seconds() -> float:

@@ -43,7 +43,7 @@ from cdp.platform import Platform
 from cdp.scaleout import messages
 from cdp.scaleout.relay import Relay, ensure_topic, partition_of, producer, wait_for_partitions
 from cdp.scaleout.state import RelayState, connect
-from benchmarks.proc_cpu import cpu_seconds, machine_busy_seconds
+from benchmarks.proc_cpu import cpu_seconds, machine_busy_seconds, peak_rss_mib
 from cdp.workload import generate_events
 from tests.integration.scaleout_harness import Processes, append, environment, fresh_database, partition_positions, relay_position, settings_from, wait_until
 from tests.services.clickhouse import clickhouse_server
@@ -166,6 +166,7 @@ def throughput(env: dict[str, str], workers: int, root: Path, events: list[dict]
             recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             recorder.wait(timeout=60)
         fresh = freshness(settings, processes, tag=f"fresh{workers}")
+        fresh |= {f"{name}_peak_rss_mib": peak_rss_mib(pid) for name, pid in pids.items() if name != "relay"}
     finally:
         processes.stop()
         db.close()
