@@ -1,6 +1,5 @@
 """Runs the real ``cdp`` command in a process of its own, as a user would."""
 
-import functools
 import os
 import subprocess
 import sys
@@ -24,17 +23,15 @@ def cdp(*args: str, data_dir: Path, stdin: bytes | None = None, env: dict | None
     return _command_fork().run(list(args), environment(data_dir, env), stdin, timeout)
 
 
-@functools.cache
-def _started_fork() -> CommandFork:
-    return CommandFork()
-
-
+_forks: list[CommandFork] = []  # this test process's, started by its first command
 _starting = threading.Lock()
 
 
 def _command_fork() -> CommandFork:
     with _starting:
-        return _started_fork()
+        if not _forks:
+            _forks.append(CommandFork())
+        return _forks[0]
 
 
 def serve(data_dir: Path, env: dict | None = None, stdout: int = subprocess.PIPE) -> tuple[subprocess.Popen, str]:

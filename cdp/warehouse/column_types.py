@@ -67,7 +67,8 @@ def insert_converter(kind: tuple[str, tuple]) -> Callable[[Any], Any] | None:
     """What a column of this type needs done to a value before it is inserted, decided once per
     type: None where nothing (only dates given as text, and DateTime64 values, change). Text dates
     are read as ISO 8601 (naive ones as UTC); an aware DateTime64 value becomes the integer the
-    column stores (``_ticks``); a Map's values and an Array's elements are converted alike.
+    column stores (``_ticks``); a Map's values and an Array's elements are converted alike. A
+    converter is never given None: its callers keep None as it is.
     Deciding per type rather than per value was ~10 % of a scale-out worker's time (BENCHMARKS.md, issue 23)."""
     name, args = kind
     if name == "DateTime64":
@@ -84,9 +85,9 @@ def insert_converter(kind: tuple[str, tuple]) -> Callable[[Any], Any] | None:
     if name.startswith("Date"):
         return lambda value: date.fromisoformat(value) if isinstance(value, str) else value
     if name == "Array" and (element := insert_converter(args[0])) is not None:
-        return lambda value: None if value is None else [None if v is None else element(v) for v in value]
+        return lambda value: [None if v is None else element(v) for v in value]
     if name == "Map" and (convert := insert_converter(args[1])) is not None:
-        return lambda value: None if value is None else {k: None if v is None else convert(v) for k, v in value.items()}
+        return lambda value: {k: None if v is None else convert(v) for k, v in value.items()}
     return None
 
 
