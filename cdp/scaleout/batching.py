@@ -11,7 +11,13 @@ take it past ``max_items`` items and as soon as it reaches them. A message holdi
 ``max_items`` alone is a batch of its own: a message is never split, so a worker applies and
 commits whole messages. Messages are acknowledged as faust's are, after the agent has consumed the
 batch. A message that cannot be unpacked ends the take with its error, in the agent (faust would
-crash the stream and restart the agent past it). It reads the stream's private state as
+crash the stream and restart the agent past it).
+
+The cyclic garbage collector is paused from a batch's first message until the agent asks for the
+next batch (``cdp.gc_pause``), as for the embedded runner's batch: a batch's decoded messages, the
+states it loads and the rows it plans are freed by reference counting before any collection could
+walk them; a batch handed over is not referenced here, so the agent frees it by dropping it before
+it asks for the next one. It reads the stream's private state as
 ``take_events`` does; a faust upgrade compares this with the new version's ``take_events``
 (tests/unit/test_scaleout_batching.py runs it on a faust stream).
 """
@@ -19,12 +25,14 @@ crash the stream and restart the agent past it). It reads the stream's private s
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from typing import Any, cast
 
 from faust.types import EventT, StreamT
 from mode.utils.aiter import aiter
 from mode.utils.futures import notify
 
+from cdp.gc_pause import collector_paused
 from cdp.scaleout import messages
 from cdp.scaleout.messages import Message
 
@@ -39,11 +47,21 @@ async def take(stream: StreamT, max_items: int, within: float) -> AsyncIterator[
     failure: Exception | None = None
     buffer_full, buffer_consumed = asyncio.Event(), asyncio.Event()
     consuming: asyncio.Future | None = None
+    batch_pause = ExitStack()
+
+    def pause_for_batch() -> None:
+        if not events:  # a batch's first message
+            batch_pause.enter_context(collector_paused())
 
     async def hand_over() -> None:
         buffer_full.set()
         buffer_consumed.clear()
         await faust_stream.wait(buffer_consumed)
+
+    def handed() -> dict[int, list[Message]]:
+        nonlocal by_partition
+        batch, by_partition = by_partition, defaultdict(list)
+        return dict(batch)
 
     async def add_to_buffer(value: bytes) -> bytes:
         nonlocal consuming, items, failure
@@ -54,9 +72,11 @@ async def take(stream: StreamT, max_items: int, within: float) -> AsyncIterator[
                 finally:
                     consuming = None
             event = faust_stream.current_event
+            pause_for_batch()
             unpacked = messages.unpack(value)
             if items and items + len(unpacked) > max_items:
                 await hand_over()
+                pause_for_batch()  # this message is the next batch's first
             by_partition[event.message.partition].extend(unpacked)
             events.append(event)
             items += len(unpacked)
@@ -81,9 +101,8 @@ async def take(stream: StreamT, max_items: int, within: float) -> AsyncIterator[
             if events:
                 consuming = faust_stream.loop.create_future()
                 try:
-                    yield dict(by_partition)
+                    yield handed()
                 finally:
-                    by_partition.clear()
                     items = 0
                     for event in events:
                         await faust_stream.ack(event)
@@ -91,6 +110,8 @@ async def take(stream: StreamT, max_items: int, within: float) -> AsyncIterator[
                     notify(consuming)
                     buffer_full.clear()
                     buffer_consumed.set()
+                    batch_pause.close()
     finally:
+        batch_pause.close()
         faust_stream.enable_acks = enable_acks
         faust_stream._processors.remove(add_to_buffer)

@@ -310,7 +310,7 @@ class PartitionState:
         partition, in one statement); their ids, in order."""
         with self._journal.transaction():
             rows = self._journal.execute(
-                "INSERT INTO scaleout_unconfirmed (topic, partition, version, customers) SELECT %s, * FROM unnest(%s::int[], %s::bigint[], %s::bytea[]) "
+                "INSERT INTO scaleout_unconfirmed (topic, partition, version, customers) SELECT %s, * FROM unnest(%s::int[], %s::bigint[], %b::bytea[]) "
                 "RETURNING partition, id",
                 (self.topic, [partition for partition, _, _ in writes], [version for _, version, _ in writes], [orjson.dumps(customers) for _, _, customers in writes]),
             ).fetchall()
@@ -380,7 +380,7 @@ class PartitionState:
             )
             _run_if(
                 cur,
-                "INSERT INTO scaleout_profiles (customer_id, state, absorbed) SELECT * FROM unnest(%s::text[], %s::bytea[], %s::bytea[]) "
+                "INSERT INTO scaleout_profiles (customer_id, state, absorbed) SELECT * FROM unnest(%s::text[], %b::bytea[], %b::bytea[]) "
                 "ON CONFLICT (customer_id) DO UPDATE SET state = EXCLUDED.state, absorbed = EXCLUDED.absorbed",
                 (list(profiles), [state for state, _ in profiles.values()], [absorbed for _, absorbed in profiles.values()]),
             )

@@ -44,7 +44,6 @@ import faust
 from cdp.batch_core import BatchCore, plan_isolating
 from cdp.config import Settings
 from cdp.eventstore import event_id
-from cdp.gc_pause import collector_paused
 from cdp.platform import Platform
 from cdp.privacy.keystore import KeyStore, master_key
 from cdp.privacy import sealed_errors
@@ -277,9 +276,8 @@ def create_app(settings: Settings) -> faust.App:
         try:
             processor = await asyncio.to_thread(open_processor, settings, kafka.topic)
             async for by_partition in batching.take(stream, kafka.worker_batch, within=kafka.worker_batch_seconds):
-                with collector_paused():  # the whole batch, as the runner's: its objects are freed before a collection could walk them
-                    await _project(processor, topic, by_partition)
-                    del by_partition  # the decoded messages too, not kept until the next batch is taken
+                await _project(processor, topic, by_partition)
+                del by_partition  # freed while the collector is still paused for the batch (``batching.take``)
         except Exception:
             # faust would restart the agent past the failed batch's messages (fetched, never acknowledged);
             # a later batch would then move the tracked position beyond them. Exiting instead hands the
