@@ -11,6 +11,12 @@
   holding the GIL, collapsed stacks, DIR/worker0.txt) and prints where its samples fall.
   ``--backlog``: the workers catch up on a relayed backlog instead of following the log as it is
   appended, so their batches are full, as the embedded runner's are in ``benchmarks.suite``.
+- ``runner``: the embedded runner (``cdp run``: SQLite log, in this process) over the same events
+  as ``workers``, into the same ClickHouse server, warmed up on the same first 4,000 events, then
+  the rest appended and timed as one backlog in ``--relay-batch`` batches: the figure a worker's
+  CPU per event is held against (the issue's "a worker at least as fast as the embedded runner"),
+  where ``benchmarks.suite`` runs other events (the workload's first ones, no warm-up) into the
+  managed server.
 - ``faust``: faust's own CPU per event in a worker's faust app, without the projections
   (benchmarks/faust_drain.py: an agent that only unpacks and counts, batched as the worker's,
   over ``--events`` events on the broker in the relay's chunks), with the worker's consumer
@@ -83,6 +89,20 @@ def relay_alone(env: dict[str, str], profile: bool) -> dict:
 
     relayed, seconds, cpu = asyncio.run(run())
     return {"stage": "relay alone", "events": relayed, "events_per_s": round(relayed / seconds), "seconds": round(seconds, 2), "relay_cpu_us_per_event": round(1e6 * cpu / relayed, 1), "load_average": os.getloadavg()}
+
+
+def runner_alone(env: dict[str, str], events: list[dict]) -> dict:
+    """The embedded runner over ``events``: the first ``WARM_UP`` processed untimed, then the rest
+    appended and processed as a backlog, timed (CPU of this process: the runner and its insert threads)."""
+    settings = settings_from(env)
+    with Platform(settings) as platform:
+        append(platform, events[:WARM_UP])
+        platform.runner.run()
+        append(platform, events[WARM_UP:])
+        wall, cpu = time.perf_counter(), time.process_time()
+        processed = platform.runner.run()
+        seconds, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"stage": "runner", "events": processed, "events_per_s": round(processed / seconds), "seconds": round(seconds, 2), "runner_cpu_us_per_event": round(1e6 * cpu / processed, 1), "load_average": os.getloadavg()}
 
 
 def faust_alone(kafka_servers: str, root: Path, count: int) -> list[dict]:
@@ -250,9 +270,9 @@ def freshness(settings, processes: Processes, tag: str, rate: int = 200, seconds
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, workers, faust")
+    parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, runner, workers, faust")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
-    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay's batch_size in both stages (default {BATCH:,}, as every earlier figure; the setting's default is 20,000)")
+    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay's batch_size in every stage, and the runner's (default {BATCH:,}, as every earlier figure; the setting's default is 20,000)")
     parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
     parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")
@@ -271,6 +291,9 @@ def main() -> None:
             with Platform(settings_from(env)) as platform:
                 append(platform, generate_events(args.events, seed=7))
             print(relay_alone(env, args.profile), flush=True)
+        if "runner" in stages:
+            env = {"CDP_DATA_DIR": str(root / "runner"), "CDP_BATCH_SIZE": str(args.relay_batch), "CDP_WAREHOUSE__BACKEND": "clickhouse", "CDP_WAREHOUSE__HOST": ch.host, "CDP_WAREHOUSE__PORT": str(ch.port), "CDP_WAREHOUSE__DATABASE": "scaleout_runner"}
+            print(runner_alone(env, list(generate_events(WARM_UP + args.events, seed=7))), flush=True)
         for workers in [int(n) for n in args.workers.split(",")] if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
             env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", args.relay_batch)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}"}
