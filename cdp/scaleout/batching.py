@@ -11,15 +11,15 @@ take it past ``max_items`` items and as soon as it reaches them. A message holdi
 ``max_items`` alone is a batch of its own: a message is never split, so a worker applies and
 commits whole messages. Messages are acknowledged as faust's are, after the agent has consumed the
 batch. A message that cannot be unpacked ends the take with its error, in the agent (faust would
-crash the stream and restart the agent past it).
+crash the stream and restart the agent past it). It reads the stream's private state as
+``take_events`` does; a faust upgrade compares this with the new version's ``take_events``
+(tests/unit/test_scaleout_batching.py runs it on a faust stream).
 
 The cyclic garbage collector is paused from a batch's first message until the agent asks for the
 next batch (``cdp.gc_pause``), as for the embedded runner's batch: a batch's decoded messages, the
 states it loads and the rows it plans are freed by reference counting before any collection could
-walk them; a batch handed over is not referenced here, so the agent frees it by dropping it before
-it asks for the next one. It reads the stream's private state as
-``take_events`` does; a faust upgrade compares this with the new version's ``take_events``
-(tests/unit/test_scaleout_batching.py runs it on a faust stream).
+walk them. A batch handed over is not referenced here, so the agent frees it by dropping it before
+it asks for the next one.
 """
 
 import asyncio
