@@ -1,7 +1,8 @@
 """The worker's partition processing on real PostgreSQL state: redelivered messages are skipped by
 position, also when a worker restarts between the chunks of a relay batch; an absorb counts once
 however often it arrives, and an absorb for a survivor merged away meanwhile is forwarded along
-the chain."""
+the chain; a merge_out folds in the absorbed customer's events alone, the others' once, at the
+batch's end."""
 
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -55,6 +56,10 @@ def purchase(position: int, customer: str, amount: float) -> messages.Message:
     envelope = ENVELOPE_ADAPTER.dump_json(validate(order("2025-12-01", amount, f"o{position}", email=f"{customer}@example.com"), datetime.now(UTC)))
     [message] = relayed(0, WATERMARK, [messages.event(position, 0, customer, envelope)])
     return message
+
+
+def purchase_item(position: int, sub: int, customer: str, amount: float) -> messages.Item:
+    return messages.event(position, sub, customer, orjson.dumps(purchase(position, customer, amount).body["event"]))
 
 
 def new_id() -> str:
@@ -118,3 +123,16 @@ def test_a_worker_restarted_between_the_chunks_of_a_relay_batch_applies_each_eve
     assert planned.tracked == (5, messages.TICK_SUB)
     assert revenue(processor, a) == 31  # 1 + 2 + 4 + 8 + 16: each once
     assert run(restarted, {0: messages.unpack(chunks[1])}) == []  # a chunk redelivered later: skipped whole
+
+
+def test_a_merge_out_folds_in_the_absorbed_customers_events_alone_and_the_others_once(processor: PartitionProcessor):
+    a, b, s = new_id(), new_id(), new_id()
+    run(processor, {1: [purchase(1, s, 100)]})
+    # b buys on both sides of a's merge into s (caused by the event at position 4, assigned to s)
+    items = [purchase_item(2, 0, b, 1), purchase_item(3, 0, a, 10), messages.merge_out(4, 0, a, s), purchase_item(4, 1, s, 1000), purchase_item(5, 0, b, 2)]
+    [planned] = run(processor, {0: relayed(0, WATERMARK, items)})
+    assert [r["revenue"] for r in processor._warehouse.rows["profiles"] if r["customer_id"] == b] == [3]  # projected once, with both purchases
+    [(gone, key, absorb_a)] = planned.outgoing
+    assert (gone, key) == (a, s)
+    run(processor, {1: messages.unpack(absorb_a)})
+    assert revenue(processor, s) == 1110  # a's purchase, folded in before it left, travelled with its state
