@@ -34,7 +34,7 @@ from cdp.statestore import Batch, StateStore
 from cdp.tag_definitions import TagDefinitionStore
 from cdp.warehouse import Warehouse
 from projections.actions import Action
-from projections.identity import batch_keys, resolve
+from projections.identity import resolve_batch
 from projections.pipeline import Pipeline, Rules
 from projections.touchpoint import Touchpoint
 from projections.triggers import Trigger
@@ -138,8 +138,7 @@ class EmbeddedRunner:
             return None
         watermark = self._state.tracked()[1]
         watermark = max(watermark, max(tp.occurred_ms for tp in touchpoints))
-        graph = self._state.load_identity(batch_keys(touchpoints, self._rules.identity))
-        resolution = resolve(graph, touchpoints, self._rules.identity)
+        graph, resolution = resolve_batch(self._state.load_identity, touchpoints, self._rules.identity)
         recheck = self._state.due_checks(watermark)
         self._core.arm(self._pipeline)
         involved = set(resolution.assignments.values()) | recheck

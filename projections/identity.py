@@ -9,7 +9,7 @@ result depends only on the log, not on how it was batched.
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -180,8 +180,13 @@ def joining_keys(identifiers: dict, rules: IdentityRules) -> list[str]:
     return rules.joining(person_keys(identifiers))
 
 
-def batch_keys(touchpoints: list[Touchpoint], rules: IdentityRules) -> set[str]:
-    return {key for tp in touchpoints for key in joining_keys(tp.event["identifiers"], rules)}
+def resolve_batch(load_identity: Callable[[set[str]], IdentityGraph], touchpoints: list[Touchpoint], rules: IdentityRules) -> tuple[IdentityGraph, Resolution]:
+    """``resolve`` over the part of the graph the batch's identifiers name (``load_identity``: the
+    embedded runner's or the scale-out relay's), each event's ``joining_keys`` worked out once for
+    both the load and the resolution."""
+    keys = [joining_keys(tp.event["identifiers"], rules) for tp in touchpoints]
+    graph = load_identity({key for event_keys in keys for key in event_keys})
+    return graph, resolve(graph, touchpoints, rules, keys)
 
 
 def new_customer_id(event: dict) -> str:
@@ -196,7 +201,7 @@ def resolve(graph: IdentityGraph, touchpoints: list[Touchpoint], rules: Identity
     one, or a new one created by this event); each further identifier joins it, or merges its own
     customer into it (the one created first survives), unless the result would break a limit, in
     which case the join is refused and recorded. ``keys_of``: each touchpoint's ``joining_keys``, when
-    the caller computed them already (the scale-out relay, which loads the graph for them).
+    the caller computed them already (``resolve_batch``, which loads the graph for them).
     """
     merged_into: dict[str, str] = {}
     result = Resolution({}, [], {}, set(), set())

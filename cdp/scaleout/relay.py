@@ -50,7 +50,7 @@ from cdp.quarantine import Quarantined, poisoned
 from cdp.scaleout import messages
 from cdp.scaleout.state import INFRASTRUCTURE, Published, RelayState
 from cdp.warehouse import Warehouse
-from projections.identity import IdentityGraph, IdentityRules, Resolution, joining_keys, resolve
+from projections.identity import IdentityGraph, IdentityRules, Resolution, resolve_batch
 from projections.pipeline import identity_rows
 from projections.touchpoint import Touchpoint
 
@@ -220,9 +220,7 @@ class Relay:
 
         def plan(count: int, skipped: frozenset[int]) -> tuple[IdentityGraph, Resolution]:
             kept = [tp for index, tp in enumerate(touchpoints[:count]) if index not in skipped]
-            keys = [joining_keys(tp.event["identifiers"], self._identity) for tp in kept]  # once per event, for the load and the resolution
-            graph = self._state.load_identity({key for event_keys in keys for key in event_keys})
-            return graph, resolve(graph, kept, self._identity, keys)
+            return resolve_batch(self._state.load_identity, kept, self._identity)
 
         def blame(index: int, error: Exception) -> bool:
             failed[touchpoints[index].position] = error
