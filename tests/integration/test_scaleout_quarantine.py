@@ -21,7 +21,7 @@ from cdp.scaleout.state import PartitionState, RelayState, connect, quarantined
 from cdp.scaleout.worker import PartitionProcessor
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.migrations import migrate
-from projections.identity import resolve
+from projections.identity import resolve_batch
 from projections.pipeline import Pipeline
 from tests.cli import cdp
 from tests.integration.scaleout_harness import environment, fresh_database, relayed, settings_from
@@ -56,12 +56,12 @@ def test_the_relay_quarantines_events_it_cannot_open_or_resolve_and_publishes_th
         store_tampered(platform)
         platform.append([good(2), good(3)])
 
-        def resolve_failing_on_good_3(graph, touchpoints, rules, keys_of=None):  # an identity bug hit by one event
+        def resolve_failing_on_good_3(load_identity, touchpoints, rules):  # an identity bug hit by one event
             if any(tp.event["message_id"] == "good-3" for tp in touchpoints):
                 raise ValueError("bad identifier c3@example.com")  # quoting a personal value: kept sealed
-            return resolve(graph, touchpoints, rules, keys_of)
+            return resolve_batch(load_identity, touchpoints, rules)
 
-        monkeypatch.setattr(relay_module, "resolve", resolve_failing_on_good_3)
+        monkeypatch.setattr(relay_module, "resolve_batch", resolve_failing_on_good_3)
         assert asyncio.run(relay_batch(platform)) == 4
         db = connect(settings.event_store.postgres)
         assert RelayState(db).tracked()[0] == 4
