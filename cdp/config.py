@@ -113,7 +113,7 @@ class KafkaSettings(BaseModel):
     partitions: Annotated[int, Field(gt=0)] = 8  # fixed once the topic exists: customers are placed by key hash
     replication_factor: Annotated[int, Field(gt=0)] = 1  # of the topic, when the relay creates it (3 on a production cluster)
     group: str = "cdp-workers"  # the workers' consumer group (and faust app id)
-    worker_batch: PositiveInt = 2000  # relayed events (and merges, ticks, absorbs) per worker batch at most, in whole messages: one message holding more is a batch alone (cdp.scaleout.batching)
+    worker_batch: PositiveInt = 20000  # relayed events (and merges, ticks, absorbs) per worker batch at most, in whole messages: one message holding more is a batch alone (cdp.scaleout.batching)
     worker_batch_seconds: Annotated[float, Field(gt=0)] = 1.0  # longest wait to fill a batch
     session_timeout_seconds: Annotated[float, Field(ge=6, le=300)] = 60.0  # a silent worker's partitions go to the others after this (Kafka's group.min/max.session.timeout.ms bound it)
     web_port: Annotated[int, Field(gt=0, le=65535)] = 6066  # faust's web port; give each worker on one host its own
