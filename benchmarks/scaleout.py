@@ -297,7 +297,8 @@ def main() -> None:
         for workers in [int(n) for n in args.workers.split(",")] if "workers" in stages else ():  # a fresh deployment per run: its own database, topic and consumer group
             env = environment(root / f"w{workers}", fresh_database(pg, f"bench_w{workers}"), ch, kafka, f"scaleout_w{workers}", args.relay_batch)
             env |= {"CDP_KAFKA__TOPIC": f"bench.w{workers}", "CDP_KAFKA__GROUP": f"bench-w{workers}"}
-            env.pop("CDP_KAFKA__WORKER_BATCH_SECONDS")  # the harness's test value: the default, unless given
+            env.pop("CDP_KAFKA__WORKER_BATCH")  # the harness's test values: the defaults, unless given
+            env.pop("CDP_KAFKA__WORKER_BATCH_SECONDS")
             if args.worker_batch:
                 env["CDP_KAFKA__WORKER_BATCH"] = str(args.worker_batch)
             if args.worker_batch_seconds:

@@ -50,6 +50,7 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
         "CDP_WAREHOUSE__DATABASE": database,
         "CDP_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "CDP_KAFKA__PARTITIONS": str(PARTITIONS),
+        "CDP_KAFKA__WORKER_BATCH": "2000",  # the default's tenth: the tests' kills land mid-stream, not after a few large batches
         "CDP_KAFKA__WORKER_BATCH_SECONDS": "0.5",
         "CDP_KAFKA__SESSION_TIMEOUT_SECONDS": "10",  # a SIGKILLed worker's partitions move on sooner than faust's 60 s (three of its 3 s heartbeats)
     }
