@@ -142,9 +142,7 @@ class PartitionProcessor:
         customers = self._state.load(named | due | unsure)
         planned = Planned(partition, customers, Output(), reach, as_of, [record for record, _ in leftovers], quarantined=list(unreadable.values()))
         pipeline, state, out = self._pipeline, customers.profiles, planned.output
-        touchpoints: list[Touchpoint] = []
-        waiting: dict[str, list[Touchpoint]] = defaultdict(list)  # each customer's events not yet folded in
-        folded_early: set[int] = set()  # the positions of the absorbed customers' events, folded in at their merge_out
+        waiting: dict[str, list[Touchpoint]] = defaultdict(list)  # each customer's events not yet folded in, in log order
         customer_of: dict[int, str] = {}
         touched, version = set(due), tracked[0]
         for m in fresh:
@@ -152,9 +150,7 @@ class PartitionProcessor:
             if m.kind == "event" and m.position in unreadable:
                 version = m.position
             elif m.kind == "event":
-                touchpoint = Touchpoint(m.position, body["event"])
-                touchpoints.append(touchpoint)
-                waiting[body["customer"]].append(touchpoint)
+                waiting[body["customer"]].append(Touchpoint(m.position, body["event"]))
                 customer_of[m.position] = body["customer"]
                 version = m.position
             elif m.kind == "tick":
@@ -165,7 +161,6 @@ class PartitionProcessor:
                 gone, survivor = body["absorbed"], body["survivor"]
                 own = waiting.pop(gone, [])
                 pipeline.update(state, own, customer_of, touched & {gone}, as_of, version, out)
-                folded_early.update(tp.position for tp in own)
                 touched.discard(gone)
                 version = m.position
                 profile = pipeline.retire(state, gone, survivor, m.position, out)
@@ -173,7 +168,7 @@ class PartitionProcessor:
                 absorbed_ids = customers.absorbed.pop(gone, set())
                 if profile is not None:
                     planned.outgoing.append((gone, survivor, messages.absorb(m.position, survivor, gone, transit.seal(self._sealer, profile), absorbed_ids)))
-        pipeline.update(state, [tp for tp in touchpoints if tp.position not in folded_early], customer_of, touched, as_of, version, out)
+        pipeline.update(state, [tp for own in waiting.values() for tp in own], customer_of, touched, as_of, version, out)
         if unsure:  # version is reach's position: at least that of every leftover's rows
             log.warning("partition %d: writing again the rows of %d customers of a batch written but never committed", partition, len(unsure))
             pipeline.rewrite(state, stored_history(self._warehouse, unsure), as_of, version, out)
