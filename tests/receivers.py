@@ -18,6 +18,13 @@ from aiosmtpd.controller import Controller
 from tests.services.ports import free_port
 
 
+class _LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server with a real server's listen backlog: the standard library's 5 drops
+    connections when a few dispatchers open theirs at once on a loaded machine."""
+
+    request_queue_size = 128
+
+
 @dataclass
 class Received:
     """What the webhook receiver saw: the first accepted body per idempotency key, how often each key
@@ -57,7 +64,7 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = _LoopbackServer(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -139,7 +146,7 @@ class JsonReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = _LoopbackServer(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
