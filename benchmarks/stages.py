@@ -105,7 +105,10 @@ def read(workdir: Path) -> dict:
 
 def process(workdir: Path) -> dict:
     """`cdp run`: identity, profile and lifecycle projections into chDB, state tracked durably."""
-    return _run_projections(workdir / "data")
+    figures = _run_projections(workdir / "data")
+    if not figures["events"]:
+        raise SystemExit(f"process: no event left to project in {workdir / 'data'}: the ingest stage stores the workload there, for one process stage (the rebuild stage projects a processed log again)")
+    return figures
 
 
 def rebuild(workdir: Path) -> dict:
