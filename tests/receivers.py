@@ -19,8 +19,9 @@ from tests.services.ports import free_port
 
 
 class _LoopbackServer(ThreadingHTTPServer):
-    """A threaded HTTP server with a real server's listen backlog: the standard library's 5 drops
-    connections when a few dispatchers open theirs at once on a loaded machine."""
+    """A threaded HTTP server with a real server's listen backlog: with the standard library's 5,
+    sixteen connections opened at once (two dispatchers' eight sends) can overflow it on a loaded
+    machine, which a real receiver would not do."""
 
     request_queue_size = 128
 
