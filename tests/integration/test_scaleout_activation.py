@@ -109,7 +109,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, 
                 if not platform.outbox.counts()[PENDING]:
                     break
                 time.sleep(1)
-                finished.append(subprocess.run([sys.executable, "-m", "cdp", "activation", "dispatch", "--once"], env=cli_environment(data, env | fast), capture_output=True, timeout=300))
+                finished.append(cdp("activation", "dispatch", "--once", data_dir=data, env=env | fast))
         statuses = Counter(platform.outbox.counts())
         undelivered = [d for d in platform.outbox.deliveries(limit=len(outbox)) if d["status"] != DELIVERED]
         db.close()
