@@ -1,23 +1,28 @@
-"""How the SQLite event store's append cost grows with the number of events stored.
+"""How the event store's append cost grows with the number of events stored.
 
 Appends ``--events`` events (bodies of a sealed collector event's size, ids as the collector makes
 them) through ``open_event_store`` in writes of ``--write`` events, as the collector's group writer
 does, and prints CPU and wall time per event for each slice of the store's growth:
 
-    .venv/bin/python -m benchmarks.eventstore_insert [--events 600000] [--write 1000]
+    .venv/bin/python -m benchmarks.eventstore_insert [--events 600000] [--write 1000] [--backend postgres]
 
 Event ids are hashes, so every insert lands on a random page of the primary-key index: the cost per
 event rises as the index outgrows the page cache and each commit rewrites more pages.
+``--backend postgres`` appends to a throwaway PostgreSQL server (Debian's package, as the tests'),
+the scale-out deployment's store; the CPU is this process's, the server's is not counted.
 """
 
 import argparse
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from cdp.config import load_settings
+from cdp.config import Settings, load_settings
 from cdp.eventstore import open_event_store
+from tests.services.postgres import postgres_server
 
 BODY_BYTES = 700  # a sealed /v1/batch benchmark event
 _BODY = os.urandom(BODY_BYTES // 2).hex().encode()
@@ -33,11 +38,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=600_000)
     parser.add_argument("--write", type=int, default=1000, help="events per transaction")
     parser.add_argument("--slices", type=int, default=6)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     writes = args.events // args.write
     per_slice = max(1, writes // args.slices)
-    with tempfile.TemporaryDirectory(prefix="cdp-insert-", dir=Path.cwd()) as tmp:  # the project's disk, not a tmpfs
-        store = open_event_store(load_settings(data_dir=Path(tmp)))
+    with store_settings(args.backend) as settings:
+        store = open_event_store(settings)
         cpu = wall = 0.0
         for number in range(writes):
             write = rows(number * args.write, args.write)
@@ -51,6 +57,16 @@ def main() -> None:
                 print(f"stored {stored - events:>9,} – {stored:>9,}: {cpu / events * 1e6:6.2f} µs/event CPU, {wall / events * 1e6:6.2f} µs/event wall")
                 cpu = wall = 0.0
         store.close()
+
+
+@contextmanager
+def store_settings(backend: str) -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="cdp-insert-", dir=Path.cwd()) as tmp:  # the project's disk, not a tmpfs
+        if backend == "sqlite":
+            yield load_settings(data_dir=Path(tmp))
+            return
+        with postgres_server() as pg:
+            yield load_settings(data_dir=Path(tmp), event_store={"backend": "postgres", "postgres": pg.__dict__})
 
 
 if __name__ == "__main__":

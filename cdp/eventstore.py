@@ -8,8 +8,8 @@ runs eventsourcing's notification select, with plain rows (``SQLiteSelect``, ``P
 Appending differs per backend. SQLite: one ``INSERT OR IGNORE ... executemany`` into
 eventsourcing's own table (same schema), in one transaction; rows ignored as already stored are
 the duplicates. SQLite serialises writers (also across processes), so rowids become visible in
-order. PostgreSQL: eventsourcing's recorder, which takes the EXCLUSIVE table lock that keeps
-notification ids visible in order, after one query for the ids already stored.
+order. PostgreSQL: under eventsourcing's EXCLUSIVE table lock, which keeps notification ids
+visible in order, one query for the ids already stored, then one insert of the others (``PostgresInsert``).
 """
 
 import fcntl
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError, InterfaceError, Notification, OperationalError, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, InterfaceError, Notification, OperationalError
 from eventsourcing.utils import retry
 
 from cdp.config import Settings
@@ -31,7 +31,6 @@ from schemas.derived_ids import uuid5_hex
 TOPIC = "cdp.touchpoint:v1"
 EVENT_NAMESPACE = uuid.UUID("0b4c8a2e-6f1d-4d4e-9a55-7f8e2c1d3b90")
 _NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
-_MAX_RETRIES = 5
 
 
 def event_id(source_name: str, message_id: str) -> str:
@@ -122,42 +121,51 @@ class SQLiteInsert:
         os.close(self._lock)
 
 
-class RecorderInsert:
-    """eventsourcing's own ``insert_events`` (PostgreSQL: it locks the table so notification ids
-    become visible in order), for the rows whose ids are not stored yet (first one wins within a
-    batch). A concurrent writer storing one of them in between fails the insert, which is retried."""
+class PostgresInsert:
+    """The rows whose ids are not stored yet (first one wins within a batch), in one transaction that
+    holds eventsourcing's EXCLUSIVE table lock (its ``lock_table_statements``: notification ids
+    become visible in the order they are given) and sends its recorder's ``NOTIFY``, as the
+    recorder's own ``insert_events`` does. Under the lock no other writer can store one of the ids,
+    so the ids already stored are looked up in the same transaction.
+
+    The recorder's own insert is not used: it sends the events as one text-format array of its
+    composite type, which psycopg builds in Python (~60 µs of CPU per event), and in pipeline mode,
+    where a write of more than ~5 MB hangs for ever with the table lock held, every other writer
+    waiting behind it (BENCHMARKS.md, "PostgreSQL appends (issue 23)"). Here the ids and bodies go
+    as two binary arrays, one statement after another."""
 
     chunk = 500  # ids per existence query
 
-    def __init__(self, recorder: ApplicationRecorder, datastore: Any):
-        self._recorder = recorder
+    def __init__(self, recorder: Any, datastore: Any):
+        from psycopg.sql import SQL, Identifier  # here: the embedded default (SQLite) never loads psycopg
+
         self._datastore = datastore
+        self._lock = recorder.lock_table_statements
+        self._notify = SQL("NOTIFY {}").format(Identifier(recorder.channel_name))
+        table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(recorder.events_table_name))
+        self._existing = SQL("SELECT originator_id FROM {} WHERE originator_id = ANY(%b::uuid[])").format(table)
+        self._insert = SQL(
+            "INSERT INTO {} (originator_id, originator_version, topic, state) SELECT id, 1, %b, state FROM unnest(%b::uuid[], %b::bytea[]) AS e(id, state)"
+        ).format(table)
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def __call__(self, rows: list[tuple[str, bytes]]) -> int:
-        batch: dict[str, bytes] = {}
+        batch: dict[uuid.UUID, bytes] = {}
         for key, body in rows:
-            batch.setdefault(key, body)
-        for _ in range(_MAX_RETRIES):
-            existing = self._existing(list(batch))
-            fresh = [StoredEvent(uuid.UUID(k), 1, TOPIC, v) for k, v in batch.items() if k not in existing]
-            if not fresh:
+            batch.setdefault(uuid.UUID(key), body)
+        with self._datastore.get_connection() as connection, connection.transaction(), connection.cursor() as cursor:
+            for statement in self._lock:
+                cursor.execute(statement, prepare=True)
+            ids = list(batch)
+            for start in range(0, len(ids), self.chunk):
+                cursor.execute(self._existing, (ids[start : start + self.chunk],))
+                for row in cursor.fetchall():
+                    del batch[row["originator_id"]]
+            if not batch:
                 return 0
-            try:
-                self._recorder.insert_events(fresh)
-            except IntegrityError:
-                continue  # a concurrent writer stored one of them between our check and insert
-            return len(fresh)
-        raise StoreUnavailable("could not append: concurrent writers kept conflicting")
-
-    def _existing(self, keys: list[str]) -> set[str]:
-        found: set[str] = set()
-        table = self._recorder.events_table_name
-        with self._datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(keys), self.chunk):
-                chunk = [uuid.UUID(k) for k in keys[start : start + self.chunk]]
-                cursor.execute(f"SELECT originator_id FROM {table} WHERE originator_id = ANY(%s)", (chunk,))
-                found.update(uuid.UUID(str(row["originator_id"])).hex for row in cursor.fetchall())
-        return found
+            cursor.execute(self._notify)
+            cursor.execute(self._insert, (TOPIC, list(batch), list(batch.values())))
+            return len(batch)
 
 
 _NO_END = (1 << 63) - 1  # the largest position either store can give (BIGINT notification ids, 64-bit SQLite rowids)
@@ -252,7 +260,7 @@ def open_event_store(settings: Settings) -> EventStore:
     except Exception as error:  # the driver's own errors differ per backend
         raise StoreUnavailable(f"cannot open the {config.backend} event store: {error}") from None
     if config.backend == "postgres":
-        return EventStore(recorder, RecorderInsert(recorder, factory.datastore), PostgresSelect(recorder, factory.datastore), factory.close)
+        return EventStore(recorder, PostgresInsert(recorder, factory.datastore), PostgresSelect(recorder, factory.datastore), factory.close)
     insert = SQLiteInsert(factory.datastore, recorder.events_table_name, settings.event_store_path.with_name(settings.event_store_path.name + "-append.lock"))
 
     def close() -> None:

@@ -1,4 +1,4 @@
-"""The event store on a real SQLite file."""
+"""The event store on a real SQLite file, and on a real PostgreSQL server."""
 
 from dataclasses import replace
 from uuid import UUID
@@ -90,18 +90,43 @@ def test_event_ids_are_uuid5_of_source_and_message_id():
         assert event_id(source, message) == uuid.uuid5(EVENT_NAMESPACE, f"{source}/{message}").hex
 
 
-def test_concurrent_processes_append_without_gaps_or_losses(settings: Settings):
-    """Several collector processes write one SQLite file: every event once, positions 1..n with no gap."""
+def test_a_write_of_many_megabytes_to_postgresql_ends(settings: Settings, postgres):
+    """24 MB in one append (20,000 events of 1.2 kB: a collector's group write of large events, a
+    ``cdp import`` batch): eventsourcing's own insert hung for ever past ~5 MB (psycopg's pipeline
+    mode), holding the table lock every other writer waits for. A hang fails here, it does not stall the suite."""
+    import threading
+
+    store = open_event_store(load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__}))
+    start = store.last_position()
+    body = orjson.dumps({"text": "x" * 1200})
+    appended = []
+    writer = threading.Thread(target=lambda: appended.append(store.append([("large", f"m{n}", body) for n in range(20_000)] + [("large", "m7", body)])), daemon=True)
+    writer.start()
+    writer.join(120)
+    assert not writer.is_alive(), "a 24 MB append to PostgreSQL did not end within 120 s"
+    assert appended[0].__dict__ == {"stored": 20_000, "duplicates": 1}
+    assert store.append([("large", "m19999", body), ("large", "m20000", body)]).__dict__ == {"stored": 1, "duplicates": 1}
+    notes = store.read(start, 30_000)
+    assert [n.id for n in notes] == [*range(start + 1, start + 20_002)]
+    assert {n.state for n in notes} == {body}
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_concurrent_processes_append_without_gaps_or_losses(settings: Settings, request: pytest.FixtureRequest, backend: str):
+    """Several collector processes write one store: every event once, positions in one run with no gap."""
     import multiprocessing
 
+    config = settings if backend == "sqlite" else load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": request.getfixturevalue("postgres").__dict__})
+    store = open_event_store(config)
+    start = store.last_position()
     context = multiprocessing.get_context("spawn")
     with context.Pool(3) as pool:
-        results = pool.starmap(_append_range, [(settings, start) for start in (0, 500, 1000, 0)])
+        results = pool.starmap(_append_range, [(config, first) for first in (0, 500, 1000, 0)])
     assert sum(stored for stored, _ in results) == 1500
     assert sum(duplicates for _, duplicates in results) == 500
-    store = open_event_store(settings)
-    notes = store.read(0, 10_000)
-    assert [n.id for n in notes] == list(range(1, 1501))
+    notes = store.read(start, 10_000)
+    assert [n.id for n in notes] == list(range(start + 1, start + 1501))
     assert sorted(orjson.loads(n.state)["n"] for n in notes) == list(range(1500))
     store.close()
 
@@ -111,7 +136,7 @@ def _append_range(settings: Settings, start: int) -> tuple[int, int]:
     try:
         totals = [0, 0]
         for first in range(start, start + 500, 50):
-            appended = store.append([envelope(n) for n in range(first, first + 50)])
+            appended = store.append([("concurrent", f"m{n}", orjson.dumps({"n": n})) for n in range(first, first + 50)])
             totals[0] += appended.stored
             totals[1] += appended.duplicates
         return totals[0], totals[1]
