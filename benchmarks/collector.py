@@ -6,7 +6,10 @@ little CPU): first /v1/batch requests of 100 events, then single-event /v1/track
 Every acknowledged event is durable (the collector answers after its write commits); the event
 store is counted at the end to prove it.
 
-    .venv/bin/python -m benchmarks.collector [--seconds 10] [--connections 16] [--batch 100] [--workers 1] [--prefill 0]
+    .venv/bin/python -m benchmarks.collector [--seconds 10] [--connections 16] [--batch 100] [--workers 1] [--prefill 0] [--backend postgres]
+
+``--backend postgres``: the event store is a throwaway PostgreSQL server (Debian's package, as the
+tests'), the scale-out deployment's; the server CPU figure is the collector's alone, not PostgreSQL's.
 """
 
 import argparse
@@ -15,14 +18,12 @@ import base64
 import json
 import os
 import signal
-import sqlite3
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.eventstore_insert import rows
-from cdp.config import load_settings
+from benchmarks.eventstore_insert import rows, store_settings
+from cdp.config import Settings
 from cdp.eventstore import open_event_store
 from tests.cli import CDP, environment
 from tests.services.ports import free_port
@@ -35,8 +36,8 @@ EVENT = (
 )
 
 
-def start_collector(data_dir: Path, port: int, workers: int) -> tuple[subprocess.Popen, str]:
-    env = environment(data_dir)
+def start_collector(env: dict[str, str], port: int, workers: int) -> tuple[subprocess.Popen, str]:
+    env = dict(env)
     if workers != 1:
         env["CDP_COLLECTOR__WORKERS"] = str(workers)
     added = subprocess.run([*CDP, "sources", "add", "bench", "--kind", "website"], capture_output=True, env=env, check=True, cwd=ROOT)
@@ -155,9 +156,9 @@ def phase(name: str, load: Load, seconds: float, connections: int, server_pid: i
     )
 
 
-def admin_key(data_dir: Path) -> str:
+def admin_key(env: dict[str, str]) -> str:
     """An admin read key: ``/health`` shows its numbers only to one."""
-    created = subprocess.run([*CDP, "keys", "create", "bench-admin", "--scope", "admin"], capture_output=True, env=environment(data_dir), check=True, cwd=ROOT)
+    created = subprocess.run([*CDP, "keys", "create", "bench-admin", "--scope", "admin"], capture_output=True, env=env, check=True, cwd=ROOT)
     return created.stdout.decode().strip().splitlines()[-1]
 
 
@@ -170,9 +171,9 @@ async def health(port: int, key: str) -> dict:
     return json.loads(body)
 
 
-def prefill(data_dir: Path, events: int) -> None:
+def prefill(settings: Settings, events: int) -> None:
     """Stores ``events`` events first: appending costs more as the store grows (benchmarks.eventstore_insert)."""
-    store = open_event_store(load_settings(data_dir=data_dir))
+    store = open_event_store(settings)
     try:
         for first in range(0, events, 5000):
             store.append(rows(first, min(5000, events - first)))
@@ -180,9 +181,13 @@ def prefill(data_dir: Path, events: int) -> None:
         store.close()
 
 
-def stored_events(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "events.sqlite") as db:
-        return db.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+def stored_events(settings: Settings) -> int:
+    """The last position: every store's positions run 1, 2, ... with no gap while nothing fails."""
+    store = open_event_store(settings)
+    try:
+        return store.last_position()
+    finally:
+        store.close()
 
 
 def main() -> None:
@@ -192,27 +197,28 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="collector processes (collector.workers)")
     parser.add_argument("--prefill", type=int, default=0, help="events stored before the collector starts (a store in use)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite", help="the event store")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
-        data_dir, port = Path(tmp) / "data", free_port()
+    with store_settings(args.backend) as (settings, store_environment):
+        env, port = environment(settings.data_dir, store_environment), free_port()
         if args.prefill:
             started = time.perf_counter()
-            prefill(data_dir, args.prefill)
+            prefill(settings, args.prefill)
             print(f"prefilled the event store with {args.prefill:,} events in {time.perf_counter() - started:.0f}s")
-        server, key = start_collector(data_dir, port, args.workers)
+        server, key = start_collector(env, port, args.workers)
         try:
             load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores, load average {load}; {args.workers} worker(s); {args.connections} connections; {args.seconds:.0f}s per phase")
+            print(f"collector pid {server.pid} on 127.0.0.1:{port}; {os.cpu_count()} cores, load average {load}; {args.workers} worker(s); {args.connections} connections; {args.seconds:.0f}s per phase; event store: {args.backend}")
             batch = Load(port, key, "/v1/batch", args.batch, "b")
             phase(f"/v1/batch x{args.batch}", batch, args.seconds, args.connections, server.pid)
             track = Load(port, key, "/v1/track", 1, "t")
             phase("/v1/track x1", track, args.seconds, args.connections, server.pid)
-            writes = asyncio.run(health(port, admin_key(data_dir)))["writes"]
+            writes = asyncio.run(health(port, admin_key(env)))["writes"]
             print(f"{len(batch.latencies) + len(track.latencies):,} requests; the worker that answered /health wrote its share in {writes:,} shared transactions (group commit)")
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(30)
-        in_store = stored_events(data_dir) - args.prefill
+        in_store = stored_events(settings) - args.prefill
         acknowledged = batch.acknowledged + track.acknowledged
         print(f"event store holds {in_store:,} events besides the prefill; {acknowledged:,} were acknowledged: {'OK' if in_store == acknowledged else 'MISMATCH'}")
 

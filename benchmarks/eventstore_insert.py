@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     writes = args.events // args.write
     per_slice = max(1, writes // args.slices)
-    with store_settings(args.backend) as settings:
+    with store_settings(args.backend) as (settings, _):
         store = open_event_store(settings)
         cpu = wall = 0.0
         for number in range(writes):
@@ -60,13 +60,16 @@ def main() -> None:
 
 
 @contextmanager
-def store_settings(backend: str) -> Iterator[Settings]:
+def store_settings(backend: str) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """Settings of a fresh data directory whose event store is ``backend`` (PostgreSQL: a throwaway
+    server), and the environment variables that select that store for a ``cdp`` command."""
     with tempfile.TemporaryDirectory(prefix="cdp-insert-", dir=Path.cwd()) as tmp:  # the project's disk, not a tmpfs
+        data_dir = Path(tmp) / "data"
         if backend == "sqlite":
-            yield load_settings(data_dir=Path(tmp))
+            yield load_settings(data_dir=data_dir), {}
             return
         with postgres_server() as pg:
-            yield load_settings(data_dir=Path(tmp), event_store={"backend": "postgres", "postgres": pg.__dict__})
+            yield load_settings(data_dir=data_dir, event_store={"backend": "postgres", "postgres": pg.__dict__}), pg.event_store_environment()
 
 
 if __name__ == "__main__":

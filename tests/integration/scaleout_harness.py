@@ -38,12 +38,7 @@ def environment(data_dir: Path, postgres: PostgresServer, clickhouse: ClickHouse
     return {
         "CDP_DATA_DIR": str(data_dir),
         "CDP_BATCH_SIZE": str(batch_size),
-        "CDP_EVENT_STORE__BACKEND": "postgres",
-        "CDP_EVENT_STORE__POSTGRES__HOST": postgres.host,
-        "CDP_EVENT_STORE__POSTGRES__PORT": str(postgres.port),
-        "CDP_EVENT_STORE__POSTGRES__DBNAME": postgres.dbname,
-        "CDP_EVENT_STORE__POSTGRES__USER": postgres.user,
-        "CDP_EVENT_STORE__POSTGRES__PASSWORD": postgres.password,
+        **postgres.event_store_environment(),
         "CDP_WAREHOUSE__BACKEND": "clickhouse",
         "CDP_WAREHOUSE__HOST": clickhouse.host,
         "CDP_WAREHOUSE__PORT": str(clickhouse.port),

@@ -27,6 +27,17 @@ class PostgresServer:
     user: str
     password: str
 
+    def event_store_environment(self) -> dict[str, str]:
+        """What selects this server's database as a platform's event store (``CDP_EVENT_STORE__*``)."""
+        return {
+            "CDP_EVENT_STORE__BACKEND": "postgres",
+            "CDP_EVENT_STORE__POSTGRES__HOST": self.host,
+            "CDP_EVENT_STORE__POSTGRES__PORT": str(self.port),
+            "CDP_EVENT_STORE__POSTGRES__DBNAME": self.dbname,
+            "CDP_EVENT_STORE__POSTGRES__USER": self.user,
+            "CDP_EVENT_STORE__POSTGRES__PASSWORD": self.password,
+        }
+
 
 def _binary(name: str) -> str:
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
