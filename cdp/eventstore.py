@@ -131,8 +131,8 @@ class PostgresInsert:
     The recorder's own insert is not used: it sends the events as one text-format array of its
     composite type, which psycopg builds in Python (~60 µs of CPU per event), and in pipeline mode,
     where a write of more than ~5 MB hangs for ever with the table lock held, every other writer
-    waiting behind it (BENCHMARKS.md, "PostgreSQL appends (issue 23)"). Here the ids and bodies go
-    as two binary arrays, one statement after another."""
+    waiting behind it (BENCHMARKS.md, "PostgreSQL appends"). Here the ids and bodies go as two
+    binary arrays, in plain statements (no pipeline mode)."""
 
     chunk = 500  # ids per existence query
 
