@@ -136,7 +136,7 @@ def test_health_and_openapi(collector: RunningCollector):
     assert {"/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/import", "/v1/webhooks/{source_name}", "/health"} <= set(spec["paths"])
     health = collector.url + "/health"
     detailed = httpx.get(health, headers={"Authorization": f"Bearer {admin}"}).json()
-    assert detailed == {"status": "ok", "quarantined": 0, "pending_events": 0, "writes": 0, "runner": {}}
+    assert detailed == {"status": "ok", "quarantined": 0, "pending_events": 0, "body_bytes_held": 0, "writes": 0, "runner": {}}
     for other in (reader, "cdp_rk_nope"):
         assert httpx.get(health, headers={"Authorization": f"Bearer {other}"}).json() == {"status": "ok"}
 
@@ -158,6 +158,39 @@ def test_overload_is_answered_429_with_retry_after(settings: Settings):
             assert second.json()["code"] == "overloaded"
             assert first.result().status_code == 200
         assert len(stored(collector)) == 5
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_request_bodies_held_past_the_budget_are_answered_429(settings: Settings, encoding: str):
+    """Bytes, not only events, bound what a process holds: while one request's 60 kB wait for their
+    write, a second that would take the bodies held past the budget (100 kB) is refused with 429
+    (inflated gzip counts), and accepted once the first is answered. One request alone always goes on."""
+    settings.collector.max_body_bytes_held = 100_000
+    with Platform(settings) as platform, running_collector(platform) as collector:
+        admin = {"Authorization": "Bearer " + platform.read_keys.create("ops", ["admin"])[1]}
+        release = threading.Event()
+        append = platform.append_serialised
+        platform.append_serialised = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
+
+        def batch(name: str, events: int) -> bytes:
+            body = orjson.dumps({"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"{name}{i}", "properties": {"note": "n" * 950}} for i in range(events)]})
+            return gzip.compress(body) if encoding == "gzip" else body
+
+        headers = {"content-type": "application/json"} | ({"content-encoding": "gzip"} if encoding == "gzip" else {})
+        with ThreadPoolExecutor(1) as pool, collector.client() as http:
+            first = pool.submit(http.post, "/v1/batch", content=batch("first", 60), headers=headers)
+            while httpx.get(collector.url + "/health", headers=admin).json()["pending_events"] == 0:
+                time.sleep(0.01)
+            assert httpx.get(collector.url + "/health", headers=admin).json()["body_bytes_held"] >= 60_000
+            second = http.post("/v1/batch", content=batch("second", 50), headers=headers)
+            release.set()
+            assert second.status_code == 429 and second.headers["retry-after"] == "1"
+            assert second.json()["code"] == "overloaded" and "bytes of requests are in progress" in second.json()["message"]
+            assert first.result().status_code == 200
+            assert http.post("/v1/batch", content=batch("second", 50), headers=headers).status_code == 200
+            assert http.post("/v1/batch", content=batch("alone", 150), headers=headers).status_code == 200  # 150 kB alone: past the budget, but nothing else held
+        assert len(stored(collector)) == 260
+        assert httpx.get(collector.url + "/health", headers=admin).json()["body_bytes_held"] == 0
 
 
 @pytest.mark.parametrize("failing", ["append_serialised", "dead_letter"])

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 from cdp.api.auth import authenticate, basic_write_key, body_write_key
-from cdp.api.body import decode_content, parse_json, read_body
+from cdp.api.body import BodiesOverBudget, BodyBudget, decode_content, parse_json, read_body
 from cdp.api.refusals import Refused, bad_request, too_large, unauthorized
 from cdp.api.writer import GroupWriter, Overloaded
 from cdp.config import CollectorSettings
@@ -45,15 +45,37 @@ class Collector:
     track_mapping: TrackMapping = field(default_factory=default_mapping)  # Segment track names → typed events (settings.ingestion)
     _accepted_keys: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
     _keys_generation: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
+    bodies: BodyBudget = field(init=False)  # the request bodies this process holds (collector.max_body_bytes_held)
+
+    def __post_init__(self) -> None:
+        self.bodies = BodyBudget(self.settings.max_body_bytes_held)
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
+        with self.bodies.hold() as take:
+            try:
+                return await self._segment(request, call_type, take)
+            except BodiesOverBudget as over:
+                raise self._overloaded(str(over)) from None
+
+    async def webhook(self, request: Request, source_name: str) -> dict[str, Any] | str:
+        """One webhook delivery to a connector source; the answer is the connector's plain-text
+        acknowledgement if the tool expects one (WeChat's ``success``), else the JSON answer."""
+        with self.bodies.hold() as take:
+            try:
+                return await self._webhook(request, source_name, take)
+            except BodiesOverBudget as over:
+                raise self._overloaded(str(over)) from None
+
+    async def _segment(self, request: Request, call_type: str | None, take: Callable[[int], None]) -> dict[str, Any]:
         self._refuse_if_overloaded()
         received_at = now()
-        raw = await read_body(request, self.settings.max_body_bytes)
+        raw = await read_body(request, self.settings.max_body_bytes, take)
         header_key = basic_write_key(request.headers)
         source = self._authenticate(header_key) if header_key else None
         text, body = await self._decoded_json(request, raw, source)
+        if text is not raw:  # inflated from gzip or deflate: held besides the body
+            take(len(text))
         shallow = nests_at_most(text, MAX_DEPTH + 1)
         source = source or self._authenticate(body_write_key(body))
         if call_type is None:
@@ -71,12 +93,13 @@ class Collector:
             raise Refused(400, "invalid_event", result.rejected[0][1].reason + " (kept in the dead-letter store)")
         return _answer(result)
 
-    async def webhook(self, request: Request, source_name: str) -> dict[str, Any] | str:
-        """One webhook delivery to a connector source; the answer is the connector's plain-text
-        acknowledgement if the tool expects one (WeChat's ``success``), else the JSON answer."""
+    async def _webhook(self, request: Request, source_name: str, take: Callable[[int], None]) -> dict[str, Any] | str:
         self._refuse_if_overloaded()
         received_at = now()
-        data = decode_content(await read_body(request, self.settings.max_body_bytes), request.headers.get("content-encoding", ""), self.settings.max_body_bytes)
+        raw = await read_body(request, self.settings.max_body_bytes, take)
+        data = decode_content(raw, request.headers.get("content-encoding", ""), self.settings.max_body_bytes)
+        if data is not raw:  # inflated from gzip or deflate: held besides the body
+            take(len(data))
         source, connector = self._sender(source_name, request, data)
         if connector is None:
             raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
@@ -111,7 +134,7 @@ class Collector:
         status = "degraded" if quarantined or self.runner.get("state") == "stopped" else "ok"
         if not details:
             return {"status": status}
-        return {"status": status, "quarantined": quarantined, "pending_events": self.writer.pending, "writes": self.writer.writes, "runner": dict(self.runner)}
+        return {"status": status, "quarantined": quarantined, "pending_events": self.writer.pending, "body_bytes_held": self.bodies.held, "writes": self.writer.writes, "runner": dict(self.runner)}
 
     def _authenticate(self, key: str | None) -> Source:
         """``authenticate``, remembering the keys it accepted until the registry changes (a key
