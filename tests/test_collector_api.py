@@ -141,17 +141,31 @@ def test_health_and_openapi(collector: RunningCollector):
         assert httpx.get(health, headers={"Authorization": f"Bearer {other}"}).json() == {"status": "ok"}
 
 
+def holding_writes(platform: Platform) -> threading.Event:
+    """Holds the collector's writes (its writer's sink) until the event returned is set."""
+    release = threading.Event()
+    append = platform.append_serialised
+    platform.append_serialised = lambda events: release.wait(10) and append(events)
+    return release
+
+
+def health(collector: RunningCollector, admin: str) -> dict:
+    """``/health`` with its details (``admin``: an admin read key)."""
+    return httpx.get(collector.url + "/health", headers={"Authorization": f"Bearer {admin}"}, verify=TLS).json()
+
+
+def wait_for_a_pending_write(collector: RunningCollector, admin: str) -> None:
+    while health(collector, admin)["pending_events"] == 0:
+        time.sleep(0.01)
+
+
 def test_overload_is_answered_429_with_retry_after(settings: Settings):
     settings.collector.max_pending_events = 1
     with Platform(settings) as platform, running_collector(platform) as collector:
-        admin = {"Authorization": "Bearer " + platform.read_keys.create("ops", ["admin"])[1]}
-        release = threading.Event()
-        append = platform.append_serialised
-        platform.append_serialised = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
+        admin, release = platform.read_keys.create("ops", ["admin"])[1], holding_writes(platform)
         with ThreadPoolExecutor(1) as pool, collector.client() as http:
             first = pool.submit(http.post, "/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"o{i}"} for i in range(5)]})
-            while collector.platform.events is None or httpx.get(collector.url + "/health", headers=admin, verify=TLS).json()["pending_events"] == 0:
-                time.sleep(0.01)
+            wait_for_a_pending_write(collector, admin)
             second = http.post("/v1/track", json={"userId": "u", "event": "E"})
             release.set()
             assert second.status_code == 429 and second.headers["retry-after"] == "1"
@@ -167,10 +181,7 @@ def test_request_bodies_held_past_the_budget_are_answered_429(settings: Settings
     (inflated gzip counts), and accepted once the first is answered. One request alone always goes on."""
     settings.collector.max_body_bytes_held = 100_000
     with Platform(settings) as platform, running_collector(platform) as collector:
-        admin = {"Authorization": "Bearer " + platform.read_keys.create("ops", ["admin"])[1]}
-        release = threading.Event()
-        append = platform.append_serialised
-        platform.append_serialised = lambda events: release.wait(10) and append(events)  # the writer's sink: hold the first write
+        admin, release = platform.read_keys.create("ops", ["admin"])[1], holding_writes(platform)
 
         def batch(name: str, events: int) -> bytes:
             body = orjson.dumps({"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"{name}{i}", "properties": {"note": "n" * 950}} for i in range(events)]})
@@ -179,9 +190,8 @@ def test_request_bodies_held_past_the_budget_are_answered_429(settings: Settings
         headers = {"content-type": "application/json"} | ({"content-encoding": "gzip"} if encoding == "gzip" else {})
         with ThreadPoolExecutor(1) as pool, collector.client() as http:
             first = pool.submit(http.post, "/v1/batch", content=batch("first", 60), headers=headers)
-            while httpx.get(collector.url + "/health", headers=admin).json()["pending_events"] == 0:
-                time.sleep(0.01)
-            assert httpx.get(collector.url + "/health", headers=admin).json()["body_bytes_held"] >= 60_000
+            wait_for_a_pending_write(collector, admin)
+            assert health(collector, admin)["body_bytes_held"] >= 60_000
             second = http.post("/v1/batch", content=batch("second", 50), headers=headers)
             release.set()
             assert second.status_code == 429 and second.headers["retry-after"] == "1"
@@ -190,7 +200,7 @@ def test_request_bodies_held_past_the_budget_are_answered_429(settings: Settings
             assert http.post("/v1/batch", content=batch("second", 50), headers=headers).status_code == 200
             assert http.post("/v1/batch", content=batch("alone", 150), headers=headers).status_code == 200  # 150 kB alone: past the budget, but nothing else held
         assert len(stored(collector)) == 260
-        assert httpx.get(collector.url + "/health", headers=admin).json()["body_bytes_held"] == 0
+        assert health(collector, admin)["body_bytes_held"] == 0
 
 
 @pytest.mark.parametrize("failing", ["append_serialised", "dead_letter"])
