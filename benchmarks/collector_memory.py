@@ -20,21 +20,11 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.collector import read_head, start_collector
+from benchmarks.proc_cpu import peak_rss_mib
 from tests.cli import environment
 from tests.services.ports import free_port
 
 RETRY_AFTER = 1  # seconds: collector.retry_after_seconds' default
-
-
-def resident_mib(pid: int) -> int:
-    """The resident memory of a process and its children (the collector's spawned helpers), from /proc (Linux)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total_kib = 0
-    for process in [pid, *map(int, children)]:
-        for line in Path(f"/proc/{process}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total_kib += int(line.split()[1])
-    return total_kib // 1024
 
 
 async def connection(port: int, key: str, events: int, event_bytes: int, until: float, statuses: Counter, name: int) -> None:
@@ -59,17 +49,11 @@ async def connection(port: int, key: str, events: int, event_bytes: int, until: 
         writer.close()
 
 
-async def load(port: int, key: str, args: argparse.Namespace, server_pid: int) -> tuple[Counter, int]:
+async def load(port: int, key: str, args: argparse.Namespace) -> Counter:
     statuses: Counter = Counter()
     until = time.monotonic() + args.seconds
-    tasks = [asyncio.create_task(connection(port, key, args.events, args.event_bytes, until, statuses, n)) for n in range(args.connections)]
-    peak = 0
-    while not all(task.done() for task in tasks):
-        peak = max(peak, resident_mib(server_pid))
-        await asyncio.sleep(0.25)
-    for task in tasks:
-        task.result()
-    return statuses, peak
+    await asyncio.gather(*(connection(port, key, args.events, args.event_bytes, until, statuses, n) for n in range(args.connections)))
+    return statuses
 
 
 def main() -> None:
@@ -83,15 +67,16 @@ def main() -> None:
         port = free_port()
         server, key = start_collector(environment(Path(tmp) / "data"), port, 1)
         try:
-            started = resident_mib(server.pid)
-            statuses, peak = asyncio.run(load(port, key, args, server.pid))
+            started = peak_rss_mib(server.pid)
+            statuses = asyncio.run(load(port, key, args))
+            peak = peak_rss_mib(server.pid)
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(60)
     answers = ", ".join(f"{status}: {count:,}" for status, count in sorted(statuses.items()))
     stored_mb = statuses[200] * args.events * args.event_bytes / 1e6
     print(f"{args.connections} connections, {args.seconds:.0f}s of requests of {args.events} x {args.event_bytes:,} bytes: answers {answers}; {stored_mb / args.seconds:,.0f} MB/s stored")
-    print(f"collector resident memory: {started:,} MiB idle, peak {peak:,} MiB")
+    print(f"collector process resident memory: {started:,} MiB at the start, peak {peak:,} MiB")
 
 
 if __name__ == "__main__":
