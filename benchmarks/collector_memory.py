@@ -2,7 +2,7 @@
 
 Starts `cdp serve --no-follow` (one process) on a fresh data directory, then keeps ``--connections``
 keep-alive connections each sending ``/v1/batch`` requests of ``--events`` events of
-``--event-bytes`` bytes (5 MiB and 1 MiB events by default: the largest a request and an event may
+``--event-bytes`` bytes (by default five events of 1 MB: about the largest a request and an event may
 be) for ``--seconds``, waiting a second after a 429 as the SDKs do, and prints the answers by
 status, the megabytes stored per second and the collector's peak resident memory.
 What a process may hold is bounded by ``collector.max_body_bytes_held`` (past it: 429).
