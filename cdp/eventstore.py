@@ -135,6 +135,7 @@ class PostgresInsert:
     binary arrays, in plain statements (no pipeline mode)."""
 
     chunk = 500  # ids per existence query
+    statement_bytes = 64 * 1024 * 1024  # bodies per insert statement: PostgreSQL takes at most 1 GB in one parameter (a `cdp import` batch of 2,000 events of up to 1 MiB each)
 
     def __init__(self, recorder: Any, datastore: Any):
         from psycopg.sql import SQL, Identifier  # here: the embedded default (SQLite) never loads psycopg
@@ -164,8 +165,23 @@ class PostgresInsert:
             if not batch:
                 return 0
             cursor.execute(self._notify)
-            cursor.execute(self._insert, (TOPIC, list(batch), list(batch.values())))
+            for part in _parts(list(batch.items()), self.statement_bytes):  # one transaction: positions still in the order given
+                cursor.execute(self._insert, (TOPIC, [key for key, _ in part], [body for _, body in part]))
             return len(batch)
+
+
+def _parts(rows: list[tuple[uuid.UUID, bytes]], most_bytes: int) -> Iterator[list[tuple[uuid.UUID, bytes]]]:
+    """The rows in order, in runs whose bodies hold at most ``most_bytes`` (a larger body alone)."""
+    part: list[tuple[uuid.UUID, bytes]] = []
+    size = 0
+    for row in rows:
+        if part and size + len(row[1]) > most_bytes:
+            yield part
+            part, size = [], 0
+        part.append(row)
+        size += len(row[1])
+    if part:
+        yield part
 
 
 _NO_END = (1 << 63) - 1  # the largest position either store can give (BIGINT notification ids, 64-bit SQLite rowids)

@@ -112,6 +112,22 @@ def test_a_write_of_many_megabytes_to_postgresql_ends(settings: Settings, postgr
     store.close()
 
 
+def test_a_postgresql_write_larger_than_one_statement_keeps_its_order(settings: Settings, postgres, monkeypatch: pytest.MonkeyPatch):
+    """A write whose bodies pass what one insert statement takes (PostgreSQL: 1 GB in one parameter;
+    lowered here) is split into statements of one transaction: every event once, positions in the order given."""
+    from cdp.eventstore import PostgresInsert
+
+    monkeypatch.setattr(PostgresInsert, "statement_bytes", 10_000)
+    store = open_event_store(load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__}))
+    start = store.last_position()
+    events = [("split", f"m{n}", orjson.dumps({"n": n, "pad": "p" * (3000 if n % 7 else 25_000)})) for n in range(60)]
+    assert store.append(events + [events[3]]).__dict__ == {"stored": 60, "duplicates": 1}
+    notes = store.read(start, 1000)
+    assert [n.id for n in notes] == [*range(start + 1, start + 61)]
+    assert [orjson.loads(n.state)["n"] for n in notes] == [*range(60)]
+    store.close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_concurrent_processes_append_without_gaps_or_losses(settings: Settings, request: pytest.FixtureRequest, backend: str):
     """Several collector processes write one store: every event once, positions in one run with no gap."""
