@@ -134,7 +134,6 @@ class PostgresInsert:
     waiting behind it (BENCHMARKS.md, "PostgreSQL appends"). Here the ids and bodies go as two
     binary arrays, in plain statements (no pipeline mode)."""
 
-    chunk = 500  # ids per existence query
     statement_bytes = 64 * 1024 * 1024  # bodies per insert statement: PostgreSQL takes at most 1 GB in one parameter (a `cdp import` batch of 2,000 events of up to 1 MiB each)
 
     def __init__(self, recorder: Any, datastore: Any):
@@ -157,11 +156,9 @@ class PostgresInsert:
         with self._datastore.get_connection() as connection, connection.transaction(), connection.cursor() as cursor:
             for statement in self._lock:
                 cursor.execute(statement, prepare=True)
-            ids = list(batch)
-            for start in range(0, len(ids), self.chunk):
-                cursor.execute(self._existing, (ids[start : start + self.chunk],))
-                for row in cursor.fetchall():
-                    del batch[row["originator_id"]]
+            cursor.execute(self._existing, (list(batch),))  # one round trip: the ids go as one binary array
+            for row in cursor.fetchall():
+                del batch[row["originator_id"]]
             if not batch:
                 return 0
             cursor.execute(self._notify)

@@ -3,7 +3,7 @@ letters, write durably (group commit), answer. The FastAPI routes in ``cdp.api.a
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,18 +52,18 @@ class Collector:
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
-        with self.bodies.hold() as take:
-            try:
-                return await self._segment(request, call_type, take)
-            except BodiesOverBudget as over:
-                raise self._overloaded(str(over)) from None
+        return await self._within_budget(self._segment, request, call_type)
 
     async def webhook(self, request: Request, source_name: str) -> dict[str, Any] | str:
         """One webhook delivery to a connector source; the answer is the connector's plain-text
         acknowledgement if the tool expects one (WeChat's ``success``), else the JSON answer."""
+        return await self._within_budget(self._webhook, request, source_name)
+
+    async def _within_budget(self, handle: Callable[..., Awaitable[Any]], request: Request, argument: str | None) -> Any:
+        """Handles a request with its body bytes counted against the process's budget (429 past it)."""
         with self.bodies.hold() as take:
             try:
-                return await self._webhook(request, source_name, take)
+                return await handle(request, argument, take)
             except BodiesOverBudget as over:
                 raise self._overloaded(str(over)) from None
 

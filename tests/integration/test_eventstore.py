@@ -14,6 +14,11 @@ def envelope(n: int) -> tuple[str, str, bytes]:
     return "web", f"m{n}", orjson.dumps({"n": n})
 
 
+def on_postgres(settings: Settings, postgres) -> Settings:
+    """The settings with their event store on the test PostgreSQL server."""
+    return load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__})
+
+
 def test_append_read_in_order_and_dedupe(settings: Settings):
     store = open_event_store(settings)
     assert store.append([envelope(1), envelope(2), envelope(1)]).__dict__ == {"stored": 2, "duplicates": 1}
@@ -52,7 +57,7 @@ def test_a_large_batch_is_one_append(settings: Settings):
 
 
 def test_postgresql_is_selected_by_configuration(settings: Settings, postgres):
-    pg = load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__})
+    pg = on_postgres(settings, postgres)
     store = open_event_store(pg)
     start = store.last_position()
     assert store.append([envelope(n) for n in range(100)] + [envelope(1)]).__dict__ == {"stored": 100, "duplicates": 1}
@@ -67,7 +72,7 @@ def test_postgresql_is_selected_by_configuration(settings: Settings, postgres):
 def test_the_store_reads_what_the_recorders_own_select_reads(settings: Settings, request: pytest.FixtureRequest, backend: str):
     """``SQLiteSelect`` and ``PostgresSelect`` (plain rows) give the notifications eventsourcing's select
     gives, bounds included; on SQLite the originator id is the stored text of the same UUID."""
-    config = settings if backend == "sqlite" else load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": request.getfixturevalue("postgres").__dict__})
+    config = settings if backend == "sqlite" else on_postgres(settings, request.getfixturevalue("postgres"))
     store = open_event_store(config)
     start = store.last_position()
     assert store.append([("select", f"m{n}", orjson.dumps({"n": n})) for n in range(50)]).stored == 50  # ids of its own: the server is shared
@@ -96,7 +101,7 @@ def test_a_write_of_many_megabytes_to_postgresql_ends(settings: Settings, postgr
     mode), holding the table lock every other writer waits for. A hang fails here, it does not stall the suite."""
     import threading
 
-    store = open_event_store(load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__}))
+    store = open_event_store(on_postgres(settings, postgres))
     start = store.last_position()
     body = orjson.dumps({"text": "x" * 1200})
     appended = []
@@ -118,7 +123,7 @@ def test_a_postgresql_write_larger_than_one_statement_keeps_its_order(settings: 
     from cdp.eventstore import PostgresInsert
 
     monkeypatch.setattr(PostgresInsert, "statement_bytes", 10_000)
-    store = open_event_store(load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": postgres.__dict__}))
+    store = open_event_store(on_postgres(settings, postgres))
     start = store.last_position()
     events = [("split", f"m{n}", orjson.dumps({"n": n, "pad": "p" * (3000 if n % 7 else 25_000)})) for n in range(60)]
     assert store.append(events + [events[3]]).__dict__ == {"stored": 60, "duplicates": 1}
@@ -133,7 +138,7 @@ def test_concurrent_processes_append_without_gaps_or_losses(settings: Settings, 
     """Several collector processes write one store: every event once, positions in one run with no gap."""
     import multiprocessing
 
-    config = settings if backend == "sqlite" else load_settings(data_dir=settings.data_dir, event_store={"backend": "postgres", "postgres": request.getfixturevalue("postgres").__dict__})
+    config = settings if backend == "sqlite" else on_postgres(settings, request.getfixturevalue("postgres"))
     store = open_event_store(config)
     start = store.last_position()
     context = multiprocessing.get_context("spawn")
