@@ -34,9 +34,14 @@ def bi_reads(server: ManagedServer, stop: threading.Event) -> list[tuple[int, in
 
 
 def processed(server: ManagedServer) -> int:
-    """Events in the warehouse (0 until the server runs and the runner has written its first rows)."""
+    """Events in the warehouse once its profiles are there too (0 until the server runs and the
+    runner's first batch has written both: a batch's tables are inserted in parallel, so events
+    can land before profiles)."""
     try:
-        return server.client(BI).execute("SELECT count() FROM cdp.events")[0][0] if server.running() else 0
+        if not server.running():
+            return 0
+        client = server.client(BI)
+        return client.execute("SELECT count() FROM cdp.events")[0][0] if client.execute("SELECT count() FROM cdp.profiles_current")[0][0] else 0
     except ServerException:  # the database is not created yet
         return 0
 
