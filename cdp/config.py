@@ -149,6 +149,7 @@ class CollectorSettings(BaseModel):
     max_pending_events: PositiveInt = 200_000  # beyond this many events awaiting their write: 429
     max_write_events: PositiveInt = 5_000  # events per shared (group) write
     max_body_bytes_held: PositiveInt = 256 * 1024 * 1024  # request bodies one collector process holds at once (read, sorted, awaiting their write); past it: 429 (cdp.api.body.BodyBudget)
+    max_body_bytes_held_per_client: PositiveInt = 32 * 1024 * 1024  # of which one client address may hold (its first request always goes on)
     retry_after_seconds: PositiveInt = 1
     workers: PositiveInt = 1  # collector processes sharing the port; with more than one, the runner gets its own process
     # Slow and idle clients (cdp.api.connections), per collector process: a request's headers must

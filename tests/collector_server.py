@@ -21,8 +21,10 @@ class RunningCollector:
     platform: Platform
     write_key: str  # of the source "web" (website, segment)
 
-    def client(self, key: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, auth=(key or self.write_key, ""), timeout=30)
+    def client(self, key: str | None = None, address: str | None = None) -> httpx.Client:
+        """``address``: the loopback address to send from (127.0.0.2, ...: another client to the collector)."""
+        transport = httpx.HTTPTransport(local_address=address) if address else None
+        return httpx.Client(base_url=self.url, auth=(key or self.write_key, ""), timeout=30, transport=transport)
 
     def add_source(self, name: str, kind: str, connector: str = "segment", signing_secret: str | None = None) -> str:
         return self.platform.sources.add(name, kind, connector, signing_secret)[1]

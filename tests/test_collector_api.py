@@ -203,6 +203,28 @@ def test_request_bodies_held_past_the_budget_are_answered_429(settings: Settings
         assert health(collector, admin)["body_bytes_held"] == 0
 
 
+def test_one_address_holds_at_most_its_share_of_the_bodies_budget(settings: Settings):
+    """The bytes are counted before the sender is authenticated, so one address (with a key or
+    without) must not hold the whole budget: past its share (100 kB here) its next request is
+    refused with 429 while another address's request of the same size goes on."""
+    settings.collector.max_body_bytes_held_per_client = 100_000
+    body = lambda name, events: orjson.dumps({"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"{name}{i}", "properties": {"note": "n" * 950}} for i in range(events)]})  # noqa: E731
+    with Platform(settings) as platform, running_collector(platform) as collector:
+        admin, release = platform.read_keys.create("ops", ["admin"])[1], holding_writes(platform)
+        with ThreadPoolExecutor(2) as pool, collector.client() as one, collector.client(address="127.0.0.2") as other, collector.client("cdp_wk_nope") as keyless:
+            first = pool.submit(one.post, "/v1/batch", content=body("first", 60))
+            wait_for_a_pending_write(collector, admin)
+            for refused in (one.post("/v1/batch", content=body("second", 50)), keyless.post("/v1/batch", content=body("third", 50))):
+                assert refused.status_code == 429 and "from this address are in progress (limit 100,000 per address)" in refused.json()["message"]
+            elsewhere = pool.submit(other.post, "/v1/batch", content=body("elsewhere", 50))
+            while health(collector, admin)["body_bytes_held"] < 110_000:  # both requests' bodies held, waiting for their write
+                time.sleep(0.01)
+            release.set()
+            assert first.result().status_code == 200 and elsewhere.result().status_code == 200
+        assert len(stored(collector)) == 110
+        assert health(collector, admin)["body_bytes_held"] == 0
+
+
 @pytest.mark.parametrize("failing", ["append_serialised", "dead_letter"])
 def test_a_failed_write_is_503_and_its_retry_stores_events_and_dead_letters_once(settings: Settings, failing: str):
     """Events and dead letters are two commits: whichever fails, nothing is acknowledged, and the retry converges."""

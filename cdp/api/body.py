@@ -1,6 +1,7 @@
 """Reads a request body within a size limit, undoing gzip/deflate, and decodes its JSON."""
 
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,34 +20,47 @@ class BodiesOverBudget(Exception):
 
 
 class BodyBudget:
-    """How many bytes of request bodies one process holds at once: read, decoded, sorted into events,
-    waiting for their write. Each request's bytes are counted as they arrive and given back when it is
-    answered. Without it, 200 connections sending 5 MiB batches of 1 MiB events took one collector
-    process to 4.2 GiB (a write key is public on a website; 256 connections per address, 4,096 in
-    all), and the pending-events bound cannot see an event's size. A request passing the budget while
-    others hold bytes is refused (429, retry later); one alone always goes on, up to the body limit."""
+    """How many bytes of request bodies one process holds at once, in all and per client address:
+    read, decoded, sorted into events, waiting for their write. Each request's bytes are counted as
+    they arrive and given back when it is answered. Without it, 200 connections sending 5 MiB
+    batches of 1 MiB events took one collector process to 4.2 GiB (a write key is public on a
+    website; 256 connections per address, 4,096 in all), and the pending-events bound cannot see an
+    event's size. The bytes are counted before the sender is authenticated (they are in memory
+    either way), so without a share per address one client's slow bodies, with or without a key,
+    held the whole budget and had everyone else refused. A request that would take its address past
+    ``per_client``, or the process past ``limit``, while other requests hold bytes, is refused (429,
+    retry later); one alone always goes on, up to the body limit."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, per_client: int):
         self.limit = limit
+        self.per_client = per_client
         self.held = 0
+        self.by_client: Counter[str] = Counter()
 
     @contextmanager
-    def hold(self) -> Iterator[Callable[[int], None]]:
-        """For one request: gives the function that counts its bytes as they arrive (raising
-        ``BodiesOverBudget``), and gives them all back when the request ends."""
+    def hold(self, client: str) -> Iterator[Callable[[int], None]]:
+        """For one request from ``client`` (its address): gives the function that counts its bytes
+        as they arrive (raising ``BodiesOverBudget``), and gives them all back when the request ends."""
         mine = 0
 
         def take(size: int) -> None:
             nonlocal mine
+            theirs = self.by_client[client]
+            if theirs > mine and theirs + size > self.per_client:
+                raise BodiesOverBudget(f"{theirs:,} bytes of requests from this address are in progress (limit {self.per_client:,} per address)")
             if self.held > mine and self.held + size > self.limit:
                 raise BodiesOverBudget(f"{self.held:,} bytes of requests are in progress (limit {self.limit:,})")
             self.held += size
+            self.by_client[client] = theirs + size
             mine += size
 
         try:
             yield take
         finally:
             self.held -= mine
+            self.by_client[client] -= mine
+            if not self.by_client[client]:
+                del self.by_client[client]
 
 
 async def read_body(request: Request, limit: int, take: Callable[[int], None] = lambda size: None) -> bytes:

@@ -48,7 +48,7 @@ class Collector:
     bodies: BodyBudget = field(init=False)  # the request bodies this process holds (collector.max_body_bytes_held)
 
     def __post_init__(self) -> None:
-        self.bodies = BodyBudget(self.settings.max_body_bytes_held)
+        self.bodies = BodyBudget(self.settings.max_body_bytes_held, self.settings.max_body_bytes_held_per_client)
 
     async def segment(self, request: Request, call_type: str | None) -> dict[str, Any]:
         """One Segment call (``call_type``) or a batch (``None``)."""
@@ -61,7 +61,7 @@ class Collector:
 
     async def _within_budget(self, handle: Callable[..., Awaitable[Any]], request: Request, argument: str | None) -> Any:
         """Handles a request with its body bytes counted against the process's budget (429 past it)."""
-        with self.bodies.hold() as take:
+        with self.bodies.hold(request.client.host if request.client else "") as take:
             try:
                 return await handle(request, argument, take)
             except BodiesOverBudget as over:
