@@ -67,6 +67,7 @@ class Relay:
         self._batch_size = batch_size
         self._producer = producer
         self._topic = topic
+        self._ahead: tuple[int, asyncio.Future[Sequence[Notification]]] | None = None  # the next batch's read: (after, its events)
 
     async def run_batch(self) -> int:
         """Relays the next batch; returns how many events it held (0 when caught up). The cyclic
@@ -77,7 +78,7 @@ class Relay:
     async def _run_batch(self) -> int:
         position, watermark = self._state.tracked()
         # after a relay died publishing the batch that ends at unconfirmed_until(): the same batch again
-        notifications = self._events.read(position, self._batch_size, until=self._state.unconfirmed_until())
+        notifications = await self._read(position, self._state.unconfirmed_until())
         if not notifications:
             return 0
         last = notifications[-1].id
@@ -90,6 +91,7 @@ class Relay:
         merges = [(m.position, sub, m.absorbed, m.survivor) for merge_list in _by_position(resolution.merges).values() for sub, m in enumerate(merge_list)]
         batch = Published(position, last, watermark, resolution.assignments, merges)  # resolved: the published events, in log order
         self._state.record_unconfirmed(last)
+        self._ahead = (last, asyncio.ensure_future(asyncio.to_thread(self._events.read, last, self._batch_size)))
         rows: dict[str, list[dict]] = defaultdict(list)
         identity_rows(resolution, rows)
         writing = asyncio.ensure_future(asyncio.to_thread(self._warehouse.insert_tables, rows))  # while the broker acks
@@ -105,6 +107,26 @@ class Relay:
         writing.result()  # a failed write stops the batch before its commit
         self._state.commit(graph, resolution, batch, unreadable, self._topic, offsets, len(offsets))
         return len(notifications) + len(unreadable)
+
+    async def _read(self, after: int, until: int | None) -> Sequence[Notification]:
+        """The stored events of the batch after ``after``: read while the previous batch was being
+        published and committed, when it ended there (a read took 90-250 ms of a ~750 ms batch of
+        20,000 events, BENCHMARKS.md, issue 23). The log is append-only and its positions become
+        visible in order, so reading early sees a prefix of what reading now would (read again when
+        it saw nothing); the events are still opened under the batch lock, after any erasure that
+        shredded their keys."""
+        ahead = await self._drop_read_ahead()
+        if ahead is not None and ahead[0] == after and until is None and (early := ahead[1].result()):
+            return early
+        return self._events.read(after, self._batch_size, until=until)
+
+    async def _drop_read_ahead(self) -> tuple[int, asyncio.Future[Sequence[Notification]]] | None:
+        """The read ahead, once done (its failure left in it), no longer kept."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            await asyncio.wait([ahead[1]])
+            ahead[1].exception()  # retrieved: a read ahead that is not used fails no one (one used raises in ``_read``)
+        return ahead
 
     async def _publish(self, batch: Published, notifications: Sequence[Notification]) -> dict[int, int] | None:
         """Publishes a batch (per partition, its events in log order, each after the merges it caused,
@@ -239,14 +261,17 @@ class Relay:
     async def run(self, follow: bool, should_stop: Callable[[], bool] = lambda: False, poll_seconds: float = 0.2) -> int:
         """Relays everything pending; with ``follow``, keeps polling for new events until told to stop."""
         relayed = 0
-        while not should_stop():
-            n = await self.run_batch()
-            relayed += n
-            if n:
-                continue
-            if not follow:
-                break
-            await asyncio.sleep(poll_seconds)
+        try:
+            while not should_stop():
+                n = await self.run_batch()
+                relayed += n
+                if n:
+                    continue
+                if not follow:
+                    break
+                await asyncio.sleep(poll_seconds)
+        finally:
+            await self._drop_read_ahead()
         return relayed
 
 

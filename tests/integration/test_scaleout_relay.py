@@ -3,6 +3,7 @@ total order), and one killed after publishing a batch but before committing it p
 that batch again, whatever was appended meanwhile."""
 
 import asyncio
+import threading
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -120,3 +121,58 @@ def test_a_relay_killed_before_its_commit_publishes_the_same_batch_again(
     assert events == {1: 2, 2: 2, 3: 2, 4: 1, 5: 1}
     ticks = Counter(m.position for (_, value), n in counts.items() for m in messages.unpack(value) for _ in range(n) if m.kind == "tick")
     assert ticks == {3: 2 * kafka_settings.partitions, 5: kafka_settings.partitions}
+
+
+def test_the_next_batch_read_while_one_is_published_loses_and_repeats_nothing(
+    postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker, tmp_path: Path
+):
+    """The relay reads the next batch while it publishes one (``Relay._read``). Events appended after
+    that early read are relayed by the batch after it; an early read that saw nothing is read again.
+    Every event goes out once, in log order."""
+    env = environment(tmp_path / "data", fresh_database(postgres, "ahead"), clickhouse, kafka, f"ahead_{uuid.uuid4().hex[:12]}", batch_size=2)
+    settings = settings_from(env)
+    topic = f"ahead-{uuid.uuid4().hex[:8]}"
+    kafka_settings = settings.kafka.model_copy(update={"topic": topic})
+    reads: list[tuple[int, int]] = []  # (after, events read)
+    read_after: dict[int, threading.Event] = {}
+
+    with Platform(settings) as platform:
+        store = platform.events.store
+        real_read = store.read
+
+        def read(after: int, limit: int, until: int | None = None):
+            found = real_read(after, limit, until)
+            reads.append((after, len(found)))
+            read_after.setdefault(after, threading.Event()).set()
+            return found
+
+        store.read = read
+
+        async def relay_with_appends() -> list[int]:
+            client = producer(kafka_settings)
+            await client.start()
+            try:
+                await wait_for_partitions(client, topic)
+                relay = Relay(store, platform.events.sealer, RelayState(connect(settings.event_store.postgres)), platform.warehouse, settings.identity, settings.batch_size, client, topic)
+                sizes = [await relay.run_batch()]  # 1-2, and 3 read early
+                await asyncio.to_thread(read_after.setdefault(2, threading.Event()).wait, 10)
+                append(platform, visits(["2026-02-01", "2026-02-02"]))  # 4-5: after the early read
+                sizes += [await relay.run_batch(), await relay.run_batch()]  # 3 as read early; then 4-5, and nothing read early
+                await asyncio.to_thread(read_after.setdefault(5, threading.Event()).wait, 10)
+                append(platform, visits(["2026-03-01"]))  # 6
+                sizes += [await relay.run_batch(), await relay.run_batch()]
+                return sizes
+            finally:
+                await client.stop()
+
+        asyncio.run(ensure_topic(kafka_settings))
+        append(platform, visits(["2026-01-01", "2026-01-02", "2026-01-03"]))
+        assert asyncio.run(relay_with_appends()) == [2, 1, 2, 1, 0]
+    assert reads.count((2, 1)) == 1 and (5, 0) in reads and (5, 1) in reads  # 3 read once, early; 6 read again after an early read saw nothing
+
+    found = asyncio.run(published(kafka.bootstrap_servers, topic, 4))
+    events = [(partition, m.position) for partition, value in found for m in messages.unpack(value) if m.kind == "event"]
+    assert sorted(position for _, position in events) == [1, 2, 3, 4, 5, 6]
+    for partition in {p for p, _ in events}:
+        positions = [position for p, position in events if p == partition]
+        assert positions == sorted(positions)
