@@ -113,10 +113,10 @@ class Relay:
         published and committed, when it ended there (a read took 90-250 ms of a ~750 ms batch of
         20,000 events, BENCHMARKS.md, issue 23). The log is append-only and its positions become
         visible in order, so reading early sees a prefix of what reading now would (read again when
-        it saw nothing); the events are still opened under the batch lock, after any erasure that
-        shredded their keys."""
+        it saw nothing, or failed); the events are still opened under the batch lock, after any
+        erasure that shredded their keys."""
         ahead = await self._drop_read_ahead()
-        if ahead is not None and ahead[0] == after and until is None and (early := ahead[1].result()):
+        if ahead is not None and ahead[0] == after and until is None and ahead[1].exception() is None and (early := ahead[1].result()):
             return early
         return self._events.read(after, self._batch_size, until=until)
 
@@ -125,7 +125,7 @@ class Relay:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             await asyncio.wait([ahead[1]])
-            ahead[1].exception()  # retrieved: a read ahead that is not used fails no one (one used raises in ``_read``)
+            ahead[1].exception()  # retrieved: an early read that failed is done again (``_read``)
         return ahead
 
     async def _publish(self, batch: Published, notifications: Sequence[Notification]) -> dict[int, int] | None:

@@ -127,8 +127,8 @@ def test_the_next_batch_read_while_one_is_published_loses_and_repeats_nothing(
     postgres: PostgresServer, clickhouse: ClickHouseServer, kafka: KafkaBroker, tmp_path: Path
 ):
     """The relay reads the next batch while it publishes one (``Relay._read``). Events appended after
-    that early read are relayed by the batch after it; an early read that saw nothing is read again.
-    Every event goes out once, in log order."""
+    that early read are relayed by the batch after it; an early read that failed, or saw nothing, is
+    read again. Every event goes out once, in log order."""
     env = environment(tmp_path / "data", fresh_database(postgres, "ahead"), clickhouse, kafka, f"ahead_{uuid.uuid4().hex[:12]}", batch_size=2)
     settings = settings_from(env)
     topic = f"ahead-{uuid.uuid4().hex[:8]}"
@@ -141,10 +141,15 @@ def test_the_next_batch_read_while_one_is_published_loses_and_repeats_nothing(
         real_read = store.read
 
         def read(after: int, limit: int, until: int | None = None):
-            found = real_read(after, limit, until)
-            reads.append((after, len(found)))
-            read_after.setdefault(after, threading.Event()).set()
-            return found
+            try:
+                if after == 5 and not any(a == 5 for a, _ in reads):
+                    reads.append((5, -1))
+                    raise OSError("the connection was lost")  # the first read after 5: the early one
+                found = real_read(after, limit, until)
+                reads.append((after, len(found)))
+                return found
+            finally:
+                read_after.setdefault(after, threading.Event()).set()
 
         store.read = read
 
@@ -157,9 +162,9 @@ def test_the_next_batch_read_while_one_is_published_loses_and_repeats_nothing(
                 sizes = [await relay.run_batch()]  # 1-2, and 3 read early
                 await asyncio.to_thread(read_after.setdefault(2, threading.Event()).wait, 10)
                 append(platform, visits(["2026-02-01", "2026-02-02"]))  # 4-5: after the early read
-                sizes += [await relay.run_batch(), await relay.run_batch()]  # 3 as read early; then 4-5, and nothing read early
+                sizes += [await relay.run_batch(), await relay.run_batch()]  # 3 as read early; then 4-5, and the early read fails
                 await asyncio.to_thread(read_after.setdefault(5, threading.Event()).wait, 10)
-                append(platform, visits(["2026-03-01"]))  # 6
+                append(platform, visits(["2026-03-01"]))  # 6: read again; then the early read sees nothing, and is done again
                 sizes += [await relay.run_batch(), await relay.run_batch()]
                 return sizes
             finally:
@@ -168,7 +173,7 @@ def test_the_next_batch_read_while_one_is_published_loses_and_repeats_nothing(
         asyncio.run(ensure_topic(kafka_settings))
         append(platform, visits(["2026-01-01", "2026-01-02", "2026-01-03"]))
         assert asyncio.run(relay_with_appends()) == [2, 1, 2, 1, 0]
-    assert reads.count((2, 1)) == 1 and (5, 0) in reads and (5, 1) in reads  # 3 read once, early; 6 read again after an early read saw nothing
+    assert reads.count((2, 1)) == 1 and reads.count((5, -1)) == 1 and reads.count((5, 1)) == 1 and reads.count((6, 0)) == 2
 
     found = asyncio.run(published(kafka.bootstrap_servers, topic, 4))
     events = [(partition, m.position) for partition, value in found for m in messages.unpack(value) if m.kind == "event"]
