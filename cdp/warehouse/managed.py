@@ -18,9 +18,12 @@ in ``DATA_DIR/warehouse``. The server process gets no secret from the environmen
 
 Users (docs/bi.md): ``cdp`` writes the platform's database; ``cdp_query`` runs SQL a person wrote
 (``cdp sql``, through ``QuerySandbox``) and ``cdp_bi`` is for BI tools: both only SELECT on the
-platform's database, readonly, with time and memory limits; neither can reach a file, a URL or
-another server. ``default`` stays passwordless (the server's own blocking query runs as it) with
-only the right to start and stop listeners and read ``system.numbers``.
+platform's database, readonly, with time and memory limits; neither can reach a URL, another
+server or a file beyond the server's own (the confinement; docs/bi.md). ``default`` stays passwordless (the server's own blocking query runs as it: a
+clickhouse-local session is always ``default``, from 127.0.0.1, without a password), with only the
+right to start and stop listeners and read ``system.numbers``, and one session at most, which that
+query holds from before the listeners open: any other login as ``default`` is refused, so no local
+user reads the data with ``file()`` or stops the listeners to take the port (docs/bi.md).
 """
 
 import hashlib
@@ -269,6 +272,7 @@ class ManagedServer:
         return f"""<clickhouse>
 <profiles>
   <default/>
+  <blocker><max_sessions_for_user>1</max_sessions_for_user></blocker>  <!-- default's: the blocking query's session, and no other -->
   <reader>
     <readonly>2</readonly>
     <max_execution_time>{limits.query_max_seconds}</max_execution_time>
@@ -281,7 +285,7 @@ class ManagedServer:
 </profiles>
 <quotas><default/></quotas>
 <users>
-  <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota>
+  <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>blocker</profile><quota>default</quota>
     <grants><query>GRANT SYSTEM LISTEN ON *.*</query><query>GRANT SELECT ON system.numbers</query></grants></default>
   <{WRITER}><password_sha256_hex>{_sha256(credentials[WRITER])}</password_sha256_hex><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota>
     <grants><query>GRANT ALL ON {db}.*</query><query>GRANT SELECT ON system.*</query><query>GRANT KILL QUERY ON *.*</query>{engines}</grants></{WRITER}>

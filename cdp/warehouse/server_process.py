@@ -6,7 +6,7 @@ listeners. This process runs one blocking multi-statement query in the server's 
 the listeners, tell the platform the ports (the ``listening`` file), then sleep row by row until
 the query is killed (``ManagedServer.stop`` or the idle watcher below), and exit. The blocking
 query runs as ``default``, which is why that user stays passwordless with only the grants it
-needs (docs/bi.md, "Who can connect").
+needs and one session, this one (docs/bi.md, "Who can connect").
 
 The idle watcher (a thread, a client of its own server) stops the server after
 ``idle_stop_seconds`` with no other connection, unless the server is pinned (``cdp warehouse start``).

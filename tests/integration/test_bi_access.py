@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import clickhouse_connect
+import httpx
 import orjson
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
@@ -108,15 +109,18 @@ def test_into_outfile_writes_no_file_on_the_server(served, tmp_path: Path):
     assert not target.exists()
 
 
-def test_the_passwordless_default_user_reads_nothing(served):
+def test_no_client_can_log_in_as_the_passwordless_default_user(served):
+    """``default`` has no password (the server's own blocking query runs as it) and one session at
+    most, which that query holds: over either protocol, from this machine, a login as it is refused,
+    so no local user can read the data files through ``file()`` or stop the listeners to take the
+    port and the writer's password."""
     server, canary = served
-    default = Client("127.0.0.1", port=server.endpoint.tcp_port)
-    for query in ("SELECT count() FROM cdp.profiles", f"SELECT * FROM file('{canary}', 'LineAsString')", "CREATE DATABASE mine"):
-        with pytest.raises(ServerException, match="Not enough privileges"):
-            default.execute(query)
-    with pytest.raises(ServerException, match="Permission denied"):  # the scalar file(): no grant covers it; the confinement does
-        default.execute(f"SELECT file('{canary}')")
-    assert default.execute("SELECT name FROM system.tables WHERE database = 'cdp'") == []
+    for query in (f"SELECT file('{canary}')", "SYSTEM STOP LISTEN TCP", "SELECT 1"):
+        with pytest.raises(ServerException, match="overflown session count 1"):
+            Client("127.0.0.1", port=server.endpoint.tcp_port).execute(query)
+        answer = httpx.post(f"http://127.0.0.1:{server.endpoint.http_port}/", content=query.encode())
+        assert answer.status_code != 200 and "USER_SESSION_LIMIT_EXCEEDED" in answer.text
+    assert native(server).execute("SELECT 1") == [(1,)]  # the listeners still answer
 
 
 def test_the_server_cannot_read_the_credentials_or_other_processes(served):
