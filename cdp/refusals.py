@@ -21,6 +21,7 @@ ENGLISH: dict[str, str] = {
     "no_segment": "no segment named {name!r}{cut}",
     "segment_exists": "a segment named {name!r} exists; update it to change it (its earlier versions are kept)",
     "not_between": "{field}: {given} is not between {low:,} and {high:,}",
+    "personal_condition": "{path}: this tests personal data, which needs the {scope} scope",
     # the console's forms
     "csrf_stale": "csrf: the form's token is missing or stale; reload the page and try again",
     "form_too_large": "form: more than {limit:,} bytes",

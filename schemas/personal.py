@@ -187,6 +187,13 @@ def public_view(model: type[BaseModel], data: dict[str, Any], hide: Callable[[An
     return view
 
 
+def shown_whole(model: type[BaseModel]) -> frozenset[str]:
+    """The keys of ``model``'s fields that a caller without ``pii:read`` sees whole (``public_view``):
+    not marked personal and not a partly personal URL. Anything else, undeclared keys included, is
+    personal or partly so."""
+    return frozenset(key for key, (parts, _) in _public_shapes(model).items() if parts is None)
+
+
 @cache
 def _public_shapes(model: type[BaseModel]) -> dict[str, tuple[PersonalUrlParts | None, type[BaseModel] | None]]:
     """The model's fields not marked personal, by key: the field's URL marker, if any, and the model it holds, if any."""

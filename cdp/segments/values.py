@@ -44,7 +44,7 @@ def known_values(settings: Any) -> KnownValues:
 
 def check_values(segment: Segment, known: KnownValues) -> Segment:
     """Returns ``segment``, or raises ``SegmentInvalid`` naming the first condition whose value is not known."""
-    for path, node in _conditions(segment.where, "where"):
+    for path, node in conditions(segment.where, "where"):
         if isinstance(node, TagCondition) and node.tag not in known.tags:
             _refuse(f"{path}.tag", "no_tag", node.tag, known.tags)
         if isinstance(node, FieldCondition) and node.field in known.fields:
@@ -62,12 +62,13 @@ def _refuse(path: str, code: str, given: str, known: tuple[str, ...], **more: st
     raise SegmentInvalid(f"invalid segment: {path}: {text}", (Problem(path, code, params, text),))
 
 
-def _conditions(node: Any, path: str) -> Iterator[tuple[str, Any]]:
+def conditions(node: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every condition under ``node`` (all, any and not opened), with its path from ``path``."""
     if isinstance(node, AllOf | AnyOf):
         key = "all" if isinstance(node, AllOf) else "any"
         for i, child in enumerate(getattr(node, key)):
-            yield from _conditions(child, f"{path}.{key}[{i}]")
+            yield from conditions(child, f"{path}.{key}[{i}]")
     elif isinstance(node, NotOf):
-        yield from _conditions(node.not_, f"{path}.not")
+        yield from conditions(node.not_, f"{path}.not")
     else:
         yield path, node

@@ -25,10 +25,11 @@ from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope, scope_for
 from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.model import Segment, parse_segment
+from cdp.segments.personal import personal_conditions
 from cdp.segments.problems import english
 from cdp.segments.store import NoSuchSegment, SegmentExists, definition_of
 from cdp.segments.values import check_values, known_values
-from cdp.services import Caller, Conflict, NotFound
+from cdp.services import PII, Caller, Conflict, Forbidden, NotFound
 from cdp.services.audited import audited
 
 READ, WRITE = "segments:read", "segments:write"
@@ -62,7 +63,7 @@ class SegmentService:
     def create(self, definition: Definition) -> dict[str, Any]:
         """Saves a new segment (``Conflict`` if the name is taken); returns its version and size now."""
         with self._audited(WRITE, "segment.create", _name_of(definition)) as detail:
-            segment = self._checked(definition)
+            segment = self._checked(definition, written=True)
             detail["target"] = segment.name
             customers = self._count(segment, None)
             saved = _stored(lambda: self.platform.segments.create(segment, self.caller.actor))
@@ -73,7 +74,7 @@ class SegmentService:
         """Saves ``definition`` as the newest version of the segment ``name`` (the earlier ones are kept)."""
         with self._audited(WRITE, "segment.update", _name_of(name)) as detail:
             _stored(lambda: self.platform.segments.get(name))
-            segment = self._checked(_named(definition, name))
+            segment = self._checked(_named(definition, name), written=True)
             customers = self._count(segment, None)
             saved = _stored(lambda: self.platform.segments.update(segment, self.caller.actor))
             detail["version"] = saved.version
@@ -139,14 +140,17 @@ class SegmentService:
     def resolve(self, subject: Subject, detail: dict[str, Any]) -> Segment:
         """The saved segment or the definition, checked; ``detail`` (the caller's audit record) names
         it and says which it was. For services that work on a segment's members (value forecasts)."""
-        detail["saved"] = isinstance(subject, str)
-        segment = _stored(lambda: self.platform.segments.get(subject)) if isinstance(subject, str) else subject
-        segment = self._checked(segment)
+        detail["saved"] = saved = isinstance(subject, str)
+        segment = self._checked(_stored(lambda: self.platform.segments.get(subject)) if saved else subject, written=not saved)
         detail["target"] = segment.name
         return segment
 
-    def _checked(self, definition: Definition) -> Segment:
+    def _checked(self, definition: Definition, written: bool) -> Segment:
+        """The definition validated; ``written``: by this caller (not a saved segment read back), who
+        may test personal data in it only with ``pii:read`` (``cdp.segments.personal``)."""
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
+        if written and not self.caller.sees_personal_data and (personal := personal_conditions(segment)):
+            raise refusal(Forbidden, "personal_condition", path=personal[0], scope=PII)
         return check_values(segment, known_values(self.platform.rules))
 
     def _scope(self, purpose: str | None, columns: list[str] | None, detail: dict[str, Any]) -> tuple[list[str], ConsentScope]:

@@ -80,6 +80,31 @@ def test_writes_need_segments_write_and_the_refusal_is_audited(platform: Platfor
     assert records(platform) == [("key:reader", "segment.create", "(definition)", "refused"), ("key:w", "segment.count", "(definition)", "refused"), ("key:root", "segment.create", "everyone", "ok")]
 
 
+def test_a_definition_testing_personal_data_needs_pii_read_unless_it_is_saved(platform: Platform):
+    """Counting a made-up definition is an oracle for what the mask hides (a binary search on
+    ``trait email < "m..."`` spells an email out in some forty counts): without pii:read no door
+    takes a trait, or an event property shown masked, in a definition; a saved segment's conditions,
+    chosen by its writer, still count for that caller."""
+    writer = SegmentService(platform, Caller("key:w", frozenset({"segments:read", "segments:write"})))
+    by_trait = {"name": "probe", "where": {"all": [EVERYONE["where"], {"trait": "email", "op": "<", "value": "b"}]}}
+    by_comment = {"name": "probe", "where": {"not": {"event": "nps_answered", "properties": {"score": 9, "comment": "great"}}}}
+    refused = {
+        r"where.all\[1\].trait": [lambda: writer.count(by_trait), lambda: writer.preview(by_trait), lambda: writer.create(by_trait)],
+        r"where.not.properties.comment": [lambda: writer.members(by_comment), lambda: writer.export(by_comment, io.BytesIO(), "csv")],
+    }
+    for path, calls in refused.items():
+        for call in calls:
+            with pytest.raises(Forbidden, match=f"^{path}: this tests personal data, which needs the pii:read scope$"):
+                call()
+    assert writer.count({"name": "shown", "where": {"event": "consent_given", "properties": {"purpose": "analytics"}}})["customers"] == 1  # a property shown whole
+    ops = SegmentService(platform, operator())
+    counted = ops.count(by_trait)["customers"]
+    assert ops.create(by_trait)["customers"] == counted and writer.count("probe")["customers"] == counted
+    with pytest.raises(Forbidden, match=r"^where.all\[1\].trait: "):
+        writer.update("probe", by_trait)
+    assert [r[3] for r in records(platform) if r[0] == "key:w"][:5] == ["refused"] * 5
+
+
 def test_contact_data_needs_a_purpose_unless_the_caller_sees_it_masked(platform: Platform):
     ops, reader = SegmentService(platform, operator()), SegmentService(platform, READER)
     with pytest.raises(CdpError, match=r"^purpose: required to export contact data \(emails, phones\)"):

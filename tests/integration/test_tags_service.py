@@ -86,6 +86,18 @@ def test_a_dry_run_sample_is_masked_without_pii_read(loaded: Platform):
     assert [row["emails"] for row in lost] == [["***"], ["***"]]
 
 
+def test_a_dry_run_of_rules_reading_a_trait_needs_pii_read(loaded: Platform):
+    """Who would gain a tag that tests ``trait.email`` tells the email behind the mask: without
+    pii:read such a dry run is refused, age bands (``trait.age_band``) included."""
+    reader = TagService(loaded, Caller("key:reader", frozenset({"profiles:read"})))
+    probe = {"rules": [{"tag": "probe", "all": [{"feature": "trait.email", "op": "==", "value": "a@example.com"}]}]}
+    with pytest.raises(Forbidden, match=r"^tag probe: all\[0\].feature trait.email: this tests personal data, which needs the pii:read scope$"):
+        reader.dry_run(probe)
+    with pytest.raises(Forbidden, match=r"^tag age:30-39: all\[0\].feature trait.age_band: "):
+        reader.dry_run({"age_bands": ["30-39"]})
+    assert TagService(loaded, operator()).dry_run(probe)["tags"][0]["tag"] == "probe"
+
+
 def test_apply_recomputes_the_tags_alone_and_a_full_rebuild_gives_the_same_rows(loaded: Platform):
     service = TagService(loaded, operator())
     lifecycle_before = loaded.warehouse.query("SELECT * FROM cdp.lifecycle_transitions FINAL ORDER BY ALL")
