@@ -16,6 +16,7 @@ ENGLISH: dict[str, str] = {
     # any service
     "needs_scope": "this needs the {scope} scope",
     "store_unavailable": "error {error_id}: a store is unavailable; the server's log has the details",
+    "internal_error": "error {error_id}: the server failed; its log has the details",
     "no_profile_yet": "customer {customer} has no profile yet (its events are not processed)",
     "no_customer": "no customer has the identifier {identifier!r} (has `cdp run` processed its events?)",
     "no_segment": "no segment named {name!r}{cut}",

@@ -95,9 +95,16 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
         log.error("console error %s on %s %s: %s: %s", error_id, request.method, request.url.path, type(error).__name__, error)
         return refused(request, 503, refusal(CdpError, "store_unavailable", error_id=error_id))
 
+    def failed(request: Request, error: Exception) -> Response:
+        """Anything else: a page with an error id (the traceback in the log), not a bare "Internal Server Error"."""
+        error_id = secrets.token_hex(6)
+        log.exception("console error %s on %s %s", error_id, request.method, request.url.path, exc_info=error)
+        return refused(request, 500, refusal(CdpError, "internal_error", error_id=error_id))
+
     app.add_exception_handler(CdpError, lambda request, e: refused(request, 422, e))
     for fault in STORE_FAULTS:
         app.add_exception_handler(fault, unavailable)
+    app.add_exception_handler(Exception, failed)
     return _Secured(app)
 
 

@@ -3,6 +3,8 @@ windows, combined with all / any / not. Validation errors name the offending pat
 ``where.all[1].value: revenue takes a number``.
 """
 
+import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union, get_args
 
@@ -124,7 +126,7 @@ class EventCondition(_Node):
             return None
         if info.data.get("within_days") is not None:
             raise Refusal("window_twice")
-        start, end = (_utc(t) for t in between)
+        start, end = (_in_range("between", t) for t in between)
         if start >= end:
             raise Refusal("between_order")
         return start, end
@@ -178,15 +180,37 @@ class Segment(_Node):
     where: Condition
 
 
+MAX_CONDITIONS = 100  # in one definition: each becomes a subquery of the count (an event condition's costs ~10 ms of the warehouse)
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2299  # the times a condition may name (the warehouse's DateTime64 reaches them; analytics takes the same)
+MAX_DAYS = 36_500
+
+
 def parse_segment(data: Any) -> Segment:
     """Validates a definition; raises ``SegmentInvalid`` naming each offending path (its problems
     with their codes: ours, else pydantic's type and context)."""
     try:
-        return Segment.model_validate(data)
+        segment = Segment.model_validate(data)
     except ValidationError as error:
         problems = tuple(problem_of(e) for e in error.errors(include_url=False))
         texts = [f"{p.path}: {p.text}" for p in problems]
         raise SegmentInvalid("invalid segment: " + "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else ""), problems) from None
+    count = sum(1 for _ in conditions(segment.where, "where"))
+    if count > MAX_CONDITIONS:
+        refusal = Refusal("too_many_conditions", given=count, most=MAX_CONDITIONS)
+        raise SegmentInvalid(f"invalid segment: where: {refusal}", (Problem("where", refusal.code, refusal.params, str(refusal)),))
+    return segment
+
+
+def conditions(node: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every condition under ``node`` (all, any and not opened), with its path from ``path``."""
+    if isinstance(node, AllOf | AnyOf):
+        key = "all" if isinstance(node, AllOf) else "any"
+        for i, child in enumerate(getattr(node, key)):
+            yield from conditions(child, f"{path}.{key}[{i}]")
+    elif isinstance(node, NotOf):
+        yield from conditions(node.not_, f"{path}.not")
+    else:
+        yield path, node
 
 
 def problem_of(error: Any) -> Problem:
@@ -206,7 +230,10 @@ def check_value(what: str, kind: str, op: str, value: Any) -> Any:
             raise Refusal("takes_no_value", what=what)
         return None
     if op in ("within_days", "not_within_days"):
-        return _number(what, value)
+        days = _number(what, value)
+        if not 0 < days <= MAX_DAYS:
+            raise Refusal("days_range", what=what, most=MAX_DAYS)
+        return days
     if op == "between":
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise Refusal("takes_pair", what=what)
@@ -228,16 +255,27 @@ def check_value(what: str, kind: str, op: str, value: Any) -> Any:
 
 
 def _number(what: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise Refusal("takes_number", what=what)
     return float(value)
 
 
 def _time(what: str, value: Any) -> datetime:
     try:
-        return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
+        t = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         raise Refusal("takes_time", what=what) from None
+    return _in_range(what, t)
+
+
+def _in_range(what: str, t: datetime) -> datetime:
+    try:
+        t = _utc(t)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first year there is
+        t = datetime.min.replace(tzinfo=UTC)
+    if not EARLIEST_YEAR <= t.year <= LATEST_YEAR:
+        raise Refusal("time_range", what=what, earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    return t
 
 
 def _utc(t: datetime) -> datetime:

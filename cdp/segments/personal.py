@@ -6,8 +6,7 @@ an email in about forty counts. So the segment service refuses such a definition
 unless it is a saved segment, whose conditions its writer chose.
 """
 
-from cdp.segments.model import EventCondition, Segment, TraitCondition
-from cdp.segments.values import conditions
+from cdp.segments.model import EventCondition, Segment, TraitCondition, conditions
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
 from schemas.personal import shown_whole
 

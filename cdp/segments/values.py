@@ -6,12 +6,11 @@ stages, value tiers, churn levels, NPS categories, SLA states, sentiment labels,
 loyalty tiers and the configured tag rules' names (``known_values(settings)``).
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cdp.errors import Problem, SegmentInvalid
-from cdp.segments.model import AllOf, AnyOf, FieldCondition, NotOf, Segment, TagCondition
+from cdp.segments.model import FieldCondition, Segment, TagCondition, conditions
 from cdp.segments.problems import english
 from cdp.segments.suggest import suggestions
 from projections import churn, lifecycle, satisfaction, sentiment, service, value
@@ -60,15 +59,3 @@ def _refuse(path: str, code: str, given: str, known: tuple[str, ...], **more: st
     params = {**more, "given": given, "suggestions": suggestions(given, known), "known": ", ".join(known)}
     text = english(code, params)
     raise SegmentInvalid(f"invalid segment: {path}: {text}", (Problem(path, code, params, text),))
-
-
-def conditions(node: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """Every condition under ``node`` (all, any and not opened), with its path from ``path``."""
-    if isinstance(node, AllOf | AnyOf):
-        key = "all" if isinstance(node, AllOf) else "any"
-        for i, child in enumerate(getattr(node, key)):
-            yield from conditions(child, f"{path}.{key}[{i}]")
-    elif isinstance(node, NotOf):
-        yield from conditions(node.not_, f"{path}.not")
-    else:
-        yield path, node

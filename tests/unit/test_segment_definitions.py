@@ -20,11 +20,26 @@ from cdp.segments.model import parse_segment
         ({"all": []}, "where.all: List should have at least 1 item"),
         ({"field": "last_seen", "op": "after", "value": "yesterday"}, "where.value: last_seen after takes a date or time"),
         ({"trait": "city", "op": "in", "value": "Shanghai"}, "where.value: trait city in takes a non-empty list of texts"),
+        # what the warehouse would refuse (they were 500s): times it cannot hold, windows of no meaning, non-finite numbers
+        ({"field": "first_seen", "op": "before", "value": "0999-01-01"}, "where.value: first_seen before: a time from 1900 to 2299"),
+        ({"field": "first_seen", "op": "between", "value": ["0001-01-01", "9999-01-01"]}, "where.value: first_seen between: a time from 1900 to 2299"),
+        ({"event": "order_placed", "between": ["0500-01-01", "2021-01-01"]}, "where.between: between: a time from 1900 to 2299"),
+        ({"field": "first_seen", "op": "before", "value": "0001-01-01T00:00:00+14:00"}, "where.value: first_seen before: a time from 1900 to 2299"),
+        ({"field": "first_seen", "op": "within_days", "value": 1e18}, "where.value: first_seen within_days takes a number of days above 0 and at most 36,500"),
+        ({"field": "last_seen", "op": "not_within_days", "value": -1}, "where.value: last_seen not_within_days takes a number of days above 0"),
+        ({"field": "revenue", "op": ">=", "value": float("inf")}, "where.value: revenue >= takes a number"),
+        ({"field": "first_seen", "op": "within_days", "value": float("nan")}, "where.value: first_seen within_days takes a number"),
+        ({"any": [{"field": "orders", "op": "=", "value": n} for n in range(101)]}, "where: 101 conditions; a segment has at most 100"),
     ],
 )
 def test_invalid_definitions_name_the_path(where: dict, message: str):
     with pytest.raises(SegmentInvalid, match="^invalid segment: " + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
         parse_segment({"name": "s", "where": where})
+
+
+def test_a_hundred_conditions_nested_anyhow_are_taken():
+    nested = {"not": {"all": [{"any": [{"field": "orders", "op": "=", "value": n} for n in range(50)]}, *({"tag": "x"} for _ in range(50))]}}
+    assert len(parse_segment({"name": "s", "where": nested}).where.not_.all) == 51
 
 
 def test_yaml_and_json_files_read_alike(tmp_path):
