@@ -9,6 +9,7 @@ and, if the tool signs webhooks (in the body's headers or in the query), accepts
 and refuses a forged one.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -94,9 +95,12 @@ class ConnectorContract:
         connector = self.connector()
         if not isinstance(connector, QuerySignedConnector):
             return
-        query = connector.sign_query("the-secret", "1763802000", "417093")
+        now = int(time.time())
+        query = connector.sign_query("the-secret", str(now), "417093")
         assert connector.verify_query(query, "the-secret")
-        assert not connector.verify_query(query | {"timestamp": "1763802001"}, "the-secret"), "a changed timestamp must fail"
+        assert not connector.verify_query(query | {"timestamp": str(now + 1)}, "the-secret"), "a changed timestamp must fail"
+        stale = connector.sign_query("the-secret", str(now - 3600), "417093")
+        assert not connector.verify_query(stale, "the-secret"), "a query signed an hour ago must fail: the body is not signed, so a query seen once would post any body for ever"
         assert not connector.verify_query(query | {"nonce": "417094"}, "the-secret"), "a changed nonce must fail"
         assert not connector.verify_query(query, "another-secret"), "another secret must fail"
         assert not connector.verify_query({}, "the-secret"), "a missing signature must fail"

@@ -1,6 +1,7 @@
 """The WeChat Official Account connector over real HTTP: the server URL check, signed XML pushes of
 every kind mapped to social touchpoints, forgeries refused, hostile XML refused without expanding it."""
 
+import time
 from collections.abc import Iterator
 
 import orjson
@@ -22,8 +23,8 @@ def push(fields: str, openid: str = OPENID) -> bytes:
     return f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>{fields}</xml>".encode()
 
 
-def signed(token: str = TOKEN, nonce: str = "417093") -> dict[str, str]:
-    return WECHAT.sign_query(token, "1763802000", nonce) | {"openid": OPENID}
+def signed(token: str = TOKEN, nonce: str = "417093", age_seconds: int = 0) -> dict[str, str]:
+    return WECHAT.sign_query(token, str(int(time.time()) - age_seconds), nonce) | {"openid": OPENID}
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_the_openid_is_the_followers_social_handle_through_the_projections(colle
     assert (answer["customer_id"], answer["category"], list(answer["topics"])) == (identity["customer_id"], "negative", ["service"])
 
 
-@pytest.mark.parametrize("query", [signed("not-the-token"), {}, {k: v for k, v in signed().items() if k != "signature"}, signed() | {"timestamp": "1763802001"}])
+@pytest.mark.parametrize("query", [signed("not-the-token"), {}, {k: v for k, v in signed().items() if k != "signature"}, signed() | {"timestamp": "1763802001"}, signed(age_seconds=3600), signed(age_seconds=-3600), signed() | {"timestamp": "9" * 5000}])
 def test_a_push_without_the_tokens_signature_is_refused_and_not_parsed(collector: RunningCollector, query: dict):
     answer = post(collector, push("<CreateTime>1763802000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"), query)
     assert answer.status_code == 401 and answer.json()["message"] == WEBHOOK_REFUSED

@@ -6,8 +6,9 @@ seconds, or it retries and tells the follower the account is unavailable. It sig
 in the query: ``signature`` is the hex SHA-1 of the account's token, ``timestamp`` and ``nonce``
 sorted and joined; the token is the source's signing secret. Before the URL is accepted, WeChat
 sends a ``GET`` with the same signature and an ``echostr`` to echo. The signature does not cover
-the body (WeChat's design in plain-text mode); safe mode (AES-encrypted bodies) is not supported,
-and its deliveries are dead-lettered saying so.
+the body (WeChat's design in plain-text mode), so a query is taken only within five minutes of its
+timestamp: one seen in a log cannot post bodies for ever. Safe mode (AES-encrypted bodies) is not
+supported, and its deliveries are dead-lettered saying so.
 
 The XML is hostile until parsed: a document type declaration is refused outright, so no entity
 expansion (billion laughs) and no external entity is ever resolved.
@@ -23,6 +24,7 @@ not the follower's touchpoints and give no event.
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +39,7 @@ from ingestion.validation import Invalid
 
 PLATFORM = "wechat"
 SCENE_PREFIX = "qrscene_"  # EventKey of a subscribe by scanning a QR code with a scene
+MAX_SKEW_SECONDS = 300  # a signed query's timestamp this far from now at most
 _ECHO = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # what WeChat sends as echostr; anything else is not echoed
 _MESSAGES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
 
@@ -113,13 +116,19 @@ class WeChatOfficialAccount(QuerySignedConnector):
         return ("", echo) if _ECHO.match(echo) else None
 
     def verify_query(self, query: Mapping[str, str], secret: str) -> bool:
+        """The signature, made within ``MAX_SKEW_SECONDS`` of now: it does not cover the body, so a
+        query seen once (a proxy's log, the subscription check) would otherwise post any body for ever."""
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
-        if not secret or not timestamp or not nonce:
+        if not secret or not timestamp or not nonce or not _fresh(timestamp):
             return False
         return same(_signature(secret, timestamp, nonce), query.get("signature"))
 
     def sign_query(self, secret: str, timestamp: str, nonce: str) -> dict[str, str]:
         return {"signature": _signature(secret, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+
+
+def _fresh(timestamp: str) -> bool:
+    return timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and abs(time.time() - int(timestamp)) <= MAX_SKEW_SECONDS
 
 
 def _event(event: str, key: str) -> tuple[str, dict[str, Any]] | None:
