@@ -150,6 +150,9 @@ def test_csv_exports_neutralise_formulas_and_keep_plain_numbers(platform: Platfo
     assert user_ids == sorted(["'=HYPERLINK(\"http://evil.example\")", "'@SUM(1+1)", "'-2+3"])
     assert sorted(r["phones"] for r in rows) == ["", "", "+8613800138000"]  # a number runs nothing, and the tools need it whole
     assert [csv_cell(v) for v in ("+1-555", "\tx", "\r=1", "-5", "-5.5", 3, None, ["=a", "b"], "a=b")] == ["'+1-555", "'\tx", "'\r=1", "-5", "-5.5", 3, "", "'=a;b", "a=b"]
+    # a spreadsheet splitting on ";" (German, French locales) gets no formula from a later part either
+    assert csv_cell(["0abc", "=1+2", "=cmd|' /C calc'!A0", "+8613800138000"]) == "0abc;'=1+2;'=cmd|' /C calc'!A0;+8613800138000"
+    assert csv_cell("a;@SUM(1);-2") == "a;'@SUM(1);-2"
 
 
 def test_a_data_directory_from_before_versions_is_adopted(settings: Settings):
