@@ -171,10 +171,13 @@ class _Check:
             return []
         if kind == "SelectWithUnionQuery":
             self.no_output_clauses(node)
-            selects = (node.get("list_of_selects") or {}).get("children") or [{}]
-            ctes = ctes | _with_names(selects[0])  # the first SELECT's WITH holds for the whole UNION (enable_global_with_statement)
+            selects = (node.get("list_of_selects") or {}).get("children") or []
+            if selects:  # the first SELECT's WITH holds for the whole UNION (enable_global_with_statement), after it
+                shared = ctes | _with_names(selects[0])
+                rest = _inside({k: v for k, v in node.items() if k != "list_of_selects"}, ctes)
+                return [(selects[0], ctes), *((select, shared) for select in selects[1:]), *rest]
         elif kind == "SelectQuery":
-            ctes = ctes | _with_names(node)
+            return self.select(node, ctes)
         elif kind == "TableIdentifier":
             self.table(node, ctes)
         elif kind == "TableExpression" and "table_function" in node:
@@ -191,6 +194,17 @@ class _Check:
         elif kind == "ColumnsApplyTransformer" and "func_name" in node:
             self.function(node["func_name"])
         return _inside(node, ctes)
+
+    def select(self, node: dict[str, Any], ctes: frozenset[str]) -> list[tuple[Any, frozenset[str]]]:
+        """A SELECT's parts: each WITH element with the names defined before it in scope, not its
+        own or later ones (``WITH t AS (SELECT * FROM t)`` reads a table ``t``: on clickhouse-local,
+        a file of that name), the rest with all of them."""
+        parts, names = [], ctes
+        for element in (node.get("with") or {}).get("children", []):
+            parts.append((element, names))
+            if element.get("type") == "WithElement":
+                names = names | {element.get("name", "")}
+        return parts + _inside({k: v for k, v in node.items() if k != "with"}, names)
 
     def no_output_clauses(self, node: dict[str, Any]) -> None:
         if "out_file" in node or node.get("is_into_outfile_with_stdout") or node.get("is_outfile_append") or node.get("is_outfile_truncate"):
@@ -216,6 +230,7 @@ class _Check:
 
 
 def _with_names(select: dict[str, Any]) -> frozenset[str]:
+    """The names a SELECT's WITH defines."""
     return frozenset(w.get("name", "") for w in (select.get("with") or {}).get("children", []) if w.get("type") == "WithElement")
 
 

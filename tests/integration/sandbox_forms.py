@@ -21,6 +21,11 @@ HOSTILE = [
     ("file-shadow", "SELECT file('/etc/shadow') AS x"),
     ("file-in-subquery", "SELECT count() FROM {db}.events WHERE event_type IN (SELECT line FROM file('{canary}', 'LineAsString'))"),
     ("file-in-cte", "WITH x AS (SELECT * FROM file('{canary}', 'LineAsString')) SELECT * FROM x"),
+    # a WITH name is not in scope in its own definition, nor in the ones before it: there it names a table (on clickhouse-local, a file)
+    ("cte-reads-itself", "WITH t AS (SELECT * FROM t) SELECT * FROM t"),
+    ("cte-named-as-a-file", "WITH `{canary}` AS (SELECT * FROM `{canary}`) SELECT * FROM `{canary}`"),
+    ("cte-reads-a-later-one", "WITH a AS (SELECT * FROM b), b AS (SELECT 1 AS x) SELECT * FROM a"),
+    ("cte-reads-itself-in-a-union", "WITH t AS (SELECT * FROM t) SELECT 1 UNION ALL SELECT * FROM t"),
     ("file-in-lambda", "SELECT arrayMap(p -> file(p), ['{canary}']) AS x"),
     ("file-as-aggregate-parameter", "SELECT quantile(length(file('{canary}')))(1) AS x"),
     ("file-in-apply", "SELECT * APPLY(file) FROM (SELECT '{canary}' AS p)"),
@@ -124,5 +129,6 @@ ORDINARY = [
     "SELECT table, name, type, comment FROM system.columns WHERE database = '{db}'",
     "SELECT x FROM (SELECT 1 AS x UNION DISTINCT SELECT 2 EXCEPT SELECT 2) ORDER BY x",
     "WITH c AS (SELECT 1 AS x) SELECT x FROM c UNION ALL SELECT x + 1 FROM c",
+    "WITH a AS (SELECT 1 AS x), b AS (SELECT x + 1 AS y FROM a) SELECT y FROM b",
     "SELECT lifecycle_stage, count() AS n FROM {db}.profiles FINAL WHERE EXISTS (SELECT 1) GROUP BY ROLLUP(lifecycle_stage) HAVING grouping(lifecycle_stage) >= 0",
 ]
