@@ -42,6 +42,9 @@ TRANSIENT_SERVER_ERRORS = frozenset({
     319,  # UNKNOWN_STATUS_OF_INSERT
     999,  # KEEPER_EXCEPTION
 })
+# A read's own limits: the same query reaches them again, so a read that did is not retried (retried,
+# a query at the 60 s limit held a core four minutes; found by a security review)
+READ_LIMITS = frozenset({159, 241})  # TIMEOUT_EXCEEDED, MEMORY_LIMIT_EXCEEDED
 
 
 # the connection a ``parallel`` call runs its queries over (unset: the warehouse's own)
@@ -153,7 +156,7 @@ class ClickHouseWarehouse:
         lane = _READ_LANE.get()
         if lane is not None and lane is not self and lane in self._lanes:
             return lane.query(sql, params)
-        rows, types = self._call(single_statement(sql), params or {}, with_column_types=True, settings={"server_side_params": True})
+        rows, types = self._call(single_statement(sql), params or {}, with_column_types=True, settings={"server_side_params": True}, transient=TRANSIENT_SERVER_ERRORS - READ_LIMITS)
         kinds = [(name, column_types.parse(kind)) for name, kind in types]
         return [{name: column_types.to_json_value(kind, value) for (name, kind), value in zip(kinds, row, strict=True)} for row in rows]
 
@@ -177,17 +180,18 @@ class ClickHouseWarehouse:
             self._columns[table] = [(name, column_types.parse(kind)) for name, kind in rows]
         return self._columns[table]
 
-    def _call(self, sql: str, *args: Any, settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    def _call(self, sql: str, *args: Any, settings: dict[str, Any] | None = None, transient: frozenset[int] = TRANSIENT_SERVER_ERRORS, **kwargs: Any) -> Any:
+        """``transient``: the server's error codes that are retried."""
         with self._lock:
-            return self._call_with_retries(sql, *args, settings={**(settings or {}), **self._settings}, **kwargs)
+            return self._call_with_retries(sql, *args, settings={**(settings or {}), **self._settings}, transient=transient, **kwargs)
 
-    def _call_with_retries(self, sql: str, *args: Any, settings: dict[str, Any], **kwargs: Any) -> Any:
+    def _call_with_retries(self, sql: str, *args: Any, settings: dict[str, Any], transient: frozenset[int], **kwargs: Any) -> Any:
         attempt = 0
         while True:
             try:
                 return self._client.execute(sql, *args, settings=settings, **kwargs)
             except ServerException as error:
-                if error.code not in TRANSIENT_SERVER_ERRORS or attempt == self._retries:
+                if error.code not in transient or attempt == self._retries:
                     raise QueryRefused(first_line(error.message)) from None
                 time.sleep(self._backoff * 2**attempt)
                 attempt += 1

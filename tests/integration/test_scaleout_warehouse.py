@@ -1,5 +1,6 @@
 """The ClickHouse server backend under the scale-out workers: transient server errors (too many
-parts, overload) are retried with the same deduplication token; other server errors are not."""
+parts, overload) are retried with the same deduplication token; other server errors are not, nor
+a read that reached its own time or memory limit."""
 
 import uuid
 
@@ -58,3 +59,31 @@ def test_a_lasting_or_permanent_server_error_is_refused(clickhouse: ClickHouseSe
         with pytest.raises(QueryRefused, match="refused for the test"):
             warehouse.insert("events", [event_row(3)])
         assert len(flaky.tokens) == attempts
+
+
+class Counting:
+    """A client counting the statements it is given."""
+
+    def __init__(self, client: Client):
+        self.client, self.calls = client, 0
+
+    def execute(self, sql, *args, **kwargs):
+        self.calls += 1
+        return self.client.execute(sql, *args, **kwargs)
+
+    def disconnect(self):
+        self.client.disconnect()
+
+
+def test_a_read_past_its_own_time_or_memory_limit_is_tried_once(clickhouse: ClickHouseServer):
+    """The same query reaches its limits again: retried, one query at the 60 s limit held a core for four minutes."""
+    counting = Counting(Client(clickhouse.host, port=clickhouse.port))
+    warehouse = ClickHouseWarehouse(lambda: counting, f"t_{uuid.uuid4().hex[:12]}", retries=3, backoff_seconds=0)
+    for sql, code in (
+        ("SELECT count() FROM numbers(1000000000000) WHERE sipHash64(number) = 1 SETTINGS max_execution_time = 1", "Timeout exceeded"),
+        ("SELECT length(groupArray(randomString(1000))) FROM numbers(1000000) SETTINGS max_memory_usage = 10000000", "[Mm]emory limit"),
+    ):
+        before = counting.calls
+        with pytest.raises(QueryRefused, match=code):
+            warehouse.query(sql)
+        assert counting.calls - before == 1
