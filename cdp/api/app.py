@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from cdp.api import docs
 from cdp.api.activation import activation_router
@@ -27,6 +27,8 @@ from cdp.api.auth import ReadAccess
 from cdp.api.collector import Collector
 from cdp.api.forget import forget_router
 from cdp.api.profiles import profiles_router
+from cdp.api.reference import HEADERS as REFERENCE_HEADERS
+from cdp.api.reference import reference_page
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.api.segments import segment_router
 from cdp.api.triggers import trigger_router
@@ -53,7 +55,7 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         finally:
             collector.writer.stop()
 
-    app = FastAPI(title="cdp collector", version="1", description=docs.DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="cdp collector", version="1", description=docs.DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_exception_handler(Refused, lambda request, refusal: _refused(request, refusal, platform.audit))
     app.add_exception_handler(HTTPException, lambda _, e: Refused(e.status_code, "http_error", str(e.detail)).response())
     app.add_exception_handler(RequestValidationError, lambda _, e: invalid_parameters(e.errors()).response())
@@ -75,6 +77,11 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
         return PlainTextResponse(collector.webhook_challenge(request, source_name))
 
     access = ReadAccess(lambda: platform.read_keys, lambda: platform.sources)
+
+    async def reference(_: Request) -> HTMLResponse:
+        return HTMLResponse(reference_page(app.openapi()), headers=REFERENCE_HEADERS)
+
+    app.add_route("/docs", reference, methods=["GET"], include_in_schema=False)  # no scope: it shows what /openapi.json does
 
     @app.get("/health", summary="ok or degraded (events quarantined, runner stopped); the details with an admin read key", openapi_extra={"x-scope": PUBLIC})
     async def health(request: Request) -> Response:

@@ -44,7 +44,7 @@ EXPECTED_ROUTES = {  # every route the server app serves (method + path): a miss
     # forgetting (the matrix calls it last: it erases the sample customer)
     "POST /v1/customers/{identifier}/forget",
 }  # fmt: skip
-DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", ""}  # "": the console's mount (its own access rules: tests/console)
+DOCS_ROUTES = {"/openapi.json", "/docs", ""}  # "": the console's mount (its own access rules: tests/console)
 SAMPLE_PATH = {"identifier": EMAIL, "name": "big", "source_name": "shop", "tag": "valid"}
 SPARE = {"/v1/destinations/{name}": {"name": "spare"}, "/v1/audiences/{name}": {"name": "spare"}}  # removed, then put back by reset_activation
 ANY = {"name": "any", "where": {"field": "revenue", "op": ">", "value": 0}}
@@ -344,3 +344,13 @@ def _warehouse_untouched(app: AccessApp) -> None:
     w = app.platform.warehouse
     assert w.query(f"SELECT count() AS n FROM `{w.database}`.profiles FINAL")[0]["n"] == 2
     assert w.query(f"SELECT count() AS n FROM `{w.database}`.events")[0]["n"] == 4
+
+
+def test_the_api_reference_is_one_page_with_no_script_from_anywhere(app: AccessApp):
+    """/docs is the OpenAPI document as plain HTML: FastAPI's Swagger UI and ReDoc loaded their
+    JavaScript from a CDN into the console's origin, where its session cookie is sent."""
+    page = app.client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text and "cdn." not in page.text and "POST /v1/segments/count" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert app.client.get("/redoc").status_code == 404 and app.client.get("/docs/oauth2-redirect").status_code == 404
