@@ -28,12 +28,12 @@ from cdp.api.collector import Collector
 from cdp.api.forget import forget_router
 from cdp.api.profiles import profiles_router
 from cdp.api.reference import HEADERS as REFERENCE_HEADERS
+from cdp.api.refusal_records import RefusalRecords
 from cdp.api.reference import reference_page
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.api.segments import segment_router
 from cdp.api.triggers import trigger_router
 from cdp.api.tags import tags_router
-from cdp.audit import AuditLog
 from cdp.console.app import console_app
 from cdp.keys import ADMIN
 from cdp.platform import Platform
@@ -56,7 +56,8 @@ def create_app(collector: Collector, platform: Platform, reads: bool = True, era
             collector.writer.stop()
 
     app = FastAPI(title="cdp collector", version="1", description=docs.DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_exception_handler(Refused, lambda request, refusal: _refused(request, refusal, platform.audit))
+    refusals = RefusalRecords(platform.audit, platform.settings.collector.refusal_records_per_minute)
+    app.add_exception_handler(Refused, lambda request, refusal: _refused(request, refusal, refusals))
     app.add_exception_handler(HTTPException, lambda _, e: Refused(e.status_code, "http_error", str(e.detail)).response())
     app.add_exception_handler(RequestValidationError, lambda _, e: invalid_parameters(e.errors()).response())
     app.add_exception_handler(ClientDisconnect, lambda _, e: Refused(400, "client_disconnected", "the request did not arrive whole").response())  # answered to no one
@@ -121,12 +122,11 @@ def _declared(scope: str, route_docs: dict[str, Any]) -> dict[str, Any]:
     return {**route_docs, "openapi_extra": {**route_docs.get("openapi_extra", {}), "x-scope": scope}}
 
 
-def _refused(request: Request, refusal: Refused, audit: AuditLog) -> Response:
+def _refused(request: Request, refusal: Refused, records: RefusalRecords) -> Response:
     if refusal.status in (401, 403):
         route = request.scope.get("route")
-        audit.record(
+        records.record(
             refusal.actor or "anonymous",
-            "request.refused",
             f"{request.method} {getattr(route, 'path', '?')}",
             f"refused:{refusal.status}",
             {"reason": refusal.reason, "client": request.client.host if request.client else ""},

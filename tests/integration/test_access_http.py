@@ -63,6 +63,7 @@ SAMPLE_QUERY = {"/v1/analytics/funnel": {"steps": "page_viewed,order_placed"}, "
 def app(platform: Platform):
     big = {"when": {"kind": "birthday"}, "then": {"destination": "mail", "channel": "email", "purpose": "email_marketing"}}
     platform.settings.triggers = TriggerRules.model_validate({"rules": {"big": big}})  # GET /v1/triggers/{name} reads "big"
+    platform.settings.collector.refusal_records_per_minute = 100_000  # the matrix checks the record of each of its hundreds of refusals from one address
     with access_app(platform) as app:
         yield app
 
@@ -354,3 +355,14 @@ def test_the_api_reference_is_one_page_with_no_script_from_anywhere(app: AccessA
     assert "<script" not in page.text and "cdn." not in page.text and "POST /v1/segments/count" in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
     assert app.client.get("/redoc").status_code == 404 and app.client.get("/docs/oauth2-redirect").status_code == 404
+
+
+def test_a_flood_of_keyless_requests_leaves_a_bounded_audit_log(platform: Platform):
+    """Refusals are audited, at most ``refusal_records_per_minute`` per address a minute: without a
+    bound, a client without a key grew the append-only log by a row a request."""
+    platform.settings.collector.refusal_records_per_minute = 5
+    with access_app(platform) as app:
+        for i in range(40):
+            assert app.client.get(f"/v1/profiles/{EMAIL}", headers={"Authorization": f"Bearer cdp_rk_{i:016x}_guess"}).status_code == 401
+        assert app.client.get(f"/v1/profiles/{EMAIL}", headers=app.bearer("profiles:read")).status_code == 200  # the bound refuses no one
+    assert len(platform.audit.query(action="request.refused", limit=1000)) == 5
