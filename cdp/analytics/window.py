@@ -5,12 +5,12 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 
 from cdp.errors import CdpError
+from cdp.warehouse.column_types import FIRST_YEAR, LAST_YEAR
 
 Period = Literal["day", "week", "month"]
 # the SQL that truncates a time to its period: fixed text chosen by name, never user text
 TRUNCATE: dict[str, str] = {"day": "toDate({})", "week": "toMonday({})", "month": "toStartOfMonth({})"}
 TIME = "DateTime64(3, 'UTC')"
-FIRST_YEAR, LAST_YEAR = 1900, 2299  # the range of ClickHouse's DateTime64
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,10 @@ class Window:
 
 def window(start: str | date | None, end: str | date | None) -> Window:
     """``[start, end)``; dates mean midnight UTC. Defaults: all time."""
-    return Window(_at("start", start, datetime(1970, 1, 1, tzinfo=UTC)), _at("end", end, datetime(2100, 1, 1, tzinfo=UTC)))
+    chosen = Window(_at("start", start, datetime(1970, 1, 1, tzinfo=UTC)), _at("end", end, datetime(2100, 1, 1, tzinfo=UTC)))
+    if chosen.start > chosen.end:
+        raise CdpError(f"end: {chosen.end.date()} is before start, {chosen.start.date()}")
+    return chosen
 
 
 def truncate(period: str, column: str) -> str:

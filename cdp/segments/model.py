@@ -14,6 +14,7 @@ from cdp.errors import Problem, SegmentInvalid
 from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.problems import Refusal
 from cdp.segments.suggest import suggestions
+from cdp.warehouse.column_types import FIRST_YEAR, LAST_YEAR
 from schemas.payloads import PAYLOAD_BY_EVENT_TYPE
 from schemas.payloads.consent import Purpose
 
@@ -181,7 +182,6 @@ class Segment(_Node):
 
 
 MAX_CONDITIONS = 100  # in one definition: each becomes a subquery of the count (an event condition's costs ~10 ms of the warehouse)
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2299  # the times a condition may name (the warehouse's DateTime64 reaches them; analytics takes the same)
 MAX_DAYS = 36_500
 
 
@@ -273,8 +273,8 @@ def _in_range(what: str, t: datetime) -> datetime:
         t = _utc(t)
     except OverflowError:  # 0001-01-01T00:00+14:00 is before the first year there is
         t = datetime.min.replace(tzinfo=UTC)
-    if not EARLIEST_YEAR <= t.year <= LATEST_YEAR:
-        raise Refusal("time_range", what=what, earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    if not FIRST_YEAR <= t.year <= LAST_YEAR:
+        raise Refusal("time_range", what=what, earliest=FIRST_YEAR, latest=LAST_YEAR)
     return t
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 _WRAPPERS = ("Nullable", "LowCardinality", "SimpleAggregateFunction")
+FIRST_YEAR, LAST_YEAR = 1900, 2299  # the years a DateTime64 holds: the times a query may name
 
 
 @lru_cache(maxsize=512)

@@ -27,6 +27,7 @@ def client(platform: Platform):
         ("/v1/analytics/funnel?steps=a,b&window_days=inf", "query.window_days: Input should be less than or equal to 3660"),
         ("/v1/analytics/retention?period=year", "query.period: Input should be 'day', 'week' or 'month'"),
         ("/v1/analytics/retention?start=0001-01-01", "start: expected a date between 1900 and 2299, got 0001-01-01"),  # reached ClickHouse
+        ("/v1/analytics/lifecycle-flow?start=2025-03-01&end=2025-02-01", "end: 2025-02-01 is before start, 2025-03-01"),  # was 200 and nothing
         (f"/v1/profiles/{EMAIL}/timeline?limit=0", "query.limit: Input should be greater than or equal to 1"),
     ],
 )
