@@ -29,7 +29,7 @@ class Window:
 def window(start: str | date | None, end: str | date | None) -> Window:
     """``[start, end)``; dates mean midnight UTC. Defaults: all time."""
     chosen = Window(_at("start", start, datetime(1970, 1, 1, tzinfo=UTC)), _at("end", end, datetime(2100, 1, 1, tzinfo=UTC)))
-    if chosen.start > chosen.end:
+    if start is not None and end is not None and chosen.start > chosen.end:
         raise CdpError(f"end: {chosen.end.date()} is before start, {chosen.start.date()}")
     return chosen
 
