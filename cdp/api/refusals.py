@@ -15,6 +15,8 @@ from starlette.responses import Response
 
 import orjson
 
+MAX_MESSAGE = 2000  # characters of a refusal's message a client is sent: a field name or value it quotes may be the client's 50 kB
+
 
 class Refused(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, actor: str | None = None, reason: str | None = None):
@@ -27,7 +29,8 @@ class Refused(Exception):
         self.reason = reason or message
 
     def response(self) -> Response:
-        body = orjson.dumps({"success": False, "code": self.code, "message": self.message})
+        message = self.message if len(self.message) <= MAX_MESSAGE else f"{self.message[:MAX_MESSAGE]}… ({len(self.message) - MAX_MESSAGE:,} more characters)"
+        body = orjson.dumps({"success": False, "code": self.code, "message": message})
         return Response(body, status_code=self.status, media_type="application/json", headers=self.headers)
 
 
