@@ -13,6 +13,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS read_keys (
     created_at TEXT NOT NULL,
     rotated_at TEXT,
     revoked_at TEXT
-)
+);
+CREATE TABLE IF NOT EXISTS ended_sessions (nonce TEXT PRIMARY KEY, until REAL NOT NULL)
 """
 _COLUMNS = "id, name, scopes, created_at, rotated_at, revoked_at"
 
@@ -103,6 +105,17 @@ class KeyRegistry:
         with self._lock:
             self._db.execute("UPDATE read_keys SET revoked_at = ? WHERE id = ?", (_now(), key.id))
         return self.by_name(name)
+
+    def end_session(self, nonce: str, until: float) -> None:
+        """Records that the console session of this nonce was signed out, until it would have expired
+        (seconds since the epoch): its cookie, copied or not, opens nothing more (``session_ended``)."""
+        with self._lock:
+            self._db.execute("DELETE FROM ended_sessions WHERE until < ?", (time.time(),))
+            self._db.execute("INSERT OR IGNORE INTO ended_sessions (nonce, until) VALUES (?, ?)", (nonce, until))
+
+    def session_ended(self, nonce: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM ended_sessions WHERE nonce = ?", (nonce,)).fetchone() is not None
 
     def authenticate(self, token: str) -> ReadKey:
         """The key a token belongs to; raises ``KeyRefused`` (never naming the secret) otherwise."""

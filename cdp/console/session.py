@@ -3,7 +3,9 @@
 The session cookie holds the read key's token encrypted and authenticated with AES-256-GCM under
 a secret of the data directory (``console-secret``, created once, readable by its owner only), so
 the browser can neither read nor forge it; it is HttpOnly and SameSite=Strict. Every request
-authenticates the key again, so revoking or rotating it ends the session at once. Each session
+authenticates the key again, so revoking or rotating it ends the session at once; signing out
+records the session's nonce as ended (``KeyRegistry.end_session``), so a copy of its cookie opens
+nothing either. Each session
 carries a random nonce; a form's CSRF token is an HMAC of it, which a page from another site
 cannot know. The sign-in form, before any session, uses the nonce of a short-lived cookie instead.
 """

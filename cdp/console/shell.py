@@ -56,6 +56,7 @@ def router(console: Console) -> APIRouter:
     @routes.post("/signout")
     async def signout(visit: Visit = Depends(console.visit)) -> Response:
         visit.platform.audit.record(visit.key.actor, "console.signout", "console", "ok", {})
+        visit.platform.read_keys.end_session(visit.session.nonce, visit.session.issued + console.sealer.lifetime)  # a copy of the cookie ends too
         response = RedirectResponse("/signin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -90,6 +90,8 @@ class Console:
         if session is None:
             return None
         platform = self.platform()
+        if platform.read_keys.session_ended(session.nonce):  # signed out
+            return None
         try:
             key = platform.read_keys.authenticate(session.token)
         except KeyRefused:

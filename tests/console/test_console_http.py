@@ -75,6 +75,18 @@ def test_every_post_needs_the_session_csrf_token(app: AccessApp):
     assert fresh.post("/signin", data={"key": app.tokens["admin"]}).status_code == 403  # the sign-in form's own token is missing
 
 
+def test_signing_out_ends_the_session_for_a_copy_of_its_cookie_too(app: AccessApp):
+    """The cookie is sealed, not stored: without a record of the sign-out, a copy of it (another
+    browser, a proxy's log) kept working for the session's twelve hours."""
+    token = sign_in(app.client, app.tokens["admin"])
+    copy = TestClient(app.client.app, base_url="http://127.0.0.1", cookies={SESSION_COOKIE: app.client.cookies[SESSION_COOKIE]})
+    assert copy.get("/customers", follow_redirects=False).status_code == 200
+    assert app.client.post("/signout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    assert copy.get("/customers", follow_redirects=False).headers["location"].startswith("/signin")
+    sign_in(app.client, app.tokens["admin"])  # a new session of the same key is not ended
+    assert app.client.get("/customers", follow_redirects=False).status_code == 200
+
+
 def test_a_revoked_key_ends_its_session(app: AccessApp):
     sign_in(app.client, app.tokens["admin"])
     assert app.client.get("/customers").status_code == 200
