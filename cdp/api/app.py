@@ -28,8 +28,8 @@ from cdp.api.collector import Collector
 from cdp.api.forget import forget_router
 from cdp.api.profiles import profiles_router
 from cdp.api.reference import HEADERS as REFERENCE_HEADERS
-from cdp.api.refusal_records import RefusalRecords
 from cdp.api.reference import reference_page
+from cdp.api.refusal_records import RefusalRecords
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.api.segments import segment_router
 from cdp.api.triggers import trigger_router
