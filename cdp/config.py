@@ -62,6 +62,7 @@ class EmbeddedServerSettings(BaseModel):
     # limits of the reading users (`cdp sql`, the HTTP query doors, BI tools): per query
     query_max_seconds: PositiveInt = 60
     query_max_memory_bytes: PositiveInt = 4 * 1024**3
+    query_max_concurrent: PositiveInt = 8  # queries of one reading user at once (a BI dashboard's charts run together); past it refused
     # Without Linux's Landlock (5.13+) the server cannot be confined to its own files, and any query could read
     # any file this OS user can (cdp.warehouse.confinement); it then refuses to start unless this is true.
     allow_unconfined: bool = False

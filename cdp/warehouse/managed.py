@@ -277,9 +277,11 @@ class ManagedServer:
     <readonly>2</readonly>
     <max_execution_time>{limits.query_max_seconds}</max_execution_time>
     <max_memory_usage>{limits.query_max_memory_bytes}</max_memory_usage>
+    <max_concurrent_queries_for_user>{limits.query_max_concurrent}</max_concurrent_queries_for_user>
     <constraints>
       <max_execution_time><max>{limits.query_max_seconds}</max></max_execution_time>
       <max_memory_usage><max>{limits.query_max_memory_bytes}</max></max_memory_usage>
+      <max_concurrent_queries_for_user><max>{limits.query_max_concurrent}</max></max_concurrent_queries_for_user>
     </constraints>
   </reader>
 </profiles>

@@ -4,6 +4,8 @@ and clickhouse-driver over the native protocol. Reads work; writes, files, URLs,
 other users' queries and raised limits are refused."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import clickhouse_connect
@@ -28,6 +30,7 @@ REFUSED_READS = {
     "other users' queries": "SELECT query FROM system.processes",
     "the users": "SELECT name FROM system.users",
     "settings beyond the limits": "SELECT 1 SETTINGS max_execution_time = 100000",
+    "more queries at once beyond the limit": "SELECT 1 SETTINGS max_concurrent_queries_for_user = 1000",
     "readonly off": "SELECT 1 SETTINGS readonly = 0",
 }
 REFUSED_WRITES = {
@@ -131,6 +134,27 @@ def test_the_server_cannot_read_the_credentials_or_other_processes(served):
             client.execute(f"SELECT file('{path}')")
     environment = client.execute("SELECT file('/proc/self/environ')")[0][0]
     assert "CDP_" not in environment  # no secret passed down (CDP_PRIVACY__MASTER_KEY, ...)
+
+
+def test_bi_runs_at_most_eight_queries_at_once(served):
+    """``warehouse.embedded.query_max_concurrent``: a BI tool's ninth query at once is refused, so
+    one dashboard cannot take the server the platform writes to."""
+    server, _ = served
+    ready = threading.Barrier(9)
+
+    def slow() -> str:
+        client = native(server)
+        client.execute("SELECT 1")  # connected first: then all nine ask at once
+        ready.wait(10)
+        try:
+            client.execute("SELECT sleep(2)")
+            return "ok"
+        except ServerException as refusal:
+            return "refused" if "simultaneous queries for user" in refusal.message else refusal.message
+
+    with ThreadPoolExecutor(9) as pool:
+        outcomes = sorted(pool.map(lambda _: slow(), range(9)))
+    assert outcomes == ["ok"] * 8 + ["refused"]
 
 
 def test_a_wrong_password_is_refused(served):
