@@ -16,6 +16,9 @@ from cdp.segments.compiler import Compiled
 # parameters as ``context.campaign``: utm_source as ``source``, utm_campaign as ``name``):
 # channel: the source kind (website, social, sales, service, survey); source: utm_source;
 # campaign: utm_campaign, or the ``campaign`` property a CRM lead carries. '' when an event has none.
+# the breakdowns that read personal data (the event's context, or a property its payload may not
+# declare): their values are a person's own text, shown only to a caller with pii:read
+PERSONAL_BREAKDOWNS = frozenset({"source", "campaign"})
 BREAKDOWNS: dict[str, str] = {
     "channel": "toString(source_kind)",
     "source": "JSONExtractString(context, 'campaign', 'source')",

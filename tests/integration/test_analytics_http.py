@@ -56,6 +56,19 @@ def test_analytics_take_a_saved_segment_and_a_breakdown(client: TestClient):
     assert refused.status_code == 422 and refused.json()["message"] == "breakdown: expected one of source, campaign; got 'channel'"
 
 
+def test_a_breakdown_by_a_persons_own_text_needs_pii_read(platform: Platform):
+    """UTM source and campaign come from the event's context (personal data) or a property its payload
+    may not declare: a value held by one customer is that person's own text, so without pii:read those
+    breakdowns are refused; the channel, the source kind, is not personal."""
+    with access_app(platform) as app:
+        marketer = app.bearer("analytics:read")
+        for path, breakdown in (("channels", "campaign"), ("channels", "source"), ("funnel", "campaign"), ("revenue-trend", "source")):
+            answer = app.client.get(f"/v1/analytics/{path}", params={"breakdown": breakdown, "steps": "page_viewed,order_placed"}, headers=marketer)
+            assert answer.status_code == 403 and answer.json()["message"] == f"breakdown {breakdown}: this tests personal data, which needs the pii:read scope"
+        assert app.client.get("/v1/analytics/funnel", params={"steps": "page_viewed,order_placed", "breakdown": "channel"}, headers=marketer).status_code == 200
+        assert app.client.get("/v1/analytics/channels", params={"breakdown": "campaign"}, headers=app.bearer("admin")).status_code == 200
+
+
 def test_the_churn_backtest_over_http(client: TestClient):
     # this app's hand-written profiles carry no as_of: to the backtest its data ends on 1970-01-01
     answer = client.get("/v1/churn/backtest", params={"start": "1969-10-01", "end": "1969-11-01", "within_days": 30})
