@@ -29,7 +29,6 @@ from cdp.api.forget import forget_router
 from cdp.api.profiles import profiles_router
 from cdp.api.reference import HEADERS as REFERENCE_HEADERS
 from cdp.api.reference import reference_page
-from cdp.api.refusal_records import RefusalRecords
 from cdp.api.refusals import Refused, internal_error, invalid_parameters
 from cdp.api.segments import segment_router
 from cdp.api.triggers import trigger_router
@@ -37,6 +36,7 @@ from cdp.api.tags import tags_router
 from cdp.console.app import console_app
 from cdp.keys import ADMIN
 from cdp.platform import Platform
+from cdp.refusal_records import RefusalRecords
 from ingestion.segment import CALL_TYPES
 import orjson
 
@@ -127,6 +127,7 @@ def _refused(request: Request, refusal: Refused, records: RefusalRecords) -> Res
         route = request.scope.get("route")
         records.record(
             refusal.actor or "anonymous",
+            "request.refused",
             f"{request.method} {getattr(route, 'path', '?')}",
             f"refused:{refusal.status}",
             {"reason": refusal.reason, "client": request.client.host if request.client else ""},

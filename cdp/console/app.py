@@ -25,6 +25,7 @@ from cdp.console import audiences, customers, dashboards, deliveries, destinatio
 from cdp.console.session import Sealer, data_dir_secret
 from cdp.console.web import BadForm, Console, SignInNeeded, to_signin
 from cdp.errors import STORE_FAULTS, CdpError
+from cdp.refusal_records import RefusalRecords
 from cdp.platform import Platform
 from cdp.refusals import refusal
 from cdp.segments.model import problem_of
@@ -54,7 +55,11 @@ def console_app(platform: Callable[[], Platform]) -> ASGIApp:
         settings = platform().settings
         return Sealer(data_dir_secret(settings.data_dir), settings.console.session_hours * 3600)
 
-    console = Console(platform, sealer)
+    @cache
+    def refusals() -> RefusalRecords:
+        return RefusalRecords(platform().audit, platform().settings.collector.refusal_records_per_minute)
+
+    console = Console(platform, sealer, refusals)
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (shell, customers, segments, tags, dashboards, operations, destinations, audiences, triggers, deliveries):

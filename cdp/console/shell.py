@@ -44,7 +44,7 @@ def router(console: Console) -> APIRouter:
             key = platform.read_keys.authenticate(token)
         except KeyRefused as refusal:
             actor = refusal.key.actor if refusal.key else (f"key-id:{key_id_of(token)}" if key_id_of(token) else "anonymous")
-            platform.audit.record(actor, "console.signin", "console", "refused:401", {"reason": str(refusal)[:200], "client": request.client.host if request.client else ""})
+            console.refusals.record(actor, "console.signin", "console", "refused:401", {"reason": str(refusal)[:200], "client": request.client.host if request.client else ""})
             return signin_page(request, 401, console.translator(request)("signin.refused"))
         platform.audit.record(key.actor, "console.signin", "console", "ok", {"client": request.client.host if request.client else ""})
         cookie, _ = console.sealer.seal(token)

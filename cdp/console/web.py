@@ -23,6 +23,7 @@ from cdp.console.session import SESSION_COOKIE, Sealer, Session
 from cdp.errors import CdpError
 from cdp.keys import KeyRefused, ReadKey
 from cdp.platform import Platform
+from cdp.refusal_records import RefusalRecords
 from cdp.refusals import english
 from cdp.services import Caller
 
@@ -61,9 +62,10 @@ class Visit:
 class Console:
     """The console's shared machinery for one platform; its page routers take it."""
 
-    def __init__(self, platform: Callable[[], Platform], sealer: Callable[[], Sealer]):
+    def __init__(self, platform: Callable[[], Platform], sealer: Callable[[], Sealer], refusals: Callable[[], RefusalRecords]):
         self.platform = platform
         self._sealer = sealer
+        self._refusals = refusals
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
         self.templates.filters["json_object"] = json_object
         self.templates.filters["pretty_json"] = pretty_json
@@ -71,6 +73,11 @@ class Console:
     @property
     def sealer(self) -> Sealer:
         return self._sealer()
+
+    @property
+    def refusals(self) -> RefusalRecords:
+        """The audit records of refused sign-ins, bounded per client address."""
+        return self._refusals()
 
     def translator(self, request: Request) -> Translator:
         return Translator(chosen_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")))

@@ -75,6 +75,17 @@ def test_every_post_needs_the_session_csrf_token(app: AccessApp):
     assert fresh.post("/signin", data={"key": app.tokens["admin"]}).status_code == 403  # the sign-in form's own token is missing
 
 
+def test_refused_sign_ins_leave_a_bounded_audit_log(app: AccessApp):
+    """A sign-in form's token can be used again and again: without a bound, a wrong key sent in a
+    loop grew the append-only audit log by a row a try."""
+    app.platform.settings.collector.refusal_records_per_minute = 3
+    token = csrf_of(app.client.get("/signin").text)
+    for i in range(10):
+        assert app.client.post("/signin", data={"csrf": token, "key": f"cdp_rk_{i:016x}_{'A' * 32}"}).status_code == 401
+    assert [r.outcome for r in app.platform.audit.query(action="console.signin", limit=100)] == ["refused:401"] * 3
+    sign_in(app.client, app.tokens["admin"])  # the bound refuses no one
+
+
 def test_signing_out_ends_the_session_for_a_copy_of_its_cookie_too(app: AccessApp):
     """The cookie is sealed, not stored: without a record of the sign-out, a copy of it (another
     browser, a proxy's log) kept working for the session's twelve hours."""

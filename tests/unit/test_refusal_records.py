@@ -3,33 +3,42 @@ grow the append-only log without limit, and what was not recorded is counted."""
 
 from pathlib import Path
 
-from cdp.api import refusal_records
-from cdp.api.refusal_records import RefusalRecords
+from cdp import refusal_records
 from cdp.audit import AuditLog
+from cdp.refusal_records import RefusalRecords
+
+
+def refused(records: RefusalRecords, client: str) -> None:
+    records.record("anonymous", "request.refused", "GET /v1/profiles/{identifier}", "refused:401", {"client": client, "reason": "no key"})
 
 
 def test_past_the_bound_refusals_are_counted_into_the_addresses_next_record(tmp_path: Path):
     audit, now = AuditLog(tmp_path / "audit.sqlite"), [0.0]
     records = RefusalRecords(audit, per_minute=5, clock=lambda: now[0])
     for _ in range(12):
-        records.record("anonymous", "GET /v1/profiles/{identifier}", "refused:401", {"client": "203.0.113.7", "reason": "no key"})
-    records.record("anonymous", "POST /v1/track", "refused:401", {"client": "198.51.100.2", "reason": "no key"})  # another address keeps its records
+        refused(records, "203.0.113.7")
+    refused(records, "198.51.100.2")  # another address keeps its records
     now[0] = 61.0
-    records.record("anonymous", "POST /v1/track", "refused:401", {"client": "203.0.113.7", "reason": "no key"})
+    refused(records, "203.0.113.7")
     rows = audit.query(action="request.refused", limit=1000)
     assert [r.detail["client"] for r in rows] == ["203.0.113.7"] * 5 + ["198.51.100.2", "203.0.113.7"]
     assert rows[-1].detail["unrecorded_before"] == 7 and "unrecorded_before" not in rows[-2].detail
 
 
-def test_the_addresses_tracked_are_bounded_and_a_stale_count_is_recorded_when_let_go(tmp_path: Path, monkeypatch):
+def test_addresses_past_those_tracked_share_one_allowance_and_a_stale_count_is_recorded(tmp_path: Path, monkeypatch):
+    """Many addresses (or X-Forwarded-For forged from a trusted proxy's address) gain no allowance each."""
     monkeypatch.setattr(refusal_records, "MAX_ADDRESSES", 3)
     audit, now = AuditLog(tmp_path / "audit.sqlite"), [0.0]
-    records = RefusalRecords(audit, per_minute=1, clock=lambda: now[0])
-    for client in ("a", "a", "b", "c"):  # a: one recorded, one counted
-        records.record("anonymous", "GET /x", "refused:401", {"client": client})
-    records.record("anonymous", "GET /x", "refused:401", {"client": "d"})  # three tracked, none stale: recorded, untracked
+    records = RefusalRecords(audit, per_minute=2, clock=lambda: now[0])
+    for client in ("a", "a", "a", "b", "c"):  # a: two recorded, one counted; three addresses tracked
+        refused(records, client)
+    for i in range(10):  # untracked: two recorded between them
+        refused(records, f"10.9.0.{i}")
     now[0] = 61.0
-    records.record("anonymous", "GET /x", "refused:401", {"client": "e"})  # the stale ones let go, a's count recorded
+    refused(records, "e")  # the stale ones let go, a's count recorded, then e tracked
     rows = audit.query(action="request.refused", limit=1000)
-    assert [(r.detail["client"], r.outcome) for r in rows] == [("a", "refused:401"), ("b", "refused:401"), ("c", "refused:401"), ("d", "refused:401"), ("a", "unrecorded"), ("e", "refused:401")]
-    assert rows[4].detail["unrecorded_before"] == 1
+    assert [(r.detail["client"], r.outcome) for r in rows] == [
+        ("a", "refused:401"), ("a", "refused:401"), ("b", "refused:401"), ("c", "refused:401"),
+        ("10.9.0.0", "refused:401"), ("10.9.0.1", "refused:401"), ("a", "unrecorded"), ("e", "refused:401"),
+    ]  # fmt: skip
+    assert rows[6].detail["unrecorded_before"] == 1
