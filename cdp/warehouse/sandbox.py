@@ -172,10 +172,10 @@ class _Check:
         if kind == "SelectWithUnionQuery":
             self.no_output_clauses(node)
             selects = (node.get("list_of_selects") or {}).get("children") or []
-            if selects:  # the first SELECT's WITH holds for the whole UNION (enable_global_with_statement), after it
+            if selects:  # the first SELECT's WITH holds for the later ones without a WITH of their own (enable_global_with_statement)
                 shared = ctes | _with_names(selects[0])
                 rest = _inside({k: v for k, v in node.items() if k != "list_of_selects"}, ctes)
-                return [(selects[0], ctes), *((select, shared) for select in selects[1:]), *rest]
+                return [(selects[0], ctes), *((select, ctes if "with" in select else shared) for select in selects[1:]), *rest]
         elif kind == "SelectQuery":
             return self.select(node, ctes)
         elif kind == "TableIdentifier":

@@ -26,6 +26,8 @@ HOSTILE = [
     ("cte-named-as-a-file", "WITH `{canary}` AS (SELECT * FROM `{canary}`) SELECT * FROM `{canary}`"),
     ("cte-reads-a-later-one", "WITH a AS (SELECT * FROM b), b AS (SELECT 1 AS x) SELECT * FROM a"),
     ("cte-reads-itself-in-a-union", "WITH t AS (SELECT * FROM t) SELECT 1 UNION ALL SELECT * FROM t"),
+    # a later SELECT of a UNION with a WITH of its own does not see the first one's names: there they name tables
+    ("cte-of-the-first-select-in-a-later-one", "WITH `{canary}` AS (SELECT 1 AS x) SELECT * FROM `{canary}` UNION ALL WITH u AS (SELECT 2 AS x) SELECT * FROM `{canary}`"),
     ("file-in-lambda", "SELECT arrayMap(p -> file(p), ['{canary}']) AS x"),
     ("file-as-aggregate-parameter", "SELECT quantile(length(file('{canary}')))(1) AS x"),
     ("file-in-apply", "SELECT * APPLY(file) FROM (SELECT '{canary}' AS p)"),
