@@ -20,6 +20,7 @@ from schemas.payloads.consent import Purpose
 
 Number = int | float
 Text = Annotated[str, Field(max_length=1000)]
+MAX_PROPERTIES = 50  # property values one event condition compares
 
 
 class _Node(BaseModel):
@@ -111,7 +112,7 @@ class EventCondition(_Node):
     between: tuple[datetime, datetime] | None = None
     at_least: Annotated[int, Field(ge=1)] = 1
     at_most: Annotated[int, Field(ge=1)] | None = None
-    properties: dict[Annotated[str, Field(min_length=1, max_length=200)], bool | str | Number] = {}
+    properties: Annotated[dict[Annotated[str, Field(min_length=1, max_length=200)], bool | str | Number], Field(max_length=MAX_PROPERTIES)] = {}
 
     @field_validator("event")
     @classmethod
@@ -182,6 +183,7 @@ class Segment(_Node):
 
 
 MAX_CONDITIONS = 100  # in one definition: each becomes a subquery of the count (an event condition's costs ~10 ms of the warehouse)
+MAX_DEPTH = 20  # all, any and not within one another (ClickHouse parses the count's SQL to a depth of 1,000)
 MAX_DAYS = 36_500
 
 
@@ -194,11 +196,22 @@ def parse_segment(data: Any) -> Segment:
         problems = tuple(problem_of(e) for e in error.errors(include_url=False))
         texts = [f"{p.path}: {p.text}" for p in problems]
         raise SegmentInvalid("invalid segment: " + "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else ""), problems) from None
-    count = sum(1 for _ in conditions(segment.where, "where"))
-    if count > MAX_CONDITIONS:
-        refusal = Refusal("too_many_conditions", given=count, most=MAX_CONDITIONS)
-        raise SegmentInvalid(f"invalid segment: where: {refusal}", (Problem("where", refusal.code, refusal.params, str(refusal)),))
+    paths = [path for path, _ in conditions(segment.where, "where")]
+    deepest = max(paths, key=_depth)
+    if len(paths) > MAX_CONDITIONS:
+        _refuse_whole("where", Refusal("too_many_conditions", given=len(paths), most=MAX_CONDITIONS))
+    if _depth(deepest) > MAX_DEPTH:
+        _refuse_whole(deepest, Refusal("too_deep", most=MAX_DEPTH))
     return segment
+
+
+def _depth(path: str) -> int:
+    """How many all, any and not hold the condition at ``path``."""
+    return path.count(".all[") + path.count(".any[") + path.count(".not")
+
+
+def _refuse_whole(path: str, refusal: Refusal) -> None:
+    raise SegmentInvalid(f"invalid segment: {path}: {refusal}", (Problem(path, refusal.code, refusal.params, str(refusal)),))
 
 
 def conditions(node: Any, path: str) -> Iterator[tuple[str, Any]]:

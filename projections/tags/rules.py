@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from projections.tags.features import FEATURES, WINDOWED, feature_kind
 
+MAX_NUMBER = 1e12  # a rule's numbers: days and amounts far past any customer's, finite (1e308 days overflowed the compiler's moments)
 Op = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not_in", "exists", "missing"]
 Scalar = str | int | float | bool
 
@@ -37,6 +38,9 @@ class Condition(BaseModel):
             raise ValueError(f"{self.op} needs one value")
         if self.op in ("<", "<=", ">", ">=") and (isinstance(self.value, bool) or not isinstance(self.value, int | float)):
             raise ValueError(f"{self.op} needs a number")
+        values = self.value if isinstance(self.value, list) else [self.value]
+        if any(isinstance(v, int | float) and not -MAX_NUMBER <= v <= MAX_NUMBER for v in values):  # NaN is in no range
+            raise ValueError(f"a number between -{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
         return self
 
 

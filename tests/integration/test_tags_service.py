@@ -140,6 +140,9 @@ def test_definitions_are_validated_naming_the_field(loaded: Platform):
         service.apply({"extra_field": 1})
     with pytest.raises(TagDefinitionInvalid, match="the definitions change no tag"):
         service.apply({"active_days": 90})
+    for huge in (1e308, 10**20):  # days past any customer's overflowed the compiler (a 500 for a profiles:read dry run)
+        with pytest.raises(TagDefinitionInvalid, match=r"rules\[0\].all\[0\]: a number between -1,000,000,000,000 and 1,000,000,000,000"):
+            service.dry_run({"rules": [{"tag": "t", "all": [{"feature": "days_since_first_seen", "op": "<", "value": huge}]}]})
     loaded.state.record_unconfirmed(loaded.state.tracked()[0])  # a runner died writing a batch
     with pytest.raises(CdpError, match="the runner has a batch to finish first"):
         service.apply(CHANGE)

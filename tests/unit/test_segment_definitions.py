@@ -7,6 +7,12 @@ from cdp.segments.definition import read_definition
 from cdp.segments.model import parse_segment
 
 
+def nest(condition: dict, depth: int) -> dict:
+    for _ in range(depth):
+        condition = {"all": [condition]}
+    return condition
+
+
 @pytest.mark.parametrize(
     "where, message",
     [
@@ -30,6 +36,8 @@ from cdp.segments.model import parse_segment
         ({"field": "revenue", "op": ">=", "value": float("inf")}, "where.value: revenue >= takes a number"),
         ({"field": "first_seen", "op": "within_days", "value": float("nan")}, "where.value: first_seen within_days takes a number"),
         ({"any": [{"field": "orders", "op": "=", "value": n} for n in range(101)]}, "where: 101 conditions; a segment has at most 100"),
+        (nest({"tag": "x"}, 21), "where" + ".all[0]" * 21 + ": all, any and not are nested more than 20 deep here"),  # 200 deep failed ClickHouse's parser
+        ({"event": "order_placed", "properties": {f"p{i}": 1 for i in range(51)}}, "where.properties: Dictionary should have at most 50 items"),
     ],
 )
 def test_invalid_definitions_name_the_path(where: dict, message: str):
