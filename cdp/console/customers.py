@@ -48,9 +48,11 @@ def router(console: Console) -> APIRouter:
     ) -> Response:
         service = SegmentService(visit.platform, visit.caller)
         choices = {f["field"]: f["values"] for f in service.fields() if f["field"] in ("lifecycle_stage", "tier", "tags")}
-        definition = filtered(service, stage, tier, tag, segment)
-        total = service.count(definition)["customers"]
-        rows = service.members(definition, PAGE, page * PAGE, LIST_COLUMNS)
+        # a saved segment alone by its name: its conditions are its writer's, which a visitor without
+        # pii:read may not send as their own when they test personal data (cdp.segments.personal)
+        subject = segment if segment and not (stage or tier or tag) else filtered(service, stage, tier, tag, segment)
+        total = service.count(subject)["customers"]
+        rows = service.members(subject, PAGE, page * PAGE, LIST_COLUMNS)
         return console.page(visit, "customers.html", rows=rows, total=total, page=page, pages=(total + PAGE - 1) // PAGE,
                             chosen={"stage": stage, "tier": tier, "tag": tag, "segment": segment}, choices=choices,
                             segments=[s["name"] for s in service.list()])

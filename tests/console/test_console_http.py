@@ -16,6 +16,8 @@ from cdp.console.app import POLICY
 from cdp.console.session import SESSION_COOKIE
 from cdp.masking import MASK
 from cdp.platform import Platform
+from cdp.services import operator
+from cdp.services.segments import SegmentService
 from tests.integration.access_app import EMAIL, NAME, AccessApp, access_app
 
 PAGES = ["/customers", f"/customer?id={quote(EMAIL)}", f"/customer/identity?id={quote(EMAIL)}", f"/customer/timeline?id={quote(EMAIL)}", "/segments", "/segments/new", "/segments/big", "/tags", "/dashboards/funnel", "/dashboards/revenue",
@@ -73,6 +75,14 @@ def test_every_post_needs_the_session_csrf_token(app: AccessApp):
     assert app.client.get("/customers", follow_redirects=False).status_code == 303  # signed out
     fresh = TestClient(app.client.app, base_url="http://127.0.0.1")
     assert fresh.post("/signin", data={"key": app.tokens["admin"]}).status_code == 403  # the sign-in form's own token is missing
+
+
+def test_a_saved_segment_testing_a_trait_lists_its_customers_without_pii_read(app: AccessApp):
+    """Its conditions are its writer's: a visitor without pii:read sees its members (masked), though
+    they may not send such conditions as their own."""
+    SegmentService(app.platform, operator()).create({"name": "named", "where": {"trait": "name", "op": "exists"}})
+    sign_in(app.client, app.tokens["segments:read"])
+    assert app.client.get("/customers", params={"segment": "named"}).status_code == 200
 
 
 def test_refused_sign_ins_leave_a_bounded_audit_log(app: AccessApp):
