@@ -42,7 +42,8 @@ class RefusalRecords:
         if minute is None or now - minute.started >= WINDOW_SECONDS:
             if minute is not None and minute.unrecorded:
                 detail = {**detail, "unrecorded_before": minute.unrecorded}
-            minute = self._minutes[client] = _Minute(now)
+            self._minutes.pop(client, None)
+            minute = self._minutes[client] = _Minute(now)  # last: the dict stays in the order the minutes started
         if minute.recorded >= self._per_minute:
             minute.unrecorded += 1
             return
@@ -50,11 +51,13 @@ class RefusalRecords:
         self._audit.record(actor, action, target, outcome, detail)
 
     def _room(self, now: float, action: str) -> bool:
-        """Whether another address can be tracked, once the stale ones are let go (their counts recorded)."""
-        if len(self._minutes) < MAX_ADDRESSES:
-            return True
-        for stale in [c for c, m in self._minutes.items() if now - m.started >= WINDOW_SECONDS and c != _OTHERS]:
-            gone = self._minutes.pop(stale)
+        """Whether another address can be tracked, once the stale ones are let go, oldest first
+        (their counts recorded): a look at the oldest minute when none is stale."""
+        while len(self._minutes) >= MAX_ADDRESSES:
+            oldest = next(iter(self._minutes))
+            if now - self._minutes[oldest].started < WINDOW_SECONDS:
+                return False
+            gone = self._minutes.pop(oldest)
             if gone.unrecorded:
-                self._audit.record("anonymous", action, "*", "unrecorded", {"client": stale, "unrecorded_before": gone.unrecorded})
-        return len(self._minutes) < MAX_ADDRESSES
+                self._audit.record("anonymous", action, "*", "unrecorded", {"client": oldest, "unrecorded_before": gone.unrecorded})
+        return True
