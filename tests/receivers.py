@@ -59,7 +59,11 @@ class WebhookReceiver:
                 pass
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request (a killed dispatcher): nothing to check or apply
+                    self.close_connection = True
+                    return
                 status = receiver.handle(self.headers, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
