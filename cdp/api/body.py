@@ -103,8 +103,9 @@ async def _drain(request: Request, stream: AsyncIterator[bytes], size: int, limi
         return
 
 
-def decode_content(raw: bytes, encoding: str, limit: int) -> bytes:
-    """Undoes ``Content-Encoding`` (gzip, deflate) without ever holding more than ``limit`` bytes."""
+def decode_content(raw: bytes, encoding: str, limit: int, take: Callable[[int], None] = lambda size: None) -> bytes:
+    """Undoes ``Content-Encoding`` (gzip, deflate) without ever holding more than ``limit`` bytes;
+    ``take`` counts the inflated bytes, held besides the body (``BodyBudget.hold``)."""
     encoding = encoding.strip().lower()
     if encoding not in _WBITS:
         raise Refused(415, "unsupported_encoding", f"Content-Encoding: {encoding!r} is not supported; use gzip, deflate or none")
@@ -122,6 +123,7 @@ def decode_content(raw: bytes, encoding: str, limit: int) -> bytes:
         raise too_large(f"body: more than {limit:,} bytes once decompressed; the limit is {limit:,}")
     if not inflater.eof:
         raise bad_request(f"body: truncated {encoding} data")
+    take(len(data))
     return data
 
 

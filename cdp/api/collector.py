@@ -73,9 +73,7 @@ class Collector:
         raw = await read_body(request, self.settings.max_body_bytes, take)
         header_key = basic_write_key(request.headers)
         source = self._authenticate(header_key) if header_key else None
-        text, body = await self._decoded_json(request, raw, source)
-        if text is not raw:  # inflated from gzip or deflate: held besides the body
-            take(len(text))
+        text, body = await self._decoded_json(request, raw, source, take)
         shallow = nests_at_most(text, MAX_DEPTH + 1)
         source = source or self._authenticate(body_write_key(body))
         if call_type is None:
@@ -97,9 +95,7 @@ class Collector:
         self._refuse_if_overloaded()
         received_at = now()
         raw = await read_body(request, self.settings.max_body_bytes, take)
-        data = decode_content(raw, request.headers.get("content-encoding", ""), self.settings.max_body_bytes)
-        if data is not raw:  # inflated from gzip or deflate: held besides the body
-            take(len(data))
+        data = decode_content(raw, request.headers.get("content-encoding", ""), self.settings.max_body_bytes, take)
         source, connector = self._sender(source_name, request, data)
         if connector is None:
             raise bad_request(f"source {source.name!r} uses connector {source.connector!r}, which takes no webhooks here (Segment calls go to /v1/track, /v1/batch, ...)")
@@ -180,11 +176,11 @@ class Collector:
             raise _not_this_source(f"{source.name!r}: the write key of source {keyed.name!r}")
         return source, connector
 
-    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None) -> tuple[bytes, Any]:
+    async def _decoded_json(self, request: Request, raw: bytes, source: Source | None, take: Callable[[int], None]) -> tuple[bytes, Any]:
         """The body's JSON text once decompressed, and its value."""
         limit = self.settings.limits_for(source.name).max_batch_bytes if source else self.settings.max_body_bytes
         try:
-            text = decode_content(raw, request.headers.get("content-encoding", ""), limit)
+            text = decode_content(raw, request.headers.get("content-encoding", ""), limit, take)
             return text, parse_json(text)
         except Refused as refusal:
             if source is None or refusal.status == 413:

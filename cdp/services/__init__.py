@@ -46,6 +46,12 @@ class Caller:
         if not self.allows(scope):
             raise refusal(Forbidden, "needs_scope", scope=scope)
 
+    def may_test_personal_data(self, where: list[str]) -> None:
+        """Refuses what the caller sent that tests personal data (``where``: the places that do) unless
+        they see it: a count or a breakdown over it reads the value behind the mask."""
+        if where and not self.sees_personal_data:
+            raise refusal(Forbidden, "personal_condition", path=where[0], scope=PII)
+
 
 def operator() -> Caller:
     """The caller of a CLI command: the OS user, with every scope."""

@@ -20,7 +20,7 @@ from cdp.refusals import refusal
 from cdp.segments import evaluate
 from cdp.segments.store import NoSuchSegment
 from cdp.segments.values import check_values, known_values
-from cdp.services import PII, Caller, Forbidden, NotFound
+from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.warehouse import Warehouse
 from projections.churn import LEVELS
@@ -150,8 +150,8 @@ class AnalyticsService:
         shown = {k: v if isinstance(v, int | float) else str(v)[:MAX_TEXT] for k, v in params.items() if v is not None}
         with audited(self.platform.audit, self.caller, "analytics.read", name, {"query": shown}):
             self.caller.require(SCOPE)
-            if params.get("breakdown") in PERSONAL_BREAKDOWNS and not self.caller.sees_personal_data:
-                raise refusal(Forbidden, "personal_condition", path=f"breakdown {params['breakdown']}", scope=PII)
+            if (breakdown := params.get("breakdown")) in PERSONAL_BREAKDOWNS:
+                self.caller.may_test_personal_data([f"breakdown {breakdown}"])
             if chart is not None:
                 check_path(chart)
             rows = work(self.platform.warehouse)

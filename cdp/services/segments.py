@@ -29,7 +29,7 @@ from cdp.segments.personal import personal_conditions
 from cdp.segments.problems import english
 from cdp.segments.store import NoSuchSegment, SegmentExists, definition_of
 from cdp.segments.values import check_values, known_values
-from cdp.services import PII, Caller, Conflict, Forbidden, NotFound
+from cdp.services import Caller, Conflict, NotFound
 from cdp.services.audited import audited
 
 READ, WRITE = "segments:read", "segments:write"
@@ -149,8 +149,8 @@ class SegmentService:
         """The definition validated; ``written``: by this caller (not a saved segment read back), who
         may test personal data in it only with ``pii:read`` (``cdp.segments.personal``)."""
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
-        if written and not self.caller.sees_personal_data and (personal := personal_conditions(segment)):
-            raise refusal(Forbidden, "personal_condition", path=personal[0], scope=PII)
+        if written:
+            self.caller.may_test_personal_data(personal_conditions(segment))
         return check_values(segment, known_values(self.platform.rules))
 
     def _scope(self, purpose: str | None, columns: list[str] | None, detail: dict[str, Any]) -> tuple[list[str], ConsentScope]:

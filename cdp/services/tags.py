@@ -26,7 +26,7 @@ from cdp.platform import Platform
 from cdp.refusals import refusal
 from cdp.retag import ensure_settled, retag
 from cdp.segments.model import problem_of
-from cdp.services import PII, Caller, Forbidden, NotFound
+from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.tag_dry_run import compare
 from projections.tables import customer_tags
@@ -87,8 +87,7 @@ class TagService:
             rules = self.platform.rules
             proposed = _proposed(rules.tags, parsed)
             _changes_something(rules.tags, proposed, rules)
-            if not self.caller.sees_personal_data:
-                _refuse_personal(changed_rules(rules.tags, proposed, rules.lifecycle)[1])
+            self.caller.may_test_personal_data(_trait_reads(changed_rules(rules.tags, proposed, rules.lifecycle)[1]))
             found = compare(self.platform.state, rules, proposed, sample)
             if not self.caller.sees_personal_data:
                 for tag in found["tags"]:
@@ -172,15 +171,14 @@ def _changes_something(before: TagRules, after: TagRules, rules: Any) -> list[st
     return tags
 
 
-def _refuse_personal(changed: list[TagRule]) -> None:
-    """Refuses changed rules that read a trait (personal data) to a caller without ``pii:read``: who
-    gains a tag that tests ``trait.email`` is an oracle for the value behind the mask, as a
-    segment's count is (``cdp.segments.personal``)."""
-    for rule in changed:
-        for key in ("all", "any"):
-            for i, condition in enumerate(getattr(rule, key)):
-                if condition.feature.startswith("trait."):
-                    raise refusal(Forbidden, "personal_condition", path=f"tag {rule.tag}: {key}[{i}].feature {condition.feature}", scope=PII)
+def _trait_reads(changed: list[TagRule]) -> list[str]:
+    """Where the changed rules read a trait (personal data): who gains a tag that tests
+    ``trait.email`` is an oracle for the value behind the mask, as a segment's count is
+    (``cdp.segments.personal``)."""
+    return [
+        f"tag {rule.tag}: {key}[{i}].feature {condition.feature}"
+        for rule in changed for key in ("all", "any") for i, condition in enumerate(getattr(rule, key)) if condition.feature.startswith("trait.")
+    ]
 
 
 def _invalid(error: ValidationError) -> TagDefinitionInvalid:
