@@ -21,6 +21,7 @@ ENGLISH: dict[str, str] = {
     "no_customer": "no customer has the identifier {identifier!r} (has `cdp run` processed its events?)",
     "no_segment": "no segment named {name!r}{cut}",
     "segment_exists": "a segment named {name!r} exists; update it to change it (its earlier versions are kept)",
+    "segment_in_use": "segment {name!r} is part of the segment(s) {users}; take it out of them first",
     "not_between": "{field}: {given} is not between {low:,} and {high:,}",
     "personal_condition": "{path}: this tests personal data, which needs the {scope} scope",
     # the console's forms

@@ -145,4 +145,4 @@ def fields(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """The fields conditions may name, with their operators and, where they are known, their values."""
     with _service(data_dir, config) as segments:
         rows = [{**row, "operators": ", ".join(row["operators"]), "values": ", ".join(row["values"])} for row in segments.fields()]
-    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event and consent conditions; combine with all / any / not)")
+    print_rows(out, rows, "table", title="segment fields (plus: trait, tag, event, consent and saved segment conditions; combine with all / any / not)")

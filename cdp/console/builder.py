@@ -1,7 +1,8 @@
 """The segment builder's form as a segment definition, and the service's validation errors back
 onto the rows of the form they concern.
 
-A row names a field of ``cdp segment fields`` (or ``tag``, ``event``, ``consent``), an operator
+A row names a field of ``cdp segment fields`` (or ``tag``, ``event``, ``consent``, ``segment``: a
+saved one, ``cdp.segments.references``), an operator
 and a value as typed; ``not`` negates it; the rows combine with ``all`` or ``any``. Values are
 only shaped here (numbers, lists split at commas); whether they are right is the service's call,
 and its message (``where.all[2].value: revenue < takes a number``, each problem worded in the
@@ -16,8 +17,8 @@ from typing import Any
 from cdp.errors import Problem
 
 MAX_ROWS = 30
-TAG, EVENT, CONSENT = "tag", "event", "consent"
-PSEUDO_OPERATORS = {TAG: ("has",), EVENT: ("at_least", "within_days"), CONSENT: ("granted", "not_granted")}
+TAG, EVENT, CONSENT, SEGMENT = "tag", "event", "consent", "segment"
+PSEUDO_OPERATORS = {TAG: ("has",), EVENT: ("at_least", "within_days"), CONSENT: ("granted", "not_granted"), SEGMENT: ("member",)}
 LISTED = ("in", "not_in", "contains_any", "contains_all")
 _ROW_PATH = re.compile(r"^where\.(?:all|any)\[(\d+)\]")
 _PROBLEMS = re.compile(r"; (?=[\w.\[\]]+: )")  # "; " before the next path: a message's own "; did you mean" stays whole
@@ -63,6 +64,8 @@ def _condition(row: Row, kinds: dict[str, str]) -> dict[str, Any]:
     value = row.value.strip()
     if row.field == TAG:
         condition: dict[str, Any] = {"tag": value}
+    elif row.field == SEGMENT:
+        condition = {"segment": value}
     elif row.field == CONSENT:
         condition = {"consent": value, "granted": row.op != "not_granted"}
     elif row.field == EVENT:

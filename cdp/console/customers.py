@@ -20,8 +20,10 @@ EVERYONE = {"not": {"field": "first_seen", "op": "is_empty"}}
 FILTERS = ("stage", "tier", "tag", "segment")
 
 
-def filtered(segments: SegmentService, stage: str, tier: str, tag: str, segment: str) -> dict[str, Any]:
-    """The definition of the customers the filters keep (every customer when none is set)."""
+def filtered(stage: str, tier: str, tag: str, segment: str) -> dict[str, Any]:
+    """The definition of the customers the filters keep (every customer when none is set). A saved
+    segment is referred to by its name: its conditions are its writer's, which a visitor without
+    pii:read may not send as their own when they test personal data (cdp.segments.personal)."""
     conditions: list[dict[str, Any]] = []
     if stage:
         conditions.append({"field": "lifecycle_stage", "op": "=", "value": stage})
@@ -30,7 +32,7 @@ def filtered(segments: SegmentService, stage: str, tier: str, tag: str, segment:
     if tag:
         conditions.append({"tag": tag})
     if segment:
-        conditions.append(segments.get(segment)["definition"]["where"])
+        conditions.append({"segment": segment})
     return {"name": "console-customers", "where": {"all": conditions or [EVERYONE]}}
 
 
@@ -48,9 +50,7 @@ def router(console: Console) -> APIRouter:
     ) -> Response:
         service = SegmentService(visit.platform, visit.caller)
         choices = {f["field"]: f["values"] for f in service.fields() if f["field"] in ("lifecycle_stage", "tier", "tags")}
-        # a saved segment alone by its name: its conditions are its writer's, which a visitor without
-        # pii:read may not send as their own when they test personal data (cdp.segments.personal)
-        subject = segment if segment and not (stage or tier or tag) else filtered(service, stage, tier, tag, segment)
+        subject = filtered(stage, tier, tag, segment)
         total = service.count(subject)["customers"]
         rows = service.members(subject, PAGE, page * PAGE, LIST_COLUMNS)
         return console.page(visit, "customers.html", rows=rows, total=total, page=page, pages=(total + PAGE - 1) // PAGE,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.background import BackgroundTask
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from cdp.console.builder import CONSENT, EVENT, PSEUDO_OPERATORS, TAG, Builder, definition, from_form, normalise, place_errors
+from cdp.console.builder import CONSENT, EVENT, PSEUDO_OPERATORS, SEGMENT, TAG, Builder, definition, from_form, normalise, place_errors
 from cdp.console.customers import LIST_COLUMNS
 from cdp.console.web import Console, Visit, form
 from cdp.errors import CdpError, STORE_FAULTS
@@ -31,7 +31,8 @@ def router(console: Console) -> APIRouter:
         found = service.fields()
         pseudo = [{"field": TAG, "kind": TAG, "operators": list(PSEUDO_OPERATORS[TAG]), "values": next(f["values"] for f in found if f["field"] == "tags")},
                   {"field": EVENT, "kind": EVENT, "operators": list(PSEUDO_OPERATORS[EVENT]), "values": sorted(PAYLOAD_BY_EVENT_TYPE)},
-                  {"field": CONSENT, "kind": CONSENT, "operators": list(PSEUDO_OPERATORS[CONSENT]), "values": list(PURPOSES)}]
+                  {"field": CONSENT, "kind": CONSENT, "operators": list(PSEUDO_OPERATORS[CONSENT]), "values": list(PURPOSES)},
+                  {"field": SEGMENT, "kind": SEGMENT, "operators": list(PSEUDO_OPERATORS[SEGMENT]), "values": [s["name"] for s in service.list()]}]
         return pseudo + found
 
     def counted(visit: Visit, service: SegmentService, builder: Builder, kinds: dict[str, str]) -> int | None:

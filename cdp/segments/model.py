@@ -1,12 +1,12 @@
-"""A segment definition (JSON or YAML): conditions on profile fields, traits, tags and behaviour in time
-windows, combined with all / any / not. Validation errors name the offending path, e.g.
-``where.all[1].value: revenue takes a number``.
+"""A segment definition (JSON or YAML): conditions on profile fields, traits, tags, consent,
+behaviour in time windows and membership of saved segments, combined with all / any / not.
+Validation errors name the offending path, e.g. ``where.all[1].value: revenue takes a number``.
 """
 
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, NoReturn, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
 
@@ -73,6 +73,17 @@ class TraitCondition(_Node):
             return value
         kind = "text" if op in ("in", "not_in") or isinstance(value, str) else "number"
         return check_value(f"trait {info.data.get('trait')} {op}", kind, "is_empty" if op == "exists" else op, value)
+
+
+SegmentName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+
+
+class SegmentReference(_Node):
+    """``{segment: vip}``: the customer is a member of the saved segment ``vip`` as it is saved now
+    (``cdp.segments.references``). Its conditions are its writer's: a caller without ``pii:read``
+    may refer to a saved segment that tests personal data, as they may count it by its name."""
+
+    segment: SegmentName
 
 
 class TagCondition(_Node):
@@ -142,8 +153,8 @@ class EventCondition(_Node):
 
 
 def _tag(node: Any) -> str | None:
-    keys = node.keys() if isinstance(node, dict) else type(node).model_fields.keys()
-    for key in ("all", "any", "not", "field", "trait", "tag", "event", "consent"):
+    keys = node.keys() if isinstance(node, dict) else {f.alias or name for name, f in type(node).model_fields.items()}
+    for key in ("all", "any", "not", "field", "trait", "tag", "event", "consent", "segment"):
         if key in keys:
             return f"<{key}>"
     return None
@@ -159,8 +170,9 @@ Condition = Annotated[
         Annotated[TagCondition, Tag("<tag>")],
         Annotated[EventCondition, Tag("<event>")],
         Annotated[ConsentCondition, Tag("<consent>")],
+        Annotated[SegmentReference, Tag("<segment>")],
     ],
-    Discriminator(_tag, custom_error_type="condition", custom_error_message="expected a condition: all, any, not, field, trait, tag, event or consent"),
+    Discriminator(_tag, custom_error_type="condition", custom_error_message="expected a condition: all, any, not, field, trait, tag, event, consent or segment"),
 ]
 
 
@@ -177,7 +189,7 @@ class NotOf(_Node):
 
 
 class Segment(_Node):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+    name: SegmentName
     description: str = ""
     where: Condition
 
@@ -196,12 +208,18 @@ def parse_segment(data: Any) -> Segment:
         problems = tuple(problem_of(e) for e in error.errors(include_url=False))
         texts = [f"{p.path}: {p.text}" for p in problems]
         raise SegmentInvalid("invalid segment: " + "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else ""), problems) from None
+    return within_limits(segment)
+
+
+def within_limits(segment: Segment) -> Segment:
+    """Returns ``segment``, or raises ``SegmentInvalid`` when it has more conditions or deeper
+    nesting than one count's SQL may."""
     paths = [path for path, _ in conditions(segment.where, "where")]
     deepest = max(paths, key=_depth)
     if len(paths) > MAX_CONDITIONS:
-        _refuse_whole("where", Refusal("too_many_conditions", given=len(paths), most=MAX_CONDITIONS))
+        refuse_whole("where", Refusal("too_many_conditions", given=len(paths), most=MAX_CONDITIONS))
     if _depth(deepest) > MAX_DEPTH:
-        _refuse_whole(deepest, Refusal("too_deep", most=MAX_DEPTH))
+        refuse_whole(deepest, Refusal("too_deep", most=MAX_DEPTH))
     return segment
 
 
@@ -210,7 +228,7 @@ def _depth(path: str) -> int:
     return path.count(".all[") + path.count(".any[") + path.count(".not")
 
 
-def _refuse_whole(path: str, refusal: Refusal) -> None:
+def refuse_whole(path: str, refusal: Refusal) -> NoReturn:
     raise SegmentInvalid(f"invalid segment: {path}: {refusal}", (Problem(path, refusal.code, refusal.params, str(refusal)),))
 
 

@@ -31,6 +31,8 @@ ENGLISH: dict[str, str] = {
     "at_most_below": "at_most is below at_least",
     "no_value": "{field} has no value {given!r}{did_you_mean} (known: {known})",
     "no_tag": "no tag {given!r}{did_you_mean} (known: {known})",
+    "no_saved_segment": "no saved segment {given!r}",
+    "refers_to_itself": "a segment cannot contain itself: {chain}",
     "name_differs": "{given!r} differs from the segment being updated, {name!r} (create one under the new name instead)",
 }
 SUGGESTIONS = "suggestions"  # a parameter: the known values the given one may have meant (``did_you_mean``)

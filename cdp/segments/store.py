@@ -1,7 +1,7 @@
 """Saved segments: a small SQLite file under the data directory holding every saved version of each
 segment's definition, with when and by whom it was saved. The newest version is the segment; the
 earlier ones are its history (what a campaign was sent to last month). Deleting a segment forgets
-its history too."""
+its history too; a segment another one is built on (``cdp.segments.references``) is not deleted."""
 
 import threading
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ import orjson
 from cdp.errors import CdpError
 from cdp.refusals import refusal
 from cdp.segments.model import Segment, parse_segment
+from cdp.segments.references import expanded, refers
 from cdp.sqlite_store import open_store
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -22,6 +23,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS segment_versions (name TEXT NOT NULL, version INTEGER NOT NULL, definition BLOB NOT NULL, "
     f"saved_at TEXT NOT NULL DEFAULT ({_NOW}), actor TEXT NOT NULL, PRIMARY KEY (name, version))"
 )
+_NEWEST = "version = (SELECT max(version) FROM segment_versions AS v WHERE v.name = segment_versions.name)"
 
 
 class SegmentExists(CdpError):
@@ -30,6 +32,10 @@ class SegmentExists(CdpError):
 
 class NoSuchSegment(CdpError):
     """No segment of that name is saved."""
+
+
+class SegmentInUse(CdpError):
+    """Other saved segments are built on this one."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,21 @@ class SegmentStore:
             return self._append(segment, latest + 1, actor)
 
     def get(self, name: str) -> Segment:
-        return self.history(name)[-1].segment
+        """The segment as it is evaluated: its newest version with the saved segments it refers to
+        expanded (``expand``); raises ``NoSuchSegment``, or ``SegmentInvalid`` if a reference no longer
+        holds."""
+        return self.expand(self.written(name))
+
+    def written(self, name: str) -> Segment:
+        """The newest version as its writer saved it; raises ``NoSuchSegment``."""
+        segment = self._newest(name)
+        if segment is None:
+            raise _missing(name)
+        return segment
+
+    def expand(self, segment: Segment) -> Segment:
+        """``segment`` (saved or not) with every saved segment it refers to expanded, as saved now."""
+        return expanded(segment, self._newest)
 
     def history(self, name: str) -> list[Version]:
         """Every saved version, oldest first; raises ``NoSuchSegment``."""
@@ -94,13 +114,23 @@ class SegmentStore:
         ]
 
     def delete(self, name: str) -> None:
-        """Forgets the segment and its history; raises ``NoSuchSegment``."""
+        """Forgets the segment and its history; raises ``NoSuchSegment``, or ``SegmentInUse`` while
+        the newest version of another segment refers to it."""
         with self._transaction():
+            newest = self._db.execute(f"SELECT name, definition FROM segment_versions WHERE {_NEWEST} AND name != ?", (name,)).fetchall()
+            users = [other for other, definition in newest if name in refers(parse_segment(orjson.loads(definition)))]
+            if users:
+                raise refusal(SegmentInUse, "segment_in_use", name=name, users=users)
             if self._db.execute("DELETE FROM segment_versions WHERE name = ?", (name,)).rowcount == 0:
                 raise _missing(name)
 
     def close(self) -> None:
         self._db.close()
+
+    def _newest(self, name: str) -> Segment | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT definition FROM segment_versions WHERE {_NEWEST} AND name = ?", (name,)).fetchone()
+        return None if row is None else parse_segment(orjson.loads(row[0]))
 
     def _latest(self, name: str) -> int | None:
         return self._db.execute("SELECT max(version) FROM segment_versions WHERE name = ?", (name,)).fetchone()[0]

@@ -27,7 +27,7 @@ from cdp.segments.fields import FIELDS, OPERATORS
 from cdp.segments.model import Segment, parse_segment
 from cdp.segments.personal import personal_conditions
 from cdp.segments.problems import english
-from cdp.segments.store import NoSuchSegment, SegmentExists, definition_of
+from cdp.segments.store import NoSuchSegment, SegmentExists, SegmentInUse, definition_of
 from cdp.segments.values import check_values, known_values
 from cdp.services import Caller, Conflict, NotFound
 from cdp.services.audited import audited
@@ -65,7 +65,7 @@ class SegmentService:
         with self._audited(WRITE, "segment.create", _name_of(definition)) as detail:
             segment = self._checked(definition, written=True)
             detail["target"] = segment.name
-            customers = self._count(segment, None)
+            customers = self._count(self._expanded(segment), None)
             saved = _stored(lambda: self.platform.segments.create(segment, self.caller.actor))
             detail["version"] = saved.version
             return {"name": segment.name, "version": saved.version, "saved_at": saved.saved_at, "customers": customers}
@@ -73,9 +73,9 @@ class SegmentService:
     def update(self, name: str, definition: Definition) -> dict[str, Any]:
         """Saves ``definition`` as the newest version of the segment ``name`` (the earlier ones are kept)."""
         with self._audited(WRITE, "segment.update", _name_of(name)) as detail:
-            _stored(lambda: self.platform.segments.get(name))
+            _stored(lambda: self.platform.segments.written(name))
             segment = self._checked(_named(definition, name), written=True)
-            customers = self._count(segment, None)
+            customers = self._count(self._expanded(segment), None)
             saved = _stored(lambda: self.platform.segments.update(segment, self.caller.actor))
             detail["version"] = saved.version
             return {"name": segment.name, "version": saved.version, "saved_at": saved.saved_at, "customers": customers}
@@ -141,17 +141,22 @@ class SegmentService:
         """The saved segment or the definition, checked; ``detail`` (the caller's audit record) names
         it and says which it was. For services that work on a segment's members (value forecasts)."""
         detail["saved"] = saved = isinstance(subject, str)
-        segment = self._checked(_stored(lambda: self.platform.segments.get(subject)) if saved else subject, written=not saved)
+        segment = self._checked(_stored(lambda: self.platform.segments.written(subject)) if saved else subject, written=not saved)
         detail["target"] = segment.name
-        return segment
+        return self._expanded(segment)
 
     def _checked(self, definition: Definition, written: bool) -> Segment:
-        """The definition validated; ``written``: by this caller (not a saved segment read back), who
-        may test personal data in it only with ``pii:read`` (``cdp.segments.personal``)."""
+        """The definition validated as written; ``written``: by this caller (not a saved segment read
+        back), who may test personal data in it only with ``pii:read`` (``cdp.segments.personal``;
+        the saved segments it refers to hold their writers' conditions)."""
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
         if written:
             self.caller.may_test_personal_data(personal_conditions(segment))
         return check_values(segment, known_values(self.platform.rules))
+
+    def _expanded(self, segment: Segment) -> Segment:
+        """The segment as evaluated: the saved segments it refers to expanded (``cdp.segments.references``)."""
+        return _stored(lambda: self.platform.segments.expand(segment))
 
     def _scope(self, purpose: str | None, columns: list[str] | None, detail: dict[str, Any]) -> tuple[list[str], ConsentScope]:
         """The columns and the consent scope of a member list: contact data needs a purpose, unless
@@ -169,12 +174,12 @@ class SegmentService:
 
 
 def _stored(work: Callable[[], T]) -> T:
-    """``work`` on the store, its refusals as the service's: ``NoSuchSegment`` is ``NotFound``, ``SegmentExists`` a ``Conflict``."""
+    """``work`` on the store, its refusals as the service's: ``NoSuchSegment`` is ``NotFound``, ``SegmentExists`` and ``SegmentInUse`` a ``Conflict``."""
     try:
         return work()
     except NoSuchSegment as missing:
         raise as_kind(NotFound, missing) from None
-    except SegmentExists as taken:
+    except (SegmentExists, SegmentInUse) as taken:
         raise as_kind(Conflict, taken) from None
 
 

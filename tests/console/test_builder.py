@@ -24,13 +24,13 @@ def form(*rows: tuple[str, str, str], **extra: str) -> dict[str, str]:
 def test_every_kind_of_row_becomes_a_condition_the_parser_takes():
     sent = form(("revenue", "between", "100, 500"), ("tier", "in", "vip, super"), ("tag", "has", "promoter"), ("event", "within_days", "order_placed 30"),
                 ("event", "at_least", "page_viewed 3"), ("consent", "not_granted", "email_marketing"), ("last_seen", "is_empty", "x"), ("orders", ">=", "2"),
-                combine="any", name="mixed")
+                ("segment", "member", " big "), combine="any", name="mixed")
     sent["not-7"] = "on"
     drafted = definition(from_form(sent), KINDS)
     assert drafted["where"]["any"] == [
         {"field": "revenue", "op": "between", "value": [100, 500]}, {"field": "tier", "op": "in", "value": ["vip", "super"]}, {"tag": "promoter"},
         {"event": "order_placed", "within_days": 30}, {"event": "page_viewed", "at_least": 3}, {"consent": "email_marketing", "granted": False},
-        {"field": "last_seen", "op": "is_empty"}, {"not": {"field": "orders", "op": ">=", "value": 2}},
+        {"field": "last_seen", "op": "is_empty"}, {"not": {"field": "orders", "op": ">=", "value": 2}}, {"segment": "big"},
     ]
     assert parse_segment(drafted).name == "mixed"
 

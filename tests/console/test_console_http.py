@@ -81,8 +81,14 @@ def test_a_saved_segment_testing_a_trait_lists_its_customers_without_pii_read(ap
     """Its conditions are its writer's: a visitor without pii:read sees its members (masked), though
     they may not send such conditions as their own."""
     SegmentService(app.platform, operator()).create({"name": "named", "where": {"trait": "name", "op": "exists"}})
-    sign_in(app.client, app.tokens["segments:read"])
+    token = sign_in(app.client, app.tokens["segments:read"])
     assert app.client.get("/customers", params={"segment": "named"}).status_code == 200
+    narrowed = app.client.get("/customers", params={"segment": "named", "stage": "new"})  # filters narrow it as a reference to it
+    assert narrowed.status_code == 200 and "id=c1\"" in narrowed.text and "id=c2\"" not in narrowed.text
+    built_on = {"rows": "2", "field-0": "segment", "op-0": "member", "value-0": "named", "field-1": "lifecycle_stage", "op-1": "=", "value-1": "new", "combine": "all"}
+    assert "1 customers" in app.client.post("/segments/count", data=built_on, headers={"X-CSRF-Token": token}).text
+    missing = app.client.post("/segments/count", data=built_on | {"value-0": "nameless"}, headers={"X-CSRF-Token": token})
+    assert "no saved segment &#39;nameless&#39;" in missing.text
 
 
 def test_refused_sign_ins_leave_a_bounded_audit_log(app: AccessApp):

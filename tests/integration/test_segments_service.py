@@ -105,6 +105,46 @@ def test_a_definition_testing_personal_data_needs_pii_read_unless_it_is_saved(pl
     assert [r[3] for r in records(platform) if r[0] == "key:w"][:5] == ["refused"] * 5
 
 
+def test_a_segment_built_on_saved_segments_follows_them_and_keeps_their_writers_conditions(platform: Platform):
+    """``{segment: NAME}`` is the saved segment as saved now: a caller without pii:read may narrow a
+    saved segment that tests a trait (its conditions are its writer's), a change to it reaches the
+    segments built on it, and none of them may contain itself or lose what it is built on."""
+    ops = SegmentService(platform, operator())
+    writer = SegmentService(platform, Caller("key:w", frozenset({"segments:read", "segments:write"})))
+    ops.create({"name": "no-email-trait", "where": {"not": {"trait": "email", "op": "exists"}}})
+    ops.create({"name": "consented", "where": {"consent": "email_marketing"}})
+    narrowed = {"name": "no-email-trait-not-consented", "where": {"all": [{"segment": "no-email-trait"}, {"not": {"segment": "consented"}}]}}
+    assert writer.count(narrowed)["customers"] == 2  # bob and cat: ann consented to email marketing
+    assert writer.create(narrowed)["customers"] == 2
+    everyone_but_ann = {"name": "x", "where": {"all": [{"segment": "no-email-trait"}, {"not": {"consent": "email_marketing"}}]}}
+    assert writer.members("no-email-trait-not-consented") == writer.members(everyone_but_ann)
+    ops.update("consented", {"where": {"field": "events_total", "op": ">=", "value": 1}})
+    assert writer.count("no-email-trait-not-consented")["customers"] == 0  # the saved segment as saved now
+    assert ops.get("no-email-trait-not-consented")["definition"] == narrowed  # shown as written
+
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.all\[1\].segment: no saved segment 'nobody'$"):
+        writer.count({"name": "x", "where": {"all": [{"segment": "no-email-trait"}, {"segment": "nobody"}]}})
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: a segment cannot contain itself: consented → no-email-trait-not-consented → consented$"):
+        ops.update("consented", {"where": {"segment": "no-email-trait-not-consented"}})
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.any\[0\].segment: a segment cannot contain itself: no-email-trait → no-email-trait$"):
+        ops.update("no-email-trait", {"where": {"any": [{"segment": "no-email-trait"}]}})
+    with pytest.raises(Conflict, match=r"^segment 'no-email-trait' is part of the segment\(s\) no-email-trait-not-consented; take it out of them first$"):
+        ops.delete("no-email-trait")
+    ops.update("no-email-trait-not-consented", {"where": {"segment": "consented"}})
+    ops.delete("no-email-trait")  # no longer used: its newest version is what counts
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where: 101 conditions; a segment has at most 100$"):
+        ops.create({"name": "wide", "where": {"all": [{"segment": "consented"}] * 101}})
+    ops.create({"name": "level-0", "where": {"consent": "analytics"}})
+    for level in range(1, 5):  # each saved within the limits, then each made a hundred times the last
+        ops.create({"name": f"level-{level}", "where": {"segment": f"level-{level - 1}"}})
+    for level in range(4, 0, -1):  # the top first: each update counts the levels below it as they still are
+        ops.update(f"level-{level}", {"where": {"any": [{"segment": f"level-{level - 1}"}] * 100}})
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where: 100,000,000 conditions; a segment has at most 100$"):
+        ops.count("level-4")  # counted, never expanded
+    with pytest.raises(SegmentInvalid, match="expected a condition: all, any, not, field, trait, tag, event, consent or segment"):
+        ops.count({"name": "x", "where": {"segmnt": "consented"}})
+
+
 def test_contact_data_needs_a_purpose_unless_the_caller_sees_it_masked(platform: Platform):
     ops, reader = SegmentService(platform, operator()), SegmentService(platform, READER)
     with pytest.raises(CdpError, match=r"^purpose: required to export contact data \(emails, phones\)"):
