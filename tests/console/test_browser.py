@@ -108,6 +108,16 @@ def test_build_a_segment_watch_the_count_save_and_export_it(browser, site: Site,
     csv = browser.execute_async_script("const done = arguments[0]; fetch('/segments/new_or_buyers/export?purpose=email_marketing').then(r => r.text()).then(done)")
     header, *rows = csv.strip().splitlines()
     assert header.startswith("customer_id,emails") and rows
+    browser.get(site.url + "/segments/new")  # a segment built on the saved one
+    Select(browser.find_element(By.ID, "field-0")).select_by_value("segment")
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#op-0 option[value='member']") and b.find_elements(By.CSS_SELECTOR, "#values-0 option[value='new_or_buyers']"))
+    browser.find_element(By.ID, "value-0").send_keys("new_or_buyers")
+    wait(browser, lambda b: count() == built)
+    browser.find_element(By.ID, "add-condition").click()
+    wait(browser, lambda b: b.find_elements(By.ID, "value-1"))
+    browser.find_element(By.ID, "value-1").send_keys("new")
+    wait(browser, lambda b: count() == new_only)  # new_or_buyers narrowed to the new ones: the new ones
+    browser.save_screenshot(str(shots / "06-segment-built-on-a-saved-one.png"))
     no_policy_violation(browser)
 
 
