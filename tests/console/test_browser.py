@@ -21,6 +21,7 @@ from tests.console.site import HOSTILE_EMAIL, HOSTILE_NAME, Site, prepared, serv
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+RED = "rgba(197, 48, 48, 1)"  # console.css --bad
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +92,15 @@ def test_build_a_segment_watch_the_count_save_and_export_it(browser, site: Site,
     browser.find_element(By.ID, "value-1").send_keys("lots")
     wait(browser, lambda b: "revenue" in text(b, "error-1"))  # the service's message, next to the row at fault
     assert text(browser, "error-0") == ""
+    border = lambda row: browser.find_element(By.ID, f"row-{row}").value_of_css_property("border-top-color")  # noqa: E731
+    assert border(1) == RED != border(0)
     browser.save_screenshot(str(shots / "04-segment-builder-error.png"))
     browser.find_element(By.ID, "value-1").clear()
     browser.find_element(By.ID, "value-1").send_keys("1")
     browser.find_element(By.ID, "combine-any").click()
     wait(browser, lambda b: text(b, "error-1") == "" and count() != new_only and count().split()[0].replace(",", "").isdigit())
     built = count()
+    assert border(1) == border(0) != RED  # the row's mark goes with its error
     browser.save_screenshot(str(shots / "05-segment-builder.png"))
     browser.find_element(By.ID, "segment-name").send_keys("new_or_buyers")
     browser.find_element(By.ID, "save-segment").click()
