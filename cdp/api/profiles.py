@@ -19,19 +19,22 @@ SCOPE = "profiles:read"
 
 
 def profiles_router(platform: Callable[[], Platform], access: ReadAccess) -> APIRouter:
-    """E.g. ``app.include_router(profiles_router(lambda: platform, access))``. An identifier may hold
-    a ``/`` (sent as ``%2F``, which the path has decoded before routing): the routes take the rest
-    of the path, the longer ones first, so ``…/timeline`` and ``…/prediction`` keep their meaning."""
+    """E.g. ``app.include_router(profiles_router(lambda: platform, access))``."""
     router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(access.require(SCOPE))])
 
-    @router.get("/profiles/{identifier:path}/prediction", openapi_extra={"x-scope": SCOPE}, summary="A customer's predicted value with its inputs and model (`cdp value explain`)")
+    @router.get("/profiles/{identifier}", openapi_extra={"x-scope": SCOPE}, summary="A customer's 360° profile, by any identifier (personal data needs pii:read)")
+    def profile(identifier: str, request: Request) -> dict[str, Any]:
+        with answered():
+            return ProfileService(platform(), request_caller(request)).profile(identifier)
+
+    @router.get("/profiles/{identifier}/prediction", openapi_extra={"x-scope": SCOPE}, summary="A customer's predicted value with its inputs and model (`cdp value explain`)")
     def prediction(identifier: str, request: Request) -> dict[str, Any]:
         from cdp.services.value import ValueService  # scipy: imported by the first prediction asked, not by every server start
 
         with answered():
             return ValueService(platform(), request_caller(request)).explain(identifier)
 
-    @router.get("/profiles/{identifier:path}/timeline", openapi_extra={"x-scope": SCOPE}, summary="A customer's events, newest first (personal data needs pii:read)")
+    @router.get("/profiles/{identifier}/timeline", openapi_extra={"x-scope": SCOPE}, summary="A customer's events, newest first (personal data needs pii:read)")
     def timeline(
         identifier: str,
         request: Request,
@@ -40,10 +43,5 @@ def profiles_router(platform: Callable[[], Platform], access: ReadAccess) -> API
     ) -> list[dict[str, Any]]:
         with answered():
             return ProfileService(platform(), request_caller(request)).timeline(identifier, limit, before)
-
-    @router.get("/profiles/{identifier:path}", openapi_extra={"x-scope": SCOPE}, summary="A customer's 360° profile, by any identifier (personal data needs pii:read)")
-    def profile(identifier: str, request: Request) -> dict[str, Any]:
-        with answered():
-            return ProfileService(platform(), request_caller(request)).profile(identifier)
 
     return router
