@@ -32,7 +32,10 @@ ENGLISH: dict[str, str] = {
     "no_value": "{field} has no value {given!r}{did_you_mean} (known: {known})",
     "no_tag": "no tag {given!r}{did_you_mean} (known: {known})",
     "no_saved_segment": "no saved segment {given!r}",
-    "refers_to_itself": "a segment cannot contain itself: {chain}",
+    "built_on_built": "{given!r} is built on saved segments itself; build on the segments it is built on",
+    "built_on_itself": "a segment cannot be built on itself",
+    "built_on_by_others": "the segment(s) {users} are built on this one, so it cannot be built on saved segments itself",
+    "breaks_user": "the segment {user!r} is built on this one and would become invalid: {problem}",
     "name_differs": "{given!r} differs from the segment being updated, {name!r} (create one under the new name instead)",
 }
 SUGGESTIONS = "suggestions"  # a parameter: the known values the given one may have meant (``did_you_mean``)

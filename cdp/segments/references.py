@@ -1,18 +1,20 @@
-"""Segments made of saved segments: ``{segment: vip}`` holds the customers of the saved segment
+"""Segments built on saved segments: ``{segment: vip}`` holds the customers of the saved segment
 ``vip`` as it is saved now. A segment is evaluated with each reference replaced by the referred
-segment's conditions (themselves expanded), so a change to ``vip`` reaches every segment built on
-it, and the whole stays within the limits of one definition (``model.within_limits``).
+segment's conditions, so a change to ``vip`` reaches every segment built on it.
 
-A name that is not saved, and a segment that refers back to itself (directly or through others),
-are refused naming the reference's path; the store refuses to delete a segment others refer to.
-The conditions are counted before anything is expanded: segments saved one by one within the
-limits can still multiply (each referring to the last a hundred times), and expanding those first
-would take time and memory without end.
+One level only: a segment may be built on saved segments that are not built on others. So a
+reference never leads to another (no chain to follow, no cycle to find, one read per reference),
+and the store, in the transaction that saves a segment (``saving_problems``), keeps it so: what a
+segment refers to is saved and not built on others, a segment is not built on itself, one that
+others are built on is not built on others, and it and every segment built on it keep to one
+definition's limits once expanded. A saved segment therefore always expands; one that cannot any
+more (a rule's values changed under it) is refused where it is evaluated, and only there.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from cdp.errors import SegmentInvalid
 from cdp.segments.model import MAX_CONDITIONS, AllOf, AnyOf, NotOf, Segment, SegmentReference, conditions, refuse_whole, within_limits
 from cdp.segments.problems import Refusal
 
@@ -20,64 +22,62 @@ Saved = Callable[[str], Segment | None]  # a saved segment's newest version as w
 
 
 def expanded(segment: Segment, saved: Saved) -> Segment:
-    """``segment`` with every reference replaced by what it refers to. ``segment`` itself may be a
-    new version not saved yet: a saved segment referring to its name refers to this one."""
-    if not refers(segment):
+    """``segment`` with every reference replaced by the saved segment's conditions (a definition not
+    saved may refer to a saved segment of its own name: it is that saved segment). Refuses, naming
+    the reference's path, a segment not saved or built on others, and an expansion beyond the limits
+    of one definition (counted before anything is put together)."""
+    found: dict[str, Segment] = {}
+    for path, name in references(segment):
+        if name not in found:
+            referred = saved(name)
+            if referred is None:
+                refuse_whole(path, Refusal("no_saved_segment", given=name))
+            if refers(referred):
+                refuse_whole(path, Refusal("built_on_built", given=name))
+            found[name] = referred
+    if not found:
         return segment
-    references = _References(saved)
-    count = references.count(segment.where, "where", (segment.name,))
+    count = sum(len(list(conditions(found[node.segment].where, ""))) if isinstance(node, SegmentReference) else 1 for _, node in conditions(segment.where, "where"))
     if count > MAX_CONDITIONS:
         refuse_whole("where", Refusal("too_many_conditions", given=count, most=MAX_CONDITIONS))
-    return within_limits(segment.model_copy(update={"where": references.expand(segment.where)}))
+    return within_limits(segment.model_copy(update={"where": _replaced(segment.where, found)}))
+
+
+def saving_problems(segment: Segment, saved: Saved, users: list[Segment]) -> None:
+    """Refuses to save ``segment`` (a new segment or a new version) when it would break the one level
+    of references: ``users``, the saved segments built on it now."""
+    for path, name in references(segment):
+        if name == segment.name:
+            refuse_whole(path, Refusal("built_on_itself"))
+    if users and refers(segment):
+        refuse_whole(next(references(segment))[0], Refusal("built_on_by_others", users=", ".join(u.name for u in users)))
+    expanded(segment, saved)
+    for user in users:
+        try:
+            expanded(user, lambda name: segment if name == segment.name else saved(name))
+        except SegmentInvalid as problem:
+            refuse_whole("where", Refusal("breaks_user", user=user.name, problem=str(problem).removeprefix("invalid segment: ")))
 
 
 def refers(segment: Segment) -> list[str]:
-    """The names ``segment`` refers to directly, in order."""
-    return [node.segment for _, node in conditions(segment.where, "where") if isinstance(node, SegmentReference)]
+    """The names ``segment`` refers to, in order."""
+    return [name for _, name in references(segment)]
 
 
-class _References:
-    """One expansion: each saved segment read once, and its conditions counted once."""
-
-    def __init__(self, saved: Saved):
-        self._saved = saved
-        self._read: dict[str, Segment | None] = {}
-        self._counted: dict[str, int] = {}
-
-    def count(self, where: Any, path: str, chain: tuple[str, ...]) -> int:
-        """How many conditions ``where`` has with its references expanded; refuses a reference to a
-        segment not saved, or to one in ``chain`` (being expanded, outermost first). ``path`` names
-        the outermost segment's reference: where its writer can change it."""
-        total = 0
-        for at, node in conditions(where, path):
-            if not isinstance(node, SegmentReference):
-                total += 1
-                continue
-            where_named = at + ".segment" if len(chain) == 1 else path
-            if node.segment in chain:
-                refuse_whole(where_named, Refusal("refers_to_itself", chain=" → ".join((*chain[chain.index(node.segment) :], node.segment))))
-            if node.segment not in self._counted:
-                referred = self._segment(node.segment)
-                if referred is None:
-                    refuse_whole(where_named, Refusal("no_saved_segment", given=node.segment))
-                self._counted[node.segment] = self.count(referred.where, where_named, (*chain, node.segment))
-            total += self._counted[node.segment]
-        return total
-
-    def expand(self, node: Any) -> Any:
-        """``node`` with its references replaced (``count`` has checked them). The parts are valid
-        already: they are put together unchecked."""
-        if isinstance(node, AllOf):
-            return AllOf.model_construct(all=[self.expand(c) for c in node.all])
-        if isinstance(node, AnyOf):
-            return AnyOf.model_construct(any=[self.expand(c) for c in node.any])
-        if isinstance(node, NotOf):
-            return NotOf.model_construct(not_=self.expand(node.not_))
+def references(segment: Segment) -> Iterator[tuple[str, str]]:
+    """``(path, name)`` of each reference: ``("where.all[0].segment", "vip")``."""
+    for path, node in conditions(segment.where, "where"):
         if isinstance(node, SegmentReference):
-            return self.expand(self._segment(node.segment).where)
-        return node
+            yield f"{path}.segment", node.segment
 
-    def _segment(self, name: str) -> Segment | None:
-        if name not in self._read:
-            self._read[name] = self._saved(name)
-        return self._read[name]
+
+def _replaced(node: Any, found: dict[str, Segment]) -> Any:
+    """The parts are valid already: they are put together unchecked (the written tree is at most
+    ``MAX_DEPTH`` deep, so this recursion is bounded)."""
+    if isinstance(node, AllOf):
+        return AllOf.model_construct(all=[_replaced(c, found) for c in node.all])
+    if isinstance(node, AnyOf):
+        return AnyOf.model_construct(any=[_replaced(c, found) for c in node.any])
+    if isinstance(node, NotOf):
+        return NotOf.model_construct(not_=_replaced(node.not_, found))
+    return found[node.segment].where if isinstance(node, SegmentReference) else node

@@ -1,7 +1,8 @@
 """Saved segments: a small SQLite file under the data directory holding every saved version of each
 segment's definition, with when and by whom it was saved. The newest version is the segment; the
 earlier ones are its history (what a campaign was sent to last month). Deleting a segment forgets
-its history too; a segment another one is built on (``cdp.segments.references``) is not deleted."""
+its history too; a segment another one is built on (``cdp.segments.references``) is not deleted,
+and every save keeps references one level deep, in its own transaction."""
 
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import orjson
 from cdp.errors import CdpError
 from cdp.refusals import refusal
 from cdp.segments.model import Segment, parse_segment
-from cdp.segments.references import expanded, refers
+from cdp.segments.references import expanded, refers, saving_problems
 from cdp.sqlite_store import open_store
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -64,10 +65,12 @@ class SegmentStore:
             self._adopt_unversioned()
 
     def create(self, segment: Segment, actor: str) -> Version:
-        """Saves the first version; raises ``SegmentExists`` if the name is taken."""
+        """Saves the first version; raises ``SegmentExists`` if the name is taken, ``SegmentInvalid``
+        if its references do not hold (``check``)."""
         with self._transaction():
             if self._latest(segment.name) is not None:
                 raise refusal(SegmentExists, "segment_exists", name=segment.name)
+            saving_problems(segment, self._read_newest, self._users(segment.name))
             return self._append(segment, 1, actor)
 
     def update(self, segment: Segment, actor: str) -> Version:
@@ -76,6 +79,7 @@ class SegmentStore:
             latest = self._latest(segment.name)
             if latest is None:
                 raise _missing(segment.name)
+            saving_problems(segment, self._read_newest, self._users(segment.name))
             return self._append(segment, latest + 1, actor)
 
     def get(self, name: str) -> Segment:
@@ -94,6 +98,12 @@ class SegmentStore:
     def expand(self, segment: Segment) -> Segment:
         """``segment`` (saved or not) with every saved segment it refers to expanded, as saved now."""
         return expanded(segment, self._newest)
+
+    def check(self, segment: Segment) -> None:
+        """Raises ``SegmentInvalid`` if saving ``segment`` now would break the one level of references
+        (``references.saving_problems``); ``create`` and ``update`` check again as they save."""
+        with self._lock:
+            saving_problems(segment, self._read_newest, self._users(segment.name))
 
     def history(self, name: str) -> list[Version]:
         """Every saved version, oldest first; raises ``NoSuchSegment``."""
@@ -117,10 +127,9 @@ class SegmentStore:
         """Forgets the segment and its history; raises ``NoSuchSegment``, or ``SegmentInUse`` while
         the newest version of another segment refers to it."""
         with self._transaction():
-            newest = self._db.execute(f"SELECT name, definition FROM segment_versions WHERE {_NEWEST} AND name != ?", (name,)).fetchall()
-            users = [other for other, definition in newest if name in refers(parse_segment(orjson.loads(definition)))]
+            users = self._users(name)
             if users:
-                raise refusal(SegmentInUse, "segment_in_use", name=name, users=users)
+                raise refusal(SegmentInUse, "segment_in_use", name=name, users=[u.name for u in users])
             if self._db.execute("DELETE FROM segment_versions WHERE name = ?", (name,)).rowcount == 0:
                 raise _missing(name)
 
@@ -129,8 +138,17 @@ class SegmentStore:
 
     def _newest(self, name: str) -> Segment | None:
         with self._lock:
-            row = self._db.execute(f"SELECT definition FROM segment_versions WHERE {_NEWEST} AND name = ?", (name,)).fetchone()
+            return self._read_newest(name)
+
+    def _read_newest(self, name: str) -> Segment | None:
+        """Under the lock (a transaction's or ``_newest``'s)."""
+        row = self._db.execute(f"SELECT definition FROM segment_versions WHERE {_NEWEST} AND name = ?", (name,)).fetchone()
         return None if row is None else parse_segment(orjson.loads(row[0]))
+
+    def _users(self, name: str) -> "list[Segment]":  # a string: the method ``list`` shadows the type here
+        """The other saved segments built on ``name`` (their newest versions); under the lock."""
+        newest = self._db.execute(f"SELECT definition FROM segment_versions WHERE {_NEWEST} AND name != ?", (name,)).fetchall()
+        return [segment for segment in (parse_segment(orjson.loads(d)) for (d,) in newest) if name in refers(segment)]
 
     def _latest(self, name: str) -> int | None:
         return self._db.execute("SELECT max(version) FROM segment_versions WHERE name = ?", (name,)).fetchone()[0]

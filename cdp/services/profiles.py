@@ -23,7 +23,7 @@ import orjson
 from cdp import queries
 from cdp.audit import identifier_digest
 from cdp.customers import Customers
-from cdp.errors import CdpError
+from cdp.errors import CdpError, SegmentInvalid
 from cdp.identity_explain import explain
 from cdp.masking import MASK, mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
@@ -31,6 +31,7 @@ from cdp.recommendations import for_customer as recommended
 from cdp.refusals import refusal
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
+from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.timetravel import profile_as_of
@@ -244,12 +245,17 @@ class ProfileService:
         return rows if self.caller.sees_personal_data else [mask_suppression(r) for r in rows]
 
     def _segments(self, customer: str) -> list[str]:
-        """The saved segments the customer is in: each segment's condition with the customer's id added."""
+        """The saved segments the customer is in: each segment's condition with the customer's id added
+        (one deleted meanwhile, or no longer valid, has no member)."""
         as_of = evaluate.data_as_of(self.warehouse)
         scope = ConsentScope(self.platform.settings.consent)
         found = []
         for saved in self.platform.segments.list():
-            c = evaluate.compiled(self.warehouse, self.platform.segments.get(saved["name"]), as_of, scope)
+            try:
+                segment = self.platform.segments.get(saved["name"])
+            except (NoSuchSegment, SegmentInvalid):
+                continue
+            c = evaluate.compiled(self.warehouse, segment, as_of, scope)
             sql = f"SELECT count() AS n {c.from_sql} WHERE ({c.where_sql}) AND p.customer_id = {{profile_customer:String}}"
             if self.warehouse.query(sql, {**c.params, "profile_customer": customer})[0]["n"]:
                 found.append(saved["name"])

@@ -65,6 +65,7 @@ class SegmentService:
         with self._audited(WRITE, "segment.create", _name_of(definition)) as detail:
             segment = self._checked(definition, written=True)
             detail["target"] = segment.name
+            self.platform.segments.check(segment)
             customers = self._count(self._expanded(segment), None)
             saved = _stored(lambda: self.platform.segments.create(segment, self.caller.actor))
             detail["version"] = saved.version
@@ -75,6 +76,7 @@ class SegmentService:
         with self._audited(WRITE, "segment.update", _name_of(name)) as detail:
             _stored(lambda: self.platform.segments.written(name))
             segment = self._checked(_named(definition, name), written=True)
+            self.platform.segments.check(segment)
             customers = self._count(self._expanded(segment), None)
             saved = _stored(lambda: self.platform.segments.update(segment, self.caller.actor))
             detail["version"] = saved.version
