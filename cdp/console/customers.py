@@ -50,7 +50,8 @@ def router(console: Console) -> APIRouter:
     ) -> Response:
         service = SegmentService(visit.platform, visit.caller)
         choices = {f["field"]: f["values"] for f in service.fields() if f["field"] in ("lifecycle_stage", "tier", "tags")}
-        subject = filtered(stage, tier, tag, segment)
+        # a saved segment alone is itself: wrapped, one nested 20 deep would be refused as too deep
+        subject = segment if segment and not (stage or tier or tag) else filtered(stage, tier, tag, segment)
         total = service.count(subject)["customers"]
         rows = service.members(subject, PAGE, page * PAGE, LIST_COLUMNS)
         return console.page(visit, "customers.html", rows=rows, total=total, page=page, pages=(total + PAGE - 1) // PAGE,

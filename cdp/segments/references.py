@@ -2,13 +2,14 @@
 ``vip`` as it is saved now. A segment is evaluated with each reference replaced by the referred
 segment's conditions, so a change to ``vip`` reaches every segment built on it.
 
-One level only: a segment may be built on saved segments that are not built on others. So a
-reference never leads to another (no chain to follow, no cycle to find, one read per reference),
-and the store, in the transaction that saves a segment (``saving_problems``), keeps it so: what a
-segment refers to is saved and not built on others, a segment is not built on itself, one that
-others are built on is not built on others, and it and every segment built on it keep to one
-definition's limits once expanded. A saved segment therefore always expands; one that cannot any
-more (a rule's values changed under it) is refused where it is evaluated, and only there.
+One level only: a saved segment may be built on saved segments that are not built on others. So
+a saved reference never leads to another (no chain to follow, no cycle to find), and the store, in
+the transaction that saves a segment (``saving_problems``), keeps it so: what a segment refers to
+is saved and not built on others, a segment is not built on itself, one that others are built on
+is not built on others, and it and every segment built on it keep to one definition's limits once
+expanded. A definition not saved (a count, the console's filters) may refer to any saved segment:
+two levels at most. A saved segment that no longer expands (a store edited by hand) is refused
+where it is evaluated, and only there.
 """
 
 from collections.abc import Callable, Iterator
@@ -21,11 +22,12 @@ from cdp.segments.problems import Refusal
 Saved = Callable[[str], Segment | None]  # a saved segment's newest version as written, None when none is saved
 
 
-def expanded(segment: Segment, saved: Saved) -> Segment:
-    """``segment`` with every reference replaced by the saved segment's conditions (a definition not
-    saved may refer to a saved segment of its own name: it is that saved segment). Refuses, naming
-    the reference's path, a segment not saved or built on others, and an expansion beyond the limits
-    of one definition (counted before anything is put together)."""
+def expanded(segment: Segment, saved: Saved, levels: int = 2) -> Segment:
+    """``segment`` with every reference replaced by the saved segment's conditions, themselves
+    expanded, ``levels`` deep at most (a definition not saved may refer to a saved segment of its own
+    name: it is that saved segment). Refuses, naming the reference's path, a segment not saved or
+    deeper, and an expansion beyond the limits of one definition (counted before anything is put
+    together)."""
     found: dict[str, Segment] = {}
     for path, name in references(segment):
         if name not in found:
@@ -33,7 +35,9 @@ def expanded(segment: Segment, saved: Saved) -> Segment:
             if referred is None:
                 refuse_whole(path, Refusal("no_saved_segment", given=name))
             if refers(referred):
-                refuse_whole(path, Refusal("built_on_built", given=name))
+                if levels == 1:
+                    refuse_whole(path, Refusal("built_on_built", given=name))
+                referred = expanded(referred, saved, levels - 1)
             found[name] = referred
     if not found:
         return segment
@@ -49,6 +53,11 @@ def saving_problems(segment: Segment, saved: Saved, users: list[Segment]) -> Non
     for path, name in references(segment):
         if name == segment.name:
             refuse_whole(path, Refusal("built_on_itself"))
+        referred = saved(name)
+        if referred is None:
+            refuse_whole(path, Refusal("no_saved_segment", given=name))
+        if refers(referred):
+            refuse_whole(path, Refusal("built_on_built", given=name))
     if users and refers(segment):
         refuse_whole(next(references(segment))[0], Refusal("built_on_by_others", users=", ".join(u.name for u in users)))
     expanded(segment, saved)

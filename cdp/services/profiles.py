@@ -13,6 +13,7 @@ events table's by-customer projection (``cdp.queries.customer_events``). Reading
 ``profile.timeline``), its target the customer found, or the identifier's digest when none is.
 """
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ import orjson
 from cdp import queries
 from cdp.audit import identifier_digest
 from cdp.customers import Customers
-from cdp.errors import CdpError, SegmentInvalid
+from cdp.errors import CdpError, QueryRefused, SegmentInvalid
 from cdp.identity_explain import explain
 from cdp.masking import MASK, mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
@@ -35,6 +36,7 @@ from cdp.segments.store import NoSuchSegment
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.timetravel import profile_as_of
+from cdp.warehouse.statements import first_line
 from projections.tables import (
     churn_level_changes,
     churn_risk,
@@ -60,6 +62,8 @@ _BOOKKEEPING = ("customer_id", "version", "is_deleted")
 _OPEN_ENDED = "2100-01-01"  # consent_changes' valid_to of an interval still in force
 # identifier type → the profile column listing the customer's identifiers of that type
 IDENTIFIER_COLUMNS = {"user_id": "user_ids", "email": "emails", "phone": "phones", "social": "social_handles", "anonymous_id": "anonymous_ids", "account_id": "account_ids"}
+
+log = logging.getLogger("cdp.serve")
 
 
 class ProfileService:
@@ -246,19 +250,19 @@ class ProfileService:
 
     def _segments(self, customer: str) -> list[str]:
         """The saved segments the customer is in: each segment's condition with the customer's id added
-        (one deleted meanwhile, or no longer valid, has no member)."""
+        (one deleted meanwhile, no longer valid, or whose query the warehouse refuses, say too long
+        for it, is left out and logged)."""
         as_of = evaluate.data_as_of(self.warehouse)
         scope = ConsentScope(self.platform.settings.consent)
         found = []
         for saved in self.platform.segments.list():
             try:
-                segment = self.platform.segments.get(saved["name"])
-            except (NoSuchSegment, SegmentInvalid):
-                continue
-            c = evaluate.compiled(self.warehouse, segment, as_of, scope)
-            sql = f"SELECT count() AS n {c.from_sql} WHERE ({c.where_sql}) AND p.customer_id = {{profile_customer:String}}"
-            if self.warehouse.query(sql, {**c.params, "profile_customer": customer})[0]["n"]:
-                found.append(saved["name"])
+                c = evaluate.compiled(self.warehouse, self.platform.segments.get(saved["name"]), as_of, scope)
+                sql = f"SELECT count() AS n {c.from_sql} WHERE ({c.where_sql}) AND p.customer_id = {{profile_customer:String}}"
+                if self.warehouse.query(sql, {**c.params, "profile_customer": customer})[0]["n"]:
+                    found.append(saved["name"])
+            except (NoSuchSegment, SegmentInvalid, QueryRefused) as refused:  # one segment's fault fails its own evaluation only
+                log.warning("the 360° view of %s leaves out segment %s: %s", customer, saved["name"], first_line(str(refused)))
         return found
 
 

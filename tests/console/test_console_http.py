@@ -81,7 +81,9 @@ def test_a_saved_segment_testing_a_trait_lists_its_customers_without_pii_read(ap
     """Its conditions are its writer's: a visitor without pii:read sees its members (masked), though
     they may not send such conditions as their own."""
     SegmentService(app.platform, operator()).create({"name": "named", "where": {"trait": "name", "op": "exists"}})
+    SegmentService(app.platform, operator()).create({"name": "built-on-named", "where": {"segment": "named"}})
     token = sign_in(app.client, app.tokens["segments:read"])
+    assert "id=c1\"" in app.client.get("/customers", params={"segment": "built-on-named", "stage": "new"}).text  # filters on a segment built on another
     assert app.client.get("/customers", params={"segment": "named"}).status_code == 200
     narrowed = app.client.get("/customers", params={"segment": "named", "stage": "new"})  # filters narrow it as a reference to it
     assert narrowed.status_code == 200 and "id=c1\"" in narrowed.text and "id=c2\"" not in narrowed.text

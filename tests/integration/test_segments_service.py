@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from cdp.config import ConsentSettings, Settings
-from cdp.errors import CdpError, SegmentInvalid
+from cdp.errors import CdpError, QueryRefused, SegmentInvalid
 from cdp.masking import MASK
 from cdp.platform import Platform
 from cdp.spreadsheet import csv_cell
@@ -132,7 +132,8 @@ def test_a_segment_built_on_saved_segments_follows_them_and_keeps_their_writers_
     with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: the segment\(s\) no-email-trait-not-consented are built on this one, so it cannot be built on saved segments itself$"):
         ops.update("consented", {"where": {"segment": "no-email-trait"}})  # one level: no chain to follow, no cycle
     with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: 'no-email-trait-not-consented' is built on saved segments itself; build on the segments it is built on$"):
-        ops.count({"name": "x", "where": {"segment": "no-email-trait-not-consented"}})
+        ops.create({"name": "x", "where": {"segment": "no-email-trait-not-consented"}})
+    assert ops.count({"name": "x", "where": {"segment": "no-email-trait-not-consented"}})["customers"] == 0  # not saved: two levels
     with pytest.raises(SegmentInvalid, match=r"^invalid segment: where: the segment 'no-email-trait-not-consented' is built on this one and would become invalid: where: 101 conditions; a segment has at most 100$"):
         ops.update("consented", {"where": {"any": [{"consent": "analytics"}] * 100}})  # with the other reference: 101
     with pytest.raises(Conflict, match=r"^segment 'no-email-trait' is part of the segment\(s\) no-email-trait-not-consented; take it out of them first$"):
@@ -147,14 +148,19 @@ def test_a_segment_built_on_saved_segments_follows_them_and_keeps_their_writers_
 
 
 def test_a_saved_segment_no_longer_valid_fails_its_own_evaluation_only(platform: Platform):
-    """A saved segment can stop expanding without a save (a tag rule it names is removed, a store
-    edited by hand): the 360° view then lists the segments the customer is in without it."""
+    """A saved segment can stop expanding without a save (a store edited by hand), or be refused by
+    the warehouse (its SQL longer than the server takes): the 360° view then lists the segments the
+    customer is in without it, where one such segment failed every profile read."""
     ops = SegmentService(platform, operator())
     ops.create({"name": "consented", "where": {"consent": "email_marketing"}})
     ops.create({"name": "built", "where": {"segment": "consented"}})
+    too_long = {"name": "huge", "where": {"any": [{"event": "order_placed", "properties": {f"k{i}": "v" for i in range(50)}}] * 100}}  # ~700 kB of SQL
     with sqlite3.connect(platform.settings.data_dir / "segments.sqlite") as db:  # as a lost race or a hand edit would leave it
         db.execute("UPDATE segment_versions SET definition = ? WHERE name = 'consented'", (orjson.dumps({"name": "consented", "where": {"segment": "built"}}),))
-    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: 'consented' is built on saved segments itself"):
+        db.execute("INSERT INTO segment_versions (name, version, definition, actor) VALUES ('huge', 1, ?, 't')", (orjson.dumps(too_long),))
+    with pytest.raises(QueryRefused, match="Max query size exceeded"):
+        ops.count("huge")
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: '(built|consented)' is built on saved segments itself"):
         ops.count("built")
     ann = platform.warehouse.query("SELECT customer_id FROM cdp.identities FINAL WHERE identifier = 'email:ann@example.com'")[0]["customer_id"]
     assert ProfileService(platform, operator()).profile(ann)["segments"] == []
