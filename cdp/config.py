@@ -152,7 +152,7 @@ class CollectorSettings(BaseModel):
     max_body_bytes_held: PositiveInt = 256 * 1024 * 1024  # request bodies one collector process holds at once (read, sorted, awaiting their write); past it: 429 (cdp.api.body.BodyBudget)
     max_body_bytes_held_per_client: PositiveInt = 32 * 1024 * 1024  # of which one client address may hold (its first request always goes on)
     retry_after_seconds: PositiveInt = 1
-    refusal_records_per_minute: PositiveInt = 60  # audit records of 401/403 answers per client address a minute, per process; past it they are counted (cdp.api.refusal_records)
+    refusal_records_per_minute: PositiveInt = 60  # audit records of 401/403 answers per client address a minute, per process; past it they are counted (cdp.refusal_records)
     workers: PositiveInt = 1  # collector processes sharing the port; with more than one, the runner gets its own process
     # Slow and idle clients (cdp.api.connections), per collector process: a request's headers must
     # arrive within header_timeout_seconds of its first byte, its body within body_timeout_seconds

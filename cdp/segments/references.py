@@ -53,14 +53,9 @@ def saving_problems(segment: Segment, saved: Saved, users: list[Segment]) -> Non
     for path, name in references(segment):
         if name == segment.name:
             refuse_whole(path, Refusal("built_on_itself"))
-        referred = saved(name)
-        if referred is None:
-            refuse_whole(path, Refusal("no_saved_segment", given=name))
-        if refers(referred):
-            refuse_whole(path, Refusal("built_on_built", given=name))
     if users and refers(segment):
         refuse_whole(next(references(segment))[0], Refusal("built_on_by_others", users=", ".join(u.name for u in users)))
-    expanded(segment, saved)
+    expanded(segment, saved, levels=1)  # what it refers to is saved and built on no other
     for user in users:
         try:
             expanded(user, lambda name: segment if name == segment.name else saved(name))

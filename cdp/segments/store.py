@@ -146,8 +146,10 @@ class SegmentStore:
         return None if row is None else parse_segment(orjson.loads(row[0]))
 
     def _users(self, name: str) -> "list[Segment]":  # a string: the method ``list`` shadows the type here
-        """The other saved segments built on ``name`` (their newest versions); under the lock."""
-        newest = self._db.execute(f"SELECT definition FROM segment_versions WHERE {_NEWEST} AND name != ?", (name,)).fetchall()
+        """The other saved segments built on ``name`` (their newest versions); under the lock. Only
+        the definitions whose stored JSON holds the reference's text are parsed (every save asks)."""
+        reference = orjson.dumps({"segment": name})[1:-1]  # "segment":"vip", as definition_of stores it
+        newest = self._db.execute(f"SELECT definition FROM segment_versions WHERE {_NEWEST} AND name != ? AND instr(definition, ?) > 0", (name, reference)).fetchall()
         return [segment for segment in (parse_segment(orjson.loads(d)) for (d,) in newest) if name in refers(segment)]
 
     def _latest(self, name: str) -> int | None:
