@@ -18,7 +18,7 @@ from cdp.config import load_settings
 from cdp.platform import Platform
 from cdp.segments.model import parse_segment
 from tests.console.site import HOSTILE_EMAIL, Site, prepared, served
-from tests.console.test_browser import no_policy_violation, sign_in, text, wait
+from tests.console.test_browser import choose_language, no_policy_violation, sign_in, text, wait
 from tests.receivers import WebhookReceiver
 from tests.services.ports import free_port
 from tests.waiting import wait_until
@@ -201,15 +201,13 @@ def test_triggers_dry_run_enable_and_disable(browser, site: Site, shots: Path):
 
 def test_in_chinese_and_refused_without_admin(browser, site: Site, shots: Path):
     sign_in(browser, site, "admin", "/activation/deliveries?status=delivered")
-    browser.find_element(By.ID, "lang-zh").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    choose_language(browser, "zh-CN")
     assert "发送记录" in text(browser, "activation-tabs") and "已送达" in text(browser, "deliveries")
     browser.save_screenshot(str(shots / "29-deliveries-zh.png"))
     browser.get(site.url + "/activation/audiences")
     assert "受众同步" in browser.find_element(By.TAG_NAME, "h1").text + text(browser, "activation-tabs")
     browser.save_screenshot(str(shots / "30-audiences-zh.png"))
-    browser.find_element(By.ID, "lang-en").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    choose_language(browser, "en")
     browser.find_element(By.ID, "signout").click()
     wait(browser, lambda b: "/signin" in b.current_url)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -38,9 +38,28 @@ def sign_in(browser, site: Site, key: str, then: str = "/") -> None:
     wait(browser, lambda b: "/signin" not in b.current_url)
 
 
+# Chromium's words when a look-up meets the page a navigation is replacing (not a stale element: a CI run failed on it)
+PAGE_BEING_REPLACED = ("does not belong to the document", "document unloaded")
+
+
 def wait(browser, condition) -> None:
-    """Until ``condition(browser)``; an element htmx swapped away meanwhile is looked up again."""
-    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+    """Until ``condition(browser)``; an element htmx swapped away, or a page replaced, meanwhile is looked up again."""
+
+    def settled(b) -> bool:
+        try:
+            return condition(b)
+        except WebDriverException as error:
+            if any(words in (error.msg or "") for words in PAGE_BEING_REPLACED):
+                return False
+            raise
+
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(settled)
+
+
+def choose_language(browser, language: str) -> None:
+    """Click the header's language button and wait for the page it reloads into."""
+    browser.find_element(By.ID, {"en": "lang-en", "zh-CN": "lang-zh"}[language]).click()
+    wait(browser, lambda b: b.execute_script("return document.documentElement.lang") == language)
 
 
 def text(browser, element_id: str) -> str:
@@ -141,22 +160,19 @@ def test_each_dashboard_draws_its_data(browser, site: Site, shots: Path, name: s
 
 def test_switch_to_chinese_and_back(browser, site: Site, shots: Path):
     sign_in(browser, site, "marketer", "/customers")
-    browser.find_element(By.ID, "lang-zh").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    choose_language(browser, "zh-CN")
     assert "客户" in browser.find_element(By.TAG_NAME, "nav").text
     assert "位客户" in text(browser, "total")
     browser.get(site.url + f"/customer?id={quote(site.email)}")
-    browser.find_element(By.ID, "lang-en").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en" and "/customer?id=" in b.current_url)  # back on the same customer
-    browser.find_element(By.ID, "lang-zh").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    choose_language(browser, "en")
+    assert "/customer?id=" in browser.current_url  # back on the same customer
+    choose_language(browser, "zh-CN")
     assert text(browser, "stage") in ("潜在客户", "新客户", "复购客户", "忠诚客户", "流失风险", "已流失", "已召回")
     browser.save_screenshot(str(shots / "08-customer-zh.png"))
     browser.get(site.url + "/dashboards/lifecycle-flow")
     assert "生命周期" in browser.find_element(By.TAG_NAME, "h1").text
     browser.save_screenshot(str(shots / "09-dashboard-zh.png"))
-    browser.find_element(By.ID, "lang-en").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    choose_language(browser, "en")
     assert "Lifecycle" in browser.find_element(By.TAG_NAME, "h1").text
 
 
@@ -169,8 +185,7 @@ def test_a_customer_at_risk_in_chinese_sees_every_churn_reason_and_lifecycle_cau
     assert items("#churn-reasons li") == [as_stored(r) for r in at_risk["reasons"]]
     assert items("#lifecycle li .muted") == [as_stored(c) for c in at_risk["causes"]]
     browser.save_screenshot(str(shots / "10-customer-at-risk-en.png"))
-    browser.find_element(By.ID, "lang-zh").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    choose_language(browser, "zh-CN")
     page = browser.find_element(By.TAG_NAME, "main").text
     assert [text for text in [*at_risk["reasons"], *at_risk["causes"]] if text.rsplit(" (+", 1)[0] in page] == []  # no English cause on the page
     reasons, causes = items("#churn-reasons li"), items("#lifecycle li .muted")
@@ -178,16 +193,14 @@ def test_a_customer_at_risk_in_chinese_sees_every_churn_reason_and_lifecycle_cau
     assert all(CHINESE.search(text) for text in [*reasons, *causes]), [*reasons, *causes]
     assert [r.rsplit(" ", 1)[-1] for r in reasons] == [r.rsplit(" ", 1)[-1] for r in at_risk["reasons"]]  # each with its weight, "(+30)"
     browser.save_screenshot(str(shots / "11-customer-at-risk-zh.png"))
-    browser.find_element(By.ID, "lang-en").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    choose_language(browser, "en")
     no_policy_violation(browser)
 
 
 def test_a_customer_with_merges_and_a_churn_history_in_chinese_has_no_english_reason_or_trait_name_left(browser, site: Site, shots: Path):
     merged = site.merged
     sign_in(browser, site, "marketer", f"/customer?id={quote(merged['email'])}")
-    browser.find_element(By.ID, "lang-zh").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    choose_language(browser, "zh-CN")
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#why-joined table"))  # the identity explanation came
     items = lambda selector: [e.text for e in browser.find_elements(By.CSS_SELECTOR, selector)]  # noqa: E731
     page = browser.find_element(By.TAG_NAME, "main").text
@@ -210,8 +223,7 @@ def test_a_customer_with_merges_and_a_churn_history_in_chinese_has_no_english_re
     browser.save_screenshot(str(shots / "13-customer-churn-history-zh.png"))
     browser.execute_script("document.getElementById('timeline').scrollIntoView()")
     browser.save_screenshot(str(shots / "14-customer-timeline-zh.png"))
-    browser.find_element(By.ID, "lang-en").click()
-    wait(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    choose_language(browser, "en")
     no_policy_violation(browser)
 
 
