@@ -23,6 +23,7 @@ ENGLISH: dict[str, str] = {
     "time_range": "{what}: a time from {earliest} to {latest}",
     "days_range": "{what} takes a number of days above 0 and at most {most:,}",
     "too_many_conditions": "{given:,} conditions; a segment has at most {most}",
+    "too_many_properties": "{given:,} event properties compared; a segment compares at most {most} in all",
     "too_deep": "all, any and not are nested more than {most} deep here",
     "no_purpose": "no purpose {given!r}{did_you_mean} (known: {known})",
     "unknown_event": "unknown event type {given!r}; known: {known}",

@@ -14,13 +14,14 @@ import orjson
 import pytest
 
 from cdp.config import ConsentSettings, Settings
-from cdp.errors import CdpError, QueryRefused, SegmentInvalid
+from cdp.errors import CdpError, SegmentInvalid
 from cdp.masking import MASK
 from cdp.platform import Platform
 from cdp.spreadsheet import csv_cell
-from cdp.segments.model import parse_segment
+from cdp.segments.model import MAX_CONDITIONS, MAX_PROPERTY_COMPARISONS, parse_segment
 from cdp.segments.store import SegmentStore
 from cdp.services import Caller, Conflict, Forbidden, NotFound, operator
+from cdp.services.analytics import AnalyticsService
 from cdp.services.profiles import ProfileService
 from cdp.services.segments import SegmentService
 from ingestion.jsonl import import_lines
@@ -147,18 +148,39 @@ def test_a_segment_built_on_saved_segments_follows_them_and_keeps_their_writers_
         ops.count({"name": "x", "where": {"segmnt": "consented"}})
 
 
+def test_the_largest_definition_runs_everywhere_and_one_built_past_it_is_refused(platform: Platform):
+    """A definition within every limit failed with a 500 once its SQL passed ClickHouse's max_query_size
+    (256 KiB): now the property comparisons of a definition are limited, references expanded."""
+    ops = SegmentService(platform, operator())
+    properties = lambda n, at: {f"k{at}-{i}-" + "x" * 180: f"v{i}" for i in range(n)}  # noqa: E731 (names are parameters: no SQL)
+    per_condition = MAX_PROPERTY_COMPARISONS // MAX_CONDITIONS
+    widest = [{"not": {"event": "order_placed", "within_days": 30, "at_most": 9, "properties": properties(per_condition, c)}} for c in range(MAX_CONDITIONS)]
+    assert ops.create({"name": "widest", "where": {"any": widest}})["customers"] == 3  # nobody placed such an order
+    assert [m["customer_id"] for m in ops.members("widest", purpose="email_marketing")] == [platform.warehouse.query(
+        "SELECT customer_id FROM cdp.profiles FINAL WHERE has(emails, 'ann@example.com')")[0]["customer_id"]]  # with the consent SQL besides
+    assert AnalyticsService(platform, operator()).retention(segment="widest").rows  # within an analysis's SQL
+
+    half = MAX_PROPERTY_COMPARISONS // 2
+    ops.create({"name": "half", "where": {"all": [{"event": "order_placed", "properties": properties(half // 4, c)} for c in range(4)]}})
+    ops.create({"name": "both", "where": {"all": [{"segment": "half"}, {"segment": "half"}]}})
+    with pytest.raises(SegmentInvalid, match=rf"^invalid segment: where: {MAX_PROPERTY_COMPARISONS + 1} event properties compared; a segment compares at most {MAX_PROPERTY_COMPARISONS} in all$"):
+        ops.count({"name": "x", "where": {"all": [{"segment": "half"}, {"segment": "half"}, {"event": "order_placed", "properties": {"a": 1}}]}})
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where: the segment 'both' is built on this one and would become invalid: where: 402 event properties compared"):
+        ops.update("half", {"where": {"all": [{"event": "order_placed", "properties": properties(half // 4, c)} for c in range(4)] + [{"event": "page_viewed", "properties": {"a": 1}}]}})
+
+
 def test_a_saved_segment_no_longer_valid_fails_its_own_evaluation_only(platform: Platform):
-    """A saved segment can stop expanding without a save (a store edited by hand), or be refused by
-    the warehouse (its SQL longer than the server takes): the 360° view then lists the segments the
-    customer is in without it, where one such segment failed every profile read."""
+    """A saved segment can stop expanding without a save, or pass the limits of one definition (a
+    store edited by hand; it was once SQL longer than the warehouse takes): the 360° view then lists
+    the segments the customer is in without it, where one such segment failed every profile read."""
     ops = SegmentService(platform, operator())
     ops.create({"name": "consented", "where": {"consent": "email_marketing"}})
     ops.create({"name": "built", "where": {"segment": "consented"}})
-    too_long = {"name": "huge", "where": {"any": [{"event": "order_placed", "properties": {f"k{i}": "v" for i in range(50)}}] * 100}}  # ~700 kB of SQL
+    too_long = {"name": "huge", "where": {"any": [{"event": "order_placed", "properties": {f"k{i}": "v" for i in range(50)}}] * 100}}  # ~700 kB of SQL, were it compiled
     with sqlite3.connect(platform.settings.data_dir / "segments.sqlite") as db:  # as a lost race or a hand edit would leave it
         db.execute("UPDATE segment_versions SET definition = ? WHERE name = 'consented'", (orjson.dumps({"name": "consented", "where": {"segment": "built"}}),))
         db.execute("INSERT INTO segment_versions (name, version, definition, actor) VALUES ('huge', 1, ?, 't')", (orjson.dumps(too_long),))
-    with pytest.raises(QueryRefused, match="Max query size exceeded"):
+    with pytest.raises(SegmentInvalid, match="^invalid segment: where: 5,000 event properties compared"):
         ops.count("huge")
     with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: '(built|consented)' is built on saved segments itself"):
         ops.count("built")

@@ -38,6 +38,7 @@ def nest(condition: dict, depth: int) -> dict:
         ({"any": [{"field": "orders", "op": "=", "value": n} for n in range(101)]}, "where: 101 conditions; a segment has at most 100"),
         (nest({"tag": "x"}, 21), "where" + ".all[0]" * 21 + ": all, any and not are nested more than 20 deep here"),  # 200 deep failed ClickHouse's parser
         ({"event": "order_placed", "properties": {f"p{i}": 1 for i in range(51)}}, "where.properties: Dictionary should have at most 50 items"),
+        ({"any": [{"event": "order_placed", "properties": {f"p{i}": i for i in range(50)}}] * 9}, "where: 450 event properties compared; a segment compares at most 400 in all"),  # over max_query_size
     ],
 )
 def test_invalid_definitions_name_the_path(where: dict, message: str):
