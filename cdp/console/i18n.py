@@ -132,13 +132,20 @@ class Translator:
         words = self.messages.get(f"segment_error.{problem.code}")
         if words is None:
             return problem.text
-        values = {name: self.number(v, 3) if isinstance(v, int | float) else v for name, v in problem.params.items() if name != SUGGESTIONS}
+        values = {name: self._worded(v) for name, v in problem.params.items() if name != SUGGESTIONS}
         close = problem.params.get(SUGGESTIONS) or []
         hint = self("segment_error.did_you_mean", names=self("segment_error.or").join(repr(c) for c in close)) if close else ""
         try:
             return words.format(**values, did_you_mean=hint)
         except (KeyError, IndexError, ValueError):
             return problem.text
+
+    def _worded(self, value: Any) -> Any:
+        """A problem's parameter as this language shows it: a number, or a problem it holds (the one a
+        save would cause in a segment built on this one) with its path."""
+        if isinstance(value, Problem):
+            return f"{value.path}: {self.problem(value)}"
+        return self.number(value, 3) if isinstance(value, int | float) else value
 
     def number(self, value: Any, digits: int = 2) -> str:
         if value is None or value == "":

@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from cdp.config import ConsentSettings, Settings
+from cdp.console.i18n import Translator
 from cdp.errors import CdpError, SegmentInvalid
 from cdp.masking import MASK
 from cdp.platform import Platform
@@ -165,8 +166,9 @@ def test_the_largest_definition_runs_everywhere_and_one_built_past_it_is_refused
     ops.create({"name": "both", "where": {"all": [{"segment": "half"}, {"segment": "half"}]}})
     with pytest.raises(SegmentInvalid, match=rf"^invalid segment: where: {MAX_PROPERTY_COMPARISONS + 1} event properties compared; a segment compares at most {MAX_PROPERTY_COMPARISONS} in all$"):
         ops.count({"name": "x", "where": {"all": [{"segment": "half"}, {"segment": "half"}, {"event": "order_placed", "properties": {"a": 1}}]}})
-    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where: the segment 'both' is built on this one and would become invalid: where: 402 event properties compared"):
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where: the segment 'both' is built on this one and would become invalid: where: 402 event properties compared") as broken:
         ops.update("half", {"where": {"all": [{"event": "order_placed", "properties": properties(half // 4, c)} for c in range(4)] + [{"event": "page_viewed", "properties": {"a": 1}}]}})
+    assert Translator("zh-CN").problem(broken.value.problems[0]) == "人群“both”建立在此人群之上，保存后将失效：where: 共比较 402 个事件属性；一个分群最多比较 400 个"  # the console's words, inside too
 
 
 def test_a_saved_segment_no_longer_valid_fails_its_own_evaluation_only(platform: Platform):
