@@ -2,7 +2,9 @@
 
 Each route parses, calls ``cdp.services.profiles.ProfileService`` as the read key's caller and
 answers (``cdp.api.calls``); the service resolves the customer, masks without ``pii:read`` and
-audits every read.
+audits every read. Each answers at ``/v1/profiles/{identifier}...`` and at
+``/v1/profile...?identifier=``: an identifier holding a ``/`` (which no path segment can carry, not
+even as ``%2F``, which the server decodes before routing) is asked for in the query.
 """
 
 from collections.abc import Callable
@@ -23,11 +25,13 @@ def profiles_router(platform: Callable[[], Platform], access: ReadAccess) -> API
     router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(access.require(SCOPE))])
 
     @router.get("/profiles/{identifier}", openapi_extra={"x-scope": SCOPE}, summary="A customer's 360° profile, by any identifier (personal data needs pii:read)")
+    @router.get("/profile", openapi_extra={"x-scope": SCOPE}, summary="The same, the identifier in the query (?identifier=): for one that holds a '/'")
     def profile(identifier: str, request: Request) -> dict[str, Any]:
         with answered():
             return ProfileService(platform(), request_caller(request)).profile(identifier)
 
     @router.get("/profiles/{identifier}/prediction", openapi_extra={"x-scope": SCOPE}, summary="A customer's predicted value with its inputs and model (`cdp value explain`)")
+    @router.get("/profile/prediction", openapi_extra={"x-scope": SCOPE}, summary="The same, the identifier in the query (?identifier=): for one that holds a '/'")
     def prediction(identifier: str, request: Request) -> dict[str, Any]:
         from cdp.services.value import ValueService  # scipy: imported by the first prediction asked, not by every server start
 
@@ -35,6 +39,7 @@ def profiles_router(platform: Callable[[], Platform], access: ReadAccess) -> API
             return ValueService(platform(), request_caller(request)).explain(identifier)
 
     @router.get("/profiles/{identifier}/timeline", openapi_extra={"x-scope": SCOPE}, summary="A customer's events, newest first (personal data needs pii:read)")
+    @router.get("/profile/timeline", openapi_extra={"x-scope": SCOPE}, summary="The same, the identifier in the query (?identifier=): for one that holds a '/'")
     def timeline(
         identifier: str,
         request: Request,

@@ -135,8 +135,16 @@ def test_the_cli_and_http_give_the_services_view(loaded: Platform):
         clear = client.get("/v1/profiles/li@example.com", headers={"Authorization": f"Bearer {clear_key}"})
         plain = client.get("/v1/profiles/li@example.com", headers={"Authorization": f"Bearer {plain_key}"})
         missing = client.get("/v1/profiles/nobody@example.com", headers={"Authorization": f"Bearer {plain_key}"})
-    assert (clear.status_code, plain.status_code, missing.status_code) == (200, 200, 404)
-    assert "nobody@example.com" in missing.json()["message"]
+        # the query form: an identifier with a '/', which no path segment carries (%2F is decoded before routing)
+        asked = {path: client.get(path, params={"identifier": "li@example.com"}, headers={"Authorization": f"Bearer {clear_key}"}).json()
+                 for path in ("/v1/profile", "/v1/profile/timeline")}
+        slashed = client.get("/v1/profile", params={"identifier": "no/body@example.com"}, headers={"Authorization": f"Bearer {plain_key}"})
+        unnamed = client.get("/v1/profile/timeline", headers={"Authorization": f"Bearer {plain_key}"})
+        timeline = client.get("/v1/profiles/li@example.com/timeline", headers={"Authorization": f"Bearer {clear_key}"}).json()
+    assert (clear.status_code, plain.status_code, missing.status_code, slashed.status_code, unnamed.status_code) == (200, 200, 404, 404, 400)
+    assert "nobody@example.com" in missing.json()["message"] and "'no/body@example.com'" in slashed.json()["message"]
+    assert "identifier" in unnamed.json()["message"]
+    assert asked == {"/v1/profile": clear.json(), "/v1/profile/timeline": timeline}
     assert clear.json() == view and plain.json() == masked and clear.json() != plain.json()
     loaded.close()  # the CLI opens the data directory itself
     result = cdp("profile", "li@example.com", "--format", "json", data_dir=data_dir)
