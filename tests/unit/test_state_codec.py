@@ -1,6 +1,8 @@
 """The stored form of projection state (projections/state_codec.py): MessagePack that decodes to
-exactly what the JSON form decoded to, and state saved as JSON before still loads."""
+exactly what the JSON form decoded to, and state saved as JSON before, or in a table of an earlier
+form, still loads."""
 
+import sqlite3
 from pathlib import Path
 
 import orjson
@@ -50,3 +52,20 @@ def test_state_saved_as_json_loads_and_is_saved_again_in_the_binary_form(tmp_pat
         assert stored[:1] != b"{" and state_codec.decode(stored) == loaded[customer]
     finally:
         store.close()
+
+
+def test_a_file_with_the_earlier_without_rowid_table_is_adopted_with_its_states(tmp_path: Path):
+    profiles = projected_profiles()
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as earlier:
+        earlier.execute("CREATE TABLE profiles (customer_id TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID")
+        earlier.executemany("INSERT INTO profiles VALUES (?, ?)", [(cid, state_codec.encode(p)) for cid, p in profiles.items()])
+    earlier.close()
+    for _ in range(2):  # the second open finds nothing to move
+        store = StateStore(path)
+        try:
+            assert store.load_profiles(profiles) == profiles
+            assert "WITHOUT ROWID" not in store._db.execute("SELECT sql FROM sqlite_schema WHERE name = 'profiles'").fetchone()[0]
+            assert store._db.execute("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'profiles%' AND type = 'table'").fetchone()[0] == 1
+        finally:
+            store.close()
