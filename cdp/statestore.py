@@ -10,6 +10,7 @@ larger batch, with events appended meanwhile, could compute other history rows a
 dead batch's in place.)
 """
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +24,12 @@ from projections.identity import CustomerIdentity, IdentityGraph, Resolution
 from projections.pipeline import Output
 from projections.profile import Profile, erase
 
-_SCHEMA = """
+_PROFILES_COLUMNS = "(customer_id TEXT PRIMARY KEY, state BLOB NOT NULL)"
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS tracking (name TEXT PRIMARY KEY, position INTEGER NOT NULL, watermark INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS identity_index (identifier TEXT PRIMARY KEY, customer_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS identity_customers (customer_id TEXT PRIMARY KEY, created_at_position INTEGER NOT NULL, keys BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS profiles (customer_id TEXT PRIMARY KEY, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles {_PROFILES_COLUMNS};
 CREATE TABLE IF NOT EXISTS lifecycle_checks (customer_id TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lifecycle_checks_due ON lifecycle_checks (due);
 CREATE TABLE IF NOT EXISTS unconfirmed (name TEXT PRIMARY KEY, until INTEGER NOT NULL);
@@ -212,7 +214,7 @@ class StateStore:
         self._db.close()
 
 
-def _adopt_rowid_profiles(db) -> None:
+def _adopt_rowid_profiles(db: sqlite3.Connection) -> None:
     """Moves the states of a file from before into a rowid table. A state is a few kilobytes, and
     SQLite keeps a ``WITHOUT ROWID`` table's rows inside its key's b-tree, which works best for rows
     under a twentieth of a page: there the table took nearly twice the states' size, and a rebuild of
@@ -228,7 +230,7 @@ def _adopt_rowid_profiles(db) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         if old():
-            db.execute("CREATE TABLE profiles_moved (customer_id TEXT PRIMARY KEY, state BLOB NOT NULL)")
+            db.execute(f"CREATE TABLE profiles_moved {_PROFILES_COLUMNS}")
             db.execute("INSERT INTO profiles_moved (customer_id, state) SELECT customer_id, state FROM profiles ORDER BY customer_id")
             db.execute("DROP TABLE profiles")
             db.execute("ALTER TABLE profiles_moved RENAME TO profiles")
