@@ -39,6 +39,9 @@ class Problem:
     params: dict[str, Any]
     text: str
 
+    def __str__(self) -> str:
+        return f"{self.path}: {self.text}"
+
 
 class SegmentInvalid(CdpError):
     def __init__(self, message: str, problems: tuple[Problem, ...] = ()):

@@ -60,8 +60,8 @@ def saving_problems(segment: Segment, saved: Saved, users: list[Segment]) -> Non
         try:
             expanded(user, lambda name: segment if name == segment.name else saved(name))
         except SegmentInvalid as problem:
-            because = {"because": problem.problems[0]} if problem.problems else {}  # the problem itself, for a door that words it (the console)
-            refuse_whole("where", Refusal("breaks_user", user=user.name, problem=str(problem).removeprefix("invalid segment: "), **because))
+            inner = problem.problems[0] if problem.problems else str(problem).removeprefix("invalid segment: ")  # a Problem: a door words it (the console)
+            refuse_whole("where", Refusal("breaks_user", user=user.name, problem=inner))
 
 
 def refers(segment: Segment) -> list[str]:

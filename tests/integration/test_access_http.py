@@ -25,6 +25,7 @@ EXPECTED_ROUTES = {  # every route the server app serves (method + path): a miss
     "POST /v1/batch", "POST /v1/import", "POST /v1/webhooks/{source_name}", "GET /v1/webhooks/{source_name}", "GET /health",
     # profiles
     "GET /v1/profiles/{identifier}", "GET /v1/profiles/{identifier}/prediction", "GET /v1/profiles/{identifier}/timeline",
+    "GET /v1/profile", "GET /v1/profile/prediction", "GET /v1/profile/timeline",
     # segments
     "GET /v1/segments", "POST /v1/segments", "POST /v1/segments/preview", "POST /v1/segments/count", "POST /v1/segments/forecast",
     "GET /v1/segments/{name}/forecast", "GET /v1/segments/{name}", "PUT /v1/segments/{name}", "DELETE /v1/segments/{name}",
@@ -56,6 +57,7 @@ SAMPLE_BODY = {
 }  # fmt: skip
 NO_PURPOSE = {"purpose": "none"}  # contact data in clear (pii:read, admin) needs a purpose
 SAMPLE_QUERY = {"/v1/analytics/funnel": {"steps": "page_viewed,order_placed"}, "/v1/segments/preview": NO_PURPOSE, "/v1/segments/{name}/members": NO_PURPOSE, "/v1/segments/{name}/export": NO_PURPOSE,
+                "/v1/profile": {"identifier": EMAIL}, "/v1/profile/prediction": {"identifier": EMAIL}, "/v1/profile/timeline": {"identifier": EMAIL},
                 "/v1/triggers/dry-run": {"since": "2025-01-01T00:00:00Z", "until": "2025-02-01T00:00:00Z"}}  # fmt: skip
 
 
