@@ -29,9 +29,9 @@ from cdp.activation.contact import Reachable, reachable
 from cdp.activation.destinations import Destination, Message, Permanent, Retryable, Sent
 from cdp.activation.outbox import DEAD, DELIVERED, PENDING, SENT, SKIPPED, Claimed, Outcome
 from cdp.config import ActivationSettings
-from cdp.errors import CdpError, QueryRefused, SegmentInvalid
+from cdp.errors import CdpError
 from cdp.segments.evaluate import members_among
-from cdp.segments.store import NoSuchSegment
+from cdp.segments.store import NOT_EVALUABLE
 from cdp.platform import Platform
 from ingestion.validation import Invalid, validate
 from projections.actions import Action
@@ -155,7 +155,7 @@ class Dispatcher:
         for name, customers in wanted.items():
             try:
                 members[name] = members_among(self.platform.warehouse, self.platform.segments.get(name), customers)
-            except (NoSuchSegment, SegmentInvalid, QueryRefused):  # deleted, no longer valid, or refused by the warehouse: no member
+            except NOT_EVALUABLE:  # no member
                 members[name] = set()
         return {a.action_id: Reachable(a.customer_id, f"not_in_segment: {a.payload['segment']}") for a in conditional if a.customer_id not in members[a.payload["segment"]]}
 

@@ -41,7 +41,8 @@ def expanded(segment: Segment, saved: Saved, levels: int = 2) -> Segment:
             found[name] = referred
     if not found:
         return segment
-    count = sum(len(list(conditions(found[node.segment].where, ""))) if isinstance(node, SegmentReference) else 1 for _, node in conditions(segment.where, "where"))
+    sizes = {name: len(list(conditions(referred.where, ""))) for name, referred in found.items()}
+    count = sum(sizes[node.segment] if isinstance(node, SegmentReference) else 1 for _, node in conditions(segment.where, "where"))
     if count > MAX_CONDITIONS:
         refuse_whole("where", Refusal("too_many_conditions", given=count, most=MAX_CONDITIONS))
     return within_limits(segment.model_copy(update={"where": _replaced(segment.where, found)}))

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from cdp.errors import CdpError
+from cdp.errors import CdpError, QueryRefused, SegmentInvalid
 from cdp.refusals import refusal
 from cdp.segments.model import Segment, parse_segment
 from cdp.segments.references import expanded, refers, saving_problems
@@ -33,6 +33,12 @@ class SegmentExists(CdpError):
 
 class NoSuchSegment(CdpError):
     """No segment of that name is saved."""
+
+
+# how evaluating a saved segment can fail through no fault of the caller's: deleted meanwhile, no
+# longer valid (a store edited by hand), or its query refused by the warehouse (a server of the
+# user's with a smaller max_query_size); the 360° view and the dispatcher leave such a segment out
+NOT_EVALUABLE = (NoSuchSegment, SegmentInvalid, QueryRefused)
 
 
 class SegmentInUse(CdpError):

@@ -24,7 +24,7 @@ import orjson
 from cdp import queries
 from cdp.audit import identifier_digest
 from cdp.customers import Customers
-from cdp.errors import CdpError, QueryRefused, SegmentInvalid
+from cdp.errors import CdpError
 from cdp.identity_explain import explain
 from cdp.masking import MASK, mask_event, mask_profile, mask_sentiment_terms, mask_suppression
 from cdp.platform import Platform
@@ -32,7 +32,7 @@ from cdp.recommendations import for_customer as recommended
 from cdp.refusals import refusal
 from cdp.segments import evaluate
 from cdp.segments.consent import ConsentScope
-from cdp.segments.store import NoSuchSegment
+from cdp.segments.store import NOT_EVALUABLE
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.timetravel import profile_as_of
@@ -261,7 +261,7 @@ class ProfileService:
                 sql = f"SELECT count() AS n {c.from_sql} WHERE ({c.where_sql}) AND p.customer_id = {{profile_customer:String}}"
                 if self.warehouse.query(sql, {**c.params, "profile_customer": customer})[0]["n"]:
                     found.append(saved["name"])
-            except (NoSuchSegment, SegmentInvalid, QueryRefused) as refused:  # one segment's fault fails its own evaluation only
+            except NOT_EVALUABLE as refused:  # one segment's fault fails its own evaluation only
                 log.warning("the 360° view of %s leaves out segment %s: %s", customer, saved["name"], first_line(str(refused)))
         return found
 
