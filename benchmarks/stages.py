@@ -202,12 +202,32 @@ def _run_projections(data_dir: Path) -> dict:
     with Platform(settings) as platform:
         platform.warehouse  # opened and migrated before timing
         server = ManagedServer.of(settings).pid
+        counted = server_counters(platform.warehouse)
         started, cpu, server_cpu, busy = time.perf_counter(), time.process_time(), cpu_seconds(server), machine_busy_seconds()
         processed = platform.runner.run()
         seconds, cpu, server_cpu = time.perf_counter() - started, time.process_time() - cpu, cpu_seconds(server) - server_cpu
         busy = machine_busy_seconds() - busy
+        server_work = {name: value - counted.get(name, 0) for name, value in server_counters(platform.warehouse).items()}
         children = [cpu_seconds(child.pid) for child in multiprocessing.active_children() if child.name.startswith("cdp-projection")]
-    return {"events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu, "machine_busy_seconds": busy}
+    return {
+        "events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu,
+        "machine_busy_seconds": busy, "server_work": server_work,
+    }
+
+
+# what the warehouse server did, from its own counters (system.events, since it started)
+SERVER_COUNTERS = {
+    "InsertQuery": "inserts",
+    "InsertedRows": "rows inserted",
+    "Merge": "merges",
+    "MergedRows": "rows merged",
+    "MergeMutateBackgroundExecutorTaskExecuteStepMicroseconds": "merge thread µs",
+}
+
+
+def server_counters(warehouse) -> dict[str, int]:
+    rows = warehouse.query("SELECT event, value FROM system.events WHERE event IN {names:Array(String)}", {"names": list(SERVER_COUNTERS)})
+    return {SERVER_COUNTERS[row["event"]]: int(row["value"]) for row in rows}
 
 
 def _settings(data_dir: Path):
