@@ -36,7 +36,7 @@ def run_stage(stage: str, workdir: Path, *extra: str, env: dict[str, str] | None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, help="events of the workload (default: those of WORKDIR's, or 1,000,000)")
     parser.add_argument("--workdir", type=Path, help="keep the generated workload and data here (default: a temporary directory)")
     parser.add_argument("--stages", default=",".join(ORDER), help=f"comma-separated subset of {','.join(ORDER)}")
     parser.add_argument("--processes", type=int, default=1, help="runner.processes of the process and rebuild stages (default 1)")
@@ -50,9 +50,13 @@ def main() -> None:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}")
-        if not (workdir / "events.jsonl").exists() or sum(1 for _ in (workdir / "events.jsonl").open("rb")) != args.events:
-            figures, rss = run_stage("workload", workdir, str(args.events))
-            print(f"workload: {args.events:,} events, {figures['bytes'] / 2**20:,.0f} MiB of JSON Lines")
+        kept = sum(1 for _ in (workdir / "events.jsonl").open("rb")) if (workdir / "events.jsonl").exists() else None
+        if kept is not None and args.events in (None, kept):  # a workdir's workload is kept unless other --events are asked for
+            print(f"workload: {kept:,} events, kept from {workdir}")
+        else:
+            events = args.events or 1_000_000
+            figures, rss = run_stage("workload", workdir, str(events))
+            print(f"workload: {events:,} events, {figures['bytes'] / 2**20:,.0f} MiB of JSON Lines")
         floor_rate = None
         runner_env = {**os.environ, "CDP_RUNNER__PROCESSES": str(args.processes)}
         for stage in stages:
