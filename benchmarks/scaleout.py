@@ -272,7 +272,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--stages", default="relay,workers", help="comma-separated: relay, runner, workers, faust")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the relay stage")
-    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay's batch_size in every stage, and the runner's (default {BATCH:,}, as every earlier figure; the setting's default is 20,000)")
+    parser.add_argument("--relay-batch", type=int, default=BATCH, help=f"the relay's batch_size in every stage, and the runner's (default {BATCH:,}, as every earlier figure; the setting's default is 60,000)")
     parser.add_argument("--workers", default="1,2", help="comma-separated: the worker counts to run (each a fresh deployment)")
     parser.add_argument("--worker-batch", type=int, help="messages per worker batch (default: the setting's default)")
     parser.add_argument("--worker-batch-seconds", type=float, help="longest wait to fill a worker batch (default: the setting's default)")

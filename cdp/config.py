@@ -240,9 +240,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".cdp")
     # events per batch of the runner and the relay (and lines per ingest transaction): a batch costs the warehouse
-    # server ~7 ms per table whatever its size, plus merges of the parts; 20,000 cut the server's CPU per event
-    # 3.3x against 5,000 in a 1M rebuild, for +150 MiB of peak RSS (BENCHMARKS.md, issue 23)
-    batch_size: PositiveInt = 20_000
+    # server ~7 ms per table whatever its size, and its parts are merged again as they grow. In a 1M rebuild,
+    # 20,000 cut the server's CPU per event 3.3x against 5,000 (+150 MiB of peak RSS); 60,000 cut it again
+    # 42 -> 19 us (merges rewrote 1.4 rows per row inserted, not 2.4), the rebuild 10 %, for 411 -> 870 MiB
+    # of peak RSS; the 10M rebuild: BENCHMARKS.md, issue 23
+    batch_size: PositiveInt = 60_000
     runner: RunnerSettings = RunnerSettings()
     # `cdp ingest` of JSON Lines files (an old CRM history) accepts event times from here; live sources
     # (collector, webhooks, connector imports) keep the envelope's 2000-01-01 (schemas/envelope.py)

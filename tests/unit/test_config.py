@@ -37,7 +37,7 @@ def test_the_data_directory_holds_the_default_config_file(tmp_path: Path, monkey
     (tmp_path / "elsewhere" / "cdp.toml").write_text("batch_size = 3\n")
     monkeypatch.setenv("CDP_DATA_DIR", str(tmp_path / "elsewhere"))
     assert load_settings().batch_size == 3
-    assert load_settings(data_dir=tmp_path / "nowhere").batch_size == 20_000
+    assert load_settings(data_dir=tmp_path / "nowhere").batch_size == 60_000
 
 
 @pytest.mark.parametrize(
