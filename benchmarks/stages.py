@@ -16,6 +16,7 @@ import orjson
 from cdp.config import Settings, load_settings
 from cdp.eventstore import open_event_store
 from cdp.platform import Platform
+from cdp.warehouse import Warehouse
 from cdp.warehouse.backends import open_warehouse
 from cdp.warehouse.managed import ManagedServer
 from cdp.warehouse.migrations import migrate
@@ -225,7 +226,7 @@ SERVER_COUNTERS = {
 }
 
 
-def server_counters(warehouse) -> dict[str, int]:
+def server_counters(warehouse: Warehouse) -> dict[str, int]:
     rows = warehouse.query("SELECT event, value FROM system.events WHERE event IN {names:Array(String)}", {"names": list(SERVER_COUNTERS)})
     return {SERVER_COUNTERS[row["event"]]: int(row["value"]) for row in rows}
 
