@@ -208,7 +208,7 @@ def _run_projections(data_dir: Path) -> dict:
         processed = platform.runner.run()
         seconds, cpu, server_cpu = time.perf_counter() - started, time.process_time() - cpu, cpu_seconds(server) - server_cpu
         busy = machine_busy_seconds() - busy
-        server_work = {name: value - counted.get(name, 0) for name, value in server_counters(platform.warehouse).items()}
+        server_work = {name: value - counted[name] for name, value in server_counters(platform.warehouse).items()}
         children = [cpu_seconds(child.pid) for child in multiprocessing.active_children() if child.name.startswith("cdp-projection")]
     return {
         "events": processed, "seconds": seconds, "cpu_seconds": cpu, "processes_cpu_seconds": children, "server_cpu_seconds": server_cpu,
@@ -227,8 +227,10 @@ SERVER_COUNTERS = {
 
 
 def server_counters(warehouse: Warehouse) -> dict[str, int]:
+    """Each counter by its label; one the server has not counted yet (system.events lists none) is 0."""
     rows = warehouse.query("SELECT event, value FROM system.events WHERE event IN {names:Array(String)}", {"names": list(SERVER_COUNTERS)})
-    return {SERVER_COUNTERS[row["event"]]: int(row["value"]) for row in rows}
+    values = {row["event"]: int(row["value"]) for row in rows}
+    return {label: values.get(event, 0) for event, label in SERVER_COUNTERS.items()}
 
 
 def _settings(data_dir: Path):

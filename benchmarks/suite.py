@@ -75,12 +75,12 @@ def cpu_line(label: str, f: dict) -> None:
         print(f"{label} CPU per event (projection processes): {', '.join(map(per_event, children))}")
     server = f["server_cpu_seconds"]
     print(f"{label} CPU per event (warehouse server): {per_event(server)}; all processes {per_event(f['cpu_seconds'] + sum(children) + server)}")
-    work = f.get("server_work") or {}
-    if work.get("rows inserted"):
+    work = f["server_work"]
+    if work["rows inserted"]:
+        merging = work["merge thread µs"] / 1e6
         print(
-            f"{label} warehouse server: {work.get('inserts', 0):,} inserts of {work['rows inserted']:,} rows; {work.get('merges', 0):,} merges of "
-            f"{work.get('rows merged', 0):,} rows ({work.get('rows merged', 0) / work['rows inserted']:.1f} per row inserted), "
-            f"{work.get('merge thread µs', 0) / 1e6:.1f} s in merge threads ({per_event(work.get('merge thread µs', 0) / 1e6)} per event)"
+            f"{label} warehouse server: {work['inserts']:,} inserts of {work['rows inserted']:,} rows; {work['merges']:,} merges of {work['rows merged']:,} rows "
+            f"({work['rows merged'] / work['rows inserted']:.1f} per row inserted), {merging:.1f} s in merge threads ({per_event(merging)} per event)"
         )
     print(f"{label} machine busy: {f['machine_busy_seconds'] / f['seconds']:.2f} of {os.cpu_count()} cores ({per_event(f['machine_busy_seconds'])} per event, whatever ran)")
 

@@ -61,8 +61,8 @@ def saving_problems(segment: Segment, saved: Saved, users: list[Segment]) -> Non
         try:
             expanded(user, lambda name: segment if name == segment.name else saved(name))
         except SegmentInvalid as problem:
-            inner = problem.problems[0] if problem.problems else str(problem).removeprefix("invalid segment: ")  # a Problem: a door words it (the console)
-            refuse_whole("where", Refusal("breaks_user", user=user.name, problem=inner))
+            # every refusal of an expansion carries its Problem (``refuse_whole``): a door words it (the console)
+            refuse_whole("where", Refusal("breaks_user", user=user.name, problem=problem.problems[0]))
 
 
 def refers(segment: Segment) -> list[str]:
