@@ -19,6 +19,7 @@ from cdp.rates import RateStore, with_rates
 from cdp.runner import EmbeddedRunner
 from cdp.runner_processes import RunnerProcesses
 from cdp.segments.store import SegmentStore
+from cdp.segments.values import known_values
 from cdp.sources import SourceRegistry
 from cdp.statestore import StateStore
 from cdp.tag_definitions import TagDefinitionStore
@@ -66,7 +67,7 @@ class Platform:
 
     @cached_property
     def segments(self) -> SegmentStore:
-        return SegmentStore(self.settings.segments_path)
+        return SegmentStore(self.settings.segments_path, lambda: known_values(self.rules))
 
     @cached_property
     def tag_definitions(self) -> TagDefinitionStore:

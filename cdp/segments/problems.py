@@ -34,6 +34,7 @@ ENGLISH: dict[str, str] = {
     "no_tag": "no tag {given!r}{did_you_mean} (known: {known})",
     "no_saved_segment": "no saved segment {given!r}",
     "built_on_built": "{given!r} is built on saved segments itself; build on the segments it is built on",
+    "referred_invalid": "the saved segment {given!r} is no longer valid: {problem}",
     "built_on_itself": "a segment cannot be built on itself",
     "built_on_by_others": "the segment(s) {users} are built on this one, so it cannot be built on saved segments itself",
     "breaks_user": "the segment {user!r} is built on this one and would become invalid: {problem}",

@@ -22,22 +22,27 @@ from cdp.segments.problems import Refusal
 Saved = Callable[[str], Segment | None]  # a saved segment's newest version as written, None when none is saved
 
 
-def expanded(segment: Segment, saved: Saved, levels: int = 2) -> Segment:
+def expanded(segment: Segment, saved: Saved, levels: int = 2, check: Callable[[Segment], object] = lambda _: None) -> Segment:
     """``segment`` with every reference replaced by the saved segment's conditions, themselves
     expanded, ``levels`` deep at most (a definition not saved may refer to a saved segment of its own
     name: it is that saved segment). Refuses, naming the reference's path, a segment not saved or
     deeper, and an expansion beyond the limits of one definition (counted before anything is put
-    together)."""
+    together); a saved segment that ``check`` refuses (``SegmentInvalid``: a value no longer known,
+    say) or that no longer expands is refused at the reference to it, its own problem inside."""
     found: dict[str, Segment] = {}
     for path, name in references(segment):
         if name not in found:
             referred = saved(name)
             if referred is None:
                 refuse_whole(path, Refusal("no_saved_segment", given=name))
-            if refers(referred):
-                if levels == 1:
-                    refuse_whole(path, Refusal("built_on_built", given=name))
-                referred = expanded(referred, saved, levels - 1)
+            if refers(referred) and levels == 1:
+                refuse_whole(path, Refusal("built_on_built", given=name))
+            try:
+                check(referred)
+                if refers(referred):
+                    referred = expanded(referred, saved, levels - 1, check)
+            except SegmentInvalid as problem:  # every refusal of a check or an expansion carries its Problem
+                refuse_whole(path, Refusal("referred_invalid", given=name, problem=problem.problems[0]))
             found[name] = referred
     if not found:
         return segment

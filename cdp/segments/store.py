@@ -5,7 +5,7 @@ its history too; a segment another one is built on (``cdp.segments.references``)
 and every save keeps references one level deep, in its own transaction."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,7 @@ from cdp.errors import CdpError, QueryRefused, SegmentInvalid
 from cdp.refusals import refusal
 from cdp.segments.model import Segment, parse_segment
 from cdp.segments.references import expanded, refers, saving_problems
+from cdp.segments.values import KnownValues, check_values
 from cdp.sqlite_store import open_store
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -64,7 +65,11 @@ def definition_of(segment: Segment) -> dict[str, Any]:
 
 
 class SegmentStore:
-    def __init__(self, path: Path):
+    """``known``: the values conditions may name now (``values.known_values`` of the rules in force),
+    against which every segment is checked where it is evaluated."""
+
+    def __init__(self, path: Path, known: Callable[[], KnownValues]):
+        self._known = known
         self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()  # the HTTP router serves from worker threads
         with self._transaction():  # CLI processes open it at once: one adopts
@@ -91,8 +96,9 @@ class SegmentStore:
     def get(self, name: str) -> Segment:
         """The segment as it is evaluated: its newest version with the saved segments it refers to
         expanded (``expand``); raises ``NoSuchSegment``, or ``SegmentInvalid`` if a reference no longer
-        holds."""
-        return self.expand(self.written(name))
+        holds or a value it names is no longer known (a tag rule removed since it was saved)."""
+        known = self._known()
+        return self._expanded(check_values(self.written(name), known), known)
 
     def written(self, name: str) -> Segment:
         """The newest version as its writer saved it; raises ``NoSuchSegment``."""
@@ -102,8 +108,13 @@ class SegmentStore:
         return segment
 
     def expand(self, segment: Segment) -> Segment:
-        """``segment`` (saved or not) with every saved segment it refers to expanded, as saved now."""
-        return expanded(segment, self._newest)
+        """``segment`` (saved or not) with every saved segment it refers to expanded, as saved now;
+        refuses a reference to one whose values are no longer known, naming it, rather than
+        evaluating it to no customer."""
+        return self._expanded(segment, self._known()) if refers(segment) else segment
+
+    def _expanded(self, segment: Segment, known: KnownValues) -> Segment:
+        return expanded(segment, self._newest, check=lambda referred: check_values(referred, known))
 
     def check(self, segment: Segment) -> None:
         """Raises ``SegmentInvalid`` if saving ``segment`` now would break the one level of references

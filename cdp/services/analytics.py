@@ -19,7 +19,6 @@ from cdp.platform import Platform
 from cdp.refusals import refusal
 from cdp.segments import evaluate
 from cdp.segments.store import NoSuchSegment
-from cdp.segments.values import check_values, known_values
 from cdp.services import Caller, NotFound
 from cdp.services.audited import audited
 from cdp.warehouse import Warehouse
@@ -134,15 +133,14 @@ class AnalyticsService:
         return self._analyse(name, {"period": period, "start": start, "end": end, "segment": segment, "breakdown": breakdown}, work, chart)
 
     def _members(self, warehouse: Warehouse, segment: str | None) -> Members | None:
-        """The customers of the saved segment ``segment`` now, as SQL (checked as the segment service checks it)."""
+        """The customers of the saved segment ``segment`` now, as SQL (its values checked by the store, against the rules in force)."""
         if segment is None:
             return None
         try:
             definition = self.platform.segments.get(segment)
         except NoSuchSegment as missing:
             raise refusal(NotFound, "segment_missing", **missing.params) from None
-        checked = check_values(definition, known_values(self.platform.settings))
-        return Members.of(evaluate.compiled(warehouse, checked))
+        return Members.of(evaluate.compiled(warehouse, definition))
 
     def _analyse(self, name: str, params: dict[str, Any], work: Callable[[Warehouse], Rows], chart: Path | None) -> Analysis:
         """The scope and the chart file's name are checked before any query; ``work`` checks its

@@ -2,15 +2,17 @@
 a real SMTP server, consent and suppression checked at send time, outbound addresses refused,
 audience syncs that send only changes, and every outcome recorded as an event in the log."""
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from cdp.activation.dispatcher import Dispatcher
 from cdp.config import load_settings
-from cdp.errors import CdpError
+from cdp.errors import CdpError, SegmentInvalid
 from cdp.platform import Platform
 from cdp.services import operator
 from cdp.services.activation import ActivationService
@@ -171,6 +173,29 @@ def test_an_audience_resync_after_no_change_sends_nothing_and_a_change_sends_onl
     assert bodies == sorted([("entered", ann), ("entered", bob), ("left", bob)])
     entered = next(b for b in receiver.received.accepted.values() if b["customer_id"] == ann)
     assert entered["payload"]["fields"]["emails"] == ["ann@example.com"]
+
+
+def test_an_audience_whose_segment_is_no_longer_valid_is_not_synced_as_empty(platform):
+    """A segment naming a tag no rule computes any more (a rule taken out of cdp.toml; here the store
+    edited by hand) would evaluate to nobody, and its audience's sync would send every member "left":
+    the sync is refused naming the problem, and a scheduled one is reported while the dispatcher goes on."""
+    service = ActivationService(platform, operator())
+    SegmentService(platform, operator()).create({"name": "vips", "where": {"trait": "tier", "op": "=", "value": "gold"}})
+    service.add_destination("crm", "webhook", {"url": "https://crm.example.com/hook"}, SECRET)
+    service.bind("vip-crm", "vips", "crm", "email_marketing", ["emails"], every_minutes=1)
+    assert service.sync("vip-crm")["actions_added"] == 3
+    with sqlite3.connect(platform.settings.segments_path) as db:
+        db.execute("UPDATE segment_versions SET definition = ? WHERE name = 'vips'", (orjson.dumps({"name": "vips", "where": {"tag": "gold-tier"}}),))
+    db.close()
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.tag: no tag 'gold-tier'"):
+        service.sync("vip-crm")
+    with sqlite3.connect(platform.settings.outbox_path) as db:
+        db.execute("UPDATE bindings SET last_sync_at = 0")  # its next scheduled sync due
+    db.close()
+    errors: list[str] = []
+    assert service.sync_due(errors.append) == 0
+    assert errors == ["audience vip-crm: invalid segment: where.tag: no tag 'gold-tier' (known: " + errors[0].partition("(known: ")[2]]
+    assert platform.outbox.counts()["pending"] == 3  # the three "entered", no "left"
 
 
 def test_quiet_hours_hold_an_action_until_its_not_before(platform):

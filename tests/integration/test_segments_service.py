@@ -21,11 +21,13 @@ from cdp.platform import Platform
 from cdp.spreadsheet import csv_cell
 from cdp.segments.model import MAX_CONDITIONS, MAX_PROPERTY_COMPARISONS, parse_segment
 from cdp.segments.store import SegmentStore
+from cdp.segments.values import known_values
 from cdp.services import Caller, Conflict, Forbidden, NotFound, operator
 from cdp.services.analytics import AnalyticsService
 from cdp.services.profiles import ProfileService
 from cdp.services.segments import SegmentService
 from ingestion.jsonl import import_lines
+from projections.tags.rules import TagRule
 from tests.events import event
 
 LOG = [
@@ -184,10 +186,41 @@ def test_a_saved_segment_no_longer_valid_fails_its_own_evaluation_only(platform:
         db.execute("INSERT INTO segment_versions (name, version, definition, actor) VALUES ('huge', 1, ?, 't')", (orjson.dumps(too_long),))
     with pytest.raises(SegmentInvalid, match="^invalid segment: where: 5,000 event properties compared"):
         ops.count("huge")
-    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: '(built|consented)' is built on saved segments itself"):
+    with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.segment: the saved segment 'consented' is no longer valid: where.segment: 'built' is built on saved segments itself"):
         ops.count("built")
     ann = platform.warehouse.query("SELECT customer_id FROM cdp.identities FINAL WHERE identifier = 'email:ann@example.com'")[0]["customer_id"]
     assert ProfileService(platform, operator()).profile(ann)["segments"] == []
+
+
+def test_a_saved_segment_on_a_tag_no_longer_in_force_is_refused_wherever_it_is_evaluated(settings: Settings):
+    """A tag rule taken out of the configuration after segments were saved on it: evaluating them
+    names the unknown tag, through a reference too (the reference's path, the referred segment's
+    problem inside), where a segment built on one evaluated to whoever still held the stale tag."""
+    rule = TagRule.model_validate({"tag": "seen", "all": [{"feature": "revenue", "op": ">=", "value": 0}]})
+    with Platform(settings.model_copy(update={"tags": settings.tags.model_copy(update={"rules": [rule]})})) as tagged:
+        import_lines(io.BytesIO(b"\n".join(map(orjson.dumps, LOG))), tagged, "log", settings.batch_size)
+        tagged.runner.run()
+        ops = SegmentService(tagged, operator())
+        assert ops.create({"name": "seen", "where": {"tag": "seen"}})["customers"] == 3
+        assert ops.create({"name": "built-on-seen", "where": {"all": [{"segment": "seen"}, {"consent": "email_marketing"}]}})["customers"] == 1
+    with Platform(settings) as untagged:
+        ops = SegmentService(untagged, operator())
+        with pytest.raises(SegmentInvalid, match=r"^invalid segment: where.tag: no tag 'seen'"):
+            ops.count("seen")
+        own = r"where.all\[0\].segment: the saved segment 'seen' is no longer valid: where.tag: no tag 'seen'"
+        with pytest.raises(SegmentInvalid, match=rf"^invalid segment: {own}") as refused:
+            ops.count("built-on-seen")
+        assert Translator("zh-CN").problem(refused.value.problems[0]).startswith("已保存的人群“seen”已失效：where.tag: ")
+        with pytest.raises(SegmentInvalid, match=rf"^invalid segment: where.any\[0\].segment: the saved segment 'built-on-seen' is no longer valid: {own}"):
+            ops.count({"name": "x", "where": {"any": [{"segment": "built-on-seen"}]}})  # not saved: two levels
+        with pytest.raises(SegmentInvalid, match=rf"^invalid segment: {own}"):
+            AnalyticsService(untagged, operator()).retention(segment="built-on-seen")
+        ann = untagged.warehouse.query("SELECT customer_id FROM cdp.identities FINAL WHERE identifier = 'email:ann@example.com'")[0]["customer_id"]
+        assert ProfileService(untagged, operator()).profile(ann)["segments"] == []
+        assert [s["name"] for s in ops.list()] == ["built-on-seen", "seen"]  # kept, to be mended
+        assert ops.update("seen", {"where": {"field": "events_total", "op": ">=", "value": 1}})["customers"] == 3
+        assert ops.count("built-on-seen")["customers"] == 1
+        assert ProfileService(untagged, operator()).profile(ann)["segments"] == ["built-on-seen", "seen"]
 
 
 def test_contact_data_needs_a_purpose_unless_the_caller_sees_it_masked(platform: Platform):
@@ -247,14 +280,14 @@ def test_a_data_directory_from_before_versions_is_adopted(settings: Settings):
         old.execute("CREATE TABLE segments (name TEXT PRIMARY KEY, definition BLOB NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
         old.execute("INSERT INTO segments VALUES ('everyone', ?, '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z')", (orjson.dumps(EVERYONE),))
     old.close()
-    store = SegmentStore(path)
+    store = SegmentStore(path, lambda: known_values(settings))
     try:
         [version] = store.history("everyone")
         assert (version.version, version.saved_at, version.actor, version.segment) == (1, "2025-02-01T00:00:00Z", "", parse_segment(EVERYONE))
         assert store.update(parse_segment(EVERYONE), "cli:ann").version == 2
     finally:
         store.close()
-    with closing(SegmentStore(path)) as reopened:
+    with closing(SegmentStore(path, lambda: known_values(settings))) as reopened:
         assert reopened.list()[0]["version"] == 2  # adopted once
 
 
@@ -262,7 +295,7 @@ def test_saves_racing_each_other_cannot_leave_a_chain_or_a_dangling_reference(se
     """Each save checks the references in its own write transaction (BEGIN IMMEDIATE): of two
     updates making a and b refer to each other, and of a create referring to b against b's delete,
     one wins and the other is refused. Checked before the write only, both went through."""
-    stores = [SegmentStore(settings.segments_path) for _ in range(2)]
+    stores = [SegmentStore(settings.segments_path, lambda: known_values(settings)) for _ in range(2)]
     leaf = lambda name: parse_segment({"name": name, "where": {"consent": "analytics"}})  # noqa: E731
     stores[0].create(leaf("a"), "t")
     stores[0].create(leaf("b"), "t")

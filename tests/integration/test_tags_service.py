@@ -16,6 +16,8 @@ from cdp.errors import CdpError
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from cdp.services import Caller, Forbidden, operator
+from cdp.services.analytics import AnalyticsService
+from cdp.services.profiles import ProfileService
 from cdp.services.segments import SegmentService
 from cdp.services.tags import TagDefinitionInvalid, TagService
 from ingestion.jsonl import import_lines
@@ -114,6 +116,16 @@ def test_apply_recomputes_the_tags_alone_and_a_full_rebuild_gives_the_same_rows(
     applied_rows = tag_rows(loaded)
     assert rebuild(loaded, []) == len(LOG)  # the whole log again, under the rules in force
     assert tag_rows(loaded) == applied_rows
+
+
+def test_every_door_evaluates_a_segment_on_an_applied_tag(loaded: Platform):
+    """Analyses with a segment checked its values against the configured tag rules alone, so a
+    segment on a tag applied as data (`cdp tags apply`) was refused there while it counted elsewhere."""
+    TagService(loaded, operator()).apply(CHANGE)
+    assert SegmentService(loaded, operator()).create({"name": "big", "where": {"tag": "big_spender"}})["customers"] == 1
+    assert [(r["offset"], r["active"]) for r in AnalyticsService(loaded, operator()).retention(segment="big").rows][:1] == [(0, 1)]  # A alone, in its first month
+    a = loaded.warehouse.query("SELECT customer_id FROM cdp.identities FINAL WHERE identifier = 'email:a@example.com'")[0]["customer_id"]
+    assert ProfileService(loaded, operator()).profile(a)["segments"] == ["big"]
 
 
 def test_the_runner_follows_applied_definitions_and_a_rebuild_agrees(loaded: Platform):
