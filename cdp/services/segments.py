@@ -28,7 +28,7 @@ from cdp.segments.model import Segment, parse_segment
 from cdp.segments.personal import personal_conditions
 from cdp.segments.problems import english
 from cdp.segments.store import NoSuchSegment, SegmentExists, SegmentInUse, definition_of
-from cdp.segments.values import check_values, known_values
+from cdp.segments.values import check_values
 from cdp.services import Caller, Conflict, NotFound
 from cdp.services.audited import audited
 
@@ -129,7 +129,7 @@ class SegmentService:
     def fields(self) -> list[dict[str, Any]]:
         """The fields conditions may name, with their operators and, where they are known, their values."""
         self.caller.require(READ)
-        known = known_values(self.platform.rules)
+        known = self.platform.segment_values()
         return [{"field": name, "kind": f.kind, "table": f.table.name, "operators": list(OPERATORS[f.kind]), "values": list(known.fields.get(name, ()))} for name, f in FIELDS.items()]
 
     @contextmanager
@@ -154,7 +154,7 @@ class SegmentService:
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
         if written:
             self.caller.may_test_personal_data(personal_conditions(segment))
-        return check_values(segment, known_values(self.platform.rules))
+        return check_values(segment, self.platform.segment_values())
 
     def _expanded(self, segment: Segment) -> Segment:
         """The segment as evaluated: the saved segments it refers to expanded (``cdp.segments.references``)."""

@@ -12,7 +12,7 @@ their last interaction, B not yet seen) A and C lose ``active``; at the end of F
 import orjson
 import pytest
 
-from cdp.errors import CdpError
+from cdp.errors import CdpError, SegmentInvalid
 from cdp.platform import Platform
 from cdp.rebuild import rebuild
 from cdp.services import Caller, Forbidden, operator
@@ -121,7 +121,9 @@ def test_apply_recomputes_the_tags_alone_and_a_full_rebuild_gives_the_same_rows(
 def test_every_door_evaluates_a_segment_on_an_applied_tag(loaded: Platform):
     """Analyses with a segment checked its values against the configured tag rules alone, so a
     segment on a tag applied as data (`cdp tags apply`) was refused there while it counted elsewhere."""
-    TagService(loaded, operator()).apply(CHANGE)
+    with pytest.raises(SegmentInvalid, match="no tag 'big_spender'"):
+        SegmentService(loaded, operator()).count({"name": "big", "where": {"tag": "big_spender"}})
+    TagService(loaded, operator()).apply(CHANGE)  # the known values follow (``Platform.segment_values``)
     assert SegmentService(loaded, operator()).create({"name": "big", "where": {"tag": "big_spender"}})["customers"] == 1
     assert [(r["offset"], r["active"]) for r in AnalyticsService(loaded, operator()).retention(segment="big").rows][:1] == [(0, 1)]  # A alone, in its first month
     a = loaded.warehouse.query("SELECT customer_id FROM cdp.identities FINAL WHERE identifier = 'email:a@example.com'")[0]["customer_id"]
