@@ -97,8 +97,7 @@ class SegmentStore:
         """The segment as it is evaluated: its newest version with the saved segments it refers to
         expanded (``expand``); raises ``NoSuchSegment``, or ``SegmentInvalid`` if a reference no longer
         holds or a value it names is no longer known (a tag rule removed since it was saved)."""
-        known = self._known()
-        return self._expanded(check_values(self.written(name), known), known)
+        return self.expand(self.checked(self.written(name)))
 
     def written(self, name: str) -> Segment:
         """The newest version as its writer saved it; raises ``NoSuchSegment``."""
@@ -111,10 +110,12 @@ class SegmentStore:
         """``segment`` (saved or not) with every saved segment it refers to expanded, as saved now;
         refuses a reference to one whose values are no longer known, naming it, rather than
         evaluating it to no customer."""
-        return self._expanded(segment, self._known()) if refers(segment) else segment
+        return expanded(segment, self._newest, check=self.checked)
 
-    def _expanded(self, segment: Segment, known: KnownValues) -> Segment:
-        return expanded(segment, self._newest, check=lambda referred: check_values(referred, known))
+    def checked(self, segment: Segment) -> Segment:
+        """``segment``, or ``SegmentInvalid`` naming the first value it names that is no longer known
+        (``values.check_values``)."""
+        return check_values(segment, self._known())
 
     def check(self, segment: Segment) -> None:
         """Raises ``SegmentInvalid`` if saving ``segment`` now would break the one level of references

@@ -28,7 +28,6 @@ from cdp.segments.model import Segment, parse_segment
 from cdp.segments.personal import personal_conditions
 from cdp.segments.problems import english
 from cdp.segments.store import NoSuchSegment, SegmentExists, SegmentInUse, definition_of
-from cdp.segments.values import check_values
 from cdp.services import Caller, Conflict, NotFound
 from cdp.services.audited import audited
 
@@ -154,7 +153,7 @@ class SegmentService:
         segment = definition if isinstance(definition, Segment) else parse_segment(definition)
         if written:
             self.caller.may_test_personal_data(personal_conditions(segment))
-        return check_values(segment, self.platform.segment_values())
+        return self.platform.segments.checked(segment)
 
     def _expanded(self, segment: Segment) -> Segment:
         """The segment as evaluated: the saved segments it refers to expanded (``cdp.segments.references``)."""
